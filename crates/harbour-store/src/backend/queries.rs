@@ -1,0 +1,631 @@
+//! Every SQL statement Harbour runs, written once and compiled for each backend (`Db` is
+//! `sqlx::Sqlite` or `sqlx::Postgres`, see `backend.rs`). Both accept `$n` placeholders.
+//!
+//! Functions here take a pool or a transaction and plain values; the policy decisions and
+//! the audit rules live in `gate.rs` and `store.rs`, which call these.
+
+use super::{Db, ROLES_AGGREGATE, begin_write};
+use crate::StoreError;
+use crate::audit::{AuditEntry, AuditVerification, GENESIS, Outcome};
+use crate::model::{
+    Agency, Batch, DemoUser, IdentityRecord, LoadReport, NewAgency, NewUser, PersonSummary,
+    SessionUser, TimelineEntry,
+};
+use harbour_domain::{AgencyId, EventId, PersonId, Role, SourceRecordId, TenantCode, UserId};
+use harbour_policy::Principal;
+// Dynamic SQL here is assembled only from constants in this crate: the backend's
+// ROLES_AGGREGATE, matchers from `SearchQuery::matcher`, and scopes from `gate::scope_sql`,
+// whose handling codes come from a closed enum. Every value from outside is a bind parameter.
+use sqlx::{AssertSqlSafe, FromRow, Pool, Transaction};
+use std::collections::BTreeSet;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+pub(crate) type Tx = Transaction<'static, Db>;
+
+pub(crate) async fn begin(pool: &Pool<Db>) -> Result<Tx, StoreError> {
+    Ok(begin_write(pool).await?)
+}
+
+// ---------------------------------------------------------------------------------------
+// Audit chain
+// ---------------------------------------------------------------------------------------
+
+/// Appends one entry to the chain inside the caller's transaction, so the entry and the
+/// work it records commit together or not at all.
+pub(crate) async fn append_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<i64, StoreError> {
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS.to_owned()),
+    };
+    let hash = entry.hash(seq, &prev_hash);
+    sqlx::query(
+        "INSERT INTO audit (seq, at, tenant_code, user_id, agency_id, action, person_id, \
+         purpose, outcome, detail, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(seq)
+    .bind(entry.at)
+    .bind(entry.tenant.as_str())
+    .bind(entry.user.map(|u| u.0))
+    .bind(entry.agency.map(|a| a.0))
+    .bind(&entry.action)
+    .bind(entry.person.map(|p| p.0))
+    .bind(&entry.purpose)
+    .bind(entry.outcome.as_str())
+    .bind(&entry.detail)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(seq)
+}
+
+#[derive(FromRow)]
+struct AuditRow {
+    seq: i64,
+    at: OffsetDateTime,
+    tenant_code: String,
+    user_id: Option<Uuid>,
+    agency_id: Option<Uuid>,
+    action: String,
+    person_id: Option<Uuid>,
+    purpose: String,
+    outcome: String,
+    detail: String,
+    prev_hash: String,
+    hash: String,
+}
+
+/// Recomputes the whole chain in order and names the first entry that does not fit.
+pub(crate) async fn verify_audit(pool: &Pool<Db>) -> Result<AuditVerification, StoreError> {
+    use futures_util::TryStreamExt;
+    let mut rows = sqlx::query_as::<_, AuditRow>(
+        "SELECT seq, at, tenant_code, user_id, agency_id, action, person_id, purpose, outcome, \
+         detail, prev_hash, hash FROM audit ORDER BY seq",
+    )
+    .fetch(pool);
+    let mut expected_seq = 1i64;
+    let mut expected_prev = GENESIS.to_owned();
+    let mut entries = 0u64;
+    while let Some(row) = rows.try_next().await? {
+        let broken = |reason: String| {
+            Ok(AuditVerification::Broken {
+                seq: row.seq,
+                reason,
+            })
+        };
+        if row.seq != expected_seq {
+            return broken(format!(
+                "expected entry {expected_seq} here: entries are missing, inserted or renumbered"
+            ));
+        }
+        if row.prev_hash != expected_prev {
+            return broken("it does not follow from the entry before it".into());
+        }
+        let outcome = match row.outcome.as_str() {
+            "allowed" => Outcome::Allowed,
+            "denied" => Outcome::Denied,
+            other => return broken(format!("its outcome {other:?} is not allowed or denied")),
+        };
+        let Ok(tenant) = TenantCode::parse(&row.tenant_code) else {
+            return broken("its tenant code is not valid".into());
+        };
+        let entry = AuditEntry {
+            at: row.at,
+            tenant,
+            user: row.user_id.map(UserId),
+            agency: row.agency_id.map(AgencyId),
+            action: row.action,
+            person: row.person_id.map(PersonId),
+            purpose: row.purpose,
+            outcome,
+            detail: row.detail,
+        };
+        if entry.hash(row.seq, &row.prev_hash) != row.hash {
+            return broken("its contents were changed after it was written".into());
+        }
+        expected_seq += 1;
+        expected_prev = row.hash;
+        entries += 1;
+    }
+    Ok(AuditVerification::Intact { entries })
+}
+
+// ---------------------------------------------------------------------------------------
+// Directory: tenants, agencies, users, sessions (staff data, not children's records)
+// ---------------------------------------------------------------------------------------
+
+pub(crate) async fn insert_tenant(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    name: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO tenants (code, name) VALUES ($1, $2)")
+        .bind(tenant.as_str())
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_agency(tx: &mut Tx, agency: &NewAgency) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO agencies (id, tenant_code, code, name, kind) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(agency.id.0)
+    .bind(agency.tenant.as_str())
+    .bind(&agency.code)
+    .bind(&agency.name)
+    .bind(agency.kind.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct AgencyRow {
+    id: Uuid,
+    code: String,
+    name: String,
+    kind: String,
+}
+
+impl TryFrom<AgencyRow> for Agency {
+    type Error = StoreError;
+    fn try_from(row: AgencyRow) -> Result<Self, StoreError> {
+        Ok(Agency {
+            id: AgencyId(row.id),
+            code: row.code,
+            name: row.name,
+            kind: row.kind.parse().map_err(StoreError::corrupt)?,
+        })
+    }
+}
+
+pub(crate) async fn list_agencies(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+) -> Result<Vec<Agency>, StoreError> {
+    sqlx::query_as::<_, AgencyRow>(
+        "SELECT id, code, name, kind FROM agencies WHERE tenant_code = $1 ORDER BY name",
+    )
+    .bind(tenant.as_str())
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(Agency::try_from)
+    .collect()
+}
+
+pub(crate) async fn insert_user(
+    tx: &mut Tx,
+    user: &NewUser,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO users (id, tenant_code, agency_id, email, display_name, is_demo, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(user.id.0)
+    .bind(user.tenant.as_str())
+    .bind(user.agency.0)
+    .bind(&user.email)
+    .bind(&user.display_name)
+    .bind(user.is_demo)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    for role in &user.roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(user.id.0)
+            .bind(role.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn parse_roles(joined: &str) -> Result<BTreeSet<Role>, StoreError> {
+    joined
+        .split(',')
+        .filter(|code| !code.is_empty())
+        .map(|code| code.parse().map_err(StoreError::corrupt))
+        .collect()
+}
+
+#[derive(FromRow)]
+struct DemoUserRow {
+    id: Uuid,
+    display_name: String,
+    email: String,
+    agency_name: String,
+    roles: String,
+}
+
+pub(crate) async fn list_demo_users(pool: &Pool<Db>) -> Result<Vec<DemoUser>, StoreError> {
+    let sql = format!(
+        "SELECT u.id, u.display_name, u.email, a.name AS agency_name, \
+         {ROLES_AGGREGATE} AS roles \
+         FROM users u JOIN agencies a ON a.id = u.agency_id \
+         LEFT JOIN user_roles r ON r.user_id = u.id \
+         WHERE u.is_demo AND u.disabled_at IS NULL \
+         GROUP BY u.id, u.display_name, u.email, a.name \
+         ORDER BY a.name, u.display_name"
+    );
+    sqlx::query_as::<_, DemoUserRow>(AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(DemoUser {
+                id: UserId(row.id),
+                display_name: row.display_name,
+                email: row.email,
+                agency_name: row.agency_name,
+                roles: parse_roles(&row.roles)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn insert_session(
+    tx: &mut Tx,
+    token_hash: &str,
+    user: UserId,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) \
+         VALUES ($1, $2, $3, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(user.0)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct SessionRow {
+    user_id: Uuid,
+    last_seen_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+}
+
+/// The live session's user, or `None` when the session is unknown, past its absolute or
+/// idle limit, or its user is disabled. A live session's idle clock is restarted.
+pub(crate) async fn session_user(
+    pool: &Pool<Db>,
+    token_hash: &str,
+    now: OffsetDateTime,
+    idle_limit: time::Duration,
+) -> Result<Option<SessionUser>, StoreError> {
+    let row = sqlx::query_as::<_, SessionRow>(
+        "SELECT user_id, last_seen_at, expires_at FROM sessions WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let user = if now >= row.expires_at || now - row.last_seen_at >= idle_limit {
+        None
+    } else {
+        active_user(pool, UserId(row.user_id), false).await?
+    };
+    if user.is_none() {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(pool)
+            .await?;
+        return Ok(None);
+    }
+    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+        .bind(token_hash)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(user)
+}
+
+#[derive(FromRow)]
+struct ActiveUserRow {
+    tenant_code: String,
+    agency_id: Uuid,
+    display_name: String,
+    agency_name: String,
+    roles: String,
+}
+
+/// A user who is not disabled (and, with `demo_only`, is a demo account), with their roles.
+pub(crate) async fn active_user(
+    pool: &Pool<Db>,
+    user: UserId,
+    demo_only: bool,
+) -> Result<Option<SessionUser>, StoreError> {
+    let sql = format!(
+        "SELECT u.tenant_code, u.agency_id, u.display_name, a.name AS agency_name, \
+         {ROLES_AGGREGATE} AS roles \
+         FROM users u JOIN agencies a ON a.id = u.agency_id \
+         LEFT JOIN user_roles r ON r.user_id = u.id \
+         WHERE u.id = $1 AND u.disabled_at IS NULL AND (u.is_demo OR NOT $2) \
+         GROUP BY u.tenant_code, u.agency_id, u.display_name, a.name"
+    );
+    let row = sqlx::query_as::<_, ActiveUserRow>(AssertSqlSafe(sql))
+        .bind(user.0)
+        .bind(demo_only)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|row| {
+        Ok(SessionUser {
+            principal: Principal {
+                user,
+                tenant: TenantCode::parse(&row.tenant_code).map_err(StoreError::corrupt)?,
+                agency: AgencyId(row.agency_id),
+                roles: parse_roles(&row.roles)?,
+            },
+            display_name: row.display_name,
+            agency_name: row.agency_name,
+        })
+    })
+    .transpose()
+}
+
+pub(crate) async fn delete_session(tx: &mut Tx, token_hash: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+// ---------------------------------------------------------------------------------------
+// Children's records: loading
+// ---------------------------------------------------------------------------------------
+
+pub(crate) async fn insert_batch(
+    tx: &mut Tx,
+    batch: &Batch,
+    now: OffsetDateTime,
+) -> Result<LoadReport, StoreError> {
+    let tenant = batch.tenant.as_str();
+    for person in &batch.persons {
+        sqlx::query("INSERT INTO persons (tenant_code, id, created_at) VALUES ($1, $2, $3)")
+            .bind(tenant)
+            .bind(person.id.0)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for record in &batch.source_records {
+        sqlx::query(
+            "INSERT INTO source_records (tenant_code, id, agency_id, record_key, person_id, \
+             given_name, family_name, date_of_birth, sex, upn, nhs_number, postcode, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(tenant)
+        .bind(record.id.0)
+        .bind(record.agency.0)
+        .bind(&record.record_key)
+        .bind(record.person.0)
+        .bind(&record.given_name)
+        .bind(&record.family_name)
+        .bind(record.date_of_birth)
+        .bind(record.sex.as_deref())
+        .bind(record.upn.as_ref().map(|u| u.as_str()))
+        .bind(record.nhs_number.as_ref().map(|n| n.as_str()))
+        .bind(record.postcode.as_ref().map(|p| p.as_str()))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for event in &batch.events {
+        sqlx::query(
+            "INSERT INTO events (tenant_code, id, source_record_id, agency_id, record_key, kind, \
+             occurred_on, recorded_at, handling, summary, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(tenant)
+        .bind(event.id.0)
+        .bind(event.source_record.0)
+        .bind(event.agency.0)
+        .bind(&event.record_key)
+        .bind(event.kind.as_str())
+        .bind(event.occurred_on)
+        .bind(now)
+        .bind(event.handling.as_str())
+        .bind(&event.summary)
+        .bind(event.details.to_string())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(LoadReport {
+        persons: batch.persons.len() as u64,
+        source_records: batch.source_records.len() as u64,
+        events: batch.events.len() as u64,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Children's records: reading. Called only from the gate, with the viewer's scope as SQL.
+// ---------------------------------------------------------------------------------------
+
+#[derive(FromRow)]
+struct SummaryRow {
+    person_id: Uuid,
+    given_name: String,
+    family_name: String,
+    date_of_birth: Option<Date>,
+    agency_name: String,
+}
+
+/// Persons with a visible source record matching `matcher`, in name order. `scope_sql` is
+/// the viewer's scope over `e` with the agency as `$2`; `$3` is the matcher's value.
+pub(crate) async fn search_persons(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    scope_sql: &str,
+    own_agency: AgencyId,
+    matcher_sql: &str,
+    value: &str,
+    limit: usize,
+) -> Result<Vec<PersonSummary>, StoreError> {
+    let sql = format!(
+        "SELECT sr.person_id, sr.given_name, sr.family_name, sr.date_of_birth, a.name AS agency_name \
+         FROM source_records sr JOIN agencies a ON a.id = sr.agency_id \
+         WHERE sr.tenant_code = $1 AND ({matcher_sql}) \
+         AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_code = sr.tenant_code \
+                     AND e.source_record_id = sr.id AND {scope_sql}) \
+         ORDER BY sr.family_name, sr.given_name, sr.person_id, a.name \
+         LIMIT {}",
+        limit.saturating_mul(4)
+    );
+    let rows = sqlx::query_as::<_, SummaryRow>(AssertSqlSafe(sql))
+        .bind(tenant.as_str())
+        .bind(own_agency.0)
+        .bind(value)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut people: Vec<PersonSummary> = Vec::new();
+    for row in rows {
+        let id = PersonId(row.person_id);
+        if let Some(person) = people.iter_mut().find(|p| p.id == id) {
+            if !person.agencies.contains(&row.agency_name) {
+                person.agencies.push(row.agency_name);
+            }
+        } else if people.len() < limit {
+            people.push(PersonSummary {
+                id,
+                given_name: row.given_name,
+                family_name: row.family_name,
+                date_of_birth: row.date_of_birth,
+                agencies: vec![row.agency_name],
+            });
+        }
+    }
+    Ok(people)
+}
+
+#[derive(FromRow)]
+struct IdentityRow {
+    id: Uuid,
+    agency_id: Uuid,
+    agency_name: String,
+    given_name: String,
+    family_name: String,
+    date_of_birth: Option<Date>,
+    sex: Option<String>,
+    upn: Option<String>,
+    nhs_number: Option<String>,
+    postcode: Option<String>,
+}
+
+/// The person's source records that hold at least one event the viewer may see.
+pub(crate) async fn visible_identities(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    person: PersonId,
+    scope_sql: &str,
+    own_agency: AgencyId,
+) -> Result<Vec<IdentityRecord>, StoreError> {
+    let sql = format!(
+        "SELECT sr.id, sr.agency_id, a.name AS agency_name, sr.given_name, sr.family_name, \
+         sr.date_of_birth, sr.sex, sr.upn, sr.nhs_number, sr.postcode \
+         FROM source_records sr JOIN agencies a ON a.id = sr.agency_id \
+         WHERE sr.tenant_code = $1 AND sr.person_id = $3 \
+         AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_code = sr.tenant_code \
+                     AND e.source_record_id = sr.id AND {scope_sql}) \
+         ORDER BY a.name, sr.id"
+    );
+    let rows = sqlx::query_as::<_, IdentityRow>(AssertSqlSafe(sql))
+        .bind(tenant.as_str())
+        .bind(own_agency.0)
+        .bind(person.0)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| IdentityRecord {
+            source_record: SourceRecordId(row.id),
+            agency: AgencyId(row.agency_id),
+            agency_name: row.agency_name,
+            given_name: row.given_name,
+            family_name: row.family_name,
+            date_of_birth: row.date_of_birth,
+            sex: row.sex,
+            upn: row.upn,
+            nhs_number: row.nhs_number,
+            postcode: row.postcode,
+        })
+        .collect())
+}
+
+#[derive(FromRow)]
+struct TimelineRow {
+    id: Uuid,
+    kind: String,
+    occurred_on: Date,
+    recorded_at: OffsetDateTime,
+    handling: String,
+    summary: String,
+    agency_id: Uuid,
+    agency_name: String,
+}
+
+/// The person's events the viewer may see, oldest first.
+pub(crate) async fn visible_timeline(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    person: PersonId,
+    scope_sql: &str,
+    own_agency: AgencyId,
+) -> Result<Vec<TimelineEntry>, StoreError> {
+    let sql = format!(
+        "SELECT e.id, e.kind, e.occurred_on, e.recorded_at, e.handling, e.summary, e.agency_id, \
+         a.name AS agency_name \
+         FROM events e \
+         JOIN source_records sr ON sr.tenant_code = e.tenant_code AND sr.id = e.source_record_id \
+         JOIN agencies a ON a.id = e.agency_id \
+         WHERE e.tenant_code = $1 AND sr.person_id = $3 AND {scope_sql} \
+         ORDER BY e.occurred_on, e.recorded_at, e.id"
+    );
+    let rows = sqlx::query_as::<_, TimelineRow>(AssertSqlSafe(sql))
+        .bind(tenant.as_str())
+        .bind(own_agency.0)
+        .bind(person.0)
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(TimelineEntry {
+                event: EventId(row.id),
+                kind: row.kind.parse().map_err(StoreError::corrupt)?,
+                occurred_on: row.occurred_on,
+                recorded_at: row.recorded_at,
+                handling: row.handling.parse().map_err(StoreError::corrupt)?,
+                summary: row.summary,
+                agency: AgencyId(row.agency_id),
+                agency_name: row.agency_name,
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Operations
+// ---------------------------------------------------------------------------------------
+
+pub(crate) async fn schema_version(pool: &Pool<Db>) -> Result<i64, StoreError> {
+    let (version,): (Option<i64>,) =
+        sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await?;
+    Ok(version.unwrap_or(0))
+}

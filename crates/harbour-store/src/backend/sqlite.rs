@@ -1,0 +1,19 @@
+//! SQLite: the embedded default.
+
+pub(crate) type Db = sqlx::Sqlite;
+
+/// A user's role codes, comma-joined ('' when none).
+pub(crate) const ROLES_AGGREGATE: &str = "COALESCE(group_concat(r.role, ','), '')";
+
+/// SQLite allows one writer at a time. Taking the write lock at `BEGIN` (rather than on
+/// the first write) means a read-then-append transaction can never deadlock with another.
+pub(crate) async fn begin_write(
+    pool: &sqlx::Pool<Db>,
+) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+// Compiled once per backend on purpose: the same SQL, checked against each database's types.
+#[allow(clippy::duplicate_mod)]
+#[path = "queries.rs"]
+pub(crate) mod queries;

@@ -1,0 +1,27 @@
+use thiserror::Error;
+
+/// What can go wrong in the store. The messages are for operators and logs; the web layer
+/// shows users a plain message and never these details.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("could not bring the database schema up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    InvalidLocation(String),
+    #[error("the SQLite database did not accept a required setting: {0}")]
+    Settings(String),
+    #[error("a stored value is not valid ({0}); the database may have been edited by hand")]
+    Corrupt(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("backup failed: {0}")]
+    Backup(String),
+}
+
+impl StoreError {
+    pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
+        Self::Corrupt(what.to_string())
+    }
+}

@@ -1,0 +1,161 @@
+//! The plain data the store takes and returns.
+
+use harbour_domain::{
+    AgencyId, AgencyKind, EventId, EventKind, Handling, NhsNumber, PersonId, Postcode, Role,
+    SourceRecordId, TenantCode, Upn, UserId,
+};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use time::{Date, OffsetDateTime};
+
+#[derive(Debug, Clone)]
+pub struct NewAgency {
+    pub id: AgencyId,
+    pub tenant: TenantCode,
+    /// A short code the agency is known by in feeds and on the command line (`police`).
+    pub code: String,
+    pub name: String,
+    pub kind: AgencyKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Agency {
+    pub id: AgencyId,
+    pub code: String,
+    pub name: String,
+    pub kind: AgencyKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: UserId,
+    pub tenant: TenantCode,
+    pub agency: AgencyId,
+    pub email: String,
+    pub display_name: String,
+    pub roles: BTreeSet<Role>,
+    /// Demo accounts can be chosen on the demo sign-in page; real accounts cannot.
+    pub is_demo: bool,
+}
+
+/// A demo account as the sign-in chooser lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoUser {
+    pub id: UserId,
+    pub display_name: String,
+    pub email: String,
+    pub agency_name: String,
+    pub roles: BTreeSet<Role>,
+}
+
+/// The member of staff behind a live session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUser {
+    pub principal: harbour_policy::Principal,
+    pub display_name: String,
+    pub agency_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub id: PersonId,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSourceRecord {
+    pub id: SourceRecordId,
+    pub agency: AgencyId,
+    pub record_key: String,
+    pub person: PersonId,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Option<Date>,
+    pub sex: Option<String>,
+    pub upn: Option<Upn>,
+    pub nhs_number: Option<NhsNumber>,
+    pub postcode: Option<Postcode>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: EventId,
+    pub source_record: SourceRecordId,
+    pub agency: AgencyId,
+    pub record_key: String,
+    pub kind: EventKind,
+    pub occurred_on: Date,
+    pub handling: Handling,
+    pub summary: String,
+    /// Kind-specific fields as a JSON object (reason codes, attendance figures…).
+    pub details: serde_json::Value,
+}
+
+/// Persons, their source records and events, written together in one transaction.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub tenant: TenantCode,
+    pub persons: Vec<NewPerson>,
+    pub source_records: Vec<NewSourceRecord>,
+    pub events: Vec<NewEvent>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LoadReport {
+    pub persons: u64,
+    pub source_records: u64,
+    pub events: u64,
+}
+
+/// One person in a search result, described only by records the viewer may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonSummary {
+    pub id: PersonId,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Option<Date>,
+    /// The agencies whose records matched, by name.
+    pub agencies: Vec<String>,
+}
+
+/// One agency's view of a person's identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IdentityRecord {
+    pub source_record: SourceRecordId,
+    pub agency: AgencyId,
+    pub agency_name: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Option<Date>,
+    pub sex: Option<String>,
+    pub upn: Option<String>,
+    pub nhs_number: Option<String>,
+    pub postcode: Option<String>,
+}
+
+/// One row of the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimelineEntry {
+    pub event: EventId,
+    pub kind: EventKind,
+    pub occurred_on: Date,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+    pub handling: Handling,
+    pub summary: String,
+    pub agency: AgencyId,
+    pub agency_name: String,
+}
+
+/// The single view of a person: only what the viewer may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonView {
+    pub id: PersonId,
+    pub identities: Vec<IdentityRecord>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Health {
+    pub backend: &'static str,
+    pub schema_version: i64,
+}

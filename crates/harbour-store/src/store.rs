@@ -1,0 +1,447 @@
+use crate::StoreError;
+use crate::audit::{AuditEntry, AuditVerification, Outcome};
+use crate::backend::{postgres, sqlite};
+use crate::gate::{SearchQuery, scope_sql};
+use crate::location::StoreLocation;
+use crate::model::{
+    Agency, Batch, DemoUser, Health, LoadReport, NewAgency, NewUser, PersonSummary, PersonView,
+    SessionUser,
+};
+use harbour_domain::{PersonId, TenantCode, UserId};
+use harbour_policy::{Policy, Principal};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, Postgres, Sqlite};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// Runs the same call on whichever backend this store uses. `$q` names that backend's
+/// queries module and `$pool` its pool inside `$body`.
+macro_rules! on_backend {
+    ($self:ident, $q:ident, $pool:ident => $body:expr) => {
+        match &$self.pools {
+            Pools::Sqlite($pool) => {
+                use sqlite::queries as $q;
+                $body
+            }
+            Pools::Postgres($pool) => {
+                use postgres::queries as $q;
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Clone)]
+enum Pools {
+    Sqlite(Pool<Sqlite>),
+    Postgres(Pool<Postgres>),
+}
+
+/// The store: one handle for either backend, cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pools: Pools,
+    policy: Arc<Policy>,
+    location: StoreLocation,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `backup` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackupOutcome {
+    /// A consistent copy was written and passed SQLite's integrity check.
+    Written { bytes: u64 },
+    /// PostgreSQL is backed up with its own tools; this is the command to run.
+    UsePgDump { command: String },
+}
+
+/// How long a write may wait for SQLite's single writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Store {
+    /// Opens (creating if need be) and migrates the database, and refuses to start if SQLite
+    /// did not take the settings Harbour relies on for durability and integrity.
+    pub async fn open(location: StoreLocation, policy: Policy) -> Result<Self, StoreError> {
+        let pools = match &location {
+            StoreLocation::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::InvalidLocation(format!(
+                            "cannot create the data directory {}: {e}",
+                            dir.display()
+                        ))
+                    })?;
+                }
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(BUSY_TIMEOUT);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await?;
+                check_sqlite_settings(&pool).await?;
+                sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+                Pools::Sqlite(pool)
+            }
+            StoreLocation::Postgres(url) => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?;
+                sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+                Pools::Postgres(pool)
+            }
+        };
+        Ok(Self {
+            pools,
+            policy: Arc::new(policy),
+            location,
+        })
+    }
+
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Closes every connection (SQLite checkpoints its write-ahead log).
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite(pool) => pool.close().await,
+            Pools::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    pub async fn health(&self) -> Result<Health, StoreError> {
+        let schema_version = on_backend!(self, q, pool => q::schema_version(pool).await)?;
+        Ok(Health {
+            backend: self.location.backend_name(),
+            schema_version,
+        })
+    }
+
+    // -- directory (staff and agencies) --------------------------------------------------
+
+    pub async fn create_tenant(
+        &self,
+        tenant: &TenantCode,
+        name: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let entry = AuditEntry::new(
+            now,
+            tenant.clone(),
+            "create_tenant",
+            "set up the local authority",
+        );
+        on_backend!(self, q, pool => {
+            let mut tx = q::begin(pool).await?;
+            q::insert_tenant(&mut tx, tenant, name).await?;
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn create_agency(
+        &self,
+        agency: &NewAgency,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut entry = AuditEntry::new(
+            now,
+            agency.tenant.clone(),
+            "create_agency",
+            "set up a partner agency",
+        );
+        entry.agency = Some(agency.id);
+        on_backend!(self, q, pool => {
+            let mut tx = q::begin(pool).await?;
+            q::insert_agency(&mut tx, agency).await?;
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn list_agencies(&self, tenant: &TenantCode) -> Result<Vec<Agency>, StoreError> {
+        on_backend!(self, q, pool => q::list_agencies(pool, tenant).await)
+    }
+
+    pub async fn create_user(&self, user: &NewUser, now: OffsetDateTime) -> Result<(), StoreError> {
+        let mut entry = AuditEntry::new(
+            now,
+            user.tenant.clone(),
+            "create_user",
+            "add a member of staff",
+        );
+        entry.agency = Some(user.agency);
+        entry.detail = serde_json::json!({ "user": user.id, "roles": user.roles }).to_string();
+        on_backend!(self, q, pool => {
+            let mut tx = q::begin(pool).await?;
+            q::insert_user(&mut tx, user, now).await?;
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Demo accounts, for the demo sign-in chooser.
+    pub async fn list_demo_users(&self) -> Result<Vec<DemoUser>, StoreError> {
+        on_backend!(self, q, pool => q::list_demo_users(pool).await)
+    }
+
+    // -- sessions -------------------------------------------------------------------------
+
+    /// Records a new session for `user` under the hash of its token; audited as a sign-in.
+    pub async fn start_session(
+        &self,
+        user: &SessionUser,
+        token_hash: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let entry = principal_entry(&user.principal, now, "sign_in", "start a session");
+        on_backend!(self, q, pool => {
+            let mut tx = q::begin(pool).await?;
+            q::insert_session(&mut tx, token_hash, user.principal.user, now, expires_at).await?;
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The user behind a session token hash, if the session is still live.
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+        idle_limit: time::Duration,
+    ) -> Result<Option<SessionUser>, StoreError> {
+        on_backend!(self, q, pool => q::session_user(pool, token_hash, now, idle_limit).await)
+    }
+
+    /// A demo account, as the user a demo sign-in starts a session for. `None` for an
+    /// unknown, disabled or non-demo account.
+    pub async fn demo_user(&self, id: UserId) -> Result<Option<SessionUser>, StoreError> {
+        on_backend!(self, q, pool => q::active_user(pool, id, true).await)
+    }
+
+    pub async fn end_session(
+        &self,
+        user: &SessionUser,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let entry = principal_entry(&user.principal, now, "sign_out", "end a session");
+        on_backend!(self, q, pool => {
+            let mut tx = q::begin(pool).await?;
+            if q::delete_session(&mut tx, token_hash).await? {
+                q::append_audit(&mut tx, &entry).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    // -- children's records -----------------------------------------------------------------
+
+    /// Writes persons, source records and events in one transaction with one audit entry.
+    /// Either all of the batch is stored or none of it.
+    pub async fn load(
+        &self,
+        batch: &Batch,
+        purpose: &str,
+        now: OffsetDateTime,
+    ) -> Result<LoadReport, StoreError> {
+        let mut entry = AuditEntry::new(now, batch.tenant.clone(), "load_records", purpose);
+        on_backend!(self, q, pool => {
+            let mut tx = q::begin(pool).await?;
+            let report = q::insert_batch(&mut tx, batch, now).await?;
+            entry.detail = serde_json::to_string(&report).map_err(StoreError::corrupt)?;
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(report)
+        })
+    }
+
+    /// Persons matching `query` that `who` may see (at most `limit`), audited as a search.
+    /// The audit records the kind of search and the number of results, never the text.
+    pub async fn search_persons(
+        &self,
+        who: &Principal,
+        query: &SearchQuery,
+        limit: usize,
+        now: OffsetDateTime,
+    ) -> Result<Vec<PersonSummary>, StoreError> {
+        let scope = self.policy.scope(who);
+        let scope_sql = scope_sql(&scope);
+        let (matcher, value) = query.matcher();
+        let mut entry = principal_entry(who, now, "search_persons", "find a child");
+        on_backend!(self, q, pool => {
+            let mut tx = q::begin(pool).await?;
+            let found = if scope.is_empty() {
+                entry.outcome = Outcome::Denied;
+                Vec::new()
+            } else {
+                q::search_persons(&mut tx, &who.tenant, &scope_sql, who.agency, matcher, &value, limit).await?
+            };
+            entry.detail = serde_json::json!({ "by": query.audit_kind(), "results": found.len() }).to_string();
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(found)
+        })
+    }
+
+    /// The single view of a person as `who` may see it, or `None` if there is nothing they
+    /// may see, which is also the answer for an id that does not exist: the two must look
+    /// the same. Audited either way.
+    pub async fn person_view(
+        &self,
+        who: &Principal,
+        person: PersonId,
+        now: OffsetDateTime,
+    ) -> Result<Option<PersonView>, StoreError> {
+        let scope = self.policy.scope(who);
+        let scope_sql = scope_sql(&scope);
+        let mut entry = principal_entry(who, now, "view_person", "view a child's record");
+        entry.person = Some(person);
+        on_backend!(self, q, pool => {
+            let mut tx = q::begin(pool).await?;
+            let identities = if scope.is_empty() {
+                Vec::new()
+            } else {
+                q::visible_identities(&mut tx, &who.tenant, person, &scope_sql, who.agency).await?
+            };
+            let view = if identities.is_empty() {
+                entry.outcome = Outcome::Denied;
+                None
+            } else {
+                let timeline = q::visible_timeline(&mut tx, &who.tenant, person, &scope_sql, who.agency).await?;
+                entry.detail = serde_json::json!({ "events_shown": timeline.len() }).to_string();
+                Some(PersonView { id: person, identities, timeline })
+            };
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(view)
+        })
+    }
+
+    // -- operations -----------------------------------------------------------------------------
+
+    /// Recomputes the audit chain from the first entry.
+    pub async fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
+        on_backend!(self, q, pool => q::verify_audit(pool).await)
+    }
+
+    /// Writes a consistent copy of a SQLite store to `out` and checks the copy's integrity.
+    /// For PostgreSQL it returns the `pg_dump` command to use instead.
+    pub async fn backup(&self, out: &Path) -> Result<BackupOutcome, StoreError> {
+        let pool = match &self.pools {
+            Pools::Sqlite(pool) => pool,
+            Pools::Postgres(_) => {
+                return Ok(BackupOutcome::UsePgDump {
+                    command: format!(
+                        "pg_dump --format=custom --file={} \"$HARBOUR_DATABASE_URL\"",
+                        out.display()
+                    ),
+                });
+            }
+        };
+        if out.exists() {
+            return Err(StoreError::Backup(format!(
+                "{} already exists; choose a new file",
+                out.display()
+            )));
+        }
+        let target = out
+            .to_str()
+            .ok_or_else(|| StoreError::Backup("the backup path is not valid UTF-8".into()))?;
+        // VACUUM INTO takes a read transaction and writes a compact, consistent copy while
+        // the service keeps running: SQLite's own online copy, reachable without unsafe code.
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(pool)
+            .await?;
+        let copy = SqliteConnectOptions::new().filename(out).read_only(true);
+        let copy = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(copy)
+            .await?;
+        let (result,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+            .fetch_one(&copy)
+            .await?;
+        copy.close().await;
+        if result != "ok" {
+            return Err(StoreError::Backup(format!(
+                "the copy failed its integrity check: {result}"
+            )));
+        }
+        let bytes = std::fs::metadata(out)
+            .map(|m| m.len())
+            .map_err(|e| StoreError::Backup(e.to_string()))?;
+        Ok(BackupOutcome::Written { bytes })
+    }
+}
+
+fn principal_entry(
+    who: &Principal,
+    now: OffsetDateTime,
+    action: &str,
+    purpose: &str,
+) -> AuditEntry {
+    let mut entry = AuditEntry::new(now, who.tenant.clone(), action, purpose);
+    entry.user = Some(who.user);
+    entry.agency = Some(who.agency);
+    entry
+}
+
+/// SQLite silently ignores a pragma it cannot apply, so read each one back.
+async fn check_sqlite_settings(pool: &Pool<Sqlite>) -> Result<(), StoreError> {
+    let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(pool)
+        .await?;
+    let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(pool).await?;
+    let (foreign_keys,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+        .fetch_one(pool)
+        .await?;
+    let (busy_timeout,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
+        .fetch_one(pool)
+        .await?;
+    let mut problems = Vec::new();
+    if !journal.eq_ignore_ascii_case("wal") {
+        problems.push(format!("journal_mode is {journal}, not wal"));
+    }
+    if synchronous != 2 {
+        problems.push(format!("synchronous is {synchronous}, not 2 (FULL)"));
+    }
+    if foreign_keys != 1 {
+        problems.push("foreign_keys is off".to_owned());
+    }
+    if busy_timeout <= 0 {
+        problems.push("busy_timeout is not set".to_owned());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Settings(problems.join("; ")))
+    }
+}

@@ -1,0 +1,546 @@
+//! The store's conformance story, run on every backend: SQLite always, PostgreSQL when
+//! `HARBOUR_TEST_POSTGRES_URL` is set (CI sets it and fails if the server is unreachable).
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failure
+
+use harbour_domain::{EventKind, Handling, PersonId, Role};
+use harbour_policy::{Policy, Principal};
+use harbour_store::{
+    AuditVerification, BackupOutcome, Batch, NewEvent, SearchQuery, SessionUser, Store,
+    StoreLocation,
+};
+use harbour_synth::demo::{self, DemoCounty};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const NOW: OffsetDateTime = datetime!(2026-11-20 10:00 UTC);
+
+/// A fresh, empty store on each backend under test.
+struct Backend {
+    name: &'static str,
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn backends() -> Vec<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let location = StoreLocation::choose(None, dir.path()).unwrap();
+    let sqlite = Store::open(location, Policy::default_policy().unwrap())
+        .await
+        .unwrap();
+    let mut all = vec![Backend {
+        name: "sqlite",
+        store: sqlite,
+        _dir: Some(dir),
+    }];
+    if let Some(url) = std::env::var("HARBOUR_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        let url = fresh_postgres_database(&url).await;
+        let location = StoreLocation::choose(Some(&url), std::path::Path::new(".")).unwrap();
+        let store = Store::open(location, Policy::default_policy().unwrap())
+            .await
+            .unwrap();
+        all.push(Backend {
+            name: "postgres",
+            store,
+            _dir: None,
+        });
+    }
+    all
+}
+
+/// Creates a throwaway database on the server named by `url` and returns its URL.
+async fn fresh_postgres_database(url: &str) -> String {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(url).await.unwrap_or_else(|e| {
+        panic!("HARBOUR_TEST_POSTGRES_URL is set but the server cannot be reached: {e}")
+    });
+    let name = format!("harbour_test_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+async fn with_demo(store: &Store) -> DemoCounty {
+    demo::load_demo(store, NOW).await.unwrap()
+}
+
+fn principal(county: &DemoCounty, role: Role, agency_code: &str) -> Principal {
+    let agency = county
+        .agencies
+        .iter()
+        .find(|a| a.code == agency_code)
+        .unwrap()
+        .id;
+    let user = county
+        .users
+        .iter()
+        .find(|u| u.roles.contains(&role) && u.agency == agency)
+        .unwrap();
+    Principal {
+        user: user.id,
+        tenant: county.tenant.clone(),
+        agency,
+        roles: user.roles.clone(),
+    }
+}
+
+fn name(text: &str) -> SearchQuery {
+    SearchQuery::parse(text).unwrap()
+}
+
+#[tokio::test]
+async fn opens_migrates_and_reports_health() {
+    for backend in backends().await {
+        let health = backend.store.health().await.unwrap();
+        assert_eq!(health.backend, backend.name);
+        assert_eq!(health.schema_version, 1, "{}", backend.name);
+    }
+}
+
+#[tokio::test]
+async fn a_practitioner_sees_partners_ordinary_events_but_not_police_intelligence() {
+    for backend in backends().await {
+        let store = &backend.store;
+        let county = with_demo(store).await;
+        let dsl = principal(&county, Role::SchoolDsl, "northgate");
+
+        let found = store
+            .search_persons(&dsl, &name("mercer"), 20, NOW)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{}", backend.name);
+        let jayden = demo::jayden(&county).unwrap();
+        assert_eq!(found[0].id, jayden);
+
+        let view = store.person_view(&dsl, jayden, NOW).await.unwrap().unwrap();
+        let kinds: Vec<_> = view.timeline.iter().map(|e| e.kind).collect();
+        assert!(
+            kinds.contains(&EventKind::PermanentExclusion),
+            "{}",
+            backend.name
+        );
+        assert!(
+            kinds.contains(&EventKind::Caution),
+            "police cautions are ordinary"
+        );
+        assert!(
+            !kinds.contains(&EventKind::IntelligenceReport),
+            "{}: intelligence leaked",
+            backend.name
+        );
+        assert!(
+            !kinds.contains(&EventKind::EmergencyAttendance),
+            "health detail leaked"
+        );
+        assert!(
+            !kinds.contains(&EventKind::MaceReferral),
+            "restricted leaked"
+        );
+        assert!(
+            view.timeline
+                .windows(2)
+                .all(|w| w[0].occurred_on <= w[1].occurred_on),
+            "date order"
+        );
+        // Every row names the agency that supplied it.
+        assert!(
+            view.timeline
+                .iter()
+                .any(|e| e.agency_name == "Harbourshire Police")
+        );
+        assert!(
+            view.timeline
+                .iter()
+                .any(|e| e.agency_name == "Northgate Academy")
+        );
+        assert!(view.timeline.iter().all(|e| !e.agency_name.is_empty()));
+
+        let intel = principal(&county, Role::PoliceIntelligenceOfficer, "police");
+        let view = store
+            .person_view(&intel, jayden, NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            view.timeline
+                .iter()
+                .any(|e| e.handling == Handling::PoliceIntelligence)
+        );
+        assert!(
+            !view
+                .timeline
+                .iter()
+                .any(|e| e.handling == Handling::HealthConfidential)
+        );
+
+        let social_worker = principal(&county, Role::SocialWorker, "la");
+        let view = store
+            .person_view(&social_worker, jayden, NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            view.timeline
+                .iter()
+                .any(|e| e.handling == Handling::HealthConfidential)
+        );
+        assert!(
+            view.timeline
+                .iter()
+                .any(|e| e.kind == EventKind::MaceReferral)
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_reveals_nobody_the_viewer_may_not_see() {
+    for backend in backends().await {
+        let store = &backend.store;
+        let county = with_demo(store).await;
+        // Ollie Fenwick is known only through police intelligence.
+        let dsl = principal(&county, Role::SchoolDsl, "seaview");
+        assert!(
+            store
+                .search_persons(&dsl, &name("fenwick"), 20, NOW)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{}",
+            backend.name
+        );
+        let intel = principal(&county, Role::PoliceIntelligenceOfficer, "police");
+        assert_eq!(
+            store
+                .search_persons(&intel, &name("fenwick"), 20, NOW)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // Roles with no rule find nobody at all.
+        let dpo = principal(&county, Role::DataProtectionOfficer, "la");
+        assert!(
+            store
+                .search_persons(&dpo, &name("mercer"), 20, NOW)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Identifiers search exactly; wildcards in a name are literal.
+        let jayden_upn = county.batch.source_records[0].upn.clone().unwrap();
+        let found = store
+            .search_persons(&dsl, &SearchQuery::Upn(jayden_upn), 20, NOW)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert!(
+            store
+                .search_persons(&dsl, &name("%%"), 20, NOW)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .search_persons(&dsl, &name("mer_er"), 20, NOW)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Either name order matches.
+        assert_eq!(
+            store
+                .search_persons(&dsl, &name("mercer jay"), 20, NOW)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_id_and_a_forbidden_one_look_the_same_and_both_are_audited() {
+    for backend in backends().await {
+        let store = &backend.store;
+        let county = with_demo(store).await;
+        let dsl = principal(&county, Role::SchoolDsl, "northgate");
+        let fenwick = county.batch.persons[5].id;
+        assert_eq!(store.person_view(&dsl, fenwick, NOW).await.unwrap(), None);
+        assert_eq!(
+            store
+                .person_view(&dsl, PersonId::new_v7(), NOW)
+                .await
+                .unwrap(),
+            None
+        );
+        match store.verify_audit().await.unwrap() {
+            AuditVerification::Intact { entries } => {
+                // tenant + 7 agencies + 13 users + 1 load + 2 views
+                assert_eq!(entries, 1 + 7 + 13 + 1 + 2, "{}", backend.name);
+            }
+            broken => panic!("{}: {broken:?}", backend.name),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failed_batch_writes_nothing() {
+    for backend in backends().await {
+        let store = &backend.store;
+        let county = with_demo(store).await;
+        let record = &county.batch.source_records[0];
+        let good = NewEvent {
+            id: harbour_domain::EventId::new_v7(),
+            source_record: record.id,
+            agency: record.agency,
+            record_key: "new-1".into(),
+            kind: EventKind::Suspension,
+            occurred_on: time::macros::date!(2026 - 01 - 05),
+            handling: Handling::Ordinary,
+            summary: "Suspended 1 day".into(),
+            details: serde_json::json!({}),
+        };
+        // The second event reuses a key already stored, so the whole batch must fail.
+        let duplicate = NewEvent {
+            id: harbour_domain::EventId::new_v7(),
+            record_key: "demo-0-event-0".into(),
+            ..good.clone()
+        };
+        let batch = Batch {
+            tenant: county.tenant.clone(),
+            persons: vec![],
+            source_records: vec![],
+            events: vec![good, duplicate],
+        };
+        assert!(
+            store.load(&batch, "test", NOW).await.is_err(),
+            "{}",
+            backend.name
+        );
+
+        let dsl = principal(&county, Role::SchoolDsl, "northgate");
+        let view = store
+            .person_view(&dsl, demo::jayden(&county).unwrap(), NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            !view.timeline.iter().any(|e| e.summary == "Suspended 1 day"),
+            "{}: partial write",
+            backend.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn sessions_end_on_idle_absolute_limit_and_sign_out() {
+    for backend in backends().await {
+        let store = &backend.store;
+        let county = with_demo(store).await;
+        let user: SessionUser = store.demo_user(county.users[0].id).await.unwrap().unwrap();
+        let idle = Duration::minutes(15);
+
+        store
+            .start_session(&user, "hash-a", NOW, NOW + Duration::hours(12))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .session_user("hash-a", NOW + Duration::minutes(14), idle)
+                .await
+                .unwrap(),
+            Some(user.clone())
+        );
+        // Activity at 14 minutes restarted the idle clock.
+        assert!(
+            store
+                .session_user("hash-a", NOW + Duration::minutes(28), idle)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .session_user("hash-a", NOW + Duration::minutes(44), idle)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}",
+            backend.name
+        );
+        assert!(
+            store
+                .session_user("hash-a", NOW + Duration::minutes(45), idle)
+                .await
+                .unwrap()
+                .is_none(),
+            "gone for good"
+        );
+
+        store
+            .start_session(&user, "hash-b", NOW, NOW + Duration::minutes(20))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .session_user("hash-b", NOW + Duration::minutes(10), idle)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .session_user("hash-b", NOW + Duration::minutes(20), idle)
+                .await
+                .unwrap()
+                .is_none(),
+            "absolute limit"
+        );
+
+        store
+            .start_session(&user, "hash-c", NOW, NOW + Duration::hours(12))
+            .await
+            .unwrap();
+        store.end_session(&user, "hash-c", NOW).await.unwrap();
+        assert!(
+            store
+                .session_user("hash-c", NOW, idle)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .session_user("unknown", NOW, idle)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // Only demo accounts can be chosen on the demo sign-in page.
+        assert!(
+            store
+                .demo_user(harbour_domain::UserId::new_v7())
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn events_and_the_audit_refuse_edits_and_the_chain_catches_tampering() {
+    for backend in backends().await {
+        let store = &backend.store;
+        let county = with_demo(store).await;
+        let dsl = principal(&county, Role::SchoolDsl, "northgate");
+        store
+            .person_view(&dsl, demo::jayden(&county).unwrap(), NOW)
+            .await
+            .unwrap();
+        let statements = [
+            "UPDATE events SET summary = 'x'",
+            "DELETE FROM events",
+            "UPDATE audit SET purpose = 'x'",
+            "DELETE FROM audit",
+        ];
+        match store.location() {
+            StoreLocation::Sqlite(path) => {
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
+                    .await
+                    .unwrap();
+                for sql in statements {
+                    let error = sqlx::query(sql)
+                        .execute(&pool)
+                        .await
+                        .unwrap_err()
+                        .to_string();
+                    assert!(error.contains("append-only"), "{sql}: {error}");
+                }
+                // Someone with file access drops the guard and edits an entry.
+                sqlx::query("DROP TRIGGER audit_no_update")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                sqlx::query("UPDATE audit SET purpose = 'nothing to see' WHERE seq = 5")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            StoreLocation::Postgres(url) => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                for sql in statements {
+                    let error = sqlx::query(sql)
+                        .execute(&pool)
+                        .await
+                        .unwrap_err()
+                        .to_string();
+                    assert!(error.contains("append-only"), "{sql}: {error}");
+                }
+                sqlx::query("ALTER TABLE audit DISABLE TRIGGER audit_append_only")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                sqlx::query("UPDATE audit SET purpose = 'nothing to see' WHERE seq = 5")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        }
+        match store.verify_audit().await.unwrap() {
+            AuditVerification::Broken { seq, reason } => {
+                assert_eq!(seq, 5, "{}", backend.name);
+                assert!(reason.contains("changed"), "{reason}");
+            }
+            intact => panic!("{}: tampering not caught: {intact:?}", backend.name),
+        }
+    }
+}
+
+#[tokio::test]
+async fn backup_writes_a_checked_copy_or_names_pg_dump() {
+    for backend in backends().await {
+        let store = &backend.store;
+        with_demo(store).await;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("backup.sqlite3");
+        match store.backup(&out).await.unwrap() {
+            BackupOutcome::Written { bytes } => {
+                assert_eq!(backend.name, "sqlite");
+                assert!(bytes > 0);
+                let copy = Store::open(
+                    StoreLocation::Sqlite(out.clone()),
+                    Policy::default_policy().unwrap(),
+                )
+                .await
+                .unwrap();
+                assert!(matches!(
+                    copy.verify_audit().await.unwrap(),
+                    AuditVerification::Intact { .. }
+                ));
+                let error = store.backup(&out).await.unwrap_err().to_string();
+                assert!(error.contains("already exists"), "{error}");
+            }
+            BackupOutcome::UsePgDump { command } => {
+                assert_eq!(backend.name, "postgres");
+                assert!(command.starts_with("pg_dump"));
+                assert!(!out.exists());
+            }
+        }
+    }
+}
