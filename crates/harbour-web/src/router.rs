@@ -1,0 +1,168 @@
+//! Routes and the layers every response passes through.
+
+use crate::state::AppState;
+use crate::{api, assets, metrics, pages};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Response, StatusCode, header};
+use axum::middleware;
+use axum::response::{Html, IntoResponse};
+use axum::routing::{get, post};
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::csrf::CsrfLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// Forms and API bodies are small; anything bigger is refused before it is read.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// No inline script or style anywhere, no framing, forms post only to us.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/", get(pages::home))
+        .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
+        .route("/sign-out", post(pages::sign_out))
+        .route("/people", get(pages::search))
+        .route("/people/{id}", get(pages::person))
+        .route("/health", get(pages::health))
+        .route("/static/{name}", get(assets::static_file))
+        .route("/metrics", get(metrics::endpoint))
+        .route("/api/v1/health", get(api::health))
+        .route("/api/v1/people", get(api::search_people))
+        .route("/api/v1/people/{id}", get(api::get_person))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .fallback(pages::not_found);
+    with_layers(routes, state)
+}
+
+/// Wraps routes in the layers every response passes through.
+fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CsrfLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::custom(panic_page))
+        .layer(security_header(
+            header::CONTENT_SECURITY_POLICY,
+            CONTENT_SECURITY_POLICY,
+        ))
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ))
+        // Pages and API answers may carry personal data: never stored by browsers or proxies.
+        // Static files set their own long cache and keep it.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                // The span names the route pattern, never the address: a query string could
+                // hold a child's name.
+                .make_span_with(|request: &Request| {
+                    let route = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("unmatched", |p| p.as_str());
+                    tracing::info_span!("request", method = %request.method(), route)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+}
+
+const PANIC_PAGE: &str = r#"<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8"><title>Sorry, there is a problem with the service – Harbour</title>
+<link rel="stylesheet" href="/static/harbour.css"></head>
+<body><header class="header"><div class="header__container width-container"><a href="/" class="header__service">Harbour</a></div></header>
+<div class="width-container"><main class="main" id="main-content"><h1 class="heading-xl">Sorry, there is a problem with the service</h1>
+<p class="body-l">Something went wrong on our side. Nothing you entered has been lost; try again, and if it keeps happening tell your system administrator.</p>
+<p><a href="/">Go to the home page</a></p></main></div></body></html>"#;
+
+fn panic_page(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    tracing::error!("a request handler panicked; answered 500");
+    (StatusCode::INTERNAL_SERVER_ERROR, Html(PANIC_PAGE)).into_response()
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use harbour_domain::SystemClock;
+    use harbour_store::{Store, StoreLocation};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_a_500_page_and_the_server_lives_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(
+            StoreLocation::choose(None, dir.path()).unwrap(),
+            harbour_policy::Policy::default_policy().unwrap(),
+        )
+        .await
+        .unwrap();
+        let state = AppState::new(store, Arc::new(SystemClock), crate::WebConfig::default());
+        async fn buggy() -> &'static str {
+            panic!("a bug")
+        }
+        let boom = Router::new().route("/boom", get(buggy));
+        let app = with_layers(boom.fallback(pages::not_found), state);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let response = reqwest::get(format!("{base}/boom")).await.unwrap();
+        assert_eq!(
+            response.status(),
+            reqwest::StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("Sorry, there is a problem with the service"));
+        assert!(
+            !page.contains("a bug"),
+            "the panic message stays in the log"
+        );
+        let after = reqwest::get(format!("{base}/anything")).await.unwrap();
+        assert_eq!(
+            after.status(),
+            reqwest::StatusCode::NOT_FOUND,
+            "still serving"
+        );
+    }
+}

@@ -1,0 +1,48 @@
+use crate::metrics::Metrics;
+use harbour_domain::Clock;
+use harbour_store::Store;
+use std::sync::Arc;
+
+/// How the web layer behaves; set once at start-up.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Offer the demo account chooser on the sign-in page (only `harbour demo` sets this).
+    pub demo_sign_in: bool,
+    /// Mark cookies `Secure` and `__Host-` prefixed: set when served over HTTPS.
+    pub secure_cookies: bool,
+    /// A session ends after this long without a request.
+    pub idle_timeout: time::Duration,
+    /// A session ends this long after sign-in, however active.
+    pub absolute_timeout: time::Duration,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            demo_sign_in: false,
+            secure_cookies: false,
+            idle_timeout: time::Duration::minutes(15),
+            absolute_timeout: time::Duration::hours(12),
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<WebConfig>,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! The web layer tested as a browser or API client meets it: a real server on a loopback
+//! port, a fresh SQLite store with the demo county, and a clock the tests control.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failure
+
+use harbour_domain::{Clock, FixedClock, Role};
+use harbour_policy::Policy;
+use harbour_store::{Store, StoreLocation};
+use harbour_synth::demo::{self, DemoCounty};
+use harbour_web::{AppState, WebConfig};
+use reqwest::StatusCode;
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use std::sync::Arc;
+use time::macros::datetime;
+
+struct App {
+    base: String,
+    client: reqwest::Client,
+    clock: Arc<FixedClock>,
+    county: DemoCounty,
+    store: Store,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        StoreLocation::choose(None, dir.path()).unwrap(),
+        Policy::default_policy().unwrap(),
+    )
+    .await
+    .unwrap();
+    let clock = Arc::new(FixedClock::new(datetime!(2026-11-20 09:00 UTC)));
+    let county = demo::load_demo(&store, clock.now()).await.unwrap();
+    let state = AppState::new(
+        store.clone(),
+        clock.clone(),
+        WebConfig {
+            demo_sign_in: true,
+            ..WebConfig::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(harbour_web::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    App {
+        base,
+        client,
+        clock,
+        county,
+        store,
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+impl App {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn user_id(&self, role: Role, agency_code: &str) -> String {
+        let agency = self
+            .county
+            .agencies
+            .iter()
+            .find(|a| a.code == agency_code)
+            .unwrap()
+            .id;
+        self.county
+            .users
+            .iter()
+            .find(|u| u.roles.contains(&role) && u.agency == agency)
+            .unwrap()
+            .id
+            .to_string()
+    }
+
+    /// Signs in as a demo account and returns the session cookie ("name=value").
+    async fn sign_in(&self, role: Role, agency_code: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/sign-in"))
+            .form(&[("user_id", self.user_id(role, agency_code))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        cookie.split(';').next().unwrap().to_owned()
+    }
+
+    async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn page(&self, path: &str, cookie: &str) -> (StatusCode, String) {
+        let response = self.get(path, cookie).await;
+        (response.status(), response.text().await.unwrap())
+    }
+
+    async fn json(&self, path: &str, cookie: &str) -> (StatusCode, serde_json::Value) {
+        let response = self.get(path, cookie).await;
+        let status = response.status();
+        assert!(
+            response.headers()[CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        (status, response.json().await.unwrap())
+    }
+
+    fn jayden(&self) -> String {
+        demo::jayden(&self.county).unwrap().to_string()
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let cookie = app.sign_in(Role::SchoolDsl, "northgate").await;
+    for path in [
+        "/",
+        "/sign-in",
+        "/people?q=mercer",
+        "/health",
+        "/api/v1/health",
+        "/no-such-page",
+        "/static/harbour.css",
+    ] {
+        let response = app.get(path, &cookie).await;
+        let headers = response.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        let cache = headers[CACHE_CONTROL].to_str().unwrap();
+        if path.starts_with("/static/") {
+            assert!(cache.contains("immutable"), "{path}: {cache}");
+        } else {
+            assert_eq!(cache, "no-store", "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn signed_out_visitors_are_sent_to_sign_in_and_the_api_says_401() {
+    let app = spawn_app().await;
+    let response = app.get("/people?q=mercer", "").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], "/sign-in");
+    let (status, body) = app.json("/api/v1/people?q=mercer", "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "unauthenticated");
+    // A forged or stale cookie is no better than none.
+    let forged = format!("harbour_session={}", "ab".repeat(32));
+    assert_eq!(app.get("/", &forged).await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_sign_in_page_lists_demo_accounts_and_refuses_a_bad_choice() {
+    let app = spawn_app().await;
+    let (status, page) = app.page("/sign-in", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Sam Okafor") && page.contains("Nadia Petrova"),
+        "{page}"
+    );
+
+    for form in [
+        vec![],
+        vec![("user_id", "not-a-uuid".to_owned())],
+        vec![("user_id", uuid::Uuid::now_v7().to_string())],
+    ] {
+        let response = app
+            .client
+            .post(app.url("/sign-in"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(response.headers().get(SET_COOKIE).is_none());
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains("There is a problem") && page.contains("Choose a demo account"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<title>Error: Sign in"),
+            "the title says there is an error"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_cross_site_form_post_is_refused() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/sign-in"))
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "https://evil.example")
+        .form(&[("user_id", app.user_id(Role::SchoolDsl, "northgate"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.headers().get(SET_COOKIE).is_none());
+}
+
+#[tokio::test]
+async fn the_person_page_shows_the_timeline_the_viewer_may_see_with_each_agency() {
+    let app = spawn_app().await;
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (status, home) = app.page("/", &dsl).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains("Sam Okafor") && home.contains("Northgate Academy"));
+
+    let (status, results) = app.page("/people?q=mercer", &dsl).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        results.contains(&format!("/people/{}", app.jayden())),
+        "{results}"
+    );
+
+    let (status, page) = app.page(&format!("/people/{}", app.jayden()), &dsl).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Jayden Mercer"));
+    assert!(
+        page.contains("Permanent exclusion")
+            && page.contains("Youth caution: possession of a bladed article")
+    );
+    assert!(page.contains("Harbourshire Police") && page.contains("Northgate Academy"));
+    assert!(
+        !page.contains("county line"),
+        "police intelligence leaked to a school"
+    );
+    assert!(
+        !page.contains("stab wound"),
+        "health detail leaked to a school"
+    );
+
+    let intel = app.sign_in(Role::PoliceIntelligenceOfficer, "police").await;
+    let (_, page) = app.page(&format!("/people/{}", app.jayden()), &intel).await;
+    assert!(page.contains("county line"));
+
+    // The API answers the same question the same way.
+    let (status, body) = app
+        .json(&format!("/api/v1/people/{}", app.jayden()), &dsl)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let timeline = body["timeline"].as_array().unwrap();
+    assert!(
+        timeline
+            .iter()
+            .all(|e| e["handling"] != "police_intelligence"
+                && !e["agency_name"].as_str().unwrap().is_empty())
+    );
+    assert!(timeline.iter().any(|e| e["kind"] == "permanent_exclusion"));
+}
+
+#[tokio::test]
+async fn another_agencys_record_looks_exactly_like_one_that_does_not_exist() {
+    let app = spawn_app().await;
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let fenwick = app.county.batch.persons[5].id; // known only to police intelligence
+    let (forbidden_status, forbidden) = app.page(&format!("/people/{fenwick}"), &dsl).await;
+    let (missing_status, missing) = app
+        .page(&format!("/people/{}", uuid::Uuid::now_v7()), &dsl)
+        .await;
+    assert_eq!(forbidden_status, StatusCode::NOT_FOUND);
+    assert_eq!((forbidden_status, &forbidden), (missing_status, &missing));
+    let (forbidden_status, forbidden) = app.json(&format!("/api/v1/people/{fenwick}"), &dsl).await;
+    let (missing_status, missing) = app
+        .json(&format!("/api/v1/people/{}", uuid::Uuid::now_v7()), &dsl)
+        .await;
+    assert_eq!((forbidden_status, forbidden), (missing_status, missing));
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_message_that_names_the_field() {
+    let app = spawn_app().await;
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+
+    let (status, page) = app.page("/people?q=j", &dsl).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("href=\"#q\"") && page.contains("Enter at least 2 characters"),
+        "{page}"
+    );
+
+    let (status, body) = app.json("/api/v1/people?q=mercer&limit=lots", &dsl).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["field"], "limit", "{body}");
+    let (status, body) = app.json("/api/v1/people?q=mercer&limit=0", &dsl).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("limit"))
+    );
+    let (status, body) = app.json("/api/v1/people", &dsl).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("q")),
+        "{body}"
+    );
+    let (status, body) = app.json("/api/v1/people/12345", &dsl).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("id"))
+    );
+    let (status, _) = app.page("/people/12345", &dsl).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Nothing internal ever reaches a response.
+    for text in [page, body.to_string()] {
+        for leak in ["SELECT", "sqlx", "/src/", "panicked", ".rs:"] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn unknown_addresses_get_a_designed_404_or_json() {
+    let app = spawn_app().await;
+    let (status, page) = app.page("/no/such/page", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("Page not found") && page.contains("class=\"skip-link\""));
+    let (status, body) = app.json("/api/v1/nothing-here", "").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn sessions_end_after_idle_time_and_at_sign_out() {
+    let app = spawn_app().await;
+    let cookie = app.sign_in(Role::SocialWorker, "la").await;
+    app.clock.advance(time::Duration::minutes(14));
+    assert_eq!(app.get("/", &cookie).await.status(), StatusCode::OK);
+    app.clock.advance(time::Duration::minutes(16));
+    assert_eq!(
+        app.get("/", &cookie).await.status(),
+        StatusCode::SEE_OTHER,
+        "idle for 16 minutes"
+    );
+
+    let cookie = app.sign_in(Role::SocialWorker, "la").await;
+    let no_token = app
+        .client
+        .post(app.url("/sign-out"))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf_token", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        no_token.status(),
+        StatusCode::FORBIDDEN,
+        "sign-out needs the form token"
+    );
+    assert_eq!(app.get("/", &cookie).await.status(), StatusCode::OK);
+
+    let (_, home) = app.page("/", &cookie).await;
+    let token = home
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let out = app
+        .client
+        .post(app.url("/sign-out"))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf_token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert!(
+        out.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        app.get("/", &cookie).await.status(),
+        StatusCode::SEE_OTHER,
+        "the old cookie no longer works"
+    );
+}
+
+#[tokio::test]
+async fn every_read_is_audited_and_the_chain_stays_intact() {
+    let app = spawn_app().await;
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let before = match app.store.verify_audit().await.unwrap() {
+        harbour_store::AuditVerification::Intact { entries } => entries,
+        broken => panic!("{broken:?}"),
+    };
+    app.page("/people?q=mercer", &dsl).await;
+    app.page(&format!("/people/{}", app.jayden()), &dsl).await;
+    app.json(&format!("/api/v1/people/{}", app.jayden()), &dsl)
+        .await;
+    match app.store.verify_audit().await.unwrap() {
+        harbour_store::AuditVerification::Intact { entries } => assert_eq!(entries, before + 3),
+        broken => panic!("{broken:?}"),
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern_never_by_address() {
+    let app = spawn_app().await;
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    app.page("/people?q=mercer", &dsl).await;
+    app.page(&format!("/people/{}", app.jayden()), &dsl).await;
+    let (status, metrics) = app.page("/metrics", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        metrics.contains(
+            "harbour_http_requests_total{method=\"GET\",route=\"/people/{id}\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("harbour_http_request_duration_seconds_bucket"));
+    assert!(!metrics.contains("mercer") && !metrics.contains(&app.jayden()));
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served_and_matches_the_code() {
+    let app = spawn_app().await;
+    let (status, served) = app.json("/api/v1/openapi.json", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let generated: serde_json::Value = serde_json::from_str(&harbour_web::openapi_json()).unwrap();
+    assert_eq!(served, generated);
+    for path in ["/api/v1/health", "/api/v1/people", "/api/v1/people/{id}"] {
+        assert!(served["paths"].get(path).is_some(), "{path} missing");
+    }
+}
+
+#[tokio::test]
+async fn the_health_endpoints_report_the_database() {
+    let app = spawn_app().await;
+    let (status, body) = app.json("/api/v1/health", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["backend"], "sqlite");
+    let (status, page) = app.page("/health", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Harbour is working"));
+}

@@ -1,0 +1,258 @@
+use crate::cli::{AuditCommand, Cli, Command, DemoArgs, ServeArgs, StoreArgs};
+use anyhow::{Context, bail};
+use harbour_domain::{Clock, SystemClock};
+use harbour_policy::Policy;
+use harbour_store::{AuditVerification, BackupOutcome, Store, StoreLocation};
+use harbour_web::{AppState, WebConfig};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Marks a directory as made by `harbour demo`, so a later demo may replace it.
+const DEMO_MARKER: &str = ".harbour-demo";
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Demo(args) => demo(args).await,
+        Command::Migrate(args) => {
+            let store = open_store(&args).await?;
+            let health = store.health().await?;
+            println!(
+                "The {} database is at schema version {}.",
+                health.backend, health.schema_version
+            );
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup(args) => {
+            let store = open_store(&args.store).await?;
+            let outcome = store.backup(&args.out).await;
+            store.close().await;
+            match outcome? {
+                BackupOutcome::Written { bytes } => {
+                    println!(
+                        "Wrote {} ({bytes} bytes); the copy passed SQLite's integrity check.",
+                        args.out.display()
+                    );
+                }
+                BackupOutcome::UsePgDump { command } => {
+                    println!("PostgreSQL is backed up with its own tools. Run:\n\n    {command}\n");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit(audit) => match audit.command {
+            AuditCommand::Verify(args) => {
+                let store = open_store(&args).await?;
+                let verification = store.verify_audit().await;
+                store.close().await;
+                match verification? {
+                    AuditVerification::Intact { entries } => {
+                        println!("The audit chain is intact ({entries} entries).");
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    AuditVerification::Broken { seq, reason } => {
+                        println!("The audit chain is broken at entry {seq}: {reason}.");
+                        Ok(ExitCode::FAILURE)
+                    }
+                }
+            }
+        },
+        Command::Openapi => {
+            println!("{}", harbour_web::openapi_json());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Version => {
+            println!("harbour {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
+    match path {
+        None => Ok(Policy::default_policy()?),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the policy file {}", path.display()))?;
+            Policy::parse(&text)
+                .with_context(|| format!("the policy file {} was refused", path.display()))
+        }
+    }
+}
+
+async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
+    let location = StoreLocation::choose(args.database_url.as_deref(), &args.data_dir)?;
+    let policy = load_policy(args.policy.as_deref())?;
+    tracing::info!(location = ?location, "opening the store");
+    Store::open(location.clone(), policy)
+        .await
+        .with_context(|| format!("cannot open the database ({location:?})"))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.store).await?;
+    let config = WebConfig {
+        demo_sign_in: false,
+        secure_cookies: args.secure_cookies,
+        idle_timeout: time::Duration::minutes(i64::from(args.idle_timeout_minutes)),
+        absolute_timeout: time::Duration::hours(i64::from(args.absolute_timeout_hours)),
+    };
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    println!("Harbour is running at http://{}/", listener.local_addr()?);
+    run_server(listener, store, config).await
+}
+
+async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    prepare_demo_dir(&args.data_dir)?;
+    let store = open_store(&StoreArgs {
+        data_dir: args.data_dir.clone(),
+        database_url: None,
+        policy: None,
+    })
+    .await?;
+    let clock = SystemClock;
+    let county = harbour_synth::demo::load_demo(&store, clock.now()).await?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; try --bind 127.0.0.1:0 for any free port",
+                args.bind
+            )
+        })?;
+    let address = listener.local_addr()?;
+
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Harbour demo is running at http://{address}/")?;
+    writeln!(
+        out,
+        "Data directory: {} (fictional data only)",
+        args.data_dir.display()
+    )?;
+    writeln!(
+        out,
+        "\nSign in by choosing one of these demo accounts on the sign-in page:"
+    )?;
+    for user in &county.users {
+        let agency = county
+            .agencies
+            .iter()
+            .find(|a| a.id == user.agency)
+            .map_or("?", |a| a.name.as_str());
+        let roles: Vec<_> = user.roles.iter().map(|r| r.label()).collect();
+        writeln!(
+            out,
+            "  {:<18} {:<52} {}",
+            user.display_name,
+            roles.join(", "),
+            agency
+        )?;
+    }
+    writeln!(
+        out,
+        "\nTry: sign in as Sam Okafor (a school DSL), search for \"Mercer\", then compare with Nadia Petrova (police intelligence)."
+    )?;
+    writeln!(out, "Press Ctrl-C to stop.")?;
+    out.flush()?;
+    drop(out);
+
+    let config = WebConfig {
+        demo_sign_in: true,
+        ..WebConfig::default()
+    };
+    run_server(listener, store, config).await
+}
+
+/// Makes `dir` an empty demo directory, replacing only an earlier demo's.
+fn prepare_demo_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        let is_demo = dir.join(DEMO_MARKER).exists();
+        let is_empty = std::fs::read_dir(dir)?.next().is_none();
+        if !is_demo && !is_empty {
+            bail!(
+                "{} already exists and was not made by `harbour demo`; choose another --data-dir so nothing is overwritten",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir)
+            .with_context(|| format!("cannot clear the old demo in {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(
+        dir.join(DEMO_MARKER),
+        "Made by `harbour demo`: fictional data, replaced at each demo start.\n",
+    )?;
+    Ok(())
+}
+
+async fn run_server(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    config: WebConfig,
+) -> anyhow::Result<ExitCode> {
+    let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
+    harbour_web::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped accepting requests; closing the database");
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on Ctrl-C or SIGTERM, so requests in flight finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_never_replaces_a_directory_it_did_not_make() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("data");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("harbour.sqlite3"), b"real data").unwrap();
+        let error = prepare_demo_dir(&dir).unwrap_err().to_string();
+        assert!(error.contains("was not made by `harbour demo`"), "{error}");
+        assert!(dir.join("harbour.sqlite3").exists());
+
+        let demo_dir = parent.path().join("demo");
+        prepare_demo_dir(&demo_dir).unwrap();
+        std::fs::write(demo_dir.join("old.sqlite3"), b"old demo").unwrap();
+        prepare_demo_dir(&demo_dir).unwrap();
+        assert!(
+            !demo_dir.join("old.sqlite3").exists(),
+            "an earlier demo is replaced"
+        );
+        assert!(demo_dir.join(DEMO_MARKER).exists());
+    }
+}
