@@ -123,6 +123,16 @@ async fn a_practitioner_sees_partners_ordinary_events_but_not_police_intelligenc
         assert_eq!(found.len(), 1, "{}", backend.name);
         let jayden = demo::jayden(&county).unwrap();
         assert_eq!(found[0].id, jayden);
+        // Shown by the name most agencies use, not the police's misspelling.
+        assert_eq!(
+            (found[0].given_name.as_str(), found[0].family_name.as_str()),
+            ("Jayden", "Mercer")
+        );
+        assert!(
+            found[0]
+                .agencies
+                .contains(&"Harbourshire Police".to_owned())
+        );
 
         let view = store.person_view(&dsl, jayden, NOW).await.unwrap().unwrap();
         let kinds: Vec<_> = view.timeline.iter().map(|e| e.kind).collect();

@@ -493,23 +493,55 @@ pub(crate) async fn search_persons(
         .bind(value)
         .fetch_all(&mut **tx)
         .await?;
-    let mut people: Vec<PersonSummary> = Vec::new();
+    // Rows come in name order; group them by person, keeping the order of first sight.
+    let mut people: Vec<(PersonSummary, Vec<((String, String), usize)>)> = Vec::new();
     for row in rows {
         let id = PersonId(row.person_id);
-        if let Some(person) = people.iter_mut().find(|p| p.id == id) {
-            if !person.agencies.contains(&row.agency_name) {
-                person.agencies.push(row.agency_name);
+        let name = (row.given_name, row.family_name);
+        let position = match people.iter().position(|(p, _)| p.id == id) {
+            Some(position) => position,
+            None if people.len() < limit => {
+                let summary = PersonSummary {
+                    id,
+                    given_name: String::new(),
+                    family_name: String::new(),
+                    date_of_birth: row.date_of_birth,
+                    agencies: Vec::new(),
+                };
+                people.push((summary, Vec::new()));
+                people.len() - 1
             }
-        } else if people.len() < limit {
-            people.push(PersonSummary {
-                id,
-                given_name: row.given_name,
-                family_name: row.family_name,
-                date_of_birth: row.date_of_birth,
-                agencies: vec![row.agency_name],
-            });
+            None => continue,
+        };
+        let Some((person, names)) = people.get_mut(position) else {
+            continue;
+        };
+        if !person.agencies.contains(&row.agency_name) {
+            person.agencies.push(row.agency_name);
+        }
+        person.date_of_birth = person.date_of_birth.or(row.date_of_birth);
+        match names.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, count)) => *count += 1,
+            None => names.push((name, 1)),
         }
     }
+    // Each person is shown by the name most of the matching agencies use.
+    let people = people
+        .into_iter()
+        .map(|(mut person, names)| {
+            let mut best: Option<&((String, String), usize)> = None;
+            for candidate in &names {
+                if best.is_none_or(|b| candidate.1 > b.1) {
+                    best = Some(candidate);
+                }
+            }
+            if let Some(((given, family), _)) = best {
+                person.given_name = given.clone();
+                person.family_name = family.clone();
+            }
+            person
+        })
+        .collect::<Vec<_>>();
     Ok(people)
 }
 

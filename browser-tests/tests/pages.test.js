@@ -1,0 +1,129 @@
+// Every page of the web shell, as a person meets it in a real browser.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  By, assertAccessible, screenshot, signInAs, signOut, startBrowser, startDemo, text, until, visit,
+} from './harness.js';
+
+let demo;
+let browser;
+
+before(async () => {
+  demo = await startDemo();
+  browser = await startBrowser();
+});
+
+after(async () => {
+  await browser?.quit();
+  await demo?.stop();
+});
+
+describe('signed out', () => {
+  it('sends a visitor to sign in, where the demo accounts are listed', async () => {
+    const { driver } = browser;
+    await driver.get(`${demo.baseUrl}/people`);
+    await driver.wait(until.urlContains('/sign-in'), 10_000);
+    await visit(driver, `${demo.baseUrl}/sign-in`, '01-sign-in');
+    assert.equal(await driver.getTitle(), 'Sign in – Harbour');
+    const page = await text(driver, 'main');
+    assert.match(page, /Sam Okafor/);
+    assert.match(page, /Police intelligence officer/);
+  });
+
+  it('has a skip link that reaches the main content', async () => {
+    const { driver } = browser;
+    const skip = await driver.findElement(By.css('.skip-link'));
+    assert.equal(await skip.getAttribute('href'), `${demo.baseUrl}/sign-in#main-content`);
+    assert.ok(await driver.findElement(By.id('main-content')));
+  });
+
+  it('shows the health page and a designed 404 page', async () => {
+    const { driver } = browser;
+    await visit(driver, `${demo.baseUrl}/health`, '02-health');
+    assert.match(await text(driver, 'main'), /Harbour is working/);
+    await visit(driver, `${demo.baseUrl}/no-such-page`, '03-not-found');
+    assert.match(await text(driver, 'h1'), /Page not found/);
+  });
+});
+
+describe('a school designated safeguarding lead', () => {
+  it('signs in and sees their name and agency in the header', async () => {
+    const { driver } = browser;
+    await signInAs(driver, demo.baseUrl, 'dsl@northgate.example');
+    await visit(driver, `${demo.baseUrl}/`, '04-home-dsl');
+    assert.equal(await text(driver, '.header__user-name'), 'Sam Okafor');
+    assert.equal(await text(driver, '.header__user-agency'), 'Northgate Academy');
+  });
+
+  it('gets an error summary that names the field for a search too short to run', async () => {
+    const { driver } = browser;
+    await visit(driver, `${demo.baseUrl}/people?q=j`, '05-search-error');
+    assert.match(await driver.getTitle(), /^Error: /);
+    const summary = await text(driver, '.error-summary');
+    assert.match(summary, /There is a problem/);
+    assert.match(summary, /Enter at least 2 characters/);
+    await driver.findElement(By.css('.error-summary a')).click();
+    assert.equal(await driver.switchTo().activeElement().getAttribute('id'), 'q');
+  });
+
+  it('finds a child and opens the single view, with each row naming its agency', async () => {
+    const { driver } = browser;
+    await driver.get(`${demo.baseUrl}/people`);
+    await driver.findElement(By.id('q')).sendKeys('Mercer');
+    await driver.findElement(By.css('form[role="search"] button')).click();
+    await driver.wait(until.elementLocated(By.css('table caption')), 10_000);
+    await assertAccessible(driver, 'search results');
+    await screenshot(driver, '06-search-results');
+    assert.match(await text(driver, 'table'), /Jayden Mercer/);
+
+    await driver.findElement(By.linkText('Jayden Mercer')).click();
+    await driver.wait(until.elementLocated(By.css('table.timeline')), 10_000);
+    await assertAccessible(driver, 'person page');
+    await screenshot(driver, '07-person-dsl');
+    const timeline = await text(driver, 'table.timeline');
+    assert.match(timeline, /Permanent exclusion/);
+    assert.match(timeline, /Harbourshire Police/);
+    assert.match(timeline, /Northgate Academy/);
+    assert.doesNotMatch(timeline, /county line/, 'police intelligence must not reach a school');
+    assert.doesNotMatch(timeline, /stab wound/, 'health detail must not reach a school');
+  });
+
+  it('signs out', async () => {
+    await signOut(browser.driver);
+  });
+});
+
+describe('a police intelligence officer', () => {
+  it('sees the intelligence on the same child that the school could not', async () => {
+    const { driver } = browser;
+    await signInAs(driver, demo.baseUrl, 'intel@police.example');
+    await driver.get(`${demo.baseUrl}/people?q=mercer`);
+    await driver.findElement(By.linkText('Jayden Mercer')).click();
+    await driver.wait(until.elementLocated(By.css('table.timeline')), 10_000);
+    await assertAccessible(driver, 'person page (police)');
+    await screenshot(driver, '08-person-police');
+    assert.match(await text(driver, 'table.timeline'), /county line/);
+    await signOut(driver);
+  });
+});
+
+describe('on a phone-sized screen', () => {
+  it('lays the person page out without losing content', async () => {
+    const phone = await startBrowser({ width: 390, height: 844 });
+    try {
+      const { driver } = phone;
+      await signInAs(driver, demo.baseUrl, 'social.worker@la.example');
+      await driver.get(`${demo.baseUrl}/people?q=mercer`);
+      await driver.findElement(By.linkText('Jayden Mercer')).click();
+      await driver.wait(until.elementLocated(By.css('table.timeline')), 10_000);
+      await assertAccessible(driver, 'person page (phone)');
+      await screenshot(driver, '09-person-phone');
+      assert.match(await text(driver, 'table.timeline'), /Referred to the MACE panel/);
+      const overflow = await driver.executeScript('return document.documentElement.scrollWidth - window.innerWidth');
+      assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px; only wide tables should scroll`);
+    } finally {
+      await phone.quit();
+    }
+  });
+});
