@@ -493,56 +493,77 @@ pub(crate) async fn search_persons(
         .bind(value)
         .fetch_all(&mut **tx)
         .await?;
-    // Rows come in name order; group them by person, keeping the order of first sight.
-    let mut people: Vec<(PersonSummary, Vec<((String, String), usize)>)> = Vec::new();
+    // Rows come in name order; group them by person, keeping the order of first sight, and
+    // show each person by the name most of the matching agencies use.
+    let mut people: Vec<NameTally> = Vec::new();
     for row in rows {
         let id = PersonId(row.person_id);
-        let name = (row.given_name, row.family_name);
-        let position = match people.iter().position(|(p, _)| p.id == id) {
+        let position = match people.iter().position(|p| p.summary.id == id) {
             Some(position) => position,
             None if people.len() < limit => {
-                let summary = PersonSummary {
-                    id,
-                    given_name: String::new(),
-                    family_name: String::new(),
-                    date_of_birth: row.date_of_birth,
-                    agencies: Vec::new(),
-                };
-                people.push((summary, Vec::new()));
+                people.push(NameTally::new(id));
                 people.len() - 1
             }
             None => continue,
         };
-        let Some((person, names)) = people.get_mut(position) else {
-            continue;
-        };
-        if !person.agencies.contains(&row.agency_name) {
-            person.agencies.push(row.agency_name);
-        }
-        person.date_of_birth = person.date_of_birth.or(row.date_of_birth);
-        match names.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, count)) => *count += 1,
-            None => names.push((name, 1)),
+        if let Some(person) = people.get_mut(position) {
+            person.add(row);
         }
     }
-    // Each person is shown by the name most of the matching agencies use.
-    let people = people
-        .into_iter()
-        .map(|(mut person, names)| {
-            let mut best: Option<&((String, String), usize)> = None;
-            for candidate in &names {
-                if best.is_none_or(|b| candidate.1 > b.1) {
-                    best = Some(candidate);
-                }
-            }
-            if let Some(((given, family), _)) = best {
-                person.given_name = given.clone();
-                person.family_name = family.clone();
-            }
-            person
-        })
-        .collect::<Vec<_>>();
+    let people: Vec<PersonSummary> = people.into_iter().map(NameTally::finish).collect();
     Ok(people)
+}
+
+/// One person's search rows, counting how often each spelling of their name appears.
+struct NameTally {
+    summary: PersonSummary,
+    names: Vec<(String, String, usize)>,
+}
+
+impl NameTally {
+    fn new(id: PersonId) -> Self {
+        let summary = PersonSummary {
+            id,
+            given_name: String::new(),
+            family_name: String::new(),
+            date_of_birth: None,
+            agencies: Vec::new(),
+        };
+        Self {
+            summary,
+            names: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, row: SummaryRow) {
+        if !self.summary.agencies.contains(&row.agency_name) {
+            self.summary.agencies.push(row.agency_name);
+        }
+        self.summary.date_of_birth = self.summary.date_of_birth.or(row.date_of_birth);
+        match self
+            .names
+            .iter_mut()
+            .find(|(g, f, _)| *g == row.given_name && *f == row.family_name)
+        {
+            Some((_, _, count)) => *count += 1,
+            None => self.names.push((row.given_name, row.family_name, 1)),
+        }
+    }
+
+    /// The most used spelling wins; on a tie, the first seen (in name order).
+    fn finish(mut self) -> PersonSummary {
+        let mut best: Option<(String, String, usize)> = None;
+        for (given, family, count) in self.names {
+            if best.as_ref().is_none_or(|b| count > b.2) {
+                best = Some((given, family, count));
+            }
+        }
+        if let Some((given, family, _)) = best {
+            self.summary.given_name = given;
+            self.summary.family_name = family;
+        }
+        self.summary
+    }
 }
 
 #[derive(FromRow)]
