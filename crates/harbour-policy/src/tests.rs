@@ -10,10 +10,20 @@ fn principal(agency: AgencyId, roles: &[Role]) -> Principal {
     }
 }
 
+fn facts(supplier: AgencyId, handling: Handling, known: bool) -> EventFacts {
+    EventFacts {
+        supplier,
+        handling,
+        known_to_viewer_agency: known,
+        break_glass: false,
+    }
+}
+
 #[test]
 fn the_shipped_policy_loads() {
     let policy = Policy::default_policy().unwrap();
-    assert!(policy.rules().len() >= 4);
+    assert!(policy.rules().len() >= 6);
+    assert_eq!(policy.break_glass().minutes, 60);
 }
 
 #[test]
@@ -21,10 +31,7 @@ fn police_intelligence_stays_with_police_roles() {
     let policy = Policy::default_policy().unwrap();
     let police = AgencyId::new_v7();
     let school = AgencyId::new_v7();
-    let intel = EventFacts {
-        supplier: police,
-        handling: Handling::PoliceIntelligence,
-    };
+    let intel = facts(police, Handling::PoliceIntelligence, true);
     assert!(
         policy
             .decide(
@@ -41,32 +48,42 @@ fn police_intelligence_stays_with_police_roles() {
         policy.decide(&principal(school, &[Role::SocialWorker]), intel),
         Decision::Deny
     );
-}
-
-#[test]
-fn own_agency_sees_its_own_records_whatever_the_marker() {
-    let policy = Policy::default_policy().unwrap();
-    let school = AgencyId::new_v7();
-    let dsl = principal(school, &[Role::SchoolDsl]);
-    let own = EventFacts {
-        supplier: school,
-        handling: Handling::Restricted,
-    };
-    let other = EventFacts {
-        supplier: AgencyId::new_v7(),
-        handling: Handling::Restricted,
+    // Emergency access never opens it.
+    let glass = EventFacts {
+        break_glass: true,
+        ..intel
     };
     assert_eq!(
-        policy.decide(&dsl, own),
-        Decision::Allow {
-            rule: "own-agency-records".into()
-        }
+        policy.decide(&principal(school, &[Role::SchoolDsl]), glass),
+        Decision::Deny
     );
-    assert_eq!(policy.decide(&dsl, other), Decision::Deny);
 }
 
 #[test]
-fn roles_without_a_rule_see_nothing() {
+fn a_school_sees_partners_ordinary_events_only_for_children_it_knows() {
+    let policy = Policy::default_policy().unwrap();
+    let school = AgencyId::new_v7();
+    let police = AgencyId::new_v7();
+    let dsl = principal(school, &[Role::SchoolDsl]);
+    let allowed = policy.decide(&dsl, facts(police, Handling::Ordinary, true));
+    assert!(
+        matches!(&allowed, Decision::Allow { rule, lawful_basis } if rule == "partner-ordinary-own-children" && lawful_basis.contains("Keeping Children Safe"))
+    );
+    assert_eq!(
+        policy.decide(&dsl, facts(police, Handling::Ordinary, false)),
+        Decision::Deny
+    );
+    let glass = EventFacts {
+        break_glass: true,
+        ..facts(police, Handling::Ordinary, false)
+    };
+    assert!(
+        matches!(policy.decide(&dsl, glass), Decision::Allow { rule, .. } if rule == BREAK_GLASS_RULE)
+    );
+}
+
+#[test]
+fn roles_without_a_rule_see_nothing_and_cannot_break_glass() {
     let policy = Policy::default_policy().unwrap();
     let agency = AgencyId::new_v7();
     for role in [
@@ -76,22 +93,44 @@ fn roles_without_a_rule_see_nothing() {
     ] {
         let who = principal(agency, &[role]);
         assert!(policy.scope(&who).is_empty(), "{role} has a scope");
+        assert!(!policy.may_break_glass(&who));
         for handling in Handling::ALL {
-            let event = EventFacts {
-                supplier: agency,
-                handling: *handling,
-            };
-            assert_eq!(
-                policy.decide(&who, event),
-                Decision::Deny,
-                "{role} {handling}"
-            );
+            for known in [true, false] {
+                let event = EventFacts {
+                    supplier: agency,
+                    handling: *handling,
+                    known_to_viewer_agency: known,
+                    break_glass: true,
+                };
+                assert_eq!(
+                    policy.decide(&who, event),
+                    Decision::Deny,
+                    "{role} {handling}"
+                );
+            }
         }
     }
 }
 
-/// The scope a list query uses must agree with the single decision, for every role, marker
-/// and supplier; otherwise a search could show what a page would refuse.
+#[test]
+fn functions_and_second_factor_follow_the_file() {
+    let policy = Policy::default_policy().unwrap();
+    let agency = AgencyId::new_v7();
+    assert!(policy.allows_function(
+        &principal(agency, &[Role::DataProtectionOfficer]),
+        Function::AuditReview
+    ));
+    assert!(!policy.allows_function(
+        &principal(agency, &[Role::SystemAdministrator]),
+        Function::AuditReview
+    ));
+    assert!(policy.requires_second_factor(&[Role::PoliceIntelligenceOfficer].into()));
+    assert!(!policy.requires_second_factor(&[Role::SchoolDsl].into()));
+}
+
+/// The scope a list query uses must agree with the single decision, for every role, marker,
+/// supplier, relationship and emergency grant; otherwise a search could show what a page
+/// would refuse.
 #[test]
 fn scope_and_decide_agree_everywhere() {
     let policy = Policy::default_policy().unwrap();
@@ -103,62 +142,99 @@ fn scope_and_decide_agree_everywhere() {
         let scope = policy.scope(&who);
         for handling in Handling::ALL {
             for supplier in [own, other] {
-                let event = EventFacts {
-                    supplier,
-                    handling: *handling,
-                };
-                assert_eq!(
-                    scope.admits(event),
-                    policy.decide(&who, event).is_allowed(),
-                    "{role} {handling} own={}",
-                    supplier == own
-                );
-                cells += 1;
+                for known in [true, false] {
+                    for break_glass in [true, false] {
+                        let event = EventFacts {
+                            supplier,
+                            handling: *handling,
+                            known_to_viewer_agency: known,
+                            break_glass,
+                        };
+                        assert_eq!(
+                            scope.admits(event),
+                            policy.decide(&who, event).is_allowed(),
+                            "{role} {event:?}"
+                        );
+                        cells += 1;
+                    }
+                }
             }
         }
     }
-    assert_eq!(cells, Role::ALL.len() * Handling::ALL.len() * 2);
+    assert_eq!(cells, Role::ALL.len() * Handling::ALL.len() * 8);
+}
+
+const MINIMAL_TAIL: &str = r#"
+[break_glass]
+roles = ["social_worker"]
+handling = ["ordinary"]
+minutes = 60
+min_reason_length = 20
+lawful_basis = "x"
+
+[second_factor]
+required_for = []
+"#;
+
+fn with_tail(rules: &str) -> String {
+    format!("version = 2\n{rules}\n{MINIMAL_TAIL}")
 }
 
 #[test]
 fn bad_policy_files_are_refused_with_the_reason() {
-    let unknown_role = r#"
-version = 1
-[[rule]]
+    let unknown_role = with_tail(
+        r#"[[rule]]
 id = "x"
 description = "x"
 roles = ["caretaker"]
 handling = ["ordinary"]
 supplier = "any_agency"
-"#;
-    let error = Policy::parse(unknown_role).unwrap_err().to_string();
-    assert!(error.contains("caretaker"), "{error}");
-    assert!(error.contains("line 6"), "{error}");
+relationship = "any"
+lawful_basis = "x""#,
+    );
+    let error = Policy::parse(&unknown_role).unwrap_err().to_string();
+    assert!(
+        error.contains("caretaker") && error.contains("line 5"),
+        "{error}"
+    );
 
-    let duplicate = r#"
-version = 1
-[[rule]]
-id = "x"
-description = "x"
-roles = ["social_worker"]
-handling = ["ordinary"]
-supplier = "any_agency"
-[[rule]]
-id = "x"
-description = "y"
-roles = ["social_worker"]
-handling = ["ordinary"]
-supplier = "own_agency"
-"#;
-    assert!(matches!(Policy::parse(duplicate), Err(PolicyError::DuplicateId(id)) if id == "x"));
+    let rule = |id: &str| {
+        format!(
+            "[[rule]]\nid = \"{id}\"\ndescription = \"d\"\nroles = [\"social_worker\"]\nhandling = [\"ordinary\"]\nsupplier = \"any_agency\"\nrelationship = \"any\"\nlawful_basis = \"b\"\n"
+        )
+    };
+    let duplicate = with_tail(&format!("{}{}", rule("x"), rule("x")));
+    assert!(matches!(Policy::parse(&duplicate), Err(PolicyError::DuplicateId(id)) if id == "x"));
     assert!(matches!(
-        Policy::parse("version = 2"),
-        Err(PolicyError::Version(2))
+        Policy::parse("version = 1"),
+        Err(PolicyError::Version(1))
     ));
+    let no_basis = with_tail(&rule("y").replace("lawful_basis = \"b\"", "lawful_basis = \" \""));
     assert!(matches!(
-        Policy::parse(
-            "version = 1\n[[rule]]\nid='a'\ndescription='a'\nroles=[]\nhandling=['ordinary']\nsupplier='any_agency'"
-        ),
-        Err(PolicyError::Empty(_))
+        Policy::parse(&no_basis),
+        Err(PolicyError::NoLawfulBasis(_))
+    ));
+    let misspelt = with_tail(&rule("z").replace("relationship", "relation"));
+    assert!(
+        Policy::parse(&misspelt)
+            .unwrap_err()
+            .to_string()
+            .contains("relation")
+    );
+
+    let wide_glass = with_tail("").replace(
+        "handling = [\"ordinary\"]",
+        "handling = [\"police_intelligence\"]",
+    );
+    assert!(matches!(
+        Policy::parse(&wide_glass),
+        Err(PolicyError::BreakGlassTooWide(Handling::PoliceIntelligence))
+    ));
+
+    let intel_without_2fa =
+        with_tail(&rule("i").replace("[\"ordinary\"]", "[\"police_intelligence\"]"));
+    assert!(matches!(
+        Policy::parse(&intel_without_2fa),
+        Err(PolicyError::SecondFactorMissing(Role::SocialWorker))
     ));
 }

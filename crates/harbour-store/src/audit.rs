@@ -5,6 +5,7 @@
 //! [`AuditVerification`] names the first entry that no longer fits.
 
 use harbour_domain::{AgencyId, PersonId, TenantCode, UserId};
+
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -34,7 +35,8 @@ pub struct AuditEntry {
     pub user: Option<UserId>,
     pub agency: Option<AgencyId>,
     pub action: String,
-    pub person: Option<PersonId>,
+    /// Every child the entry concerns, in id order (a search names each child it returned).
+    pub subjects: Vec<PersonId>,
     pub purpose: String,
     pub outcome: Outcome,
     /// A small JSON object of counts and ids (never names or content).
@@ -52,11 +54,20 @@ impl AuditEntry {
             user: None,
             agency: None,
             action: action.to_owned(),
-            person: None,
+            subjects: Vec::new(),
             purpose: purpose.to_owned(),
             outcome: Outcome::Allowed,
             detail: "{}".to_owned(),
         }
+    }
+
+    /// Sets the children the entry concerns, sorted and without repeats, as they are stored.
+    pub fn with_subjects(mut self, subjects: impl IntoIterator<Item = PersonId>) -> Self {
+        let mut subjects: Vec<PersonId> = subjects.into_iter().collect();
+        subjects.sort();
+        subjects.dedup();
+        self.subjects = subjects;
+        self
     }
 
     /// The chained hash of this entry at position `seq` after `prev_hash`.
@@ -68,7 +79,11 @@ impl AuditEntry {
             self.user.map(|u| u.to_string()).unwrap_or_default(),
             self.agency.map(|a| a.to_string()).unwrap_or_default(),
             self.action.clone(),
-            self.person.map(|p| p.to_string()).unwrap_or_default(),
+            self.subjects
+                .iter()
+                .map(PersonId::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
             self.purpose.clone(),
             self.outcome.as_str().to_owned(),
             self.detail.clone(),
@@ -116,6 +131,8 @@ mod tests {
         let mut other = entry.clone();
         other.outcome = Outcome::Denied;
         assert_ne!(other.hash(1, GENESIS), base);
+        let other = entry.clone().with_subjects([PersonId::new_v7()]);
+        assert_ne!(other.hash(1, GENESIS), base, "the subjects are covered");
         let mut other = entry.clone();
         other.purpose = "tes".into();
         other.action = "tview_person".into();

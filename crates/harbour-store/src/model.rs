@@ -152,6 +152,9 @@ pub struct PersonView {
     pub id: PersonId,
     pub identities: Vec<IdentityRecord>,
     pub timeline: Vec<TimelineEntry>,
+    /// Set while the viewer sees this child through an emergency-access grant.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub emergency_access_until: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

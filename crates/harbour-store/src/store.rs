@@ -1,14 +1,14 @@
 use crate::StoreError;
 use crate::audit::{AuditEntry, AuditVerification, Outcome};
 use crate::backend::{postgres, sqlite};
-use crate::gate::{SearchQuery, scope_sql};
+use crate::gate::SearchQuery;
 use crate::location::StoreLocation;
 use crate::model::{
     Agency, Batch, DemoUser, Health, LoadReport, NewAgency, NewUser, PersonSummary, PersonView,
     SessionUser,
 };
 use harbour_domain::{PersonId, TenantCode, UserId};
-use harbour_policy::{Policy, Principal};
+use harbour_policy::{Decision, EventFacts, Policy, Principal};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Pool, Postgres, Sqlite};
@@ -283,8 +283,8 @@ impl Store {
         })
     }
 
-    /// Persons matching `query` that `who` may see (at most `limit`), audited as a search.
-    /// The audit records the kind of search and the number of results, never the text.
+    /// Persons matching `query` that `who` may see (at most `limit`), audited as a search
+    /// naming each child it returned. The audit records the kind of search, never its text.
     pub async fn search_persons(
         &self,
         who: &Principal,
@@ -293,8 +293,6 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Vec<PersonSummary>, StoreError> {
         let scope = self.policy.scope(who);
-        let scope_sql = scope_sql(&scope);
-        let (matcher, value) = query.matcher();
         let mut entry = principal_entry(who, now, "search_persons", "find a child");
         on_backend!(self, q, pool => {
             let mut tx = q::begin(pool).await?;
@@ -302,9 +300,10 @@ impl Store {
                 entry.outcome = Outcome::Denied;
                 Vec::new()
             } else {
-                q::search_persons(&mut tx, &who.tenant, &scope_sql, who.agency, matcher, &value, limit).await?
+                q::search_persons(&mut tx, who, &scope, query, limit, now).await?
             };
             entry.detail = serde_json::json!({ "by": query.audit_kind(), "results": found.len() }).to_string();
+            let entry = entry.with_subjects(found.iter().map(|p| p.id));
             q::append_audit(&mut tx, &entry).await?;
             tx.commit().await?;
             Ok(found)
@@ -313,7 +312,7 @@ impl Store {
 
     /// The single view of a person as `who` may see it, or `None` if there is nothing they
     /// may see, which is also the answer for an id that does not exist: the two must look
-    /// the same. Audited either way.
+    /// the same. Audited either way, with the rules and lawful bases that allowed each event.
     pub async fn person_view(
         &self,
         who: &Principal,
@@ -321,28 +320,64 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Option<PersonView>, StoreError> {
         let scope = self.policy.scope(who);
-        let scope_sql = scope_sql(&scope);
-        let mut entry = principal_entry(who, now, "view_person", "view a child's record");
-        entry.person = Some(person);
+        let mut entry = principal_entry(who, now, "view_person", "view a child's record")
+            .with_subjects([person]);
         on_backend!(self, q, pool => {
             let mut tx = q::begin(pool).await?;
+            let (known, emergency_until) = q::relationship(&mut tx, who, person, now).await?;
             let identities = if scope.is_empty() {
                 Vec::new()
             } else {
-                q::visible_identities(&mut tx, &who.tenant, person, &scope_sql, who.agency).await?
+                q::visible_identities(&mut tx, who, &scope, person, now).await?
             };
             let view = if identities.is_empty() {
                 entry.outcome = Outcome::Denied;
                 None
             } else {
-                let timeline = q::visible_timeline(&mut tx, &who.tenant, person, &scope_sql, who.agency).await?;
-                entry.detail = serde_json::json!({ "events_shown": timeline.len() }).to_string();
-                Some(PersonView { id: person, identities, timeline })
+                let mut timeline = q::visible_timeline(&mut tx, who, &scope, person, now).await?;
+                let disclosed = self.check_each_event(who, &mut timeline, known, emergency_until.is_some());
+                if disclosed.by_rule.contains_key(harbour_policy::BREAK_GLASS_RULE) {
+                    entry.action = "view_person_emergency".to_owned();
+                }
+                entry.detail = serde_json::json!({
+                    "events_shown": timeline.len(),
+                    "rules": disclosed.by_rule,
+                    "lawful_bases": disclosed.lawful_bases,
+                })
+                .to_string();
+                Some(PersonView { id: person, identities, timeline, emergency_access_until: emergency_until })
             };
             q::append_audit(&mut tx, &entry).await?;
             tx.commit().await?;
             Ok(view)
         })
+    }
+
+    /// Defence in depth: each event the scoped query returned is put to the single decision
+    /// as well, and dropped (with an error logged) if the two ever disagree.
+    fn check_each_event(
+        &self,
+        who: &Principal,
+        timeline: &mut Vec<crate::model::TimelineEntry>,
+        known: bool,
+        break_glass: bool,
+    ) -> Disclosed {
+        let mut disclosed = Disclosed::default();
+        timeline.retain(|event| {
+            let facts = EventFacts { supplier: event.agency, handling: event.handling, known_to_viewer_agency: known, break_glass };
+            match self.policy.decide(who, facts) {
+                Decision::Allow { rule, lawful_basis } => {
+                    *disclosed.by_rule.entry(rule).or_default() += 1;
+                    disclosed.lawful_bases.insert(lawful_basis);
+                    true
+                }
+                Decision::Deny => {
+                    tracing::error!(event = %event.event, "the scoped query returned an event the policy denies; withheld");
+                    false
+                }
+            }
+        });
+        disclosed
     }
 
     // -- operations -----------------------------------------------------------------------------
@@ -400,6 +435,13 @@ impl Store {
             .map_err(|e| StoreError::Backup(e.to_string()))?;
         Ok(BackupOutcome::Written { bytes })
     }
+}
+
+/// What one view disclosed, by rule and lawful basis, for the audit.
+#[derive(Debug, Default)]
+struct Disclosed {
+    by_rule: std::collections::BTreeMap<String, usize>,
+    lawful_bases: std::collections::BTreeSet<String>,
 }
 
 fn principal_entry(

@@ -105,7 +105,7 @@ async fn opens_migrates_and_reports_health() {
     for backend in backends().await {
         let health = backend.store.health().await.unwrap();
         assert_eq!(health.backend, backend.name);
-        assert_eq!(health.schema_version, 1, "{}", backend.name);
+        assert_eq!(health.schema_version, 2, "{}", backend.name);
     }
 }
 
@@ -250,31 +250,57 @@ async fn search_reveals_nobody_the_viewer_may_not_see() {
                 .is_empty()
         );
 
-        // Identifiers search exactly; wildcards in a name are literal.
+        // A school finds only children on (or once on) its own roll: Jayden was never at Seaview.
         let jayden_upn = county.batch.source_records[0].upn.clone().unwrap();
-        let found = store
-            .search_persons(&dsl, &SearchQuery::Upn(jayden_upn), 20, NOW)
-            .await
-            .unwrap();
-        assert_eq!(found.len(), 1);
+        let by_upn = SearchQuery::Upn(jayden_upn);
         assert!(
             store
-                .search_persons(&dsl, &name("%%"), 20, NOW)
+                .search_persons(&dsl, &by_upn, 20, NOW)
                 .await
                 .unwrap()
-                .is_empty()
+                .is_empty(),
+            "{}",
+            backend.name
         );
-        assert!(
-            store
-                .search_persons(&dsl, &name("mer_er"), 20, NOW)
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        // Either name order matches.
+        let northgate = principal(&county, Role::SchoolDsl, "northgate");
         assert_eq!(
             store
-                .search_persons(&dsl, &name("mercer jay"), 20, NOW)
+                .search_persons(&northgate, &by_upn, 20, NOW)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // Wildcards in a name are literal; either name order matches.
+        assert!(
+            store
+                .search_persons(&northgate, &name("%%"), 20, NOW)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .search_persons(&northgate, &name("mer_er"), 20, NOW)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .search_persons(&northgate, &name("mercer jay"), 20, NOW)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // A role with only county-wide rules (no own-agency rule) searches too.
+        let chair = principal(&county, Role::MaceChair, "la");
+        assert_eq!(
+            store
+                .search_persons(&chair, &name("mercer"), 20, NOW)
                 .await
                 .unwrap()
                 .len(),

@@ -7,16 +7,18 @@
 use super::{Db, ROLES_AGGREGATE, begin_write};
 use crate::StoreError;
 use crate::audit::{AuditEntry, AuditVerification, GENESIS, Outcome};
+use crate::gate::SearchQuery;
 use crate::model::{
     Agency, Batch, DemoUser, IdentityRecord, LoadReport, NewAgency, NewUser, PersonSummary,
     SessionUser, TimelineEntry,
 };
+use harbour_domain::Handling;
 use harbour_domain::{AgencyId, EventId, PersonId, Role, SourceRecordId, TenantCode, UserId};
-use harbour_policy::Principal;
+use harbour_policy::{Principal, Scope};
 // Dynamic SQL here is assembled only from constants in this crate: the backend's
 // ROLES_AGGREGATE, matchers from `SearchQuery::matcher`, and scopes from `gate::scope_sql`,
 // whose handling codes come from a closed enum. Every value from outside is a bind parameter.
-use sqlx::{AssertSqlSafe, FromRow, Pool, Transaction};
+use sqlx::{AssertSqlSafe, FromRow, Pool, QueryBuilder, Transaction};
 use std::collections::BTreeSet;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -43,6 +45,11 @@ pub(crate) async fn append_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<i64,
         None => (1, GENESIS.to_owned()),
     };
     let hash = entry.hash(seq, &prev_hash);
+    // The single subject is kept on the row too, for quick reading; the list is authoritative.
+    let single_subject = match entry.subjects.as_slice() {
+        [one] => Some(one.0),
+        _ => None,
+    };
     sqlx::query(
         "INSERT INTO audit (seq, at, tenant_code, user_id, agency_id, action, person_id, \
          purpose, outcome, detail, prev_hash, hash) \
@@ -54,7 +61,7 @@ pub(crate) async fn append_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<i64,
     .bind(entry.user.map(|u| u.0))
     .bind(entry.agency.map(|a| a.0))
     .bind(&entry.action)
-    .bind(entry.person.map(|p| p.0))
+    .bind(single_subject)
     .bind(&entry.purpose)
     .bind(entry.outcome.as_str())
     .bind(&entry.detail)
@@ -62,6 +69,14 @@ pub(crate) async fn append_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<i64,
     .bind(&hash)
     .execute(&mut **tx)
     .await?;
+    for subject in &entry.subjects {
+        sqlx::query("INSERT INTO audit_subjects (tenant_code, person_id, seq) VALUES ($1, $2, $3)")
+            .bind(entry.tenant.as_str())
+            .bind(subject.0)
+            .bind(seq)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(seq)
 }
 
@@ -73,7 +88,6 @@ struct AuditRow {
     user_id: Option<Uuid>,
     agency_id: Option<Uuid>,
     action: String,
-    person_id: Option<Uuid>,
     purpose: String,
     outcome: String,
     detail: String,
@@ -81,14 +95,20 @@ struct AuditRow {
     hash: String,
 }
 
-/// Recomputes the whole chain in order and names the first entry that does not fit.
+/// Recomputes the whole chain in order and names the first entry that does not fit. Rows and
+/// their subjects are streamed side by side, so memory stays flat however long the log.
 pub(crate) async fn verify_audit(pool: &Pool<Db>) -> Result<AuditVerification, StoreError> {
     use futures_util::TryStreamExt;
     let mut rows = sqlx::query_as::<_, AuditRow>(
-        "SELECT seq, at, tenant_code, user_id, agency_id, action, person_id, purpose, outcome, \
+        "SELECT seq, at, tenant_code, user_id, agency_id, action, purpose, outcome, \
          detail, prev_hash, hash FROM audit ORDER BY seq",
     )
     .fetch(pool);
+    let mut subjects = sqlx::query_as::<_, (i64, Uuid)>(
+        "SELECT seq, person_id FROM audit_subjects ORDER BY seq, person_id",
+    )
+    .fetch(pool);
+    let mut next_subject = subjects.try_next().await?;
     let mut expected_seq = 1i64;
     let mut expected_prev = GENESIS.to_owned();
     let mut entries = 0u64;
@@ -99,6 +119,18 @@ pub(crate) async fn verify_audit(pool: &Pool<Db>) -> Result<AuditVerification, S
                 reason,
             })
         };
+        if let Some((orphan, _)) = next_subject.filter(|(seq, _)| *seq < row.seq) {
+            return Ok(AuditVerification::Broken {
+                seq: orphan,
+                reason: "a child is listed against an entry that is missing".into(),
+            });
+        }
+        let mut row_subjects = Vec::new();
+        while let Some((seq, person)) = next_subject.filter(|(seq, _)| *seq == row.seq) {
+            debug_assert_eq!(seq, row.seq);
+            row_subjects.push(PersonId(person));
+            next_subject = subjects.try_next().await?;
+        }
         if row.seq != expected_seq {
             return broken(format!(
                 "expected entry {expected_seq} here: entries are missing, inserted or renumbered"
@@ -121,17 +153,24 @@ pub(crate) async fn verify_audit(pool: &Pool<Db>) -> Result<AuditVerification, S
             user: row.user_id.map(UserId),
             agency: row.agency_id.map(AgencyId),
             action: row.action,
-            person: row.person_id.map(PersonId),
+            subjects: Vec::new(),
             purpose: row.purpose,
             outcome,
             detail: row.detail,
-        };
+        }
+        .with_subjects(row_subjects);
         if entry.hash(row.seq, &row.prev_hash) != row.hash {
             return broken("its contents were changed after it was written".into());
         }
         expected_seq += 1;
         expected_prev = row.hash;
         entries += 1;
+    }
+    if let Some((orphan, _)) = next_subject {
+        return Ok(AuditVerification::Broken {
+            seq: orphan,
+            reason: "a child is listed against an entry that is missing".into(),
+        });
     }
     Ok(AuditVerification::Intact { entries })
 }
@@ -454,8 +493,58 @@ pub(crate) async fn insert_batch(
 }
 
 // ---------------------------------------------------------------------------------------
-// Children's records: reading. Called only from the gate, with the viewer's scope as SQL.
+// Children's records: reading. Called only from the gate, with the viewer's scope.
 // ---------------------------------------------------------------------------------------
+
+/// Appends the viewer's scope as a condition over the event `e` of source record `sr`.
+/// Every value is a bind parameter; handling codes come from a closed enum.
+fn push_scope(qb: &mut QueryBuilder<Db>, scope: &Scope, viewer: &Principal, now: OffsetDateTime) {
+    fn handling_list(set: &BTreeSet<Handling>) -> String {
+        set.iter()
+            .map(|h| format!("'{}'", h.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+    let mut first = true;
+    qb.push("(");
+    for (clause, handling) in scope.clauses.iter().filter(|(_, h)| !h.is_empty()) {
+        qb.push(if first { "(" } else { " OR (" });
+        first = false;
+        qb.push(format!("e.handling IN ({})", handling_list(handling)));
+        if clause.own_agency_only {
+            qb.push(" AND e.agency_id = ").push_bind(viewer.agency.0);
+        }
+        if clause.known_to_agency_only {
+            qb.push(
+                " AND EXISTS (SELECT 1 FROM source_records k WHERE k.tenant_code = sr.tenant_code \
+                 AND k.person_id = sr.person_id AND k.agency_id = ",
+            )
+            .push_bind(viewer.agency.0)
+            .push(")");
+        }
+        qb.push(")");
+    }
+    if !scope.break_glass_handling.is_empty() {
+        qb.push(if first { "(" } else { " OR (" });
+        first = false;
+        qb.push(format!(
+            "e.handling IN ({})",
+            handling_list(&scope.break_glass_handling)
+        ));
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM break_glass g WHERE g.tenant_code = sr.tenant_code \
+             AND g.person_id = sr.person_id AND g.user_id = ",
+        )
+        .push_bind(viewer.user.0)
+        .push(" AND g.expires_at > ")
+        .push_bind(now)
+        .push("))");
+    }
+    if first {
+        qb.push("1 = 0");
+    }
+    qb.push(")");
+}
 
 #[derive(FromRow)]
 struct SummaryRow {
@@ -466,33 +555,52 @@ struct SummaryRow {
     agency_name: String,
 }
 
-/// Persons with a visible source record matching `matcher`, in name order. `scope_sql` is
-/// the viewer's scope over `e` with the agency as `$2`; `$3` is the matcher's value.
+/// Persons with a source record that matches `query` and holds an event the viewer may see,
+/// in name order.
 pub(crate) async fn search_persons(
     tx: &mut Tx,
-    tenant: &TenantCode,
-    scope_sql: &str,
-    own_agency: AgencyId,
-    matcher_sql: &str,
-    value: &str,
+    viewer: &Principal,
+    scope: &Scope,
+    query: &SearchQuery,
     limit: usize,
+    now: OffsetDateTime,
 ) -> Result<Vec<PersonSummary>, StoreError> {
-    let sql = format!(
+    let mut qb = QueryBuilder::<Db>::new(
         "SELECT sr.person_id, sr.given_name, sr.family_name, sr.date_of_birth, a.name AS agency_name \
-         FROM source_records sr JOIN agencies a ON a.id = sr.agency_id \
-         WHERE sr.tenant_code = $1 AND ({matcher_sql}) \
-         AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_code = sr.tenant_code \
-                     AND e.source_record_id = sr.id AND {scope_sql}) \
-         ORDER BY sr.family_name, sr.given_name, sr.person_id, a.name \
-         LIMIT {}",
-        limit.saturating_mul(4)
+         FROM source_records sr JOIN agencies a ON a.id = sr.agency_id WHERE sr.tenant_code = ",
     );
-    let rows = sqlx::query_as::<_, SummaryRow>(AssertSqlSafe(sql))
-        .bind(tenant.as_str())
-        .bind(own_agency.0)
-        .bind(value)
-        .fetch_all(&mut **tx)
-        .await?;
+    qb.push_bind(viewer.tenant.as_str().to_owned());
+    qb.push(" AND ");
+    match query {
+        SearchQuery::Name(name) => {
+            let escaped = name
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let pattern = format!("%{escaped}%");
+            qb.push("(lower(sr.given_name || ' ' || sr.family_name) LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR lower(sr.family_name || ' ' || sr.given_name) LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        SearchQuery::Upn(upn) => {
+            qb.push("sr.upn = ").push_bind(upn.as_str().to_owned());
+        }
+        SearchQuery::NhsNumber(nhs) => {
+            qb.push("sr.nhs_number = ")
+                .push_bind(nhs.as_str().to_owned());
+        }
+    }
+    qb.push(
+        " AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_code = sr.tenant_code \
+         AND e.source_record_id = sr.id AND ",
+    );
+    push_scope(&mut qb, scope, viewer, now);
+    qb.push(") ORDER BY sr.family_name, sr.given_name, sr.person_id, a.name LIMIT ");
+    qb.push_bind(i64::try_from(limit.saturating_mul(4)).unwrap_or(i64::MAX));
+    let rows: Vec<SummaryRow> = qb.build_query_as().fetch_all(&mut **tx).await?;
+
     // Rows come in name order; group them by person, keeping the order of first sight, and
     // show each person by the name most of the matching agencies use.
     let mut people: Vec<NameTally> = Vec::new();
@@ -510,8 +618,7 @@ pub(crate) async fn search_persons(
             person.add(row);
         }
     }
-    let people: Vec<PersonSummary> = people.into_iter().map(NameTally::finish).collect();
-    Ok(people)
+    Ok(people.into_iter().map(NameTally::finish).collect())
 }
 
 /// One person's search rows, counting how often each spelling of their name appears.
@@ -583,26 +690,26 @@ struct IdentityRow {
 /// The person's source records that hold at least one event the viewer may see.
 pub(crate) async fn visible_identities(
     tx: &mut Tx,
-    tenant: &TenantCode,
+    viewer: &Principal,
+    scope: &Scope,
     person: PersonId,
-    scope_sql: &str,
-    own_agency: AgencyId,
+    now: OffsetDateTime,
 ) -> Result<Vec<IdentityRecord>, StoreError> {
-    let sql = format!(
+    let mut qb = QueryBuilder::<Db>::new(
         "SELECT sr.id, sr.agency_id, a.name AS agency_name, sr.given_name, sr.family_name, \
          sr.date_of_birth, sr.sex, sr.upn, sr.nhs_number, sr.postcode \
-         FROM source_records sr JOIN agencies a ON a.id = sr.agency_id \
-         WHERE sr.tenant_code = $1 AND sr.person_id = $3 \
-         AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_code = sr.tenant_code \
-                     AND e.source_record_id = sr.id AND {scope_sql}) \
-         ORDER BY a.name, sr.id"
+         FROM source_records sr JOIN agencies a ON a.id = sr.agency_id WHERE sr.tenant_code = ",
     );
-    let rows = sqlx::query_as::<_, IdentityRow>(AssertSqlSafe(sql))
-        .bind(tenant.as_str())
-        .bind(own_agency.0)
-        .bind(person.0)
-        .fetch_all(&mut **tx)
-        .await?;
+    qb.push_bind(viewer.tenant.as_str().to_owned())
+        .push(" AND sr.person_id = ")
+        .push_bind(person.0)
+        .push(
+            " AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_code = sr.tenant_code \
+             AND e.source_record_id = sr.id AND ",
+        );
+    push_scope(&mut qb, scope, viewer, now);
+    qb.push(") ORDER BY a.name, sr.id");
+    let rows: Vec<IdentityRow> = qb.build_query_as().fetch_all(&mut **tx).await?;
     Ok(rows
         .into_iter()
         .map(|row| IdentityRecord {
@@ -635,26 +742,25 @@ struct TimelineRow {
 /// The person's events the viewer may see, oldest first.
 pub(crate) async fn visible_timeline(
     tx: &mut Tx,
-    tenant: &TenantCode,
+    viewer: &Principal,
+    scope: &Scope,
     person: PersonId,
-    scope_sql: &str,
-    own_agency: AgencyId,
+    now: OffsetDateTime,
 ) -> Result<Vec<TimelineEntry>, StoreError> {
-    let sql = format!(
+    let mut qb = QueryBuilder::<Db>::new(
         "SELECT e.id, e.kind, e.occurred_on, e.recorded_at, e.handling, e.summary, e.agency_id, \
          a.name AS agency_name \
          FROM events e \
          JOIN source_records sr ON sr.tenant_code = e.tenant_code AND sr.id = e.source_record_id \
-         JOIN agencies a ON a.id = e.agency_id \
-         WHERE e.tenant_code = $1 AND sr.person_id = $3 AND {scope_sql} \
-         ORDER BY e.occurred_on, e.recorded_at, e.id"
+         JOIN agencies a ON a.id = e.agency_id WHERE e.tenant_code = ",
     );
-    let rows = sqlx::query_as::<_, TimelineRow>(AssertSqlSafe(sql))
-        .bind(tenant.as_str())
-        .bind(own_agency.0)
-        .bind(person.0)
-        .fetch_all(&mut **tx)
-        .await?;
+    qb.push_bind(viewer.tenant.as_str().to_owned())
+        .push(" AND sr.person_id = ")
+        .push_bind(person.0)
+        .push(" AND ");
+    push_scope(&mut qb, scope, viewer, now);
+    qb.push(" ORDER BY e.occurred_on, e.recorded_at, e.id");
+    let rows: Vec<TimelineRow> = qb.build_query_as().fetch_all(&mut **tx).await?;
     rows.into_iter()
         .map(|row| {
             Ok(TimelineEntry {
@@ -669,6 +775,35 @@ pub(crate) async fn visible_timeline(
             })
         })
         .collect()
+}
+
+/// How the viewer stands to a child: does their agency hold a record of the child, and until
+/// when does a live emergency-access grant run (if any)?
+pub(crate) async fn relationship(
+    tx: &mut Tx,
+    viewer: &Principal,
+    person: PersonId,
+    now: OffsetDateTime,
+) -> Result<(bool, Option<OffsetDateTime>), StoreError> {
+    let known: Option<(i32,)> = sqlx::query_as(
+        "SELECT 1 FROM source_records WHERE tenant_code = $1 AND person_id = $2 AND agency_id = $3 LIMIT 1",
+    )
+    .bind(viewer.tenant.as_str())
+    .bind(person.0)
+    .bind(viewer.agency.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let grant: Option<(OffsetDateTime,)> = sqlx::query_as(
+        "SELECT expires_at FROM break_glass WHERE tenant_code = $1 AND person_id = $2 \
+         AND user_id = $3 AND expires_at > $4 ORDER BY expires_at DESC LIMIT 1",
+    )
+    .bind(viewer.tenant.as_str())
+    .bind(person.0)
+    .bind(viewer.user.0)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok((known.is_some(), grant.map(|(until,)| until)))
 }
 
 // ---------------------------------------------------------------------------------------
