@@ -9,6 +9,28 @@
 //! filter inside the database with it, and append the audit entry in the same transaction
 //! before anything is returned. There is no other public way to read a child's record.
 
+/// Runs the same call on whichever backend this store uses: each `$module` names a SQL
+/// module (compiled once per backend), bound as `$alias` inside `$body`, with that backend's
+/// pool as `$pool`.
+macro_rules! on_backend {
+    ($self:ident, [$($module:ident as $alias:ident),+], $pool:ident => $body:expr) => {
+        match &$self.pools {
+            $crate::store::Pools::Sqlite($pool) => {
+                $(#[allow(unused_imports)] use $crate::backend::sqlite::$module as $alias;)+
+                $body
+            }
+            $crate::store::Pools::Postgres($pool) => {
+                $(#[allow(unused_imports)] use $crate::backend::postgres::$module as $alias;)+
+                $body
+            }
+        }
+    };
+    ($self:ident, $module:ident as $alias:ident, $pool:ident => $body:expr) => {
+        on_backend!($self, [$module as $alias], $pool => $body)
+    };
+}
+
+mod accounts;
 mod audit;
 mod backend;
 mod error;
@@ -17,12 +39,14 @@ mod location;
 mod model;
 mod store;
 
+pub use accounts::BreakGlassOutcome;
 pub use audit::{AuditEntry, AuditVerification, Outcome};
 pub use error::StoreError;
 pub use gate::SearchQuery;
 pub use location::StoreLocation;
 pub use model::{
-    Agency, Batch, DemoUser, Health, IdentityRecord, LoadReport, NewAgency, NewEvent, NewPerson,
-    NewSourceRecord, NewUser, PersonSummary, PersonView, SessionUser, TimelineEntry,
+    Agency, ApiToken, AuditLine, Batch, BreakGlassGrant, DemoUser, Health, IdentityRecord,
+    LoadReport, NewAgency, NewEvent, NewPerson, NewSourceRecord, NewUser, PersonSummary,
+    PersonView, SessionUser, SignInAccount, StaffMember, TimelineEntry,
 };
 pub use store::{BackupOutcome, Store};

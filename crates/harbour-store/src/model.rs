@@ -162,3 +162,82 @@ pub struct Health {
     pub backend: &'static str,
     pub schema_version: i64,
 }
+
+/// A member of staff as administrators see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaffMember {
+    pub id: UserId,
+    pub tenant: TenantCode,
+    pub agency: AgencyId,
+    pub agency_name: String,
+    pub email: String,
+    pub display_name: String,
+    pub roles: BTreeSet<Role>,
+    pub disabled: bool,
+    pub has_password: bool,
+    pub has_second_factor: bool,
+}
+
+/// What sign-in needs to know about an account. Never shown to anyone.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignInAccount {
+    pub staff: StaffMember,
+    pub password_hash: Option<String>,
+    pub totp_secret: Option<String>,
+    pub totp_last_step: Option<u64>,
+}
+
+/// Hides the secrets.
+impl std::fmt::Debug for SignInAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInAccount")
+            .field("staff", &self.staff)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An agency system's API token (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: uuid::Uuid,
+    pub tenant: TenantCode,
+    pub agency: AgencyId,
+    pub agency_name: String,
+    pub label: String,
+    /// What the token may do; today only `feed_submission`.
+    pub scope: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// One emergency-access grant, as the data-protection officer reviews it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakGlassGrant {
+    pub id: uuid::Uuid,
+    pub user: UserId,
+    pub user_name: String,
+    pub agency_name: String,
+    pub person: PersonId,
+    pub reason: String,
+    pub granted_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub reviewed_at: Option<OffsetDateTime>,
+    pub reviewer_name: Option<String>,
+    pub review_outcome: Option<String>,
+    pub review_note: Option<String>,
+}
+
+/// One audit entry as the data-protection officer reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditLine {
+    pub seq: i64,
+    pub at: OffsetDateTime,
+    pub user_name: Option<String>,
+    pub agency_name: Option<String>,
+    pub action: String,
+    pub purpose: String,
+    pub outcome: String,
+    pub detail: String,
+}

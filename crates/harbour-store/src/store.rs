@@ -1,6 +1,5 @@
 use crate::StoreError;
 use crate::audit::{AuditEntry, AuditVerification, Outcome};
-use crate::backend::{postgres, sqlite};
 use crate::gate::SearchQuery;
 use crate::location::StoreLocation;
 use crate::model::{
@@ -17,25 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-/// Runs the same call on whichever backend this store uses. `$q` names that backend's
-/// queries module and `$pool` its pool inside `$body`.
-macro_rules! on_backend {
-    ($self:ident, $q:ident, $pool:ident => $body:expr) => {
-        match &$self.pools {
-            Pools::Sqlite($pool) => {
-                use sqlite::queries as $q;
-                $body
-            }
-            Pools::Postgres($pool) => {
-                use postgres::queries as $q;
-                $body
-            }
-        }
-    };
-}
-
 #[derive(Clone)]
-enum Pools {
+pub(crate) enum Pools {
     Sqlite(Pool<Sqlite>),
     Postgres(Pool<Postgres>),
 }
@@ -43,8 +25,8 @@ enum Pools {
 /// The store: one handle for either backend, cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    pools: Pools,
-    policy: Arc<Policy>,
+    pub(crate) pools: Pools,
+    pub(crate) policy: Arc<Policy>,
     location: StoreLocation,
 }
 
@@ -131,7 +113,8 @@ impl Store {
     }
 
     pub async fn health(&self) -> Result<Health, StoreError> {
-        let schema_version = on_backend!(self, q, pool => q::schema_version(pool).await)?;
+        let schema_version =
+            on_backend!(self, queries as q, pool => q::schema_version(pool).await)?;
         Ok(Health {
             backend: self.location.backend_name(),
             schema_version,
@@ -152,7 +135,7 @@ impl Store {
             "create_tenant",
             "set up the local authority",
         );
-        on_backend!(self, q, pool => {
+        on_backend!(self, queries as q, pool => {
             let mut tx = q::begin(pool).await?;
             q::insert_tenant(&mut tx, tenant, name).await?;
             q::append_audit(&mut tx, &entry).await?;
@@ -173,7 +156,7 @@ impl Store {
             "set up a partner agency",
         );
         entry.agency = Some(agency.id);
-        on_backend!(self, q, pool => {
+        on_backend!(self, queries as q, pool => {
             let mut tx = q::begin(pool).await?;
             q::insert_agency(&mut tx, agency).await?;
             q::append_audit(&mut tx, &entry).await?;
@@ -183,7 +166,7 @@ impl Store {
     }
 
     pub async fn list_agencies(&self, tenant: &TenantCode) -> Result<Vec<Agency>, StoreError> {
-        on_backend!(self, q, pool => q::list_agencies(pool, tenant).await)
+        on_backend!(self, queries as q, pool => q::list_agencies(pool, tenant).await)
     }
 
     pub async fn create_user(&self, user: &NewUser, now: OffsetDateTime) -> Result<(), StoreError> {
@@ -195,7 +178,7 @@ impl Store {
         );
         entry.agency = Some(user.agency);
         entry.detail = serde_json::json!({ "user": user.id, "roles": user.roles }).to_string();
-        on_backend!(self, q, pool => {
+        on_backend!(self, queries as q, pool => {
             let mut tx = q::begin(pool).await?;
             q::insert_user(&mut tx, user, now).await?;
             q::append_audit(&mut tx, &entry).await?;
@@ -206,7 +189,7 @@ impl Store {
 
     /// Demo accounts, for the demo sign-in chooser.
     pub async fn list_demo_users(&self) -> Result<Vec<DemoUser>, StoreError> {
-        on_backend!(self, q, pool => q::list_demo_users(pool).await)
+        on_backend!(self, queries as q, pool => q::list_demo_users(pool).await)
     }
 
     // -- sessions -------------------------------------------------------------------------
@@ -220,7 +203,7 @@ impl Store {
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let entry = principal_entry(&user.principal, now, "sign_in", "start a session");
-        on_backend!(self, q, pool => {
+        on_backend!(self, queries as q, pool => {
             let mut tx = q::begin(pool).await?;
             q::insert_session(&mut tx, token_hash, user.principal.user, now, expires_at).await?;
             q::append_audit(&mut tx, &entry).await?;
@@ -236,13 +219,13 @@ impl Store {
         now: OffsetDateTime,
         idle_limit: time::Duration,
     ) -> Result<Option<SessionUser>, StoreError> {
-        on_backend!(self, q, pool => q::session_user(pool, token_hash, now, idle_limit).await)
+        on_backend!(self, queries as q, pool => q::session_user(pool, token_hash, now, idle_limit).await)
     }
 
     /// A demo account, as the user a demo sign-in starts a session for. `None` for an
     /// unknown, disabled or non-demo account.
     pub async fn demo_user(&self, id: UserId) -> Result<Option<SessionUser>, StoreError> {
-        on_backend!(self, q, pool => q::active_user(pool, id, true).await)
+        on_backend!(self, queries as q, pool => q::active_user(pool, id, true).await)
     }
 
     pub async fn end_session(
@@ -252,7 +235,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let entry = principal_entry(&user.principal, now, "sign_out", "end a session");
-        on_backend!(self, q, pool => {
+        on_backend!(self, queries as q, pool => {
             let mut tx = q::begin(pool).await?;
             if q::delete_session(&mut tx, token_hash).await? {
                 q::append_audit(&mut tx, &entry).await?;
@@ -273,7 +256,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<LoadReport, StoreError> {
         let mut entry = AuditEntry::new(now, batch.tenant.clone(), "load_records", purpose);
-        on_backend!(self, q, pool => {
+        on_backend!(self, queries as q, pool => {
             let mut tx = q::begin(pool).await?;
             let report = q::insert_batch(&mut tx, batch, now).await?;
             entry.detail = serde_json::to_string(&report).map_err(StoreError::corrupt)?;
@@ -294,7 +277,7 @@ impl Store {
     ) -> Result<Vec<PersonSummary>, StoreError> {
         let scope = self.policy.scope(who);
         let mut entry = principal_entry(who, now, "search_persons", "find a child");
-        on_backend!(self, q, pool => {
+        on_backend!(self, queries as q, pool => {
             let mut tx = q::begin(pool).await?;
             let found = if scope.is_empty() {
                 entry.outcome = Outcome::Denied;
@@ -322,7 +305,7 @@ impl Store {
         let scope = self.policy.scope(who);
         let mut entry = principal_entry(who, now, "view_person", "view a child's record")
             .with_subjects([person]);
-        on_backend!(self, q, pool => {
+        on_backend!(self, queries as q, pool => {
             let mut tx = q::begin(pool).await?;
             let (known, emergency_until) = q::relationship(&mut tx, who, person, now).await?;
             let identities = if scope.is_empty() {
@@ -384,7 +367,7 @@ impl Store {
 
     /// Recomputes the audit chain from the first entry.
     pub async fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
-        on_backend!(self, q, pool => q::verify_audit(pool).await)
+        on_backend!(self, queries as q, pool => q::verify_audit(pool).await)
     }
 
     /// Writes a consistent copy of a SQLite store to `out` and checks the copy's integrity.
@@ -444,7 +427,7 @@ struct Disclosed {
     lawful_bases: std::collections::BTreeSet<String>,
 }
 
-fn principal_entry(
+pub(crate) fn principal_entry(
     who: &Principal,
     now: OffsetDateTime,
     action: &str,

@@ -326,8 +326,8 @@ async fn an_unknown_id_and_a_forbidden_one_look_the_same_and_both_are_audited() 
         );
         match store.verify_audit().await.unwrap() {
             AuditVerification::Intact { entries } => {
-                // tenant + 7 agencies + 13 users + 1 load + 2 views
-                assert_eq!(entries, 1 + 7 + 13 + 1 + 2, "{}", backend.name);
+                // tenant + 7 agencies + 13 users and their 13 passwords + 1 load + 2 views
+                assert_eq!(entries, 1 + 7 + 13 + 13 + 1 + 2, "{}", backend.name);
             }
             broken => panic!("{}: {broken:?}", backend.name),
         }

@@ -13,6 +13,9 @@ use time::{Date, Month, OffsetDateTime};
 pub const TENANT: &str = "999";
 pub const TENANT_NAME: &str = "Harbourshire County Council (fictional)";
 
+/// Every demo account's password, shown on the demo sign-in page. Demo data only.
+pub const DEMO_PASSWORD: &str = "harbour-demo-password";
+
 /// Why the demo county could not be built or loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -20,6 +23,8 @@ pub enum DemoError {
     Data(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Password(#[from] harbour_auth::password::HashError),
 }
 
 /// (code, name, kind) of each demo agency.
@@ -706,8 +711,15 @@ pub async fn load_demo(store: &Store, now: OffsetDateTime) -> Result<DemoCounty,
     for agency in &county.agencies {
         store.create_agency(agency, now).await?;
     }
+    // One hash for all: the demo password is the same for every account anyway.
+    let hash = harbour_auth::password::hash(DEMO_PASSWORD)?;
     for user in &county.users {
         store.create_user(user, now).await?;
+        let staff = store
+            .account_by_id(user.id)
+            .await?
+            .ok_or_else(|| DemoError::Data(format!("demo user {} was not stored", user.email)))?;
+        store.set_password_hash(&staff.staff, &hash, now).await?;
     }
     store
         .load(&county.batch, "load the fictional demo county", now)

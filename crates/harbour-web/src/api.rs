@@ -21,17 +21,38 @@ use uuid::Uuid;
         description = "Multi-agency safeguarding hub. Every call that returns personal data is filtered by the access policy and recorded in the audit. Authenticate with a signed-in session cookie.",
         license(name = "AGPL-3.0-or-later")
     ),
-    paths(health, search_people, get_person),
+    paths(health, search_people, get_person, crate::feeds::check_token),
     components(schemas(
         HealthBody,
         PersonSummaryBody,
         PersonBody,
         IdentityBody,
         TimelineEntryBody,
-        ErrorBody
-    ))
+        ErrorBody,
+        crate::feeds::TokenCheckBody
+    )),
+    modifiers(&SecuritySchemes)
 )]
 struct ApiDoc;
+
+/// Declares the agency-token scheme the feed endpoints use.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "agency_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("hbt_ token")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The OpenAPI document, pretty-printed (what `GET /api/v1/openapi.json` serves).
 pub fn openapi_json() -> String {

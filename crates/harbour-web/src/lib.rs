@@ -6,11 +6,15 @@
 
 mod api;
 mod assets;
+mod audit_pages;
+mod emergency;
+mod feeds;
 mod metrics;
 mod pages;
 mod problem;
 mod router;
 mod session;
+mod sign_in;
 mod state;
 mod views;
 

@@ -1,17 +1,15 @@
 //! Page handlers: read the request, ask the store's gate as the signed-in user, render.
 
 use crate::problem::{PageProblem, Problem};
-use crate::session::{self, MaybeSignedIn, SignedIn};
+use crate::session::{MaybeSignedIn, SignedIn};
 use crate::state::AppState;
 use crate::views::{
-    DemoAccount, FieldError, HealthPage, HomePage, Layout, PersonPage, SearchPage, SearchRow,
-    SignInPage, role_labels,
+    FieldError, HealthPage, HomePage, Layout, PersonPage, SearchPage, SearchRow, role_labels,
 };
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use harbour_domain::{PersonId, UserId};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use harbour_domain::PersonId;
 use harbour_store::SearchQuery;
 use serde::Deserialize;
 
@@ -24,125 +22,8 @@ pub(crate) async fn home(State(state): State<AppState>, signed_in: SignedIn) -> 
         name: user.display_name.clone(),
         agency: user.agency_name.clone(),
         roles: role_labels(&user.principal.roles),
-        layout: Layout::new("Home", Some(&signed_in), state.config.demo_sign_in),
+        layout: Layout::new("Home", Some(&signed_in), &state),
     }
-}
-
-async fn sign_in_page(
-    state: &AppState,
-    errors: Vec<FieldError>,
-) -> Result<SignInPage, PageProblem> {
-    let demo_users = if state.config.demo_sign_in {
-        state
-            .store
-            .list_demo_users()
-            .await?
-            .into_iter()
-            .map(DemoAccount::from)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(SignInPage {
-        layout: Layout::anonymous("Sign in", state.config.demo_sign_in)
-            .with_error(!errors.is_empty()),
-        errors,
-        demo_users,
-    })
-}
-
-pub(crate) async fn sign_in_form(State(state): State<AppState>) -> Result<SignInPage, PageProblem> {
-    sign_in_page(&state, Vec::new()).await
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct SignInForm {
-    user_id: Option<String>,
-}
-
-/// Demo sign-in: choose an account. Real accounts (password and second factor) arrive with
-/// the security core; they will start sessions through the same `start_session`.
-pub(crate) async fn sign_in(
-    State(state): State<AppState>,
-    Form(form): Form<SignInForm>,
-) -> Result<Response, PageProblem> {
-    if !state.config.demo_sign_in {
-        return Err(Problem::forbidden("Demo sign-in is switched off on this server.").into());
-    }
-    let chosen = form
-        .user_id
-        .as_deref()
-        .unwrap_or("")
-        .trim()
-        .parse::<UserId>()
-        .ok();
-    let user = match chosen {
-        Some(id) => state.store.demo_user(id).await?,
-        None => None,
-    };
-    let Some(user) = user else {
-        let error = FieldError {
-            field: "user_id".into(),
-            message: "Choose a demo account to sign in as".into(),
-        };
-        let page = sign_in_page(&state, vec![error]).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    };
-    // A fresh token at every sign-in, so a token planted before sign-in is worthless.
-    let token = session::new_token()?;
-    let now = state.clock.now();
-    state
-        .store
-        .start_session(
-            &user,
-            &session::token_hash(&token),
-            now,
-            now + state.config.absolute_timeout,
-        )
-        .await?;
-    tracing::info!(user = %user.principal.user, "signed in");
-    Ok((
-        [(
-            header::SET_COOKIE,
-            session::set_cookie(&token, state.config.secure_cookies),
-        )],
-        Redirect::to("/"),
-    )
-        .into_response())
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct SignOutForm {
-    csrf_token: Option<String>,
-}
-
-pub(crate) async fn sign_out(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-    Form(form): Form<SignOutForm>,
-) -> Result<Response, PageProblem> {
-    if form.csrf_token.as_deref() != Some(signed_in.csrf_token().as_str()) {
-        return Err(Problem::forbidden(
-            "This form has expired. Go back, reload the page and try again.",
-        )
-        .into());
-    }
-    state
-        .store
-        .end_session(
-            &signed_in.user,
-            &session::token_hash(&signed_in.token),
-            state.clock.now(),
-        )
-        .await?;
-    Ok((
-        [(
-            header::SET_COOKIE,
-            session::clear_cookie(state.config.secure_cookies),
-        )],
-        Redirect::to("/sign-in"),
-    )
-        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,10 +36,15 @@ pub(crate) async fn search(
     signed_in: SignedIn,
     Query(params): Query<SearchParams>,
 ) -> Result<Response, PageProblem> {
-    let layout = Layout::new("Find a child", Some(&signed_in), state.config.demo_sign_in);
+    let layout = Layout::new("Find a child", Some(&signed_in), &state);
+    let may_break_glass = state
+        .store
+        .policy()
+        .may_break_glass(&signed_in.user.principal);
     let Some(text) = params.q else {
         let page = SearchPage {
             layout,
+            may_break_glass,
             errors: vec![],
             query: String::new(),
             searched: false,
@@ -180,6 +66,7 @@ pub(crate) async fn search(
             let results = results.into_iter().map(SearchRow::from).collect();
             Ok(SearchPage {
                 layout,
+                may_break_glass,
                 errors: vec![],
                 query: text,
                 searched: true,
@@ -194,6 +81,7 @@ pub(crate) async fn search(
             }];
             let page = SearchPage {
                 layout: layout.with_error(true),
+                may_break_glass,
                 errors,
                 query: text,
                 searched: false,
@@ -221,7 +109,7 @@ pub(crate) async fn person(
         .await?
         .ok_or_else(Problem::not_found)?;
     Ok(PersonPage::new(
-        Layout::new("Person", Some(&signed_in), state.config.demo_sign_in),
+        Layout::new("Person", Some(&signed_in), &state),
         view,
     ))
 }
@@ -230,11 +118,7 @@ pub(crate) async fn health(
     State(state): State<AppState>,
     MaybeSignedIn(signed_in): MaybeSignedIn,
 ) -> Response {
-    let layout = Layout::new(
-        "Service health",
-        signed_in.as_ref(),
-        state.config.demo_sign_in,
-    );
+    let layout = Layout::new("Service health", signed_in.as_ref(), &state);
     match state.store.health().await {
         Ok(health) => HealthPage {
             layout,

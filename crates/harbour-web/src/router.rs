@@ -1,7 +1,7 @@
 //! Routes and the layers every response passes through.
 
 use crate::state::AppState;
-use crate::{api, assets, metrics, pages};
+use crate::{api, assets, audit_pages, emergency, feeds, metrics, pages, sign_in};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -30,16 +30,32 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/", get(pages::home))
-        .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
-        .route("/sign-out", post(pages::sign_out))
+        .route(
+            "/sign-in",
+            get(sign_in::sign_in_form).post(sign_in::sign_in),
+        )
+        .route("/sign-out", post(sign_in::sign_out))
         .route("/people", get(pages::search))
         .route("/people/{id}", get(pages::person))
+        .route(
+            "/emergency-access",
+            get(emergency::form).post(emergency::submit),
+        )
+        .route("/audit", get(audit_pages::home))
+        .route("/audit/people/{id}", get(audit_pages::person))
+        .route("/audit/emergency-access", get(audit_pages::grants))
+        .route(
+            "/audit/emergency-access/{id}/review",
+            post(audit_pages::review),
+        )
+        .route("/audit/refused", get(audit_pages::refused))
         .route("/health", get(pages::health))
         .route("/static/{name}", get(assets::static_file))
         .route("/metrics", get(metrics::endpoint))
         .route("/api/v1/health", get(api::health))
         .route("/api/v1/people", get(api::search_people))
         .route("/api/v1/people/{id}", get(api::get_person))
+        .route("/api/v1/feeds/token", get(feeds::check_token))
         .route("/api/v1/openapi.json", get(api::openapi))
         .fallback(pages::not_found);
     with_layers(routes, state)

@@ -76,6 +76,38 @@ fn token_from(parts: &Parts, secure: bool) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
+/// Checks the anti-forgery token a signed-in form carries.
+pub(crate) fn check_form_token(signed_in: &SignedIn, token: Option<&str>) -> Result<(), Problem> {
+    use subtle::ConstantTimeEq;
+    let expected = signed_in.csrf_token();
+    let given = token.unwrap_or_default();
+    if bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
+        Ok(())
+    } else {
+        Err(Problem::forbidden(
+            "This form has expired. Go back, reload the page and try again.",
+        ))
+    }
+}
+
+/// The client's address, for throttling sign-in attempts: the TCP peer. (Behind a reverse
+/// proxy every request shares the proxy's address, so the per-client limit then applies to
+/// all users together; the per-account limit is unaffected.)
+#[derive(Debug, Clone)]
+pub(crate) struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string());
+        Ok(Self(address))
+    }
+}
+
 /// The signed-in member of staff behind this request.
 #[derive(Debug, Clone)]
 pub(crate) struct SignedIn {

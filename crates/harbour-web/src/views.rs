@@ -3,9 +3,11 @@
 
 use crate::assets::asset_version;
 use crate::session::SignedIn;
+use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use harbour_domain::{Handling, Role};
+use harbour_policy::Function;
 use harbour_store::{DemoUser, PersonSummary, PersonView};
 use std::collections::BTreeSet;
 use time::Date;
@@ -27,26 +29,40 @@ pub(crate) struct Layout {
 pub(crate) struct UserBar {
     pub name: String,
     pub agency: String,
+    pub may_review_audit: bool,
+    pub may_break_glass: bool,
 }
 
 impl Layout {
-    pub fn new(title: impl Into<String>, signed_in: Option<&SignedIn>, demo: bool) -> Self {
+    pub fn new(title: impl Into<String>, signed_in: Option<&SignedIn>, state: &AppState) -> Self {
+        let policy = state.store.policy();
         Self {
             title: title.into(),
             has_error: false,
             user: signed_in.map(|s| UserBar {
                 name: s.user.display_name.clone(),
                 agency: s.user.agency_name.clone(),
+                may_review_audit: policy.allows_function(&s.user.principal, Function::AuditReview),
+                may_break_glass: policy.may_break_glass(&s.user.principal),
             }),
             csrf_token: signed_in.map(SignedIn::csrf_token).unwrap_or_default(),
-            demo,
+            demo: state.config.demo_sign_in,
             asset_version: asset_version(),
             version: env!("CARGO_PKG_VERSION"),
         }
     }
 
+    /// For pages shown without a session (sign-in, errors).
     pub fn anonymous(title: impl Into<String>, demo: bool) -> Self {
-        Self::new(title, None, demo)
+        Self {
+            title: title.into(),
+            has_error: false,
+            user: None,
+            csrf_token: String::new(),
+            demo,
+            asset_version: asset_version(),
+            version: env!("CARGO_PKG_VERSION"),
+        }
     }
 
     pub fn with_error(mut self, has_error: bool) -> Self {
@@ -124,6 +140,8 @@ impl From<DemoUser> for DemoAccount {
 pub(crate) struct SignInPage {
     pub layout: Layout,
     pub errors: Vec<FieldError>,
+    /// What was typed in the email box, to give it back after an error.
+    pub email: String,
     pub demo_users: Vec<DemoAccount>,
 }
 
@@ -149,6 +167,7 @@ impl From<PersonSummary> for SearchRow {
 #[template(path = "search.html")]
 pub(crate) struct SearchPage {
     pub layout: Layout,
+    pub may_break_glass: bool,
     pub errors: Vec<FieldError>,
     pub query: String,
     pub searched: bool,
@@ -186,6 +205,8 @@ fn handling_class(handling: Handling) -> &'static str {
 #[template(path = "person.html")]
 pub(crate) struct PersonPage {
     pub layout: Layout,
+    /// "14:35 on 20 November 2026" while the viewer sees the child through emergency access.
+    pub emergency_until: Option<String>,
     pub name: String,
     pub date_of_birth: String,
     pub agencies: String,
@@ -222,6 +243,12 @@ impl PersonPage {
                 title: name.clone(),
                 ..layout
             },
+            emergency_until: view.emergency_access_until.map(|until| {
+                let time = until
+                    .format(format_description!("[hour]:[minute]"))
+                    .unwrap_or_default();
+                format!("{time} UTC on {}", long_date(until.date()))
+            }),
             date_of_birth,
             agencies: agencies.join(", "),
             timeline: view
@@ -259,6 +286,17 @@ impl PersonPage {
 }
 
 #[derive(Template, WebTemplate)]
+#[template(path = "emergency_access.html")]
+pub(crate) struct EmergencyAccessPage {
+    pub layout: Layout,
+    pub errors: Vec<FieldError>,
+    pub identifier: String,
+    pub reason: String,
+    pub minutes: u32,
+    pub min_reason_length: usize,
+}
+
+#[derive(Template, WebTemplate)]
 #[template(path = "health.html")]
 pub(crate) struct HealthPage {
     pub layout: Layout,
@@ -276,4 +314,121 @@ mod tests {
     fn dates_read_the_gov_uk_way() {
         assert_eq!(long_date(date!(2009 - 05 - 04)), "4 May 2009");
     }
+}
+
+fn date_time(at: time::OffsetDateTime) -> String {
+    let time = at
+        .format(format_description!("[hour]:[minute]:[second]"))
+        .unwrap_or_default();
+    format!("{} {time} UTC", long_date(at.date()))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit_home.html")]
+pub(crate) struct AuditHomePage {
+    pub layout: Layout,
+    pub errors: Vec<FieldError>,
+    pub identifier: String,
+}
+
+/// One audit entry on a page.
+pub(crate) struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub who: String,
+    pub agency: String,
+    pub action: String,
+    pub purpose: String,
+    pub outcome: String,
+    pub emergency: bool,
+    pub detail: String,
+}
+
+impl From<harbour_store::AuditLine> for AuditRow {
+    fn from(line: harbour_store::AuditLine) -> Self {
+        Self {
+            seq: line.seq,
+            at: date_time(line.at),
+            who: line
+                .user_name
+                .unwrap_or_else(|| "Harbour (system or command line)".into()),
+            agency: line.agency_name.unwrap_or_default(),
+            emergency: line.action.contains("emergency") || line.action == "break_glass",
+            action: line.action.replace('_', " "),
+            purpose: line.purpose,
+            outcome: line.outcome,
+            detail: line.detail,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit_person.html")]
+pub(crate) struct AuditPersonPage {
+    pub layout: Layout,
+    pub person: String,
+    pub rows: Vec<AuditRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit_refused.html")]
+pub(crate) struct AuditRefusedPage {
+    pub layout: Layout,
+    pub rows: Vec<AuditRow>,
+}
+
+/// One emergency-access grant on the review page.
+pub(crate) struct GrantRow {
+    pub id: String,
+    pub person: String,
+    pub who: String,
+    pub agency: String,
+    pub reason: String,
+    pub granted: String,
+    pub until: String,
+    pub live: bool,
+    pub review: Option<String>,
+}
+
+impl GrantRow {
+    pub fn new(grant: harbour_store::BreakGlassGrant, now: time::OffsetDateTime) -> Self {
+        let review = grant.reviewed_at.map(|at| {
+            let outcome = grant.review_outcome.as_deref().unwrap_or("");
+            let label = crate::audit_pages::REVIEW_OUTCOMES
+                .iter()
+                .find(|(code, _)| *code == outcome)
+                .map_or(outcome, |(_, label)| label);
+            let note = grant
+                .review_note
+                .as_deref()
+                .filter(|n| !n.is_empty())
+                .map(|n| format!(" Note: {n}"))
+                .unwrap_or_default();
+            format!(
+                "{label}, by {} on {}.{note}",
+                grant.reviewer_name.as_deref().unwrap_or("?"),
+                date_time(at)
+            )
+        });
+        Self {
+            id: grant.id.to_string(),
+            person: grant.person.to_string(),
+            who: grant.user_name,
+            agency: grant.agency_name,
+            reason: grant.reason,
+            granted: date_time(grant.granted_at),
+            until: date_time(grant.expires_at),
+            live: grant.expires_at > now,
+            review,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit_grants.html")]
+pub(crate) struct AuditGrantsPage {
+    pub layout: Layout,
+    pub waiting: usize,
+    pub rows: Vec<GrantRow>,
+    pub outcomes: &'static [(&'static str, &'static str)],
 }

@@ -32,6 +32,14 @@ pub enum Command {
     Backup(BackupArgs),
     /// Work with the audit log.
     Audit(AuditArgs),
+    /// Add a local authority (a tenant): the first step in setting up a new deployment.
+    Tenant(TenantArgs),
+    /// Add a partner agency (a school, the police force, a health trust…).
+    Agency(AgencyArgs),
+    /// Manage staff accounts: add, list, set a password or second factor, disable.
+    User(UserArgs),
+    /// Manage API tokens for agency systems that submit feeds.
+    Token(TokenArgs),
     /// Print the OpenAPI document of the JSON API.
     Openapi,
     /// Print the version.
@@ -99,6 +107,170 @@ pub struct AuditArgs {
 pub enum AuditCommand {
     /// Recompute the audit chain; exit 0 if intact, 1 naming the first entry that was altered, removed, inserted or reordered.
     Verify(StoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TenantArgs {
+    #[command(subcommand)]
+    pub command: TenantCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Add a local authority by its three-digit DfE code.
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The DfE local-authority code, e.g. 845.
+        #[arg(long)]
+        code: String,
+        /// The authority's name, e.g. "East Sussex County Council".
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AgencyArgs {
+    #[command(subcommand)]
+    pub command: AgencyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgencyCommand {
+    /// Add a partner agency.
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// A short code for the agency, used in feeds and on the command line (e.g. northgate).
+        #[arg(long)]
+        code: String,
+        /// Its name as staff know it.
+        #[arg(long)]
+        name: String,
+        /// local_authority, school, police, health or youth_justice.
+        #[arg(long)]
+        kind: String,
+        /// The local authority (needed only when the store holds more than one).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// List the agencies.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a member of staff. The password is read from standard input, or asked for twice
+    /// (without echo) on a terminal; it is never taken as an argument.
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The code of the agency they work for (see `harbour agency list`).
+        #[arg(long)]
+        agency: String,
+        /// A role they hold (repeat for more than one): school_dsl, la_inclusion_officer,
+        /// la_cme_ehe_officer, social_worker, police_mace_coordinator,
+        /// police_intelligence_officer, youth_justice_worker, health_safeguarding_nurse,
+        /// mace_chair, partnership_analyst, data_protection_officer, system_administrator.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Their work email address; they sign in with it.
+        #[arg(long)]
+        email: String,
+        /// Their name as colleagues see it.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// List staff accounts.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Set a new password (read as for `add`).
+    Password {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        email: String,
+    },
+    /// Set up a second factor: prints a secret and an otpauth:// address for an authenticator app.
+    Totp {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        email: String,
+        /// Remove the second factor instead (roles that require one then cannot sign in).
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Disable an account: its sessions end at once and it cannot sign in.
+    Disable {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token for an agency's system to submit feeds. It is shown once; only a hash is kept.
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The agency's code.
+        #[arg(long)]
+        agency: String,
+        /// What the token is for, e.g. "MIS nightly export".
+        #[arg(long)]
+        label: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// List tokens (never the tokens themselves).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Revoke a token by its id: it stops working at once.
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The token's id, from `harbour token list`.
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[cfg(test)]

@@ -60,6 +60,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         },
+        Command::Tenant(args) => crate::admin::tenant(args.command).await,
+        Command::Agency(args) => crate::admin::agency(args.command).await,
+        Command::User(args) => crate::admin::user(args.command).await,
+        Command::Token(args) => crate::admin::api_token(args.command).await,
         Command::Openapi => {
             println!("{}", harbour_web::openapi_json());
             Ok(ExitCode::SUCCESS)
@@ -83,7 +87,7 @@ fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
     }
 }
 
-async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
+pub(crate) async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
     let location = StoreLocation::choose(args.database_url.as_deref(), &args.data_dir)?;
     let policy = load_policy(args.policy.as_deref())?;
     tracing::info!(location = ?location, "opening the store");

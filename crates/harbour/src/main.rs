@@ -1,5 +1,6 @@
 //! `harbour`: the one command for running and operating Harbour.
 
+mod admin;
 mod cli;
 mod commands;
 mod logging;

@@ -269,7 +269,7 @@ pub(crate) async fn insert_user(
     Ok(())
 }
 
-fn parse_roles(joined: &str) -> Result<BTreeSet<Role>, StoreError> {
+pub(crate) fn parse_roles(joined: &str) -> Result<BTreeSet<Role>, StoreError> {
     joined
         .split(',')
         .filter(|code| !code.is_empty())

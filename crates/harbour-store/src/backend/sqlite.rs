@@ -17,3 +17,7 @@ pub(crate) async fn begin_write(
 #[allow(clippy::duplicate_mod)]
 #[path = "queries.rs"]
 pub(crate) mod queries;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "accounts.rs"]
+pub(crate) mod accounts;

@@ -1,0 +1,192 @@
+//! The data-protection officer's pages: who has seen a child's record, when and why; every
+//! emergency access, with its review; refused attempts. Only roles the policy names for the
+//! audit review see them, and every look is itself audited.
+
+use crate::problem::{PageProblem, Problem};
+use crate::session::{SignedIn, check_form_token};
+use crate::state::AppState;
+use crate::views::{
+    AuditGrantsPage, AuditHomePage, AuditPersonPage, AuditRefusedPage, AuditRow, FieldError,
+    GrantRow, Layout,
+};
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use harbour_domain::PersonId;
+use harbour_store::SearchQuery;
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// The review outcomes a data-protection officer can record.
+pub(crate) const REVIEW_OUTCOMES: &[(&str, &str)] = &[
+    ("justified", "Justified"),
+    (
+        "not_justified",
+        "Not justified: follow up with the user and their manager",
+    ),
+    ("referred", "Referred for investigation"),
+];
+
+fn not_allowed() -> Problem {
+    Problem::forbidden("Only the data-protection officer can review the audit.")
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct FindParams {
+    identifier: Option<String>,
+}
+
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Query(params): Query<FindParams>,
+) -> Result<Response, PageProblem> {
+    let who = &signed_in.user.principal;
+    if !state
+        .store
+        .policy()
+        .allows_function(who, harbour_policy::Function::AuditReview)
+    {
+        return Err(not_allowed().into());
+    }
+    let layout = Layout::new("Audit", Some(&signed_in), &state);
+    let Some(text) = params.identifier.map(|t| t.trim().to_owned()) else {
+        return Ok(AuditHomePage {
+            layout,
+            errors: vec![],
+            identifier: String::new(),
+        }
+        .into_response());
+    };
+    let error = |message: &str| FieldError {
+        field: "identifier".into(),
+        message: message.into(),
+    };
+    let query = match SearchQuery::parse(&text) {
+        Ok(query @ (SearchQuery::Upn(_) | SearchQuery::NhsNumber(_))) => query,
+        _ => {
+            let page = AuditHomePage {
+                layout: layout.with_error(true),
+                errors: vec![error(
+                    "Enter a UPN (13 characters) or an NHS number (10 digits)",
+                )],
+                identifier: text,
+            };
+            return Ok((StatusCode::BAD_REQUEST, page).into_response());
+        }
+    };
+    let found = state
+        .store
+        .audit_find_person(who, &query, state.clock.now())
+        .await?
+        .ok_or_else(not_allowed)?;
+    match found.as_slice() {
+        [person] => Ok(Redirect::to(&format!("/audit/people/{person}")).into_response()),
+        _ => {
+            let page = AuditHomePage {
+                layout: layout.with_error(true),
+                errors: vec![error("No child has that UPN or NHS number")],
+                identifier: text,
+            };
+            Ok((StatusCode::NOT_FOUND, page).into_response())
+        }
+    }
+}
+
+pub(crate) async fn person(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+) -> Result<AuditPersonPage, PageProblem> {
+    let person: PersonId = id
+        .parse()
+        .map_err(|_| Problem::bad_request("id", "The person id in this address is not valid."))?;
+    let lines = state
+        .store
+        .audit_for_person(&signed_in.user.principal, person, state.clock.now())
+        .await?
+        .ok_or_else(not_allowed)?;
+    Ok(AuditPersonPage {
+        layout: Layout::new("Who has seen this record", Some(&signed_in), &state),
+        person: person.to_string(),
+        rows: lines.into_iter().map(AuditRow::from).collect(),
+    })
+}
+
+pub(crate) async fn grants(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<AuditGrantsPage, PageProblem> {
+    let grants = state
+        .store
+        .break_glass_grants(&signed_in.user.principal, state.clock.now())
+        .await?
+        .ok_or_else(not_allowed)?;
+    let now = state.clock.now();
+    Ok(AuditGrantsPage {
+        layout: Layout::new("Emergency access reviews", Some(&signed_in), &state),
+        waiting: grants.iter().filter(|g| g.reviewed_at.is_none()).count(),
+        rows: grants.into_iter().map(|g| GrantRow::new(g, now)).collect(),
+        outcomes: REVIEW_OUTCOMES,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReviewForm {
+    csrf_token: Option<String>,
+    outcome: Option<String>,
+    note: Option<String>,
+}
+
+pub(crate) async fn review(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<ReviewForm>,
+) -> Result<Response, PageProblem> {
+    check_form_token(&signed_in, form.csrf_token.as_deref())?;
+    let grant: Uuid = id
+        .parse()
+        .map_err(|_| Problem::bad_request("id", "The grant id in this address is not valid."))?;
+    let outcome = form.outcome.unwrap_or_default();
+    if !REVIEW_OUTCOMES.iter().any(|(code, _)| *code == outcome) {
+        return Err(Problem::bad_request("outcome", "Choose a review outcome").into());
+    }
+    let note = form.note.unwrap_or_default();
+    if note.chars().count() > 2000 {
+        return Err(
+            Problem::bad_request("note", "Keep the note to 2,000 characters or fewer").into(),
+        );
+    }
+    let done = state
+        .store
+        .review_break_glass(
+            &signed_in.user.principal,
+            grant,
+            &outcome,
+            note.trim(),
+            state.clock.now(),
+        )
+        .await?
+        .ok_or_else(not_allowed)?;
+    if !done {
+        return Err(Problem::not_found().into());
+    }
+    Ok(Redirect::to("/audit/emergency-access").into_response())
+}
+
+pub(crate) async fn refused(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<AuditRefusedPage, PageProblem> {
+    let lines = state
+        .store
+        .denied_attempts(&signed_in.user.principal, state.clock.now())
+        .await?
+        .ok_or_else(not_allowed)?;
+    Ok(AuditRefusedPage {
+        layout: Layout::new("Refused attempts", Some(&signed_in), &state),
+        rows: lines.into_iter().map(AuditRow::from).collect(),
+    })
+}

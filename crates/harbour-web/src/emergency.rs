@@ -1,0 +1,166 @@
+//! Emergency access ("break-glass"): open one child's record you cannot normally see, by
+//! giving a reason and re-entering your password. Time-limited, flagged in the audit and
+//! reviewed by the data-protection officer.
+
+use crate::problem::{PageProblem, Problem};
+use crate::session::{SignedIn, check_form_token};
+use crate::state::AppState;
+use crate::views::{EmergencyAccessPage, FieldError, Layout};
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use harbour_auth::password;
+use harbour_store::{BreakGlassOutcome, SearchQuery};
+use serde::Deserialize;
+
+fn page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    errors: Vec<FieldError>,
+    identifier: &str,
+    reason: &str,
+) -> EmergencyAccessPage {
+    let rules = state.store.policy().break_glass();
+    EmergencyAccessPage {
+        layout: Layout::new("Emergency access", Some(signed_in), state)
+            .with_error(!errors.is_empty()),
+        errors,
+        identifier: identifier.to_owned(),
+        reason: reason.to_owned(),
+        minutes: rules.minutes,
+        min_reason_length: rules.min_reason_length,
+    }
+}
+
+pub(crate) async fn form(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<EmergencyAccessPage, PageProblem> {
+    if !state
+        .store
+        .policy()
+        .may_break_glass(&signed_in.user.principal)
+    {
+        return Err(Problem::forbidden("Your role cannot use emergency access.").into());
+    }
+    Ok(page(&state, &signed_in, Vec::new(), "", ""))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct EmergencyForm {
+    csrf_token: Option<String>,
+    identifier: Option<String>,
+    reason: Option<String>,
+    password: Option<String>,
+}
+
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Form(form): Form<EmergencyForm>,
+) -> Result<Response, PageProblem> {
+    check_form_token(&signed_in, form.csrf_token.as_deref())?;
+    let identifier_text = form.identifier.unwrap_or_default().trim().to_owned();
+    let reason = form.reason.unwrap_or_default().trim().to_owned();
+    let typed_password = form.password.unwrap_or_default();
+    let min = state.store.policy().break_glass().min_reason_length;
+
+    let mut errors = Vec::new();
+    let identifier = match SearchQuery::parse(&identifier_text) {
+        Ok(query @ (SearchQuery::Upn(_) | SearchQuery::NhsNumber(_))) => Some(query),
+        _ => {
+            errors.push(field(
+                "identifier",
+                "Enter the child's UPN (13 characters) or NHS number (10 digits)",
+            ));
+            None
+        }
+    };
+    if reason.chars().count() < min {
+        errors.push(field(
+            "reason",
+            &format!("Explain why you need this record now, in at least {min} characters"),
+        ));
+    }
+    if typed_password.is_empty() {
+        errors.push(field("password", "Enter your password"));
+    }
+    if !errors.is_empty() {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(&state, &signed_in, errors, &identifier_text, &reason),
+        )
+            .into_response());
+    }
+
+    // Re-authentication: the password must be the signed-in user's own, now.
+    let account = state
+        .store
+        .account_by_id(signed_in.user.principal.user)
+        .await?;
+    let stored = account.and_then(|a| a.password_hash);
+    let matches = tokio::task::spawn_blocking(move || {
+        stored.is_some_and(|hash| password::verify(&hash, &typed_password))
+    })
+    .await
+    .map_err(|_| Problem::internal())?;
+    if !matches {
+        let errors = vec![field("password", "Your password is not right")];
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(&state, &signed_in, errors, &identifier_text, &reason),
+        )
+            .into_response());
+    }
+
+    let Some(identifier) = identifier else {
+        return Err(Problem::internal().into());
+    };
+    let outcome = state
+        .store
+        .break_glass(
+            &signed_in.user.principal,
+            &identifier,
+            &reason,
+            state.clock.now(),
+        )
+        .await?;
+    match outcome {
+        BreakGlassOutcome::Granted { person, .. } => {
+            Ok(Redirect::to(&format!("/people/{person}")).into_response())
+        }
+        BreakGlassOutcome::NotPermitted => {
+            Err(Problem::forbidden("Your role cannot use emergency access.").into())
+        }
+        BreakGlassOutcome::ReasonTooShort { min } => {
+            let errors = vec![field(
+                "reason",
+                &format!("Explain why you need this record now, in at least {min} characters"),
+            )];
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(&state, &signed_in, errors, &identifier_text, &reason),
+            )
+                .into_response())
+        }
+        BreakGlassOutcome::NeedsIdentifier | BreakGlassOutcome::NoMatch => {
+            let errors = vec![field(
+                "identifier",
+                "No child has that UPN or NHS number. Check it and try again",
+            )];
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(&state, &signed_in, errors, &identifier_text, &reason),
+            )
+                .into_response())
+        }
+    }
+}
+
+fn field(name: &str, message: &str) -> FieldError {
+    FieldError {
+        field: name.to_owned(),
+        message: message.to_owned(),
+    }
+}

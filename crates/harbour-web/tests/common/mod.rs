@@ -1,0 +1,135 @@
+//! The harness the web tests share: a real server on a loopback port, a fresh SQLite store
+//! with the demo county, and a clock the tests control.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, dead_code)] // test code
+
+use harbour_domain::{Clock, FixedClock, Role};
+use harbour_policy::Policy;
+use harbour_store::{Store, StoreLocation};
+use harbour_synth::demo::{self, DemoCounty};
+use harbour_web::{AppState, WebConfig};
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use std::sync::Arc;
+use time::macros::datetime;
+
+pub struct App {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<FixedClock>,
+    pub county: DemoCounty,
+    pub store: Store,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        StoreLocation::choose(None, dir.path()).unwrap(),
+        Policy::default_policy().unwrap(),
+    )
+    .await
+    .unwrap();
+    let clock = Arc::new(FixedClock::new(datetime!(2026-11-20 09:00 UTC)));
+    let county = demo::load_demo(&store, clock.now()).await.unwrap();
+    let state = AppState::new(
+        store.clone(),
+        clock.clone(),
+        WebConfig {
+            demo_sign_in: true,
+            ..WebConfig::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(harbour_web::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    App {
+        base,
+        client,
+        clock,
+        county,
+        store,
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+impl App {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn user_id(&self, role: Role, agency_code: &str) -> String {
+        let agency = self
+            .county
+            .agencies
+            .iter()
+            .find(|a| a.code == agency_code)
+            .unwrap()
+            .id;
+        self.county
+            .users
+            .iter()
+            .find(|u| u.roles.contains(&role) && u.agency == agency)
+            .unwrap()
+            .id
+            .to_string()
+    }
+
+    /// Signs in as a demo account and returns the session cookie ("name=value").
+    pub async fn sign_in(&self, role: Role, agency_code: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/sign-in"))
+            .form(&[("user_id", self.user_id(role, agency_code))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        cookie.split(';').next().unwrap().to_owned()
+    }
+
+    pub async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn page(&self, path: &str, cookie: &str) -> (StatusCode, String) {
+        let response = self.get(path, cookie).await;
+        (response.status(), response.text().await.unwrap())
+    }
+
+    pub async fn json(&self, path: &str, cookie: &str) -> (StatusCode, serde_json::Value) {
+        let response = self.get(path, cookie).await;
+        let status = response.status();
+        assert!(
+            response.headers()[CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        (status, response.json().await.unwrap())
+    }
+
+    pub fn jayden(&self) -> String {
+        demo::jayden(&self.county).unwrap().to_string()
+    }
+}
+
