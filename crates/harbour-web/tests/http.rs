@@ -64,10 +64,19 @@ async fn the_sign_in_page_lists_demo_accounts_and_refuses_a_bad_choice() {
         "{page}"
     );
 
-    let response = app.client.post(app.url("/sign-in")).form(&[("email", "")]).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/sign-in"))
+        .form(&[("email", "")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = response.text().await.unwrap();
-    assert!(page.contains("Enter your email address") && page.contains("Enter your password"), "{page}");
+    assert!(
+        page.contains("Enter your email address") && page.contains("Enter your password"),
+        "{page}"
+    );
 
     for form in [
         vec![("user_id", "not-a-uuid".to_owned())],

@@ -1,7 +1,12 @@
 //! The harness the web tests share: a real server on a loopback port, a fresh SQLite store
 //! with the demo county, and a clock the tests control.
 
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, dead_code)] // test code
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    dead_code
+)] // test code
 
 use harbour_domain::{Clock, FixedClock, Role};
 use harbour_policy::Policy;
@@ -133,3 +138,66 @@ impl App {
     }
 }
 
+impl App {
+    /// Posts the password sign-in form.
+    pub async fn password_sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        code: &str,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/sign-in"))
+            .form(&[("email", email), ("password", password), ("code", code)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The session cookie ("name=value") a response set.
+    pub fn cookie_of(response: &reqwest::Response) -> String {
+        response.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The anti-forgery token of the signed-in session, read from a page's form.
+    pub async fn form_token(&self, cookie: &str) -> String {
+        let (_, page) = self.page("/", cookie).await;
+        page.split("name=\"csrf_token\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn post_form(
+        &self,
+        path: &str,
+        cookie: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header(COOKIE, cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn staff(&self, email: &str) -> harbour_store::StaffMember {
+        self.store
+            .account_by_email(email)
+            .await
+            .unwrap()
+            .unwrap()
+            .staff
+    }
+}

@@ -1,0 +1,526 @@
+//! The security core as users and attackers meet it: sign-in, second factor, throttling,
+//! disabling, emergency access and its review, the audit pages, agency API tokens.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failure
+
+mod common;
+
+use common::{App, spawn_app};
+use harbour_auth::{token, totp};
+use harbour_domain::{Clock, Role};
+use harbour_synth::demo::DEMO_PASSWORD;
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, LOCATION, RETRY_AFTER};
+use std::time::Instant;
+
+/// The sign-in page above the demo chooser (which lists every demo email), with the email
+/// that was typed (and is given back in the form) blanked out.
+fn without(text: &str, email: &str) -> String {
+    text.split("Or choose a demo account")
+        .next()
+        .unwrap()
+        .replace(email, "EMAIL")
+}
+
+#[tokio::test]
+async fn password_sign_in_works_and_every_failure_looks_the_same() {
+    let app = spawn_app().await;
+    let ok = app
+        .password_sign_in("dsl@northgate.example", DEMO_PASSWORD, "")
+        .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let cookie = App::cookie_of(&ok);
+    let (_, home) = app.page("/", &cookie).await;
+    assert!(home.contains("Sam Okafor"));
+
+    // Unknown account, wrong password, disabled account: same status, same page, similar time.
+    let mut known_times = Vec::new();
+    let mut unknown_times = Vec::new();
+    let mut bodies = Vec::new();
+    for (i, email) in [
+        "inclusion@la.example",
+        "cme@la.example",
+        "social.worker@la.example",
+        "yjs@yjs.example",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let started = Instant::now();
+        let wrong = app
+            .password_sign_in(email, "not the password at all", "")
+            .await;
+        known_times.push(started.elapsed());
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        bodies.push(without(&wrong.text().await.unwrap(), email));
+
+        let unknown_email = format!("nobody{i}@nowhere.example");
+        let started = Instant::now();
+        let unknown = app
+            .password_sign_in(&unknown_email, "not the password at all", "")
+            .await;
+        unknown_times.push(started.elapsed());
+        assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+        bodies.push(without(&unknown.text().await.unwrap(), &unknown_email));
+    }
+    let disabled = app.staff("nurse@health.example").await;
+    app.store
+        .set_disabled(&disabled, true, app.clock.now())
+        .await
+        .unwrap();
+    let refused = app
+        .password_sign_in("nurse@health.example", DEMO_PASSWORD, "")
+        .await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::UNAUTHORIZED,
+        "a disabled account with the right password"
+    );
+    bodies.push(without(
+        &refused.text().await.unwrap(),
+        "nurse@health.example",
+    ));
+    for pair in bodies.windows(2) {
+        let first_difference = pair[0]
+            .chars()
+            .zip(pair[1].chars())
+            .position(|(a, b)| a != b);
+        assert_eq!(
+            pair[0], pair[1],
+            "the failure pages differ at {first_difference:?}"
+        );
+    }
+    assert!(bodies[0].contains("Enter a correct email address, password"));
+
+    // Both paths do the password work; medians within a factor of three of each other.
+    known_times.sort();
+    unknown_times.sort();
+    let (known, unknown) = (known_times[2].as_secs_f64(), unknown_times[2].as_secs_f64());
+    assert!(
+        unknown > known / 3.0 && unknown < known * 3.0,
+        "known {known:.4}s vs unknown {unknown:.4}s"
+    );
+}
+
+#[tokio::test]
+async fn repeated_failures_slow_an_account_down_without_locking_it_for_good() {
+    let app = spawn_app().await;
+    let email = "mace.chair@la.example";
+    for _ in 0..5 {
+        assert_eq!(
+            app.password_sign_in(email, "wrong wrong wrong", "")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let waiting = app.password_sign_in(email, DEMO_PASSWORD, "").await;
+    assert_eq!(
+        waiting.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    let retry: i64 = waiting.headers()[RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    assert!(waiting.text().await.unwrap().contains("too many attempts"));
+    // Other accounts are not affected.
+    assert_eq!(
+        app.password_sign_in("analyst@la.example", DEMO_PASSWORD, "")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+
+    app.clock.advance(time::Duration::seconds(retry));
+    assert_eq!(
+        app.password_sign_in(email, DEMO_PASSWORD, "")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER,
+        "the wait ended"
+    );
+}
+
+#[tokio::test]
+async fn roles_that_see_police_intelligence_need_a_second_factor_and_codes_work_once() {
+    let app = spawn_app().await;
+    let email = "intel@police.example";
+    let response = app.password_sign_in(email, DEMO_PASSWORD, "").await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("needs a second factor")
+    );
+
+    let staff = app.staff(email).await;
+    let secret = totp::new_secret().unwrap();
+    app.store
+        .set_second_factor(&staff, Some(&secret), app.clock.now())
+        .await
+        .unwrap();
+    let unix = || u64::try_from(app.clock.now().unix_timestamp()).unwrap();
+
+    let wrong = app.password_sign_in(email, DEMO_PASSWORD, "000000").await;
+    let code = totp::code_at(&secret, unix()).unwrap();
+    if code != "000000" {
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        app.password_sign_in(email, DEMO_PASSWORD, "")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "no code"
+    );
+    let signed_in = app.password_sign_in(email, DEMO_PASSWORD, &code).await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.password_sign_in(email, DEMO_PASSWORD, &code)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "replayed code"
+    );
+
+    app.clock.advance(time::Duration::seconds(30));
+    let next = totp::code_at(&secret, unix()).unwrap();
+    assert_eq!(
+        app.password_sign_in(email, DEMO_PASSWORD, &next)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn disabling_an_account_ends_its_sessions_at_once() {
+    let app = spawn_app().await;
+    let cookie = app.sign_in(Role::SocialWorker, "la").await;
+    assert_eq!(app.get("/", &cookie).await.status(), StatusCode::OK);
+    let staff = app.staff("social.worker@la.example").await;
+    app.store
+        .set_disabled(&staff, true, app.clock.now())
+        .await
+        .unwrap();
+    let after = app.get("/", &cookie).await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert_eq!(after.headers()[LOCATION], "/sign-in");
+    let (status, _) = app.json("/api/v1/people?q=mercer", &cookie).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn emergency_access_asks_why_rechecks_the_password_expires_and_is_reviewed() {
+    let app = spawn_app().await;
+    let jayden = app.jayden();
+    let upn = app.county.batch.source_records[0]
+        .upn
+        .clone()
+        .unwrap()
+        .to_string();
+    // Ellen Marsh is DSL at Seaview, where Jayden was never on roll.
+    let dsl = app.sign_in(Role::SchoolDsl, "seaview").await;
+    assert_eq!(
+        app.page(&format!("/people/{jayden}"), &dsl).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let token = app.form_token(&dsl).await;
+
+    let (status, form) = app.page("/emergency-access", &dsl).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("60 minutes"));
+
+    let short = app
+        .post_form(
+            "/emergency-access",
+            &dsl,
+            &[
+                ("csrf_token", &token),
+                ("identifier", &upn),
+                ("reason", "worried"),
+                ("password", DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        short
+            .text()
+            .await
+            .unwrap()
+            .contains("at least 20 characters")
+    );
+
+    let reason = "Jayden's mother says he has not come home and a friend saw him with older men";
+    let wrong_password = app
+        .post_form(
+            "/emergency-access",
+            &dsl,
+            &[
+                ("csrf_token", &token),
+                ("identifier", &upn),
+                ("reason", reason),
+                ("password", "not my password"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong_password.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong_password
+            .text()
+            .await
+            .unwrap()
+            .contains("Your password is not right")
+    );
+
+    let forged = app
+        .post_form(
+            "/emergency-access",
+            &dsl,
+            &[
+                ("csrf_token", "forged"),
+                ("identifier", &upn),
+                ("reason", reason),
+                ("password", DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    let unknown = app
+        .post_form(
+            "/emergency-access",
+            &dsl,
+            &[
+                ("csrf_token", &token),
+                ("identifier", "943 476 5919"),
+                ("reason", reason),
+                ("password", DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unknown
+            .text()
+            .await
+            .unwrap()
+            .contains("No child has that UPN or NHS number")
+    );
+
+    let granted = app
+        .post_form(
+            "/emergency-access",
+            &dsl,
+            &[
+                ("csrf_token", &token),
+                ("identifier", &upn),
+                ("reason", reason),
+                ("password", DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        granted.headers()[LOCATION],
+        format!("/people/{jayden}").as_str()
+    );
+    let (status, page) = app.page(&format!("/people/{jayden}"), &dsl).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("under emergency access until"));
+    assert!(
+        page.contains("Referred to the MACE panel"),
+        "restricted events open"
+    );
+    assert!(
+        !page.contains("county line") && !page.contains("stab wound"),
+        "intelligence and health stay closed"
+    );
+
+    app.clock.advance(time::Duration::minutes(61));
+    let cookie = app.sign_in(Role::SchoolDsl, "seaview").await;
+    assert_eq!(
+        app.page(&format!("/people/{jayden}"), &cookie).await.0,
+        StatusCode::NOT_FOUND,
+        "the grant expired"
+    );
+
+    // Only the data-protection officer reviews, and sees the reason.
+    assert_eq!(
+        app.page("/audit/emergency-access", &cookie).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let dpo = app.sign_in(Role::DataProtectionOfficer, "la").await;
+    let (status, queue) = app.page("/audit/emergency-access", &dpo).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        queue.contains("1 waiting for review")
+            && queue.contains("older men")
+            && queue.contains("Ellen Marsh"),
+        "{queue}"
+    );
+    let grant = queue
+        .split("/audit/emergency-access/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let dpo_token = app.form_token(&dpo).await;
+    let reviewed = app
+        .post_form(
+            &format!("/audit/emergency-access/{grant}/review"),
+            &dpo,
+            &[
+                ("csrf_token", &dpo_token),
+                ("outcome", "justified"),
+                ("note", "Missing child; right call"),
+            ],
+        )
+        .await;
+    assert_eq!(reviewed.status(), StatusCode::SEE_OTHER);
+    let (_, queue) = app.page("/audit/emergency-access", &dpo).await;
+    assert!(
+        queue.contains("0 waiting for review") && queue.contains("Justified, by Ruth Danvers"),
+        "{queue}"
+    );
+
+    // Who has seen Jayden's record: the emergency view is there, flagged.
+    let found = app.get(&format!("/audit?identifier={upn}"), &dpo).await;
+    assert_eq!(found.status(), StatusCode::SEE_OTHER);
+    let (status, history) = app
+        .page(found.headers()[LOCATION].to_str().unwrap(), &dpo)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        history.contains("view person emergency")
+            && history.contains("Ellen Marsh")
+            && history.contains("Emergency access"),
+        "{history}"
+    );
+    assert!(
+        !history.contains("older men"),
+        "the audit itself holds no free text about the child"
+    );
+}
+
+#[tokio::test]
+async fn the_audit_pages_are_for_the_data_protection_officer_only() {
+    let app = spawn_app().await;
+    let jayden = app.jayden();
+    for (role, agency) in [
+        (Role::SocialWorker, "la"),
+        (Role::SystemAdministrator, "la"),
+        (Role::PoliceMaceCoordinator, "police"),
+    ] {
+        let cookie = app.sign_in(role, agency).await;
+        for path in [
+            "/audit".to_owned(),
+            format!("/audit/people/{jayden}"),
+            "/audit/emergency-access".into(),
+            "/audit/refused".into(),
+        ] {
+            assert_eq!(
+                app.page(&path, &cookie).await.0,
+                StatusCode::FORBIDDEN,
+                "{role} {path}"
+            );
+        }
+    }
+    let dpo = app.sign_in(Role::DataProtectionOfficer, "la").await;
+    // The DPO sees the audit but no child's record.
+    assert_eq!(
+        app.page(&format!("/people/{jayden}"), &dpo).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, refused) = app.page("/audit/refused", &dpo).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        refused.contains("view person"),
+        "the DPO's own refused view is listed: {refused}"
+    );
+}
+
+#[tokio::test]
+async fn agency_tokens_only_submit_feeds_and_stop_when_revoked() {
+    let app = spawn_app().await;
+    let police = app
+        .county
+        .agencies
+        .iter()
+        .find(|a| a.code == "police")
+        .unwrap()
+        .id;
+    let secret = token::new_token(token::API_TOKEN_PREFIX).unwrap();
+    let id = app
+        .store
+        .create_api_token(
+            &app.county.tenant,
+            police,
+            "nightly export",
+            &token::hash_token("api", &secret),
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {secret}");
+    let check = app
+        .client
+        .get(app.url("/api/v1/feeds/token"))
+        .header(AUTHORIZATION, &bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(check.status(), StatusCode::OK);
+    let body: serde_json::Value = check.json().await.unwrap();
+    assert_eq!(body["agency"], "Harbourshire Police");
+    assert_eq!(body["scope"], "feed_submission");
+
+    // A token opens no personal data.
+    let people = app
+        .client
+        .get(app.url("/api/v1/people?q=mercer"))
+        .header(AUTHORIZATION, &bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(people.status(), StatusCode::UNAUTHORIZED);
+
+    for bad in [
+        "Bearer hbt_nope",
+        "Bearer ",
+        "Basic abc",
+        &format!("Bearer {}", secret.replace('a', "b")),
+    ] {
+        let response = app
+            .client
+            .get(app.url("/api/v1/feeds/token"))
+            .header(AUTHORIZATION, bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{bad}");
+    }
+    assert!(
+        app.store
+            .revoke_api_token(id, app.clock.now())
+            .await
+            .unwrap()
+    );
+    let revoked = app
+        .client
+        .get(app.url("/api/v1/feeds/token"))
+        .header(AUTHORIZATION, &bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::UNAUTHORIZED);
+}
