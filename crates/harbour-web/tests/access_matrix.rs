@@ -1,0 +1,391 @@
+//! The authorization matrix: every role × every handling marker × every relationship
+//! (own agency's record / partner's record of a child the viewer's agency knows / of a child
+//! it does not / after emergency access) × every route that shows a child (page and API,
+//! view and search), checked both ways against the hand-written `access_matrix.toml`.
+//!
+//! Each cell is its own child with exactly one event, so "found in a search" and "shown on
+//! the record" answer for that cell alone. Responses are also checked for fields from
+//! records the viewer may not see.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failure
+
+use harbour_domain::{
+    AgencyId, AgencyKind, Clock, EventId, EventKind, FixedClock, Handling, PersonId, Role,
+    SourceRecordId, TenantCode, Upn, UserId,
+};
+use harbour_policy::Policy;
+use harbour_store::{
+    Batch, NewAgency, NewEvent, NewPerson, NewSourceRecord, NewUser, SearchQuery, Store,
+    StoreLocation,
+};
+use harbour_web::{AppState, WebConfig};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, SET_COOKIE};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use time::macros::{date, datetime};
+
+const RELATIONSHIPS: [&str; 4] = ["own", "partner_known", "partner_unknown", "emergency"];
+const ROUTES: [&str; 4] = ["page view", "api view", "page search", "api search"];
+
+#[derive(Debug, Deserialize)]
+struct Expected {
+    own: BTreeSet<Handling>,
+    partner_known: BTreeSet<Handling>,
+    partner_unknown: BTreeSet<Handling>,
+    emergency: BTreeSet<Handling>,
+}
+
+impl Expected {
+    fn sees(&self, relationship: &str, handling: Handling) -> bool {
+        match relationship {
+            "own" => &self.own,
+            "partner_known" => &self.partner_known,
+            "partner_unknown" => &self.partner_unknown,
+            _ => &self.emergency,
+        }
+        .contains(&handling)
+    }
+}
+
+/// The agency each role's viewer works for.
+fn home_agency(role: Role) -> &'static str {
+    match role {
+        Role::SchoolDsl => "school",
+        Role::PoliceMaceCoordinator | Role::PoliceIntelligenceOfficer => "police",
+        Role::YouthJusticeWorker => "yjs",
+        Role::HealthSafeguardingNurse => "health",
+        _ => "la",
+    }
+}
+
+struct Cell {
+    person: PersonId,
+    family_name: String,
+    upn: Upn,
+}
+
+/// One child per (viewer agency, relationship, handling), each with one event.
+struct Fixture {
+    tenant: TenantCode,
+    agencies: BTreeMap<&'static str, AgencyId>,
+    users: BTreeMap<Role, UserId>,
+    cells: BTreeMap<(&'static str, &'static str, Handling), Cell>,
+}
+
+fn build_fixture() -> (Fixture, Vec<NewAgency>, Vec<NewUser>, Batch) {
+    let tenant = TenantCode::parse("999").unwrap();
+    let kinds = [
+        ("school", AgencyKind::School),
+        ("la", AgencyKind::LocalAuthority),
+        ("police", AgencyKind::Police),
+        ("health", AgencyKind::Health),
+        ("yjs", AgencyKind::YouthJustice),
+        ("partner", AgencyKind::School),
+    ];
+    let mut agencies = BTreeMap::new();
+    let mut new_agencies = Vec::new();
+    for (code, kind) in kinds {
+        let id = AgencyId::new_v7();
+        agencies.insert(code, id);
+        new_agencies.push(NewAgency {
+            id,
+            tenant: tenant.clone(),
+            code: code.into(),
+            name: format!("Agency {code}"),
+            kind,
+        });
+    }
+    let mut users = BTreeMap::new();
+    let mut new_users = Vec::new();
+    for role in Role::ALL {
+        let id = UserId::new_v7();
+        users.insert(*role, id);
+        new_users.push(NewUser {
+            id,
+            tenant: tenant.clone(),
+            agency: agencies[home_agency(*role)],
+            email: format!("{role}@matrix.example"),
+            display_name: format!("Viewer {role}"),
+            roles: [*role].into(),
+            is_demo: true,
+        });
+    }
+    let mut batch = Batch {
+        tenant: tenant.clone(),
+        persons: vec![],
+        source_records: vec![],
+        events: vec![],
+    };
+    let mut cells = BTreeMap::new();
+    let mut serial = 0u32;
+    for viewer in ["school", "la", "police", "health", "yjs"] {
+        for relationship in RELATIONSHIPS {
+            for handling in Handling::ALL {
+                serial += 1;
+                let person = PersonId::new_v7();
+                let family_name = format!(
+                    "Cell{viewer}{}{}",
+                    relationship.replace('_', ""),
+                    handling.as_str().replace('_', "")
+                );
+                let upn = Upn::from_body(&format!("999{serial:09}")).unwrap();
+                batch.persons.push(NewPerson { id: person });
+                let mut record = |agency: AgencyId, key: String| {
+                    let id = SourceRecordId::new_v7();
+                    batch.source_records.push(NewSourceRecord {
+                        id,
+                        agency,
+                        record_key: key,
+                        person,
+                        given_name: "Alex".into(),
+                        family_name: family_name.clone(),
+                        date_of_birth: Some(date!(2011 - 03 - 04)),
+                        sex: None,
+                        upn: Some(upn.clone()),
+                        nhs_number: None,
+                        postcode: None,
+                    });
+                    id
+                };
+                let partner_record = record(agencies["partner"], format!("p{serial}"));
+                let supplier_record = match relationship {
+                    "own" => (
+                        record(agencies[viewer], format!("v{serial}")),
+                        agencies[viewer],
+                    ),
+                    "partner_known" => {
+                        // The viewer's agency holds a record of the child, with no events of its own.
+                        record(agencies[viewer], format!("v{serial}"));
+                        (partner_record, agencies["partner"])
+                    }
+                    _ => (partner_record, agencies["partner"]),
+                };
+                batch.events.push(NewEvent {
+                    id: EventId::new_v7(),
+                    source_record: supplier_record.0,
+                    agency: supplier_record.1,
+                    record_key: format!("e{serial}"),
+                    kind: EventKind::SocialCareContact,
+                    occurred_on: date!(2025 - 06 - 01),
+                    handling: *handling,
+                    summary: format!("token-{family_name}"),
+                    details: serde_json::json!({}),
+                });
+                cells.insert(
+                    (viewer, relationship, *handling),
+                    Cell {
+                        person,
+                        family_name,
+                        upn,
+                    },
+                );
+            }
+        }
+    }
+    (
+        Fixture {
+            tenant,
+            agencies,
+            users,
+            cells,
+        },
+        new_agencies,
+        new_users,
+        batch,
+    )
+}
+
+#[tokio::test]
+async fn every_role_sees_exactly_what_the_sharing_rules_say_on_every_route() {
+    let expected: BTreeMap<Role, Expected> =
+        toml::from_str(include_str!("access_matrix.toml")).unwrap();
+    assert_eq!(expected.len(), Role::ALL.len(), "every role has a row");
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        StoreLocation::choose(None, dir.path()).unwrap(),
+        Policy::default_policy().unwrap(),
+    )
+    .await
+    .unwrap();
+    let clock = Arc::new(FixedClock::new(datetime!(2026-11-20 09:00 UTC)));
+    let now = clock.now();
+    let (fixture, agencies, users, batch) = build_fixture();
+    store
+        .create_tenant(&fixture.tenant, "Matrix", now)
+        .await
+        .unwrap();
+    for agency in &agencies {
+        store.create_agency(agency, now).await.unwrap();
+    }
+    for user in &users {
+        store.create_user(user, now).await.unwrap();
+    }
+    store.load(&batch, "matrix fixture", now).await.unwrap();
+    assert_eq!(fixture.agencies.len(), 6);
+
+    let state = AppState::new(
+        store.clone(),
+        clock.clone(),
+        WebConfig {
+            demo_sign_in: true,
+            ..WebConfig::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(harbour_web::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let mut executed = 0usize;
+    let mut unexpected = Vec::new();
+    for role in Role::ALL {
+        let viewer = home_agency(*role);
+        let user = fixture.users[role];
+        let signed_in = client
+            .post(format!("{base}/sign-in"))
+            .form(&[("user_id", user.to_string())])
+            .send()
+            .await
+            .unwrap();
+        let cookie = signed_in.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let principal = store.demo_user(user).await.unwrap().unwrap().principal;
+
+        for handling in Handling::ALL {
+            let cell = &fixture.cells[&(viewer, "emergency", *handling)];
+            store
+                .break_glass(
+                    &principal,
+                    &SearchQuery::Upn(cell.upn.clone()),
+                    "matrix check of emergency access rules",
+                    now,
+                )
+                .await
+                .unwrap();
+        }
+
+        for relationship in RELATIONSHIPS {
+            for handling in Handling::ALL {
+                let cell = &fixture.cells[&(viewer, relationship, *handling)];
+                let should = expected[role].sees(relationship, *handling);
+                let token = format!("token-{}", cell.family_name);
+                for route in ROUTES {
+                    let seen = match route {
+                        "page view" => {
+                            let response = client
+                                .get(format!("{base}/people/{}", cell.person))
+                                .header(COOKIE, &cookie)
+                                .send()
+                                .await
+                                .unwrap();
+                            let status = response.status();
+                            let body = response.text().await.unwrap();
+                            assert!(
+                                status == StatusCode::OK || status == StatusCode::NOT_FOUND,
+                                "{role} {route}: {status}"
+                            );
+                            status == StatusCode::OK && body.contains(&token)
+                        }
+                        "api view" => {
+                            let response = client
+                                .get(format!("{base}/api/v1/people/{}", cell.person))
+                                .header(COOKIE, &cookie)
+                                .send()
+                                .await
+                                .unwrap();
+                            let status = response.status();
+                            let body: serde_json::Value = response.json().await.unwrap();
+                            if status == StatusCode::OK {
+                                // No identity from an agency whose events the viewer was not shown.
+                                let shown: BTreeSet<String> = body["timeline"]
+                                    .as_array()
+                                    .unwrap()
+                                    .iter()
+                                    .map(|e| e["agency"].to_string())
+                                    .collect();
+                                for identity in body["identities"].as_array().unwrap() {
+                                    assert!(
+                                        shown.contains(&identity["agency"].to_string()),
+                                        "{role}: identity from an agency with nothing shown"
+                                    );
+                                }
+                            }
+                            status == StatusCode::OK && body.to_string().contains(&token)
+                        }
+                        "page search" => {
+                            let response = client
+                                .get(format!("{base}/people?q={}", cell.family_name))
+                                .header(COOKIE, &cookie)
+                                .send()
+                                .await
+                                .unwrap();
+                            response
+                                .text()
+                                .await
+                                .unwrap()
+                                .contains(&format!("/people/{}", cell.person))
+                        }
+                        _ => {
+                            let response = client
+                                .get(format!("{base}/api/v1/people?q={}", cell.family_name))
+                                .header(COOKIE, &cookie)
+                                .send()
+                                .await
+                                .unwrap();
+                            let body: serde_json::Value = response.json().await.unwrap();
+                            body.as_array()
+                                .unwrap()
+                                .iter()
+                                .any(|p| p["id"] == cell.person.to_string())
+                        }
+                    };
+                    executed += 1;
+                    if seen != should {
+                        unexpected.push(format!(
+                            "{role} / {relationship} / {handling} / {route}: {} ",
+                            if seen {
+                                "UNEXPECTED ALLOW"
+                            } else {
+                                "unexpected deny"
+                            }
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "authorization matrix: {executed} cells executed, {} unexpected",
+        unexpected.len()
+    );
+    assert_eq!(
+        executed,
+        Role::ALL.len() * Handling::ALL.len() * RELATIONSHIPS.len() * ROUTES.len()
+    );
+    assert!(
+        unexpected.is_empty(),
+        "{} cells differ:\n{}",
+        unexpected.len(),
+        unexpected.join("\n")
+    );
+
+    // Every refusal was audited, and the chain is intact after it all.
+    match store.verify_audit().await.unwrap() {
+        harbour_store::AuditVerification::Intact { entries } => assert!(entries > executed as u64),
+        broken => panic!("{broken:?}"),
+    }
+}
