@@ -69,6 +69,14 @@ pub(crate) async fn append_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<i64,
     .bind(&hash)
     .execute(&mut **tx)
     .await?;
+    sqlx::query(
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2) \
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )
+    .bind(seq)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
     for subject in &entry.subjects {
         sqlx::query("INSERT INTO audit_subjects (tenant_code, person_id, seq) VALUES ($1, $2, $3)")
             .bind(entry.tenant.as_str())
@@ -131,10 +139,16 @@ pub(crate) async fn verify_audit(pool: &Pool<Db>) -> Result<AuditVerification, S
             row_subjects.push(PersonId(person));
             next_subject = subjects.try_next().await?;
         }
-        if row.seq != expected_seq {
-            return broken(format!(
-                "expected entry {expected_seq} here: entries are missing, inserted or renumbered"
-            ));
+        if row.seq > expected_seq {
+            return Ok(AuditVerification::Broken {
+                seq: expected_seq,
+                reason: "this entry is missing: it was deleted or renumbered".into(),
+            });
+        }
+        if row.seq < expected_seq {
+            return broken(
+                "this entry is out of place: entries were inserted or renumbered".into(),
+            );
         }
         if row.prev_hash != expected_prev {
             return broken("it does not follow from the entry before it".into());
@@ -171,6 +185,42 @@ pub(crate) async fn verify_audit(pool: &Pool<Db>) -> Result<AuditVerification, S
             seq: orphan,
             reason: "a child is listed against an entry that is missing".into(),
         });
+    }
+    // The chain only shows what is there; the head says how far it reached.
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_optional(pool)
+            .await?;
+    let last_seq = expected_seq - 1;
+    match head {
+        None if entries == 0 => {}
+        None => {
+            return Ok(AuditVerification::Broken {
+                seq: last_seq,
+                reason: "the record of the newest entry is missing".into(),
+            });
+        }
+        Some((head_seq, _)) if head_seq > last_seq => {
+            return Ok(AuditVerification::Broken {
+                seq: last_seq + 1,
+                reason: format!(
+                    "this entry is missing: the log should run to entry {head_seq} but was cut short"
+                ),
+            });
+        }
+        Some((head_seq, _)) if head_seq < last_seq => {
+            return Ok(AuditVerification::Broken {
+                seq: head_seq + 1,
+                reason: "this entry was added after the newest entry Harbour recorded".into(),
+            });
+        }
+        Some((_, head_hash)) if head_hash != expected_prev => {
+            return Ok(AuditVerification::Broken {
+                seq: last_seq,
+                reason: "the newest entry does not match the one Harbour recorded".into(),
+            });
+        }
+        Some(_) => {}
     }
     Ok(AuditVerification::Intact { entries })
 }
