@@ -1,0 +1,185 @@
+//! The harbour command as an administrator uses it: set up an authority, an agency and a
+//! member of staff, verify the audit, then catch a row edited by hand.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failure
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn harbour(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harbour"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env("HARBOUR_LOG", "warn")
+        .env_remove("HARBOUR_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn an_administrator_sets_up_staff_and_the_audit_catches_a_hand_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ok = |output: Output| {
+        assert!(output.status.success(), "{}", text(&output));
+        text(&output)
+    };
+    ok(harbour(
+        &data,
+        &[
+            "tenant",
+            "add",
+            "--code",
+            "845",
+            "--name",
+            "Test County Council",
+        ],
+        "",
+    ));
+    ok(harbour(
+        &data,
+        &[
+            "agency",
+            "add",
+            "--code",
+            "northgate",
+            "--name",
+            "Northgate Academy",
+            "--kind",
+            "school",
+        ],
+        "",
+    ));
+
+    let refused = harbour(
+        &data,
+        &[
+            "user",
+            "add",
+            "--agency",
+            "northgate",
+            "--role",
+            "school_dsl",
+            "--email",
+            "sam@northgate.example",
+            "--name",
+            "Sam",
+        ],
+        "short\n",
+    );
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("at least 12 characters"),
+        "{}",
+        text(&refused)
+    );
+    let unknown_role = harbour(
+        &data,
+        &[
+            "user",
+            "add",
+            "--agency",
+            "northgate",
+            "--role",
+            "caretaker",
+            "--email",
+            "x@northgate.example",
+            "--name",
+            "X",
+        ],
+        "lantern orbit meadow\n",
+    );
+    assert!(
+        text(&unknown_role).contains("\"caretaker\" is not a known role"),
+        "{}",
+        text(&unknown_role)
+    );
+
+    let added = ok(harbour(
+        &data,
+        &[
+            "user",
+            "add",
+            "--agency",
+            "northgate",
+            "--role",
+            "school_dsl",
+            "--email",
+            "sam@northgate.example",
+            "--name",
+            "Sam Okafor",
+        ],
+        "lantern orbit meadow\n",
+    ));
+    assert!(added.contains("Added Sam Okafor"));
+    let listed = ok(harbour(&data, &["user", "list"], ""));
+    assert!(
+        listed.contains("sam@northgate.example") && listed.contains("school_dsl"),
+        "{listed}"
+    );
+    let token = ok(harbour(
+        &data,
+        &[
+            "token",
+            "add",
+            "--agency",
+            "northgate",
+            "--label",
+            "MIS export",
+        ],
+        "",
+    ));
+    assert!(token.contains("hbt_"), "{token}");
+    ok(harbour(
+        &data,
+        &["user", "disable", "--email", "sam@northgate.example"],
+        "",
+    ));
+    assert!(ok(harbour(&data, &["user", "list"], "")).contains("disabled"));
+
+    let verified = ok(harbour(&data, &["audit", "verify"], ""));
+    assert!(verified.contains("intact"), "{verified}");
+
+    // Someone with the database file edits the third entry by hand.
+    let db = data.join("harbour.sqlite3");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::query("DROP TRIGGER audit_no_update")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE audit SET purpose = 'nothing' WHERE seq = 3")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    let caught = harbour(&data, &["audit", "verify"], "");
+    assert_eq!(caught.status.code(), Some(1));
+    assert!(
+        text(&caught).contains("broken at entry 3"),
+        "{}",
+        text(&caught)
+    );
+}
