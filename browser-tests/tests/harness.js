@@ -103,6 +103,23 @@ export async function visit(driver, url, name) {
   await screenshot(driver, name);
 }
 
+/** Clicks something that loads a new page, and waits until the old page has gone. */
+export async function clickAndLoad(driver, locator) {
+  // Mark the page we are leaving; the new one will not carry the mark.
+  await driver.executeScript('window.__harbourLeaving = true;');
+  await driver.findElement(locator).click();
+  await driver.wait(async () => {
+    try {
+      return await driver.executeScript(
+        'return window.__harbourLeaving !== true && document.readyState === "complete";',
+      );
+    } catch {
+      return false; // mid-navigation: ask again
+    }
+  }, 10_000, 'the next page did not load');
+  await driver.wait(until.elementLocated(By.css('main')), 10_000);
+}
+
 export async function text(driver, css = 'body') {
   return driver.findElement(By.css(css)).getText();
 }
@@ -110,12 +127,12 @@ export async function text(driver, css = 'body') {
 /** Signs in on the demo chooser as the account with this email. */
 export async function signInAs(driver, baseUrl, email) {
   await driver.get(`${baseUrl}/sign-in`);
-  await driver.findElement(By.css(`button[data-email="${email}"]`)).click();
+  await clickAndLoad(driver, By.css(`button[data-email="${email}"]`));
   await driver.wait(until.elementLocated(By.css('.header__user-name')), 10_000);
 }
 
 export async function signOut(driver) {
-  await driver.findElement(By.css('.header__sign-out button')).click();
+  await clickAndLoad(driver, By.css('.header__sign-out button'));
   await driver.wait(until.urlContains('/sign-in'), 10_000);
 }
 

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  By, assertAccessible, screenshot, signInAs, signOut, startBrowser, startDemo, text, until, visit,
+  By, assertAccessible, clickAndLoad, screenshot, signInAs, signOut, startBrowser, startDemo, text, until, visit,
 } from './harness.js';
 
 let demo;
@@ -71,14 +71,12 @@ describe('a school designated safeguarding lead', () => {
     const { driver } = browser;
     await driver.get(`${demo.baseUrl}/people`);
     await driver.findElement(By.id('q')).sendKeys('Mercer');
-    await driver.findElement(By.css('form[role="search"] button')).click();
-    await driver.wait(until.elementLocated(By.css('table caption')), 10_000);
+    await clickAndLoad(driver, By.css('form[role="search"] button'));
     await assertAccessible(driver, 'search results');
     await screenshot(driver, '06-search-results');
     assert.match(await text(driver, 'table'), /Jayden Mercer/);
 
-    await driver.findElement(By.linkText('Jayden Mercer')).click();
-    await driver.wait(until.elementLocated(By.css('table.timeline')), 10_000);
+    await clickAndLoad(driver, By.linkText('Jayden Mercer'));
     await assertAccessible(driver, 'person page');
     await screenshot(driver, '07-person-dsl');
     const timeline = await text(driver, 'table.timeline');
@@ -99,8 +97,7 @@ describe('a police intelligence officer', () => {
     const { driver } = browser;
     await signInAs(driver, demo.baseUrl, 'intel@police.example');
     await driver.get(`${demo.baseUrl}/people?q=mercer`);
-    await driver.findElement(By.linkText('Jayden Mercer')).click();
-    await driver.wait(until.elementLocated(By.css('table.timeline')), 10_000);
+    await clickAndLoad(driver, By.linkText('Jayden Mercer'));
     await assertAccessible(driver, 'person page (police)');
     await screenshot(driver, '08-person-police');
     assert.match(await text(driver, 'table.timeline'), /county line/);
@@ -115,8 +112,7 @@ describe('on a phone-sized screen', () => {
       const { driver } = phone;
       await signInAs(driver, demo.baseUrl, 'social.worker@la.example');
       await driver.get(`${demo.baseUrl}/people?q=mercer`);
-      await driver.findElement(By.linkText('Jayden Mercer')).click();
-      await driver.wait(until.elementLocated(By.css('table.timeline')), 10_000);
+      await clickAndLoad(driver, By.linkText('Jayden Mercer'));
       await assertAccessible(driver, 'person page (phone)');
       await screenshot(driver, '09-person-phone');
       assert.match(await text(driver, 'table.timeline'), /Referred to the MACE panel/);

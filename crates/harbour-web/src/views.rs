@@ -31,6 +31,8 @@ pub(crate) struct UserBar {
     pub agency: String,
     pub may_review_audit: bool,
     pub may_break_glass: bool,
+    /// Whether the policy lets this user see any child's record at all.
+    pub may_find: bool,
 }
 
 impl Layout {
@@ -44,6 +46,7 @@ impl Layout {
                 agency: s.user.agency_name.clone(),
                 may_review_audit: policy.allows_function(&s.user.principal, Function::AuditReview),
                 may_break_glass: policy.may_break_glass(&s.user.principal),
+                may_find: !policy.scope(&s.user.principal).is_empty(),
             }),
             csrf_token: signed_in.map(SignedIn::csrf_token).unwrap_or_default(),
             demo: state.config.demo_sign_in,
