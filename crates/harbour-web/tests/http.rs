@@ -362,3 +362,43 @@ async fn the_health_endpoints_report_the_database() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Harbour is working"));
 }
+
+#[tokio::test]
+async fn oversized_and_malformed_requests_are_refused_cleanly() {
+    let app = spawn_app().await;
+    let huge = "x".repeat(200 * 1024);
+    let response = app
+        .client
+        .post(app.url("/sign-in"))
+        .form(&[("email", huge.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let garbled = app
+        .client
+        .post(app.url("/sign-in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![0xff, 0xfe, 0x00, b'=', 0x80])
+        .send()
+        .await
+        .unwrap();
+    assert!(garbled.status().is_client_error(), "{}", garbled.status());
+
+    let wrong_type = app
+        .client
+        .post(app.url("/sign-in"))
+        .json(&serde_json::json!({"email": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        wrong_type.status().is_client_error(),
+        "{}",
+        wrong_type.status()
+    );
+
+    // The server is still answering.
+    assert_eq!(app.get("/health", "").await.status(), StatusCode::OK);
+}
