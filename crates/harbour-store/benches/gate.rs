@@ -6,7 +6,12 @@
 //! `synchronous=FULL`, so the ratio is mostly the price of an fsync per look: the price of
 //! "every look is accounted for".
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // benchmark code
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // benchmark code
 
 use harbour_domain::Role;
 use harbour_policy::{Policy, Principal};
@@ -24,7 +29,10 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let location = StoreLocation::choose(None, dir.path()).unwrap();

@@ -9,15 +9,13 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failure
 
+mod common;
+
 use harbour_domain::{
     AgencyId, AgencyKind, Clock, EventId, EventKind, FixedClock, Handling, PersonId, Role,
     SourceRecordId, TenantCode, Upn, UserId,
 };
-use harbour_policy::Policy;
-use harbour_store::{
-    Batch, NewAgency, NewEvent, NewPerson, NewSourceRecord, NewUser, SearchQuery, Store,
-    StoreLocation,
-};
+use harbour_store::{Batch, NewAgency, NewEvent, NewPerson, NewSourceRecord, NewUser, SearchQuery};
 use harbour_web::{AppState, WebConfig};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
@@ -203,13 +201,7 @@ async fn every_role_sees_exactly_what_the_sharing_rules_say_on_every_route() {
         toml::from_str(include_str!("access_matrix.toml")).unwrap();
     assert_eq!(expected.len(), Role::ALL.len(), "every role has a row");
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        StoreLocation::choose(None, dir.path()).unwrap(),
-        Policy::default_policy().unwrap(),
-    )
-    .await
-    .unwrap();
+    let (store, _dir) = common::fresh_store().await;
     let clock = Arc::new(FixedClock::new(datetime!(2026-11-20 09:00 UTC)));
     let now = clock.now();
     let (fixture, agencies, users, batch) = build_fixture();

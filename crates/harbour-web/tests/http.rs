@@ -357,7 +357,7 @@ async fn the_health_endpoints_report_the_database() {
     let (status, body) = app.json("/api/v1/health", "").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
-    assert_eq!(body["backend"], "sqlite");
+    assert_eq!(body["backend"], app.store.location().backend_name());
     let (status, page) = app.page("/health", "").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Harbour is working"));

@@ -28,14 +28,47 @@ pub struct App {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-pub async fn spawn_app() -> App {
+/// A fresh, empty store: SQLite in a temporary directory, or, when
+/// `HARBOUR_TEST_WEB_BACKEND=postgres`, a new database on the server named by
+/// `HARBOUR_TEST_POSTGRES_URL` (CI runs the web suites both ways).
+pub async fn fresh_store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        StoreLocation::choose(None, dir.path()).unwrap(),
-        Policy::default_policy().unwrap(),
+    let location = if std::env::var("HARBOUR_TEST_WEB_BACKEND").as_deref() == Ok("postgres") {
+        let url = std::env::var("HARBOUR_TEST_POSTGRES_URL")
+            .expect("HARBOUR_TEST_WEB_BACKEND=postgres needs HARBOUR_TEST_POSTGRES_URL");
+        let url = fresh_postgres_database(&url).await;
+        StoreLocation::choose(Some(&url), dir.path()).unwrap()
+    } else {
+        StoreLocation::choose(None, dir.path()).unwrap()
+    };
+    let store = Store::open(location, Policy::default_policy().unwrap())
+        .await
+        .unwrap();
+    (store, dir)
+}
+
+async fn fresh_postgres_database(url: &str) -> String {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(url).await.unwrap_or_else(|e| {
+        panic!("HARBOUR_TEST_POSTGRES_URL is set but the server cannot be reached: {e}")
+    });
+    let name = format!("harbour_test_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    query.map_or_else(
+        || format!("{server}/{name}"),
+        |q| format!("{server}/{name}?{q}"),
     )
-    .await
-    .unwrap();
+}
+
+pub async fn spawn_app() -> App {
+    let (store, dir) = fresh_store().await;
     let clock = Arc::new(FixedClock::new(datetime!(2026-11-20 09:00 UTC)));
     let county = demo::load_demo(&store, clock.now()).await.unwrap();
     let state = AppState::new(
