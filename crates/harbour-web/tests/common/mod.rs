@@ -1,8 +1,9 @@
-//! The harness the web tests share: a real server on a loopback port, a fresh SQLite store
-//! with the demo county, and a clock the tests control.
+//! The harness the web tests share: a real server on a loopback port, a fresh store (SQLite,
+//! or PostgreSQL when asked) with the demo county, and a clock the tests control.
 
 #![allow(
     clippy::unwrap_used,
+    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     dead_code
