@@ -6,6 +6,7 @@
 
 mod clock;
 mod codes;
+pub mod feeds;
 mod ids;
 mod nhs_number;
 mod postcode;

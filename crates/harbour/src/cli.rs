@@ -32,6 +32,12 @@ pub enum Command {
     Backup(BackupArgs),
     /// Work with the audit log.
     Audit(AuditArgs),
+    /// Generate a synthetic county: every agency's feeds, a manifest and the ground truth.
+    ///
+    /// Deterministic for a seed. Writes DIR/feeds/<agency>/<feed>.csv, DIR/manifest.json,
+    /// DIR/truth.csv (which record belongs to which synthetic person; never import it) and
+    /// DIR/README.md (the base rates used and reached).
+    Synth(SynthArgs),
     /// Add a local authority (a tenant): the first step in setting up a new deployment.
     Tenant(TenantArgs),
     /// Add a partner agency (a school, the police force, a health trust…).
@@ -107,6 +113,19 @@ pub struct AuditArgs {
 pub enum AuditCommand {
     /// Recompute the audit chain; exit 0 if intact, 1 naming the first entry that was altered, removed, inserted or reordered.
     Verify(StoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// How many children (a county is about 120,000).
+    #[arg(long, default_value_t = 120_000, value_parser = clap::value_parser!(u64).range(1..=20_000_000))]
+    pub children: u64,
+    /// The seed: the same seed always makes the same county.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// An empty (or new) directory to write into.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

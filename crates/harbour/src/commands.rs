@@ -60,6 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         },
+        Command::Synth(args) => synth(args),
         Command::Tenant(args) => crate::admin::tenant(args.command).await,
         Command::Agency(args) => crate::admin::agency(args.command).await,
         Command::User(args) => crate::admin::user(args.command).await,
@@ -73,6 +74,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn synth(args: crate::cli::SynthArgs) -> anyhow::Result<ExitCode> {
+    use harbour_synth::county;
+    let started = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::new(args.children);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} children  {per_sec}  eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let summary = county::generate(
+        &county::Config::new(args.children, args.seed),
+        &args.out,
+        |done| {
+            if done % 1_000 == 0 {
+                bar.set_position(done);
+            }
+        },
+    )?;
+    bar.finish_and_clear();
+    println!(
+        "Wrote a synthetic county to {} in {:.1} s: {} children, {} adults of concern, {} agency records, {} events; {} follow the Child AA pattern.",
+        args.out.display(),
+        started.elapsed().as_secs_f64(),
+        summary.children,
+        summary.adults,
+        summary.source_records,
+        summary.events,
+        summary.trajectories,
+    );
+    println!(
+        "See {}/README.md for the base rates. truth.csv is the answer key: never import it.",
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {

@@ -1,0 +1,277 @@
+//! The agency feeds Harbour accepts: one CSV layout per kind of feed, shared by the synthetic
+//! county (which writes them) and the importer (which reads them). `docs/feeds.md` describes
+//! each field for agencies' IT teams.
+
+use crate::AgencyKind;
+use serde::{Deserialize, Serialize};
+
+/// A kind of feed, each with its own columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Feed {
+    /// A school's admissions and leavers.
+    SchoolRoll,
+    /// A school's attendance summaries, one row a pupil a period (usually a half-term).
+    SchoolAttendance,
+    /// A school's suspensions and permanent exclusions, with DfE reason codes.
+    SchoolExclusions,
+    /// The local authority's education records: EHE, CME, alternative provision, fair access.
+    LaEducation,
+    /// Police: cautions, arrests, charges, missing episodes, victims, RUI, stop and search, intelligence.
+    Police,
+    /// Children's social care: contacts, referrals, assessments, plans, looked-after episodes, MACE referrals.
+    SocialCare,
+    /// Health: emergency department attendances.
+    Health,
+    /// Youth justice: orders and interventions.
+    YouthJustice,
+}
+
+impl Feed {
+    pub const ALL: &'static [Self] = &[
+        Self::SchoolRoll,
+        Self::SchoolAttendance,
+        Self::SchoolExclusions,
+        Self::LaEducation,
+        Self::Police,
+        Self::SocialCare,
+        Self::Health,
+        Self::YouthJustice,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SchoolRoll => "school_roll",
+            Self::SchoolAttendance => "school_attendance",
+            Self::SchoolExclusions => "school_exclusions",
+            Self::LaEducation => "la_education",
+            Self::Police => "police",
+            Self::SocialCare => "social_care",
+            Self::Health => "health",
+            Self::YouthJustice => "youth_justice",
+        }
+    }
+
+    /// The kind of agency that sends this feed.
+    pub fn agency_kind(self) -> AgencyKind {
+        match self {
+            Self::SchoolRoll | Self::SchoolAttendance | Self::SchoolExclusions => {
+                AgencyKind::School
+            }
+            Self::LaEducation | Self::SocialCare => AgencyKind::LocalAuthority,
+            Self::Police => AgencyKind::Police,
+            Self::Health => AgencyKind::Health,
+            Self::YouthJustice => AgencyKind::YouthJustice,
+        }
+    }
+
+    /// The CSV header, in order.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Self::SchoolRoll => &[
+                "record_key",
+                "upn",
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "sex",
+                "postcode",
+                "event_key",
+                "type",
+                "date",
+            ],
+            Self::SchoolAttendance => &[
+                "record_key",
+                "upn",
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "sex",
+                "postcode",
+                "event_key",
+                "period_start",
+                "period_end",
+                "sessions_possible",
+                "sessions_attended",
+            ],
+            Self::SchoolExclusions => &[
+                "record_key",
+                "upn",
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "sex",
+                "postcode",
+                "event_key",
+                "category",
+                "start_date",
+                "sessions",
+                "reason",
+            ],
+            Self::LaEducation => &[
+                "record_key",
+                "upn",
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "sex",
+                "postcode",
+                "event_key",
+                "type",
+                "date",
+                "detail",
+            ],
+            Self::Police => &[
+                "record_key",
+                "given_name",
+                "family_name",
+                "alias",
+                "date_of_birth",
+                "sex",
+                "postcode",
+                "event_key",
+                "type",
+                "date",
+                "offence",
+                "grading",
+            ],
+            Self::SocialCare => &[
+                "record_key",
+                "nhs_number",
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "sex",
+                "postcode",
+                "event_key",
+                "type",
+                "date",
+            ],
+            Self::Health => &[
+                "record_key",
+                "nhs_number",
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "sex",
+                "postcode",
+                "event_key",
+                "type",
+                "date",
+                "reason",
+            ],
+            Self::YouthJustice => &[
+                "record_key",
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "sex",
+                "postcode",
+                "event_key",
+                "type",
+                "date",
+                "detail",
+            ],
+        }
+    }
+}
+
+impl std::fmt::Display for Feed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Feed {
+    type Err = crate::UnknownCode;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|f| f.as_str() == value)
+            .ok_or_else(|| crate::UnknownCode {
+                list: "feed",
+                value: value.to_owned(),
+                expected: Self::ALL
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+}
+
+/// DfE suspension and exclusion reason codes (CBDS), with their meaning.
+pub const EXCLUSION_REASONS: &[(&str, &str)] = &[
+    ("PP", "Physical assault against a pupil"),
+    ("PA", "Physical assault against an adult"),
+    (
+        "VP",
+        "Verbal abuse or threatening behaviour against a pupil",
+    ),
+    (
+        "VA",
+        "Verbal abuse or threatening behaviour against an adult",
+    ),
+    (
+        "OW",
+        "Use or threat of use of an offensive weapon or prohibited item",
+    ),
+    ("BU", "Bullying"),
+    ("RA", "Racist abuse"),
+    ("LG", "Abuse against sexual orientation and gender identity"),
+    ("DS", "Abuse relating to disability"),
+    ("SM", "Sexual misconduct"),
+    ("DA", "Drug and alcohol related"),
+    ("DM", "Damage to property"),
+    ("TH", "Theft"),
+    ("DB", "Persistent or general disruptive behaviour"),
+    (
+        "MT",
+        "Inappropriate use of social media or online technology",
+    ),
+    (
+        "PH",
+        "Wilful and repeated transgression of protective measures",
+    ),
+    ("BW", "Brought a weapon or prohibited item into school"),
+    ("TB", "Cyber-bullying or threatening behaviour online"),
+    ("SB", "Harmful sexual behaviour"),
+    ("MB", "Misogynistic behaviour"),
+    ("AB", "Misandry behaviour"),
+    ("DR", "Drug related"),
+    ("AR", "Alcohol related"),
+    ("SR", "Smoking related"),
+    ("VR", "Vape related"),
+    (
+        "LD",
+        "Persistent disruptive behaviour: low-level disruption",
+    ),
+    (
+        "CB",
+        "Persistent disruptive behaviour: challenging behaviour",
+    ),
+    ("MP", "Use of mobile phone"),
+    ("OS", "Misbehaviour outside of school"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_feed_round_trips_and_starts_with_its_record_key() {
+        for feed in Feed::ALL {
+            assert_eq!(feed.as_str().parse::<Feed>().unwrap(), *feed);
+            assert_eq!(feed.columns().first(), Some(&"record_key"));
+            assert!(feed.columns().contains(&"event_key"));
+        }
+        assert!(
+            "school_census"
+                .parse::<Feed>()
+                .unwrap_err()
+                .to_string()
+                .contains("school_roll")
+        );
+    }
+}

@@ -1,0 +1,583 @@
+//! The synthetic county: `harbour synth --children N --seed S --out DIR`.
+//!
+//! Deterministic for a seed. Every child is simulated from its own random stream and written
+//! at once, so memory does not grow with the number of children. Each agency's feed shows
+//! that agency's own view of each person, with realistic noise; `truth.csv` says which real
+//! (synthetic) person is behind every record and is never imported.
+
+mod life;
+mod names;
+mod rng;
+mod sim;
+
+use harbour_domain::feeds::Feed;
+use harbour_domain::{AgencyKind, Upn};
+use life::{Event, Person, Risk, Supplier, View};
+use rng::Rng;
+use serde::Serialize;
+use sim::Schools;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use time::{Date, Duration, Month};
+
+pub use sim::{FIRST_YEAR, LAST_YEAR};
+
+/// The local-authority code the synthetic county uses (not a real authority).
+pub const TENANT: &str = "999";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub children: u64,
+    pub seed: u64,
+    /// The day the data is taken; events after it are not written.
+    pub as_of: Date,
+}
+
+impl Config {
+    pub fn new(children: u64, seed: u64) -> Self {
+        Self {
+            children,
+            seed,
+            as_of: Date::from_calendar_date(2026, Month::August, 31).unwrap_or(Date::MIN),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error("{0} already exists and is not empty; choose a new --out directory")]
+    NotEmpty(PathBuf),
+}
+
+/// What was generated, and the rates it came to (for the README and the tests).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub children: u64,
+    pub adults: u64,
+    pub trajectories: u64,
+    pub source_records: u64,
+    pub events: u64,
+    pub rows_by_feed: BTreeMap<String, u64>,
+    pub pupil_periods: u64,
+    pub pupil_periods_persistently_absent: u64,
+    pub pupil_periods_severely_absent: u64,
+    pub suspensions: u64,
+    pub permanent_exclusions: u64,
+    pub ehe_starts: u64,
+    pub cme_starts: u64,
+    pub children_referred_to_social_care: u64,
+}
+
+/// One agency in the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManifestAgency {
+    pub code: String,
+    pub name: String,
+    pub kind: AgencyKind,
+}
+
+/// One feed file in the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManifestFeed {
+    pub agency: String,
+    pub feed: Feed,
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub tenant: String,
+    pub tenant_name: String,
+    pub seed: u64,
+    pub children: u64,
+    pub agencies: Vec<ManifestAgency>,
+    pub feeds: Vec<ManifestFeed>,
+}
+
+struct Writers {
+    dir: PathBuf,
+    feeds: BTreeMap<(Supplier, Feed), csv::Writer<BufWriter<File>>>,
+    keys: BTreeMap<(Supplier, u64), u32>,
+    truth: csv::Writer<BufWriter<File>>,
+    truth_path: PathBuf,
+    summary: Summary,
+}
+
+impl Writers {
+    fn feed_path(&self, supplier: Supplier, feed: Feed) -> PathBuf {
+        self.dir
+            .join("feeds")
+            .join(supplier.code())
+            .join(format!("{}.csv", feed.as_str()))
+    }
+
+    fn write(
+        &mut self,
+        person: &Person,
+        views: &mut BTreeMap<Supplier, View>,
+        seed: u64,
+        event: &Event,
+    ) -> Result<(), SynthError> {
+        let path = self.feed_path(event.supplier, event.feed);
+        let view = views
+            .entry(event.supplier)
+            .or_insert_with(|| life::view(seed, person, event.supplier));
+        if let std::collections::btree_map::Entry::Vacant(slot) =
+            self.feeds.entry((event.supplier, event.feed))
+        {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| SynthError::Io {
+                    path: parent.to_owned(),
+                    source,
+                })?;
+            }
+            let file = File::create(&path).map_err(|source| SynthError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let mut writer = csv::Writer::from_writer(BufWriter::with_capacity(32 * 1024, file));
+            writer
+                .write_record(event.feed.columns())
+                .map_err(|source| SynthError::Csv {
+                    path: path.clone(),
+                    source,
+                })?;
+            slot.insert(writer);
+        }
+        let counter = self.keys.entry((event.supplier, person.id)).or_insert(0);
+        if *counter == 0 {
+            self.summary.source_records += 1;
+            let kind = if person.is_child { "child" } else { "adult" };
+            let harm = person.harm_date.map(|d| d.to_string()).unwrap_or_default();
+            self.truth
+                .write_record([
+                    event.supplier.code().as_str(),
+                    view.record_key.as_str(),
+                    &person.id.to_string(),
+                    kind,
+                    if person.trajectory { "1" } else { "0" },
+                    &harm,
+                ])
+                .map_err(|source| SynthError::Csv {
+                    path: self.truth_path.clone(),
+                    source,
+                })?;
+        }
+        *counter += 1;
+        let event_key = format!("{}-{}", view.record_key, counter);
+        let dob = view.dob.map(|d| d.to_string()).unwrap_or_default();
+        let upn = view.upn.clone().unwrap_or_default();
+        let nhs = view.nhs.clone().unwrap_or_default();
+        let mut row: Vec<&str> = match event.feed {
+            Feed::SchoolRoll
+            | Feed::SchoolAttendance
+            | Feed::SchoolExclusions
+            | Feed::LaEducation => {
+                vec![
+                    &view.record_key,
+                    &upn,
+                    &view.given,
+                    &view.family,
+                    &dob,
+                    view.sex,
+                    &view.postcode,
+                ]
+            }
+            Feed::Police => vec![
+                &view.record_key,
+                &view.given,
+                &view.family,
+                &view.alias,
+                &dob,
+                view.sex,
+                &view.postcode,
+            ],
+            Feed::SocialCare | Feed::Health => vec![
+                &view.record_key,
+                &nhs,
+                &view.given,
+                &view.family,
+                &dob,
+                view.sex,
+                &view.postcode,
+            ],
+            Feed::YouthJustice => vec![
+                &view.record_key,
+                &view.given,
+                &view.family,
+                &dob,
+                view.sex,
+                &view.postcode,
+            ],
+        };
+        row.push(&event_key);
+        row.extend(event.columns.iter().map(String::as_str));
+        let writer = self
+            .feeds
+            .get_mut(&(event.supplier, event.feed))
+            .ok_or_else(|| SynthError::Io {
+                path: path.clone(),
+                source: std::io::Error::other("feed writer missing"),
+            })?;
+        writer
+            .write_record(&row)
+            .map_err(|source| SynthError::Csv { path, source })?;
+        self.summary.events += 1;
+        *self
+            .summary
+            .rows_by_feed
+            .entry(event.feed.as_str().to_owned())
+            .or_default() += 1;
+        self.count(event);
+        Ok(())
+    }
+
+    fn count(&mut self, event: &Event) {
+        let first = event.columns.first().map(String::as_str).unwrap_or("");
+        match event.feed {
+            Feed::SchoolAttendance => {
+                self.summary.pupil_periods += 1;
+                let possible: f64 = event
+                    .columns
+                    .get(2)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1.0);
+                let attended: f64 = event
+                    .columns
+                    .get(3)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0.0);
+                let absent = 1.0 - attended / possible.max(1.0);
+                if absent >= 0.10 {
+                    self.summary.pupil_periods_persistently_absent += 1;
+                }
+                if absent >= 0.50 {
+                    self.summary.pupil_periods_severely_absent += 1;
+                }
+            }
+            Feed::SchoolExclusions if first == "SUSP" => self.summary.suspensions += 1,
+            Feed::SchoolExclusions if first == "PERM" => self.summary.permanent_exclusions += 1,
+            Feed::LaEducation if first == "ehe_start" => self.summary.ehe_starts += 1,
+            Feed::LaEducation if first == "cme_start" => self.summary.cme_starts += 1,
+            Feed::SocialCare if first == "referral" => {
+                self.summary.children_referred_to_social_care += 1
+            }
+            _ => {}
+        }
+    }
+}
+
+fn agency_name(supplier: Supplier, schools: Schools) -> (String, AgencyKind) {
+    match supplier {
+        Supplier::School(n) if n == schools.pru() => (
+            "Synthetic County Pupil Referral Unit".into(),
+            AgencyKind::School,
+        ),
+        Supplier::School(n) if n == schools.alternative_provision() => (
+            "Synthetic County Alternative Provision Academy".into(),
+            AgencyKind::School,
+        ),
+        Supplier::School(n) if n < schools.primaries => (
+            format!("Primary School {n:03} (synthetic)"),
+            AgencyKind::School,
+        ),
+        Supplier::School(n) => (
+            format!("Secondary School {n:03} (synthetic)"),
+            AgencyKind::School,
+        ),
+        Supplier::La => (
+            "Synthetic County Council: education".into(),
+            AgencyKind::LocalAuthority,
+        ),
+        Supplier::SocialCare => (
+            "Synthetic County Council: children's social care".into(),
+            AgencyKind::LocalAuthority,
+        ),
+        Supplier::Police => ("Synthetic Constabulary".into(), AgencyKind::Police),
+        Supplier::Health => ("Synthetic NHS Trust".into(), AgencyKind::Health),
+        Supplier::YouthJustice => (
+            "Synthetic Youth Justice Service".into(),
+            AgencyKind::YouthJustice,
+        ),
+    }
+}
+
+/// Generates the county into `out` (which must be empty or not yet exist). `progress` is
+/// called after each child with the number done.
+pub fn generate(
+    config: &Config,
+    out: &Path,
+    mut progress: impl FnMut(u64),
+) -> Result<Summary, SynthError> {
+    if out.exists()
+        && std::fs::read_dir(out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(SynthError::NotEmpty(out.to_owned()));
+    }
+    std::fs::create_dir_all(out).map_err(|source| SynthError::Io {
+        path: out.to_owned(),
+        source,
+    })?;
+    let truth_path = out.join("truth.csv");
+    let truth_file = File::create(&truth_path).map_err(|source| SynthError::Io {
+        path: truth_path.clone(),
+        source,
+    })?;
+    let mut truth = csv::Writer::from_writer(BufWriter::new(truth_file));
+    truth
+        .write_record([
+            "agency",
+            "record_key",
+            "person_id",
+            "kind",
+            "exploitation_trajectory",
+            "serious_harm_date",
+        ])
+        .map_err(|source| SynthError::Csv {
+            path: truth_path.clone(),
+            source,
+        })?;
+    let mut writers = Writers {
+        dir: out.to_owned(),
+        feeds: BTreeMap::new(),
+        keys: BTreeMap::new(),
+        truth,
+        truth_path,
+        summary: Summary::default(),
+    };
+    let schools = Schools::for_children(config.children);
+    let oldest = config.as_of - Duration::days(18 * 365 + 4);
+    let span = (config.as_of - oldest).whole_days();
+
+    let mut twin_of: Option<Person> = None;
+    for index in 0..config.children {
+        let mut rng = Rng::new(config.seed, index);
+        let mut person = match twin_of.take() {
+            // Twins: same birthday, surname and address; a different given name.
+            Some(sibling) => {
+                let mut twin = life::new_person(&mut rng, index, sibling.dob, true);
+                twin.family = sibling.family.clone();
+                twin.postcode = sibling.postcode.clone();
+                if twin.given == sibling.given {
+                    twin.given = format!("{}e", twin.given);
+                }
+                twin
+            }
+            None => {
+                let dob = oldest + Duration::days(rng.between(0, span));
+                life::new_person(&mut rng, index, dob, true)
+            }
+        };
+        if rng.chance(0.015) {
+            twin_of = Some(person.clone());
+        }
+        let upn_body = format!(
+            "{TENANT}{:04}{:02}{:03}",
+            2000 + index % 4000,
+            (life::reception_year(person.dob) % 100),
+            index % 1000
+        );
+        person.upn = Upn::from_body(&upn_body).ok();
+        let age = (config.as_of - person.dob).whole_days() / 365;
+        let trajectory = age >= 14 && rng.chance(0.004);
+        let risk = if trajectory || rng.chance(0.02) {
+            Risk::High
+        } else if rng.chance(0.12) {
+            Risk::Medium
+        } else {
+            Risk::Low
+        };
+        let events = if trajectory {
+            writers.summary.trajectories += 1;
+            sim::trajectory_events(&mut rng, &mut person, schools, config.as_of)
+        } else {
+            sim::child_events(&mut rng, &mut person, schools, risk, config.as_of)
+        };
+        let mut views = BTreeMap::new();
+        for event in &events {
+            writers.write(&person, &mut views, config.seed, event)?;
+        }
+        writers.summary.children += 1;
+
+        // Adults of concern: older associates known to police, one for every few trajectories.
+        if trajectory && rng.chance(0.5) {
+            let id = config.children + writers.summary.adults;
+            let dob = config.as_of - Duration::days(rng.between(19 * 365, 32 * 365));
+            let mut adult = life::new_person(&mut rng, id, dob, false);
+            adult.nhs = None;
+            let arrest = config.as_of - Duration::days(rng.between(200, 900));
+            let adult_events = vec![
+                Event {
+                    supplier: Supplier::Police,
+                    feed: Feed::Police,
+                    date: arrest,
+                    columns: vec![
+                        "arrest".into(),
+                        arrest.to_string(),
+                        "Being concerned in the supply of class A drugs".into(),
+                        String::new(),
+                    ],
+                },
+                Event {
+                    supplier: Supplier::Police,
+                    feed: Feed::Police,
+                    date: arrest,
+                    columns: vec![
+                        "intelligence".into(),
+                        (arrest + Duration::days(30)).to_string(),
+                        "Believed to run a county drugs line using local children".into(),
+                        "B/2/P".into(),
+                    ],
+                },
+            ];
+            let mut views = BTreeMap::new();
+            for event in &adult_events {
+                writers.write(&adult, &mut views, config.seed, event)?;
+            }
+            writers.summary.adults += 1;
+        }
+        // The per-child key counters are no longer needed; dropping them keeps memory flat.
+        writers.keys.clear();
+        progress(index + 1);
+    }
+
+    let mut manifest = Manifest {
+        tenant: TENANT.into(),
+        tenant_name: "Synthetic County Council (synthetic data)".into(),
+        seed: config.seed,
+        children: config.children,
+        agencies: Vec::new(),
+        feeds: Vec::new(),
+    };
+    let mut agencies_seen = std::collections::BTreeSet::new();
+    let paths: Vec<((Supplier, Feed), PathBuf)> = writers
+        .feeds
+        .keys()
+        .map(|key| (*key, writers.feed_path(key.0, key.1)))
+        .collect();
+    for ((supplier, feed), path) in paths {
+        if agencies_seen.insert(supplier) {
+            let (name, kind) = agency_name(supplier, schools);
+            manifest.agencies.push(ManifestAgency {
+                code: supplier.code(),
+                name,
+                kind,
+            });
+        }
+        let file = path
+            .strip_prefix(out)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .into_owned();
+        manifest.feeds.push(ManifestFeed {
+            agency: supplier.code(),
+            feed,
+            file,
+        });
+    }
+    for (key, writer) in std::mem::take(&mut writers.feeds) {
+        let path = writers.feed_path(key.0, key.1);
+        let mut inner = writer.into_inner().map_err(|e| SynthError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        inner
+            .flush()
+            .map_err(|source| SynthError::Io { path, source })?;
+    }
+    writers.truth.flush().map_err(|source| SynthError::Io {
+        path: writers.truth_path.clone(),
+        source,
+    })?;
+    let manifest_path = out.join("manifest.json");
+    let json = serde_json::to_string_pretty(&manifest).map_err(|e| SynthError::Io {
+        path: manifest_path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    std::fs::write(&manifest_path, json).map_err(|source| SynthError::Io {
+        path: manifest_path,
+        source,
+    })?;
+    let readme = out.join("README.md");
+    std::fs::write(&readme, readme_text(config, &writers.summary)).map_err(|source| {
+        SynthError::Io {
+            path: readme,
+            source,
+        }
+    })?;
+    Ok(writers.summary)
+}
+
+fn per(part: u64, whole: u64, scale: f64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * scale / whole as f64
+    }
+}
+
+fn readme_text(config: &Config, s: &Summary) -> String {
+    let pupil_years = s.pupil_periods / 6;
+    format!(
+        "# Synthetic county (seed {seed}, {children} children)\n\n\
+Made by `harbour synth --children {children} --seed {seed}`. Every person here is invented; no \
+record describes a real person. `truth.csv` says which synthetic person is behind each agency \
+record, whether they follow the Child AA pattern, and the date of serious harm where there is \
+one. Never import it: it is the answer key for scoring linkage and rules.\n\n\
+History runs from September {first} to {as_of}. {children} children, {adults} adults of concern, \
+{records} agency records, {events} events; {trajectories} children follow the Child AA pattern \
+(cautions for criminal damage and a bladed article, victim of assault, missing education in Year \
+8 and at the end of Year 10, repeated suspensions, permanent exclusion, the PRU, home education, \
+a MACE referral, missing episodes, a drug-supply arrest, release under investigation, serious \
+violence at 17).\n\n\
+## Base rates\n\n\
+| measure | national figure | source | this county |\n|---|---|---|---|\n\
+| suspensions per 100 pupils a year | 9.33 (2022/23) | DfE, Suspensions and permanent exclusions in England 2022/23 | {susp:.2} |\n\
+| permanent exclusions per 100 pupils a year | 0.11 (2022/23) | same | {pex:.3} |\n\
+| pupils persistently absent (10%+ of sessions) | 22.5% (2021/22) | DfE, Pupil absence in schools in England 2021/22 | {pa:.1}% of pupil half-terms |\n\
+| pupils severely absent (50%+ of sessions) | 1.7% (2021/22) | same | {sa:.1}% of pupil half-terms |\n\
+| children in elective home education | 1.1% of ages 5-16 (autumn 2023) | DfE, Elective home education 2023/24 | {ehe} episodes begun |\n\
+| children missing education | about 33,000 in England (autumn 2023) | DfE answer to PQ HL101, July 2024 | {cme} episodes begun |\n\
+| children in need | about 403,000 at 31 March 2023 (roughly 3.4% of under-18s) | DfE, Children in need 2023 | {cin} children referred ({cin_pct:.1}%) |\n\n\
+Rates here come from a simple risk model (most children low risk, about 12% medium, 2% high), \
+so they land near, not on, the national figures; the right-hand column is what this county \
+actually contains, counted as it was written.\n\n\
+## Noise\n\n\
+Each agency records each person in its own way: nicknames (a quarter of police records where a \
+nickname exists), given-name and surname typos (police 4-5%, others 1-2%), shortened \
+double-barrelled surnames, day and month swapped (2%), a year out (0.5%), a missing date of \
+birth (police 4%), an older postcode (12%), aliases (police 8%), and identifiers only where that \
+agency holds them (UPN at schools and the LA, NHS number at health and mostly at social care). \
+About 1.5% of children are twins.\n",
+        seed = config.seed,
+        children = s.children,
+        adults = s.adults,
+        records = s.source_records,
+        events = s.events,
+        trajectories = s.trajectories,
+        first = FIRST_YEAR,
+        as_of = config.as_of,
+        susp = per(s.suspensions, pupil_years, 100.0),
+        pex = per(s.permanent_exclusions, pupil_years, 100.0),
+        pa = per(s.pupil_periods_persistently_absent, s.pupil_periods, 100.0),
+        sa = per(s.pupil_periods_severely_absent, s.pupil_periods, 100.0),
+        ehe = s.ehe_starts,
+        cme = s.cme_starts,
+        cin = s.children_referred_to_social_care,
+        cin_pct = per(s.children_referred_to_social_care, s.children, 100.0),
+    )
+}
+
+#[cfg(test)]
+mod tests;

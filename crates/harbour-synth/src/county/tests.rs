@@ -1,0 +1,90 @@
+use super::*;
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap()
+}
+
+#[test]
+fn the_same_seed_makes_the_same_county() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let config = Config::new(400, 42);
+    let first = generate(&config, &a.path().join("c"), |_| {}).unwrap();
+    let second = generate(&config, &b.path().join("c"), |_| {}).unwrap();
+    assert_eq!(first.events, second.events);
+    assert_eq!(
+        read(&a.path().join("c"), "truth.csv"),
+        read(&b.path().join("c"), "truth.csv")
+    );
+    assert_eq!(
+        read(&a.path().join("c"), "manifest.json"),
+        read(&b.path().join("c"), "manifest.json")
+    );
+    let other = tempfile::tempdir().unwrap();
+    let different = generate(&Config::new(400, 43), &other.path().join("c"), |_| {}).unwrap();
+    assert_ne!(
+        read(&a.path().join("c"), "truth.csv"),
+        read(&other.path().join("c"), "truth.csv")
+    );
+    assert!(different.events > 0);
+}
+
+#[test]
+fn feeds_match_their_layouts_and_every_record_is_in_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("county");
+    let summary = generate(&Config::new(3_000, 7), &out, |_| {}).unwrap();
+    assert_eq!(summary.children, 3_000);
+    assert!(
+        summary.trajectories > 0,
+        "some children follow the Child AA pattern"
+    );
+
+    let manifest: serde_json::Value = serde_json::from_str(&read(&out, "manifest.json")).unwrap();
+    let mut truth = csv::Reader::from_path(out.join("truth.csv")).unwrap();
+    let known: std::collections::BTreeSet<(String, String)> = truth
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_owned(), r[1].to_owned())
+        })
+        .collect();
+    assert_eq!(known.len() as u64, summary.source_records);
+    let mut rows = 0;
+    for feed in manifest["feeds"].as_array().unwrap() {
+        let layout: Feed = feed["feed"].as_str().unwrap().parse().unwrap();
+        let agency = feed["agency"].as_str().unwrap().to_owned();
+        let mut reader = csv::Reader::from_path(out.join(feed["file"].as_str().unwrap())).unwrap();
+        assert_eq!(
+            reader.headers().unwrap().iter().collect::<Vec<_>>(),
+            layout.columns()
+        );
+        for row in reader.records() {
+            let row = row.unwrap();
+            assert_eq!(row.len(), layout.columns().len());
+            assert!(
+                known.contains(&(agency.clone(), row[0].to_owned())),
+                "{agency} {} missing from truth",
+                &row[0]
+            );
+            rows += 1;
+        }
+    }
+    assert_eq!(rows, summary.events);
+    let readme = read(&out, "README.md");
+    assert!(
+        readme.contains("9.33") && readme.contains("DfE"),
+        "the README lists its sources"
+    );
+}
+
+#[test]
+fn refuses_to_write_over_an_existing_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keep.txt"), "x").unwrap();
+    assert!(matches!(
+        generate(&Config::new(10, 1), dir.path(), |_| {}),
+        Err(SynthError::NotEmpty(_))
+    ));
+    assert!(dir.path().join("keep.txt").exists());
+}
