@@ -35,6 +35,7 @@ mod audit;
 mod backend;
 mod error;
 mod gate;
+mod imports;
 mod location;
 mod model;
 mod store;
@@ -45,8 +46,9 @@ pub use error::StoreError;
 pub use gate::SearchQuery;
 pub use location::StoreLocation;
 pub use model::{
-    Agency, ApiToken, AuditLine, Batch, BreakGlassGrant, DemoUser, Health, IdentityRecord,
-    LoadReport, NewAgency, NewEvent, NewPerson, NewSourceRecord, NewUser, PersonSummary,
-    PersonView, SessionUser, SignInAccount, StaffMember, TimelineEntry,
+    Agency, ApiToken, AuditLine, Batch, BreakGlassGrant, DemoUser, FeedEvent, FeedIdentity, Health,
+    IdentityRecord, ImportCounts, ImportRow, LoadReport, NewAgency, NewEvent, NewPerson,
+    NewSourceRecord, NewUser, PersonSummary, PersonView, QuarantineEntry, QuarantineRow,
+    SessionUser, SignInAccount, StaffMember, TimelineEntry,
 };
 pub use store::{BackupOutcome, Store};

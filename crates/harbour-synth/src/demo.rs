@@ -301,7 +301,7 @@ const CHILDREN: &[Child] = &[
                 (2023, 3, 20),
                 K::IntelligenceReport,
                 H::PoliceIntelligence,
-                "Intelligence (3x5x2: B/2/P): seen with adults linked to a county line",
+                "Intelligence (3x5x2: 2/B/P): seen with adults linked to a county line",
             ),
             (
                 1,
@@ -546,7 +546,7 @@ const CHILDREN: &[Child] = &[
             (2024, 9, 9),
             K::IntelligenceReport,
             H::PoliceIntelligence,
-            "Intelligence (3x5x2: C/3/P): believed to run a local drug line",
+            "Intelligence (3x5x2: 3/C/P): believed to run a local drug line",
         )],
     },
     Child {

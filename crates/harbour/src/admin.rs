@@ -25,7 +25,10 @@ pub async fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// The one tenant, or the one named; an error that says which exist otherwise.
-async fn choose_tenant(store: &Store, named: Option<&str>) -> anyhow::Result<TenantCode> {
+pub(crate) async fn choose_tenant(
+    store: &Store,
+    named: Option<&str>,
+) -> anyhow::Result<TenantCode> {
     let tenants = store.tenants().await?;
     match named {
         Some(code) => {
@@ -55,7 +58,11 @@ async fn choose_tenant(store: &Store, named: Option<&str>) -> anyhow::Result<Ten
     }
 }
 
-async fn find_agency(store: &Store, tenant: &TenantCode, code: &str) -> anyhow::Result<Agency> {
+pub(crate) async fn find_agency(
+    store: &Store,
+    tenant: &TenantCode,
+    code: &str,
+) -> anyhow::Result<Agency> {
     let agencies = store.list_agencies(tenant).await?;
     let known = agencies
         .iter()

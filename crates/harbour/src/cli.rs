@@ -38,6 +38,14 @@ pub enum Command {
     /// DIR/truth.csv (which record belongs to which synthetic person; never import it) and
     /// DIR/README.md (the base rates used and reached).
     Synth(SynthArgs),
+    /// Import an agency feed file, or every feed a synthetic county's manifest lists.
+    ///
+    /// Bad rows go to the quarantine with their line, field and reason (see `harbour
+    /// quarantine list`); nothing is half-written. Importing the same file again changes
+    /// nothing; a corrected row is stored as a new version of the event it corrects.
+    Import(ImportArgs),
+    /// Rows waiting in the quarantine, with the reason each was refused.
+    Quarantine(QuarantineArgs),
     /// Add a local authority (a tenant): the first step in setting up a new deployment.
     Tenant(TenantArgs),
     /// Add a partner agency (a school, the police force, a health trust…).
@@ -113,6 +121,61 @@ pub struct AuditArgs {
 pub enum AuditCommand {
     /// Recompute the audit chain; exit 0 if intact, 1 naming the first entry that was altered, removed, inserted or reordered.
     Verify(StoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The code of the agency that sent the file (see `harbour agency list`).
+    #[arg(
+        long,
+        required_unless_present = "manifest",
+        conflicts_with = "manifest"
+    )]
+    pub agency: Option<String>,
+    /// The kind of feed: school_roll, school_attendance, school_exclusions, la_education,
+    /// police, social_care, health or youth_justice.
+    #[arg(
+        long,
+        required_unless_present = "manifest",
+        conflicts_with = "manifest"
+    )]
+    pub feed: Option<String>,
+    /// The CSV file to import.
+    #[arg(required_unless_present = "manifest", conflicts_with = "manifest")]
+    pub file: Option<PathBuf>,
+    /// Import everything a `harbour synth` manifest lists (creating its authority and agencies).
+    #[arg(long)]
+    pub manifest: Option<PathBuf>,
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QuarantineArgs {
+    #[command(subcommand)]
+    pub command: QuarantineCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// List rows waiting in the quarantine.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Only this agency's rows.
+        #[arg(long)]
+        agency: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

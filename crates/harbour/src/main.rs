@@ -3,6 +3,7 @@
 mod admin;
 mod cli;
 mod commands;
+mod feeds;
 mod logging;
 
 use clap::Parser;

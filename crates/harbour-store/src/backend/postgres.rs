@@ -25,3 +25,7 @@ pub(crate) mod queries;
 #[allow(clippy::duplicate_mod)]
 #[path = "accounts.rs"]
 pub(crate) mod accounts;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "imports.rs"]
+pub(crate) mod imports;

@@ -807,7 +807,11 @@ pub(crate) async fn visible_timeline(
     qb.push_bind(viewer.tenant.as_str().to_owned())
         .push(" AND sr.person_id = ")
         .push_bind(person.0)
-        .push(" AND ");
+        // A corrected event is stored as a newer version; only the newest shows.
+        .push(
+            " AND NOT EXISTS (SELECT 1 FROM events n WHERE n.tenant_code = e.tenant_code \
+             AND n.agency_id = e.agency_id AND n.record_key = e.record_key AND n.version > e.version) AND ",
+        );
     push_scope(&mut qb, scope, viewer, now);
     qb.push(" ORDER BY e.occurred_on, e.recorded_at, e.id");
     let rows: Vec<TimelineRow> = qb.build_query_as().fetch_all(&mut **tx).await?;

@@ -78,7 +78,7 @@ pub struct Summary {
 }
 
 /// One agency in the manifest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ManifestAgency {
     pub code: String,
     pub name: String,
@@ -86,14 +86,14 @@ pub struct ManifestAgency {
 }
 
 /// One feed file in the manifest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ManifestFeed {
     pub agency: String,
     pub feed: Feed,
     pub file: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Manifest {
     pub tenant: String,
     pub tenant_name: String,
@@ -437,7 +437,7 @@ pub fn generate(
                         "intelligence".into(),
                         (arrest + Duration::days(30)).to_string(),
                         "Believed to run a county drugs line using local children".into(),
-                        "B/2/P".into(),
+                        "2/B/P".into(),
                     ],
                 },
             ];

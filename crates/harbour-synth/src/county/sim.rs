@@ -621,7 +621,7 @@ pub fn trajectory_events(
             "intelligence",
             &(referral + Duration::days(10)).to_string(),
             "Seen with adults linked to a county drugs line",
-            "B/2/P",
+            "2/B/P",
         ],
     ));
     let mace = referral + Duration::days(rng.between(14, 40));

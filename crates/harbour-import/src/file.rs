@@ -1,0 +1,185 @@
+//! A whole feed file, streamed: read in batches, each batch validated and stored in one
+//! transaction. Memory stays flat however large the file. Re-running after a crash, or
+//! re-sending the file, stores every row exactly once.
+
+use crate::row::{Header, parse_row};
+use harbour_domain::feeds::Feed;
+use harbour_domain::{AgencyId, TenantCode};
+use harbour_store::{ImportCounts, QuarantineRow, Store, StoreError};
+use std::path::Path;
+use time::OffsetDateTime;
+
+/// Rows per transaction: large enough to amortise the commit, small enough that a crash
+/// loses little work.
+pub const BATCH_ROWS: usize = 5_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("cannot read {path}: {message}")]
+    Read { path: String, message: String },
+    #[error("{path}: {message}; nothing was imported")]
+    Header { path: String, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Imports `path` as `feed` from `agency`. `progress` is called after each batch with the
+/// running counts.
+#[allow(clippy::too_many_arguments)]
+pub async fn import_file(
+    store: &Store,
+    tenant: &TenantCode,
+    agency: AgencyId,
+    feed: Feed,
+    path: &Path,
+    now: OffsetDateTime,
+    mut progress: impl FnMut(&ImportCounts),
+) -> Result<ImportCounts, FileError> {
+    let shown = path.display().to_string();
+    let file_name = path
+        .file_name()
+        .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
+    let read_error = |message: String| FileError::Read {
+        path: shown.clone(),
+        message,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| read_error(e.to_string()))?;
+    let header_bytes = reader
+        .byte_headers()
+        .map_err(|e| read_error(e.to_string()))?
+        .clone();
+    let header_record =
+        csv::StringRecord::from_byte_record(header_bytes).map_err(|_| FileError::Header {
+            path: shown.clone(),
+            message: "the header is not UTF-8 text".into(),
+        })?;
+    let header = Header::check(feed, &header_record).map_err(|message| FileError::Header {
+        path: shown.clone(),
+        message,
+    })?;
+    let today = now.date();
+    // A file cut off in transfer ends part-way through its last row; CSV readers take such a
+    // row (even an unterminated quote) as complete, so a missing final newline marks it.
+    let truncated = ends_without_newline(path).map_err(|e| read_error(e.to_string()))?;
+    let mut total = ImportCounts::default();
+    let mut rows = Vec::with_capacity(BATCH_ROWS);
+    let mut rejected = Vec::new();
+    // One record is held back, so that when the next read finds nothing we know it was the
+    // last (which a truncated file leaves incomplete).
+    let mut pending: Option<csv::ByteRecord> = None;
+    loop {
+        let mut record = csv::ByteRecord::new();
+        let more = match reader.read_byte_record(&mut record) {
+            Ok(more) => more,
+            Err(error) => {
+                let line = error.position().map_or(0, csv::Position::line);
+                rejected.push(broken(
+                    line,
+                    &record,
+                    format!("the row cannot be read as CSV: {error}"),
+                ));
+                false
+            }
+        };
+        if let Some(previous) = pending.take() {
+            let line = previous.position().map_or(0, csv::Position::line);
+            if truncated && !more {
+                rejected.push(broken(line, &previous, "the file ends part-way through this row (it looks cut off); send the whole file again".into()));
+            } else if previous.len() != header_record.len() {
+                rejected.push(broken(
+                    line,
+                    &previous,
+                    format!(
+                        "the row has {} fields; the header has {}",
+                        previous.len(),
+                        header_record.len()
+                    ),
+                ));
+            } else {
+                match csv::StringRecord::from_byte_record(previous.clone()) {
+                    Ok(text) => match parse_row(&header, &text, line, today) {
+                        Ok(row) => rows.push(row),
+                        Err(q) => rejected.push(*q),
+                    },
+                    Err(_) => rejected.push(broken(
+                        line,
+                        &previous,
+                        "the row is not UTF-8 text; export the file as UTF-8".into(),
+                    )),
+                }
+            }
+        }
+        if rows.len() + rejected.len() >= BATCH_ROWS {
+            let counts = store
+                .import_batch(
+                    tenant,
+                    agency,
+                    feed.as_str(),
+                    &file_name,
+                    &rows,
+                    &rejected,
+                    now,
+                )
+                .await?;
+            total.add(counts);
+            progress(&total);
+            rows.clear();
+            rejected.clear();
+        }
+        if !more {
+            break;
+        }
+        pending = Some(record);
+    }
+    if !rows.is_empty() || !rejected.is_empty() {
+        let counts = store
+            .import_batch(
+                tenant,
+                agency,
+                feed.as_str(),
+                &file_name,
+                &rows,
+                &rejected,
+                now,
+            )
+            .await?;
+        total.add(counts);
+        progress(&total);
+    }
+    Ok(total)
+}
+
+/// Whether the file's last byte is something other than a newline (an empty file is fine).
+fn ends_without_newline(path: &Path) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    let length = file.seek(SeekFrom::End(0))?;
+    if length == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
+}
+
+/// A quarantine entry for a row that could not be read as a whole.
+fn broken(line: u64, record: &csv::ByteRecord, reason: String) -> QuarantineRow {
+    QuarantineRow {
+        line,
+        record_key: String::from_utf8_lossy(record.get(0).unwrap_or_default())
+            .chars()
+            .take(64)
+            .collect(),
+        field: "(row)".into(),
+        value: String::new(),
+        reason,
+        raw: String::from_utf8_lossy(record.as_slice())
+            .chars()
+            .take(2_000)
+            .collect(),
+    }
+}

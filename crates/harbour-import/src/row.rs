@@ -1,0 +1,495 @@
+//! One feed row to an identity and an event, or a reason it cannot be accepted.
+
+use crate::values::{self, MAX_KEY, MAX_NAME, MAX_TEXT};
+use harbour_domain::feeds::{EXCLUSION_REASONS, Feed};
+use harbour_domain::{EventKind, Handling, NhsNumber, Postcode, Upn};
+use harbour_store::{FeedEvent, FeedIdentity, ImportRow, QuarantineRow};
+use serde_json::json;
+use std::collections::HashMap;
+use time::Date;
+
+/// A feed file's header, checked against the feed's layout.
+#[derive(Debug, Clone)]
+pub struct Header {
+    feed: Feed,
+    index: HashMap<&'static str, usize>,
+}
+
+impl Header {
+    /// Checks that every column the feed needs is present (in any order; extra columns are
+    /// ignored) and names the first one missing.
+    pub fn check(feed: Feed, header: &csv::StringRecord) -> Result<Self, String> {
+        let mut index = HashMap::new();
+        for column in feed.columns() {
+            let position = header
+                .iter()
+                .position(|h| {
+                    h.trim()
+                        .trim_start_matches('\u{feff}')
+                        .eq_ignore_ascii_case(column)
+                })
+                .ok_or_else(|| {
+                    format!("the header has no {column:?} column, which the {feed} feed needs")
+                })?;
+            index.insert(*column, position);
+        }
+        Ok(Self { feed, index })
+    }
+
+    pub fn feed(&self) -> Feed {
+        self.feed
+    }
+}
+
+struct Row<'a> {
+    header: &'a Header,
+    record: &'a csv::StringRecord,
+}
+
+type Problem = (&'static str, String, String);
+
+impl Row<'_> {
+    fn raw(&self, column: &'static str) -> &str {
+        self.header
+            .index
+            .get(column)
+            .and_then(|i| self.record.get(*i))
+            .unwrap_or("")
+    }
+
+    fn fail(&self, column: &'static str, reason: impl Into<String>) -> Problem {
+        (
+            column,
+            self.raw(column).chars().take(200).collect(),
+            reason.into(),
+        )
+    }
+
+    fn text(&self, column: &'static str, max: usize) -> Result<Option<String>, Problem> {
+        values::text(self.raw(column), max)
+            .map_err(|reason| self.fail(column, format!("{column} {reason}")))
+    }
+
+    fn required(&self, column: &'static str, max: usize) -> Result<String, Problem> {
+        self.text(column, max)?
+            .ok_or_else(|| self.fail(column, format!("{column} is required")))
+    }
+
+    fn date(&self, column: &'static str) -> Result<Date, Problem> {
+        let value = self.required(column, 20)?;
+        values::date(&value).map_err(|reason| self.fail(column, reason))
+    }
+
+    fn optional_date(&self, column: &'static str) -> Result<Option<Date>, Problem> {
+        match self.text(column, 20)? {
+            Some(value) => values::date(&value)
+                .map(Some)
+                .map_err(|reason| self.fail(column, reason)),
+            None => Ok(None),
+        }
+    }
+
+    fn number(&self, column: &'static str) -> Result<u32, Problem> {
+        let value = self.required(column, 12)?;
+        values::whole_number(&value).map_err(|reason| self.fail(column, reason))
+    }
+
+    fn choice<'c>(&self, column: &'static str, allowed: &[&'c str]) -> Result<&'c str, Problem> {
+        let value = self.required(column, 40)?.to_lowercase();
+        allowed
+            .iter()
+            .find(|a| a.eq_ignore_ascii_case(&value))
+            .copied()
+            .ok_or_else(|| {
+                self.fail(
+                    column,
+                    format!("{column} {value:?} is not one of: {}", allowed.join(", ")),
+                )
+            })
+    }
+}
+
+/// Reads one row. `line` is the row's line in the file (for messages); `today` bounds dates.
+pub fn parse_row(
+    header: &Header,
+    record: &csv::StringRecord,
+    line: u64,
+    today: Date,
+) -> Result<ImportRow, Box<QuarantineRow>> {
+    let row = Row { header, record };
+    let raw = record
+        .iter()
+        .collect::<Vec<_>>()
+        .join(",")
+        .chars()
+        .take(2_000)
+        .collect::<String>();
+    let record_key = row
+        .raw("record_key")
+        .trim()
+        .chars()
+        .take(MAX_KEY)
+        .collect::<String>();
+    parse(&row, header.feed, today)
+        .map(|(identity, event)| ImportRow {
+            line,
+            identity,
+            event,
+        })
+        .map_err(|(field, value, reason)| {
+            Box::new(QuarantineRow {
+                line,
+                record_key,
+                field: field.to_owned(),
+                value,
+                reason,
+                raw,
+            })
+        })
+}
+
+fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEvent), Problem> {
+    let identity = identity(row, feed)?;
+    let event_key = row.required("event_key", MAX_KEY)?;
+    let (kind, occurred_on, handling, summary, details) = match feed {
+        Feed::SchoolRoll => {
+            let kind = match row.choice("type", &["joined", "left"])? {
+                "joined" => EventKind::SchoolEnrolment,
+                _ => EventKind::SchoolLeaving,
+            };
+            (
+                kind,
+                row.date("date")?,
+                Handling::Ordinary,
+                kind.label().to_owned(),
+                json!({}),
+            )
+        }
+        Feed::SchoolAttendance => {
+            let start = row.date("period_start")?;
+            let end = row.date("period_end")?;
+            if end < start {
+                return Err(row.fail("period_end", "period_end is before period_start"));
+            }
+            let possible = row.number("sessions_possible")?;
+            let attended = row.number("sessions_attended")?;
+            if possible == 0 {
+                return Err(row.fail("sessions_possible", "sessions_possible must be more than 0"));
+            }
+            if attended > possible {
+                return Err(row.fail(
+                    "sessions_attended",
+                    format!(
+                        "sessions_attended ({attended}) is more than sessions_possible ({possible})"
+                    ),
+                ));
+            }
+            let percent = f64::from(attended) * 100.0 / f64::from(possible);
+            let summary =
+                format!("Attended {percent:.1}% of {possible} sessions, {start} to {end}");
+            let details = json!({ "period_start": start.to_string(), "sessions_possible": possible, "sessions_attended": attended, "percent": (percent * 10.0).round() / 10.0 });
+            (
+                EventKind::AttendanceSummary,
+                end,
+                Handling::Ordinary,
+                summary,
+                details,
+            )
+        }
+        Feed::SchoolExclusions => {
+            let category = row.choice("category", &["SUSP", "PERM"])?;
+            let code = row.required("reason", 4)?.to_uppercase();
+            let Some((_, reason)) = EXCLUSION_REASONS.iter().find(|(c, _)| *c == code) else {
+                return Err(row.fail(
+                    "reason",
+                    format!("{code:?} is not a DfE exclusion reason code"),
+                ));
+            };
+            let start = row.date("start_date")?;
+            if category == "SUSP" {
+                let sessions = row.number("sessions")?;
+                if sessions == 0 || sessions > 90 {
+                    return Err(row.fail(
+                        "sessions",
+                        "a suspension lasts 1 to 90 sessions (45 school days in a year)",
+                    ));
+                }
+                let summary = format!("Suspended for {sessions} sessions: {reason} ({code})");
+                (
+                    EventKind::Suspension,
+                    start,
+                    Handling::Ordinary,
+                    summary,
+                    json!({ "reason": code, "sessions": sessions }),
+                )
+            } else {
+                let summary = format!("Permanently excluded: {reason} ({code})");
+                (
+                    EventKind::PermanentExclusion,
+                    start,
+                    Handling::Ordinary,
+                    summary,
+                    json!({ "reason": code }),
+                )
+            }
+        }
+        Feed::LaEducation => {
+            let kind = match row.choice(
+                "type",
+                &[
+                    "ehe_start",
+                    "ehe_end",
+                    "cme_start",
+                    "cme_end",
+                    "ap_placement",
+                    "fair_access",
+                ],
+            )? {
+                "ehe_start" => EventKind::EheRegistration,
+                "ehe_end" => EventKind::EheEnd,
+                "cme_start" => EventKind::CmeStart,
+                "cme_end" => EventKind::CmeEnd,
+                "ap_placement" => EventKind::AlternativeProvision,
+                _ => EventKind::FairAccessPlacement,
+            };
+            let summary = row
+                .text("detail", MAX_TEXT)?
+                .unwrap_or_else(|| kind.label().to_owned());
+            (
+                kind,
+                row.date("date")?,
+                Handling::Ordinary,
+                summary,
+                json!({}),
+            )
+        }
+        Feed::Police => {
+            let kinds = [
+                "caution",
+                "arrest",
+                "charge",
+                "missing",
+                "victim",
+                "rui_start",
+                "rui_end",
+                "stop_search",
+                "intelligence",
+            ];
+            let kind = match row.choice("type", &kinds)? {
+                "caution" => EventKind::Caution,
+                "arrest" => EventKind::Arrest,
+                "charge" => EventKind::Charge,
+                "missing" => EventKind::MissingEpisode,
+                "victim" => EventKind::VictimOfCrime,
+                "rui_start" => EventKind::RuiStart,
+                "rui_end" => EventKind::RuiEnd,
+                "stop_search" => EventKind::StopAndSearch,
+                _ => EventKind::IntelligenceReport,
+            };
+            let offence = row.text("offence", MAX_TEXT)?;
+            if kind == EventKind::IntelligenceReport {
+                let grading = grading(&row.required("grading", 12)?).ok_or_else(|| {
+                    row.fail("grading", "grading must be a 3x5x2 grade: source 1-3, intelligence A-E, handling P or C (e.g. 2/B/P)")
+                })?;
+                let summary = format!(
+                    "Intelligence (3x5x2 {grading}): {}",
+                    offence.unwrap_or_default()
+                );
+                (
+                    kind,
+                    row.date("date")?,
+                    Handling::PoliceIntelligence,
+                    summary,
+                    json!({ "grading": grading }),
+                )
+            } else {
+                let summary = match offence {
+                    Some(offence) => format!("{}: {offence}", kind.label()),
+                    None => kind.label().to_owned(),
+                };
+                (
+                    kind,
+                    row.date("date")?,
+                    Handling::Ordinary,
+                    summary,
+                    json!({}),
+                )
+            }
+        }
+        Feed::SocialCare => {
+            let kinds = [
+                "contact",
+                "referral",
+                "assessment",
+                "cin_plan",
+                "cp_start",
+                "cp_end",
+                "lac_start",
+                "lac_end",
+                "mace_referral",
+            ];
+            let kind = match row.choice("type", &kinds)? {
+                "contact" => EventKind::SocialCareContact,
+                "referral" => EventKind::SocialCareReferral,
+                "assessment" => EventKind::Assessment,
+                "cin_plan" => EventKind::ChildInNeedPlan,
+                "cp_start" => EventKind::ChildProtectionPlanStart,
+                "cp_end" => EventKind::ChildProtectionPlanEnd,
+                "lac_start" => EventKind::LookedAfterStart,
+                "lac_end" => EventKind::LookedAfterEnd,
+                _ => EventKind::MaceReferral,
+            };
+            (
+                kind,
+                row.date("date")?,
+                Handling::Restricted,
+                kind.label().to_owned(),
+                json!({}),
+            )
+        }
+        Feed::Health => {
+            row.choice("type", &["ed_attendance"])?;
+            let reason = row.choice(
+                "reason",
+                &["illness", "injury", "assault", "self_harm", "other"],
+            )?;
+            let summary = format!(
+                "Emergency department attendance: {}",
+                reason.replace('_', " ")
+            );
+            (
+                EventKind::EmergencyAttendance,
+                row.date("date")?,
+                Handling::HealthConfidential,
+                summary,
+                json!({ "reason": reason }),
+            )
+        }
+        Feed::YouthJustice => {
+            let kind = match row.choice("type", &["order", "intervention"])? {
+                "order" => EventKind::YouthJusticeOrder,
+                _ => EventKind::YouthJusticeIntervention,
+            };
+            let summary = row
+                .text("detail", MAX_TEXT)?
+                .unwrap_or_else(|| kind.label().to_owned());
+            (
+                kind,
+                row.date("date")?,
+                Handling::Ordinary,
+                summary,
+                json!({}),
+            )
+        }
+    };
+    let date_column = match feed {
+        Feed::SchoolAttendance => "period_end",
+        Feed::SchoolExclusions => "start_date",
+        _ => "date",
+    };
+    if occurred_on > today {
+        return Err(row.fail(
+            date_column,
+            format!("{date_column} {occurred_on} is in the future"),
+        ));
+    }
+    if let Some(born) = identity.date_of_birth {
+        if occurred_on < born {
+            return Err(row.fail(
+                date_column,
+                format!("{date_column} {occurred_on} is before the date of birth {born}"),
+            ));
+        }
+        // Children's services hold records of children and young adults; police also of adults.
+        if feed != Feed::Police && (occurred_on - born).whole_days() > 25 * 366 {
+            return Err(row.fail(
+                "date_of_birth",
+                format!("date_of_birth {born} is more than 25 years before the event"),
+            ));
+        }
+    }
+    Ok((
+        identity,
+        FeedEvent {
+            event_key,
+            kind,
+            occurred_on,
+            handling,
+            summary,
+            details,
+        },
+    ))
+}
+
+fn identity(row: &Row<'_>, feed: Feed) -> Result<FeedIdentity, Problem> {
+    let record_key = row.required("record_key", MAX_KEY)?;
+    let given_name = row.text("given_name", MAX_NAME)?.unwrap_or_default();
+    let family_name = row.required("family_name", MAX_NAME)?;
+    let date_of_birth = row.optional_date("date_of_birth")?;
+    if feed != Feed::Police && date_of_birth.is_none() {
+        return Err(row.fail("date_of_birth", "date_of_birth is required"));
+    }
+    let sex = match row.text("sex", 10)?.map(|s| s.to_uppercase()) {
+        None => None,
+        Some(s) if ["M", "F", "U", "X"].contains(&s.as_str()) => Some(s),
+        Some(s) => return Err(row.fail("sex", format!("sex {s:?} is not M, F, U or X"))),
+    };
+    let postcode = match row.text("postcode", 10)? {
+        Some(value) => {
+            Some(Postcode::parse(&value).map_err(|e| row.fail("postcode", e.to_string()))?)
+        }
+        None => None,
+    };
+    let upn = if feed.columns().contains(&"upn") {
+        match row.text("upn", 16)? {
+            Some(value) => Some(
+                Upn::parse(&value).map_err(|e| row.fail("upn", format!("upn {value:?}: {e}")))?,
+            ),
+            None => None,
+        }
+    } else {
+        None
+    };
+    let nhs_number = if feed.columns().contains(&"nhs_number") {
+        match row.text("nhs_number", 16)? {
+            Some(value) => Some(
+                NhsNumber::parse(&value)
+                    .map_err(|e| row.fail("nhs_number", format!("nhs_number {value:?}: {e}")))?,
+            ),
+            None => None,
+        }
+    } else {
+        None
+    };
+    if feed == Feed::Health && nhs_number.is_none() {
+        return Err(row.fail("nhs_number", "nhs_number is required in the health feed"));
+    }
+    Ok(FeedIdentity {
+        record_key,
+        given_name,
+        family_name,
+        date_of_birth,
+        sex,
+        postcode,
+        upn,
+        nhs_number,
+    })
+}
+
+/// A 3x5x2 grade in any common spelling ("2/B/P", "2B P", "2 B P") as "2/B/P".
+fn grading(text: &str) -> Option<String> {
+    let compact: Vec<char> = text.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    match compact.as_slice() {
+        [source @ '1'..='3', assessment, handling] => {
+            let assessment = assessment.to_ascii_uppercase();
+            let handling = handling.to_ascii_uppercase();
+            (('A'..='E').contains(&assessment) && matches!(handling, 'P' | 'C'))
+                .then(|| format!("{source}/{assessment}/{handling}"))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[path = "row_tests.rs"]
+mod tests;

@@ -1,0 +1,365 @@
+//! Importing feeds into a real store, on SQLite and (when `HARBOUR_TEST_POSTGRES_URL` is set)
+//! PostgreSQL: a whole synthetic county, re-sent; a correction; a corpus of broken input.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failure
+
+use harbour_domain::feeds::Feed;
+use harbour_domain::{AgencyId, AgencyKind, Role, TenantCode, UserId};
+use harbour_import::{FileError, import_file};
+use harbour_policy::{Policy, Principal};
+use harbour_store::{AuditVerification, ImportCounts, NewAgency, Store, StoreLocation};
+use harbour_synth::county::{self, Manifest};
+use std::path::Path;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const NOW: OffsetDateTime = datetime!(2026-09-01 09:00 UTC);
+
+async fn stores() -> Vec<(Store, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open(
+        StoreLocation::choose(None, dir.path()).unwrap(),
+        Policy::default_policy().unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut all = vec![(sqlite, dir)];
+    if let Some(url) = std::env::var("HARBOUR_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+        let name = format!("harbour_test_{}", uuid::Uuid::now_v7().simple());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let (base, query) = url
+            .split_once('?')
+            .map_or((url.as_str(), None), |(b, q)| (b, Some(q)));
+        let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+        let url = query.map_or_else(
+            || format!("{server}/{name}"),
+            |q| format!("{server}/{name}?{q}"),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(
+            StoreLocation::choose(Some(&url), dir.path()).unwrap(),
+            Policy::default_policy().unwrap(),
+        )
+        .await
+        .unwrap();
+        all.push((store, dir));
+    }
+    all
+}
+
+async fn import_manifest(
+    store: &Store,
+    dir: &Path,
+) -> (TenantCode, Vec<(String, AgencyId)>, ImportCounts) {
+    let manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let tenant = TenantCode::parse(&manifest.tenant).unwrap();
+    if store.tenants().await.unwrap().is_empty() {
+        store
+            .create_tenant(&tenant, &manifest.tenant_name, NOW)
+            .await
+            .unwrap();
+        for agency in &manifest.agencies {
+            let new = NewAgency {
+                id: AgencyId::new_v7(),
+                tenant: tenant.clone(),
+                code: agency.code.clone(),
+                name: agency.name.clone(),
+                kind: agency.kind,
+            };
+            store.create_agency(&new, NOW).await.unwrap();
+        }
+    }
+    let agencies: Vec<(String, AgencyId)> = store
+        .list_agencies(&tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.code, a.id))
+        .collect();
+    let mut total = ImportCounts::default();
+    for feed in &manifest.feeds {
+        let agency = agencies
+            .iter()
+            .find(|(code, _)| *code == feed.agency)
+            .unwrap()
+            .1;
+        total.add(
+            import_file(
+                store,
+                &tenant,
+                agency,
+                feed.feed,
+                &dir.join(&feed.file),
+                NOW,
+                |_| {},
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    (tenant, agencies, total)
+}
+
+#[tokio::test]
+async fn a_synthetic_county_imports_and_resending_it_changes_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    let county_dir = out.path().join("county");
+    let summary = county::generate(&county::Config::new(600, 11), &county_dir, |_| {}).unwrap();
+    for (store, _dir) in stores().await {
+        let (tenant, agencies, first) = import_manifest(&store, &county_dir).await;
+        assert_eq!(first.read, summary.events, "every row read");
+        assert_eq!(
+            first.accepted + first.rejected,
+            first.read,
+            "every row accepted or quarantined: {first:?}"
+        );
+        assert!(
+            first.rejected < first.read / 100,
+            "noise rejects only a few rows: {first:?}"
+        );
+        let quarantined = store.quarantine(&tenant, None).await.unwrap();
+        assert_eq!(quarantined.len() as u64, first.rejected);
+        assert!(
+            quarantined
+                .iter()
+                .all(|q| !q.reason.is_empty() && !q.field.is_empty() && q.line > 1)
+        );
+
+        let (_, _, second) = import_manifest(&store, &county_dir).await;
+        assert_eq!(
+            (second.accepted, second.superseded, second.duplicate),
+            (0, 0, first.accepted),
+            "{second:?}"
+        );
+        assert_eq!(
+            store.quarantine(&tenant, None).await.unwrap().len() as u64,
+            first.rejected,
+            "quarantined once"
+        );
+        assert!(matches!(
+            store.verify_audit().await.unwrap(),
+            AuditVerification::Intact { .. }
+        ));
+
+        // A social worker sees a Child AA-pattern child's school and council records together.
+        let csc = agencies
+            .iter()
+            .find(|(code, _)| code == "childrens-social-care")
+            .unwrap()
+            .1;
+        let who = Principal {
+            user: UserId::new_v7(),
+            tenant: tenant.clone(),
+            agency: csc,
+            roles: [Role::SocialWorker].into(),
+        };
+        let mut truth = csv::Reader::from_path(county_dir.join("truth.csv")).unwrap();
+        let school_record = truth
+            .records()
+            .map(|r| r.unwrap())
+            .find(|r| &r[4] == "1" && r[0].starts_with("school-"))
+            .expect("a trajectory child with a school record");
+        let person = person_of(&store, &tenant, &school_record[1]).await;
+        let view = store.person_view(&who, person, NOW).await.unwrap().unwrap();
+        let kinds: Vec<_> = view.timeline.iter().map(|e| e.kind).collect();
+        for kind in [
+            harbour_domain::EventKind::PermanentExclusion,
+            harbour_domain::EventKind::EheRegistration,
+            harbour_domain::EventKind::CmeStart,
+        ] {
+            assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+        }
+    }
+}
+
+/// The person behind a source record key (test helper reading the store directly).
+async fn person_of(
+    store: &Store,
+    tenant: &TenantCode,
+    record_key: &str,
+) -> harbour_domain::PersonId {
+    let sql = "SELECT person_id FROM source_records WHERE tenant_code = $1 AND record_key = $2";
+    let id: uuid::Uuid = match store.location() {
+        StoreLocation::Sqlite(path) => {
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
+                .await
+                .unwrap();
+            sqlx::query_scalar(sql)
+                .bind(tenant.as_str())
+                .bind(record_key)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+        StoreLocation::Postgres(url) => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query_scalar(sql)
+                .bind(tenant.as_str())
+                .bind(record_key)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    harbour_domain::PersonId(id)
+}
+
+async fn one_agency(store: &Store, kind: AgencyKind) -> (TenantCode, AgencyId) {
+    let tenant = TenantCode::parse("999").unwrap();
+    store.create_tenant(&tenant, "Test", NOW).await.unwrap();
+    let agency = AgencyId::new_v7();
+    store
+        .create_agency(
+            &NewAgency {
+                id: agency,
+                tenant: tenant.clone(),
+                code: "a".into(),
+                name: "A".into(),
+                kind,
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    (tenant, agency)
+}
+
+const LA_HEADER: &str =
+    "record_key,upn,given_name,family_name,date_of_birth,sex,postcode,event_key,type,date,detail\n";
+
+#[tokio::test]
+async fn a_correction_supersedes_without_destroying_and_broken_input_is_quarantined() {
+    for (store, dir) in stores().await {
+        let (tenant, agency) = one_agency(&store, AgencyKind::LocalAuthority).await;
+        let file = dir.path().join("la.csv");
+        std::fs::write(&file, format!("{LA_HEADER}LA1,,Amy,Hart,2012-02-03,F,BN9 9AX,E1,ehe_start,2024-01-10,Parent elected home education\n")).unwrap();
+        let first = import_file(
+            &store,
+            &tenant,
+            agency,
+            Feed::LaEducation,
+            &file,
+            NOW,
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(first.accepted, 1);
+        std::fs::write(&file, format!("{LA_HEADER}LA1,,Amy,Hart,2012-02-03,F,BN9 9AX,E1,ehe_start,2024-01-12,Registered after a visit\n")).unwrap();
+        let second = import_file(
+            &store,
+            &tenant,
+            agency,
+            Feed::LaEducation,
+            &file,
+            NOW,
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!((second.accepted, second.superseded), (0, 1));
+        let person = person_of(&store, &tenant, "LA1").await;
+        let who = Principal {
+            user: UserId::new_v7(),
+            tenant: tenant.clone(),
+            agency,
+            roles: [Role::LaCmeEheOfficer].into(),
+        };
+        let view = store.person_view(&who, person, NOW).await.unwrap().unwrap();
+        assert_eq!(view.timeline.len(), 1, "only the newest version shows");
+        assert_eq!(view.timeline[0].summary, "Registered after a visit");
+
+        // A corpus of broken rows beside two good ones.
+        let mut corpus = LA_HEADER.as_bytes().to_vec();
+        corpus.extend_from_slice(b"LA2,,Ben,Cole,2011-05-06,M,BN7 1AA,E2,cme_start,2024-03-01,=HYPERLINK(\"http://x\")\n");
+        corpus.extend_from_slice(
+            b"LA3,Q207000016049,Cal,Dean,2011-05-06,M,BN7 1AA,E3,cme_start,2024-03-01,\n",
+        );
+        corpus.extend_from_slice(b"LA4,,Dee,Ewart,2011-05-06,F,BN7 1AA,E4,cme_start,31/02/2024,\n");
+        corpus.extend_from_slice(b"LA5,,Eve,Ford,2011-05-06,F,BN7 1AA,E5,cme_start\n");
+        corpus
+            .extend_from_slice(b"LA6,,F\xffy,Gale,2011-05-06,F,BN7 1AA,E6,cme_start,2024-03-01,\n");
+        corpus.extend_from_slice(
+            format!(
+                "LA7,,Gus,Hale,2011-05-06,M,BN7 1AA,E7,cme_start,2024-03-01,{}\n",
+                "x".repeat(1_000_000)
+            )
+            .as_bytes(),
+        );
+        corpus
+            .extend_from_slice(b"LA8,,Hal,Ives,2011-05-06,M,BN7 1AA,E8,ehe_start,2024-03-02,ok\n");
+        corpus.extend_from_slice(
+            b"LA9,,Ida,Jones,2011-05-06,F,BN7 1AA,E9,cme_start,2024-03-01,\"unterminated",
+        );
+        std::fs::write(&file, corpus).unwrap();
+        let counts = import_file(
+            &store,
+            &tenant,
+            agency,
+            Feed::LaEducation,
+            &file,
+            NOW,
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(counts.accepted, 2, "{counts:?}");
+        assert_eq!(counts.rejected, 6, "{counts:?}");
+        let reasons: Vec<String> = store
+            .quarantine(&tenant, Some(agency))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|q| format!("{} {}: {}", q.line, q.field, q.reason))
+            .collect();
+        let all = reasons.join("\n");
+        for expected in [
+            "check letter should be P",
+            "31 February 2024 is not a date",
+            "the row has 9 fields; the header has 11",
+            "not UTF-8",
+            "longer than 500 characters",
+            "ends part-way through this row",
+        ] {
+            assert!(all.contains(expected), "{expected:?} not in:\n{all}");
+        }
+        // The formula-looking cell was stored as plain text.
+        let ben = person_of(&store, &tenant, "LA2").await;
+        let view = store.person_view(&who, ben, NOW).await.unwrap().unwrap();
+        assert_eq!(view.timeline[0].summary, "=HYPERLINK(\"http://x\")");
+    }
+}
+
+#[tokio::test]
+async fn a_file_with_the_wrong_header_is_refused_whole() {
+    for (store, dir) in stores().await {
+        let (tenant, agency) = one_agency(&store, AgencyKind::Police).await;
+        let file = dir.path().join("police.csv");
+        std::fs::write(&file, "record_key,given_name,surname\nPN1,Jo,Bloggs\n").unwrap();
+        let before = store.verify_audit().await.unwrap();
+        let error = import_file(&store, &tenant, agency, Feed::Police, &file, NOW, |_| {})
+            .await
+            .unwrap_err();
+        assert!(matches!(&error, FileError::Header { .. }), "{error}");
+        assert!(
+            error.to_string().contains("\"family_name\"")
+                && error.to_string().contains("nothing was imported"),
+            "{error}"
+        );
+        assert_eq!(
+            store.verify_audit().await.unwrap(),
+            before,
+            "nothing written, not even an audit entry"
+        );
+        assert!(store.quarantine(&tenant, None).await.unwrap().is_empty());
+    }
+}

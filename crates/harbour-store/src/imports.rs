@@ -1,0 +1,47 @@
+//! Storing agency feeds: each batch in one transaction with one audit entry, so a batch is
+//! stored whole or not at all, and re-sending a file changes nothing.
+
+use crate::StoreError;
+use crate::audit::AuditEntry;
+use crate::model::{ImportCounts, ImportRow, QuarantineEntry, QuarantineRow};
+use crate::store::Store;
+use harbour_domain::{AgencyId, TenantCode};
+use time::OffsetDateTime;
+
+impl Store {
+    /// Stores one batch of a feed: valid rows become source records and events (new, a new
+    /// version of a corrected event, or nothing for an exact repeat); rejected rows go to the
+    /// quarantine with their reasons. One transaction, one audit entry.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import_batch(
+        &self,
+        tenant: &TenantCode,
+        agency: AgencyId,
+        feed: &str,
+        file_name: &str,
+        rows: &[ImportRow],
+        rejected: &[QuarantineRow],
+        now: OffsetDateTime,
+    ) -> Result<ImportCounts, StoreError> {
+        let mut entry =
+            AuditEntry::new(now, tenant.clone(), "import_feed", "receive an agency feed");
+        entry.agency = Some(agency);
+        on_backend!(self, [queries as q, imports as i], pool => {
+            let mut tx = q::begin(pool).await?;
+            let counts = i::store_rows(&mut tx, tenant, agency, feed, file_name, rows, rejected, now).await?;
+            entry.detail = serde_json::json!({ "feed": feed, "counts": counts }).to_string();
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(counts)
+        })
+    }
+
+    /// Rows waiting in the quarantine, for one agency or every agency.
+    pub async fn quarantine(
+        &self,
+        tenant: &TenantCode,
+        agency: Option<AgencyId>,
+    ) -> Result<Vec<QuarantineEntry>, StoreError> {
+        on_backend!(self, imports as i, pool => i::quarantine(pool, tenant, agency, 10_000).await)
+    }
+}

@@ -1,0 +1,174 @@
+//! `harbour import` and `harbour quarantine`.
+
+use crate::admin::{choose_tenant, find_agency};
+use crate::cli::{ImportArgs, QuarantineCommand};
+use crate::commands::open_store;
+use anyhow::{Context, bail};
+use harbour_domain::feeds::Feed;
+use harbour_domain::{AgencyId, Clock, SystemClock, TenantCode};
+use harbour_store::{ImportCounts, NewAgency, Store};
+use harbour_synth::county::Manifest;
+use std::path::Path;
+use std::process::ExitCode;
+
+fn progress_bar(label: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message(label.to_owned());
+    bar
+}
+
+async fn import_one(
+    store: &Store,
+    tenant: &TenantCode,
+    agency: AgencyId,
+    feed: Feed,
+    path: &Path,
+) -> anyhow::Result<ImportCounts> {
+    let bar = progress_bar(&format!("{}", path.display()));
+    let counts =
+        harbour_import::import_file(store, tenant, agency, feed, path, SystemClock.now(), |c| {
+            bar.set_message(format!(
+                "{}: {} read, {} accepted, {} rejected",
+                path.display(),
+                c.read,
+                c.accepted,
+                c.rejected
+            ));
+        })
+        .await?;
+    bar.finish_and_clear();
+    Ok(counts)
+}
+
+fn say(counts: &ImportCounts, what: &str) {
+    println!(
+        "{what}: {} rows read; {} accepted, {} superseded (corrections), {} already stored, {} rejected to the quarantine",
+        counts.read, counts.accepted, counts.superseded, counts.duplicate, counts.rejected
+    );
+}
+
+pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.store).await?;
+    let started = std::time::Instant::now();
+    let mut total = ImportCounts::default();
+    if let Some(manifest_path) = &args.manifest {
+        let text = std::fs::read_to_string(manifest_path)
+            .with_context(|| format!("cannot read {}", manifest_path.display()))?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a Harbour manifest", manifest_path.display()))?;
+        let base = manifest_path.parent().unwrap_or(Path::new("."));
+        let tenant = TenantCode::parse(&manifest.tenant).map_err(anyhow::Error::msg)?;
+        let now = SystemClock.now();
+        if !store.tenants().await?.iter().any(|(t, _)| *t == tenant) {
+            store
+                .create_tenant(&tenant, &manifest.tenant_name, now)
+                .await?;
+        }
+        let known = store.list_agencies(&tenant).await?;
+        for agency in &manifest.agencies {
+            if !known.iter().any(|a| a.code == agency.code) {
+                let new = NewAgency {
+                    id: AgencyId::new_v7(),
+                    tenant: tenant.clone(),
+                    code: agency.code.clone(),
+                    name: agency.name.clone(),
+                    kind: agency.kind,
+                };
+                store.create_agency(&new, now).await?;
+            }
+        }
+        let agencies = store.list_agencies(&tenant).await?;
+        for entry in &manifest.feeds {
+            let agency = agencies
+                .iter()
+                .find(|a| a.code == entry.agency)
+                .with_context(|| {
+                    format!("the manifest names an unknown agency {}", entry.agency)
+                })?;
+            let counts = import_one(
+                &store,
+                &tenant,
+                agency.id,
+                entry.feed,
+                &base.join(&entry.file),
+            )
+            .await?;
+            if !args.json {
+                say(&counts, &format!("{} {}", entry.agency, entry.feed));
+            }
+            total.add(counts);
+        }
+    } else {
+        let (Some(agency), Some(feed), Some(file)) = (&args.agency, &args.feed, &args.file) else {
+            bail!("give --agency, --feed and a FILE, or --manifest");
+        };
+        let feed: Feed = feed.parse()?;
+        let tenant = choose_tenant(&store, args.tenant.as_deref()).await?;
+        let agency = find_agency(&store, &tenant, agency).await?;
+        if feed.agency_kind() != agency.kind {
+            bail!(
+                "the {feed} feed comes from a {} agency, and {} is a {}",
+                feed.agency_kind().label(),
+                agency.code,
+                agency.kind.label()
+            );
+        }
+        total = import_one(&store, &tenant, agency.id, feed, file).await?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        let mut report = serde_json::to_value(total)?;
+        if let Some(fields) = report.as_object_mut() {
+            fields.insert(
+                "seconds".into(),
+                serde_json::json!((seconds * 10.0).round() / 10.0),
+            );
+        }
+        println!("{report}");
+    } else {
+        say(&total, "Altogether");
+        println!("Took {seconds:.1} s. See rejected rows with `harbour quarantine list`.");
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn quarantine(command: QuarantineCommand) -> anyhow::Result<ExitCode> {
+    let QuarantineCommand::List {
+        store,
+        agency,
+        tenant,
+        json,
+    } = command;
+    let store = open_store(&store).await?;
+    let tenant = choose_tenant(&store, tenant.as_deref()).await?;
+    let agency = match agency {
+        Some(code) => Some(find_agency(&store, &tenant, &code).await?.id),
+        None => None,
+    };
+    let entries = store.quarantine(&tenant, agency).await?;
+    for entry in &entries {
+        if json {
+            println!("{}", serde_json::to_string(entry)?);
+        } else {
+            println!(
+                "{} {} line {} ({}): {}: {}",
+                entry.agency_code,
+                entry.file_name,
+                entry.line,
+                entry.record_key,
+                entry.field,
+                entry.reason
+            );
+        }
+    }
+    if !json {
+        println!("{} rows waiting in the quarantine.", entries.len());
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
