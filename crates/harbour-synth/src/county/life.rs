@@ -152,9 +152,10 @@ pub fn new_person(rng: &mut Rng, id: u64, dob: Date, is_child: bool) -> Person {
             family = format!("{family}-{second}");
         }
     }
-    let nhs = (0..5).find_map(|_| {
-        NhsNumber::from_body(&format!("{:09}", 400_000_000 + rng.below(599_999_999)))
-    });
+    // Each person owns eleven consecutive bodies, at least one of which has a valid check
+    // digit, so NHS numbers never collide between people.
+    let nhs =
+        (0..11).find_map(|k| NhsNumber::from_body(&format!("{:09}", 400_000_000 + id * 11 + k)));
     Person {
         id,
         given: given.copied().unwrap_or("Alex").to_owned(),

@@ -382,10 +382,12 @@ pub fn generate(
         if rng.chance(0.015) {
             twin_of = Some(person.clone());
         }
+        // LA, establishment, year of allocation, serial: establishment and serial come from
+        // the child's number, so no two children share a UPN.
         let upn_body = format!(
             "{TENANT}{:04}{:02}{:03}",
-            2000 + index % 4000,
-            (life::reception_year(person.dob) % 100),
+            2000 + index / 1000,
+            life::reception_year(person.dob).rem_euclid(100),
             index % 1000
         );
         person.upn = Upn::from_body(&upn_body).ok();

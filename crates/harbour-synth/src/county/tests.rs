@@ -88,3 +88,44 @@ fn refuses_to_write_over_an_existing_directory() {
     ));
     assert!(dir.path().join("keep.txt").exists());
 }
+
+#[test]
+fn identifiers_belong_to_one_person_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("county");
+    generate(&Config::new(5_000, 3), &out, |_| {}).unwrap();
+    let mut truth = csv::Reader::from_path(out.join("truth.csv")).unwrap();
+    let person_of: std::collections::HashMap<(String, String), String> = truth
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            ((r[0].to_owned(), r[1].to_owned()), r[2].to_owned())
+        })
+        .collect();
+    let manifest: serde_json::Value = serde_json::from_str(&read(&out, "manifest.json")).unwrap();
+    let mut owners: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for feed in manifest["feeds"].as_array().unwrap() {
+        let agency = feed["agency"].as_str().unwrap().to_owned();
+        let mut reader = csv::Reader::from_path(out.join(feed["file"].as_str().unwrap())).unwrap();
+        let headers = reader.headers().unwrap().clone();
+        let columns: Vec<usize> = ["upn", "nhs_number"]
+            .iter()
+            .filter_map(|name| headers.iter().position(|h| h == *name))
+            .collect();
+        for row in reader.records() {
+            let row = row.unwrap();
+            let person = &person_of[&(agency.clone(), row[0].to_owned())];
+            for &column in &columns {
+                let value = &row[column];
+                if value.is_empty() {
+                    continue;
+                }
+                let owner = owners
+                    .entry(value.to_owned())
+                    .or_insert_with(|| person.clone());
+                assert_eq!(owner, person, "identifier {value} is shared by two people");
+            }
+        }
+    }
+    assert!(owners.len() > 5_000, "identifiers were checked");
+}

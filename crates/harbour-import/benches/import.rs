@@ -1,0 +1,212 @@
+//! Import throughput against the physical limit, in the same run on the same machine.
+//!
+//! `cargo bench -p harbour-import --bench import` generates a synthetic county
+//! (`HARBOUR_BENCH_CHILDREN`, default 120,000), imports every feed into a fresh SQLite store,
+//! then inserts the same rows' event columns into a bare table with one prepared statement in
+//! transactions of the same size (the SQLite limit). With `HARBOUR_TEST_POSTGRES_URL` set it
+//! does the same on PostgreSQL, with `COPY` as the limit. Prints rows/s, the ratio to the
+//! limit and the process's peak memory.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // benchmark code
+
+use harbour_domain::{AgencyId, TenantCode};
+use harbour_import::import_file;
+use harbour_policy::Policy;
+use harbour_store::{ImportCounts, NewAgency, Store, StoreLocation};
+use harbour_synth::county::{self, Manifest};
+use std::path::Path;
+use std::time::Instant;
+use time::macros::datetime;
+
+fn peak_memory_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<f64>()
+                    .unwrap_or(0.0)
+            })
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+async fn import_all(store: &Store, dir: &Path, manifest: &Manifest) -> ImportCounts {
+    let now = datetime!(2026-09-01 09:00 UTC);
+    let tenant = TenantCode::parse(&manifest.tenant).unwrap();
+    store
+        .create_tenant(&tenant, &manifest.tenant_name, now)
+        .await
+        .unwrap();
+    for agency in &manifest.agencies {
+        let new = NewAgency {
+            id: AgencyId::new_v7(),
+            tenant: tenant.clone(),
+            code: agency.code.clone(),
+            name: agency.name.clone(),
+            kind: agency.kind,
+        };
+        store.create_agency(&new, now).await.unwrap();
+    }
+    let agencies = store.list_agencies(&tenant).await.unwrap();
+    let mut total = ImportCounts::default();
+    for feed in &manifest.feeds {
+        let agency = agencies.iter().find(|a| a.code == feed.agency).unwrap().id;
+        total.add(
+            import_file(
+                store,
+                &tenant,
+                agency,
+                feed.feed,
+                &dir.join(&feed.file),
+                now,
+                |_| {},
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    total
+}
+
+/// Every row's event columns, as the bare reference inserts them.
+fn bare_rows<'a>(dir: &'a Path, manifest: &'a Manifest) -> impl Iterator<Item = [String; 5]> + 'a {
+    manifest.feeds.iter().flat_map(move |feed| {
+        let mut reader = csv::Reader::from_path(dir.join(&feed.file)).unwrap();
+        let headers = reader.headers().unwrap().clone();
+        let key = headers.iter().position(|h| h == "event_key").unwrap();
+        let agency = feed.agency.clone();
+        let kind = feed.feed.as_str().to_owned();
+        reader.into_records().map(move |row| {
+            let row = row.unwrap();
+            let rest: Vec<&str> = row.iter().skip(key + 1).collect();
+            [
+                agency.clone(),
+                row[0].to_owned(),
+                row[key].to_owned(),
+                kind.clone(),
+                rest.join(" "),
+            ]
+        })
+    })
+}
+
+const BARE_TABLE: &str = "CREATE TABLE bare (agency TEXT NOT NULL, record_key TEXT NOT NULL, event_key TEXT NOT NULL, \
+     kind TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (agency, event_key))";
+
+fn report(backend: &str, rows: u64, harbour: f64, limit_name: &str, limit: f64) {
+    println!("{backend}: {rows} rows");
+    println!(
+        "  harbour import (validate, link, version, audit): {harbour:>7.1} s  {:>9.0} rows/s",
+        rows as f64 / harbour
+    );
+    println!(
+        "  {limit_name:<47} {limit:>7.1} s  {:>9.0} rows/s",
+        rows as f64 / limit
+    );
+    println!("  ratio harbour/limit: {:.2}", limit / harbour);
+}
+
+fn main() {
+    let children: u64 = std::env::var("HARBOUR_BENCH_CHILDREN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let county_dir = work.path().join("county");
+    let started = Instant::now();
+    let summary = county::generate(&county::Config::new(children, 1), &county_dir, |_| {}).unwrap();
+    println!(
+        "synthetic county: {children} children, {} events, generated in {:.1} s",
+        summary.events,
+        started.elapsed().as_secs_f64()
+    );
+    let manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(county_dir.join("manifest.json")).unwrap())
+            .unwrap();
+
+    runtime.block_on(async {
+        // SQLite: Harbour's import, then a bare prepared-statement loop on the same settings.
+        let sqlite_dir = work.path().join("sqlite");
+        let store = Store::open(StoreLocation::choose(None, &sqlite_dir).unwrap(), Policy::default_policy().unwrap()).await.unwrap();
+        let started = Instant::now();
+        let counts = import_all(&store, &county_dir, &manifest).await;
+        let harbour = started.elapsed().as_secs_f64();
+        store.close().await;
+        println!("  counts: {counts:?}; peak memory so far {:.0} MB", peak_memory_mb());
+
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(work.path().join("bare.sqlite3"))
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Full);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        sqlx::query(BARE_TABLE).execute(&pool).await.unwrap();
+        let started = Instant::now();
+        let mut tx = pool.begin().await.unwrap();
+        let mut rows = 0u64;
+        for row in bare_rows(&county_dir, &manifest) {
+            sqlx::query("INSERT INTO bare (agency, record_key, event_key, kind, detail) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+                .bind(&row[0]).bind(&row[1]).bind(&row[2]).bind(&row[3]).bind(&row[4])
+                .execute(&mut *tx).await.unwrap();
+            rows += 1;
+            if rows % 5_000 == 0 {
+                tx.commit().await.unwrap();
+                tx = pool.begin().await.unwrap();
+            }
+        }
+        tx.commit().await.unwrap();
+        let limit = started.elapsed().as_secs_f64();
+        report("SQLite", rows, harbour, "bare prepared-statement loop (same pragmas):", limit);
+
+        // PostgreSQL, when a server is named: Harbour's import, then COPY.
+        if let Some(url) = std::env::var("HARBOUR_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+            use sqlx::Connection;
+            let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+            let name = format!("harbour_bench_{}", uuid::Uuid::now_v7().simple());
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+            let (base, _) = url.split_once('?').unwrap_or((url.as_str(), ""));
+            let server = base.rsplit_once('/').map_or(base, |(s, _)| s);
+            let db_url = format!("{server}/{name}");
+            let store = Store::open(StoreLocation::choose(Some(&db_url), work.path()).unwrap(), Policy::default_policy().unwrap()).await.unwrap();
+            let started = Instant::now();
+            import_all(&store, &county_dir, &manifest).await;
+            let harbour = started.elapsed().as_secs_f64();
+            store.close().await;
+
+            let mut conn = sqlx::PgConnection::connect(&db_url).await.unwrap();
+            sqlx::query(BARE_TABLE).execute(&mut conn).await.unwrap();
+            let started = Instant::now();
+            let mut copy = conn.copy_in_raw("COPY bare (agency, record_key, event_key, kind, detail) FROM STDIN WITH (FORMAT csv)").await.unwrap();
+            let mut buffer = csv::Writer::from_writer(Vec::with_capacity(1 << 20));
+            let mut rows = 0u64;
+            for row in bare_rows(&county_dir, &manifest) {
+                buffer.write_record(&row).unwrap();
+                rows += 1;
+                if rows % 50_000 == 0 {
+                    copy.send(buffer.into_inner().unwrap()).await.unwrap();
+                    buffer = csv::Writer::from_writer(Vec::with_capacity(1 << 20));
+                }
+            }
+            copy.send(buffer.into_inner().unwrap()).await.unwrap();
+            copy.finish().await.unwrap();
+            let limit = started.elapsed().as_secs_f64();
+            report("PostgreSQL", rows, harbour, "COPY:", limit);
+            drop(conn);
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}"))).execute(&mut admin).await;
+        }
+        println!("peak memory (whole run): {:.0} MB", peak_memory_mb());
+    });
+}
