@@ -162,7 +162,7 @@ fn main() {
                 .bind(&row[0]).bind(&row[1]).bind(&row[2]).bind(&row[3]).bind(&row[4])
                 .execute(&mut *tx).await.unwrap();
             rows += 1;
-            if rows % 5_000 == 0 {
+            if rows.is_multiple_of(5_000) {
                 tx.commit().await.unwrap();
                 tx = pool.begin().await.unwrap();
             }
@@ -195,7 +195,7 @@ fn main() {
             for row in bare_rows(&county_dir, &manifest) {
                 buffer.write_record(&row).unwrap();
                 rows += 1;
-                if rows % 50_000 == 0 {
+                if rows.is_multiple_of(50_000) {
                     copy.send(buffer.into_inner().unwrap()).await.unwrap();
                     buffer = csv::Writer::from_writer(Vec::with_capacity(1 << 20));
                 }
