@@ -70,6 +70,7 @@ pub async fn import_file(
     // One record is held back, so that when the next read finds nothing we know it was the
     // last (which a truncated file leaves incomplete).
     let mut pending: Option<csv::ByteRecord> = None;
+    let mut batches = 0u64;
     loop {
         let mut record = csv::ByteRecord::new();
         let more = match reader.read_byte_record(&mut record) {
@@ -128,6 +129,12 @@ pub async fn import_file(
             progress(&total);
             rows.clear();
             rejected.clear();
+            batches += 1;
+            // Refresh the planner's statistics as the tables grow (after batches 1, 2, 4,
+            // 8, ...), so lookups keep using their indexes; a handful of times per file.
+            if batches.is_power_of_two() {
+                store.refresh_statistics().await?;
+            }
         }
         if !more {
             break;

@@ -36,6 +36,25 @@ impl Store {
         })
     }
 
+    /// Refreshes the query planner's statistics for the tables an import grows. A table that
+    /// was empty when an import began is otherwise planned as if it still were: PostgreSQL
+    /// then scans a whole agency's events for each batch instead of using the index.
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        match &self.pools {
+            crate::store::Pools::Postgres(pool) => {
+                for table in ["persons", "source_records", "events"] {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
+                        .execute(pool)
+                        .await?;
+                }
+            }
+            crate::store::Pools::Sqlite(pool) => {
+                sqlx::query("PRAGMA optimize").execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Rows waiting in the quarantine, for one agency or every agency.
     pub async fn quarantine(
         &self,

@@ -5,8 +5,9 @@ use super::Db;
 use super::queries::Tx;
 use crate::StoreError;
 use crate::model::{ImportCounts, ImportRow, QuarantineEntry, QuarantineRow};
-use harbour_domain::{AgencyId, PersonId, TenantCode};
-use sqlx::{FromRow, Pool};
+use harbour_domain::{AgencyId, TenantCode};
+use sqlx::{FromRow, Pool, QueryBuilder};
+use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -25,48 +26,44 @@ fn content_hash(row: &ImportRow) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// The person a new source record belongs to: until identity resolution runs, only an exact
-/// UPN or NHS number joins records; anything else starts a person of its own.
-async fn person_for(
+/// Rows per multi-row statement: well inside both databases' limits on bound values.
+const CHUNK: usize = 500;
+
+/// `SELECT {columns} FROM {table} WHERE tenant_code = .. [AND agency_id = ..] AND {column} IN (..)`
+/// for each chunk of `values`, gathered.
+async fn lookup<T>(
     tx: &mut Tx,
+    select: &str,
     tenant: &TenantCode,
-    row: &ImportRow,
-    now: OffsetDateTime,
-) -> Result<PersonId, StoreError> {
-    let identity = &row.identity;
-    if let Some(upn) = &identity.upn {
-        let found: Option<(Uuid,)> = sqlx::query_as(
-            "SELECT person_id FROM source_records WHERE tenant_code = $1 AND upn = $2 LIMIT 1",
-        )
-        .bind(tenant.as_str())
-        .bind(upn.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some((person,)) = found {
-            return Ok(PersonId(person));
+    agency: Option<AgencyId>,
+    column: &str,
+    values: &[String],
+) -> Result<Vec<T>, StoreError>
+where
+    T: for<'r> FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+{
+    let mut found = Vec::new();
+    for chunk in values.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Db>::new(select);
+        qb.push(" WHERE tenant_code = ")
+            .push_bind(tenant.as_str().to_owned());
+        if let Some(agency) = agency {
+            qb.push(" AND agency_id = ").push_bind(agency.0);
         }
-    }
-    if let Some(nhs) = &identity.nhs_number {
-        let found: Option<(Uuid,)> = sqlx::query_as("SELECT person_id FROM source_records WHERE tenant_code = $1 AND nhs_number = $2 LIMIT 1")
-            .bind(tenant.as_str())
-            .bind(nhs.as_str())
-            .fetch_optional(&mut **tx)
-            .await?;
-        if let Some((person,)) = found {
-            return Ok(PersonId(person));
+        qb.push(format!(" AND {column} IN ("));
+        let mut list = qb.separated(", ");
+        for value in chunk {
+            list.push_bind(value.clone());
         }
+        list.push_unseparated(")");
+        found.extend(qb.build_query_as::<T>().fetch_all(&mut **tx).await?);
     }
-    let person = PersonId::new_v7();
-    sqlx::query("INSERT INTO persons (tenant_code, id, created_at) VALUES ($1, $2, $3)")
-        .bind(tenant.as_str())
-        .bind(person.0)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    Ok(person)
+    Ok(found)
 }
 
-/// Stores valid rows and quarantined ones, in the caller's transaction.
+/// Stores valid rows and quarantined ones, in the caller's transaction. Existing records,
+/// people and event versions are looked up for the whole batch at once and new rows are
+/// written with multi-row inserts: a handful of statements per batch rather than per row.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn store_rows(
     tx: &mut Tx,
@@ -83,57 +80,155 @@ pub(crate) async fn store_rows(
         rejected: rejected.len() as u64,
         ..ImportCounts::default()
     };
-    for row in rows {
-        let identity = &row.identity;
-        let existing: Option<(Uuid,)> = sqlx::query_as(
-            "SELECT id FROM source_records WHERE tenant_code = $1 AND agency_id = $2 AND record_key = $3",
-        )
-        .bind(tenant.as_str())
-        .bind(agency.0)
-        .bind(&identity.record_key)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let source_record = match existing {
-            Some((id,)) => id,
-            None => {
-                let person = person_for(tx, tenant, row, now).await?;
-                let id = Uuid::now_v7();
-                sqlx::query(
-                    "INSERT INTO source_records (tenant_code, id, agency_id, record_key, person_id, given_name, \
-                     family_name, date_of_birth, sex, upn, nhs_number, postcode, recorded_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                )
-                .bind(tenant.as_str())
-                .bind(id)
-                .bind(agency.0)
-                .bind(&identity.record_key)
-                .bind(person.0)
-                .bind(&identity.given_name)
-                .bind(&identity.family_name)
-                .bind(identity.date_of_birth)
-                .bind(identity.sex.as_deref())
-                .bind(identity.upn.as_ref().map(|u| u.as_str()))
-                .bind(identity.nhs_number.as_ref().map(|n| n.as_str()))
-                .bind(identity.postcode.as_ref().map(|p| p.as_str()))
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-                id
-            }
-        };
 
+    // 1. Which of the batch's people this agency already holds a record of.
+    let mut keys: Vec<String> = rows.iter().map(|r| r.identity.record_key.clone()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut records: HashMap<String, Uuid> = lookup::<(String, Uuid)>(
+        tx,
+        "SELECT record_key, id FROM source_records",
+        tenant,
+        Some(agency),
+        "record_key",
+        &keys,
+    )
+    .await?
+    .into_iter()
+    .collect();
+
+    // 2. New records join a person by exact UPN or NHS number (until identity resolution
+    //    links them properly), including people first seen earlier in this same batch.
+    let new_rows: Vec<&ImportRow> = {
+        let mut seen = HashSet::new();
+        rows.iter()
+            .filter(|r| {
+                !records.contains_key(&r.identity.record_key)
+                    && seen.insert(r.identity.record_key.clone())
+            })
+            .collect()
+    };
+    let upns: Vec<String> = new_rows
+        .iter()
+        .filter_map(|r| r.identity.upn.as_ref().map(|u| u.as_str().to_owned()))
+        .collect();
+    let nhs_numbers: Vec<String> = new_rows
+        .iter()
+        .filter_map(|r| {
+            r.identity
+                .nhs_number
+                .as_ref()
+                .map(|n| n.as_str().to_owned())
+        })
+        .collect();
+    let mut by_upn: HashMap<String, Uuid> = lookup::<(String, Uuid)>(
+        tx,
+        "SELECT upn, person_id FROM source_records",
+        tenant,
+        None,
+        "upn",
+        &upns,
+    )
+    .await?
+    .into_iter()
+    .collect();
+    let mut by_nhs: HashMap<String, Uuid> = lookup::<(String, Uuid)>(
+        tx,
+        "SELECT nhs_number, person_id FROM source_records",
+        tenant,
+        None,
+        "nhs_number",
+        &nhs_numbers,
+    )
+    .await?
+    .into_iter()
+    .collect();
+    let mut new_persons = Vec::new();
+    let mut new_records = Vec::new();
+    for row in new_rows {
+        let identity = &row.identity;
+        let upn = identity.upn.as_ref().map(|u| u.as_str().to_owned());
+        let nhs = identity.nhs_number.as_ref().map(|n| n.as_str().to_owned());
+        let known = upn
+            .as_ref()
+            .and_then(|u| by_upn.get(u))
+            .or_else(|| nhs.as_ref().and_then(|n| by_nhs.get(n)))
+            .copied();
+        let person = known.unwrap_or_else(|| {
+            let id = Uuid::now_v7();
+            new_persons.push(id);
+            id
+        });
+        if let Some(upn) = upn {
+            by_upn.entry(upn).or_insert(person);
+        }
+        if let Some(nhs) = nhs {
+            by_nhs.entry(nhs).or_insert(person);
+        }
+        let id = Uuid::now_v7();
+        records.insert(identity.record_key.clone(), id);
+        new_records.push((id, person, identity));
+    }
+    for chunk in new_persons.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Db>::new("INSERT INTO persons (tenant_code, id, created_at) ");
+        qb.push_values(chunk, |mut b, id| {
+            b.push_bind(tenant.as_str().to_owned())
+                .push_bind(*id)
+                .push_bind(now);
+        });
+        qb.build().execute(&mut **tx).await?;
+    }
+    for chunk in new_records.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO source_records (tenant_code, id, agency_id, record_key, person_id, given_name, \
+             family_name, date_of_birth, sex, upn, nhs_number, postcode, recorded_at) ",
+        );
+        qb.push_values(chunk, |mut b, (id, person, identity)| {
+            b.push_bind(tenant.as_str().to_owned())
+                .push_bind(*id)
+                .push_bind(agency.0)
+                .push_bind(identity.record_key.clone())
+                .push_bind(*person)
+                .push_bind(identity.given_name.clone())
+                .push_bind(identity.family_name.clone())
+                .push_bind(identity.date_of_birth)
+                .push_bind(identity.sex.clone())
+                .push_bind(identity.upn.as_ref().map(|u| u.as_str().to_owned()))
+                .push_bind(identity.nhs_number.as_ref().map(|n| n.as_str().to_owned()))
+                .push_bind(identity.postcode.as_ref().map(|p| p.as_str().to_owned()))
+                .push_bind(now);
+        });
+        qb.build().execute(&mut **tx).await?;
+    }
+
+    // 3. The newest stored version of each of the batch's events.
+    let mut event_keys: Vec<String> = rows.iter().map(|r| r.event.event_key.clone()).collect();
+    event_keys.sort();
+    event_keys.dedup();
+    let mut latest: HashMap<String, (i32, String)> = HashMap::new();
+    for (key, version, hash) in lookup::<(String, i32, String)>(
+        tx,
+        "SELECT record_key, version, content_hash FROM events",
+        tenant,
+        Some(agency),
+        "record_key",
+        &event_keys,
+    )
+    .await?
+    {
+        let newest = latest.entry(key).or_insert((0, String::new()));
+        if version > newest.0 {
+            *newest = (version, hash);
+        }
+    }
+
+    // 4. New, corrected or repeated: decided in file order, so a key repeated within the
+    //    batch is handled as if the rows had come one at a time.
+    let mut new_events = Vec::new();
+    for row in rows {
         let hash = content_hash(row);
-        let latest: Option<(i32, String)> = sqlx::query_as(
-            "SELECT version, content_hash FROM events WHERE tenant_code = $1 AND agency_id = $2 AND record_key = $3 \
-             ORDER BY version DESC LIMIT 1",
-        )
-        .bind(tenant.as_str())
-        .bind(agency.0)
-        .bind(&row.event.event_key)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let version = match latest {
-            Some((_, stored)) if stored == hash => {
+        let version = match latest.get(&row.event.event_key) {
+            Some((_, stored)) if *stored == hash => {
                 counts.duplicate += 1;
                 continue;
             }
@@ -146,27 +241,36 @@ pub(crate) async fn store_rows(
                 1
             }
         };
-        sqlx::query(
-            "INSERT INTO events (tenant_code, id, source_record_id, agency_id, record_key, version, kind, occurred_on, \
-             recorded_at, handling, summary, details, content_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(tenant.as_str())
-        .bind(Uuid::now_v7())
-        .bind(source_record)
-        .bind(agency.0)
-        .bind(&row.event.event_key)
-        .bind(version)
-        .bind(row.event.kind.as_str())
-        .bind(row.event.occurred_on)
-        .bind(now)
-        .bind(row.event.handling.as_str())
-        .bind(&row.event.summary)
-        .bind(row.event.details.to_string())
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await?;
+        latest.insert(row.event.event_key.clone(), (version, hash.clone()));
+        let record = records
+            .get(&row.identity.record_key)
+            .copied()
+            .ok_or_else(|| StoreError::corrupt("a batch row lost its record"))?;
+        new_events.push((record, version, hash, row));
     }
+    for chunk in new_events.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO events (tenant_code, id, source_record_id, agency_id, record_key, version, kind, occurred_on, \
+             recorded_at, handling, summary, details, content_hash) ",
+        );
+        qb.push_values(chunk, |mut b, (record, version, hash, row)| {
+            b.push_bind(tenant.as_str().to_owned())
+                .push_bind(Uuid::now_v7())
+                .push_bind(*record)
+                .push_bind(agency.0)
+                .push_bind(row.event.event_key.clone())
+                .push_bind(*version)
+                .push_bind(row.event.kind.as_str())
+                .push_bind(row.event.occurred_on)
+                .push_bind(now)
+                .push_bind(row.event.handling.as_str())
+                .push_bind(row.event.summary.clone())
+                .push_bind(row.event.details.to_string())
+                .push_bind(hash.clone());
+        });
+        qb.build().execute(&mut **tx).await?;
+    }
+
     for q in rejected {
         // Re-sending a file quarantines its bad rows once, not again each time.
         sqlx::query(
