@@ -13,4 +13,4 @@ pub mod row;
 mod values;
 
 pub use file::{FileError, import_file};
-pub use row::{Header, parse_row};
+pub use row::{Header, parse_fields, parse_row};

@@ -109,6 +109,31 @@ impl Row<'_> {
     }
 }
 
+/// Reads one row given as column → value (as the JSON feed sends it). Missing columns are
+/// empty; unknown ones are ignored. `line` is the row's position in the submission.
+pub fn parse_fields(
+    feed: Feed,
+    fields: &std::collections::BTreeMap<String, String>,
+    line: u64,
+    today: Date,
+) -> Result<ImportRow, Box<QuarantineRow>> {
+    let header = Header {
+        feed,
+        index: feed
+            .columns()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*c, i))
+            .collect(),
+    };
+    let record: csv::StringRecord = feed
+        .columns()
+        .iter()
+        .map(|c| fields.get(*c).map_or("", String::as_str))
+        .collect();
+    parse_row(&header, &record, line, today)
+}
+
 /// Reads one row. `line` is the row's line in the file (for messages); `today` bounds dates.
 pub fn parse_row(
     header: &Header,

@@ -21,7 +21,7 @@ use uuid::Uuid;
         description = "Multi-agency safeguarding hub. Every call that returns personal data is filtered by the access policy and recorded in the audit. Authenticate with a signed-in session cookie.",
         license(name = "AGPL-3.0-or-later")
     ),
-    paths(health, search_people, get_person, crate::feeds::check_token),
+    paths(health, search_people, get_person, crate::feeds::check_token, crate::feeds::submit),
     components(schemas(
         HealthBody,
         PersonSummaryBody,
@@ -29,7 +29,10 @@ use uuid::Uuid;
         IdentityBody,
         TimelineEntryBody,
         ErrorBody,
-        crate::feeds::TokenCheckBody
+        crate::feeds::TokenCheckBody,
+        crate::feeds::FeedSubmission,
+        crate::feeds::FeedReport,
+        crate::feeds::Rejection
     )),
     modifiers(&SecuritySchemes)
 )]

@@ -5,11 +5,14 @@ use crate::problem::{ApiProblem, ErrorBody, Problem};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::FromRequestParts;
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use harbour_auth::token;
+use harbour_domain::feeds::Feed;
 use harbour_store::ApiToken;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// The agency system behind a request, from its bearer token.
@@ -69,4 +72,118 @@ pub(crate) async fn check_token(AgencySystem(token): AgencySystem) -> Json<Token
         scope: token.scope,
         label: token.label,
     })
+}
+
+/// The most rows one submission may carry; send more in several.
+pub(crate) const MAX_ROWS: usize = 5_000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FeedSubmission {
+    /// The rows, each an object of column name to value, with the same columns as the
+    /// feed's CSV layout (see docs/feeds.md). At most 5,000 rows.
+    rows: Vec<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Rejection {
+    /// The row's position in `rows`, counting from 1.
+    row: u64,
+    field: String,
+    reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct FeedReport {
+    read: u64,
+    accepted: u64,
+    superseded: u64,
+    duplicate: u64,
+    rejected: u64,
+    /// Why each rejected row was refused; it is also kept in the quarantine.
+    rejections: Vec<Rejection>,
+}
+
+/// Submits feed rows, as the CSV feed would, from an agency's system. Valid rows are stored
+/// in one transaction; invalid ones are quarantined with their reason and listed in the
+/// answer. Sending the same rows again changes nothing.
+#[utoipa::path(post, path = "/api/v1/feeds/{feed}", tag = "feeds",
+    security(("agency_token" = [])),
+    params(("feed" = String, Path, description = "school_roll, school_attendance, school_exclusions, la_education, police, social_care, health or youth_justice")),
+    request_body = FeedSubmission,
+    responses(
+        (status = 200, body = FeedReport),
+        (status = 400, description = "Unknown feed, bad JSON or too many rows", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "The token's agency does not send this feed", body = ErrorBody)))]
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    AgencySystem(token): AgencySystem,
+    Path(feed): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<FeedReport>, ApiProblem> {
+    let feed: Feed = feed
+        .parse()
+        .map_err(|e: harbour_domain::UnknownCode| Problem::bad_request("feed", e.to_string()))?;
+    let agency = state
+        .store
+        .list_agencies(&token.tenant)
+        .await?
+        .into_iter()
+        .find(|a| a.id == token.agency)
+        .ok_or_else(Problem::not_found)?;
+    if agency.kind != feed.agency_kind() {
+        return Err(Problem::forbidden(format!(
+            "the {feed} feed comes from a {} agency",
+            feed.agency_kind().label()
+        ))
+        .into());
+    }
+    let submission: FeedSubmission = serde_json::from_slice(&body).map_err(|e| {
+        Problem::bad_request("rows", format!("the body is not a feed submission: {e}"))
+    })?;
+    if submission.rows.len() > MAX_ROWS {
+        return Err(Problem::bad_request(
+            "rows",
+            format!("send at most {MAX_ROWS} rows at a time"),
+        )
+        .into());
+    }
+    let now = state.clock.now();
+    let mut rows = Vec::new();
+    let mut rejected = Vec::new();
+    for (index, fields) in submission.rows.iter().enumerate() {
+        match harbour_import::parse_fields(feed, fields, index as u64 + 1, now.date()) {
+            Ok(row) => rows.push(row),
+            Err(q) => rejected.push(*q),
+        }
+    }
+    let file_name = format!("api {}", now.date());
+    let counts = state
+        .store
+        .import_batch(
+            &token.tenant,
+            token.agency,
+            feed.as_str(),
+            &file_name,
+            &rows,
+            &rejected,
+            now,
+        )
+        .await?;
+    Ok(Json(FeedReport {
+        read: counts.read,
+        accepted: counts.accepted,
+        superseded: counts.superseded,
+        duplicate: counts.duplicate,
+        rejected: counts.rejected,
+        rejections: rejected
+            .into_iter()
+            .map(|q| Rejection {
+                row: q.line,
+                field: q.field,
+                reason: q.reason,
+            })
+            .collect(),
+    }))
 }

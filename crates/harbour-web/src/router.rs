@@ -22,6 +22,9 @@ use tracing::Level;
 /// Forms and API bodies are small; anything bigger is refused before it is read.
 const BODY_LIMIT: usize = 64 * 1024;
 
+/// A feed submission carries up to 5,000 rows.
+const FEED_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
 /// No inline script or style anywhere, no framing, forms post only to us.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -56,6 +59,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/people", get(api::search_people))
         .route("/api/v1/people/{id}", get(api::get_person))
         .route("/api/v1/feeds/token", get(feeds::check_token))
+        .route(
+            "/api/v1/feeds/{feed}",
+            post(feeds::submit).layer(DefaultBodyLimit::max(FEED_BODY_LIMIT)),
+        )
         .route("/api/v1/openapi.json", get(api::openapi))
         .fallback(pages::not_found);
     with_layers(routes, state)

@@ -524,3 +524,116 @@ async fn agency_tokens_only_submit_feeds_and_stop_when_revoked() {
         .unwrap();
     assert_eq!(revoked.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn agency_systems_submit_feed_rows_with_their_token() {
+    let app = spawn_app().await;
+    let police = app
+        .county
+        .agencies
+        .iter()
+        .find(|a| a.code == "police")
+        .unwrap()
+        .id;
+    let secret = token::new_token(token::API_TOKEN_PREFIX).unwrap();
+    app.store
+        .create_api_token(
+            &app.county.tenant,
+            police,
+            "nightly export",
+            &token::hash_token("api", &secret),
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {secret}");
+    let row = |key: &str, date: &str| {
+        serde_json::json!({ "record_key": "PN900", "given_name": "Kai", "family_name": "Stone", "date_of_birth": "2010-02-02",
+                            "event_key": key, "type": "missing", "date": date, "offence": "" })
+    };
+    let body =
+        serde_json::json!({ "rows": [row("PN900-1", "2026-10-01"), row("PN900-2", "31/02/2026")] });
+    let post = |body: serde_json::Value, feed: &str, auth: Option<&str>| {
+        let mut request = app
+            .client
+            .post(app.url(&format!("/api/v1/feeds/{feed}")))
+            .json(&body);
+        if let Some(auth) = auth {
+            request = request.header(AUTHORIZATION, auth);
+        }
+        request.send()
+    };
+    let response = post(body.clone(), "police", Some(&bearer)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let report: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        (report["accepted"].as_u64(), report["rejected"].as_u64()),
+        (Some(1), Some(1)),
+        "{report}"
+    );
+    assert_eq!(report["rejections"][0]["row"], 2);
+    assert_eq!(report["rejections"][0]["field"], "date");
+    assert!(
+        report["rejections"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("31 February")
+    );
+
+    let again: serde_json::Value = post(body.clone(), "police", Some(&bearer))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["duplicate"], 1, "resending changes nothing: {again}");
+    assert_eq!(
+        app.store
+            .quarantine(&app.county.tenant, Some(police))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "quarantined once"
+    );
+
+    assert_eq!(
+        post(body.clone(), "health", Some(&bearer))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN,
+        "police send no health feed"
+    );
+    assert_eq!(
+        post(body.clone(), "police", None).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post(body.clone(), "gossip", Some(&bearer))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    let junk = app
+        .client
+        .post(app.url("/api/v1/feeds/police"))
+        .header(AUTHORIZATION, &bearer)
+        .body("{\"rows\": 7}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(junk.status(), StatusCode::BAD_REQUEST);
+
+    // A large submission (well over the 64 KB form limit) is accepted.
+    let many: Vec<_> = (0..1_500)
+        .map(|i| row(&format!("PN900-b{i}"), "2026-10-02"))
+        .collect();
+    let big = post(serde_json::json!({ "rows": many }), "police", Some(&bearer))
+        .await
+        .unwrap();
+    assert_eq!(big.status(), StatusCode::OK);
+    let report: serde_json::Value = big.json().await.unwrap();
+    assert_eq!(report["accepted"], 1_500);
+}

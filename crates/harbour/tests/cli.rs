@@ -183,3 +183,64 @@ fn an_administrator_sets_up_staff_and_the_audit_catches_a_hand_edit() {
         text(&caught)
     );
 }
+
+/// Kills the importer at several points part-way through (SIGKILL: no chance to tidy up),
+/// runs it again to the end, and checks every row is stored exactly once and the store and
+/// its audit are sound.
+#[cfg(unix)]
+#[test]
+fn killing_the_importer_and_running_it_again_stores_every_row_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let county = dir.path().join("county");
+    let data = dir.path().join("data");
+    let synth = Command::new(env!("CARGO_BIN_EXE_harbour"))
+        .args(["synth", "--children", "4000", "--seed", "5", "--out"])
+        .arg(&county)
+        .output()
+        .unwrap();
+    assert!(synth.status.success(), "{}", text(&synth));
+    let manifest = county.join("manifest.json");
+    let import = |json: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_harbour"));
+        command
+            .args(["import", "--manifest"])
+            .arg(&manifest)
+            .arg("--data-dir")
+            .arg(&data)
+            .env("HARBOUR_LOG", "warn");
+        if json {
+            command.arg("--json");
+        }
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        command
+    };
+    for wait_ms in [150u64, 600, 1_400] {
+        let mut child = import(false).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+    }
+    let finished = import(true).output().unwrap();
+    assert!(finished.status.success(), "{}", text(&finished));
+    let report: serde_json::Value = serde_json::from_slice(&finished.stdout).unwrap();
+
+    let db = data.join("harbour.sqlite3");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display())).await.unwrap();
+        let (events, distinct): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), (SELECT COUNT(*) FROM (SELECT DISTINCT agency_id, record_key FROM events)) FROM events",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(events, distinct, "an event stored twice");
+        let read = report["read"].as_i64().unwrap();
+        let rejected = report["rejected"].as_i64().unwrap();
+        assert_eq!(events, read - rejected, "every valid row stored exactly once: {report}");
+        let (check,): (String,) = sqlx::query_as("PRAGMA integrity_check").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(check, "ok");
+    });
+    let verified = harbour(&data, &["audit", "verify"], "");
+    assert!(verified.status.success(), "{}", text(&verified));
+}
