@@ -87,6 +87,12 @@ describe('a school designated safeguarding lead', () => {
     assert.doesNotMatch(timeline, /stab wound/, 'health detail must not reach a school');
   });
 
+  it('can see the rows the school sent that were refused on import', async () => {
+    const { driver } = browser;
+    await visit(driver, `${demo.baseUrl}/quarantine`, '06b-quarantine');
+    assert.match(await text(driver, 'h1'), /Refused feed rows/);
+  });
+
   it('signs out', async () => {
     await signOut(browser.driver);
   });

@@ -28,6 +28,8 @@ pub enum Relationship {
 pub enum Function {
     /// The data-protection officer's audit pages and the emergency-access review queue.
     AuditReview,
+    /// The rows one's own agency sent that were refused on import.
+    QuarantineReview,
 }
 
 #[derive(Debug, Clone, Deserialize)]

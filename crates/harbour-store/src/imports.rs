@@ -55,6 +55,36 @@ impl Store {
         Ok(())
     }
 
+    /// The rows `who`'s own agency sent that wait in the quarantine, or `None` if their role
+    /// may not review them. Audited: the rows hold the agency's own children's details.
+    pub async fn quarantine_for(
+        &self,
+        who: &harbour_policy::Principal,
+        now: OffsetDateTime,
+    ) -> Result<Option<Vec<QuarantineEntry>>, StoreError> {
+        let allowed = self
+            .policy
+            .allows_function(who, harbour_policy::Function::QuarantineReview);
+        let mut entry = crate::store::principal_entry(
+            who,
+            now,
+            "quarantine_review",
+            "correct refused feed rows",
+        );
+        on_backend!(self, [queries as q, imports as i], pool => {
+            let entries = if allowed { Some(i::quarantine(pool, &who.tenant, Some(who.agency), 1_000).await?) } else { None };
+            let mut tx = q::begin(pool).await?;
+            if entries.is_none() {
+                entry.outcome = crate::audit::Outcome::Denied;
+            } else {
+                entry.detail = serde_json::json!({ "rows": entries.as_ref().map_or(0, Vec::len) }).to_string();
+            }
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(entries)
+        })
+    }
+
     /// Rows waiting in the quarantine, for one agency or every agency.
     pub async fn quarantine(
         &self,

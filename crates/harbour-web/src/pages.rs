@@ -140,6 +140,26 @@ pub(crate) async fn health(
     }
 }
 
+/// The rows the user's own agency sent that were refused on import.
+pub(crate) async fn quarantine(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<crate::views::QuarantinePage, PageProblem> {
+    let rows = state
+        .store
+        .quarantine_for(&signed_in.user.principal, state.clock.now())
+        .await?
+        .ok_or_else(|| Problem::forbidden("Your role cannot review refused feed rows."))?;
+    Ok(crate::views::QuarantinePage {
+        layout: Layout::new("Refused feed rows", Some(&signed_in), &state),
+        agency: signed_in.user.agency_name.clone(),
+        rows: rows
+            .into_iter()
+            .map(crate::views::QuarantineRowView::from)
+            .collect(),
+    })
+}
+
 /// Unknown addresses: a page in the service's design, or JSON under `/api/`.
 pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {

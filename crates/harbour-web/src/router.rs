@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
             post(audit_pages::review),
         )
         .route("/audit/refused", get(audit_pages::refused))
+        .route("/quarantine", get(pages::quarantine))
         .route("/health", get(pages::health))
         .route("/static/{name}", get(assets::static_file))
         .route("/metrics", get(metrics::endpoint))

@@ -33,6 +33,7 @@ pub(crate) struct UserBar {
     pub may_break_glass: bool,
     /// Whether the policy lets this user see any child's record at all.
     pub may_find: bool,
+    pub may_review_quarantine: bool,
 }
 
 impl Layout {
@@ -47,6 +48,8 @@ impl Layout {
                 may_review_audit: policy.allows_function(&s.user.principal, Function::AuditReview),
                 may_break_glass: policy.may_break_glass(&s.user.principal),
                 may_find: !policy.scope(&s.user.principal).is_empty(),
+                may_review_quarantine: policy
+                    .allows_function(&s.user.principal, Function::QuarantineReview),
             }),
             csrf_token: signed_in.map(SignedIn::csrf_token).unwrap_or_default(),
             demo: state.config.demo_sign_in,
@@ -434,4 +437,36 @@ pub(crate) struct AuditGrantsPage {
     pub waiting: usize,
     pub rows: Vec<GrantRow>,
     pub outcomes: &'static [(&'static str, &'static str)],
+}
+
+pub(crate) struct QuarantineRowView {
+    pub file: String,
+    pub feed: String,
+    pub line: i64,
+    pub record_key: String,
+    pub field: String,
+    pub reason: String,
+    pub received: String,
+}
+
+impl From<harbour_store::QuarantineEntry> for QuarantineRowView {
+    fn from(entry: harbour_store::QuarantineEntry) -> Self {
+        Self {
+            file: entry.file_name,
+            feed: entry.feed.replace('_', " "),
+            line: entry.line,
+            record_key: entry.record_key,
+            field: entry.field,
+            reason: entry.reason,
+            received: date_time(entry.received_at),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quarantine.html")]
+pub(crate) struct QuarantinePage {
+    pub layout: Layout,
+    pub agency: String,
+    pub rows: Vec<QuarantineRowView>,
 }

@@ -636,4 +636,20 @@ async fn agency_systems_submit_feed_rows_with_their_token() {
     assert_eq!(big.status(), StatusCode::OK);
     let report: serde_json::Value = big.json().await.unwrap();
     assert_eq!(report["accepted"], 1_500);
+
+    // The police see their own refused row, with its reason; a school sees none of it; the
+    // data-protection officer's role does not review feeds.
+    let police_user = app.sign_in(Role::PoliceMaceCoordinator, "police").await;
+    let (status, page) = app.page("/quarantine", &police_user).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("31 February") && page.contains("PN900"),
+        "{page}"
+    );
+    let school = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (status, page) = app.page("/quarantine", &school).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("PN900") && page.contains("No rows are waiting"));
+    let dpo = app.sign_in(Role::DataProtectionOfficer, "la").await;
+    assert_eq!(app.page("/quarantine", &dpo).await.0, StatusCode::FORBIDDEN);
 }
