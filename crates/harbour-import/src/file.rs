@@ -35,6 +35,9 @@ pub async fn import_file(
     now: OffsetDateTime,
     mut progress: impl FnMut(&ImportCounts),
 ) -> Result<ImportCounts, FileError> {
+    if feed.is_xml() {
+        return import_ctf(store, tenant, agency, path, now, progress).await;
+    }
     let shown = path.display().to_string();
     let file_name = path
         .file_name()
@@ -189,4 +192,98 @@ fn broken(line: u64, record: &csv::ByteRecord, reason: String) -> QuarantineRow 
             .take(2_000)
             .collect(),
     }
+}
+
+/// Imports a Common Transfer File: pupils are read one at a time and stored in batches.
+/// A file refused at the start (a DTD, not a CTF, unreadable) stores nothing; one that breaks
+/// part-way keeps the complete pupils before the break and quarantines a note for the rest.
+async fn import_ctf(
+    store: &Store,
+    tenant: &TenantCode,
+    agency: AgencyId,
+    path: &Path,
+    now: OffsetDateTime,
+    mut progress: impl FnMut(&ImportCounts),
+) -> Result<ImportCounts, FileError> {
+    use crate::ctf::{CtfReader, Next};
+    let shown = path.display().to_string();
+    let file_name = path
+        .file_name()
+        .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
+    let file = std::fs::File::open(path).map_err(|e| FileError::Read {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    let mut reader = CtfReader::new(std::io::BufReader::new(file), now.date());
+    let mut total = ImportCounts::default();
+    let mut rows = Vec::new();
+    let mut rejected = Vec::new();
+    let mut pupils = 0u64;
+    loop {
+        match reader.next_pupil() {
+            Ok(Next::Pupil(Ok(pupil_rows))) => {
+                pupils += 1;
+                rows.extend(pupil_rows);
+            }
+            Ok(Next::Pupil(Err(q))) => {
+                pupils += 1;
+                rejected.push(*q);
+            }
+            Ok(Next::End) => break,
+            Err(error) if pupils == 0 => {
+                return Err(FileError::Header {
+                    path: shown,
+                    message: error.to_string(),
+                });
+            }
+            Err(error) => {
+                rejected.push(QuarantineRow {
+                    line: 0,
+                    record_key: String::new(),
+                    field: "(file)".into(),
+                    value: String::new(),
+                    reason: format!(
+                        "the rest of the file after pupil {pupils} cannot be read: {error}"
+                    ),
+                    raw: String::new(),
+                });
+                break;
+            }
+        }
+        if rows.len() + rejected.len() >= BATCH_ROWS {
+            total.add(
+                store
+                    .import_batch(
+                        tenant,
+                        agency,
+                        "school_ctf",
+                        &file_name,
+                        &rows,
+                        &rejected,
+                        now,
+                    )
+                    .await?,
+            );
+            progress(&total);
+            rows.clear();
+            rejected.clear();
+        }
+    }
+    if !rows.is_empty() || !rejected.is_empty() {
+        total.add(
+            store
+                .import_batch(
+                    tenant,
+                    agency,
+                    "school_ctf",
+                    &file_name,
+                    &rows,
+                    &rejected,
+                    now,
+                )
+                .await?,
+        );
+        progress(&total);
+    }
+    Ok(total)
 }

@@ -8,6 +8,7 @@
 //! [`ImportRow`]: harbour_store::ImportRow
 //! [`QuarantineRow`]: harbour_store::QuarantineRow
 
+pub mod ctf;
 pub mod file;
 pub mod row;
 mod values;

@@ -177,6 +177,12 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
     let identity = identity(row, feed)?;
     let event_key = row.required("event_key", MAX_KEY)?;
     let (kind, occurred_on, handling, summary, details) = match feed {
+        Feed::SchoolCtf => {
+            return Err(row.fail(
+                "record_key",
+                "the Common Transfer File is XML: import it as a file",
+            ));
+        }
         Feed::SchoolRoll => {
             let kind = match row.choice("type", &["joined", "left"])? {
                 "joined" => EventKind::SchoolEnrolment,

@@ -372,3 +372,71 @@ async fn a_file_with_the_wrong_header_is_refused_whole() {
         assert!(store.quarantine(&tenant, None).await.unwrap().is_empty());
     }
 }
+
+const CTF: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<CTfile>
+  <Header><DocumentName>Common Transfer File</DocumentName><CTFversion>25.0</CTFversion>
+    <SourceSchool><LEA>999</LEA><Estab>4125</Estab><SchoolName>Northgate Academy</SchoolName></SourceSchool></Header>
+  <CTFpupilData>
+    <Pupil><UPN>R201100018042</UPN><Surname>Mercer</Surname><Forename>Jayden</Forename><DOB>2009-05-14</DOB><Sex>M</Sex>
+      <Address><PostCode>BN7 2LD</PostCode></Address>
+      <SchoolHistory><School><LEA>999</LEA><Estab>4125</Estab><SchoolName>Northgate Academy</SchoolName><EntryDate>2020-09-03</EntryDate><LeavingDate>2023-01-23</LeavingDate></School></SchoolHistory>
+    </Pupil>
+    <Pupil><UPN>Q207000016049</UPN><Surname>Bad</Surname><Forename>Check</Forename><DOB>2010-01-01</DOB></Pupil>
+  </CTFpupilData>
+</CTfile>
+"#;
+
+#[tokio::test]
+async fn a_common_transfer_file_imports_and_a_hostile_one_stores_nothing() {
+    for (store, dir) in stores().await {
+        let (tenant, agency) = one_agency(&store, AgencyKind::School).await;
+        let file = dir.path().join("pupils.xml");
+        std::fs::write(&file, CTF).unwrap();
+        let first = import_file(&store, &tenant, agency, Feed::SchoolCtf, &file, NOW, |_| {})
+            .await
+            .unwrap();
+        assert_eq!((first.accepted, first.rejected), (2, 1), "{first:?}");
+        let again = import_file(&store, &tenant, agency, Feed::SchoolCtf, &file, NOW, |_| {})
+            .await
+            .unwrap();
+        assert_eq!((again.accepted, again.duplicate), (0, 2), "{again:?}");
+        let refused = store.quarantine(&tenant, Some(agency)).await.unwrap();
+        assert_eq!(refused.len(), 1);
+        assert!(refused[0].reason.contains("check letter"), "{refused:?}");
+        let person = person_of(&store, &tenant, "R201100018042").await;
+        let who = Principal {
+            user: UserId::new_v7(),
+            tenant: tenant.clone(),
+            agency,
+            roles: [Role::SchoolDsl].into(),
+        };
+        let view = store.person_view(&who, person, NOW).await.unwrap().unwrap();
+        assert_eq!(view.timeline.len(), 2);
+
+        let before = store.verify_audit().await.unwrap();
+        let hostile = dir.path().join("laughs.xml");
+        std::fs::write(&hostile, "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]><CTfile>&b;</CTfile>").unwrap();
+        let error = import_file(
+            &store,
+            &tenant,
+            agency,
+            Feed::SchoolCtf,
+            &hostile,
+            NOW,
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("document type definition")
+                && error.to_string().contains("nothing was imported"),
+            "{error}"
+        );
+        assert_eq!(
+            store.verify_audit().await.unwrap(),
+            before,
+            "nothing written"
+        );
+    }
+}

@@ -125,6 +125,13 @@ pub(crate) async fn submit(
     let feed: Feed = feed
         .parse()
         .map_err(|e: harbour_domain::UnknownCode| Problem::bad_request("feed", e.to_string()))?;
+    if feed.is_xml() {
+        return Err(Problem::bad_request(
+            "feed",
+            "the Common Transfer File is XML: send it as a file, not as JSON rows",
+        )
+        .into());
+    }
     let agency = state
         .store
         .list_agencies(&token.tenant)

@@ -178,7 +178,8 @@ impl Writers {
         let upn = view.upn.clone().unwrap_or_default();
         let nhs = view.nhs.clone().unwrap_or_default();
         let mut row: Vec<&str> = match event.feed {
-            Feed::SchoolRoll
+            Feed::SchoolCtf
+            | Feed::SchoolRoll
             | Feed::SchoolAttendance
             | Feed::SchoolExclusions
             | Feed::LaEducation => {

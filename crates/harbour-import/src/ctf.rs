@@ -1,0 +1,419 @@
+//! The DfE Common Transfer File (CTF): the XML schools send when a pupil moves.
+//!
+//! Read as a stream with quick-xml, one `Pupil` at a time, so memory stays flat whatever the
+//! file's size. Each pupil becomes an identity (UPN, names, date of birth, sex, postcode) and
+//! events: joining and leaving each school in `SchoolHistory`, and each year's attendance in
+//! `Attendance/YearData`. A file with a DTD (`<!DOCTYPE`) is refused whole: a CTF never needs
+//! one, and entity definitions are how "billion laughs" and external-entity attacks work.
+//! Only XML's five predefined entities and character references are read.
+
+use crate::values;
+use harbour_domain::{EventKind, Handling, Postcode, Upn};
+use harbour_store::{FeedEvent, FeedIdentity, ImportRow, QuarantineRow};
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use serde_json::json;
+use std::io::BufRead;
+use time::{Date, Month};
+
+/// Why a whole CTF file was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CtfError {
+    #[error(
+        "the file has a document type definition (<!DOCTYPE>); a CTF never has one, and it is refused for safety"
+    )]
+    Dtd,
+    #[error("the file is not a Common Transfer File: its root element is <{0}>, not <CTfile>")]
+    NotCtf(String),
+    #[error("the XML cannot be read at byte {position}: {message}")]
+    Xml { position: u64, message: String },
+}
+
+#[derive(Debug, Default, Clone)]
+struct School {
+    lea: String,
+    estab: String,
+    name: String,
+    entry: String,
+    leaving: String,
+    reason: String,
+}
+
+#[derive(Debug, Default, Clone)]
+struct YearData {
+    year: String,
+    lea: String,
+    estab: String,
+    name: String,
+    possible: String,
+    attended: String,
+}
+
+#[derive(Debug, Default)]
+struct Pupil {
+    start: u64,
+    upn: String,
+    surname: String,
+    forename: String,
+    dob: String,
+    sex: String,
+    postcode: String,
+    schools: Vec<School>,
+    years: Vec<YearData>,
+}
+
+/// What reading the next pupil gave.
+#[derive(Debug)]
+pub enum Next {
+    /// A pupil's rows, or the reason the pupil was refused.
+    Pupil(Result<Vec<ImportRow>, Box<QuarantineRow>>),
+    /// The end of the file.
+    End,
+}
+
+/// A CTF being read, pupil by pupil.
+pub struct CtfReader<R: BufRead> {
+    reader: Reader<R>,
+    buffer: Vec<u8>,
+    path: Vec<String>,
+    today: Date,
+    started: bool,
+    pupils: u64,
+}
+
+impl<R: BufRead> std::fmt::Debug for CtfReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CtfReader")
+            .field("pupils", &self.pupils)
+            .finish_non_exhaustive()
+    }
+}
+
+fn predefined(entity: &str) -> Option<char> {
+    match entity {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => None,
+    }
+}
+
+impl<R: BufRead> CtfReader<R> {
+    pub fn new(input: R, today: Date) -> Self {
+        let mut reader = Reader::from_reader(input);
+        // Text is trimmed once, when an element ends: trimming each piece would eat the
+        // spaces around an entity reference ("Northgate &amp; District").
+        reader.config_mut().trim_text(false);
+        Self {
+            reader,
+            buffer: Vec::new(),
+            path: Vec::new(),
+            today,
+            started: false,
+            pupils: 0,
+        }
+    }
+
+    fn xml_error(&self, message: impl std::fmt::Display) -> CtfError {
+        CtfError::Xml {
+            position: self.reader.buffer_position(),
+            message: message.to_string(),
+        }
+    }
+
+    /// Reads the next pupil. An error here refuses the rest of the file (the caller keeps
+    /// what was read before it).
+    pub fn next_pupil(&mut self) -> Result<Next, CtfError> {
+        let mut pupil: Option<Pupil> = None;
+        let mut school: Option<School> = None;
+        let mut year: Option<YearData> = None;
+        let mut text = String::new();
+        loop {
+            self.buffer.clear();
+            let event = match self.reader.read_event_into(&mut self.buffer) {
+                Ok(event) => event.into_owned(),
+                Err(error) => {
+                    if let Some(p) = pupil {
+                        // The file ends (or breaks) part-way through a pupil: quarantine it.
+                        return Ok(Next::Pupil(Err(Box::new(QuarantineRow {
+                            line: p.start,
+                            record_key: p.upn.clone(),
+                            field: "Pupil".into(),
+                            value: String::new(),
+                            reason: format!(
+                                "the file breaks off part-way through this pupil: {error}"
+                            ),
+                            raw: String::new(),
+                        }))));
+                    }
+                    return Err(self.xml_error(error));
+                }
+            };
+            match event {
+                Event::DocType(_) => return Err(CtfError::Dtd),
+                Event::Start(start) => {
+                    let name: String = start.local_name().as_ref().to_owned();
+                    if !self.started {
+                        if name != "CTfile" {
+                            return Err(CtfError::NotCtf(name));
+                        }
+                        self.started = true;
+                    }
+                    match (self.path.last().map(String::as_str), name.as_str()) {
+                        (Some("CTFpupilData"), "Pupil") => {
+                            pupil = Some(Pupil {
+                                start: self.reader.buffer_position(),
+                                ..Pupil::default()
+                            });
+                        }
+                        (Some("SchoolHistory"), "School") => school = Some(School::default()),
+                        (Some("Attendance"), "YearData") => year = Some(YearData::default()),
+                        _ => {}
+                    }
+                    self.path.push(name);
+                    text.clear();
+                }
+                Event::Text(content) => text.push_str(&content.into_inner()),
+                Event::CData(content) => text.push_str(&content.into_inner()),
+                Event::GeneralRef(reference) => {
+                    let resolved = match reference.resolve_char_ref() {
+                        Ok(Some(c)) => Some(c),
+                        _ => predefined(reference.as_ref()),
+                    };
+                    match resolved {
+                        Some(c) => text.push(c),
+                        None => {
+                            return Err(self.xml_error(format!(
+                                "the entity &{}; is not one XML defines; CTF files use none",
+                                &*reference
+                            )));
+                        }
+                    }
+                }
+                Event::End(_) => {
+                    let name = self.path.pop().unwrap_or_default();
+                    let parent = self.path.last().map(String::as_str).unwrap_or("");
+                    let value = std::mem::take(&mut text).trim().to_owned();
+                    if let Some(y) = year.as_mut() {
+                        match name.as_str() {
+                            "Year" => y.year = value,
+                            "LEA" => y.lea = value,
+                            "Estab" => y.estab = value,
+                            "SchoolName" => y.name = value,
+                            "SessionsPossible" => y.possible = value,
+                            "SessionsAttended" => y.attended = value,
+                            "YearData" => {
+                                if let (Some(p), Some(done)) = (pupil.as_mut(), year.take()) {
+                                    p.years.push(done);
+                                }
+                            }
+                            _ => {}
+                        }
+                    } else if let Some(s) = school.as_mut() {
+                        match name.as_str() {
+                            "LEA" => s.lea = value,
+                            "Estab" => s.estab = value,
+                            "SchoolName" => s.name = value,
+                            "EntryDate" => s.entry = value,
+                            "LeavingDate" => s.leaving = value,
+                            "LeavingReason" => s.reason = value,
+                            "School" => {
+                                if let (Some(p), Some(done)) = (pupil.as_mut(), school.take()) {
+                                    p.schools.push(done);
+                                }
+                            }
+                            _ => {}
+                        }
+                    } else if let Some(p) = pupil.as_mut() {
+                        match (parent, name.as_str()) {
+                            ("Pupil", "UPN") => p.upn = value,
+                            ("Pupil", "Surname") => p.surname = value,
+                            ("Pupil", "Forename") => p.forename = value,
+                            ("Pupil", "DOB") => p.dob = value,
+                            ("Pupil", "Sex" | "Gender") => p.sex = value,
+                            ("Address", "PostCode") => p.postcode = value,
+                            (_, "Pupil") => {
+                                self.pupils += 1;
+                                let done = pupil.take().unwrap_or_default();
+                                return Ok(Next::Pupil(self.rows(done)));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Event::Eof => {
+                    if !self.started {
+                        return Err(self.xml_error("the file is empty"));
+                    }
+                    return Ok(Next::End);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A pupil's identity and events, or why the pupil cannot be accepted.
+    fn rows(&self, pupil: Pupil) -> Result<Vec<ImportRow>, Box<QuarantineRow>> {
+        let line = pupil.start;
+        let fail = |field: &str, value: &str, reason: String| {
+            Box::new(QuarantineRow {
+                line,
+                record_key: pupil.upn.clone(),
+                field: field.to_owned(),
+                value: value.chars().take(200).collect(),
+                reason,
+                raw: String::new(),
+            })
+        };
+        let upn = Upn::parse(&pupil.upn)
+            .map_err(|e| fail("UPN", &pupil.upn, format!("UPN {:?}: {e}", pupil.upn)))?;
+        let surname = values::text(&pupil.surname, values::MAX_NAME)
+            .map_err(|e| fail("Surname", &pupil.surname, format!("Surname {e}")))?
+            .ok_or_else(|| fail("Surname", "", "Surname is required".into()))?;
+        let forename = values::text(&pupil.forename, values::MAX_NAME)
+            .map_err(|e| fail("Forename", &pupil.forename, format!("Forename {e}")))?
+            .unwrap_or_default();
+        let dob = values::date(&pupil.dob).map_err(|e| fail("DOB", &pupil.dob, e))?;
+        if dob > self.today {
+            return Err(fail("DOB", &pupil.dob, "DOB is in the future".into()));
+        }
+        let sex = match pupil.sex.to_uppercase().as_str() {
+            "" => None,
+            s @ ("M" | "F" | "U" | "X") => Some(s.to_owned()),
+            other => {
+                return Err(fail(
+                    "Sex",
+                    other,
+                    format!("Sex {other:?} is not M, F, U or X"),
+                ));
+            }
+        };
+        let postcode = match pupil.postcode.trim() {
+            "" => None,
+            text => Some(Postcode::parse(text).map_err(|e| fail("PostCode", text, e.to_string()))?),
+        };
+        let identity = FeedIdentity {
+            record_key: upn.as_str().to_owned(),
+            given_name: forename,
+            family_name: surname,
+            date_of_birth: Some(dob),
+            sex,
+            postcode,
+            upn: Some(upn.clone()),
+            nhs_number: None,
+        };
+        let mut rows = Vec::new();
+        let mut push = |kind: EventKind,
+                        key: String,
+                        on: Date,
+                        summary: String,
+                        details: serde_json::Value| {
+            rows.push(ImportRow {
+                line,
+                identity: identity.clone(),
+                event: FeedEvent {
+                    event_key: key,
+                    kind,
+                    occurred_on: on,
+                    handling: Handling::Ordinary,
+                    summary,
+                    details,
+                },
+            });
+        };
+        for school in &pupil.schools {
+            let at = format!(
+                "{} ({}/{})",
+                if school.name.is_empty() {
+                    "school"
+                } else {
+                    &school.name
+                },
+                school.lea,
+                school.estab
+            );
+            let entry =
+                values::date(&school.entry).map_err(|e| fail("EntryDate", &school.entry, e))?;
+            if entry > self.today || entry < dob {
+                return Err(fail(
+                    "EntryDate",
+                    &school.entry,
+                    "EntryDate is in the future or before the DOB".into(),
+                ));
+            }
+            push(
+                EventKind::SchoolEnrolment,
+                format!("{upn}-entry-{}{}-{entry}", school.lea, school.estab),
+                entry,
+                format!("Joined the roll at {at}"),
+                json!({ "lea": school.lea, "estab": school.estab }),
+            );
+            if !school.leaving.is_empty() {
+                let leaving = values::date(&school.leaving)
+                    .map_err(|e| fail("LeavingDate", &school.leaving, e))?;
+                if leaving < entry || leaving > self.today {
+                    return Err(fail(
+                        "LeavingDate",
+                        &school.leaving,
+                        "LeavingDate is before EntryDate or in the future".into(),
+                    ));
+                }
+                let reason = if school.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", school.reason)
+                };
+                push(
+                    EventKind::SchoolLeaving,
+                    format!("{upn}-leaving-{}{}-{leaving}", school.lea, school.estab),
+                    leaving,
+                    format!("Left the roll at {at}{reason}"),
+                    json!({ "lea": school.lea, "estab": school.estab, "reason": school.reason }),
+                );
+            }
+        }
+        for year in &pupil.years {
+            let start: i32 = year.year.trim().parse().map_err(|_| {
+                fail(
+                    "Year",
+                    &year.year,
+                    format!("Year {:?} is not a year", year.year),
+                )
+            })?;
+            let possible = values::whole_number(&year.possible)
+                .map_err(|e| fail("SessionsPossible", &year.possible, e))?;
+            let attended = values::whole_number(&year.attended)
+                .map_err(|e| fail("SessionsAttended", &year.attended, e))?;
+            if possible == 0 || attended > possible {
+                return Err(fail("SessionsAttended", &year.attended, "SessionsAttended must be between 0 and SessionsPossible (which must be more than 0)".into()));
+            }
+            // A year's summary is dated at the end of that academic year (or today, if sooner).
+            let end = Date::from_calendar_date(start + 1, Month::July, 31)
+                .map_err(|_| fail("Year", &year.year, "not a year".into()))?
+                .min(self.today);
+            let percent = f64::from(attended) * 100.0 / f64::from(possible);
+            push(
+                EventKind::AttendanceSummary,
+                format!("{upn}-attendance-{}{}-{start}", year.lea, year.estab),
+                end,
+                format!(
+                    "Attended {percent:.1}% of {possible} sessions in {start}/{:02} at {}",
+                    (start + 1) % 100,
+                    if year.name.is_empty() {
+                        "school"
+                    } else {
+                        &year.name
+                    }
+                ),
+                json!({ "year": start, "sessions_possible": possible, "sessions_attended": attended, "percent": (percent * 10.0).round() / 10.0 }),
+            );
+        }
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+#[path = "ctf_tests.rs"]
+mod tests;

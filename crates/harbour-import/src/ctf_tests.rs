@@ -1,0 +1,144 @@
+use super::*;
+use time::macros::date;
+
+const TODAY: Date = date!(2026 - 09 - 01);
+
+fn ctf(pupils: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<CTfile>
+  <Header>
+    <DocumentName>Common Transfer File</DocumentName>
+    <CTFversion>25.0</CTFversion>
+    <DateTime>2026-07-20T10:00:00</DateTime>
+    <DocumentQualifier>full</DocumentQualifier>
+    <SourceSchool><LEA>999</LEA><Estab>4125</Estab><SchoolName>Northgate Academy</SchoolName><AcademicYear>2025</AcademicYear></SourceSchool>
+    <DestSchool><LEA>XXX</LEA><Estab>XXXX</Estab></DestSchool>
+  </Header>
+  <CTFpupilData>{pupils}</CTFpupilData>
+</CTfile>"#
+    )
+}
+
+const JAYDEN: &str = r#"
+    <Pupil>
+      <UPN>R201100018042</UPN>
+      <Surname>Mercer</Surname>
+      <Forename>Jayden</Forename>
+      <DOB>2009-05-14</DOB>
+      <Sex>M</Sex>
+      <BasicDetails><EnrolStatus>C</EnrolStatus></BasicDetails>
+      <Address><AddressLines><AddressLine1>1 Any Street</AddressLine1></AddressLines><PostCode>BN7 2LD</PostCode></Address>
+      <Attendance>
+        <YearData><Year>2021</Year><LEA>999</LEA><Estab>4125</Estab><SchoolName>Northgate Academy</SchoolName><SessionsPossible>380</SessionsPossible><SessionsAttended>270</SessionsAttended></YearData>
+      </Attendance>
+      <SchoolHistory>
+        <School><LEA>999</LEA><Estab>4125</Estab><SchoolName>Northgate &amp; District Academy</SchoolName><EntryDate>2020-09-03</EntryDate><LeavingDate>2023-01-23</LeavingDate><LeavingReason>Permanent exclusion</LeavingReason></School>
+      </SchoolHistory>
+    </Pupil>"#;
+
+fn read_all(xml: &str) -> Result<Vec<Result<Vec<ImportRow>, Box<QuarantineRow>>>, CtfError> {
+    let mut reader = CtfReader::new(xml.as_bytes(), TODAY);
+    let mut pupils = Vec::new();
+    loop {
+        match reader.next_pupil()? {
+            Next::Pupil(pupil) => pupils.push(pupil),
+            Next::End => return Ok(pupils),
+        }
+    }
+}
+
+#[test]
+fn a_pupil_becomes_an_identity_and_school_history_and_attendance_events() {
+    let pupils = read_all(&ctf(JAYDEN)).unwrap();
+    let rows = pupils[0].as_ref().unwrap();
+    assert_eq!(rows.len(), 3);
+    let identity = &rows[0].identity;
+    assert_eq!(identity.upn.as_ref().unwrap().as_str(), "R201100018042");
+    assert_eq!(
+        (identity.given_name.as_str(), identity.family_name.as_str()),
+        ("Jayden", "Mercer")
+    );
+    assert_eq!(identity.postcode.as_ref().unwrap().as_str(), "BN7 2LD");
+    let kinds: Vec<_> = rows.iter().map(|r| r.event.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::SchoolEnrolment,
+            EventKind::SchoolLeaving,
+            EventKind::AttendanceSummary
+        ]
+    );
+    assert!(
+        rows[0]
+            .event
+            .summary
+            .contains("Northgate & District Academy"),
+        "entities resolved"
+    );
+    assert!(rows[1].event.summary.contains("Permanent exclusion"));
+    assert_eq!(rows[2].event.occurred_on, date!(2022 - 07 - 31));
+    assert!(
+        rows[2].event.summary.contains("71.1%"),
+        "{}",
+        rows[2].event.summary
+    );
+    // The same file gives the same event keys: re-sending it changes nothing.
+    let again = read_all(&ctf(JAYDEN)).unwrap();
+    assert_eq!(
+        again[0].as_ref().unwrap()[0].event.event_key,
+        rows[0].event.event_key
+    );
+}
+
+#[test]
+fn a_bad_pupil_is_refused_alone_with_the_field_named() {
+    let bad = JAYDEN.replace("R201100018042", "Q207000016049");
+    let pupils = read_all(&ctf(&format!("{bad}{JAYDEN}"))).unwrap();
+    let refused = pupils[0].as_ref().unwrap_err();
+    assert_eq!(refused.field, "UPN");
+    assert!(refused.reason.contains("check letter should be P"));
+    assert!(pupils[1].is_ok(), "the next pupil still counts");
+    let unborn = JAYDEN.replace("2009-05-14", "2027-01-01");
+    assert_eq!(
+        read_all(&ctf(&unborn)).unwrap()[0]
+            .as_ref()
+            .unwrap_err()
+            .field,
+        "DOB"
+    );
+}
+
+#[test]
+fn hostile_and_broken_files_are_refused_safely() {
+    let laughs = r#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<CTfile><CTFpupilData><Pupil><Surname>&lol2;</Surname></Pupil></CTFpupilData></CTfile>"#;
+    assert_eq!(read_all(laughs).unwrap_err(), CtfError::Dtd);
+    let external = r#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><CTfile>&xxe;</CTfile>"#;
+    assert_eq!(read_all(external).unwrap_err(), CtfError::Dtd);
+    let undeclared = ctf(&JAYDEN.replace("Mercer", "Mer&foo;cer"));
+    assert!(matches!(read_all(&undeclared), Err(CtfError::Xml { .. })));
+    assert!(
+        matches!(read_all("<Pupils></Pupils>"), Err(CtfError::NotCtf(name)) if name == "Pupils")
+    );
+    assert!(read_all("").is_err());
+
+    // Cut off part-way through the second pupil: the first counts, the second is quarantined.
+    let whole = ctf(&format!("{JAYDEN}{JAYDEN}"));
+    let cut = &whole[..whole.len() - 400];
+    let pupils = read_all(cut);
+    match pupils {
+        Ok(pupils) => {
+            assert!(pupils[0].is_ok());
+            assert!(
+                pupils.len() == 1
+                    || pupils[1]
+                        .as_ref()
+                        .is_err_and(|q| q.reason.contains("breaks off")),
+                "{pupils:?}"
+            );
+        }
+        Err(error) => panic!("a truncated file should keep its complete pupils: {error}"),
+    }
+}
