@@ -37,7 +37,10 @@ const JAYDEN: &str = r#"
       </SchoolHistory>
     </Pupil>"#;
 
-fn read_all(xml: &str) -> Result<Vec<Result<Vec<ImportRow>, Box<QuarantineRow>>>, CtfError> {
+/// Each pupil's rows, or why it was refused.
+type Pupils = Vec<Result<Vec<ImportRow>, Box<QuarantineRow>>>;
+
+fn read_all(xml: &str) -> Result<Pupils, CtfError> {
     let mut reader = CtfReader::new(xml.as_bytes(), TODAY);
     let mut pupils = Vec::new();
     loop {
