@@ -440,3 +440,135 @@ async fn a_common_transfer_file_imports_and_a_hostile_one_stores_nothing() {
         );
     }
 }
+
+/// A small deterministic generator for the property test.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from((self.0 >> 33) % n as u64).unwrap()
+    }
+}
+
+/// Importing the same rows in any order, split into batches of any size, any number of times,
+/// ends in the same store: every event once, the same people, and a second pass that changes
+/// nothing.
+#[tokio::test]
+async fn import_is_idempotent_whatever_the_order_and_batching() {
+    let out = tempfile::tempdir().unwrap();
+    let county_dir = out.path().join("county");
+    county::generate(&county::Config::new(300, 21), &county_dir, |_| {}).unwrap();
+    let manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(county_dir.join("manifest.json")).unwrap())
+            .unwrap();
+    let today = NOW.date();
+    let mut parsed = Vec::new();
+    for entry in &manifest.feeds {
+        let mut reader = csv::Reader::from_path(county_dir.join(&entry.file)).unwrap();
+        let header = harbour_import::Header::check(entry.feed, reader.headers().unwrap()).unwrap();
+        for (line, record) in reader.records().enumerate() {
+            if let Ok(row) =
+                harbour_import::parse_row(&header, &record.unwrap(), line as u64 + 2, today)
+            {
+                parsed.push((entry.agency.clone(), entry.feed, row));
+            }
+        }
+    }
+    let mut outcomes = Vec::new();
+    for trial in 0..4u64 {
+        let (store, _dir) = stores().await.remove(0);
+        let tenant = TenantCode::parse(&manifest.tenant).unwrap();
+        store.create_tenant(&tenant, "t", NOW).await.unwrap();
+        let mut agencies = std::collections::HashMap::new();
+        for agency in &manifest.agencies {
+            let id = AgencyId::new_v7();
+            store
+                .create_agency(
+                    &NewAgency {
+                        id,
+                        tenant: tenant.clone(),
+                        code: agency.code.clone(),
+                        name: agency.name.clone(),
+                        kind: agency.kind,
+                    },
+                    NOW,
+                )
+                .await
+                .unwrap();
+            agencies.insert(agency.code.clone(), id);
+        }
+        let mut rng = Lcg(trial + 1);
+        let mut totals = [ImportCounts::default(), ImportCounts::default()];
+        for total in &mut totals {
+            let mut rows = parsed.clone();
+            for i in (1..rows.len()).rev() {
+                rows.swap(i, rng.below(i + 1));
+            }
+            // Rows of one agency and feed go together in a batch, as they would from a file.
+            rows.sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
+            let mut start = 0;
+            while start < rows.len() {
+                let (agency, feed) = (rows[start].0.clone(), rows[start].1);
+                let end = rows[start..]
+                    .iter()
+                    .position(|r| r.0 != agency || r.1 != feed)
+                    .map_or(rows.len(), |p| start + p);
+                let mut at = start;
+                while at < end {
+                    let size = 1 + rng.below(1_500);
+                    let chunk: Vec<_> = rows[at..(at + size).min(end)]
+                        .iter()
+                        .map(|r| r.2.clone())
+                        .collect();
+                    total.add(
+                        store
+                            .import_batch(
+                                &tenant,
+                                agencies[&agency],
+                                feed.as_str(),
+                                "f",
+                                &chunk,
+                                &[],
+                                NOW,
+                            )
+                            .await
+                            .unwrap(),
+                    );
+                    at += size;
+                }
+                start = end;
+            }
+        }
+        assert_eq!(
+            totals[0].accepted + totals[0].superseded + totals[0].duplicate,
+            parsed.len() as u64
+        );
+        assert_eq!(
+            (totals[1].accepted, totals[1].superseded),
+            (0, 0),
+            "trial {trial}: a second pass changed something: {:?}",
+            totals[1]
+        );
+        let counts: (i64, i64, i64) = match store.location() {
+            StoreLocation::Sqlite(path) => {
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
+                    .await
+                    .unwrap();
+                sqlx::query_as("SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM persons), (SELECT COUNT(*) FROM source_records)")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+            StoreLocation::Postgres(_) => unreachable!("the first store is SQLite"),
+        };
+        outcomes.push((totals[0].accepted, counts));
+    }
+    assert!(
+        outcomes.windows(2).all(|w| w[0] == w[1]),
+        "different outcomes: {outcomes:?}"
+    );
+}
