@@ -33,7 +33,7 @@ pub async fn import_file(
     feed: Feed,
     path: &Path,
     now: OffsetDateTime,
-    mut progress: impl FnMut(&ImportCounts),
+    progress: impl FnMut(&ImportCounts),
 ) -> Result<ImportCounts, FileError> {
     if feed.is_xml() {
         return import_ctf(store, tenant, agency, path, now, progress).await;
@@ -67,20 +67,17 @@ pub async fn import_file(
     // A file cut off in transfer ends part-way through its last row; CSV readers take such a
     // row (even an unterminated quote) as complete, so a missing final newline marks it.
     let truncated = ends_without_newline(path).map_err(|e| read_error(e.to_string()))?;
-    let mut total = ImportCounts::default();
-    let mut rows = Vec::with_capacity(BATCH_ROWS);
-    let mut rejected = Vec::new();
+    let mut batches = Batches::new(store, tenant, agency, feed, file_name, now, progress);
     // One record is held back, so that when the next read finds nothing we know it was the
     // last (which a truncated file leaves incomplete).
     let mut pending: Option<csv::ByteRecord> = None;
-    let mut batches = 0u64;
     loop {
         let mut record = csv::ByteRecord::new();
         let more = match reader.read_byte_record(&mut record) {
             Ok(more) => more,
             Err(error) => {
                 let line = error.position().map_or(0, csv::Position::line);
-                rejected.push(broken(
+                batches.rejected.push(broken(
                     line,
                     &record,
                     format!("the row cannot be read as CSV: {error}"),
@@ -91,75 +88,39 @@ pub async fn import_file(
         if let Some(previous) = pending.take() {
             let line = previous.position().map_or(0, csv::Position::line);
             if truncated && !more {
-                rejected.push(broken(line, &previous, "the file ends part-way through this row (it looks cut off); send the whole file again".into()));
+                let reason = "the file ends part-way through this row (it looks cut off); send the whole file again";
+                batches
+                    .rejected
+                    .push(broken(line, &previous, reason.into()));
             } else if previous.len() != header_record.len() {
-                rejected.push(broken(
-                    line,
-                    &previous,
-                    format!(
-                        "the row has {} fields; the header has {}",
-                        previous.len(),
-                        header_record.len()
-                    ),
-                ));
+                let reason = format!(
+                    "the row has {} fields; the header has {}",
+                    previous.len(),
+                    header_record.len()
+                );
+                batches.rejected.push(broken(line, &previous, reason));
             } else {
                 match csv::StringRecord::from_byte_record(previous.clone()) {
                     Ok(text) => match parse_row(&header, &text, line, today) {
-                        Ok(row) => rows.push(row),
-                        Err(q) => rejected.push(*q),
+                        Ok(row) => batches.rows.push(row),
+                        Err(q) => batches.rejected.push(*q),
                     },
-                    Err(_) => rejected.push(broken(
-                        line,
-                        &previous,
-                        "the row is not UTF-8 text; export the file as UTF-8".into(),
-                    )),
+                    Err(_) => {
+                        let reason = "the row is not UTF-8 text; export the file as UTF-8";
+                        batches
+                            .rejected
+                            .push(broken(line, &previous, reason.into()));
+                    }
                 }
             }
         }
-        if rows.len() + rejected.len() >= BATCH_ROWS {
-            let counts = store
-                .import_batch(
-                    tenant,
-                    agency,
-                    feed.as_str(),
-                    &file_name,
-                    &rows,
-                    &rejected,
-                    now,
-                )
-                .await?;
-            total.add(counts);
-            progress(&total);
-            rows.clear();
-            rejected.clear();
-            batches += 1;
-            // Refresh the planner's statistics as the tables grow (after batches 1, 2, 4,
-            // 8, ...), so lookups keep using their indexes; a handful of times per file.
-            if batches.is_power_of_two() {
-                store.refresh_statistics().await?;
-            }
-        }
+        batches.store_if_full().await?;
         if !more {
             break;
         }
         pending = Some(record);
     }
-    if !rows.is_empty() || !rejected.is_empty() {
-        let counts = store
-            .import_batch(
-                tenant,
-                agency,
-                feed.as_str(),
-                &file_name,
-                &rows,
-                &rejected,
-                now,
-            )
-            .await?;
-        total.add(counts);
-        progress(&total);
-    }
-    Ok(total)
+    batches.finish().await
 }
 
 /// Whether the file's last byte is something other than a newline (an empty file is fine).
@@ -174,6 +135,91 @@ fn ends_without_newline(path: &Path) -> std::io::Result<bool> {
     let mut last = [0u8; 1];
     file.read_exact(&mut last)?;
     Ok(last[0] != b'\n')
+}
+
+/// Rows gathered into batches, each stored in one transaction as it fills.
+struct Batches<'a, P: FnMut(&ImportCounts)> {
+    store: &'a Store,
+    tenant: &'a TenantCode,
+    agency: AgencyId,
+    feed: Feed,
+    file_name: String,
+    now: OffsetDateTime,
+    rows: Vec<harbour_store::ImportRow>,
+    rejected: Vec<QuarantineRow>,
+    total: ImportCounts,
+    stored: u64,
+    progress: P,
+}
+
+impl<'a, P: FnMut(&ImportCounts)> Batches<'a, P> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        store: &'a Store,
+        tenant: &'a TenantCode,
+        agency: AgencyId,
+        feed: Feed,
+        file_name: String,
+        now: OffsetDateTime,
+        progress: P,
+    ) -> Self {
+        Self {
+            store,
+            tenant,
+            agency,
+            feed,
+            file_name,
+            now,
+            rows: Vec::with_capacity(BATCH_ROWS),
+            rejected: Vec::new(),
+            total: ImportCounts::default(),
+            stored: 0,
+            progress,
+        }
+    }
+
+    /// Stores the batch once it holds `BATCH_ROWS` rows.
+    async fn store_if_full(&mut self) -> Result<(), FileError> {
+        if self.rows.len() + self.rejected.len() >= BATCH_ROWS {
+            self.store_batch().await?;
+            // Refresh the planner's statistics as the tables grow (after batches 1, 2, 4,
+            // 8, ...), so lookups keep using their indexes; a handful of times per file.
+            if self.stored.is_power_of_two() {
+                self.store.refresh_statistics().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn store_batch(&mut self) -> Result<(), FileError> {
+        if self.rows.is_empty() && self.rejected.is_empty() {
+            return Ok(());
+        }
+        let counts = self
+            .store
+            .import_batch(
+                self.tenant,
+                self.agency,
+                self.feed.as_str(),
+                &self.file_name,
+                &self.rows,
+                &self.rejected,
+                self.now,
+            )
+            .await?;
+        self.total.add(counts);
+        (self.progress)(&self.total);
+        self.rows.clear();
+        self.rejected.clear();
+        self.stored += 1;
+        Ok(())
+    }
+
+    /// Stores what is left and gives the counts for the whole file.
+    async fn finish(mut self) -> Result<ImportCounts, FileError> {
+        self.store_batch().await?;
+        Ok(self.total)
+    }
 }
 
 /// A quarantine entry for a row that could not be read as a whole.
@@ -203,7 +249,7 @@ async fn import_ctf(
     agency: AgencyId,
     path: &Path,
     now: OffsetDateTime,
-    mut progress: impl FnMut(&ImportCounts),
+    progress: impl FnMut(&ImportCounts),
 ) -> Result<ImportCounts, FileError> {
     use crate::ctf::{CtfReader, Next};
     let shown = path.display().to_string();
@@ -215,19 +261,25 @@ async fn import_ctf(
         message: e.to_string(),
     })?;
     let mut reader = CtfReader::new(std::io::BufReader::new(file), now.date());
-    let mut total = ImportCounts::default();
-    let mut rows = Vec::new();
-    let mut rejected = Vec::new();
+    let mut batches = Batches::new(
+        store,
+        tenant,
+        agency,
+        Feed::SchoolCtf,
+        file_name,
+        now,
+        progress,
+    );
     let mut pupils = 0u64;
     loop {
         match reader.next_pupil() {
             Ok(Next::Pupil(Ok(pupil_rows))) => {
                 pupils += 1;
-                rows.extend(pupil_rows);
+                batches.rows.extend(pupil_rows);
             }
             Ok(Next::Pupil(Err(q))) => {
                 pupils += 1;
-                rejected.push(*q);
+                batches.rejected.push(*q);
             }
             Ok(Next::End) => break,
             Err(error) if pupils == 0 => {
@@ -237,7 +289,7 @@ async fn import_ctf(
                 });
             }
             Err(error) => {
-                rejected.push(QuarantineRow {
+                batches.rejected.push(QuarantineRow {
                     line: 0,
                     record_key: String::new(),
                     field: "(file)".into(),
@@ -250,40 +302,7 @@ async fn import_ctf(
                 break;
             }
         }
-        if rows.len() + rejected.len() >= BATCH_ROWS {
-            total.add(
-                store
-                    .import_batch(
-                        tenant,
-                        agency,
-                        "school_ctf",
-                        &file_name,
-                        &rows,
-                        &rejected,
-                        now,
-                    )
-                    .await?,
-            );
-            progress(&total);
-            rows.clear();
-            rejected.clear();
-        }
+        batches.store_if_full().await?;
     }
-    if !rows.is_empty() || !rejected.is_empty() {
-        total.add(
-            store
-                .import_batch(
-                    tenant,
-                    agency,
-                    "school_ctf",
-                    &file_name,
-                    &rows,
-                    &rejected,
-                    now,
-                )
-                .await?,
-        );
-        progress(&total);
-    }
-    Ok(total)
+    batches.finish().await
 }
