@@ -140,6 +140,7 @@ impl<R: BufRead> CtfReader<R> {
                         return Ok(Next::Pupil(Err(Box::new(QuarantineRow {
                             line: p.start,
                             record_key: p.upn.clone(),
+                            event_key: String::new(),
                             field: "Pupil".into(),
                             value: String::new(),
                             reason: format!(
@@ -261,6 +262,7 @@ impl<R: BufRead> CtfReader<R> {
             Box::new(QuarantineRow {
                 line,
                 record_key: pupil.upn.clone(),
+                event_key: String::new(),
                 field: field.to_owned(),
                 value: value.chars().take(200).collect(),
                 reason,

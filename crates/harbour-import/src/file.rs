@@ -230,6 +230,7 @@ fn broken(line: u64, record: &csv::ByteRecord, reason: String) -> QuarantineRow 
             .chars()
             .take(64)
             .collect(),
+        event_key: String::new(),
         field: "(row)".into(),
         value: String::new(),
         reason,
@@ -292,6 +293,7 @@ async fn import_ctf(
                 batches.rejected.push(QuarantineRow {
                     line: 0,
                     record_key: String::new(),
+                    event_key: String::new(),
                     field: "(file)".into(),
                     value: String::new(),
                     reason: format!(

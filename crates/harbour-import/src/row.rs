@@ -155,6 +155,12 @@ pub fn parse_row(
         .chars()
         .take(MAX_KEY)
         .collect::<String>();
+    let event_key = row
+        .raw("event_key")
+        .trim()
+        .chars()
+        .take(MAX_KEY)
+        .collect::<String>();
     parse(&row, header.feed, today)
         .map(|(identity, event)| ImportRow {
             line,
@@ -165,6 +171,7 @@ pub fn parse_row(
             Box::new(QuarantineRow {
                 line,
                 record_key,
+                event_key,
                 field: field.to_owned(),
                 value,
                 reason,

@@ -341,6 +341,33 @@ async fn a_correction_supersedes_without_destroying_and_broken_input_is_quaranti
         ] {
             assert!(all.contains(expected), "{expected:?} not in:\n{all}");
         }
+        // Correcting the 31 February row and sending it again closes its quarantine entry.
+        let open_before = store.quarantine(&tenant, Some(agency)).await.unwrap().len();
+        std::fs::write(
+            &file,
+            format!("{LA_HEADER}LA4,,Dee,Ewart,2011-05-06,F,BN7 1AA,E4,cme_start,28/02/2024,\n"),
+        )
+        .unwrap();
+        let fixed = import_file(
+            &store,
+            &tenant,
+            agency,
+            Feed::LaEducation,
+            &file,
+            NOW,
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(fixed.accepted, 1);
+        let open_after = store.quarantine(&tenant, Some(agency)).await.unwrap();
+        assert_eq!(
+            open_after.len(),
+            open_before - 1,
+            "the corrected row's entry closed"
+        );
+        assert!(!open_after.iter().any(|q| q.reason.contains("31 February")));
+
         // The formula-looking cell was stored as plain text.
         let ben = person_of(&store, &tenant, "LA2").await;
         let view = store.person_view(&who, ben, NOW).await.unwrap().unwrap();

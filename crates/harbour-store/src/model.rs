@@ -280,6 +280,9 @@ pub struct ImportRow {
 pub struct QuarantineRow {
     pub line: u64,
     pub record_key: String,
+    /// The row's event key, when it had one: a later accepted row with the same key closes
+    /// the entry.
+    pub event_key: String,
     pub field: String,
     pub value: String,
     pub reason: String,

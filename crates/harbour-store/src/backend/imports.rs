@@ -274,8 +274,8 @@ pub(crate) async fn store_rows(
     for q in rejected {
         // Re-sending a file quarantines its bad rows once, not again each time.
         sqlx::query(
-            "INSERT INTO quarantine (tenant_code, id, agency_id, feed, file_name, line, record_key, field, value, reason, raw, received_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+            "INSERT INTO quarantine (tenant_code, id, agency_id, feed, file_name, line, record_key, field, value, reason, raw, received_at, event_key) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
              WHERE NOT EXISTS (SELECT 1 FROM quarantine WHERE tenant_code = $1 AND agency_id = $3 AND file_name = $5 \
                                AND line = $6 AND raw = $11 AND reason = $10 AND resolved_at IS NULL)",
         )
@@ -291,8 +291,33 @@ pub(crate) async fn store_rows(
         .bind(&q.reason)
         .bind(&q.raw)
         .bind(now)
+        .bind(&q.event_key)
         .execute(&mut **tx)
         .await?;
+    }
+
+    // Rows accepted now (or already stored) close any open quarantine entry for the same
+    // event: the agency corrected and resent it.
+    let stored_keys: Vec<String> = rows
+        .iter()
+        .map(|r| r.event.event_key.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in stored_keys.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Db>::new("UPDATE quarantine SET resolved_at = ");
+        qb.push_bind(now)
+            .push(" WHERE tenant_code = ")
+            .push_bind(tenant.as_str().to_owned());
+        qb.push(" AND agency_id = ")
+            .push_bind(agency.0)
+            .push(" AND resolved_at IS NULL AND event_key IN (");
+        let mut list = qb.separated(", ");
+        for key in chunk {
+            list.push_bind(key.clone());
+        }
+        list.push_unseparated(")");
+        qb.build().execute(&mut **tx).await?;
     }
     Ok(counts)
 }
