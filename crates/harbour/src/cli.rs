@@ -134,8 +134,9 @@ pub struct ImportArgs {
         conflicts_with = "manifest"
     )]
     pub agency: Option<String>,
-    /// The kind of feed: school_roll, school_attendance, school_exclusions, la_education,
-    /// police, social_care, health or youth_justice.
+    /// The kind of feed: school_roll, school_ctf (the DfE Common Transfer File, XML),
+    /// school_attendance, school_exclusions, la_education, police, social_care, health or
+    /// youth_justice. docs/feeds.md describes each.
     #[arg(
         long,
         required_unless_present = "manifest",
