@@ -180,43 +180,9 @@ pub const FAMILY: &[&str] = &[
     "Marsh",
 ];
 
-/// Given name → the short forms agencies record (police often take what the child says).
-pub const NICKNAMES: &[(&str, &[&str])] = &[
-    ("William", &["Will", "Bill", "Billy", "Liam"]),
-    ("James", &["Jim", "Jimmy", "Jamie"]),
-    ("Thomas", &["Tom", "Tommy"]),
-    ("Joseph", &["Joe", "Joey"]),
-    ("Alexander", &["Alex", "Xander"]),
-    ("Benjamin", &["Ben", "Benji"]),
-    ("Matthew", &["Matt"]),
-    ("Michael", &["Mike", "Mikey"]),
-    ("Christopher", &["Chris"]),
-    ("Jonathan", &["Jon", "Jonny"]),
-    ("Nathan", &["Nate"]),
-    ("Zachary", &["Zach", "Zac"]),
-    ("Samuel", &["Sam", "Sammy"]),
-    ("Daniel", &["Dan", "Danny"]),
-    ("Joshua", &["Josh"]),
-    ("Theodore", &["Theo", "Ted"]),
-    ("Frederick", &["Freddie", "Fred"]),
-    ("Jayden", &["Jay", "Jaden"]),
-    ("Kayden", &["Kay", "Caden"]),
-    ("Elizabeth", &["Liz", "Lizzie", "Beth"]),
-    ("Victoria", &["Vicky", "Tori"]),
-    ("Rebecca", &["Becky", "Becca"]),
-    ("Abigail", &["Abi", "Abby"]),
-    ("Charlotte", &["Charlie", "Lottie"]),
-    ("Isabella", &["Bella", "Izzy"]),
-    ("Jessica", &["Jess"]),
-    ("Katie", &["Kate"]),
-    ("Eleanor", &["Ellie", "Nell"]),
-    ("Harriet", &["Hattie"]),
-    ("Matilda", &["Tilly"]),
-];
-
+/// The short forms agencies record for a given name (police often take what the child says).
+/// The same table the linkage engine reads, so the noise and the matcher agree on what a
+/// nickname is.
 pub fn nicknames(given: &str) -> &'static [&'static str] {
-    NICKNAMES
-        .iter()
-        .find(|(full, _)| *full == given)
-        .map_or(&[], |(_, short)| short)
+    harbour_link::nicknames::short_forms(given)
 }
