@@ -7,5 +7,6 @@
 //! these.
 
 pub mod compare;
+pub mod model;
 pub mod nicknames;
 pub mod normalise;

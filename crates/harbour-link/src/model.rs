@@ -1,0 +1,252 @@
+//! The Fellegi–Sunter model: for each field, the probability of each comparison level among
+//! true matches (m) and among non-matches (u), and the share of pairs that match (λ).
+//!
+//! u comes from pairs drawn at random (almost all of which are non-matches); m and λ are
+//! estimated by expectation–maximisation from unlabelled candidate pairs, so no labelled
+//! training data is needed. A pair's match weight is the sum of each field's log2(m/u), which
+//! keeps every field's contribution for explaining the score.
+
+/// One pair's comparison: for each field, the level index reached, or `None` when either
+/// record lacks the value (no evidence either way).
+pub type Comparison = Vec<Option<usize>>;
+
+/// The m and u probabilities per field and level, and the prior share of matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub lambda: f64,
+    pub m: Vec<Vec<f64>>,
+    pub u: Vec<Vec<f64>>,
+}
+
+/// Smallest probability kept for any level, so a level never seen does not make a weight
+/// infinite.
+const FLOOR: f64 = 1e-6;
+
+fn normalised(counts: &[f64]) -> Vec<f64> {
+    let total: f64 = counts.iter().sum();
+    counts
+        .iter()
+        .map(|c| {
+            if total > 0.0 {
+                (c / total).max(FLOOR)
+            } else {
+                1.0 / counts.len() as f64
+            }
+        })
+        .collect()
+}
+
+/// u probabilities from random pairs: how often each level occurs when records are unrelated.
+/// `levels[f]` is the number of levels field `f` has.
+pub fn estimate_u(random_pairs: &[Comparison], levels: &[usize]) -> Vec<Vec<f64>> {
+    let mut counts: Vec<Vec<f64>> = levels.iter().map(|n| vec![0.0; *n]).collect();
+    for pair in random_pairs {
+        for (field, level) in pair.iter().enumerate() {
+            if let (Some(level), Some(row)) = (level, counts.get_mut(field))
+                && let Some(slot) = row.get_mut(*level)
+            {
+                *slot += 1.0;
+            }
+        }
+    }
+    counts.iter().map(|c| normalised(c)).collect()
+}
+
+impl Model {
+    /// The weight of evidence for a match, in bits, with each field's part.
+    pub fn weights(&self, pair: &[Option<usize>]) -> (f64, Vec<f64>) {
+        let prior = (self.lambda / (1.0 - self.lambda)).log2();
+        let parts: Vec<f64> = pair
+            .iter()
+            .enumerate()
+            .map(|(field, level)| match level {
+                Some(level) => {
+                    let m = self
+                        .m
+                        .get(field)
+                        .and_then(|r| r.get(*level))
+                        .copied()
+                        .unwrap_or(FLOOR);
+                    let u = self
+                        .u
+                        .get(field)
+                        .and_then(|r| r.get(*level))
+                        .copied()
+                        .unwrap_or(FLOOR);
+                    (m / u).log2()
+                }
+                None => 0.0,
+            })
+            .collect();
+        (prior + parts.iter().sum::<f64>(), parts)
+    }
+
+    /// The probability that the pair is a match.
+    pub fn probability(&self, pair: &[Option<usize>]) -> f64 {
+        let (weight, _) = self.weights(pair);
+        let odds = weight.exp2();
+        odds / (1.0 + odds)
+    }
+
+    /// Estimates m and λ by expectation–maximisation over candidate pairs, holding u fixed,
+    /// starting from `start`. Stops when no parameter moves by more than `tolerance`, or after
+    /// `max_iterations`. Returns the model and the iterations used.
+    pub fn fit_m(
+        start: Model,
+        pairs: &[Comparison],
+        tolerance: f64,
+        max_iterations: usize,
+    ) -> (Model, usize) {
+        let mut model = start;
+        for iteration in 1..=max_iterations {
+            let mut m_counts: Vec<Vec<f64>> = model.m.iter().map(|r| vec![0.0; r.len()]).collect();
+            let mut total_match = 0.0;
+            for pair in pairs {
+                let p = model.probability(pair);
+                total_match += p;
+                for (field, level) in pair.iter().enumerate() {
+                    if let (Some(level), Some(row)) = (level, m_counts.get_mut(field))
+                        && let Some(slot) = row.get_mut(*level)
+                    {
+                        *slot += p;
+                    }
+                }
+            }
+            let new_m: Vec<Vec<f64>> = m_counts.iter().map(|c| normalised(c)).collect();
+            let new_lambda = (total_match / pairs.len().max(1) as f64).clamp(FLOOR, 1.0 - FLOOR);
+            let moved = new_m
+                .iter()
+                .flatten()
+                .zip(model.m.iter().flatten())
+                .map(|(a, b)| (a - b).abs())
+                .fold((new_lambda - model.lambda).abs(), f64::max);
+            model.m = new_m;
+            model.lambda = new_lambda;
+            if moved < tolerance {
+                return (model, iteration);
+            }
+        }
+        (model, max_iterations)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Lcg(u64);
+    impl Lcg {
+        fn unit(&mut self) -> f64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+        fn draw(&mut self, probabilities: &[f64]) -> usize {
+            let mut u = self.unit();
+            for (i, p) in probabilities.iter().enumerate() {
+                if u < *p {
+                    return i;
+                }
+                u -= p;
+            }
+            probabilities.len() - 1
+        }
+    }
+
+    /// Three fields with 3, 2 and 4 levels; level 0 is the strongest agreement.
+    fn truth() -> Model {
+        Model {
+            lambda: 0.08,
+            m: vec![
+                vec![0.85, 0.10, 0.05],
+                vec![0.95, 0.05],
+                vec![0.70, 0.15, 0.10, 0.05],
+            ],
+            u: vec![
+                vec![0.01, 0.04, 0.95],
+                vec![0.50, 0.50],
+                vec![0.002, 0.01, 0.05, 0.938],
+            ],
+        }
+    }
+
+    fn sample(model: &Model, n: usize, rng: &mut Lcg) -> Vec<Comparison> {
+        (0..n)
+            .map(|_| {
+                let table = if rng.unit() < model.lambda {
+                    &model.m
+                } else {
+                    &model.u
+                };
+                table
+                    .iter()
+                    .map(|levels| {
+                        if rng.unit() < 0.05 {
+                            None
+                        } else {
+                            Some(rng.draw(levels))
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn em_recovers_the_parameters_of_a_known_model() {
+        let truth = truth();
+        let mut rng = Lcg(42);
+        let random = sample(
+            &Model {
+                lambda: 0.0,
+                ..truth.clone()
+            },
+            50_000,
+            &mut rng,
+        );
+        let u = estimate_u(&random, &[3, 2, 4]);
+        for (estimated, real) in u.iter().flatten().zip(truth.u.iter().flatten()) {
+            assert!((estimated - real).abs() < 0.01, "u {estimated} vs {real}");
+        }
+        let pairs = sample(&truth, 60_000, &mut rng);
+        let start = Model {
+            lambda: 0.3,
+            m: vec![
+                vec![0.5, 0.3, 0.2],
+                vec![0.6, 0.4],
+                vec![0.4, 0.3, 0.2, 0.1],
+            ],
+            u,
+        };
+        let (fitted, iterations) = Model::fit_m(start, &pairs, 1e-7, 500);
+        assert!(iterations < 500, "converged");
+        assert!(
+            (fitted.lambda - truth.lambda).abs() < 0.01,
+            "λ {} vs {}",
+            fitted.lambda,
+            truth.lambda
+        );
+        for (estimated, real) in fitted.m.iter().flatten().zip(truth.m.iter().flatten()) {
+            assert!((estimated - real).abs() < 0.03, "m {estimated} vs {real}");
+        }
+    }
+
+    #[test]
+    fn weights_explain_themselves_and_missing_values_are_neutral() {
+        let model = truth();
+        let strong = vec![Some(0), Some(0), Some(0)];
+        let (weight, parts) = model.weights(&strong);
+        assert_eq!(parts.len(), 3);
+        assert!((parts[0] - (0.85f64 / 0.01).log2()).abs() < 1e-9);
+        assert!(model.probability(&strong) > 0.99, "{weight}");
+        assert!(model.probability(&[Some(2), Some(1), Some(3)]) < 0.001);
+        let (_, partial) = model.weights(&[Some(0), None, None]);
+        assert_eq!(&partial[1..], &[0.0, 0.0]);
+        assert!(
+            model.probability(&[Some(0), Some(0), Some(0)])
+                > model.probability(&[Some(0), None, Some(0)])
+        );
+    }
+}
