@@ -6,6 +6,7 @@
 //! ([`compare`]). Estimating m and u probabilities, blocking, scoring and clustering build on
 //! these.
 
+pub mod blocking;
 pub mod compare;
 pub mod model;
 pub mod nicknames;
