@@ -28,21 +28,7 @@ async fn stores() -> Vec<(Store, tempfile::TempDir)> {
         .ok()
         .filter(|u| !u.is_empty())
     {
-        use sqlx::Connection;
-        let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-        let name = format!("harbour_test_{}", uuid::Uuid::now_v7().simple());
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let (base, query) = url
-            .split_once('?')
-            .map_or((url.as_str(), None), |(b, q)| (b, Some(q)));
-        let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
-        let url = query.map_or_else(
-            || format!("{server}/{name}"),
-            |q| format!("{server}/{name}?{q}"),
-        );
+        let url = harbour_store::testing::fresh_postgres_database(&url).await;
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(
             StoreLocation::choose(Some(&url), dir.path()).unwrap(),

@@ -39,6 +39,8 @@ mod imports;
 mod location;
 mod model;
 mod store;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use accounts::BreakGlassOutcome;
 pub use audit::{AuditEntry, AuditVerification, Outcome};

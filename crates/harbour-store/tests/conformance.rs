@@ -37,7 +37,7 @@ async fn backends() -> Vec<Backend> {
         .ok()
         .filter(|u| !u.is_empty())
     {
-        let url = fresh_postgres_database(&url).await;
+        let url = harbour_store::testing::fresh_postgres_database(&url).await;
         let location = StoreLocation::choose(Some(&url), std::path::Path::new(".")).unwrap();
         let store = Store::open(location, Policy::default_policy().unwrap())
             .await
@@ -49,27 +49,6 @@ async fn backends() -> Vec<Backend> {
         });
     }
     all
-}
-
-/// Creates a throwaway database on the server named by `url` and returns its URL.
-async fn fresh_postgres_database(url: &str) -> String {
-    use sqlx::Connection;
-    let mut admin = sqlx::PgConnection::connect(url).await.unwrap_or_else(|e| {
-        panic!("HARBOUR_TEST_POSTGRES_URL is set but the server cannot be reached: {e}")
-    });
-    let name = format!("harbour_test_{}", uuid::Uuid::now_v7().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
-    match query {
-        Some(query) => format!("{server}/{name}?{query}"),
-        None => format!("{server}/{name}"),
-    }
 }
 
 async fn with_demo(store: &Store) -> DemoCounty {

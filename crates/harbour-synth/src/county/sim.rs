@@ -190,22 +190,7 @@ pub fn child_events(
                 school_leaving(&mut events, school, day + Duration::days(6));
                 let pru = schools.pru();
                 let placed = day + Duration::days(rng.between(5, 30));
-                events.push(ev(
-                    Supplier::La,
-                    Feed::LaEducation,
-                    placed,
-                    &[
-                        "ap_placement",
-                        &placed.to_string(),
-                        "Pupil referral unit, 15 hours a week",
-                    ],
-                ));
-                events.push(school_row(
-                    pru,
-                    Feed::SchoolRoll,
-                    placed,
-                    &["joined", &placed.to_string()],
-                ));
+                place_at_pru(&mut events, pru, placed);
                 on_roll = Some(pru);
                 secondary = pru;
             }
@@ -445,6 +430,26 @@ pub fn half_terms(year: i32) -> [(Date, Date); 6] {
     [a1, a2, s1, s2, u1, u2]
 }
 
+/// The LA places an excluded pupil at the pupil referral unit, which puts them on its roll.
+fn place_at_pru(events: &mut Vec<Event>, pru: u16, placed: Date) {
+    events.push(ev(
+        Supplier::La,
+        Feed::LaEducation,
+        placed,
+        &[
+            "ap_placement",
+            &placed.to_string(),
+            "Pupil referral unit, 15 hours a week",
+        ],
+    ));
+    events.push(school_row(
+        pru,
+        Feed::SchoolRoll,
+        placed,
+        &["joined", &placed.to_string()],
+    ));
+}
+
 fn school_leaving(events: &mut Vec<Event>, school: u16, when: Date) {
     events.push(school_row(
         school,
@@ -573,22 +578,7 @@ pub fn trajectory_events(
         &["left", &(pex + Duration::days(6)).to_string()],
     ));
     let placed = pex + Duration::days(8);
-    events.push(ev(
-        Supplier::La,
-        Feed::LaEducation,
-        placed,
-        &[
-            "ap_placement",
-            &placed.to_string(),
-            "Pupil referral unit, 15 hours a week",
-        ],
-    ));
-    events.push(school_row(
-        pru,
-        Feed::SchoolRoll,
-        placed,
-        &["joined", &placed.to_string()],
-    ));
+    place_at_pru(&mut events, pru, placed);
     let ehe = placed + Duration::days(rng.between(20, 50));
     events.push(school_row(
         pru,

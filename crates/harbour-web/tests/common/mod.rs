@@ -37,7 +37,7 @@ pub async fn fresh_store() -> (Store, tempfile::TempDir) {
     let location = if std::env::var("HARBOUR_TEST_WEB_BACKEND").as_deref() == Ok("postgres") {
         let url = std::env::var("HARBOUR_TEST_POSTGRES_URL")
             .expect("HARBOUR_TEST_WEB_BACKEND=postgres needs HARBOUR_TEST_POSTGRES_URL");
-        let url = fresh_postgres_database(&url).await;
+        let url = harbour_store::testing::fresh_postgres_database(&url).await;
         StoreLocation::choose(Some(&url), dir.path()).unwrap()
     } else {
         StoreLocation::choose(None, dir.path()).unwrap()
@@ -46,26 +46,6 @@ pub async fn fresh_store() -> (Store, tempfile::TempDir) {
         .await
         .unwrap();
     (store, dir)
-}
-
-async fn fresh_postgres_database(url: &str) -> String {
-    use sqlx::Connection;
-    let mut admin = sqlx::PgConnection::connect(url).await.unwrap_or_else(|e| {
-        panic!("HARBOUR_TEST_POSTGRES_URL is set but the server cannot be reached: {e}")
-    });
-    let name = format!("harbour_test_{}", uuid::Uuid::now_v7().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
-    query.map_or_else(
-        || format!("{server}/{name}"),
-        |q| format!("{server}/{name}?{q}"),
-    )
 }
 
 pub async fn spawn_app() -> App {

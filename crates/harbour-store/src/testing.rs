@@ -1,0 +1,29 @@
+//! Support for tests and benchmarks in every crate (feature `test-support`; never in a build
+//! of the service).
+
+use sqlx::Connection;
+
+/// Creates a throwaway database on the PostgreSQL server named by `admin_url` and returns
+/// its URL. Panics with a clear message if the server cannot be reached, because a test run
+/// that was asked for PostgreSQL must fail rather than skip.
+#[allow(clippy::panic, clippy::expect_used)] // test support: a failure here is a failed test
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("HARBOUR_TEST_POSTGRES_URL is set but the server cannot be reached: {e}")
+        });
+    let name = format!("harbour_test_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+    let (base, query) = admin_url
+        .split_once('?')
+        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    query.map_or_else(
+        || format!("{server}/{name}"),
+        |q| format!("{server}/{name}?{q}"),
+    )
+}
