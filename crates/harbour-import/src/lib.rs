@@ -10,6 +10,7 @@
 
 pub mod ctf;
 pub mod file;
+pub mod people;
 pub mod row;
 mod values;
 

@@ -1,8 +1,176 @@
 //! The comparison levels each field of two records can reach. A Fellegi–Sunter model gives
 //! each level of each field its own match weight, learnt from the data.
+//!
+//! The level functions work on [`Prepared`] records, normalised once; the string forms
+//! (`given_name("Bill", "William")`) prepare their arguments first and exist for callers that
+//! hold one pair, and for tests.
 
-use crate::{nicknames, normalise};
+use crate::record::{Prepared, Record};
 use time::Date;
+
+/// The fields the model compares, in the order a [`Pattern`] holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    GivenName,
+    FamilyName,
+    DateOfBirth,
+    Postcode,
+    Sex,
+    Upn,
+    NhsNumber,
+}
+
+impl Field {
+    pub const ALL: [Field; 7] = [
+        Field::GivenName,
+        Field::FamilyName,
+        Field::DateOfBirth,
+        Field::Postcode,
+        Field::Sex,
+        Field::Upn,
+        Field::NhsNumber,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::GivenName => "given name",
+            Field::FamilyName => "family name",
+            Field::DateOfBirth => "date of birth",
+            Field::Postcode => "postcode",
+            Field::Sex => "sex",
+            Field::Upn => "UPN",
+            Field::NhsNumber => "NHS number",
+        }
+    }
+
+    /// The names of the field's levels, strongest agreement first.
+    pub fn levels(self) -> &'static [&'static str] {
+        match self {
+            Field::GivenName => &[
+                "exact",
+                "nickname",
+                "very close spelling",
+                "close spelling",
+                "different",
+            ],
+            Field::FamilyName => &[
+                "exact",
+                "very close spelling",
+                "close spelling",
+                "shares a part",
+                "different",
+            ],
+            Field::DateOfBirth => &[
+                "exact",
+                "day and month swapped",
+                "one part different",
+                "year one out",
+                "different",
+            ],
+            Field::Postcode => &["exact", "same sector", "same district", "different"],
+            Field::Sex | Field::Upn | Field::NhsNumber => &["agree", "disagree"],
+        }
+    }
+}
+
+/// One pair's comparison: each field's level index packed three bits a field, with 7 for
+/// "either side has no value" (no evidence either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Pattern(u32);
+
+impl Pattern {
+    const MISSING: u32 = 7;
+
+    /// A pattern from each field's level, in [`Field::ALL`] order.
+    pub fn from_levels(levels: [Option<usize>; 7]) -> Pattern {
+        let mut bits = 0;
+        for (field, level) in levels.iter().enumerate() {
+            let code = level
+                .and_then(|l| u32::try_from(l).ok())
+                .filter(|l| *l < Self::MISSING)
+                .unwrap_or(Self::MISSING);
+            bits |= code << (3 * field);
+        }
+        Pattern(bits)
+    }
+
+    pub fn level(self, field: Field) -> Option<usize> {
+        let code = (self.0 >> (3 * field.index())) & 7;
+        (code != Self::MISSING).then_some(code as usize)
+    }
+
+    pub fn levels(self) -> [Option<usize>; 7] {
+        Field::ALL.map(|f| self.level(f))
+    }
+
+    /// The raw bits, for storing.
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+}
+
+/// Compares two prepared records field by field.
+pub fn compare(a: &Prepared, b: &Prepared) -> Pattern {
+    let name_index = |level: NameLevel, order: &[NameLevel]| -> Option<usize> {
+        order.iter().position(|l| *l == level)
+    };
+    let given = name_index(
+        given_level(a, b),
+        &[
+            NameLevel::Exact,
+            NameLevel::Nickname,
+            NameLevel::VeryClose,
+            NameLevel::Close,
+            NameLevel::Different,
+        ],
+    );
+    let family = name_index(
+        family_level(a, b),
+        &[
+            NameLevel::Exact,
+            NameLevel::VeryClose,
+            NameLevel::Close,
+            NameLevel::SharesPart,
+            NameLevel::Different,
+        ],
+    );
+    let dob = match date_of_birth(a.date_of_birth, b.date_of_birth) {
+        DateLevel::Exact => Some(0),
+        DateLevel::DayMonthSwapped => Some(1),
+        DateLevel::OnePartDifferent => Some(2),
+        DateLevel::YearOffByOne => Some(3),
+        DateLevel::Different => Some(4),
+        DateLevel::Missing => None,
+    };
+    let postcode = match postcode_level(a, b) {
+        PostcodeLevel::Exact => Some(0),
+        PostcodeLevel::Sector => Some(1),
+        PostcodeLevel::District => Some(2),
+        PostcodeLevel::Different => Some(3),
+        PostcodeLevel::Missing => None,
+    };
+    let sex = match (a.sex, b.sex) {
+        (Some(x), Some(y)) => Some(usize::from(x != y)),
+        _ => None,
+    };
+    let id = |x: &Option<String>, y: &Option<String>| match (x, y) {
+        (Some(x), Some(y)) => Some(usize::from(x != y)),
+        _ => None,
+    };
+    Pattern::from_levels([
+        given,
+        family,
+        dob,
+        postcode,
+        sex,
+        id(&a.upn, &b.upn),
+        id(&a.nhs_number, &b.nhs_number),
+    ])
+}
 
 /// How two names compare, best level first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -32,36 +200,60 @@ fn similarity_level(a: &str, b: &str) -> Option<NameLevel> {
     }
 }
 
-pub fn given_name(a: &str, b: &str) -> NameLevel {
-    let (na, nb) = (normalise::name(a), normalise::name(b));
-    if na.is_empty() || nb.is_empty() {
+fn given_level(a: &Prepared, b: &Prepared) -> NameLevel {
+    if a.given.is_empty() || b.given.is_empty() {
         return NameLevel::Missing;
     }
-    if na == nb {
+    if a.given == b.given {
         return NameLevel::Exact;
     }
-    if nicknames::same_name(a, b) {
+    if a.given_groups.iter().any(|g| b.given_groups.contains(g)) {
         return NameLevel::Nickname;
     }
-    similarity_level(&na, &nb).unwrap_or(NameLevel::Different)
+    similarity_level(&a.given, &b.given).unwrap_or(NameLevel::Different)
+}
+
+fn family_level(a: &Prepared, b: &Prepared) -> NameLevel {
+    if a.family.is_empty() || b.family.is_empty() {
+        return NameLevel::Missing;
+    }
+    if a.family == b.family {
+        return NameLevel::Exact;
+    }
+    if let Some(level) = similarity_level(&a.family, &b.family) {
+        return level;
+    }
+    // A single name counts as its own only part.
+    let parts = |p: &'_ Prepared| -> Vec<String> {
+        if p.family_parts.is_empty() {
+            vec![p.family.clone()]
+        } else {
+            p.family_parts.clone()
+        }
+    };
+    if !a.family_parts.is_empty() || !b.family_parts.is_empty() {
+        let theirs = parts(b);
+        if parts(a).iter().any(|p| theirs.contains(p)) {
+            return NameLevel::SharesPart;
+        }
+    }
+    NameLevel::Different
+}
+
+fn named(given: &str, family: &str) -> Prepared {
+    Prepared::new(&Record {
+        given_name: given.to_owned(),
+        family_name: family.to_owned(),
+        ..Record::default()
+    })
+}
+
+pub fn given_name(a: &str, b: &str) -> NameLevel {
+    given_level(&named(a, ""), &named(b, ""))
 }
 
 pub fn family_name(a: &str, b: &str) -> NameLevel {
-    let (na, nb) = (normalise::name(a), normalise::name(b));
-    if na.is_empty() || nb.is_empty() {
-        return NameLevel::Missing;
-    }
-    if na == nb {
-        return NameLevel::Exact;
-    }
-    if let Some(level) = similarity_level(&na, &nb) {
-        return level;
-    }
-    let (pa, pb) = (normalise::parts(a), normalise::parts(b));
-    if (pa.len() > 1 || pb.len() > 1) && pa.iter().any(|p| pb.contains(p)) {
-        return NameLevel::SharesPart;
-    }
-    NameLevel::Different
+    family_level(&named("", a), &named("", b))
 }
 
 /// How two dates of birth compare, best level first.
@@ -114,36 +306,30 @@ pub enum PostcodeLevel {
     Missing,
 }
 
-pub fn postcode(a: &str, b: &str) -> PostcodeLevel {
-    let clean = |p: &str| {
-        p.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_uppercase()
-    };
-    let (a, b) = (clean(a), clean(b));
-    if a.is_empty() || b.is_empty() {
+fn postcode_level(a: &Prepared, b: &Prepared) -> PostcodeLevel {
+    if a.postcode.is_empty() || b.postcode.is_empty() {
         return PostcodeLevel::Missing;
     }
-    if a == b {
+    if a.postcode == b.postcode {
         return PostcodeLevel::Exact;
     }
-    let split = |p: &str| -> (String, String) {
-        let compact: String = p.chars().filter(|c| !c.is_whitespace()).collect();
-        let cut = compact.len().saturating_sub(3);
-        (
-            compact.get(..cut).unwrap_or("").to_owned(),
-            compact.get(cut..cut + 1).unwrap_or("").to_owned(),
-        )
-    };
-    let ((ao, ad), (bo, bd)) = (split(&a), split(&b));
-    if ao == bo && !ao.is_empty() {
-        if ad == bd {
-            return PostcodeLevel::Sector;
-        }
+    if a.postcode_sector().is_some() && a.postcode_sector() == b.postcode_sector() {
+        return PostcodeLevel::Sector;
+    }
+    if a.postcode_district().is_some() && a.postcode_district() == b.postcode_district() {
         return PostcodeLevel::District;
     }
     PostcodeLevel::Different
+}
+
+pub fn postcode(a: &str, b: &str) -> PostcodeLevel {
+    let prepare = |p: &str| {
+        Prepared::new(&Record {
+            postcode: p.to_owned(),
+            ..Record::default()
+        })
+    };
+    postcode_level(&prepare(a), &prepare(b))
 }
 
 /// How two verified identifiers (UPN, NHS number) compare: agreement is strong evidence for a
@@ -266,6 +452,42 @@ mod tests {
             "BN7 and BN70 are different districts"
         );
         assert_eq!(postcode("", "BN7 2LD"), PostcodeLevel::Missing);
+    }
+
+    #[test]
+    fn patterns_pack_every_field_and_keep_missing_apart() {
+        let a = Prepared::new(&Record {
+            given_name: "William".into(),
+            family_name: "Doyle-Khan".into(),
+            date_of_birth: Some(date!(2009 - 05 - 04)),
+            sex: Some("M".into()),
+            postcode: "BN7 2LD".into(),
+            upn: Some("R201100018042".into()),
+            nhs_number: None,
+        });
+        let b = Prepared::new(&Record {
+            given_name: "Bill".into(),
+            family_name: "Khan".into(),
+            date_of_birth: Some(date!(2009 - 04 - 05)),
+            sex: Some("F".into()),
+            postcode: "BN7 4QS".into(),
+            upn: Some("P207000016049".into()),
+            nhs_number: Some("9434765919".into()),
+        });
+        let p = compare(&a, &b);
+        assert_eq!(
+            p.levels(),
+            [Some(1), Some(3), Some(1), Some(2), Some(1), Some(1), None]
+        );
+        assert_eq!(Pattern::from_levels(p.levels()), p);
+        assert_eq!(compare(&a, &a).levels()[..6], [Some(0); 6]);
+        for field in Field::ALL {
+            assert!(
+                field.levels().len() < 7,
+                "{} fits in three bits",
+                field.label()
+            );
+        }
     }
 
     #[test]

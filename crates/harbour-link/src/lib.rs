@@ -1,13 +1,22 @@
-//! Record linkage for Harbour: deciding which agencies' records are the same child.
+//! Record linkage for Harbour: which agencies' records describe the same child.
 //!
-//! Pure: plain values in, plain values out, no database. This first part holds the building
-//! blocks of a Fellegi–Sunter model: how names are normalised ([`normalise`]), which given
-//! names are the same name ([`nicknames`]), and the comparison levels each field can reach
-//! ([`compare`]). Estimating m and u probabilities, blocking, scoring and clustering build on
-//! these.
+//! Pure: plain records in, scored pairs and clusters out, no database. The steps, each in its
+//! own module: [`record`] prepares each record once; [`blocking`] chooses which pairs to
+//! compare; [`compare`] gives each field of a pair a level; [`model`] learns how much each
+//! level says (Fellegi–Sunter, u from random pairs, m by EM); [`score`] weighs a pair and
+//! explains the weight; [`cluster`] groups linked pairs into persons without chaining twins;
+//! [`linkage`] runs the lot in parallel; [`evaluate`] scores a result against the truth.
 
 pub mod blocking;
+pub mod cluster;
 pub mod compare;
+pub mod evaluate;
+pub mod linkage;
 pub mod model;
 pub mod nicknames;
 pub mod normalise;
+pub mod record;
+pub mod score;
+
+pub use linkage::{Decision, Linkage, ScoredPair, Settings, link};
+pub use record::{Prepared, Record};

@@ -11,7 +11,7 @@
 pub type Comparison = Vec<Option<usize>>;
 
 /// The m and u probabilities per field and level, and the prior share of matches.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     pub lambda: f64,
     pub m: Vec<Vec<f64>>,
@@ -38,14 +38,15 @@ fn normalised(counts: &[f64]) -> Vec<f64> {
 
 /// u probabilities from random pairs: how often each level occurs when records are unrelated.
 /// `levels[f]` is the number of levels field `f` has.
-pub fn estimate_u(random_pairs: &[Comparison], levels: &[usize]) -> Vec<Vec<f64>> {
+/// Each comparison comes with how many pairs share it.
+pub fn estimate_u(random_pairs: &[(Comparison, f64)], levels: &[usize]) -> Vec<Vec<f64>> {
     let mut counts: Vec<Vec<f64>> = levels.iter().map(|n| vec![0.0; *n]).collect();
-    for pair in random_pairs {
+    for (pair, n) in random_pairs {
         for (field, level) in pair.iter().enumerate() {
             if let (Some(level), Some(row)) = (level, counts.get_mut(field))
                 && let Some(slot) = row.get_mut(*level)
             {
-                *slot += 1.0;
+                *slot += n;
             }
         }
     }
@@ -89,20 +90,23 @@ impl Model {
     }
 
     /// Estimates m and λ by expectation–maximisation over candidate pairs, holding u fixed,
-    /// starting from `start`. Stops when no parameter moves by more than `tolerance`, or after
+    /// starting from `start`. Each comparison comes with how many pairs share it, so a million
+    /// pairs that fall into a few thousand distinct patterns cost a few thousand steps per
+    /// iteration. Stops when no parameter moves by more than `tolerance`, or after
     /// `max_iterations`. Returns the model and the iterations used.
     pub fn fit_m(
         start: Model,
-        pairs: &[Comparison],
+        pairs: &[(Comparison, f64)],
         tolerance: f64,
         max_iterations: usize,
     ) -> (Model, usize) {
         let mut model = start;
+        let total: f64 = pairs.iter().map(|(_, n)| n).sum();
         for iteration in 1..=max_iterations {
             let mut m_counts: Vec<Vec<f64>> = model.m.iter().map(|r| vec![0.0; r.len()]).collect();
             let mut total_match = 0.0;
-            for pair in pairs {
-                let p = model.probability(pair);
+            for (pair, count) in pairs {
+                let p = model.probability(pair) * count;
                 total_match += p;
                 for (field, level) in pair.iter().enumerate() {
                     if let (Some(level), Some(row)) = (level, m_counts.get_mut(field))
@@ -113,7 +117,7 @@ impl Model {
                 }
             }
             let new_m: Vec<Vec<f64>> = m_counts.iter().map(|c| normalised(c)).collect();
-            let new_lambda = (total_match / pairs.len().max(1) as f64).clamp(FLOOR, 1.0 - FLOOR);
+            let new_lambda = (total_match / total.max(1.0)).clamp(FLOOR, 1.0 - FLOOR);
             let moved = new_m
                 .iter()
                 .flatten()
@@ -127,6 +131,32 @@ impl Model {
             }
         }
         (model, max_iterations)
+    }
+}
+
+impl Model {
+    /// Estimates λ alone by expectation–maximisation, holding m and u fixed: the share of
+    /// matches among `pairs`.
+    pub fn fit_lambda(
+        mut self,
+        pairs: &[(Comparison, f64)],
+        tolerance: f64,
+        max_iterations: usize,
+    ) -> Model {
+        let total: f64 = pairs.iter().map(|(_, n)| n).sum();
+        for _ in 0..max_iterations {
+            let matched: f64 = pairs
+                .iter()
+                .map(|(pair, n)| self.probability(pair) * n)
+                .sum();
+            let lambda = (matched / total.max(1.0)).clamp(FLOOR, 1.0 - FLOOR);
+            let moved = (lambda - self.lambda).abs();
+            self.lambda = lambda;
+            if moved < tolerance {
+                break;
+            }
+        }
+        self
     }
 }
 
@@ -206,11 +236,15 @@ mod tests {
             50_000,
             &mut rng,
         );
+        let random: Vec<(Comparison, f64)> = random.into_iter().map(|c| (c, 1.0)).collect();
         let u = estimate_u(&random, &[3, 2, 4]);
         for (estimated, real) in u.iter().flatten().zip(truth.u.iter().flatten()) {
             assert!((estimated - real).abs() < 0.01, "u {estimated} vs {real}");
         }
-        let pairs = sample(&truth, 60_000, &mut rng);
+        let pairs: Vec<(Comparison, f64)> = sample(&truth, 60_000, &mut rng)
+            .into_iter()
+            .map(|c| (c, 1.0))
+            .collect();
         let start = Model {
             lambda: 0.3,
             m: vec![

@@ -53,13 +53,31 @@ pub fn same_name(a: &str, b: &str) -> bool {
     if a.is_empty() || b.is_empty() || a == b {
         return false;
     }
-    TABLE.iter().any(|(full, short)| {
-        let forms: Vec<String> = std::iter::once(*full)
-            .chain(short.iter().copied())
-            .map(normalise::name)
-            .collect();
-        forms.contains(&a) && forms.contains(&b)
-    })
+    let theirs = groups(&b);
+    groups(&a).iter().any(|g| theirs.contains(g))
+}
+
+/// Every normalised form in the table with the groups (table rows) it belongs to. A form can
+/// belong to more than one group.
+static GROUPS: std::sync::LazyLock<std::collections::HashMap<String, Vec<u16>>> =
+    std::sync::LazyLock::new(|| {
+        let mut groups: std::collections::HashMap<String, Vec<u16>> =
+            std::collections::HashMap::new();
+        for (group, (full, short)) in (0u16..).zip(TABLE) {
+            for form in std::iter::once(full).chain(short.iter()) {
+                let entry = groups.entry(normalise::name(form)).or_default();
+                if !entry.contains(&group) {
+                    entry.push(group);
+                }
+            }
+        }
+        groups
+    });
+
+/// The nickname groups an already normalised given name belongs to: two names are the same
+/// name when their groups intersect.
+pub fn groups(normalised: &str) -> Vec<u16> {
+    GROUPS.get(normalised).cloned().unwrap_or_default()
 }
 
 /// The short forms recorded for `given` (empty when it has none).
@@ -88,5 +106,7 @@ mod tests {
         );
         assert_eq!(short_forms("Thomas"), ["Tom", "Tommy"]);
         assert!(short_forms("Zebedee").is_empty());
+        assert_eq!(groups("bill"), groups("william"));
+        assert!(groups("zebedee").is_empty());
     }
 }

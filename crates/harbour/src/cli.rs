@@ -46,6 +46,12 @@ pub enum Command {
     Import(ImportArgs),
     /// Rows waiting in the quarantine, with the reason each was refused.
     Quarantine(QuarantineArgs),
+    /// Link records into people: across agencies in the store, or in any CSV list of people.
+    ///
+    /// `harbour link` re-links every source record in the store (imports link new records
+    /// as they arrive); `--evaluate TRUTH.csv` scores the result against a synthetic county's
+    /// truth. `harbour link dedupe --input FILE.csv` groups the rows of a plain list.
+    Link(LinkArgs),
     /// Add a local authority (a tenant): the first step in setting up a new deployment.
     Tenant(TenantArgs),
     /// Add a partner agency (a school, the police force, a health trust…).
@@ -151,6 +157,50 @@ pub struct ImportArgs {
     pub manifest: Option<PathBuf>,
     #[arg(long)]
     pub tenant: Option<String>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct LinkArgs {
+    #[command(subcommand)]
+    pub command: Option<LinkCommand>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Score the linked store against a synthetic county's truth.csv (pairwise precision,
+    /// recall and F1, and cluster counts).
+    #[arg(long, value_name = "TRUTH.csv")]
+    pub evaluate: Option<PathBuf>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinkCommand {
+    /// Group the rows of a CSV list of people into persons.
+    ///
+    /// Columns: id, given_name, family_name, dob, sex, postcode (values may be empty), and
+    /// optionally upn, nhs_number, address and cluster (the known truth, to score against).
+    /// Writes id,cluster as CSV.
+    Dedupe(DedupeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DedupeArgs {
+    /// The CSV file of people.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where to write the clusters (default: beside the input, named …-clusters.csv).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Link pairs at or above this match probability.
+    #[arg(long, default_value_t = 0.99)]
+    pub match_probability: f64,
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,

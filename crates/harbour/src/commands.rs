@@ -63,6 +63,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Synth(args) => synth(args),
         Command::Import(args) => crate::feeds::import(args).await,
         Command::Quarantine(args) => crate::feeds::quarantine(args.command).await,
+        Command::Link(args) => crate::link::link(args).await,
         Command::Tenant(args) => crate::admin::tenant(args.command).await,
         Command::Agency(args) => crate::admin::agency(args.command).await,
         Command::User(args) => crate::admin::user(args.command).await,

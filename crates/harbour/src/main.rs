@@ -4,6 +4,7 @@ mod admin;
 mod cli;
 mod commands;
 mod feeds;
+mod link;
 mod logging;
 
 use clap::Parser;

@@ -1,7 +1,7 @@
 //! One child's life as the agencies record it: the true person, each agency's view of them
 //! (with the noise real systems have), and the events each agency supplies.
 
-use super::names::{FAMILY, GIVEN_FEMALE, GIVEN_MALE, nicknames};
+use super::names::{FAMILY, GIVEN_FEMALE, GIVEN_MALE, SURNAME_ENDS, SURNAME_STARTS, nicknames};
 use super::rng::Rng;
 use harbour_domain::feeds::Feed;
 use harbour_domain::{NhsNumber, Upn};
@@ -133,18 +133,30 @@ pub fn postcode(rng: &mut Rng) -> String {
     format!("{area}{district} {digit}{a}{b}")
 }
 
+/// A surname from the long tail: a start and an end drawn evenly.
+fn rare_surname(rng: &mut Rng) -> String {
+    let start = rng.pick(SURNAME_STARTS).copied().unwrap_or("Ash");
+    let end = rng.pick(SURNAME_ENDS).copied().unwrap_or("ley");
+    format!("{start}{end}")
+}
+
 pub fn new_person(rng: &mut Rng, id: u64, dob: Date, is_child: bool) -> Person {
     let sex = if rng.chance(0.51) { "M" } else { "F" };
+    // Close to England's spread: the commonest given name is about 3% of a sex, Smith
+    // about 1.3% of people, and most surnames are rare.
     let given = if sex == "M" {
-        rng.pick_skewed(GIVEN_MALE)
+        rng.pick_skewed(GIVEN_MALE, 1.1)
     } else {
-        rng.pick_skewed(GIVEN_FEMALE)
+        rng.pick_skewed(GIVEN_FEMALE, 1.1)
     };
-    let mut family = rng
-        .pick_skewed(FAMILY)
-        .copied()
-        .unwrap_or("Smith")
-        .to_owned();
+    let mut family = if rng.chance(0.35) {
+        rng.pick_skewed(FAMILY, 1.3)
+            .copied()
+            .unwrap_or("Smith")
+            .to_owned()
+    } else {
+        rare_surname(rng)
+    };
     if rng.chance(0.05) {
         // Double-barrelled surnames, which agencies shorten in different ways.
         let second = rng.pick(FAMILY).copied().unwrap_or("Jones");

@@ -103,12 +103,29 @@ pub struct Manifest {
     pub feeds: Vec<ManifestFeed>,
 }
 
+/// The columns of `identities.csv`: every source record's identity as its agency holds it, in
+/// the format `harbour link dedupe` reads, with the true person as `cluster`. It is for
+/// measuring linkage (here and against other tools), never for import.
+pub const IDENTITY_COLUMNS: [&str; 9] = [
+    "id",
+    "given_name",
+    "family_name",
+    "dob",
+    "sex",
+    "postcode",
+    "upn",
+    "nhs_number",
+    "cluster",
+];
+
 struct Writers {
     dir: PathBuf,
     feeds: BTreeMap<(Supplier, Feed), csv::Writer<BufWriter<File>>>,
     keys: BTreeMap<(Supplier, u64), u32>,
     truth: csv::Writer<BufWriter<File>>,
     truth_path: PathBuf,
+    identities: csv::Writer<BufWriter<File>>,
+    identities_path: PathBuf,
     summary: Summary,
 }
 
@@ -169,6 +186,22 @@ impl Writers {
                 ])
                 .map_err(|source| SynthError::Csv {
                     path: self.truth_path.clone(),
+                    source,
+                })?;
+            self.identities
+                .write_record([
+                    format!("{}/{}", event.supplier.code(), view.record_key).as_str(),
+                    &view.given,
+                    &view.family,
+                    &view.dob.map(|d| d.to_string()).unwrap_or_default(),
+                    view.sex,
+                    &view.postcode,
+                    view.upn.as_deref().unwrap_or(""),
+                    view.nhs.as_deref().unwrap_or(""),
+                    &person.id.to_string(),
+                ])
+                .map_err(|source| SynthError::Csv {
+                    path: self.identities_path.clone(),
                     source,
                 })?;
         }
@@ -349,12 +382,26 @@ pub fn generate(
             path: truth_path.clone(),
             source,
         })?;
+    let identities_path = out.join("identities.csv");
+    let identities_file = File::create(&identities_path).map_err(|source| SynthError::Io {
+        path: identities_path.clone(),
+        source,
+    })?;
+    let mut identities = csv::Writer::from_writer(BufWriter::new(identities_file));
+    identities
+        .write_record(IDENTITY_COLUMNS)
+        .map_err(|source| SynthError::Csv {
+            path: identities_path.clone(),
+            source,
+        })?;
     let mut writers = Writers {
         dir: out.to_owned(),
         feeds: BTreeMap::new(),
         keys: BTreeMap::new(),
         truth,
         truth_path,
+        identities,
+        identities_path,
         summary: Summary::default(),
     };
     let schools = Schools::for_children(config.children);
@@ -370,8 +417,12 @@ pub fn generate(
                 let mut twin = life::new_person(&mut rng, index, sibling.dob, true);
                 twin.family = sibling.family.clone();
                 twin.postcode = sibling.postcode.clone();
-                if twin.given == sibling.given {
-                    twin.given = format!("{}e", twin.given);
+                // Twins have different given names; draw again rather than invent a spelling
+                // that would look like a typo of the sibling's name.
+                let mut draws = 0;
+                while twin.given == sibling.given && draws < 8 {
+                    twin.given = life::new_person(&mut rng, index, sibling.dob, true).given;
+                    draws += 1;
                 }
                 twin
             }
@@ -503,6 +554,13 @@ pub fn generate(
         path: writers.truth_path.clone(),
         source,
     })?;
+    writers
+        .identities
+        .flush()
+        .map_err(|source| SynthError::Io {
+            path: writers.identities_path.clone(),
+            source,
+        })?;
     let manifest_path = out.join("manifest.json");
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| SynthError::Io {
         path: manifest_path.clone(),
@@ -537,7 +595,9 @@ fn readme_text(config: &Config, s: &Summary) -> String {
 Made by `harbour synth --children {children} --seed {seed}`. Every person here is invented; no \
 record describes a real person. `truth.csv` says which synthetic person is behind each agency \
 record, whether they follow the Child AA pattern, and the date of serious harm where there is \
-one. Never import it: it is the answer key for scoring linkage and rules.\n\n\
+one. `identities.csv` holds each agency record's identity as that agency wrote it, with the true \
+person as `cluster`, in the form `harbour link dedupe` reads. Never import either: they are the \
+answer key for scoring linkage and rules.\n\n\
 History runs from September {first} to {as_of}. {children} children, {adults} adults of concern, \
 {records} agency records, {events} events; {trajectories} children follow the Child AA pattern \
 (cautions for criminal damage and a bladed article, victim of assault, missing education in Year \

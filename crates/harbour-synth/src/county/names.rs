@@ -180,6 +180,20 @@ pub const FAMILY: &[&str] = &[
     "Marsh",
 ];
 
+/// The two halves of the long tail of English place-name surnames (Ashworth, Hartley,
+/// Thornbury…): 48 x 20 of them, each rare.
+pub const SURNAME_STARTS: &[&str] = &[
+    "Ash", "Black", "Brad", "Brook", "Cal", "Cart", "Chad", "Clay", "Crom", "Dal", "Dar", "Dun",
+    "Elling", "Fair", "Fern", "Gold", "Green", "Hal", "Hart", "Hay", "Hol", "Kings", "Lang",
+    "Lock", "Mar", "Mid", "Mor", "New", "North", "Old", "Pem", "Red", "Rad", "Ros", "Rush", "Sand",
+    "Shel", "South", "Stan", "Stock", "Thorn", "Wal", "West", "Whit", "Wick", "Wood", "Work",
+    "Yar",
+];
+pub const SURNAME_ENDS: &[&str] = &[
+    "ley", "ton", "wood", "worth", "field", "ford", "by", "ham", "more", "well", "brook", "den",
+    "stone", "bury", "cott", "hurst", "ridge", "lock", "shaw", "wick",
+];
+
 /// The short forms agencies record for a given name (police often take what the child says).
 /// The same table the linkage engine reads, so the noise and the matcher agree on what a
 /// nickname is.

@@ -45,9 +45,11 @@ impl Rng {
     }
 
     /// Picks with a skew towards the front of the list (common names are common).
-    pub fn pick_skewed<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        let u = self.unit();
-        let index = ((u * u) * items.len() as f64) as usize;
+    pub fn pick_skewed<'a, T>(&mut self, items: &'a [T], power: f64) -> Option<&'a T> {
+        // u^power puts more weight on the front of the list as power grows: the first of n
+        // items comes up with probability (1/n)^(1/power).
+        let u = self.unit().powf(power);
+        let index = (u * items.len() as f64) as usize;
         items.get(index.min(items.len().saturating_sub(1)))
     }
 

@@ -1,0 +1,202 @@
+//! Reading a plain list of people for `harbour link dedupe`: any council spreadsheet of names
+//! and dates, not an agency feed. Values are free text and are normalised, never refused (a
+//! date that cannot be read counts as missing); only the file's shape can be wrong, and then
+//! the error names the line and column.
+
+use harbour_link::Record;
+use std::collections::HashMap;
+use std::io::Read;
+
+/// Columns the file must have (values may be empty).
+pub const REQUIRED: [&str; 6] = ["id", "given_name", "family_name", "dob", "sex", "postcode"];
+/// Columns read when present.
+pub const OPTIONAL: [&str; 4] = ["upn", "nhs_number", "address", "cluster"];
+
+/// The people read, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct People {
+    pub ids: Vec<String>,
+    pub records: Vec<Record>,
+    /// The known true grouping, when the file has a `cluster` column.
+    pub clusters: Option<Vec<String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PeopleError {
+    #[error("line 1: the header has no {column:?} column (required: {})", REQUIRED.join(", "))]
+    MissingColumn { column: &'static str },
+    #[error("line {line}, column {column:?}: the value is not UTF-8 text; save the file as UTF-8")]
+    Encoding { line: u64, column: String },
+    #[error("line {line}: {message}")]
+    Shape { line: u64, message: String },
+    #[error(
+        "line {line}, column \"id\": {id:?} is already used on line {first}; each row needs its own id"
+    )]
+    DuplicateId { line: u64, id: String, first: u64 },
+    #[error("line {line}, column \"id\": the id is empty")]
+    EmptyId { line: u64 },
+}
+
+/// A date of birth from free text: ISO or day/month/year; anything else is missing.
+fn date_of_birth(text: &str) -> Option<time::Date> {
+    crate::values::date(text).ok()
+}
+
+/// A postcode from the end of a free-text address ("1 High St, Lewes BN7 2LD").
+fn postcode_in(address: &str) -> Option<String> {
+    let words: Vec<&str> = address
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let last_two = words.get(words.len().checked_sub(2)?..)?.join(" ");
+    harbour_domain::Postcode::parse(&last_two)
+        .ok()
+        .map(|p| p.as_str().to_owned())
+}
+
+pub fn read_people(input: impl Read) -> Result<People, PeopleError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+    let header = reader.byte_headers().map_err(|e| shape(&e, 1))?.clone();
+    let names: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let name = std::str::from_utf8(raw).map_err(|_| PeopleError::Encoding {
+                line: 1,
+                column: format!("column {}", i + 1),
+            })?;
+            Ok(name.trim_start_matches('\u{feff}').trim().to_lowercase())
+        })
+        .collect::<Result<_, PeopleError>>()?;
+    let position = |column: &str| names.iter().position(|n| n == column);
+    let mut at = HashMap::new();
+    for column in REQUIRED {
+        at.insert(
+            column,
+            position(column).ok_or(PeopleError::MissingColumn { column })?,
+        );
+    }
+    for column in OPTIONAL {
+        if let Some(i) = position(column) {
+            at.insert(column, i);
+        }
+    }
+
+    let mut people = People {
+        ids: Vec::new(),
+        records: Vec::new(),
+        clusters: at.contains_key("cluster").then(Vec::new),
+    };
+    let mut first_line: HashMap<String, u64> = HashMap::new();
+    let mut row = csv::ByteRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_byte_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(shape(&e, line)),
+        }
+        let line = row.position().map_or(line, csv::Position::line);
+        let value = |column: &str| -> Result<String, PeopleError> {
+            let Some(i) = at.get(column) else {
+                return Ok(String::new());
+            };
+            let raw = row.get(*i).unwrap_or_default();
+            std::str::from_utf8(raw)
+                .map(|s| s.trim().to_owned())
+                .map_err(|_| PeopleError::Encoding {
+                    line,
+                    column: column.to_owned(),
+                })
+        };
+        let id = value("id")?;
+        if id.is_empty() {
+            return Err(PeopleError::EmptyId { line });
+        }
+        if let Some(first) = first_line.insert(id.clone(), line) {
+            return Err(PeopleError::DuplicateId { line, id, first });
+        }
+        let optional = |s: String| (!s.is_empty()).then_some(s);
+        let mut postcode = value("postcode")?;
+        if postcode.is_empty() {
+            postcode = postcode_in(&value("address")?).unwrap_or_default();
+        }
+        people.records.push(Record {
+            given_name: value("given_name")?,
+            family_name: value("family_name")?,
+            date_of_birth: date_of_birth(&value("dob")?),
+            sex: optional(value("sex")?),
+            postcode,
+            upn: optional(value("upn")?),
+            nhs_number: optional(value("nhs_number")?),
+        });
+        if let Some(clusters) = people.clusters.as_mut() {
+            clusters.push(value("cluster")?);
+        }
+        people.ids.push(id);
+    }
+    Ok(people)
+}
+
+fn shape(error: &csv::Error, line: u64) -> PeopleError {
+    let line = error.position().map_or(line, csv::Position::line);
+    let message = match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("this row has {len} values but the header has {expected_len}"),
+        _ => error.to_string(),
+    };
+    PeopleError::Shape { line, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_is_normalised_not_refused() {
+        let text = "\u{feff}ID,Given_Name,family_name,dob,sex,postcode,address,cluster\n\
+                    1,Zoë,O'Brien,2010-02-03,F,,\"4 Mill Lane, Lewes BN7 2LD\",a\n\
+                    2,zoe,OBRIEN,03/02/2010,f,bn7 2ld,,a\n\
+                    3,Sam,,31/02/2010,,not a postcode,,b\n";
+        let people = read_people(text.as_bytes()).unwrap();
+        assert_eq!(people.ids, ["1", "2", "3"]);
+        assert_eq!(
+            people.records[0].postcode, "BN7 2LD",
+            "taken from the address"
+        );
+        assert_eq!(
+            people.records[0].date_of_birth,
+            people.records[1].date_of_birth
+        );
+        assert_eq!(
+            people.records[2].date_of_birth, None,
+            "31 February is missing, not an error"
+        );
+        assert_eq!(people.records[2].sex, None);
+        assert_eq!(people.clusters.unwrap(), ["a", "a", "b"]);
+    }
+
+    #[test]
+    fn shape_errors_name_the_line_and_column() {
+        let missing = read_people("id,given_name,family_name,dob,sex\n".as_bytes()).unwrap_err();
+        assert!(missing.to_string().contains("\"postcode\""), "{missing}");
+
+        let mut bad = b"id,given_name,family_name,dob,sex,postcode\n1,Amy,Hart,,F,\n2,".to_vec();
+        bad.extend_from_slice(&[0xff, 0xfe]);
+        bad.extend_from_slice(b",Hart,,F,\n");
+        let err = read_people(bad.as_slice()).unwrap_err().to_string();
+        assert!(
+            err.contains("line 3") && err.contains("given_name"),
+            "{err}"
+        );
+
+        let short = "id,given_name,family_name,dob,sex,postcode\n1,Amy,Hart\n";
+        let err = read_people(short.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("3 values"), "{err}");
+
+        let twice = "id,given_name,family_name,dob,sex,postcode\n7,A,B,,,\n7,C,D,,,\n";
+        let err = read_people(twice.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("line 2"), "{err}");
+    }
+}

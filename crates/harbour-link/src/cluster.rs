@@ -1,0 +1,166 @@
+//! Clustering linked pairs into persons without chaining different people together.
+//!
+//! Pairs are taken strongest first and their two groups joined, as in single-linkage
+//! clustering, but a join is refused when any record of one group must be held apart from any
+//! record of the other. Without that check, A–B and B–C links would put A with C even when A
+//! and C are twins; with it, B goes with whichever twin it matches best and the other stays
+//! apart.
+
+/// A link between two records and its weight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Edge {
+    pub a: u32,
+    pub b: u32,
+    pub weight: f64,
+}
+
+/// The outcome: a cluster number per record (0, 1, … in order of first record) and the edges
+/// that were refused because they would have joined records held apart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clusters {
+    pub of: Vec<u32>,
+    pub count: usize,
+    pub refused: Vec<Edge>,
+}
+
+struct Groups {
+    parent: Vec<u32>,
+    members: Vec<Vec<u32>>,
+}
+
+impl Groups {
+    fn root(&mut self, mut x: u32) -> u32 {
+        while let Some(&p) = self.parent.get(x as usize) {
+            if p == x {
+                break;
+            }
+            // Path halving keeps later lookups short.
+            let grand = self.parent.get(p as usize).copied().unwrap_or(p);
+            if let Some(slot) = self.parent.get_mut(x as usize) {
+                *slot = grand;
+            }
+            x = grand;
+        }
+        x
+    }
+
+    fn join(&mut self, ra: u32, rb: u32) {
+        let (len_a, len_b) = (
+            self.members.get(ra as usize).map_or(0, Vec::len),
+            self.members.get(rb as usize).map_or(0, Vec::len),
+        );
+        let (big, small) = if len_a >= len_b { (ra, rb) } else { (rb, ra) };
+        let moved = std::mem::take(
+            self.members
+                .get_mut(small as usize)
+                .unwrap_or(&mut Vec::new()),
+        );
+        if let Some(target) = self.members.get_mut(big as usize) {
+            target.extend(moved);
+        }
+        if let Some(slot) = self.parent.get_mut(small as usize) {
+            *slot = big;
+        }
+    }
+}
+
+/// Clusters `records` records: first the `must` pairs (a reviewer said they are the same
+/// person), then `edges` strongest first, each refused if `apart(x, y)` holds for any x in one
+/// group and y in the other.
+pub fn cluster(
+    records: usize,
+    must: &[(u32, u32)],
+    edges: &[Edge],
+    apart: impl Fn(u32, u32) -> bool,
+) -> Clusters {
+    let n = u32::try_from(records).unwrap_or(u32::MAX);
+    let mut groups = Groups {
+        parent: (0..n).collect(),
+        members: (0..n).map(|i| vec![i]).collect(),
+    };
+    for &(a, b) in must {
+        let (ra, rb) = (groups.root(a), groups.root(b));
+        if ra != rb {
+            groups.join(ra, rb);
+        }
+    }
+    let mut order: Vec<&Edge> = edges.iter().collect();
+    order.sort_by(|x, y| {
+        y.weight
+            .total_cmp(&x.weight)
+            .then(x.a.cmp(&y.a))
+            .then(x.b.cmp(&y.b))
+    });
+    let mut refused = Vec::new();
+    for edge in order {
+        let (ra, rb) = (groups.root(edge.a), groups.root(edge.b));
+        if ra == rb {
+            continue;
+        }
+        let empty = Vec::new();
+        let left = groups.members.get(ra as usize).unwrap_or(&empty);
+        let right = groups.members.get(rb as usize).unwrap_or(&empty);
+        if left.iter().any(|x| right.iter().any(|y| apart(*x, *y))) {
+            refused.push(*edge);
+            continue;
+        }
+        groups.join(ra, rb);
+    }
+    let mut number: Vec<Option<u32>> = vec![None; records];
+    let mut of = Vec::with_capacity(records);
+    let mut count = 0u32;
+    for x in 0..n {
+        let root = groups.root(x);
+        let slot = number.get_mut(root as usize);
+        let id = match slot {
+            Some(Some(id)) => *id,
+            Some(slot) => {
+                *slot = Some(count);
+                count += 1;
+                count - 1
+            }
+            None => count,
+        };
+        of.push(id);
+    }
+    Clusters {
+        of,
+        count: count as usize,
+        refused,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edge(a: u32, b: u32, weight: f64) -> Edge {
+        Edge { a, b, weight }
+    }
+
+    #[test]
+    fn links_join_transitively() {
+        let c = cluster(5, &[], &[edge(0, 1, 10.0), edge(1, 2, 9.0)], |_, _| false);
+        assert_eq!(c.of, vec![0, 0, 0, 1, 2]);
+        assert_eq!(c.count, 3);
+        assert!(c.refused.is_empty());
+    }
+
+    #[test]
+    fn twins_are_never_chained_together() {
+        // 0 and 1 are twins; 2 is a police record of twin 0 that also resembles twin 1.
+        let twins = |x: u32, y: u32| (x.min(y), x.max(y)) == (0, 1);
+        let c = cluster(3, &[], &[edge(1, 2, 11.0), edge(0, 2, 12.0)], twins);
+        assert_eq!(c.of[0], c.of[2], "the stronger link wins");
+        assert_ne!(c.of[0], c.of[1], "the twins stay apart");
+        assert_eq!(c.refused, vec![edge(1, 2, 11.0)]);
+    }
+
+    #[test]
+    fn a_reviewers_decision_comes_first() {
+        let c = cluster(3, &[(0, 2)], &[edge(0, 1, 5.0)], |x, y| {
+            (x, y) == (1, 2) || (x, y) == (2, 1)
+        });
+        assert_eq!(c.of, vec![0, 1, 0]);
+    }
+}

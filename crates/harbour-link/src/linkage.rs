@@ -1,0 +1,477 @@
+//! The whole linkage run: prepare, block, compare, learn the model, score, cluster.
+
+use crate::blocking::{self, Blocks, Keys};
+use crate::cluster::{self, Edge};
+use crate::compare::{Field, Pattern, compare};
+use crate::model::{Comparison, Model, estimate_u};
+use crate::record::{Prepared, Record};
+use crate::score::{Scorer, TermFrequencies, held_apart, probability};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// What a run may be tuned by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Pairs at or above this probability are linked automatically.
+    pub match_probability: f64,
+    /// Pairs from this probability up to the match probability go to a person for review.
+    pub review_probability: f64,
+    /// Blocks larger than this are skipped.
+    pub max_block: usize,
+    /// Random pairs drawn to estimate u.
+    pub u_pairs: usize,
+    /// Seed for drawing the random pairs, so a run is repeatable.
+    pub seed: u64,
+    pub em_tolerance: f64,
+    pub em_max_iterations: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            match_probability: 0.99,
+            review_probability: 0.5,
+            max_block: 1_000,
+            u_pairs: 2_000_000,
+            seed: 1,
+            em_tolerance: 1e-5,
+            em_max_iterations: 200,
+        }
+    }
+}
+
+/// A reviewer's decision about two records: the same person or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub a: u32,
+    pub b: u32,
+    pub same: bool,
+}
+
+/// A compared pair with its score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredPair {
+    pub a: u32,
+    pub b: u32,
+    pub pattern: Pattern,
+    pub weight: f64,
+    pub probability: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stats {
+    pub records: usize,
+    pub candidate_pairs: usize,
+    /// Candidate pairs by the blocking rule that produced them.
+    pub pairs_by_rule: Vec<(&'static str, usize)>,
+    pub blocks_skipped: usize,
+    pub distinct_patterns: usize,
+    pub em_iterations: usize,
+    pub linked_pairs: usize,
+    pub held_apart: usize,
+    pub clusters: usize,
+    pub review_pairs: usize,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone)]
+pub struct Linkage {
+    pub scorer: Scorer,
+    /// A cluster number per record, in the records' order.
+    pub clusters: Vec<u32>,
+    /// Pairs for a person to decide: in the uncertain band, or linked by score but held apart,
+    /// and not already in one cluster.
+    pub review: Vec<ScoredPair>,
+    pub stats: Stats,
+}
+
+/// Where EM starts: agreement likely among matches, every level possible.
+pub fn starting_m() -> Vec<Vec<f64>> {
+    vec![
+        vec![0.85, 0.04, 0.04, 0.03, 0.04],
+        vec![0.85, 0.04, 0.03, 0.03, 0.05],
+        vec![0.90, 0.02, 0.04, 0.01, 0.03],
+        vec![0.80, 0.05, 0.05, 0.10],
+        vec![0.98, 0.02],
+        vec![0.99, 0.01],
+        vec![0.99, 0.01],
+    ]
+}
+
+fn level_counts() -> Vec<usize> {
+    Field::ALL.iter().map(|f| f.levels().len()).collect()
+}
+
+/// u from pairs drawn at random (a splitmix64 sequence from the seed).
+fn random_u(records: &[Prepared], pairs: usize, seed: u64) -> Vec<Vec<f64>> {
+    let n = records.len() as u64;
+    if n < 2 {
+        return estimate_u(&[], &level_counts());
+    }
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    // Drawing more pairs than a small list has is pointless.
+    let pairs = (pairs as u64).min(n * (n - 1) / 2) as usize;
+    let drawn: Vec<(usize, usize)> = (0..pairs)
+        .filter_map(|_| {
+            let (i, j) = (next() % n, next() % n);
+            (i != j).then_some((i as usize, j as usize))
+        })
+        .collect();
+    let patterns: Vec<Pattern> = drawn
+        .par_iter()
+        .filter_map(|(i, j)| Some(compare(records.get(*i)?, records.get(*j)?)))
+        .collect();
+    estimate_u(&distinct(&patterns), &level_counts())
+}
+
+/// A training block: records sharing one value, with the fields that value fixes (which the
+/// block can say nothing about).
+struct Training {
+    key: fn(&Prepared) -> Option<u64>,
+    fixes: &'static [Field],
+}
+
+/// About how many pairs each training block set is sampled down to.
+const TRAINING_PAIRS: u64 = 3_000_000;
+
+const TRAINING: [Training; 2] = [
+    // Pairs born on the same day: what names, postcodes and identifiers look like in matches.
+    Training {
+        key: |r| {
+            r.date_of_birth
+                .map(|d| (i64::from(d.to_julian_day()) as u64) | (1 << 40))
+        },
+        fixes: &[Field::DateOfBirth],
+    },
+    // Pairs with the same names: what dates of birth, postcodes and identifiers look like.
+    Training {
+        key: |r| {
+            (!r.given.is_empty() && !r.family.is_empty())
+                .then(|| blocking::hash(&[r.family.as_bytes(), r.given.as_bytes()]))
+        },
+        fixes: &[Field::GivenName, Field::FamilyName],
+    },
+];
+
+/// Learns m by EM within each training block, as Splink does: each block leaves out the
+/// fields it fixes, and each field's m comes from the blocks where it was free to vary.
+fn train_m(prepared: &[Prepared], u: &[Vec<f64>], settings: &Settings) -> (Vec<Vec<f64>>, usize) {
+    let mut sums: Vec<Vec<f64>> = starting_m().iter().map(|r| vec![0.0; r.len()]).collect();
+    let mut runs = vec![0usize; Field::ALL.len()];
+    let mut iterations = 0;
+    for training in &TRAINING {
+        let mut keys: Vec<[u64; 1]> = prepared
+            .par_iter()
+            .map(|r| [(training.key)(r).unwrap_or(0)])
+            .collect();
+        // Whole blocks are sampled (by key), never single records, so the matches inside a
+        // kept block are all still there; enough blocks are kept for about TRAINING_PAIRS.
+        let mut sizes: HashMap<u64, u64> = HashMap::new();
+        for [key] in &keys {
+            if *key != 0 {
+                *sizes.entry(*key).or_default() += 1;
+            }
+        }
+        let pairs: u64 = sizes.values().map(|n| n * n.saturating_sub(1) / 2).sum();
+        let keep_one_in = pairs.div_ceil(TRAINING_PAIRS).max(1);
+        if keep_one_in > 1 {
+            for [key] in &mut keys {
+                if *key % keep_one_in != 0 {
+                    *key = 0;
+                }
+            }
+        }
+        let blocks = Blocks::new(&keys, settings.max_block);
+        let patterns: Vec<Pattern> = blocks.par_map(&keys, |a, b| {
+            let mut levels = compare(prepared.get(a as usize)?, prepared.get(b as usize)?).levels();
+            for field in training.fixes {
+                if let Some(level) = levels.get_mut(field.index()) {
+                    *level = None;
+                }
+            }
+            Some(Pattern::from_levels(levels))
+        });
+        if patterns.is_empty() {
+            continue;
+        }
+        let start = Model {
+            lambda: 0.1,
+            m: starting_m(),
+            u: u.to_vec(),
+        };
+        let (model, used) = Model::fit_m(
+            start,
+            &distinct(&patterns),
+            settings.em_tolerance,
+            settings.em_max_iterations,
+        );
+        iterations += used;
+        for field in Field::ALL {
+            if training.fixes.contains(&field) {
+                continue;
+            }
+            if let (Some(sum), Some(m), Some(n)) = (
+                sums.get_mut(field.index()),
+                model.m.get(field.index()),
+                runs.get_mut(field.index()),
+            ) {
+                sum.iter_mut().zip(m).for_each(|(s, m)| *s += m);
+                *n += 1;
+            }
+        }
+    }
+    let m = sums
+        .into_iter()
+        .zip(runs)
+        .zip(starting_m())
+        .map(|((sum, n), start)| {
+            if n == 0 {
+                start
+            } else {
+                sum.iter().map(|s| s / n as f64).collect()
+            }
+        })
+        .collect();
+    (m, iterations)
+}
+
+/// Each distinct pattern with how many pairs share it.
+fn distinct<'a>(patterns: impl IntoIterator<Item = &'a Pattern>) -> Vec<(Comparison, f64)> {
+    let mut counts: HashMap<Pattern, f64> = HashMap::new();
+    for pattern in patterns {
+        *counts.entry(*pattern).or_default() += 1.0;
+    }
+    let mut distinct: Vec<(Comparison, f64)> = counts
+        .into_iter()
+        .map(|(p, n)| (p.levels().to_vec(), n))
+        .collect();
+    // A fixed order keeps floating-point sums, and so the model, identical run to run.
+    distinct.sort_by(|a, b| a.0.cmp(&b.0));
+    distinct
+}
+
+/// Links `records` into clusters. `decisions` are earlier reviewers' answers, indices into
+/// `records`: "same" pairs are joined first, "not the same" pairs are never joined.
+pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> Linkage {
+    let prepared: Vec<Prepared> = records.par_iter().map(Prepared::new).collect();
+    let keys: Vec<Keys> = prepared.par_iter().map(blocking::keys).collect();
+    let blocks = Blocks::new(&keys, settings.max_block);
+    let candidates: Vec<(u32, u32, Pattern)> = blocks.par_map(&keys, |a, b| {
+        Some((
+            a,
+            b,
+            compare(prepared.get(a as usize)?, prepared.get(b as usize)?),
+        ))
+    });
+    let patterns = distinct(candidates.iter().map(|(_, _, p)| p));
+
+    let u = random_u(&prepared, settings.u_pairs, settings.seed);
+    let (m, em_iterations) = train_m(&prepared, &u, settings);
+    let model = Model { lambda: 0.1, m, u }.fit_lambda(
+        &patterns,
+        settings.em_tolerance,
+        settings.em_max_iterations,
+    );
+    let scorer = Scorer::new(model, TermFrequencies::count(&prepared));
+
+    let scored: Vec<ScoredPair> = candidates
+        .par_iter()
+        .filter_map(|&(a, b, pattern)| {
+            let weight = scorer.weight(prepared.get(a as usize)?, pattern);
+            let p = probability(weight);
+            (p >= settings.review_probability).then_some(ScoredPair {
+                a,
+                b,
+                pattern,
+                weight,
+                probability: p,
+            })
+        })
+        .collect();
+
+    let rejected: HashSet<(u32, u32)> = decisions
+        .iter()
+        .filter(|d| !d.same)
+        .map(|d| (d.a.min(d.b), d.a.max(d.b)))
+        .collect();
+    let must: Vec<(u32, u32)> = decisions
+        .iter()
+        .filter(|d| d.same)
+        .map(|d| (d.a, d.b))
+        .collect();
+    let edges: Vec<Edge> = scored
+        .iter()
+        .filter(|p| p.probability >= settings.match_probability)
+        .map(|p| Edge {
+            a: p.a,
+            b: p.b,
+            weight: p.weight,
+        })
+        .collect();
+    let apart = |x: u32, y: u32| {
+        if rejected.contains(&(x.min(y), x.max(y))) {
+            return true;
+        }
+        match (prepared.get(x as usize), prepared.get(y as usize)) {
+            (Some(a), Some(b)) => held_apart(compare(a, b)),
+            _ => true,
+        }
+    };
+    let clusters = cluster::cluster(prepared.len(), &must, &edges, apart);
+
+    let cluster_of = |x: u32| clusters.of.get(x as usize).copied();
+    let review: Vec<ScoredPair> = scored
+        .iter()
+        .filter(|p| {
+            cluster_of(p.a) != cluster_of(p.b) && !rejected.contains(&(p.a.min(p.b), p.a.max(p.b)))
+        })
+        .copied()
+        .collect();
+    let mut by_rule = [0usize; blocking::RULES.len()];
+    for (a, b, _) in &candidates {
+        if let (Some(ka), Some(kb)) = (keys.get(*a as usize), keys.get(*b as usize))
+            && let Some(rule) = ka.iter().zip(kb).position(|(x, y)| *x != 0 && x == y)
+            && let Some(slot) = by_rule.get_mut(rule)
+        {
+            *slot += 1;
+        }
+    }
+    let stats = Stats {
+        records: records.len(),
+        candidate_pairs: candidates.len(),
+        pairs_by_rule: blocking::RULES
+            .iter()
+            .zip(by_rule)
+            .map(|(r, n)| (r.label(), n))
+            .collect(),
+        blocks_skipped: blocks.skipped,
+        distinct_patterns: patterns.len(),
+        em_iterations,
+        linked_pairs: edges.len() - clusters.refused.len(),
+        held_apart: clusters.refused.len(),
+        clusters: clusters.count,
+        review_pairs: review.len(),
+    };
+    Linkage {
+        scorer,
+        clusters: clusters.of,
+        review,
+        stats,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn child(given: &str, family: &str, dob: time::Date, postcode: &str) -> Record {
+        Record {
+            given_name: given.into(),
+            family_name: family.into(),
+            date_of_birth: Some(dob),
+            sex: Some("M".into()),
+            postcode: postcode.into(),
+            upn: None,
+            nhs_number: None,
+        }
+    }
+
+    /// A small town: unrelated children, each recorded twice with a little noise, and one pair
+    /// of twins recorded by school (with UPNs) and police (without).
+    fn town() -> (Vec<Record>, Vec<u32>) {
+        let mut records = Vec::new();
+        let mut truth = Vec::new();
+        let given = [
+            "Oliver", "Noah", "Amelia", "Isla", "George", "Ava", "Leo", "Mia",
+        ];
+        let family = [
+            "Hartley", "Ashworth", "Fernby", "Lockwood", "Stanton", "Whitmore",
+        ];
+        for i in 0..300u32 {
+            let g = given[(i % 8) as usize];
+            let f = family[(i / 8 % 6) as usize];
+            let dob = date!(2008 - 01 - 01) + time::Duration::days(i64::from(i * 7 % 3000));
+            let postcode = format!("BN{} {}AB", i % 20, i % 9);
+            let mut first = child(g, f, dob, &postcode);
+            first.upn = Some(format!("UPN{i:05}"));
+            records.push(first);
+            let typo = if i % 5 == 0 {
+                format!("{g}e")
+            } else {
+                g.to_owned()
+            };
+            records.push(child(&typo, f, dob, &postcode));
+            truth.extend([i, i]);
+        }
+        let twins = date!(2011 - 03 - 09);
+        for (n, name) in ["Jacob", "Harvey"].iter().enumerate() {
+            let mut school = child(name, "Mercer", twins, "BN7 2LD");
+            school.upn = Some(format!("TWIN{n}"));
+            records.push(school);
+            records.push(child(name, "Mercer", twins, "BN7 2LD"));
+            truth.extend([1000 + n as u32; 2]);
+        }
+        (records, truth)
+    }
+
+    #[test]
+    fn links_a_town_and_never_merges_twins() {
+        let (records, truth) = town();
+        let linkage = link(&records, &Settings::default(), &[]);
+        let scores = crate::evaluate::score(&linkage.clusters, &truth);
+        assert!(scores.precision >= 0.995, "{scores:?}");
+        assert!(scores.recall >= 0.95, "{scores:?}");
+        let n = records.len();
+        let (jacob, harvey) = (n - 4, n - 2);
+        assert_eq!(linkage.clusters[jacob], linkage.clusters[jacob + 1]);
+        assert_eq!(linkage.clusters[harvey], linkage.clusters[harvey + 1]);
+        assert_ne!(
+            linkage.clusters[jacob], linkage.clusters[harvey],
+            "twins share a birthday, a surname and an address, and stay two children"
+        );
+    }
+
+    #[test]
+    fn reviewers_decisions_override_the_score() {
+        let (records, _) = town();
+        let first = link(&records, &Settings::default(), &[]);
+        assert_eq!(first.clusters[0], first.clusters[1]);
+        let decided = link(
+            &records,
+            &Settings::default(),
+            &[
+                Decision {
+                    a: 0,
+                    b: 1,
+                    same: false,
+                },
+                Decision {
+                    a: 2,
+                    b: 4,
+                    same: true,
+                },
+            ],
+        );
+        assert_ne!(decided.clusters[0], decided.clusters[1], "told apart");
+        assert_eq!(decided.clusters[2], decided.clusters[4], "told together");
+    }
+
+    #[test]
+    fn a_record_with_nothing_to_link_on_is_its_own_person() {
+        let mut records = town().0;
+        records.push(Record::default());
+        let linkage = link(&records, &Settings::default(), &[]);
+        let last = *linkage.clusters.last().unwrap();
+        assert_eq!(linkage.clusters.iter().filter(|c| **c == last).count(), 1);
+        assert_eq!(linkage.clusters.len(), records.len(), "nobody dropped");
+    }
+}

@@ -1,0 +1,137 @@
+//! A person as one source describes them, and the same reduced once to the forms the
+//! comparisons and blocking rules read, so nothing is normalised again for every pair.
+
+use crate::{nicknames, normalise};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// A source record's identity, as the agency wrote it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Option<Date>,
+    pub sex: Option<String>,
+    pub postcode: String,
+    pub upn: Option<String>,
+    pub nhs_number: Option<String>,
+}
+
+/// Recorded sex, where it is one of the two the feeds carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sex {
+    Male,
+    Female,
+}
+
+/// A record in comparable form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prepared {
+    /// Normalised given name ("" when none).
+    pub given: String,
+    /// The nickname groups the given name belongs to (Bill and William share one).
+    pub given_groups: Vec<u16>,
+    /// Normalised family name ("" when none).
+    pub family: String,
+    /// The parts of a double-barrelled family name, normalised.
+    pub family_parts: Vec<String>,
+    pub date_of_birth: Option<Date>,
+    pub sex: Option<Sex>,
+    /// Postcode in capitals without spaces ("" when none or too short to be one).
+    pub postcode: String,
+    /// Upper-cased UPN, if any.
+    pub upn: Option<String>,
+    /// NHS number digits, if any.
+    pub nhs_number: Option<String>,
+}
+
+impl Prepared {
+    pub fn new(record: &Record) -> Self {
+        let nonempty = |s: String| (!s.is_empty()).then_some(s);
+        let given = normalise::name(&record.given_name);
+        let family_parts = normalise::parts(&record.family_name);
+        let postcode: String = record
+            .postcode
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .flat_map(char::to_uppercase)
+            .collect();
+        Prepared {
+            given_groups: nicknames::groups(&given),
+            given,
+            family: normalise::name(&record.family_name),
+            family_parts: if family_parts.len() > 1 {
+                family_parts
+            } else {
+                Vec::new()
+            },
+            date_of_birth: record.date_of_birth,
+            sex: match record.sex.as_deref().map(str::trim) {
+                Some("M" | "m") => Some(Sex::Male),
+                Some("F" | "f") => Some(Sex::Female),
+                _ => None,
+            },
+            postcode: if postcode.len() >= 5 {
+                postcode
+            } else {
+                String::new()
+            },
+            upn: record
+                .upn
+                .as_deref()
+                .map(|u| u.trim().to_uppercase())
+                .and_then(nonempty),
+            nhs_number: record
+                .nhs_number
+                .as_deref()
+                .map(|n| n.chars().filter(char::is_ascii_digit).collect())
+                .and_then(nonempty),
+        }
+    }
+
+    /// The outward code (district) of the postcode: "BN72LD" → "BN7".
+    pub fn postcode_district(&self) -> Option<&str> {
+        self.postcode
+            .get(..self.postcode.len().checked_sub(3)?)
+            .filter(|d| !d.is_empty())
+    }
+
+    /// The sector: outward code and the inward digit, "BN72LD" → "BN72".
+    pub fn postcode_sector(&self) -> Option<&str> {
+        self.postcode
+            .get(..self.postcode.len().checked_sub(2)?)
+            .filter(|d| d.len() > 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preparing_folds_names_and_cleans_identifiers() {
+        let p = Prepared::new(&Record {
+            given_name: "Bill".into(),
+            family_name: "Smith-O'Neil".into(),
+            date_of_birth: None,
+            sex: Some(" f".into()),
+            postcode: "bn7 2ld".into(),
+            upn: Some(" r201100018042 ".into()),
+            nhs_number: Some("943 476 5919".into()),
+        });
+        assert_eq!(p.given, "bill");
+        assert!(!p.given_groups.is_empty(), "Bill is a short form");
+        assert_eq!(p.family, "smithoneil");
+        assert_eq!(p.family_parts, ["smith", "oneil"]);
+        assert_eq!(p.sex, Some(Sex::Female));
+        assert_eq!(p.postcode, "BN72LD");
+        assert_eq!(p.postcode_district(), Some("BN7"));
+        assert_eq!(p.postcode_sector(), Some("BN72"));
+        assert_eq!(p.upn.as_deref(), Some("R201100018042"));
+        assert_eq!(p.nhs_number.as_deref(), Some("9434765919"));
+
+        let empty = Prepared::new(&Record::default());
+        assert_eq!(empty, Prepared::default());
+        assert_eq!(empty.postcode_district(), None);
+    }
+}
