@@ -585,3 +585,52 @@ async fn import_is_idempotent_whatever_the_order_and_batching() {
         "different outcomes: {outcomes:?}"
     );
 }
+
+/// Scores the store's people against the county's truth.csv.
+async fn linking_scores(
+    store: &Store,
+    tenant: &TenantCode,
+    county_dir: &Path,
+) -> harbour_link::evaluate::Scores {
+    let mut truth = std::collections::HashMap::new();
+    let mut reader = csv::Reader::from_path(county_dir.join("truth.csv")).unwrap();
+    for row in reader.records() {
+        let row = row.unwrap();
+        truth.insert((row[0].to_owned(), row[1].to_owned()), row[2].to_owned());
+    }
+    let (mut predicted, mut actual) = (Vec::new(), Vec::new());
+    for (agency, key, person) in store.record_persons(tenant).await.unwrap() {
+        predicted.push(person);
+        actual.push(truth.remove(&(agency, key)).unwrap());
+    }
+    harbour_link::evaluate::score(&predicted, &actual)
+}
+
+#[tokio::test]
+async fn records_are_linked_across_agencies_as_they_arrive_and_in_full() {
+    let out = tempfile::tempdir().unwrap();
+    let county_dir = out.path().join("county");
+    county::generate(&county::Config::new(1_200, 5), &county_dir, |_| {}).unwrap();
+    let settings = harbour_link::Settings::default();
+    for (store, _dir) in stores().await {
+        let (tenant, _, _) = import_manifest(&store, &county_dir).await;
+        // Before linking, only exact UPN and NHS number matches join records.
+        let exact = linking_scores(&store, &tenant, &county_dir).await;
+        assert!(exact.recall < 0.95, "{exact:?}");
+
+        let first = store.link_new(&tenant, &settings, NOW).await.unwrap();
+        assert!(first.full, "no model yet: the first run links everyone");
+        let linked = linking_scores(&store, &tenant, &county_dir).await;
+        assert!(linked.precision >= 0.995, "{linked:?}");
+        assert!(linked.f1 >= 0.99, "{linked:?}");
+
+        let nothing_new = store.link_new(&tenant, &settings, NOW).await.unwrap();
+        assert_eq!(nothing_new.records, 0);
+        let again = store.relink(&tenant, &settings, NOW).await.unwrap();
+        assert_eq!(again.moved, 0, "a re-link keeps everyone's person id");
+        assert!(matches!(
+            store.verify_audit().await.unwrap(),
+            AuditVerification::Intact { .. }
+        ));
+    }
+}

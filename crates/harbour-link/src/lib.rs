@@ -5,12 +5,14 @@
 //! compare; [`compare`] gives each field of a pair a level; [`model`] learns how much each
 //! level says (Fellegi–Sunter, u from random pairs, m by EM); [`score`] weighs a pair and
 //! explains the weight; [`cluster`] groups linked pairs into persons without chaining twins;
-//! [`linkage`] runs the lot in parallel; [`evaluate`] scores a result against the truth.
+//! [`linkage`] runs the lot in parallel; [`incremental`] places new records among people
+//! already linked; [`evaluate`] scores a result against the truth.
 
 pub mod blocking;
 pub mod cluster;
 pub mod compare;
 pub mod evaluate;
+pub mod incremental;
 pub mod linkage;
 pub mod model;
 pub mod nicknames;

@@ -36,6 +36,7 @@ mod backend;
 mod error;
 mod gate;
 mod imports;
+mod linking;
 mod location;
 mod model;
 mod store;
@@ -46,6 +47,7 @@ pub use accounts::BreakGlassOutcome;
 pub use audit::{AuditEntry, AuditVerification, Outcome};
 pub use error::StoreError;
 pub use gate::SearchQuery;
+pub use linking::LinkReport;
 pub use location::StoreLocation;
 pub use model::{
     Agency, ApiToken, AuditLine, Batch, BreakGlassGrant, DemoUser, FeedEvent, FeedIdentity, Health,

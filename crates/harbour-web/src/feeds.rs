@@ -178,6 +178,12 @@ pub(crate) async fn submit(
             now,
         )
         .await?;
+    // New records join the people already known (through their blocking keys, so the work
+    // is in proportion to the submission, not the county).
+    state
+        .store
+        .link_new(&token.tenant, &harbour_link::Settings::default(), now)
+        .await?;
     Ok(Json(FeedReport {
         read: counts.read,
         accepted: counts.accepted,

@@ -175,6 +175,10 @@ pub struct LinkArgs {
     /// recall and F1, and cluster counts).
     #[arg(long, value_name = "TRUTH.csv")]
     pub evaluate: Option<PathBuf>,
+    /// With --evaluate: score the people as they stand (as imports linked them), without
+    /// re-linking first.
+    #[arg(long, requires = "evaluate")]
+    pub as_is: bool,
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,

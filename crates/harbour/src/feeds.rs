@@ -55,7 +55,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&args.store).await?;
     let started = std::time::Instant::now();
     let mut total = ImportCounts::default();
-    if let Some(manifest_path) = &args.manifest {
+    let tenant = if let Some(manifest_path) = &args.manifest {
         let text = std::fs::read_to_string(manifest_path)
             .with_context(|| format!("cannot read {}", manifest_path.display()))?;
         let manifest: Manifest = serde_json::from_str(&text)
@@ -102,6 +102,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
             total.add(counts);
         }
+        tenant
     } else {
         let (Some(agency), Some(feed), Some(file)) = (&args.agency, &args.feed, &args.file) else {
             bail!("give --agency, --feed and a FILE, or --manifest");
@@ -118,7 +119,17 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             );
         }
         total = import_one(&store, &tenant, agency.id, feed, file).await?;
-    }
+        tenant
+    };
+    let bar = progress_bar("linking new records to the people already known");
+    let linked = store
+        .link_new(
+            &tenant,
+            &harbour_link::Settings::default(),
+            SystemClock.now(),
+        )
+        .await?;
+    bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
         let mut report = serde_json::to_value(total)?;
@@ -127,10 +138,12 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 "seconds".into(),
                 serde_json::json!((seconds * 10.0).round() / 10.0),
             );
+            fields.insert("linked".into(), serde_json::to_value(&linked)?);
         }
         println!("{report}");
     } else {
         say(&total, "Altogether");
+        crate::link::say_linked(&linked);
         println!("Took {seconds:.1} s. See rejected rows with `harbour quarantine list`.");
     }
     store.close().await;

@@ -1,19 +1,115 @@
 //! `harbour link`: linking records into people, in the store or in a CSV list.
 
+use crate::admin::choose_tenant;
 use crate::cli::{DedupeArgs, LinkArgs, LinkCommand};
+use crate::commands::open_store;
 use anyhow::{Context, bail};
+use harbour_domain::{Clock, SystemClock, TenantCode};
 use harbour_link::evaluate::{Scores, score};
 use harbour_link::linkage::Stats;
 use harbour_link::{Settings, link as run_linkage};
+use harbour_store::{LinkReport, Store};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 pub async fn link(args: LinkArgs) -> anyhow::Result<ExitCode> {
-    match args.command {
-        Some(LinkCommand::Dedupe(dedupe_args)) => dedupe(&dedupe_args),
-        None => bail!("linking the store arrives with the next change; use `harbour link dedupe`"),
+    match &args.command {
+        Some(LinkCommand::Dedupe(dedupe_args)) => dedupe(dedupe_args),
+        None => link_store(&args).await,
     }
+}
+
+pub fn say_linked(report: &LinkReport) {
+    if report.full {
+        println!(
+            "Linked all {} records into {} people ({} records moved); {} pairs wait for review.",
+            report.records, report.persons, report.moved, report.reviews
+        );
+    } else if report.records > 0 {
+        println!(
+            "Linked {} new records: {} joined people already known; {} pairs wait for review.",
+            report.records, report.moved, report.reviews
+        );
+    }
+}
+
+/// `harbour link [--evaluate TRUTH.csv]`: re-link the store in full, then optionally score
+/// the result against a synthetic county's truth.
+async fn link_store(args: &LinkArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.store).await?;
+    let tenant = choose_tenant(&store, args.tenant.as_deref()).await?;
+    let started = Instant::now();
+    let report = if args.as_is {
+        LinkReport::default()
+    } else {
+        store
+            .relink(&tenant, &Settings::default(), SystemClock.now())
+            .await?
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let scores = match &args.evaluate {
+        Some(truth) => Some(evaluate(&store, &tenant, truth).await?),
+        None => None,
+    };
+    store.close().await;
+    if args.json {
+        let mut value = serde_json::to_value(&report)?;
+        if let Some(fields) = value.as_object_mut() {
+            fields.insert("seconds".into(), serde_json::json!(seconds));
+            if let Some(s) = &scores
+                && let serde_json::Value::Object(more) = serde_json::to_value(s)?
+            {
+                fields.extend(more);
+            }
+        }
+        println!("{value}");
+    } else {
+        say_linked(&report);
+        println!("Took {seconds:.1} s.");
+        if let Some(s) = &scores {
+            print_scores(s);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Scores the store's people against `truth.csv` (agency, record_key, person_id, …): only
+/// records present in both count.
+async fn evaluate(store: &Store, tenant: &TenantCode, path: &Path) -> anyhow::Result<Scores> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("{}: line 1 has no {name:?} column", path.display()))
+    };
+    let (agency, key, person) = (
+        column("agency")?,
+        column("record_key")?,
+        column("person_id")?,
+    );
+    let mut truth: HashMap<(String, String), String> = HashMap::new();
+    for (line, row) in reader.records().enumerate() {
+        let row = row.with_context(|| format!("{}: line {}", path.display(), line + 2))?;
+        let get = |i: usize| row.get(i).unwrap_or_default().to_owned();
+        truth.insert((get(agency), get(key)), get(person));
+    }
+    let mut predicted = Vec::new();
+    let mut actual = Vec::new();
+    for (agency, key, person) in store.record_persons(tenant).await? {
+        if let Some(true_person) = truth.remove(&(agency, key)) {
+            predicted.push(person);
+            actual.push(true_person);
+        }
+    }
+    if predicted.is_empty() {
+        bail!("no record in the store appears in {}", path.display());
+    }
+    Ok(score(&predicted, &actual))
 }
 
 fn default_output(input: &Path) -> PathBuf {

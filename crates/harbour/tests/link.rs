@@ -100,3 +100,75 @@ fn a_malformed_list_is_refused_naming_line_and_column() {
         "{said}"
     );
 }
+
+fn harbour_in(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--data-dir", dir.to_str().unwrap(), "--json"]);
+    let run = harbour(&all);
+    assert!(run.status.success(), "{}", text(&run));
+    serde_json::from_slice(&run.stdout).unwrap_or_else(|_| panic!("{}", text(&run)))
+}
+
+#[test]
+fn imports_link_new_records_to_people_already_known() {
+    let dir = tempfile::tempdir().unwrap();
+    let county = dir.path().join("county");
+    let synth = harbour(&[
+        "synth",
+        "--children",
+        "1500",
+        "--seed",
+        "11",
+        "--out",
+        county.to_str().unwrap(),
+    ]);
+    assert!(synth.status.success(), "{}", text(&synth));
+    // Everything but the police first: the first import links everyone and learns the model.
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(county.join("manifest.json")).unwrap())
+            .unwrap();
+    manifest["feeds"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["agency"] != "police");
+    let partial = county.join("partial.json");
+    std::fs::write(&partial, manifest.to_string()).unwrap();
+    let data = dir.path().join("data");
+    let first = harbour_in(&data, &["import", "--manifest", partial.to_str().unwrap()]);
+    assert_eq!(first["linked"]["full"], true, "{first}");
+
+    // Then the police, who hold no UPN or NHS number: each record is placed by name, date of
+    // birth and address among the people already known, without re-linking everyone.
+    let police = county.join("feeds/police/police.csv");
+    let second = harbour_in(
+        &data,
+        &[
+            "import",
+            "--agency",
+            "police",
+            "--feed",
+            "police",
+            police.to_str().unwrap(),
+        ],
+    );
+    let linked = &second["linked"];
+    assert_eq!(linked["full"], false, "{second}");
+    assert!(
+        linked["moved"].as_u64().unwrap() > linked["records"].as_u64().unwrap() / 2,
+        "{second}"
+    );
+
+    let truth = county.join("truth.csv");
+    let as_is = harbour_in(
+        &data,
+        &["link", "--evaluate", truth.to_str().unwrap(), "--as-is"],
+    );
+    assert!(as_is["precision"].as_f64().unwrap() >= 0.995, "{as_is}");
+    assert!(as_is["f1"].as_f64().unwrap() >= 0.99, "{as_is}");
+
+    // A full re-link agrees and keeps people's ids: nobody moves.
+    let full = harbour_in(&data, &["link", "--evaluate", truth.to_str().unwrap()]);
+    assert!(full["f1"].as_f64().unwrap() >= 0.99, "{full}");
+    let again = harbour_in(&data, &["link"]);
+    assert_eq!(again["moved"], 0, "{again}");
+}

@@ -29,3 +29,7 @@ pub(crate) mod accounts;
 #[allow(clippy::duplicate_mod)]
 #[path = "imports.rs"]
 pub(crate) mod imports;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "linking.rs"]
+pub(crate) mod linking;

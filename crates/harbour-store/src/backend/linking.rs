@@ -1,0 +1,296 @@
+//! Reading identities for linking and writing its results. Compiled once per backend like
+//! `queries.rs`. These reads feed the matcher only; nothing here is shown to a person, and
+//! each linking run is audited by the caller.
+
+use super::Db;
+use super::queries::Tx;
+use crate::StoreError;
+use harbour_domain::TenantCode;
+use sqlx::{FromRow, Pool, QueryBuilder};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// Rows per multi-row statement: well inside both databases' limits on bound values.
+const CHUNK: usize = 400;
+
+#[derive(Debug, Clone, FromRow)]
+pub(crate) struct LinkRow {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Option<Date>,
+    pub sex: Option<String>,
+    pub upn: Option<String>,
+    pub nhs_number: Option<String>,
+    pub postcode: Option<String>,
+}
+
+const COLUMNS: &str = "s.id, s.person_id, s.given_name, s.family_name, s.date_of_birth, s.sex, \
+                       s.upn, s.nhs_number, s.postcode";
+
+pub(crate) async fn all_records(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+) -> Result<Vec<LinkRow>, StoreError> {
+    let mut qb = QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM source_records s"));
+    qb.push(" WHERE s.tenant_code = ")
+        .push_bind(tenant.as_str().to_owned())
+        .push(" ORDER BY s.id");
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+pub(crate) async fn unlinked_records(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+) -> Result<Vec<LinkRow>, StoreError> {
+    let mut qb = QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM source_records s"));
+    qb.push(" WHERE s.tenant_code = ")
+        .push_bind(tenant.as_str().to_owned())
+        .push(" AND s.linked_at IS NULL ORDER BY s.id");
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+/// Records holding any of the (rule, key) blocking keys.
+pub(crate) async fn records_by_keys(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+    keys: &[(i32, i64)],
+) -> Result<Vec<LinkRow>, StoreError> {
+    let mut found: Vec<LinkRow> = Vec::new();
+    for chunk in keys.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT DISTINCT {COLUMNS} FROM link_keys k JOIN source_records s \
+             ON s.tenant_code = k.tenant_code AND s.id = k.source_record_id WHERE k.tenant_code = "
+        ));
+        qb.push_bind(tenant.as_str().to_owned())
+            .push(" AND (k.rule, k.key) IN (");
+        let mut list = qb.separated(", ");
+        for (rule, key) in chunk {
+            list.push("(")
+                .push_bind_unseparated(*rule)
+                .push_unseparated(", ")
+                .push_bind_unseparated(*key)
+                .push_unseparated(")");
+        }
+        list.push_unseparated(")");
+        found.extend(qb.build_query_as::<LinkRow>().fetch_all(pool).await?);
+    }
+    found.sort_by_key(|r| r.id);
+    found.dedup_by_key(|r| r.id);
+    Ok(found)
+}
+
+pub(crate) async fn records_of_persons(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+    persons: &[Uuid],
+) -> Result<Vec<LinkRow>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in persons.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM source_records s"));
+        qb.push(" WHERE s.tenant_code = ")
+            .push_bind(tenant.as_str().to_owned())
+            .push(" AND s.person_id IN (");
+        let mut list = qb.separated(", ");
+        for person in chunk {
+            list.push_bind(*person);
+        }
+        list.push_unseparated(")");
+        found.extend(qb.build_query_as::<LinkRow>().fetch_all(pool).await?);
+    }
+    Ok(found)
+}
+
+/// Reviewers' decisions: (record, record, same person?).
+pub(crate) async fn decisions(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+) -> Result<Vec<(Uuid, Uuid, bool)>, StoreError> {
+    let rows: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
+        "SELECT record_a, record_b, status FROM link_reviews \
+         WHERE tenant_code = $1 AND status <> 'open' ORDER BY decided_at, id",
+    )
+    .bind(tenant.as_str())
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(a, b, status)| (a, b, status == "same"))
+        .collect())
+}
+
+pub(crate) async fn model(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT model FROM link_models WHERE tenant_code = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// Everything one linking run changes, written in one transaction.
+#[derive(Debug, Default)]
+pub(crate) struct LinkWrite {
+    pub change_id: Uuid,
+    pub kind: &'static str,
+    pub made_by: Option<Uuid>,
+    pub reason: String,
+    pub new_persons: Vec<Uuid>,
+    /// (record, from person, to person)
+    pub moves: Vec<(Uuid, Uuid, Uuid)>,
+    /// (record, rule, key) for records linked for the first time.
+    pub keys: Vec<(Uuid, i32, i64)>,
+    pub linked: Vec<Uuid>,
+    /// (record a, record b, weight, probability), a < b.
+    pub reviews: Vec<(Uuid, Uuid, f64, f64)>,
+    pub replace_open_reviews: bool,
+    /// The trained model as JSON, and how many records it was trained on.
+    pub model: Option<(String, i64)>,
+}
+
+pub(crate) async fn write(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    w: &LinkWrite,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let t = tenant.as_str().to_owned();
+    for chunk in w.new_persons.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Db>::new("INSERT INTO persons (tenant_code, id, created_at) ");
+        qb.push_values(chunk, |mut b, id| {
+            b.push_bind(t.clone()).push_bind(*id).push_bind(now);
+        });
+        qb.build().execute(&mut **tx).await?;
+    }
+    if !w.moves.is_empty() {
+        sqlx::query(
+            "INSERT INTO person_changes (tenant_code, id, kind, made_by, made_at, reason) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&t)
+        .bind(w.change_id)
+        .bind(w.kind)
+        .bind(w.made_by)
+        .bind(now)
+        .bind(&w.reason)
+        .execute(&mut **tx)
+        .await?;
+        for chunk in w.moves.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "INSERT INTO person_change_moves (tenant_code, change_id, source_record_id, from_person, to_person) ",
+            );
+            qb.push_values(chunk, |mut b, (record, from, to)| {
+                b.push_bind(t.clone())
+                    .push_bind(w.change_id)
+                    .push_bind(*record)
+                    .push_bind(*from)
+                    .push_bind(*to);
+            });
+            qb.build().execute(&mut **tx).await?;
+        }
+        apply_moves(tx, tenant, w.change_id).await?;
+    }
+    for chunk in w.keys.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO link_keys (tenant_code, rule, key, source_record_id) ",
+        );
+        qb.push_values(chunk, |mut b, (record, rule, key)| {
+            b.push_bind(t.clone())
+                .push_bind(*rule)
+                .push_bind(*key)
+                .push_bind(*record);
+        });
+        qb.push(" ON CONFLICT DO NOTHING");
+        qb.build().execute(&mut **tx).await?;
+    }
+    for chunk in w.linked.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Db>::new("UPDATE source_records SET linked_at = ");
+        qb.push_bind(now)
+            .push(" WHERE tenant_code = ")
+            .push_bind(t.clone())
+            .push(" AND id IN (");
+        let mut list = qb.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        list.push_unseparated(")");
+        qb.build().execute(&mut **tx).await?;
+    }
+    if w.replace_open_reviews {
+        sqlx::query("DELETE FROM link_reviews WHERE tenant_code = $1 AND status = 'open'")
+            .bind(&t)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for chunk in w.reviews.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO link_reviews (tenant_code, id, record_a, record_b, weight, probability, status, raised_at) ",
+        );
+        qb.push_values(chunk, |mut b, (a, c, weight, probability)| {
+            b.push_bind(t.clone())
+                .push_bind(Uuid::now_v7())
+                .push_bind(*a)
+                .push_bind(*c)
+                .push_bind(*weight)
+                .push_bind(*probability)
+                .push_bind("open")
+                .push_bind(now);
+        });
+        qb.push(" ON CONFLICT DO NOTHING");
+        qb.build().execute(&mut **tx).await?;
+    }
+    if let Some((model, records)) = &w.model {
+        sqlx::query("DELETE FROM link_models WHERE tenant_code = $1")
+            .bind(&t)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO link_models (tenant_code, model, records, trained_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&t)
+        .bind(model)
+        .bind(*records)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Points each moved record at its new person, as the change's moves say.
+pub(crate) async fn apply_moves(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    change: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE source_records SET person_id = (SELECT m.to_person FROM person_change_moves m \
+           WHERE m.tenant_code = source_records.tenant_code AND m.change_id = $1 \
+             AND m.source_record_id = source_records.id) \
+         WHERE tenant_code = $2 AND id IN (SELECT source_record_id FROM person_change_moves \
+           WHERE tenant_code = $2 AND change_id = $1)",
+    )
+    .bind(change)
+    .bind(tenant.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// (agency code, record key, person) for every record: for scoring against a known truth.
+pub(crate) async fn record_persons(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+) -> Result<Vec<(String, String, Uuid)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT a.code, s.record_key, s.person_id FROM source_records s \
+         JOIN agencies a ON a.id = s.agency_id WHERE s.tenant_code = $1 ORDER BY s.id",
+    )
+    .bind(tenant.as_str())
+    .fetch_all(pool)
+    .await?)
+}
