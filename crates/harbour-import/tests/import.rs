@@ -599,7 +599,7 @@ async fn linking_scores(
         truth.insert((row[0].to_owned(), row[1].to_owned()), row[2].to_owned());
     }
     let (mut predicted, mut actual) = (Vec::new(), Vec::new());
-    for (agency, key, person) in store.record_persons(tenant).await.unwrap() {
+    for (_, agency, key, person) in store.record_persons(tenant).await.unwrap() {
         predicted.push(person);
         actual.push(truth.remove(&(agency, key)).unwrap());
     }
@@ -628,6 +628,193 @@ async fn records_are_linked_across_agencies_as_they_arrive_and_in_full() {
         assert_eq!(nothing_new.records, 0);
         let again = store.relink(&tenant, &settings, NOW).await.unwrap();
         assert_eq!(again.moved, 0, "a re-link keeps everyone's person id");
+        assert!(matches!(
+            store.verify_audit().await.unwrap(),
+            AuditVerification::Intact { .. }
+        ));
+    }
+}
+
+#[tokio::test]
+async fn reviewers_merge_split_and_undo_and_linking_obeys_them() {
+    use harbour_store::{IdentityRefusal, NewUser};
+    let out = tempfile::tempdir().unwrap();
+    let county_dir = out.path().join("county");
+    county::generate(&county::Config::new(600, 9), &county_dir, |_| {}).unwrap();
+    for (store, _dir) in stores().await {
+        let (tenant, agencies, _) = import_manifest(&store, &county_dir).await;
+        store
+            .link_new(&tenant, &harbour_link::Settings::default(), NOW)
+            .await
+            .unwrap();
+        // A cautious run leaves many likely pairs unlinked, for people to decide.
+        let cautious = harbour_link::Settings {
+            match_probability: 0.999_999_999,
+            review_probability: 0.5,
+            ..harbour_link::Settings::default()
+        };
+        let report = store.relink(&tenant, &cautious, NOW).await.unwrap();
+        assert!(report.reviews > 0, "{report:?}");
+
+        let la = agencies
+            .iter()
+            .find(|(c, _)| c == "la-education")
+            .unwrap()
+            .1;
+        let school = agencies
+            .iter()
+            .find(|(c, _)| c.starts_with("school"))
+            .unwrap()
+            .1;
+        let mut users = Vec::new();
+        for (agency, role, email) in [
+            (la, Role::LaInclusionOfficer, "officer@example.invalid"),
+            (school, Role::SchoolDsl, "dsl@example.invalid"),
+        ] {
+            let id = UserId::new_v7();
+            store
+                .create_user(
+                    &NewUser {
+                        id,
+                        tenant: tenant.clone(),
+                        agency,
+                        email: email.into(),
+                        display_name: email.into(),
+                        roles: [role].into(),
+                        is_demo: false,
+                    },
+                    NOW,
+                )
+                .await
+                .unwrap();
+            users.push(Principal {
+                user: id,
+                tenant: tenant.clone(),
+                agency,
+                roles: [role].into(),
+            });
+        }
+        let (officer, dsl) = (&users[0], &users[1]);
+        assert!(store.link_reviews(dsl, 10, NOW).await.unwrap().is_none());
+        let queue = store.link_reviews(officer, 10, NOW).await.unwrap().unwrap();
+        let pair = queue.first().unwrap().clone();
+        assert_ne!(pair.a.person, pair.b.person);
+        assert_eq!(pair.evidence.len(), 7, "every field explained");
+        let person_of = |rows: &[(uuid::Uuid, String, String, uuid::Uuid)], record| {
+            rows.iter().find(|r| r.0 == record).unwrap().3
+        };
+
+        // Same child: the second record's person joins the first's.
+        assert_eq!(
+            store
+                .decide_link_review(dsl, pair.id, true, "", NOW)
+                .await
+                .unwrap(),
+            Err(IdentityRefusal::NotAllowed)
+        );
+        let merged = store
+            .decide_link_review(officer, pair.id, true, "same school, same birthday", NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        let rows = store.record_persons(&tenant).await.unwrap();
+        assert_eq!(person_of(&rows, pair.a.record), merged.0);
+        assert_eq!(person_of(&rows, pair.b.record), merged.0);
+        assert_eq!(
+            store
+                .decide_link_review(officer, pair.id, false, "", NOW)
+                .await
+                .unwrap(),
+            Err(IdentityRefusal::AlreadyDecided)
+        );
+
+        // Undo puts every moved record back and reopens the pair.
+        let changes = store
+            .person_changes(officer, merged)
+            .await
+            .unwrap()
+            .unwrap();
+        let merge = changes.iter().find(|c| c.kind == "merge").unwrap();
+        store
+            .undo_person_change(officer, merge.id, NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        let rows = store.record_persons(&tenant).await.unwrap();
+        assert_eq!(person_of(&rows, pair.b.record), pair.b.person.0);
+        assert_eq!(
+            store
+                .undo_person_change(officer, merge.id, NOW)
+                .await
+                .unwrap(),
+            Err(IdentityRefusal::AlreadyUndone)
+        );
+        assert!(
+            store
+                .link_reviews(officer, 1_000, NOW)
+                .await
+                .unwrap()
+                .unwrap()
+                .iter()
+                .any(|p| p.id == pair.id),
+            "the pair is back in the queue"
+        );
+
+        // Different children: no later linking run joins them, however it scores them.
+        store
+            .decide_link_review(officer, pair.id, false, "different mothers", NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .relink(&tenant, &harbour_link::Settings::default(), NOW)
+            .await
+            .unwrap();
+        let rows = store.record_persons(&tenant).await.unwrap();
+        assert_ne!(
+            person_of(&rows, pair.a.record),
+            person_of(&rows, pair.b.record)
+        );
+
+        // Split: one record of a linked person becomes a child of its own, and stays one.
+        let mut sizes: std::collections::HashMap<uuid::Uuid, Vec<uuid::Uuid>> = Default::default();
+        for (record, _, _, person) in &rows {
+            sizes.entry(*person).or_default().push(*record);
+        }
+        let (person, records) = sizes.iter().find(|(_, r)| r.len() >= 2).unwrap();
+        let person = harbour_domain::PersonId(*person);
+        assert_eq!(
+            store
+                .split_person(officer, person, &records[..1], " ", NOW)
+                .await
+                .unwrap(),
+            Err(IdentityRefusal::NoReason)
+        );
+        assert_eq!(
+            store
+                .split_person(officer, person, records, "all of them", NOW)
+                .await
+                .unwrap(),
+            Err(IdentityRefusal::BadSplit)
+        );
+        let split = store
+            .split_person(
+                officer,
+                person,
+                &records[..1],
+                "a cousin, not this child",
+                NOW,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .relink(&tenant, &harbour_link::Settings::default(), NOW)
+            .await
+            .unwrap();
+        let rows = store.record_persons(&tenant).await.unwrap();
+        assert_ne!(person_of(&rows, records[0]), person_of(&rows, records[1]));
+        assert_ne!(split, person);
         assert!(matches!(
             store.verify_audit().await.unwrap(),
             AuditVerification::Intact { .. }

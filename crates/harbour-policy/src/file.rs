@@ -30,6 +30,9 @@ pub enum Function {
     AuditReview,
     /// The rows one's own agency sent that were refused on import.
     QuarantineReview,
+    /// Deciding whether two agencies' records are the same child, and merging, splitting and
+    /// undoing people. Shows identity details (never events) from any agency's records.
+    IdentityReview,
 }
 
 #[derive(Debug, Clone, Deserialize)]

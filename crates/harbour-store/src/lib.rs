@@ -35,6 +35,7 @@ mod audit;
 mod backend;
 mod error;
 mod gate;
+mod identity_review;
 mod imports;
 mod linking;
 mod location;
@@ -47,6 +48,7 @@ pub use accounts::BreakGlassOutcome;
 pub use audit::{AuditEntry, AuditVerification, Outcome};
 pub use error::StoreError;
 pub use gate::SearchQuery;
+pub use identity_review::{IdentityRefusal, LinkReviewItem, PersonChange, ReviewSide};
 pub use linking::LinkReport;
 pub use location::StoreLocation;
 pub use model::{

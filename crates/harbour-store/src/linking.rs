@@ -322,12 +322,12 @@ impl Store {
         })
     }
 
-    /// (agency code, record key, person) for every record, to score linking against a
-    /// synthetic county's truth. Names no one: keys and ids only.
+    /// (record, agency code, record key, person) for every record, to score linking against
+    /// a synthetic county's truth. Names no one: keys and ids only.
     pub async fn record_persons(
         &self,
         tenant: &TenantCode,
-    ) -> Result<Vec<(String, String, Uuid)>, StoreError> {
+    ) -> Result<Vec<(Uuid, String, String, Uuid)>, StoreError> {
         on_backend!(self, linking as l, pool => l::record_persons(pool, tenant).await)
     }
 }

@@ -21,7 +21,17 @@ use uuid::Uuid;
         description = "Multi-agency safeguarding hub. Every call that returns personal data is filtered by the access policy and recorded in the audit. Authenticate with a signed-in session cookie.",
         license(name = "AGPL-3.0-or-later")
     ),
-    paths(health, search_people, get_person, crate::feeds::check_token, crate::feeds::submit),
+    paths(
+        health,
+        search_people,
+        get_person,
+        crate::feeds::check_token,
+        crate::feeds::submit,
+        crate::identity::api_queue,
+        crate::identity::api_decide,
+        crate::identity::api_split,
+        crate::identity::api_undo
+    ),
     components(schemas(
         HealthBody,
         PersonSummaryBody,
@@ -32,7 +42,13 @@ use uuid::Uuid;
         crate::feeds::TokenCheckBody,
         crate::feeds::FeedSubmission,
         crate::feeds::FeedReport,
-        crate::feeds::Rejection
+        crate::feeds::Rejection,
+        crate::identity::ReviewPairBody,
+        crate::identity::ReviewSideBody,
+        crate::identity::EvidenceBody,
+        crate::identity::DecisionBody,
+        crate::identity::SplitBody,
+        crate::identity::ChangeResultBody
     )),
     modifiers(&SecuritySchemes)
 )]

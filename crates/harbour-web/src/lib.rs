@@ -9,6 +9,7 @@ mod assets;
 mod audit_pages;
 mod emergency;
 mod feeds;
+mod identity;
 mod metrics;
 mod pages;
 mod problem;

@@ -96,6 +96,7 @@ pub(crate) async fn person(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
+    Query(filter): Query<crate::views::TimelineFilter>,
 ) -> Result<PersonPage, PageProblem> {
     let id: PersonId = id.parse().map_err(|_| {
         Problem::bad_request(
@@ -108,10 +109,37 @@ pub(crate) async fn person(
         .person_view(&signed_in.user.principal, id, state.clock.now())
         .await?
         .ok_or_else(Problem::not_found)?;
-    Ok(PersonPage::new(
+    let changes = state
+        .store
+        .person_changes(&signed_in.user.principal, id)
+        .await?;
+    let mut page = PersonPage::new(
         Layout::new("Person", Some(&signed_in), &state),
         view,
-    ))
+        &filter,
+    );
+    page.changes = changes.map(|list| {
+        list.into_iter()
+            .map(|c| crate::views::ChangeRow {
+                id: c.id.to_string(),
+                what: format!(
+                    "{} of {} record{} by {}: {}",
+                    match c.kind.as_str() {
+                        "merge" => "Merge",
+                        "split" => "Split",
+                        _ => "Undo",
+                    },
+                    c.records_moved,
+                    if c.records_moved == 1 { "" } else { "s" },
+                    c.made_by.unwrap_or_else(|| "Harbour".into()),
+                    c.reason
+                ),
+                when: crate::views::long_date(c.made_at.date()),
+                undoable: !c.undone && c.kind != "undo",
+            })
+            .collect()
+    });
+    Ok(page)
 }
 
 pub(crate) async fn health(

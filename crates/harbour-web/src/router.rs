@@ -1,7 +1,7 @@
 //! Routes and the layers every response passes through.
 
 use crate::state::AppState;
-use crate::{api, assets, audit_pages, emergency, feeds, metrics, pages, sign_in};
+use crate::{api, assets, audit_pages, emergency, feeds, identity, metrics, pages, sign_in};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -53,6 +53,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/audit/refused", get(audit_pages::refused))
         .route("/quarantine", get(pages::quarantine))
+        .route("/identity-review", get(identity::queue))
+        .route("/identity-review/{id}", post(identity::decide))
+        .route("/people/{id}/split", post(identity::split))
+        .route("/person-changes/{id}/undo", post(identity::undo))
+        .route("/api/v1/identity-reviews", get(identity::api_queue))
+        .route("/api/v1/identity-reviews/{id}", post(identity::api_decide))
+        .route("/api/v1/people/{id}/split", post(identity::api_split))
+        .route("/api/v1/person-changes/{id}/undo", post(identity::api_undo))
         .route("/health", get(pages::health))
         .route("/static/{name}", get(assets::static_file))
         .route("/metrics", get(metrics::endpoint))

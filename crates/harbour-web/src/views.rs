@@ -34,6 +34,7 @@ pub(crate) struct UserBar {
     /// Whether the policy lets this user see any child's record at all.
     pub may_find: bool,
     pub may_review_quarantine: bool,
+    pub may_review_identity: bool,
 }
 
 impl Layout {
@@ -50,6 +51,8 @@ impl Layout {
                 may_find: !policy.scope(&s.user.principal).is_empty(),
                 may_review_quarantine: policy
                     .allows_function(&s.user.principal, Function::QuarantineReview),
+                may_review_identity: policy
+                    .allows_function(&s.user.principal, Function::IdentityReview),
             }),
             csrf_token: signed_in.map(SignedIn::csrf_token).unwrap_or_default(),
             demo: state.config.demo_sign_in,
@@ -190,6 +193,7 @@ pub(crate) struct TimelineRow {
 }
 
 pub(crate) struct IdentityRow {
+    pub record: String,
     pub agency: String,
     pub name: String,
     pub date_of_birth: String,
@@ -213,37 +217,150 @@ pub(crate) struct PersonPage {
     pub layout: Layout,
     /// "14:35 on 20 November 2026" while the viewer sees the child through emergency access.
     pub emergency_until: Option<String>,
+    pub person_id: String,
     pub name: String,
-    pub date_of_birth: String,
     pub agencies: String,
+    /// Each identity field's best value, who recorded it, and what else was recorded.
+    pub identity: Vec<IdentityField>,
     pub timeline: Vec<TimelineRow>,
+    /// Events in the whole timeline, before filtering.
+    pub timeline_total: usize,
+    pub filter_agency: String,
+    pub filter_kind: String,
+    /// (value, label) choices for the filters: the agencies and kinds in this timeline.
+    pub agency_choices: Vec<(String, String)>,
+    pub kind_choices: Vec<(String, String)>,
     pub identities: Vec<IdentityRow>,
+    /// For identity reviewers: merges, splits and undos that touched this person.
+    pub changes: Option<Vec<ChangeRow>>,
+}
+
+/// A merge, split or undo on the person page.
+pub(crate) struct ChangeRow {
+    pub id: String,
+    pub what: String,
+    pub when: String,
+    pub undoable: bool,
+}
+
+/// One line of the identity summary.
+pub(crate) struct IdentityField {
+    pub label: &'static str,
+    pub value: String,
+    /// The agencies that recorded the value shown.
+    pub sources: String,
+    /// Other values recorded, each with who recorded it ("" when all agree).
+    pub variants: String,
+}
+
+/// The timeline filter from the address: `?agency=…&kind=…`, either may be empty.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct TimelineFilter {
+    pub agency: Option<String>,
+    pub kind: Option<String>,
+}
+
+/// The value most agencies recorded (ties to the first recorded), who recorded it, and the
+/// other values with theirs.
+fn best_value(values: &[(String, String)]) -> Option<IdentityField> {
+    let mut tally: Vec<(String, Vec<String>)> = Vec::new();
+    for (value, agency) in values.iter().filter(|(v, _)| !v.is_empty()) {
+        match tally.iter_mut().find(|(v, _)| v == value) {
+            Some((_, agencies)) => {
+                if !agencies.contains(agency) {
+                    agencies.push(agency.clone());
+                }
+            }
+            None => tally.push((value.clone(), vec![agency.clone()])),
+        }
+    }
+    let best = tally
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, (_, agencies))| (agencies.len(), std::cmp::Reverse(*i)))
+        .map(|(i, _)| i)?;
+    let (value, sources) = tally.get(best)?.clone();
+    let variants = tally
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != best)
+        .map(|(_, (v, agencies))| format!("{v} ({})", agencies.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Some(IdentityField {
+        label: "",
+        value,
+        sources: sources.join(", "),
+        variants,
+    })
 }
 
 impl PersonPage {
-    /// The headline identity is the most common name among the records the viewer may see;
-    /// the agency records table shows every variant.
-    pub fn new(layout: Layout, view: PersonView) -> Self {
-        let mut names: Vec<(String, usize)> = Vec::new();
-        for record in &view.identities {
-            let name = format!("{} {}", record.given_name, record.family_name);
-            match names.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, count)) => *count += 1,
-                None => names.push((name, 1)),
-            }
-        }
-        let name = names
-            .iter()
-            .max_by_key(|(_, count)| *count)
-            .map(|(n, _)| n.clone())
+    /// The headline identity is the value most of the agencies the viewer may see recorded,
+    /// with who recorded it; the agency records table shows every variant.
+    pub fn new(layout: Layout, view: PersonView, filter: &TimelineFilter) -> Self {
+        let field = |label: &'static str,
+                     value: &dyn Fn(&harbour_store::IdentityRecord) -> String| {
+            let values: Vec<(String, String)> = view
+                .identities
+                .iter()
+                .map(|r| (value(r), r.agency_name.clone()))
+                .collect();
+            best_value(&values).map(|f| IdentityField { label, ..f })
+        };
+        let identity: Vec<IdentityField> = [
+            field("Name", &|r| format!("{} {}", r.given_name, r.family_name)),
+            field("Date of birth", &|r| {
+                r.date_of_birth.map(long_date).unwrap_or_default()
+            }),
+            field("Sex", &|r| match r.sex.as_deref() {
+                Some("M") => "Male".into(),
+                Some("F") => "Female".into(),
+                _ => String::new(),
+            }),
+            field("Postcode", &|r| r.postcode.clone().unwrap_or_default()),
+            field("UPN", &|r| r.upn.clone().unwrap_or_default()),
+            field("NHS number", &|r| {
+                r.nhs_number
+                    .as_deref()
+                    .and_then(|n| harbour_domain::NhsNumber::parse(n).ok())
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let name = identity
+            .first()
+            .map(|f| f.value.clone())
             .unwrap_or_default();
-        let date_of_birth = optional_date(view.identities.iter().find_map(|r| r.date_of_birth));
         let mut agencies: Vec<&str> = view
             .identities
             .iter()
             .map(|r| r.agency_name.as_str())
             .collect();
         agencies.dedup();
+        let mut agency_choices: Vec<(String, String)> = Vec::new();
+        let mut kind_choices: Vec<(String, String)> = Vec::new();
+        for event in &view.timeline {
+            let agency = (event.agency.to_string(), event.agency_name.clone());
+            if !agency_choices.contains(&agency) {
+                agency_choices.push(agency);
+            }
+            let kind = (
+                event.kind.as_str().to_owned(),
+                event.kind.label().to_owned(),
+            );
+            if !kind_choices.contains(&kind) {
+                kind_choices.push(kind);
+            }
+        }
+        agency_choices.sort_by(|a, b| a.1.cmp(&b.1));
+        kind_choices.sort_by(|a, b| a.1.cmp(&b.1));
+        let filter_agency = filter.agency.clone().unwrap_or_default();
+        let filter_kind = filter.kind.clone().unwrap_or_default();
+        let timeline_total = view.timeline.len();
         Self {
             layout: Layout {
                 title: name.clone(),
@@ -255,11 +372,15 @@ impl PersonPage {
                     .unwrap_or_default();
                 format!("{time} UTC on {}", long_date(until.date()))
             }),
-            date_of_birth,
+            person_id: view.id.to_string(),
             agencies: agencies.join(", "),
+            identity,
+            timeline_total,
             timeline: view
                 .timeline
                 .iter()
+                .filter(|e| filter_agency.is_empty() || e.agency.to_string() == filter_agency)
+                .filter(|e| filter_kind.is_empty() || e.kind.as_str() == filter_kind)
                 .map(|event| TimelineRow {
                     date: long_date(event.occurred_on),
                     kind: event.kind.label(),
@@ -273,6 +394,7 @@ impl PersonPage {
                 .identities
                 .iter()
                 .map(|record| IdentityRow {
+                    record: record.source_record.to_string(),
                     agency: record.agency_name.clone(),
                     name: format!("{} {}", record.given_name, record.family_name),
                     date_of_birth: optional_date(record.date_of_birth),
@@ -287,6 +409,11 @@ impl PersonPage {
                 })
                 .collect(),
             name,
+            filter_agency,
+            filter_kind,
+            agency_choices,
+            kind_choices,
+            changes: None,
         }
     }
 }

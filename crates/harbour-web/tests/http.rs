@@ -402,3 +402,100 @@ async fn oversized_and_malformed_requests_are_refused_cleanly() {
     // The server is still answering.
     assert_eq!(app.get("/health", "").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_timeline_filters_by_agency_and_kind() {
+    let app = spawn_app().await;
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (_, all) = app.page(&format!("/people/{}", app.jayden()), &dsl).await;
+    assert!(all.contains("Recorded by"), "identity shows its sources");
+    let (status, page) = app
+        .page(
+            &format!("/people/{}?kind=permanent_exclusion&agency=", app.jayden()),
+            &dsl,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Permanent exclusion"));
+    assert!(
+        !page.contains("Youth caution: possession of a bladed article"),
+        "other kinds are filtered out"
+    );
+    assert!(page.contains("Showing 1 of"), "{page}");
+}
+
+fn hidden(page: &str, name: &str) -> Vec<String> {
+    page.split(&format!("name=\"{name}\" value=\""))
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn identity_reviewers_split_a_child_and_undo_it() {
+    let app = spawn_app().await;
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (status, _) = app.page("/identity-review", &dsl).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let (status, queue) = app.page("/identity-review", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(queue.contains("Same child?"));
+
+    let jayden = format!("/people/{}", app.jayden());
+    let (_, page) = app.page(&jayden, &officer).await;
+    let records = hidden(&page, "record");
+    assert!(
+        records.len() >= 2,
+        "the officer can split Jayden's records: {page}"
+    );
+    let token = app.form_token(&officer).await;
+    let split = app
+        .post_form(
+            &format!("{jayden}/split"),
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("reason", "the health record is a cousin"),
+                ("record", &records[0]),
+            ],
+        )
+        .await;
+    assert_eq!(split.status(), StatusCode::SEE_OTHER);
+    let new_person = split.headers()["location"].to_str().unwrap().to_owned();
+    assert_ne!(new_person, jayden);
+
+    let (_, page) = app.page(&jayden, &officer).await;
+    assert!(page.contains("Split of 1 record by"), "{page}");
+    let undo = page
+        .split("action=\"/person-changes/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let back = app
+        .post_form(
+            &format!("/person-changes/{undo}"),
+            &officer,
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.page(&jayden, &officer).await;
+    assert_eq!(
+        hidden(&page, "record").len(),
+        records.len(),
+        "every record is back"
+    );
+
+    // Without the form token, nothing changes.
+    let refused = app
+        .post_form(
+            &format!("{jayden}/split"),
+            &officer,
+            &[("reason", "no token"), ("record", &records[0])],
+        )
+        .await;
+    assert_ne!(refused.status(), StatusCode::SEE_OTHER);
+}

@@ -36,6 +36,8 @@ CREATE TABLE link_reviews (
     decided_by  BLOB REFERENCES users (id),
     decided_at  TEXT,
     note        TEXT,
+    -- The person change a decision made (a merge), so undoing that change reopens the pair.
+    change_id   BLOB,
     PRIMARY KEY (tenant_code, id),
     UNIQUE (tenant_code, record_a, record_b)
 );

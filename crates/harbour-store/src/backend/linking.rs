@@ -281,16 +281,267 @@ pub(crate) async fn apply_moves(
     Ok(())
 }
 
-/// (agency code, record key, person) for every record: for scoring against a known truth.
+/// (record, agency code, record key, person) for every record: for scoring against a known
+/// truth.
 pub(crate) async fn record_persons(
     pool: &Pool<Db>,
     tenant: &TenantCode,
-) -> Result<Vec<(String, String, Uuid)>, StoreError> {
+) -> Result<Vec<(Uuid, String, String, Uuid)>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT a.code, s.record_key, s.person_id FROM source_records s \
+        "SELECT s.id, a.code, s.record_key, s.person_id FROM source_records s \
          JOIN agencies a ON a.id = s.agency_id WHERE s.tenant_code = $1 ORDER BY s.id",
     )
     .bind(tenant.as_str())
     .fetch_all(pool)
     .await?)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub(crate) struct ReviewRow {
+    pub id: Uuid,
+    pub record_a: Uuid,
+    pub record_b: Uuid,
+    pub weight: f64,
+    pub probability: f64,
+    pub status: String,
+}
+
+pub(crate) async fn open_reviews(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+    limit: i64,
+) -> Result<Vec<ReviewRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT r.id, r.record_a, r.record_b, r.weight, r.probability, r.status FROM link_reviews r \
+         JOIN source_records a ON a.tenant_code = r.tenant_code AND a.id = r.record_a \
+         JOIN source_records b ON b.tenant_code = r.tenant_code AND b.id = r.record_b \
+         WHERE r.tenant_code = $1 AND r.status = 'open' AND a.person_id <> b.person_id \
+         ORDER BY r.probability DESC, r.id LIMIT $2",
+    )
+    .bind(tenant.as_str())
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub(crate) async fn review(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    id: Uuid,
+) -> Result<Option<ReviewRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, record_a, record_b, weight, probability, status FROM link_reviews \
+         WHERE tenant_code = $1 AND id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// A record's identity with its agency's name, for a reviewer.
+#[derive(Debug, Clone, FromRow)]
+pub(crate) struct SideRow {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub agency_name: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Option<Date>,
+    pub sex: Option<String>,
+    pub upn: Option<String>,
+    pub nhs_number: Option<String>,
+    pub postcode: Option<String>,
+}
+
+pub(crate) async fn sides(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+    records: &[Uuid],
+) -> Result<Vec<SideRow>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in records.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT s.id, s.person_id, a.name AS agency_name, s.given_name, s.family_name, \
+             s.date_of_birth, s.sex, s.upn, s.nhs_number, s.postcode FROM source_records s \
+             JOIN agencies a ON a.id = s.agency_id WHERE s.tenant_code = ",
+        );
+        qb.push_bind(tenant.as_str().to_owned())
+            .push(" AND s.id IN (");
+        let mut list = qb.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        list.push_unseparated(")");
+        found.extend(qb.build_query_as::<SideRow>().fetch_all(pool).await?);
+    }
+    Ok(found)
+}
+
+/// (record, person) for records, read inside a transaction.
+pub(crate) async fn persons_of(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    column: &str,
+    value: Uuid,
+) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+    // `column` is one of two constants from this module's callers.
+    let sql = if column == "person_id" {
+        "SELECT id, person_id FROM source_records WHERE tenant_code = $1 AND person_id = $2 ORDER BY id"
+    } else {
+        "SELECT id, person_id FROM source_records WHERE tenant_code = $1 AND id = $2"
+    };
+    Ok(sqlx::query_as(sql)
+        .bind(tenant.as_str())
+        .bind(value)
+        .fetch_all(&mut **tx)
+        .await?)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn set_decision(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    review: Uuid,
+    status: &str,
+    by: Uuid,
+    note: &str,
+    change: Option<Uuid>,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE link_reviews SET status = $1, decided_by = $2, decided_at = $3, note = $4, change_id = $5 \
+         WHERE tenant_code = $6 AND id = $7",
+    )
+    .bind(status)
+    .bind(by)
+    .bind(now)
+    .bind(note)
+    .bind(change)
+    .bind(tenant.as_str())
+    .bind(review)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Records "these two are different people" decisions made by a change (a split).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_decisions(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    pairs: &[(Uuid, Uuid)],
+    by: Uuid,
+    note: &str,
+    change: Uuid,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    for (a, b) in pairs {
+        sqlx::query(
+            "INSERT INTO link_reviews (tenant_code, id, record_a, record_b, weight, probability, status, raised_at, decided_by, decided_at, note, change_id) \
+             VALUES ($1, $2, $3, $4, 0, 0, 'different', $5, $6, $5, $7, $8) \
+             ON CONFLICT (tenant_code, record_a, record_b) DO UPDATE SET status = 'different', \
+               decided_by = $6, decided_at = $5, note = $7, change_id = $8",
+        )
+        .bind(tenant.as_str())
+        .bind(Uuid::now_v7())
+        .bind(*a)
+        .bind(*b)
+        .bind(now)
+        .bind(by)
+        .bind(note)
+        .bind(change)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub(crate) struct ChangeRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub made_at: OffsetDateTime,
+    pub reason: String,
+    pub made_by_name: Option<String>,
+    pub undone_by: Option<Uuid>,
+    pub moves: i64,
+}
+
+/// Merges, splits and undos that moved records into or out of `person`, newest first.
+pub(crate) async fn changes_of(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+    person: Uuid,
+) -> Result<Vec<ChangeRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, c.kind, c.made_at, c.reason, u.display_name AS made_by_name, c.undone_by, \
+                (SELECT count(*) FROM person_change_moves m2 WHERE m2.tenant_code = c.tenant_code AND m2.change_id = c.id) AS moves \
+         FROM person_changes c LEFT JOIN users u ON u.id = c.made_by \
+         WHERE c.tenant_code = $1 AND c.kind IN ('merge', 'split', 'undo') AND EXISTS ( \
+           SELECT 1 FROM person_change_moves m WHERE m.tenant_code = c.tenant_code AND m.change_id = c.id \
+             AND (m.from_person = $2 OR m.to_person = $2)) \
+         ORDER BY c.made_at DESC, c.id DESC LIMIT 50",
+    )
+    .bind(tenant.as_str())
+    .bind(person)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// A change's kind, whether it was undone, and its moves (record, from, to).
+pub(crate) async fn change(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    id: Uuid,
+) -> Result<Option<(String, Option<Uuid>, Vec<(Uuid, Uuid, Uuid)>)>, StoreError> {
+    let head: Option<(String, Option<Uuid>)> = sqlx::query_as(
+        "SELECT kind, undone_by FROM person_changes WHERE tenant_code = $1 AND id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((kind, undone_by)) = head else {
+        return Ok(None);
+    };
+    let moves: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "SELECT source_record_id, from_person, to_person FROM person_change_moves \
+         WHERE tenant_code = $1 AND change_id = $2 ORDER BY source_record_id",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(Some((kind, undone_by, moves)))
+}
+
+/// Marks `id` undone by `undo`, and withdraws the decisions it made: a merge's review goes
+/// back to the queue, a split's "different people" decisions are removed.
+pub(crate) async fn mark_undone(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    id: Uuid,
+    undo: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE person_changes SET undone_by = $1 WHERE tenant_code = $2 AND id = $3")
+        .bind(undo)
+        .bind(tenant.as_str())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE link_reviews SET status = 'open', decided_by = NULL, decided_at = NULL, note = NULL, change_id = NULL \
+         WHERE tenant_code = $1 AND change_id = $2 AND probability > 0",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM link_reviews WHERE tenant_code = $1 AND change_id = $2")
+        .bind(tenant.as_str())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

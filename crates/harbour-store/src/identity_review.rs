@@ -1,0 +1,383 @@
+//! People deciding identity: the review queue of uncertain pairs, and merging, splitting and
+//! undoing people. Each needs the policy's identity-review function; each look and each
+//! change is audited with the children concerned as subjects. Decisions are kept, and every
+//! later linking run obeys them.
+
+use crate::StoreError;
+use crate::audit::Outcome;
+use crate::store::{Store, principal_entry};
+use harbour_domain::PersonId;
+use harbour_link::incremental::Trained;
+use harbour_link::score::Evidence;
+use harbour_link::{Prepared, Record};
+use harbour_policy::{Function, Principal};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// One record of a pair, as a reviewer sees it: identity only, never events.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewSide {
+    pub record: Uuid,
+    pub person: PersonId,
+    pub agency_name: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Option<Date>,
+    pub sex: Option<String>,
+    pub postcode: Option<String>,
+    pub upn: Option<String>,
+    pub nhs_number: Option<String>,
+}
+
+/// A pair waiting for a decision, with each field's evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkReviewItem {
+    pub id: Uuid,
+    pub probability: f64,
+    pub weight: f64,
+    pub a: ReviewSide,
+    pub b: ReviewSide,
+    pub evidence: Vec<Evidence>,
+}
+
+/// A merge, split or undo that touched a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonChange {
+    pub id: Uuid,
+    pub kind: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub made_at: OffsetDateTime,
+    pub made_by: Option<String>,
+    pub reason: String,
+    pub records_moved: i64,
+    pub undone: bool,
+}
+
+/// Why an identity change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityRefusal {
+    #[error("your role cannot change which records belong to which child")]
+    NotAllowed,
+    #[error("there is no such pair, person or change")]
+    NotFound,
+    #[error("that pair has already been decided")]
+    AlreadyDecided,
+    #[error("choose at least one of this child's records to split off, and leave at least one")]
+    BadSplit,
+    #[error("this change has already been undone")]
+    AlreadyUndone,
+    #[error("later changes moved some of these records again; undo those first")]
+    MovedSince,
+    #[error("only merges and splits made by a person can be undone here")]
+    NotUndoable,
+    #[error("give a reason")]
+    NoReason,
+}
+
+macro_rules! side {
+    ($r:expr) => {
+        ReviewSide {
+            record: $r.id,
+            person: PersonId($r.person_id),
+            agency_name: $r.agency_name,
+            given_name: $r.given_name,
+            family_name: $r.family_name,
+            date_of_birth: $r.date_of_birth,
+            sex: $r.sex,
+            postcode: $r.postcode,
+            upn: $r.upn,
+            nhs_number: $r.nhs_number,
+        }
+    };
+}
+
+fn prepared(side: &ReviewSide) -> Prepared {
+    Prepared::new(&Record {
+        given_name: side.given_name.clone(),
+        family_name: side.family_name.clone(),
+        date_of_birth: side.date_of_birth,
+        sex: side.sex.clone(),
+        postcode: side.postcode.clone().unwrap_or_default(),
+        upn: side.upn.clone(),
+        nhs_number: side.nhs_number.clone(),
+    })
+}
+
+impl Store {
+    /// The open pairs, most likely matches first, or `None` if `who` may not review identity.
+    /// Audited, naming every child shown.
+    pub async fn link_reviews(
+        &self,
+        who: &Principal,
+        limit: i64,
+        now: OffsetDateTime,
+    ) -> Result<Option<Vec<LinkReviewItem>>, StoreError> {
+        let allowed = self.policy.allows_function(who, Function::IdentityReview);
+        let mut entry = principal_entry(
+            who,
+            now,
+            "identity_review",
+            "decide whether records are the same child",
+        );
+        on_backend!(self, [queries as q, linking as l], pool => {
+            let mut items = Vec::new();
+            if allowed {
+                let reviews = l::open_reviews(pool, &who.tenant, limit).await?;
+                let ids: Vec<Uuid> = reviews.iter().flat_map(|r| [r.record_a, r.record_b]).collect();
+                let sides = l::sides(pool, &who.tenant, &ids).await?;
+                let scorer = l::model(pool, &who.tenant)
+                    .await?
+                    .and_then(|json| serde_json::from_str::<Trained>(&json).ok())
+                    .map(|t| t.scorer());
+                for review in reviews {
+                    let find = |id: Uuid| sides.iter().find(|s| s.id == id).cloned();
+                    let (Some(a), Some(b)) = (find(review.record_a), find(review.record_b)) else {
+                        continue;
+                    };
+                    let (a, b) = (side!(a), side!(b));
+                    let evidence = scorer
+                        .as_ref()
+                        .map(|s| s.explain(&prepared(&a), &prepared(&b)).fields)
+                        .unwrap_or_default();
+                    items.push(LinkReviewItem {
+                        id: review.id,
+                        probability: review.probability,
+                        weight: review.weight,
+                        a,
+                        b,
+                        evidence,
+                    });
+                }
+                let subjects: BTreeSet<PersonId> =
+                    items.iter().flat_map(|i| [i.a.person, i.b.person]).collect();
+                entry.subjects = subjects.into_iter().collect();
+                entry.detail = serde_json::json!({ "pairs": items.len() }).to_string();
+            } else {
+                entry.outcome = Outcome::Denied;
+            }
+            let mut tx = q::begin(pool).await?;
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(allowed.then_some(items))
+        })
+    }
+
+    /// Decides a pair. "Same" merges the two people (the second record's person joins the
+    /// first's); "different" keeps them apart in every later linking run. Returns the person
+    /// the records now belong to (the first record's).
+    pub async fn decide_link_review(
+        &self,
+        who: &Principal,
+        review: Uuid,
+        same: bool,
+        note: &str,
+        now: OffsetDateTime,
+    ) -> Result<Result<PersonId, IdentityRefusal>, StoreError> {
+        let allowed = self.policy.allows_function(who, Function::IdentityReview);
+        let mut entry = principal_entry(
+            who,
+            now,
+            "identity_review",
+            "decide whether records are the same child",
+        );
+        on_backend!(self, [queries as q, linking as l], pool => {
+            let mut tx = q::begin(pool).await?;
+            let outcome = if !allowed {
+                Err(IdentityRefusal::NotAllowed)
+            } else {
+                match l::review(&mut tx, &who.tenant, review).await? {
+                    None => Err(IdentityRefusal::NotFound),
+                    Some(r) if r.status != "open" => Err(IdentityRefusal::AlreadyDecided),
+                    Some(r) => {
+                        let a = l::persons_of(&mut tx, &who.tenant, "id", r.record_a).await?;
+                        let b = l::persons_of(&mut tx, &who.tenant, "id", r.record_b).await?;
+                        match (a.first(), b.first()) {
+                            (Some((_, pa)), Some((_, pb))) => {
+                                let (pa, pb) = (*pa, *pb);
+                                let mut change = None;
+                                if same && pa != pb {
+                                    let moved = l::persons_of(&mut tx, &who.tenant, "person_id", pb).await?;
+                                    let write = l::LinkWrite {
+                                        change_id: Uuid::now_v7(),
+                                        kind: "merge",
+                                        made_by: Some(who.user.0),
+                                        reason: if note.trim().is_empty() { "reviewed pair: same child".into() } else { note.trim().to_owned() },
+                                        moves: moved.iter().map(|(id, _)| (*id, pb, pa)).collect(),
+                                        ..l::LinkWrite::default()
+                                    };
+                                    l::write(&mut tx, &who.tenant, &write, now).await?;
+                                    change = Some(write.change_id);
+                                }
+                                let status = if same { "same" } else { "different" };
+                                l::set_decision(&mut tx, &who.tenant, review, status, who.user.0, note.trim(), change, now).await?;
+                                entry.subjects = BTreeSet::from([PersonId(pa), PersonId(pb)]).into_iter().collect();
+                                entry.detail = serde_json::json!({ "review": review, "decision": status, "change": change }).to_string();
+                                Ok(PersonId(pa))
+                            }
+                            _ => Err(IdentityRefusal::NotFound),
+                        }
+                    }
+                }
+            };
+            if let Err(refusal) = &outcome {
+                entry.outcome = Outcome::Denied;
+                entry.detail = serde_json::json!({ "review": review, "refused": refusal.to_string() }).to_string();
+            }
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(outcome)
+        })
+    }
+
+    /// Moves `records` out of `person` into a new person, and records that they are not the
+    /// same child as the records left behind, so no later linking run puts them back.
+    pub async fn split_person(
+        &self,
+        who: &Principal,
+        person: PersonId,
+        records: &[Uuid],
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<Result<PersonId, IdentityRefusal>, StoreError> {
+        let allowed = self.policy.allows_function(who, Function::IdentityReview);
+        let mut entry = principal_entry(who, now, "identity_change", "split a person's records");
+        on_backend!(self, [queries as q, linking as l], pool => {
+            let mut tx = q::begin(pool).await?;
+            let outcome = if !allowed {
+                Err(IdentityRefusal::NotAllowed)
+            } else if reason.trim().is_empty() {
+                Err(IdentityRefusal::NoReason)
+            } else {
+                let all = l::persons_of(&mut tx, &who.tenant, "person_id", person.0).await?;
+                let chosen: BTreeSet<Uuid> = records.iter().copied().collect();
+                let (moving, staying): (Vec<Uuid>, Vec<Uuid>) =
+                    all.iter().map(|(id, _)| *id).partition(|id| chosen.contains(id));
+                if all.is_empty() {
+                    Err(IdentityRefusal::NotFound)
+                } else if moving.is_empty() || staying.is_empty() || moving.len() != chosen.len() {
+                    Err(IdentityRefusal::BadSplit)
+                } else {
+                    let fresh = Uuid::now_v7();
+                    let write = l::LinkWrite {
+                        change_id: Uuid::now_v7(),
+                        kind: "split",
+                        made_by: Some(who.user.0),
+                        reason: reason.trim().to_owned(),
+                        new_persons: vec![fresh],
+                        moves: moving.iter().map(|id| (*id, person.0, fresh)).collect(),
+                        ..l::LinkWrite::default()
+                    };
+                    l::write(&mut tx, &who.tenant, &write, now).await?;
+                    let pairs: Vec<(Uuid, Uuid)> = moving
+                        .iter()
+                        .flat_map(|m| staying.iter().map(move |s| (*m.min(s), *m.max(s))))
+                        .collect();
+                    l::insert_decisions(&mut tx, &who.tenant, &pairs, who.user.0, reason.trim(), write.change_id, now).await?;
+                    entry.subjects = BTreeSet::from([person, PersonId(fresh)]).into_iter().collect();
+                    entry.detail = serde_json::json!({ "change": write.change_id, "records": moving.len() }).to_string();
+                    Ok(PersonId(fresh))
+                }
+            };
+            if let Err(refusal) = &outcome {
+                entry.outcome = Outcome::Denied;
+                entry.subjects = vec![person];
+                entry.detail = serde_json::json!({ "refused": refusal.to_string() }).to_string();
+            }
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(outcome)
+        })
+    }
+
+    /// Undoes a merge or split: every record it moved goes back, if none has moved since, and
+    /// the decisions it made are withdrawn. Returns the person the first record returned to.
+    pub async fn undo_person_change(
+        &self,
+        who: &Principal,
+        change: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Result<PersonId, IdentityRefusal>, StoreError> {
+        let allowed = self.policy.allows_function(who, Function::IdentityReview);
+        let mut entry = principal_entry(who, now, "identity_change", "undo a merge or split");
+        on_backend!(self, [queries as q, linking as l], pool => {
+            let mut tx = q::begin(pool).await?;
+            let outcome = if !allowed {
+                Err(IdentityRefusal::NotAllowed)
+            } else {
+                match l::change(&mut tx, &who.tenant, change).await? {
+                    None => Err(IdentityRefusal::NotFound),
+                    Some((kind, _, _)) if kind != "merge" && kind != "split" => Err(IdentityRefusal::NotUndoable),
+                    Some((_, Some(_), _)) => Err(IdentityRefusal::AlreadyUndone),
+                    Some((_, None, moves)) => {
+                        let mut moved_since = false;
+                        for (record, _, to) in &moves {
+                            let now_at = l::persons_of(&mut tx, &who.tenant, "id", *record).await?;
+                            if now_at.first().map(|(_, p)| *p) != Some(*to) {
+                                moved_since = true;
+                            }
+                        }
+                        if moved_since {
+                            Err(IdentityRefusal::MovedSince)
+                        } else {
+                            let write = l::LinkWrite {
+                                change_id: Uuid::now_v7(),
+                                kind: "undo",
+                                made_by: Some(who.user.0),
+                                reason: format!("undo of {change}"),
+                                moves: moves.iter().map(|(r, from, to)| (*r, *to, *from)).collect(),
+                                ..l::LinkWrite::default()
+                            };
+                            l::write(&mut tx, &who.tenant, &write, now).await?;
+                            l::mark_undone(&mut tx, &who.tenant, change, write.change_id).await?;
+                            let persons: BTreeSet<PersonId> = moves
+                                .iter()
+                                .flat_map(|(_, from, to)| [PersonId(*from), PersonId(*to)])
+                                .collect();
+                            entry.subjects = persons.into_iter().collect();
+                            entry.detail = serde_json::json!({ "undid": change, "change": write.change_id }).to_string();
+                            Ok(PersonId(moves.first().map_or(Uuid::nil(), |m| m.1)))
+                        }
+                    }
+                }
+            };
+            if let Err(refusal) = &outcome {
+                entry.outcome = Outcome::Denied;
+                entry.detail = serde_json::json!({ "change": change, "refused": refusal.to_string() }).to_string();
+            }
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(outcome)
+        })
+    }
+
+    /// Merges, splits and undos that touched `person`, newest first; `None` if `who` may not
+    /// review identity. Ids and counts only, so not audited as a look at the child.
+    pub async fn person_changes(
+        &self,
+        who: &Principal,
+        person: PersonId,
+    ) -> Result<Option<Vec<PersonChange>>, StoreError> {
+        if !self.policy.allows_function(who, Function::IdentityReview) {
+            return Ok(None);
+        }
+        on_backend!(self, linking as l, pool => {
+            Ok(Some(
+                l::changes_of(pool, &who.tenant, person.0)
+                    .await?
+                    .into_iter()
+                    .map(|c| PersonChange {
+                        id: c.id,
+                        kind: c.kind,
+                        made_at: c.made_at,
+                        made_by: c.made_by_name,
+                        reason: c.reason,
+                        records_moved: c.moves,
+                        undone: c.undone_by.is_some(),
+                    })
+                    .collect(),
+            ))
+        })
+    }
+}

@@ -1,0 +1,442 @@
+//! Identity review: the queue of uncertain pairs, and merging, splitting and undoing people,
+//! as pages and as JSON. Thin: the store decides who may, does it, and audits it.
+
+use crate::problem::{ApiProblem, ErrorBody, PageProblem, Problem};
+use crate::session::{ApiCaller, SignedIn, check_form_token};
+use crate::state::AppState;
+use crate::views::{Layout, long_date};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use harbour_domain::PersonId;
+use harbour_store::{IdentityRefusal, LinkReviewItem, ReviewSide};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Pairs shown on one page of the queue.
+const QUEUE_PAGE: i64 = 25;
+
+fn refusal(refusal: IdentityRefusal) -> Problem {
+    match refusal {
+        IdentityRefusal::NotAllowed => {
+            Problem::forbidden("Your role cannot change which records belong to which child.")
+        }
+        IdentityRefusal::NotFound => Problem::not_found(),
+        IdentityRefusal::BadSplit => Problem::bad_request("records", refusal.to_string()),
+        IdentityRefusal::NoReason => Problem::bad_request("reason", refusal.to_string()),
+        other => Problem {
+            status: StatusCode::CONFLICT,
+            code: "conflict",
+            message: other.to_string(),
+            field: None,
+        },
+    }
+}
+
+fn parse_id(text: &str, field: &str) -> Result<Uuid, Problem> {
+    text.parse()
+        .map_err(|_| Problem::bad_request(field, format!("{text:?} is not a valid id")))
+}
+
+/// One row of the side-by-side comparison.
+pub(crate) struct ComparedField {
+    pub label: &'static str,
+    pub a: String,
+    pub b: String,
+    pub level: String,
+    /// "+6.2" or "−3.1" bits.
+    pub weight: String,
+    pub weight_class: &'static str,
+}
+
+pub(crate) struct PairView {
+    pub id: String,
+    pub probability: String,
+    pub agency_a: String,
+    pub agency_b: String,
+    pub fields: Vec<ComparedField>,
+}
+
+fn shown(value: &Option<String>) -> String {
+    value
+        .clone()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "–".into())
+}
+
+fn values(side: &ReviewSide) -> [String; 7] {
+    [
+        side.given_name.clone(),
+        side.family_name.clone(),
+        side.date_of_birth
+            .map(long_date)
+            .unwrap_or_else(|| "–".into()),
+        shown(&side.postcode),
+        shown(&side.sex),
+        shown(&side.upn),
+        shown(&side.nhs_number),
+    ]
+}
+
+impl From<LinkReviewItem> for PairView {
+    fn from(item: LinkReviewItem) -> Self {
+        let labels = [
+            "Given name",
+            "Family name",
+            "Date of birth",
+            "Postcode",
+            "Sex",
+            "UPN",
+            "NHS number",
+        ];
+        let (a, b) = (values(&item.a), values(&item.b));
+        let fields = labels
+            .iter()
+            .zip(a)
+            .zip(b)
+            .enumerate()
+            .map(|(i, ((label, a), b))| {
+                let evidence = item.evidence.get(i);
+                let weight = evidence.map_or(0.0, |e| e.weight);
+                ComparedField {
+                    label,
+                    a,
+                    b,
+                    level: evidence
+                        .and_then(|e| e.level)
+                        .unwrap_or("not compared (missing)")
+                        .to_owned(),
+                    weight: if weight >= 0.0 {
+                        format!("+{weight:.1}")
+                    } else {
+                        format!("\u{2212}{:.1}", -weight)
+                    },
+                    weight_class: if weight > 0.5 {
+                        "evidence--for"
+                    } else if weight < -0.5 {
+                        "evidence--against"
+                    } else {
+                        ""
+                    },
+                }
+            })
+            .collect();
+        PairView {
+            id: item.id.to_string(),
+            probability: format!("{:.1}%", item.probability * 100.0),
+            agency_a: item.a.agency_name,
+            agency_b: item.b.agency_name,
+            fields,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "identity_review.html")]
+pub(crate) struct ReviewPage {
+    pub layout: Layout,
+    pub pairs: Vec<PairView>,
+}
+
+pub(crate) async fn queue(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<ReviewPage, PageProblem> {
+    let items = state
+        .store
+        .link_reviews(&signed_in.user.principal, QUEUE_PAGE, state.clock.now())
+        .await?
+        .ok_or_else(|| refusal(IdentityRefusal::NotAllowed))?;
+    Ok(ReviewPage {
+        layout: Layout::new("Same child?", Some(&signed_in), &state),
+        pairs: items.into_iter().map(PairView::from).collect(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DecisionForm {
+    csrf_token: Option<String>,
+    decision: Option<String>,
+    note: Option<String>,
+}
+
+fn decision(text: Option<&str>) -> Result<bool, Problem> {
+    match text {
+        Some("same") => Ok(true),
+        Some("different") => Ok(false),
+        _ => Err(Problem::bad_request(
+            "decision",
+            "Choose whether the records are the same child or different children",
+        )),
+    }
+}
+
+pub(crate) async fn decide(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, PageProblem> {
+    check_form_token(&signed_in, form.csrf_token.as_deref())?;
+    let id = parse_id(&id, "id")?;
+    let same = decision(form.decision.as_deref())?;
+    state
+        .store
+        .decide_link_review(
+            &signed_in.user.principal,
+            id,
+            same,
+            form.note.as_deref().unwrap_or_default(),
+            state.clock.now(),
+        )
+        .await?
+        .map_err(refusal)?;
+    Ok(Redirect::to("/identity-review").into_response())
+}
+
+/// The split form: `csrf_token`, `reason`, and `record` once for each ticked record (a
+/// repeated key, which serde's form decoding cannot collect, so it is read by hand).
+pub(crate) async fn split(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, PageProblem> {
+    let (mut token, mut reason, mut records) = (None, String::new(), Vec::new());
+    for (key, value) in form_urlencoded::parse(&body) {
+        match key.as_ref() {
+            "csrf_token" => token = Some(value.into_owned()),
+            "reason" => reason = value.into_owned(),
+            "record" => records.push(parse_id(&value, "records")?),
+            _ => {}
+        }
+    }
+    check_form_token(&signed_in, token.as_deref())?;
+    let person = PersonId(parse_id(&id, "id")?);
+    let new = state
+        .store
+        .split_person(
+            &signed_in.user.principal,
+            person,
+            &records,
+            &reason,
+            state.clock.now(),
+        )
+        .await?
+        .map_err(refusal)?;
+    Ok(Redirect::to(&format!("/people/{new}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct UndoForm {
+    csrf_token: Option<String>,
+}
+
+pub(crate) async fn undo(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<UndoForm>,
+) -> Result<Response, PageProblem> {
+    check_form_token(&signed_in, form.csrf_token.as_deref())?;
+    let change = parse_id(&id, "id")?;
+    let person = state
+        .store
+        .undo_person_change(&signed_in.user.principal, change, state.clock.now())
+        .await?
+        .map_err(refusal)?;
+    Ok(Redirect::to(&format!("/people/{person}")).into_response())
+}
+
+// ---- JSON ----
+
+/// One record of a pair: identity only.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ReviewSideBody {
+    record: Uuid,
+    person: Uuid,
+    agency: String,
+    given_name: String,
+    family_name: String,
+    date_of_birth: Option<String>,
+    sex: Option<String>,
+    postcode: Option<String>,
+    upn: Option<String>,
+    nhs_number: Option<String>,
+}
+
+/// A field's part in the pair's score, in bits (positive: evidence they are the same child).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct EvidenceBody {
+    field: String,
+    level: Option<String>,
+    weight: f64,
+    frequency_adjusted: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ReviewPairBody {
+    id: Uuid,
+    probability: f64,
+    weight: f64,
+    a: ReviewSideBody,
+    b: ReviewSideBody,
+    evidence: Vec<EvidenceBody>,
+}
+
+fn side_body(side: ReviewSide) -> ReviewSideBody {
+    ReviewSideBody {
+        record: side.record,
+        person: side.person.0,
+        agency: side.agency_name,
+        given_name: side.given_name,
+        family_name: side.family_name,
+        date_of_birth: side.date_of_birth.map(|d| d.to_string()),
+        sex: side.sex,
+        postcode: side.postcode,
+        upn: side.upn,
+        nhs_number: side.nhs_number,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/identity-reviews", tag = "identity",
+    responses(
+        (status = 200, description = "Open pairs, most likely matches first", body = Vec<ReviewPairBody>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub(crate) async fn api_queue(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Vec<ReviewPairBody>>, ApiProblem> {
+    let items = state
+        .store
+        .link_reviews(&caller.user.principal, QUEUE_PAGE * 4, state.clock.now())
+        .await?
+        .ok_or_else(|| refusal(IdentityRefusal::NotAllowed))?;
+    Ok(Json(
+        items
+            .into_iter()
+            .map(|i| ReviewPairBody {
+                id: i.id,
+                probability: i.probability,
+                weight: i.weight,
+                a: side_body(i.a),
+                b: side_body(i.b),
+                evidence: i
+                    .evidence
+                    .into_iter()
+                    .map(|e| EvidenceBody {
+                        field: e.field.into(),
+                        level: e.level.map(Into::into),
+                        weight: e.weight,
+                        frequency_adjusted: e.frequency_adjusted,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct DecisionBody {
+    /// "same" or "different".
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// The person the records belong to after a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ChangeResultBody {
+    person: Uuid,
+}
+
+#[utoipa::path(post, path = "/api/v1/identity-reviews/{id}", tag = "identity",
+    params(("id" = Uuid, Path, description = "The pair's id")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, body = ChangeResultBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Already decided", body = ErrorBody)))]
+pub(crate) async fn api_decide(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    Json(body): Json<DecisionBody>,
+) -> Result<Json<ChangeResultBody>, ApiProblem> {
+    let id = parse_id(&id, "id")?;
+    let same = decision(Some(body.decision.as_str()))?;
+    let person = state
+        .store
+        .decide_link_review(
+            &caller.user.principal,
+            id,
+            same,
+            &body.note,
+            state.clock.now(),
+        )
+        .await?
+        .map_err(refusal)?;
+    Ok(Json(ChangeResultBody { person: person.0 }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct SplitBody {
+    /// The source records to move to a new person.
+    records: Vec<Uuid>,
+    reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/people/{id}/split", tag = "identity",
+    params(("id" = Uuid, Path, description = "The person to split")),
+    request_body = SplitBody,
+    responses(
+        (status = 200, description = "The new person", body = ChangeResultBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn api_split(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    Json(body): Json<SplitBody>,
+) -> Result<Json<ChangeResultBody>, ApiProblem> {
+    let person = PersonId(parse_id(&id, "id")?);
+    let new = state
+        .store
+        .split_person(
+            &caller.user.principal,
+            person,
+            &body.records,
+            &body.reason,
+            state.clock.now(),
+        )
+        .await?
+        .map_err(refusal)?;
+    Ok(Json(ChangeResultBody { person: new.0 }))
+}
+
+#[utoipa::path(post, path = "/api/v1/person-changes/{id}/undo", tag = "identity",
+    params(("id" = Uuid, Path, description = "The merge or split to undo")),
+    responses(
+        (status = 200, body = ChangeResultBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Already undone, or records moved since", body = ErrorBody)))]
+pub(crate) async fn api_undo(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<ChangeResultBody>, ApiProblem> {
+    let change = parse_id(&id, "id")?;
+    let person = state
+        .store
+        .undo_person_change(&caller.user.principal, change, state.clock.now())
+        .await?
+        .map_err(refusal)?;
+    Ok(Json(ChangeResultBody { person: person.0 }))
+}
