@@ -111,6 +111,23 @@ describe('a police intelligence officer', () => {
   });
 });
 
+describe('an LA inclusion officer reviewing identity', () => {
+  it("sees the review queue and the split controls on a child's page", async () => {
+    const { driver } = browser;
+    await signInAs(driver, demo.baseUrl, 'inclusion@la.example');
+    await visit(driver, `${demo.baseUrl}/identity-review`, '10-identity-review');
+    assert.match(await text(driver, 'h1'), /Same child\?/);
+    await driver.get(`${demo.baseUrl}/people?q=mercer`);
+    await clickAndLoad(driver, By.linkText('Jayden Mercer'));
+    await assertAccessible(driver, 'person page (identity reviewer)');
+    await screenshot(driver, '11-person-identity-reviewer');
+    const identity = await text(driver, '.summary-list');
+    assert.match(identity, /Recorded by/);
+    assert.ok(await driver.findElement(By.id('split-form')));
+    await signOut(driver);
+  });
+});
+
 describe('on a phone-sized screen', () => {
   it('lays the person page out without losing content', async () => {
     const phone = await startBrowser({ width: 390, height: 844 });

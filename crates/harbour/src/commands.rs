@@ -12,6 +12,10 @@ use std::sync::Arc;
 /// Marks a directory as made by `harbour demo`, so a later demo may replace it.
 const DEMO_MARKER: &str = ".harbour-demo";
 
+/// The demo's synthetic county: small enough to load in seconds on a laptop.
+const DEMO_CHILDREN: u64 = 1_000;
+const DEMO_SEED: u64 = 2026;
+
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
@@ -162,6 +166,16 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     .await?;
     let clock = SystemClock;
     let county = harbour_synth::demo::load_demo(&store, clock.now()).await?;
+    // Around the hand-written children, a small synthetic county: enough people to search,
+    // link and review, generated fresh (and deterministically) each time.
+    let county_dir = args.data_dir.join("synthetic-county");
+    harbour_synth::county::generate(
+        &harbour_synth::county::Config::new(DEMO_CHILDREN, DEMO_SEED),
+        &county_dir,
+        |_| {},
+    )?;
+    let (imported, linked) =
+        crate::feeds::import_into_demo(&store, &county.tenant, &county_dir).await?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| {
@@ -178,6 +192,11 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         out,
         "Data directory: {} (fictional data only)",
         args.data_dir.display()
+    )?;
+    writeln!(
+        out,
+        "Loaded a synthetic county of {DEMO_CHILDREN} children ({} feed rows, {} agency records linked into {} people, {} pairs waiting for review).",
+        imported.read, linked.records, linked.persons, linked.reviews
     )?;
     writeln!(
         out,

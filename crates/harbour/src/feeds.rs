@@ -185,3 +185,58 @@ pub async fn quarantine(command: QuarantineCommand) -> anyhow::Result<ExitCode> 
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
+
+/// Loads a synthetic county's feeds into the demo authority, so the demo has thousands of
+/// children to search and link, not only the hand-written ones. Schools come in as agencies
+/// of their own; the council, police, health and youth-justice feeds are sent by the demo's
+/// own agencies of those kinds. Then every record is linked.
+pub async fn import_into_demo(
+    store: &Store,
+    tenant: &TenantCode,
+    county_dir: &Path,
+) -> anyhow::Result<(ImportCounts, harbour_store::LinkReport)> {
+    let text = std::fs::read_to_string(county_dir.join("manifest.json"))
+        .context("cannot read the demo county's manifest")?;
+    let manifest: Manifest = serde_json::from_str(&text)?;
+    let now = SystemClock.now();
+    let mut known = store.list_agencies(tenant).await?;
+    let mut total = ImportCounts::default();
+    for entry in &manifest.feeds {
+        let Some(source) = manifest.agencies.iter().find(|a| a.code == entry.agency) else {
+            bail!("the demo manifest names an unknown agency {}", entry.agency);
+        };
+        let target = if source.kind == harbour_domain::AgencyKind::School {
+            known.iter().find(|a| a.code == source.code)
+        } else {
+            known.iter().find(|a| a.kind == source.kind)
+        };
+        let agency = match target {
+            Some(agency) => agency.id,
+            None => {
+                let new = NewAgency {
+                    id: AgencyId::new_v7(),
+                    tenant: tenant.clone(),
+                    code: source.code.clone(),
+                    name: source.name.clone(),
+                    kind: source.kind,
+                };
+                store.create_agency(&new, now).await?;
+                known = store.list_agencies(tenant).await?;
+                new.id
+            }
+        };
+        let path = county_dir.join(&entry.file);
+        total.add(
+            harbour_import::import_file(store, tenant, agency, entry.feed, &path, now, |_| {})
+                .await?,
+        );
+    }
+    let linked = store
+        .link_new(
+            tenant,
+            &harbour_link::Settings::default(),
+            SystemClock.now(),
+        )
+        .await?;
+    Ok((total, linked))
+}
