@@ -9,6 +9,7 @@
 //! [`QuarantineRow`]: harbour_store::QuarantineRow
 
 pub mod ctf;
+pub mod export;
 pub mod file;
 pub mod people;
 pub mod row;

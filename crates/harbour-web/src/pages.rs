@@ -188,6 +188,32 @@ pub(crate) async fn quarantine(
     })
 }
 
+/// The same rows as a CSV download, every cell made safe to open in a spreadsheet.
+pub(crate) async fn quarantine_csv(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Response, PageProblem> {
+    let rows = state
+        .store
+        .quarantine_for(&signed_in.user.principal, state.clock.now())
+        .await?
+        .ok_or_else(|| Problem::forbidden("Your role cannot review refused feed rows."))?;
+    let mut body = Vec::new();
+    harbour_import::export::write_quarantine_csv(&mut body, &rows)
+        .map_err(|_| Problem::internal())?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"refused-feed-rows.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// Unknown addresses: a page in the service's design, or JSON under `/api/`.
 pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {

@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/audit/refused", get(audit_pages::refused))
         .route("/quarantine", get(pages::quarantine))
+        .route("/quarantine.csv", get(pages::quarantine_csv))
         .route("/identity-review", get(identity::queue))
         .route("/identity-review/{id}", post(identity::decide))
         .route("/people/{id}/split", post(identity::split))

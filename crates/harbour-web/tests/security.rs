@@ -646,7 +646,19 @@ async fn agency_systems_submit_feed_rows_with_their_token() {
         page.contains("31 February") && page.contains("PN900"),
         "{page}"
     );
+    let (status, csv) = app.page("/quarantine.csv", &police_user).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.starts_with("agency,feed,file,line,record_key,field,value,reason,received_at")
+            && csv.contains("PN900"),
+        "{csv}"
+    );
     let school = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (_, csv) = app.page("/quarantine.csv", &school).await;
+    assert!(
+        !csv.contains("PN900"),
+        "another agency's rows never leave it"
+    );
     let (status, page) = app.page("/quarantine", &school).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!page.contains("PN900") && page.contains("No rows are waiting"));

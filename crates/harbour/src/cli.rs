@@ -228,8 +228,11 @@ pub enum QuarantineCommand {
         #[arg(long)]
         tenant: Option<String>,
         /// Print JSON lines instead of a table.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// Print CSV for a spreadsheet (cells that would run as formulas are made text).
+        #[arg(long)]
+        csv: bool,
     },
 }
 

@@ -156,6 +156,7 @@ pub async fn quarantine(command: QuarantineCommand) -> anyhow::Result<ExitCode> 
         agency,
         tenant,
         json,
+        csv,
     } = command;
     let store = open_store(&store).await?;
     let tenant = choose_tenant(&store, tenant.as_deref()).await?;
@@ -164,6 +165,11 @@ pub async fn quarantine(command: QuarantineCommand) -> anyhow::Result<ExitCode> 
         None => None,
     };
     let entries = store.quarantine(&tenant, agency).await?;
+    if csv {
+        harbour_import::export::write_quarantine_csv(std::io::stdout().lock(), &entries)?;
+        store.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
     for entry in &entries {
         if json {
             println!("{}", serde_json::to_string(entry)?);
