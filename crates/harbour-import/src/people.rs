@@ -69,25 +69,21 @@ pub fn read_people(input: impl Read) -> Result<People, PeopleError> {
         })
         .collect::<Result<_, PeopleError>>()?;
     let position = |column: &str| names.iter().position(|n| n == column);
-    let mut at = HashMap::new();
-    for column in REQUIRED {
-        at.insert(
-            column,
-            position(column).ok_or(PeopleError::MissingColumn { column })?,
-        );
+    let mut required = [0usize; REQUIRED.len()];
+    for (slot, column) in required.iter_mut().zip(REQUIRED) {
+        *slot = position(column).ok_or(PeopleError::MissingColumn { column })?;
     }
-    for column in OPTIONAL {
-        if let Some(i) = position(column) {
-            at.insert(column, i);
-        }
-    }
+    let [id_at, given_at, family_at, dob_at, sex_at, postcode_at] = required;
+    let [upn_at, nhs_at, address_at, cluster_at] = OPTIONAL.map(position);
 
     let mut people = People {
         ids: Vec::new(),
         records: Vec::new(),
-        clusters: at.contains_key("cluster").then(Vec::new),
+        clusters: cluster_at.map(|_| Vec::new()),
     };
-    let mut first_line: HashMap<String, u64> = HashMap::new();
+    // Ids seen, by hash, with the row they were on: a cheap way to find a repeated id in a
+    // million rows; equal hashes are checked against the ids themselves.
+    let mut seen: HashMap<u64, Vec<(u32, u64)>> = HashMap::new();
     let mut row = csv::ByteRecord::new();
     loop {
         let line = reader.position().line();
@@ -97,43 +93,50 @@ pub fn read_people(input: impl Read) -> Result<People, PeopleError> {
             Err(e) => return Err(shape(&e, line)),
         }
         let line = row.position().map_or(line, csv::Position::line);
-        let value = |column: &str| -> Result<String, PeopleError> {
-            let Some(i) = at.get(column) else {
-                return Ok(String::new());
-            };
-            let raw = row.get(*i).unwrap_or_default();
-            std::str::from_utf8(raw)
-                .map(|s| s.trim().to_owned())
+        let value = |at: Option<usize>, column: &str| -> Result<&str, PeopleError> {
+            let Some(i) = at else { return Ok("") };
+            std::str::from_utf8(row.get(i).unwrap_or_default())
+                .map(str::trim)
                 .map_err(|_| PeopleError::Encoding {
                     line,
                     column: column.to_owned(),
                 })
         };
-        let id = value("id")?;
+        let id = value(Some(id_at), "id")?;
         if id.is_empty() {
             return Err(PeopleError::EmptyId { line });
         }
-        if let Some(first) = first_line.insert(id.clone(), line) {
-            return Err(PeopleError::DuplicateId { line, id, first });
+        let key = harbour_link::blocking::hash(&[id.as_bytes()]);
+        let earlier = seen.entry(key).or_default();
+        if let Some((_, first)) = earlier
+            .iter()
+            .find(|(index, _)| people.ids.get(*index as usize).is_some_and(|e| e == id))
+        {
+            return Err(PeopleError::DuplicateId {
+                line,
+                id: id.to_owned(),
+                first: *first,
+            });
         }
-        let optional = |s: String| (!s.is_empty()).then_some(s);
-        let mut postcode = value("postcode")?;
+        earlier.push((people.ids.len() as u32, line));
+        let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        let mut postcode = value(Some(postcode_at), "postcode")?.to_owned();
         if postcode.is_empty() {
-            postcode = postcode_in(&value("address")?).unwrap_or_default();
+            postcode = postcode_in(value(address_at, "address")?).unwrap_or_default();
         }
         people.records.push(Record {
-            given_name: value("given_name")?,
-            family_name: value("family_name")?,
-            date_of_birth: date_of_birth(&value("dob")?),
-            sex: optional(value("sex")?),
+            given_name: value(Some(given_at), "given_name")?.to_owned(),
+            family_name: value(Some(family_at), "family_name")?.to_owned(),
+            date_of_birth: date_of_birth(value(Some(dob_at), "dob")?),
+            sex: optional(value(Some(sex_at), "sex")?),
             postcode,
-            upn: optional(value("upn")?),
-            nhs_number: optional(value("nhs_number")?),
+            upn: optional(value(upn_at, "upn")?),
+            nhs_number: optional(value(nhs_at, "nhs_number")?),
         });
         if let Some(clusters) = people.clusters.as_mut() {
-            clusters.push(value("cluster")?);
+            clusters.push(value(cluster_at, "cluster")?.to_owned());
         }
-        people.ids.push(id);
+        people.ids.push(id.to_owned());
     }
     Ok(people)
 }

@@ -180,12 +180,12 @@ impl Blocks {
         }
     }
 
-    /// Every candidate pair, each once, as (i, j) with i < j, visited in parallel; `visit`
-    /// maps a pair to whatever the caller keeps.
+    /// Every candidate pair, each once, as (i, j) with i < j, visited in parallel with the
+    /// index of the rule that produced it; `visit` maps a pair to whatever the caller keeps.
     pub fn par_map<T, F, const N: usize>(&self, keys: &[[u64; N]], visit: F) -> Vec<T>
     where
         T: Send,
-        F: Fn(u32, u32) -> Option<T> + Sync,
+        F: Fn(usize, u32, u32) -> Option<T> + Sync,
     {
         self.blocks
             .par_iter()
@@ -209,7 +209,7 @@ impl Blocks {
                                 if claimed_earlier(ka, kb, *rule) {
                                     return None;
                                 }
-                                visit(a, b)
+                                visit(*rule, a, b)
                             })
                     })
             })
@@ -222,7 +222,7 @@ impl Blocks {
 pub fn candidate_pairs(records: &[Prepared], max_block: usize) -> Vec<(u32, u32)> {
     let keys: Vec<Keys> = records.iter().map(keys).collect();
     let blocks = Blocks::new(&keys, max_block);
-    let mut pairs = blocks.par_map(&keys, |a, b| Some((a, b)));
+    let mut pairs = blocks.par_map(&keys, |_, a, b| Some((a, b)));
     pairs.sort_unstable();
     pairs
 }

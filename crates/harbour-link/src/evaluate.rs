@@ -31,18 +31,38 @@ fn pairs(n: u64) -> u64 {
     n * n.saturating_sub(1) / 2
 }
 
+/// Numbers each distinct label 0, 1, 2, … in order of first appearance.
+fn numbered<L: Hash + Eq>(labels: &[L]) -> (Vec<u32>, usize) {
+    let mut ids: HashMap<&L, u32> = HashMap::with_capacity(labels.len() / 2);
+    let numbers = labels
+        .iter()
+        .map(|l| {
+            let next = ids.len() as u32;
+            *ids.entry(l).or_insert(next)
+        })
+        .collect();
+    (numbers, ids.len())
+}
+
 /// Compares `predicted` with `truth`, both a cluster label per record, in the same order.
 pub fn score<P: Hash + Eq, T: Hash + Eq>(predicted: &[P], truth: &[T]) -> Scores {
-    let mut by_predicted: HashMap<&P, u64> = HashMap::new();
-    let mut by_truth: HashMap<&T, u64> = HashMap::new();
-    let mut by_both: HashMap<(&P, &T), u64> = HashMap::new();
-    for (p, t) in predicted.iter().zip(truth) {
-        *by_predicted.entry(p).or_default() += 1;
-        *by_truth.entry(t).or_default() += 1;
-        *by_both.entry((p, t)).or_default() += 1;
+    let n = predicted.len().min(truth.len());
+    let (p, p_count) = numbered(predicted.get(..n).unwrap_or(&[]));
+    let (t, t_count) = numbered(truth.get(..n).unwrap_or(&[]));
+    let mut by_predicted = vec![0u64; p_count];
+    let mut by_truth = vec![0u64; t_count];
+    let mut by_both: HashMap<(u32, u32), u64> = HashMap::with_capacity(n);
+    for (&pi, &ti) in p.iter().zip(&t) {
+        if let Some(c) = by_predicted.get_mut(pi as usize) {
+            *c += 1;
+        }
+        if let Some(c) = by_truth.get_mut(ti as usize) {
+            *c += 1;
+        }
+        *by_both.entry((pi, ti)).or_default() += 1;
     }
-    let predicted_pairs: u64 = by_predicted.values().map(|n| pairs(*n)).sum();
-    let true_pairs: u64 = by_truth.values().map(|n| pairs(*n)).sum();
+    let predicted_pairs: u64 = by_predicted.iter().map(|n| pairs(*n)).sum();
+    let true_pairs: u64 = by_truth.iter().map(|n| pairs(*n)).sum();
     let correct_pairs: u64 = by_both.values().map(|n| pairs(*n)).sum();
     let ratio = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
     let precision = ratio(correct_pairs, predicted_pairs);
@@ -52,29 +72,34 @@ pub fn score<P: Hash + Eq, T: Hash + Eq>(predicted: &[P], truth: &[T]) -> Scores
     } else {
         2.0 * precision * recall / (precision + recall)
     };
-    let mut persons_in_cluster: HashMap<&P, usize> = HashMap::new();
-    let mut clusters_of_person: HashMap<&T, usize> = HashMap::new();
+    let mut persons_in_cluster = vec![0usize; p_count];
+    let mut clusters_of_person = vec![0usize; t_count];
     let mut exact_clusters = 0;
-    for ((p, t), n) in &by_both {
-        *persons_in_cluster.entry(*p).or_default() += 1;
-        *clusters_of_person.entry(*t).or_default() += 1;
-        if by_predicted.get(p) == Some(n) && by_truth.get(t) == Some(n) {
+    for (&(pi, ti), count) in &by_both {
+        if let Some(c) = persons_in_cluster.get_mut(pi as usize) {
+            *c += 1;
+        }
+        if let Some(c) = clusters_of_person.get_mut(ti as usize) {
+            *c += 1;
+        }
+        if by_predicted.get(pi as usize) == Some(count) && by_truth.get(ti as usize) == Some(count)
+        {
             exact_clusters += 1;
         }
     }
     Scores {
-        records: predicted.len().min(truth.len()),
+        records: n,
         precision,
         recall,
         f1,
         predicted_pairs,
         true_pairs,
         correct_pairs,
-        predicted_clusters: by_predicted.len(),
-        true_clusters: by_truth.len(),
+        predicted_clusters: p_count,
+        true_clusters: t_count,
         exact_clusters,
-        mixed_clusters: persons_in_cluster.values().filter(|n| **n > 1).count(),
-        split_persons: clusters_of_person.values().filter(|n| **n > 1).count(),
+        mixed_clusters: persons_in_cluster.iter().filter(|n| **n > 1).count(),
+        split_persons: clusters_of_person.iter().filter(|n| **n > 1).count(),
     }
 }
 

@@ -9,6 +9,7 @@ use crate::score::{Scorer, TermFrequencies, held_apart, probability};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What a run may be tuned by.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +36,7 @@ impl Default for Settings {
             // all different people; reviewers' time goes where the doubt is.
             review_probability: 0.95,
             max_block: 1_000,
-            u_pairs: 2_000_000,
+            u_pairs: 1_000_000,
             seed: 1,
             em_tolerance: 1e-5,
             em_max_iterations: 200,
@@ -61,8 +62,31 @@ pub struct ScoredPair {
     pub probability: f64,
 }
 
+/// Wall time per step, for finding where a run spends it.
+struct Stopwatch {
+    last: std::time::Instant,
+    laps: Vec<(&'static str, f64)>,
+}
+
+impl Stopwatch {
+    fn start() -> Self {
+        Stopwatch {
+            last: std::time::Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps.push((step, (now - self.last).as_secs_f64()));
+        self.last = now;
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Stats {
+    /// Seconds each step took.
+    pub seconds_by_step: Vec<(&'static str, f64)>,
     pub records: usize,
     pub candidate_pairs: usize,
     /// Candidate pairs by the blocking rule that produced them.
@@ -192,7 +216,7 @@ fn train_m(prepared: &[Prepared], u: &[Vec<f64>], settings: &Settings) -> (Vec<V
             }
         }
         let blocks = Blocks::new(&keys, settings.max_block);
-        let patterns: Vec<Pattern> = blocks.par_map(&keys, |a, b| {
+        let patterns: Vec<Pattern> = blocks.par_map(&keys, |_, a, b| {
             let mut levels = compare(prepared.get(a as usize)?, prepared.get(b as usize)?).levels();
             for field in training.fixes {
                 if let Some(level) = levels.get_mut(field.index()) {
@@ -263,10 +287,20 @@ fn distinct<'a>(patterns: impl IntoIterator<Item = &'a Pattern>) -> Vec<(Compari
 /// Links `records` into clusters. `decisions` are earlier reviewers' answers, indices into
 /// `records`: "same" pairs are joined first, "not the same" pairs are never joined.
 pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> Linkage {
+    let mut clock = Stopwatch::start();
     let prepared: Vec<Prepared> = records.par_iter().map(Prepared::new).collect();
     let keys: Vec<Keys> = prepared.par_iter().map(blocking::keys).collect();
+    clock.lap("prepare");
     let blocks = Blocks::new(&keys, settings.max_block);
-    let candidates: Vec<(u32, u32, Pattern)> = blocks.par_map(&keys, |a, b| {
+    clock.lap("block");
+    let by_rule: Vec<AtomicUsize> = blocking::RULES
+        .iter()
+        .map(|_| AtomicUsize::new(0))
+        .collect();
+    let candidates: Vec<(u32, u32, Pattern)> = blocks.par_map(&keys, |rule, a, b| {
+        if let Some(count) = by_rule.get(rule) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
         Some((
             a,
             b,
@@ -274,9 +308,12 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         ))
     });
     let patterns = distinct(candidates.iter().map(|(_, _, p)| p));
+    clock.lap("compare");
 
     let u = random_u(&prepared, settings.u_pairs, settings.seed);
+    clock.lap("estimate u");
     let (m, em_iterations) = train_m(&prepared, &u, settings);
+    clock.lap("train m");
     let model = Model { lambda: 0.1, m, u }.fit_lambda(
         &patterns,
         settings.em_tolerance,
@@ -284,10 +321,14 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
     );
     let scorer = Scorer::new(model, TermFrequencies::count(&prepared));
 
+    let exact: Vec<[f64; 3]> = prepared
+        .par_iter()
+        .map(|p| scorer.exact_weights(p))
+        .collect();
     let scored: Vec<ScoredPair> = candidates
         .par_iter()
         .filter_map(|&(a, b, pattern)| {
-            let weight = scorer.weight(prepared.get(a as usize)?, pattern);
+            let weight = scorer.weight_with(exact.get(a as usize)?, pattern);
             let p = probability(weight);
             (p >= settings.review_probability).then_some(ScoredPair {
                 a,
@@ -298,6 +339,7 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
             })
         })
         .collect();
+    clock.lap("score");
 
     let rejected: HashSet<(u32, u32)> = decisions
         .iter()
@@ -318,9 +360,16 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
             weight: p.weight,
         })
         .collect();
+    // Most joins are between two records already compared: reuse those comparisons.
+    let compared: HashMap<(u32, u32), Pattern> =
+        scored.iter().map(|p| ((p.a, p.b), p.pattern)).collect();
     let apart = |x: u32, y: u32| {
-        if rejected.contains(&(x.min(y), x.max(y))) {
+        let pair = (x.min(y), x.max(y));
+        if rejected.contains(&pair) {
             return true;
+        }
+        if let Some(pattern) = compared.get(&pair) {
+            return held_apart(*pattern);
         }
         match (prepared.get(x as usize), prepared.get(y as usize)) {
             (Some(a), Some(b)) => held_apart(compare(a, b)),
@@ -342,22 +391,15 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         })
         .copied()
         .collect();
-    let mut by_rule = [0usize; blocking::RULES.len()];
-    for (a, b, _) in &candidates {
-        if let (Some(ka), Some(kb)) = (keys.get(*a as usize), keys.get(*b as usize))
-            && let Some(rule) = ka.iter().zip(kb).position(|(x, y)| *x != 0 && x == y)
-            && let Some(slot) = by_rule.get_mut(rule)
-        {
-            *slot += 1;
-        }
-    }
+    clock.lap("cluster");
     let stats = Stats {
+        seconds_by_step: clock.laps,
         records: records.len(),
         candidate_pairs: candidates.len(),
         pairs_by_rule: blocking::RULES
             .iter()
-            .zip(by_rule)
-            .map(|(r, n)| (r.label(), n))
+            .zip(&by_rule)
+            .map(|(r, n)| (r.label(), n.load(Ordering::Relaxed)))
             .collect(),
         blocks_skipped: blocks.skipped,
         distinct_patterns: patterns.len(),

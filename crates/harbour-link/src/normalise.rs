@@ -7,12 +7,19 @@ use unicode_normalization::char::is_combining_mark;
 /// A name's comparable form: "O'Brien" → "obrien", "Doyle-Khan" → "doylekhan",
 /// "José" → "jose", "MacDonald" → "mcdonald". Empty when nothing is left.
 pub fn name(text: &str) -> String {
-    let folded: String = text
-        .nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .filter(|c| c.is_alphanumeric())
-        .collect();
+    // Most names are plain ASCII: skip Unicode decomposition for them.
+    let folded: String = if text.is_ascii() {
+        text.bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| char::from(b.to_ascii_lowercase()))
+            .collect()
+    } else {
+        text.nfd()
+            .filter(|c| !is_combining_mark(*c))
+            .flat_map(char::to_lowercase)
+            .filter(|c| c.is_alphanumeric())
+            .collect()
+    };
     match folded.strip_prefix("mac") {
         // Mac and Mc are the same prefix written two ways; "Mack" and "Mace" keep theirs.
         Some(rest) if rest.chars().count() >= 4 => format!("mc{rest}"),

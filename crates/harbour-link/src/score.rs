@@ -143,11 +143,39 @@ impl Scorer {
 
     /// The weight of evidence, in bits, that two records are the same person.
     pub fn weight(&self, a: &Prepared, pattern: Pattern) -> f64 {
-        self.prior
-            + Field::ALL
-                .iter()
-                .map(|f| self.part(a, *f, pattern.level(*f)).0)
-                .sum::<f64>()
+        self.weight_with(&self.exact_weights(a), pattern)
+    }
+
+    /// The frequency-adjusted weights of exact agreement on `a`'s given name, family name and
+    /// postcode: worked out once per record rather than once per pair.
+    pub fn exact_weights(&self, a: &Prepared) -> [f64; 3] {
+        [Field::GivenName, Field::FamilyName, Field::Postcode].map(|f| self.part(a, f, Some(0)).0)
+    }
+
+    /// [`Scorer::weight`] with the first record's exact-agreement weights already known.
+    pub fn weight_with(&self, exact: &[f64; 3], pattern: Pattern) -> f64 {
+        let mut total = self.prior;
+        for field in Field::ALL {
+            let Some(level) = pattern.level(field) else {
+                continue;
+            };
+            let slot = match field {
+                Field::GivenName => Some(0),
+                Field::FamilyName => Some(1),
+                Field::Postcode => Some(2),
+                _ => None,
+            };
+            total += match slot.and_then(|i| exact.get(i)) {
+                Some(weight) if level == 0 => *weight,
+                _ => self
+                    .table
+                    .get(field.index())
+                    .and_then(|t| t.get(level))
+                    .copied()
+                    .unwrap_or(0.0),
+            };
+        }
+        total
     }
 
     /// The pair's score, field by field, for a reviewer.
