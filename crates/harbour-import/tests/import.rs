@@ -815,6 +815,30 @@ async fn reviewers_merge_split_and_undo_and_linking_obeys_them() {
         let rows = store.record_persons(&tenant).await.unwrap();
         assert_ne!(person_of(&rows, records[0]), person_of(&rows, records[1]));
         assert_ne!(split, person);
+
+        // A hand merge joins them again, and a relink keeps them together.
+        let (first, second) = (
+            harbour_domain::PersonId(person_of(&rows, records[1])),
+            harbour_domain::PersonId(person_of(&rows, records[0])),
+        );
+        assert_eq!(
+            store
+                .merge_persons(officer, first, first, "x", NOW)
+                .await
+                .unwrap(),
+            Err(IdentityRefusal::SamePerson)
+        );
+        store
+            .merge_persons(officer, first, second, "the same child after all", NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .relink(&tenant, &harbour_link::Settings::default(), NOW)
+            .await
+            .unwrap();
+        let rows = store.record_persons(&tenant).await.unwrap();
+        assert_eq!(person_of(&rows, records[0]), person_of(&rows, records[1]));
         assert!(matches!(
             store.verify_audit().await.unwrap(),
             AuditVerification::Intact { .. }

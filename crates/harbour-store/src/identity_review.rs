@@ -74,6 +74,8 @@ pub enum IdentityRefusal {
     NotUndoable,
     #[error("give a reason")]
     NoReason,
+    #[error("that is the same child")]
+    SamePerson,
 }
 
 macro_rules! side {
@@ -274,7 +276,7 @@ impl Store {
                         .iter()
                         .flat_map(|m| staying.iter().map(move |s| (*m.min(s), *m.max(s))))
                         .collect();
-                    l::insert_decisions(&mut tx, &who.tenant, &pairs, who.user.0, reason.trim(), write.change_id, now).await?;
+                    l::insert_decisions(&mut tx, &who.tenant, &pairs, "different", who.user.0, reason.trim(), write.change_id, now).await?;
                     entry.subjects = BTreeSet::from([person, PersonId(fresh)]).into_iter().collect();
                     entry.detail = serde_json::json!({ "change": write.change_id, "records": moving.len() }).to_string();
                     Ok(PersonId(fresh))
@@ -283,6 +285,59 @@ impl Store {
             if let Err(refusal) = &outcome {
                 entry.outcome = Outcome::Denied;
                 entry.subjects = vec![person];
+                entry.detail = serde_json::json!({ "refused": refusal.to_string() }).to_string();
+            }
+            q::append_audit(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(outcome)
+        })
+    }
+
+    /// Merges `other` into `keep` by hand (a reviewer knows they are one child): every record
+    /// of `other` moves, and the decision is kept so no later linking run parts them.
+    pub async fn merge_persons(
+        &self,
+        who: &Principal,
+        keep: PersonId,
+        other: PersonId,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<Result<PersonId, IdentityRefusal>, StoreError> {
+        let allowed = self.policy.allows_function(who, Function::IdentityReview);
+        let mut entry = principal_entry(who, now, "identity_change", "merge two people's records");
+        entry.subjects = BTreeSet::from([keep, other]).into_iter().collect();
+        on_backend!(self, [queries as q, linking as l], pool => {
+            let mut tx = q::begin(pool).await?;
+            let outcome = if !allowed {
+                Err(IdentityRefusal::NotAllowed)
+            } else if reason.trim().is_empty() {
+                Err(IdentityRefusal::NoReason)
+            } else if keep == other {
+                Err(IdentityRefusal::SamePerson)
+            } else {
+                let kept = l::persons_of(&mut tx, &who.tenant, "person_id", keep.0).await?;
+                let moving = l::persons_of(&mut tx, &who.tenant, "person_id", other.0).await?;
+                match (kept.first(), moving.first()) {
+                    (Some((a, _)), Some((b, _))) => {
+                        let write = l::LinkWrite {
+                            change_id: Uuid::now_v7(),
+                            kind: "merge",
+                            made_by: Some(who.user.0),
+                            reason: reason.trim().to_owned(),
+                            moves: moving.iter().map(|(id, _)| (*id, other.0, keep.0)).collect(),
+                            ..l::LinkWrite::default()
+                        };
+                        l::write(&mut tx, &who.tenant, &write, now).await?;
+                        let pair = ((*a).min(*b), (*a).max(*b));
+                        l::insert_decisions(&mut tx, &who.tenant, &[pair], "same", who.user.0, reason.trim(), write.change_id, now).await?;
+                        entry.detail = serde_json::json!({ "change": write.change_id, "records": moving.len() }).to_string();
+                        Ok(keep)
+                    }
+                    _ => Err(IdentityRefusal::NotFound),
+                }
+            };
+            if let Err(refusal) = &outcome {
+                entry.outcome = Outcome::Denied;
                 entry.detail = serde_json::json!({ "refused": refusal.to_string() }).to_string();
             }
             q::append_audit(&mut tx, &entry).await?;

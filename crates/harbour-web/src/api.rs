@@ -30,6 +30,7 @@ use uuid::Uuid;
         crate::identity::api_queue,
         crate::identity::api_decide,
         crate::identity::api_split,
+        crate::identity::api_merge,
         crate::identity::api_undo
     ),
     components(schemas(
@@ -48,6 +49,7 @@ use uuid::Uuid;
         crate::identity::EvidenceBody,
         crate::identity::DecisionBody,
         crate::identity::SplitBody,
+        crate::identity::MergeBody,
         crate::identity::ChangeResultBody
     )),
     modifiers(&SecuritySchemes)

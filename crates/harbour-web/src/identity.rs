@@ -232,6 +232,45 @@ pub(crate) async fn split(
 }
 
 #[derive(Debug, Deserialize)]
+pub(crate) struct MergeForm {
+    csrf_token: Option<String>,
+    other: Option<String>,
+    reason: Option<String>,
+}
+
+/// Merges another child (by the person id in the address of their page) into this one.
+pub(crate) async fn merge(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<MergeForm>,
+) -> Result<Response, PageProblem> {
+    check_form_token(&signed_in, form.csrf_token.as_deref())?;
+    let keep = PersonId(parse_id(&id, "id")?);
+    let other_text = form.other.unwrap_or_default();
+    // Accept the id itself or the whole address of the other child's page.
+    let other_id = other_text
+        .trim()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    let other = PersonId(parse_id(other_id, "other")?);
+    let kept = state
+        .store
+        .merge_persons(
+            &signed_in.user.principal,
+            keep,
+            other,
+            form.reason.as_deref().unwrap_or_default(),
+            state.clock.now(),
+        )
+        .await?
+        .map_err(refusal)?;
+    Ok(Redirect::to(&format!("/people/{kept}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
 pub(crate) struct UndoForm {
     csrf_token: Option<String>,
 }
@@ -418,6 +457,42 @@ pub(crate) async fn api_split(
         .await?
         .map_err(refusal)?;
     Ok(Json(ChangeResultBody { person: new.0 }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct MergeBody {
+    /// The person whose records move into this one.
+    other: Uuid,
+    reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/people/{id}/merge", tag = "identity",
+    params(("id" = Uuid, Path, description = "The person to keep")),
+    request_body = MergeBody,
+    responses(
+        (status = 200, description = "The person kept", body = ChangeResultBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The same person twice", body = ErrorBody)))]
+pub(crate) async fn api_merge(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    Json(body): Json<MergeBody>,
+) -> Result<Json<ChangeResultBody>, ApiProblem> {
+    let keep = PersonId(parse_id(&id, "id")?);
+    let kept = state
+        .store
+        .merge_persons(
+            &caller.user.principal,
+            keep,
+            PersonId(body.other),
+            &body.reason,
+            state.clock.now(),
+        )
+        .await?
+        .map_err(refusal)?;
+    Ok(Json(ChangeResultBody { person: kept.0 }))
 }
 
 #[utoipa::path(post, path = "/api/v1/person-changes/{id}/undo", tag = "identity",

@@ -57,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .route("/identity-review", get(identity::queue))
         .route("/identity-review/{id}", post(identity::decide))
         .route("/people/{id}/split", post(identity::split))
+        .route("/people/{id}/merge", post(identity::merge))
+        .route("/api/v1/people/{id}/merge", post(identity::api_merge))
         .route("/person-changes/{id}/undo", post(identity::undo))
         .route("/api/v1/identity-reviews", get(identity::api_queue))
         .route("/api/v1/identity-reviews/{id}", post(identity::api_decide))

@@ -489,6 +489,43 @@ async fn identity_reviewers_split_a_child_and_undo_it() {
         "every record is back"
     );
 
+    // The same through the API: split one record off, merge it back by hand, undo the merge.
+    let post = |path: String, body: serde_json::Value| {
+        let request = app
+            .client
+            .post(app.url(&path))
+            .header(COOKIE, &officer)
+            .json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, split) = post(
+        format!("/api/v1{jayden}/split"),
+        serde_json::json!({ "records": [records[0]], "reason": "checking the API" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{split}");
+    let other = split["person"].as_str().unwrap().to_owned();
+    let (status, refused) = post(
+        format!("/api/v1{jayden}/merge"),
+        serde_json::json!({ "other": other, "reason": "" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["error"]["field"], "reason");
+    let (status, merged) = post(
+        format!("/api/v1{jayden}/merge"),
+        serde_json::json!({ "other": other, "reason": "the same child after all" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{merged}");
+    let (_, page) = app.page(&jayden, &officer).await;
+    assert_eq!(hidden(&page, "record").len(), records.len());
+    assert!(page.contains("Merge of 1 record by"), "{page}");
+
     // Without the form token, nothing changes.
     let refused = app
         .post_form(

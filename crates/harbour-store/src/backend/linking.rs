@@ -425,12 +425,14 @@ pub(crate) async fn set_decision(
     Ok(())
 }
 
-/// Records "these two are different people" decisions made by a change (a split).
+/// Records decisions a change made ("same" for a merge, "different" for a split), so later
+/// linking runs obey them and undoing the change withdraws them.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn insert_decisions(
     tx: &mut Tx,
     tenant: &TenantCode,
     pairs: &[(Uuid, Uuid)],
+    status: &str,
     by: Uuid,
     note: &str,
     change: Uuid,
@@ -439,8 +441,8 @@ pub(crate) async fn insert_decisions(
     for (a, b) in pairs {
         sqlx::query(
             "INSERT INTO link_reviews (tenant_code, id, record_a, record_b, weight, probability, status, raised_at, decided_by, decided_at, note, change_id) \
-             VALUES ($1, $2, $3, $4, 0, 0, 'different', $5, $6, $5, $7, $8) \
-             ON CONFLICT (tenant_code, record_a, record_b) DO UPDATE SET status = 'different', \
+             VALUES ($1, $2, $3, $4, 0, 0, $9, $5, $6, $5, $7, $8) \
+             ON CONFLICT (tenant_code, record_a, record_b) DO UPDATE SET status = $9, \
                decided_by = $6, decided_at = $5, note = $7, change_id = $8",
         )
         .bind(tenant.as_str())
@@ -451,6 +453,7 @@ pub(crate) async fn insert_decisions(
         .bind(by)
         .bind(note)
         .bind(change)
+        .bind(status)
         .execute(&mut **tx)
         .await?;
     }
