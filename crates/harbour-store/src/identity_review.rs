@@ -95,6 +95,22 @@ macro_rules! side {
     };
 }
 
+/// Ends an identity change: a refusal is audited as denied with its reason, and the entry is
+/// appended and committed with whatever the change wrote. (A macro because each backend has its
+/// own transaction and SQL module.)
+macro_rules! finish {
+    ($q:ident, $tx:ident, $entry:ident, $outcome:ident, $about:expr) => {{
+        if let Err(refusal) = &$outcome {
+            $entry.outcome = Outcome::Denied;
+            $entry.detail =
+                serde_json::json!({ "about": $about, "refused": refusal.to_string() }).to_string();
+        }
+        $q::append_audit(&mut $tx, &$entry).await?;
+        $tx.commit().await?;
+        Ok($outcome)
+    }};
+}
+
 fn prepared(side: &ReviewSide) -> Prepared {
     Prepared::new(&Record {
         given_name: side.given_name.clone(),
@@ -223,13 +239,7 @@ impl Store {
                     }
                 }
             };
-            if let Err(refusal) = &outcome {
-                entry.outcome = Outcome::Denied;
-                entry.detail = serde_json::json!({ "review": review, "refused": refusal.to_string() }).to_string();
-            }
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(outcome)
+            finish!(q, tx, entry, outcome, review)
         })
     }
 
@@ -245,6 +255,7 @@ impl Store {
     ) -> Result<Result<PersonId, IdentityRefusal>, StoreError> {
         let allowed = self.policy.allows_function(who, Function::IdentityReview);
         let mut entry = principal_entry(who, now, "identity_change", "split a person's records");
+        entry.subjects = vec![person];
         on_backend!(self, [queries as q, linking as l], pool => {
             let mut tx = q::begin(pool).await?;
             let outcome = if !allowed {
@@ -282,14 +293,7 @@ impl Store {
                     Ok(PersonId(fresh))
                 }
             };
-            if let Err(refusal) = &outcome {
-                entry.outcome = Outcome::Denied;
-                entry.subjects = vec![person];
-                entry.detail = serde_json::json!({ "refused": refusal.to_string() }).to_string();
-            }
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(outcome)
+            finish!(q, tx, entry, outcome, person)
         })
     }
 
@@ -336,13 +340,7 @@ impl Store {
                     _ => Err(IdentityRefusal::NotFound),
                 }
             };
-            if let Err(refusal) = &outcome {
-                entry.outcome = Outcome::Denied;
-                entry.detail = serde_json::json!({ "refused": refusal.to_string() }).to_string();
-            }
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(outcome)
+            finish!(q, tx, entry, outcome, keep)
         })
     }
 
@@ -397,13 +395,7 @@ impl Store {
                     }
                 }
             };
-            if let Err(refusal) = &outcome {
-                entry.outcome = Outcome::Denied;
-                entry.detail = serde_json::json!({ "change": change, "refused": refusal.to_string() }).to_string();
-            }
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(outcome)
+            finish!(q, tx, entry, outcome, change)
         })
     }
 

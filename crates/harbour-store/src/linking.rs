@@ -93,7 +93,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<LinkReport, StoreError> {
         on_backend!(self, [queries as q, linking as l], pool => {
-            let raw = l::all_records(pool, tenant).await?;
+            let raw = l::records(pool, tenant, false).await?;
             let rows: Vec<(Uuid, Uuid)> = raw.iter().map(|r| (r.id, r.person_id)).collect();
             let identities: Vec<Record> = raw.into_iter().map(|r| identity!(r)).collect();
             let index: HashMap<Uuid, u32> =
@@ -149,7 +149,7 @@ impl Store {
                     }
                 }
             }
-            let unlinked: BTreeSet<Uuid> = l::unlinked_records(pool, tenant)
+            let unlinked: BTreeSet<Uuid> = l::records(pool, tenant, true)
                 .await?
                 .into_iter()
                 .map(|r| r.id)
@@ -208,7 +208,7 @@ impl Store {
             .map_err(|e| StoreError::corrupt(format!("the stored linking model: {e}")))?;
         let scorer = trained.scorer();
         on_backend!(self, [queries as q, linking as l], pool => {
-            let fresh = rows_from!(l::unlinked_records(pool, tenant).await?);
+            let fresh = rows_from!(l::records(pool, tenant, true).await?);
             if fresh.is_empty() {
                 return Ok(LinkReport::default());
             }

@@ -29,25 +29,19 @@ pub(crate) struct LinkRow {
 const COLUMNS: &str = "s.id, s.person_id, s.given_name, s.family_name, s.date_of_birth, s.sex, \
                        s.upn, s.nhs_number, s.postcode";
 
-pub(crate) async fn all_records(
+/// Every record of the tenant, or only those not linked yet, in arrival order.
+pub(crate) async fn records(
     pool: &Pool<Db>,
     tenant: &TenantCode,
+    only_unlinked: bool,
 ) -> Result<Vec<LinkRow>, StoreError> {
     let mut qb = QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM source_records s"));
     qb.push(" WHERE s.tenant_code = ")
-        .push_bind(tenant.as_str().to_owned())
-        .push(" ORDER BY s.id");
-    Ok(qb.build_query_as().fetch_all(pool).await?)
-}
-
-pub(crate) async fn unlinked_records(
-    pool: &Pool<Db>,
-    tenant: &TenantCode,
-) -> Result<Vec<LinkRow>, StoreError> {
-    let mut qb = QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM source_records s"));
-    qb.push(" WHERE s.tenant_code = ")
-        .push_bind(tenant.as_str().to_owned())
-        .push(" AND s.linked_at IS NULL ORDER BY s.id");
+        .push_bind(tenant.as_str().to_owned());
+    if only_unlinked {
+        qb.push(" AND s.linked_at IS NULL");
+    }
+    qb.push(" ORDER BY s.id");
     Ok(qb.build_query_as().fetch_all(pool).await?)
 }
 
