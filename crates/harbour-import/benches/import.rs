@@ -77,26 +77,53 @@ async fn import_all(store: &Store, dir: &Path, manifest: &Manifest) -> ImportCou
     total
 }
 
+/// A Common Transfer File's events, read with the same parser the import uses (a CTF is not
+/// rows, so the reference gets the events a pupil's XML yields).
+fn ctf_rows(path: &Path, agency: &str) -> Vec<[String; 5]> {
+    use harbour_import::ctf::{CtfReader, Next};
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut reader = CtfReader::new(file, datetime!(2026-09-01 09:00 UTC).date());
+    let mut rows = Vec::new();
+    while let Next::Pupil(pupil) = reader.next_pupil().unwrap() {
+        for row in pupil.into_iter().flatten() {
+            rows.push([
+                agency.to_owned(),
+                row.identity.record_key.clone(),
+                row.event.event_key.clone(),
+                "school_ctf".to_owned(),
+                format!("{} {}", row.event.occurred_on, row.event.summary),
+            ]);
+        }
+    }
+    rows
+}
+
 /// Every row's event columns, as the bare reference inserts them.
 fn bare_rows<'a>(dir: &'a Path, manifest: &'a Manifest) -> impl Iterator<Item = [String; 5]> + 'a {
-    manifest.feeds.iter().flat_map(move |feed| {
-        let mut reader = csv::Reader::from_path(dir.join(&feed.file)).unwrap();
-        let headers = reader.headers().unwrap().clone();
-        let key = headers.iter().position(|h| h == "event_key").unwrap();
-        let agency = feed.agency.clone();
-        let kind = feed.feed.as_str().to_owned();
-        reader.into_records().map(move |row| {
-            let row = row.unwrap();
-            let rest: Vec<&str> = row.iter().skip(key + 1).collect();
-            [
-                agency.clone(),
-                row[0].to_owned(),
-                row[key].to_owned(),
-                kind.clone(),
-                rest.join(" "),
-            ]
+    manifest
+        .feeds
+        .iter()
+        .flat_map(move |feed| -> Box<dyn Iterator<Item = [String; 5]>> {
+            if feed.feed.is_xml() {
+                return Box::new(ctf_rows(&dir.join(&feed.file), &feed.agency).into_iter());
+            }
+            let mut reader = csv::Reader::from_path(dir.join(&feed.file)).unwrap();
+            let headers = reader.headers().unwrap().clone();
+            let key = headers.iter().position(|h| h == "event_key").unwrap();
+            let agency = feed.agency.clone();
+            let kind = feed.feed.as_str().to_owned();
+            Box::new(reader.into_records().map(move |row| {
+                let row = row.unwrap();
+                let rest: Vec<&str> = row.iter().skip(key + 1).collect();
+                [
+                    agency.clone(),
+                    row[0].to_owned(),
+                    row[key].to_owned(),
+                    kind.clone(),
+                    rest.join(" "),
+                ]
+            }))
         })
-    })
 }
 
 const BARE_TABLE: &str = "CREATE TABLE bare (agency TEXT NOT NULL, record_key TEXT NOT NULL, event_key TEXT NOT NULL, \

@@ -267,7 +267,10 @@ pub fn view(seed: u64, person: &Person, supplier: Supplier) -> View {
         _ => None,
     };
     let record_key = match supplier {
-        Supplier::School(n) => format!("S{n:03}-{:07}", person.id),
+        // Schools know a pupil by UPN, as their Common Transfer Files do.
+        Supplier::School(n) => upn
+            .clone()
+            .unwrap_or_else(|| format!("S{n:03}-{:07}", person.id)),
         Supplier::La => format!("LA{:08}", person.id),
         Supplier::SocialCare => format!("CSC{:08}", person.id),
         Supplier::Police => format!("PN{:08}", person.id * 3 + 1),

@@ -126,15 +126,22 @@ struct Writers {
     truth_path: PathBuf,
     identities: csv::Writer<BufWriter<File>>,
     identities_path: PathBuf,
+    /// Each school's Common Transfer File, open while pupils are appended.
+    ctf: BTreeMap<Supplier, BufWriter<File>>,
+    /// The current child's joining and leaving events, by school, written as one CTF pupil
+    /// when the child is done.
+    roll: Vec<(Supplier, bool, Date)>,
+    schools: Schools,
     summary: Summary,
 }
 
 impl Writers {
     fn feed_path(&self, supplier: Supplier, feed: Feed) -> PathBuf {
-        self.dir
-            .join("feeds")
-            .join(supplier.code())
-            .join(format!("{}.csv", feed.as_str()))
+        self.dir.join("feeds").join(supplier.code()).join(format!(
+            "{}.{}",
+            feed.as_str(),
+            if feed.is_xml() { "xml" } else { "csv" }
+        ))
     }
 
     fn write(
@@ -148,6 +155,20 @@ impl Writers {
         let view = views
             .entry(event.supplier)
             .or_insert_with(|| life::view(seed, person, event.supplier));
+        if event.feed == Feed::SchoolRoll {
+            // Schools send their roll as Common Transfer Files: kept until the child is done.
+            let joined = event.columns.first().is_some_and(|t| t == "joined");
+            self.roll.push((event.supplier, joined, event.date));
+            let first = self.keys.entry((event.supplier, person.id)).or_insert(0);
+            let new_record = *first == 0;
+            *first += 1;
+            if new_record {
+                let view = view.clone();
+                self.register(person, &view, event.supplier)?;
+            }
+            self.count(event);
+            return Ok(());
+        }
         if let std::collections::btree_map::Entry::Vacant(slot) =
             self.feeds.entry((event.supplier, event.feed))
         {
@@ -171,41 +192,17 @@ impl Writers {
             slot.insert(writer);
         }
         let counter = self.keys.entry((event.supplier, person.id)).or_insert(0);
-        if *counter == 0 {
-            self.summary.source_records += 1;
-            let kind = if person.is_child { "child" } else { "adult" };
-            let harm = person.harm_date.map(|d| d.to_string()).unwrap_or_default();
-            self.truth
-                .write_record([
-                    event.supplier.code().as_str(),
-                    view.record_key.as_str(),
-                    &person.id.to_string(),
-                    kind,
-                    if person.trajectory { "1" } else { "0" },
-                    &harm,
-                ])
-                .map_err(|source| SynthError::Csv {
-                    path: self.truth_path.clone(),
-                    source,
-                })?;
-            self.identities
-                .write_record([
-                    format!("{}/{}", event.supplier.code(), view.record_key).as_str(),
-                    &view.given,
-                    &view.family,
-                    &view.dob.map(|d| d.to_string()).unwrap_or_default(),
-                    view.sex,
-                    &view.postcode,
-                    view.upn.as_deref().unwrap_or(""),
-                    view.nhs.as_deref().unwrap_or(""),
-                    &person.id.to_string(),
-                ])
-                .map_err(|source| SynthError::Csv {
-                    path: self.identities_path.clone(),
-                    source,
-                })?;
-        }
+        let new_record = *counter == 0;
         *counter += 1;
+        let counter = *counter;
+        if new_record {
+            let view = view.clone();
+            self.register(person, &view, event.supplier)?;
+        }
+        let view = views.get(&event.supplier).ok_or_else(|| SynthError::Io {
+            path: path.clone(),
+            source: std::io::Error::other("agency view missing"),
+        })?;
         let event_key = format!("{}-{}", view.record_key, counter);
         let dob = view.dob.map(|d| d.to_string()).unwrap_or_default();
         let upn = view.upn.clone().unwrap_or_default();
@@ -272,6 +269,146 @@ impl Writers {
             .entry(event.feed.as_str().to_owned())
             .or_default() += 1;
         self.count(event);
+        Ok(())
+    }
+
+    /// Writes the finished child's school history to each school's Common Transfer File: one
+    /// `<Pupil>` per school, one `<School>` per stint (joining date, and leaving date if they
+    /// left). Names and addresses are as that school holds them.
+    fn flush_roll(&mut self, views: &BTreeMap<Supplier, View>) -> Result<(), SynthError> {
+        let mut roll = std::mem::take(&mut self.roll);
+        // In date order (joining before leaving on the same day), so each leaving closes the
+        // stint it belongs to.
+        roll.sort_by_key(|(school, joined, date)| (*school, *date, !*joined));
+        let mut by_school: BTreeMap<Supplier, Vec<(Date, Option<Date>)>> = BTreeMap::new();
+        for (school, joined, date) in roll {
+            let stints = by_school.entry(school).or_default();
+            if joined {
+                stints.push((date, None));
+            } else if let Some(open) = stints.iter_mut().rev().find(|s| s.1.is_none()) {
+                open.1 = Some(date);
+            } else {
+                // On the roll before the history begins: the file says they joined then.
+                stints.push((sim::history_start().min(date), Some(date)));
+            }
+        }
+        // Count what the files say, so the summary matches what an import reads.
+        let written: u64 = by_school
+            .values()
+            .flatten()
+            .map(|(_, leaving)| 1 + u64::from(leaving.is_some()))
+            .sum();
+        self.summary.events += written;
+        *self
+            .summary
+            .rows_by_feed
+            .entry(Feed::SchoolCtf.as_str().to_owned())
+            .or_default() += written;
+        for (school, stints) in by_school {
+            let Some(view) = views.get(&school) else {
+                continue;
+            };
+            let path = self.feed_path(school, Feed::SchoolCtf);
+            let (name, _) = agency_name(school, self.schools);
+            let estab = match school {
+                Supplier::School(n) => format!("{:04}", 2000 + u32::from(n)),
+                _ => "0000".into(),
+            };
+            let text = |value: &str| quick_xml::escape::escape(value).into_owned();
+            let mut pupil = format!(
+                "<Pupil><UPN>{}</UPN><Surname>{}</Surname><Forename>{}</Forename><DOB>{}</DOB><Sex>{}</Sex>\
+                 <Address><PostCode>{}</PostCode></Address><SchoolHistory>",
+                text(view.upn.as_deref().unwrap_or("")),
+                text(&view.family),
+                text(&view.given),
+                view.dob.map(|d| d.to_string()).unwrap_or_default(),
+                view.sex,
+                text(&view.postcode),
+            );
+            for (entry, leaving) in stints {
+                pupil.push_str(&format!(
+                    "<School><LEA>{TENANT}</LEA><Estab>{estab}</Estab><SchoolName>{}</SchoolName>\
+                     <EntryDate>{entry}</EntryDate>{}</School>",
+                    text(&name),
+                    leaving
+                        .map(|d| format!("<LeavingDate>{d}</LeavingDate>"))
+                        .unwrap_or_default()
+                ));
+            }
+            pupil.push_str("</SchoolHistory></Pupil>\n");
+            if let std::collections::btree_map::Entry::Vacant(slot) = self.ctf.entry(school) {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|source| SynthError::Io {
+                        path: parent.to_owned(),
+                        source,
+                    })?;
+                }
+                let file = File::create(&path).map_err(|source| SynthError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                let mut out = BufWriter::with_capacity(64 * 1024, file);
+                let header = format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CTfile><Header>\
+                     <DocumentName>Common Transfer File</DocumentName><CTFversion>25.0</CTFversion>\
+                     <DocumentQualifier>full</DocumentQualifier><SourceSchool><LEA>{TENANT}</LEA>\
+                     <Estab>{estab}</Estab><SchoolName>{}</SchoolName></SourceSchool></Header>\n<CTFpupilData>\n",
+                    text(&name)
+                );
+                out.write_all(header.as_bytes())
+                    .map_err(|source| SynthError::Io {
+                        path: path.clone(),
+                        source,
+                    })?;
+                slot.insert(out);
+            }
+            if let Some(out) = self.ctf.get_mut(&school) {
+                out.write_all(pupil.as_bytes())
+                    .map_err(|source| SynthError::Io { path, source })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a new agency record in truth.csv and identities.csv.
+    fn register(
+        &mut self,
+        person: &Person,
+        view: &View,
+        supplier: Supplier,
+    ) -> Result<(), SynthError> {
+        self.summary.source_records += 1;
+        let kind = if person.is_child { "child" } else { "adult" };
+        let harm = person.harm_date.map(|d| d.to_string()).unwrap_or_default();
+        self.truth
+            .write_record([
+                supplier.code().as_str(),
+                view.record_key.as_str(),
+                &person.id.to_string(),
+                kind,
+                if person.trajectory { "1" } else { "0" },
+                &harm,
+            ])
+            .map_err(|source| SynthError::Csv {
+                path: self.truth_path.clone(),
+                source,
+            })?;
+        self.identities
+            .write_record([
+                format!("{}/{}", supplier.code(), view.record_key).as_str(),
+                &view.given,
+                &view.family,
+                &view.dob.map(|d| d.to_string()).unwrap_or_default(),
+                view.sex,
+                &view.postcode,
+                view.upn.as_deref().unwrap_or(""),
+                view.nhs.as_deref().unwrap_or(""),
+                &person.id.to_string(),
+            ])
+            .map_err(|source| SynthError::Csv {
+                path: self.identities_path.clone(),
+                source,
+            })?;
         Ok(())
     }
 
@@ -402,6 +539,9 @@ pub fn generate(
         truth_path,
         identities,
         identities_path,
+        ctf: BTreeMap::new(),
+        roll: Vec::new(),
+        schools: Schools::for_children(config.children),
         summary: Summary::default(),
     };
     let schools = Schools::for_children(config.children);
@@ -462,6 +602,7 @@ pub fn generate(
         for event in &events {
             writers.write(&person, &mut views, config.seed, event)?;
         }
+        writers.flush_roll(&views)?;
         writers.summary.children += 1;
 
         // Adults of concern: older associates known to police, one for every few trajectories.
@@ -515,11 +656,22 @@ pub fn generate(
         feeds: Vec::new(),
     };
     let mut agencies_seen = std::collections::BTreeSet::new();
-    let paths: Vec<((Supplier, Feed), PathBuf)> = writers
+    let mut paths: Vec<((Supplier, Feed), PathBuf)> = writers
         .feeds
         .keys()
         .map(|key| (*key, writers.feed_path(key.0, key.1)))
         .collect();
+    for (school, mut out) in std::mem::take(&mut writers.ctf) {
+        let path = writers.feed_path(school, Feed::SchoolCtf);
+        out.write_all(b"</CTFpupilData>\n</CTfile>\n")
+            .and_then(|()| out.flush())
+            .map_err(|source| SynthError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        paths.push(((school, Feed::SchoolCtf), path));
+    }
+    paths.sort_by_key(|p| p.0);
     for ((supplier, feed), path) in paths {
         if agencies_seen.insert(supplier) {
             let (name, kind) = agency_name(supplier, schools);

@@ -251,7 +251,7 @@ pub fn child_events(
 
     // Children's social care, police, health and youth justice, through childhood.
     let age_at = |day: Date| (day - person.dob).whole_days() / 365;
-    let history_start = terms(FIRST_YEAR)[0].0;
+    let history_start = history_start();
     let mut day = history_start.max(person.dob);
     let cin_chance = match risk {
         Risk::Low => 0.012,
@@ -711,4 +711,9 @@ pub fn trajectory_events(
     person.trajectory = true;
     events.retain(|e| e.date <= as_of);
     events
+}
+
+/// The first day of the synthetic history (the first term of the first year).
+pub fn history_start() -> Date {
+    terms(FIRST_YEAR).first().map_or(Date::MIN, |term| term.0)
 }
