@@ -13,6 +13,7 @@
 use crate::record::Prepared;
 use rayon::prelude::*;
 use std::ops::Range;
+use time::Date;
 
 /// A rule: records with the same key form a block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,42 +81,62 @@ pub fn hash(parts: &[&[u8]]) -> u64 {
     hash.max(1)
 }
 
+/// A date as `YYYY-MM-DD` bytes, the same text `Date`'s `Display` gives for years 0 to 9999,
+/// without formatting (a county's million records each need several).
+fn iso(date: Date) -> Option<[u8; 10]> {
+    let year = u16::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
+    let (month, day) = (u8::from(date.month()), date.day());
+    let digit = |n: u16| b'0' + (n % 10) as u8;
+    Some([
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        b'-',
+        digit(u16::from(month) / 10),
+        digit(u16::from(month)),
+        b'-',
+        digit(u16::from(day) / 10),
+        digit(u16::from(day)),
+    ])
+}
+
+/// The first character of a non-empty name, as bytes.
+fn initial(name: &str) -> Option<&[u8]> {
+    let first = name.chars().next()?;
+    name.as_bytes().get(..first.len_utf8())
+}
+
+fn nonempty(text: &str) -> Option<&[u8]> {
+    (!text.is_empty()).then_some(text.as_bytes())
+}
+
 fn key(rule: Rule, r: &Prepared) -> Option<u64> {
-    let text = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-    let initial = |s: &str| s.chars().next().map(String::from);
     let tag = [rule as u8];
-    let parts: Vec<String> = match rule {
-        Rule::Upn => vec![r.upn.clone()?],
-        Rule::NhsNumber => vec![r.nhs_number.clone()?],
-        Rule::DateOfBirthAndFamilyInitial => {
-            vec![r.date_of_birth?.to_string(), initial(&r.family)?]
+    let dob = r.date_of_birth.and_then(iso);
+    let year = || dob.as_ref().and_then(|d| d.get(..4));
+    Some(match rule {
+        Rule::Upn => hash(&[&tag, r.upn.as_deref()?.as_bytes()]),
+        Rule::NhsNumber => hash(&[&tag, r.nhs_number.as_deref()?.as_bytes()]),
+        Rule::DateOfBirthAndFamilyInitial => hash(&[&tag, dob.as_ref()?, initial(&r.family)?]),
+        Rule::DateOfBirthAndGivenInitial => hash(&[&tag, dob.as_ref()?, initial(&r.given)?]),
+        Rule::NamesAndBirthYear => {
+            hash(&[&tag, nonempty(&r.family)?, nonempty(&r.given)?, year()?])
         }
-        Rule::DateOfBirthAndGivenInitial => {
-            vec![r.date_of_birth?.to_string(), initial(&r.given)?]
-        }
-        Rule::NamesAndBirthYear => vec![
-            text(&r.family)?,
-            text(&r.given)?,
-            r.date_of_birth?.year().to_string(),
-        ],
-        Rule::NamesAndDistrict => vec![
-            text(&r.family)?,
-            text(&r.given)?,
-            r.postcode_district()?.to_owned(),
-        ],
+        Rule::NamesAndDistrict => hash(&[
+            &tag,
+            nonempty(&r.family)?,
+            nonempty(&r.given)?,
+            r.postcode_district()?.as_bytes(),
+        ]),
         Rule::FamilyNameAndBirthDateEitherWay => {
-            let dob = r.date_of_birth?;
-            let (day, month) = (dob.day(), u8::from(dob.month()));
-            vec![
-                text(&r.family)?,
-                format!("{}-{}-{}", dob.year(), day.min(month), day.max(month)),
-            ]
+            let date = r.date_of_birth?;
+            let (day, month) = (date.day(), u8::from(date.month()));
+            let either = format!("{}-{}-{}", date.year(), day.min(month), day.max(month));
+            hash(&[&tag, nonempty(&r.family)?, either.as_bytes()])
         }
-        Rule::PostcodeAndFamilyName => vec![text(&r.postcode)?, text(&r.family)?],
-    };
-    let mut bytes: Vec<&[u8]> = vec![&tag];
-    bytes.extend(parts.iter().map(|p| p.as_bytes()));
-    Some(hash(&bytes))
+        Rule::PostcodeAndFamilyName => hash(&[&tag, nonempty(&r.postcode)?, nonempty(&r.family)?]),
+    })
 }
 
 /// A record's keys under every rule.
@@ -369,5 +390,8 @@ mod tests {
         assert_eq!(k[0], 0, "no UPN, no key");
         assert_eq!(k[4], hash(&[&[4], b"mercer", b"jayden", b"2009"]));
         assert_eq!(k[4], 0x950e_f476_d4b6_6109, "FNV-1a, worked out by hand");
+        // Dates hash as their ISO text.
+        assert_eq!(k[2], hash(&[&[2], b"2009-05-14", b"m"]));
+        assert_eq!(iso(date!(0987 - 01 - 02)), Some(*b"0987-01-02"));
     }
 }

@@ -62,6 +62,37 @@ pub struct ScoredPair {
     pub probability: f64,
 }
 
+/// Two record indices as one map key, smaller first.
+fn pair_key(x: u32, y: u32) -> u64 {
+    (u64::from(x.min(y)) << 32) | u64::from(x.max(y))
+}
+
+/// A hasher for [`pair_key`]s: the splitmix64 finaliser, much cheaper than the default
+/// SipHash, which guards against keys chosen by an attacker (these are record indices).
+#[derive(Debug, Default, Clone, Copy)]
+struct PairHasher(u64);
+
+impl std::hash::Hasher for PairHasher {
+    fn finish(&self) -> u64 {
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 << 8) | u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type PairMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<PairHasher>>;
+
 /// Wall time per step, for finding where a run spends it.
 struct Stopwatch {
     last: std::time::Instant,
@@ -361,14 +392,15 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         })
         .collect();
     // Most joins are between two records already compared: reuse those comparisons.
-    let compared: HashMap<(u32, u32), Pattern> =
-        scored.iter().map(|p| ((p.a, p.b), p.pattern)).collect();
+    let compared: PairMap<Pattern> = scored
+        .iter()
+        .map(|p| (pair_key(p.a, p.b), p.pattern))
+        .collect();
     let apart = |x: u32, y: u32| {
-        let pair = (x.min(y), x.max(y));
-        if rejected.contains(&pair) {
+        if !rejected.is_empty() && rejected.contains(&(x.min(y), x.max(y))) {
             return true;
         }
-        if let Some(pattern) = compared.get(&pair) {
+        if let Some(pattern) = compared.get(&pair_key(x, y)) {
             return held_apart(*pattern);
         }
         match (prepared.get(x as usize), prepared.get(y as usize)) {
