@@ -81,9 +81,10 @@ pub fn read_people(input: impl Read) -> Result<People, PeopleError> {
         records: Vec::new(),
         clusters: cluster_at.map(|_| Vec::new()),
     };
-    // Ids seen, by hash, with the row they were on: a cheap way to find a repeated id in a
-    // million rows; equal hashes are checked against the ids themselves.
-    let mut seen: HashMap<u64, Vec<(u32, u64)>> = HashMap::new();
+    // Ids seen, by hash, with the index and line of the first row: a cheap way to find a
+    // repeated id in a million rows. Equal hashes are checked against the ids themselves (two
+    // different ids sharing a 64-bit hash would only hide a repeat of the second).
+    let mut seen: HashMap<u64, (u32, u64)> = HashMap::with_capacity(1 << 16);
     let mut row = csv::ByteRecord::new();
     loop {
         let line = reader.position().line();
@@ -107,18 +108,21 @@ pub fn read_people(input: impl Read) -> Result<People, PeopleError> {
             return Err(PeopleError::EmptyId { line });
         }
         let key = harbour_link::blocking::hash(&[id.as_bytes()]);
-        let earlier = seen.entry(key).or_default();
-        if let Some((_, first)) = earlier
-            .iter()
-            .find(|(index, _)| people.ids.get(*index as usize).is_some_and(|e| e == id))
-        {
-            return Err(PeopleError::DuplicateId {
-                line,
-                id: id.to_owned(),
-                first: *first,
-            });
+        match seen.entry(key) {
+            std::collections::hash_map::Entry::Occupied(earlier) => {
+                let (index, first) = *earlier.get();
+                if people.ids.get(index as usize).is_some_and(|e| e == id) {
+                    return Err(PeopleError::DuplicateId {
+                        line,
+                        id: id.to_owned(),
+                        first,
+                    });
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert((people.ids.len() as u32, line));
+            }
         }
-        earlier.push((people.ids.len() as u32, line));
         let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         let mut postcode = value(Some(postcode_at), "postcode")?.to_owned();
         if postcode.is_empty() {

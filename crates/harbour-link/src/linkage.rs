@@ -356,10 +356,15 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         .par_iter()
         .map(|p| scorer.exact_weights(p))
         .collect();
+    // The review threshold as a weight, so most pairs are dropped without an exponential.
+    let review_weight = (settings.review_probability / (1.0 - settings.review_probability)).log2();
     let scored: Vec<ScoredPair> = candidates
         .par_iter()
         .filter_map(|&(a, b, pattern)| {
             let weight = scorer.weight_with(exact.get(a as usize)?, pattern);
+            if weight < review_weight - 1e-9 {
+                return None;
+            }
             let p = probability(weight);
             (p >= settings.review_probability).then_some(ScoredPair {
                 a,
