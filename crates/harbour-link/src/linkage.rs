@@ -197,7 +197,7 @@ struct Training {
 }
 
 /// About how many pairs each training block set is sampled down to.
-const TRAINING_PAIRS: u64 = 3_000_000;
+const TRAINING_PAIRS: u64 = 2_000_000;
 
 const TRAINING: [Training; 2] = [
     // Pairs born on the same day: what names, postcodes and identifiers look like in matches.
