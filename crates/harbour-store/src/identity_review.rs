@@ -209,14 +209,14 @@ impl Store {
                     None => Err(IdentityRefusal::NotFound),
                     Some(r) if r.status != "open" => Err(IdentityRefusal::AlreadyDecided),
                     Some(r) => {
-                        let a = l::persons_of(&mut tx, &who.tenant, "id", r.record_a).await?;
-                        let b = l::persons_of(&mut tx, &who.tenant, "id", r.record_b).await?;
+                        let a = l::persons_of(&mut tx, &who.tenant, l::Records::One(r.record_a)).await?;
+                        let b = l::persons_of(&mut tx, &who.tenant, l::Records::One(r.record_b)).await?;
                         match (a.first(), b.first()) {
                             (Some((_, pa)), Some((_, pb))) => {
                                 let (pa, pb) = (*pa, *pb);
                                 let mut change = None;
                                 if same && pa != pb {
-                                    let moved = l::persons_of(&mut tx, &who.tenant, "person_id", pb).await?;
+                                    let moved = l::persons_of(&mut tx, &who.tenant, l::Records::OfPerson(pb)).await?;
                                     let write = l::LinkWrite {
                                         change_id: Uuid::now_v7(),
                                         kind: "merge",
@@ -263,7 +263,7 @@ impl Store {
             } else if reason.trim().is_empty() {
                 Err(IdentityRefusal::NoReason)
             } else {
-                let all = l::persons_of(&mut tx, &who.tenant, "person_id", person.0).await?;
+                let all = l::persons_of(&mut tx, &who.tenant, l::Records::OfPerson(person.0)).await?;
                 let chosen: BTreeSet<Uuid> = records.iter().copied().collect();
                 let (moving, staying): (Vec<Uuid>, Vec<Uuid>) =
                     all.iter().map(|(id, _)| *id).partition(|id| chosen.contains(id));
@@ -319,8 +319,8 @@ impl Store {
             } else if keep == other {
                 Err(IdentityRefusal::SamePerson)
             } else {
-                let kept = l::persons_of(&mut tx, &who.tenant, "person_id", keep.0).await?;
-                let moving = l::persons_of(&mut tx, &who.tenant, "person_id", other.0).await?;
+                let kept = l::persons_of(&mut tx, &who.tenant, l::Records::OfPerson(keep.0)).await?;
+                let moving = l::persons_of(&mut tx, &who.tenant, l::Records::OfPerson(other.0)).await?;
                 match (kept.first(), moving.first()) {
                     (Some((a, _)), Some((b, _))) => {
                         let write = l::LinkWrite {
@@ -364,14 +364,7 @@ impl Store {
                     Some((kind, _, _)) if kind != "merge" && kind != "split" => Err(IdentityRefusal::NotUndoable),
                     Some((_, Some(_), _)) => Err(IdentityRefusal::AlreadyUndone),
                     Some((_, None, moves)) => {
-                        let mut moved_since = false;
-                        for (record, _, to) in &moves {
-                            let now_at = l::persons_of(&mut tx, &who.tenant, "id", *record).await?;
-                            if now_at.first().map(|(_, p)| *p) != Some(*to) {
-                                moved_since = true;
-                            }
-                        }
-                        if moved_since {
+                        if l::moved_since(&mut tx, &who.tenant, change).await? {
                             Err(IdentityRefusal::MovedSince)
                         } else {
                             let write = l::LinkWrite {

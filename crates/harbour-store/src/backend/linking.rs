@@ -80,18 +80,40 @@ pub(crate) async fn records_of_persons(
     tenant: &TenantCode,
     persons: &[Uuid],
 ) -> Result<Vec<LinkRow>, StoreError> {
+    fetch_in(
+        pool,
+        &format!("SELECT {COLUMNS} FROM source_records s"),
+        tenant,
+        "s.person_id",
+        persons,
+    )
+    .await
+}
+
+/// `{select} WHERE s.tenant_code = .. AND {column} IN (..)` for each chunk of `ids`, gathered.
+/// `select` and `column` are constants of this module.
+async fn fetch_in<T>(
+    pool: &Pool<Db>,
+    select: &str,
+    tenant: &TenantCode,
+    column: &str,
+    ids: &[Uuid],
+) -> Result<Vec<T>, StoreError>
+where
+    T: for<'r> FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+{
     let mut found = Vec::new();
-    for chunk in persons.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM source_records s"));
+    for chunk in ids.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Db>::new(select);
         qb.push(" WHERE s.tenant_code = ")
             .push_bind(tenant.as_str().to_owned())
-            .push(" AND s.person_id IN (");
+            .push(format!(" AND {column} IN ("));
         let mut list = qb.separated(", ");
-        for person in chunk {
-            list.push_bind(*person);
+        for id in chunk {
+            list.push_bind(*id);
         }
         list.push_unseparated(")");
-        found.extend(qb.build_query_as::<LinkRow>().fetch_all(pool).await?);
+        found.extend(qb.build_query_as::<T>().fetch_all(pool).await?);
     }
     Ok(found)
 }
@@ -353,43 +375,64 @@ pub(crate) async fn sides(
     tenant: &TenantCode,
     records: &[Uuid],
 ) -> Result<Vec<SideRow>, StoreError> {
-    let mut found = Vec::new();
-    for chunk in records.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<Db>::new(
-            "SELECT s.id, s.person_id, a.name AS agency_name, s.given_name, s.family_name, \
-             s.date_of_birth, s.sex, s.upn, s.nhs_number, s.postcode FROM source_records s \
-             JOIN agencies a ON a.id = s.agency_id WHERE s.tenant_code = ",
-        );
-        qb.push_bind(tenant.as_str().to_owned())
-            .push(" AND s.id IN (");
-        let mut list = qb.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        list.push_unseparated(")");
-        found.extend(qb.build_query_as::<SideRow>().fetch_all(pool).await?);
-    }
-    Ok(found)
+    fetch_in(
+        pool,
+        "SELECT s.id, s.person_id, a.name AS agency_name, s.given_name, s.family_name, \
+         s.date_of_birth, s.sex, s.upn, s.nhs_number, s.postcode FROM source_records s \
+         JOIN agencies a ON a.id = s.agency_id",
+        tenant,
+        "s.id",
+        records,
+    )
+    .await
 }
 
-/// (record, person) for records, read inside a transaction.
+/// Which records [`persons_of`] reads: one record, or every record of one person.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Records {
+    One(Uuid),
+    OfPerson(Uuid),
+}
+
+/// (record, person) for a record or a person's records, read inside a transaction.
 pub(crate) async fn persons_of(
     tx: &mut Tx,
     tenant: &TenantCode,
-    column: &str,
-    value: Uuid,
+    which: Records,
 ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
-    // `column` is one of two constants from this module's callers.
-    let sql = if column == "person_id" {
-        "SELECT id, person_id FROM source_records WHERE tenant_code = $1 AND person_id = $2 ORDER BY id"
-    } else {
-        "SELECT id, person_id FROM source_records WHERE tenant_code = $1 AND id = $2"
+    let (sql, value) = match which {
+        Records::OfPerson(person) => (
+            "SELECT id, person_id FROM source_records WHERE tenant_code = $1 AND person_id = $2 ORDER BY id",
+            person,
+        ),
+        Records::One(record) => (
+            "SELECT id, person_id FROM source_records WHERE tenant_code = $1 AND id = $2",
+            record,
+        ),
     };
     Ok(sqlx::query_as(sql)
         .bind(tenant.as_str())
         .bind(value)
         .fetch_all(&mut **tx)
         .await?)
+}
+
+/// Whether any record a change moved now belongs to someone other than where it moved it.
+pub(crate) async fn moved_since(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    change: Uuid,
+) -> Result<bool, StoreError> {
+    let moved: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM person_change_moves m JOIN source_records s \
+           ON s.tenant_code = m.tenant_code AND s.id = m.source_record_id \
+         WHERE m.tenant_code = $1 AND m.change_id = $2 AND s.person_id <> m.to_person",
+    )
+    .bind(tenant.as_str())
+    .bind(change)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(moved > 0)
 }
 
 #[allow(clippy::too_many_arguments)]
