@@ -312,10 +312,10 @@ impl<R: BufRead> CtfReader<R> {
                         on: Date,
                         summary: String,
                         details: serde_json::Value| {
-            rows.push(ImportRow {
+            rows.push(ImportRow::new(
                 line,
-                identity: identity.clone(),
-                event: FeedEvent {
+                identity.clone(),
+                FeedEvent {
                     event_key: key,
                     kind,
                     occurred_on: on,
@@ -323,7 +323,7 @@ impl<R: BufRead> CtfReader<R> {
                     summary,
                     details,
                 },
-            });
+            ));
         };
         for school in &pupil.schools {
             let at = format!(

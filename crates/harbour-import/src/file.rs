@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 /// Rows per transaction: large enough to amortise the commit, small enough that a crash
 /// loses little work.
-pub const BATCH_ROWS: usize = 5_000;
+pub const BATCH_ROWS: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
@@ -67,60 +67,58 @@ pub async fn import_file(
     // A file cut off in transfer ends part-way through its last row; CSV readers take such a
     // row (even an unterminated quote) as complete, so a missing final newline marks it.
     let truncated = ends_without_newline(path).map_err(|e| read_error(e.to_string()))?;
-    let mut batches = Batches::new(store, tenant, agency, feed, file_name, now, progress);
-    // One record is held back, so that when the next read finds nothing we know it was the
-    // last (which a truncated file leaves incomplete).
-    let mut pending: Option<csv::ByteRecord> = None;
-    loop {
-        let mut record = csv::ByteRecord::new();
-        let more = match reader.read_byte_record(&mut record) {
-            Ok(more) => more,
-            Err(error) => {
-                let line = error.position().map_or(0, csv::Position::line);
-                batches.rejected.push(broken(
-                    line,
-                    &record,
-                    format!("the row cannot be read as CSV: {error}"),
-                ));
-                false
-            }
-        };
-        if let Some(previous) = pending.take() {
-            let line = previous.position().map_or(0, csv::Position::line);
-            if truncated && !more {
-                let reason = "the file ends part-way through this row (it looks cut off); send the whole file again";
-                batches
-                    .rejected
-                    .push(broken(line, &previous, reason.into()));
-            } else if previous.len() != header_record.len() {
-                let reason = format!(
-                    "the row has {} fields; the header has {}",
-                    previous.len(),
-                    header_record.len()
-                );
-                batches.rejected.push(broken(line, &previous, reason));
-            } else {
-                match csv::StringRecord::from_byte_record(previous.clone()) {
-                    Ok(text) => match parse_row(&header, &text, line, today) {
-                        Ok(row) => batches.rows.push(row),
-                        Err(q) => batches.rejected.push(*q),
-                    },
-                    Err(_) => {
-                        let reason = "the row is not UTF-8 text; export the file as UTF-8";
-                        batches
-                            .rejected
-                            .push(broken(line, &previous, reason.into()));
+    let parsed = spawn_parser(move |sink| {
+        // One record is held back, so that when the next read finds nothing we know it was
+        // the last (which a truncated file leaves incomplete).
+        let mut pending: Option<csv::ByteRecord> = None;
+        loop {
+            let mut record = csv::ByteRecord::new();
+            let more = match reader.read_byte_record(&mut record) {
+                Ok(more) => more,
+                Err(error) => {
+                    let line = error.position().map_or(0, csv::Position::line);
+                    sink.rejected.push(broken(
+                        line,
+                        &record,
+                        format!("the row cannot be read as CSV: {error}"),
+                    ));
+                    false
+                }
+            };
+            if let Some(previous) = pending.take() {
+                let line = previous.position().map_or(0, csv::Position::line);
+                if truncated && !more {
+                    let reason = "the file ends part-way through this row (it looks cut off); send the whole file again";
+                    sink.rejected.push(broken(line, &previous, reason.into()));
+                } else if previous.len() != header_record.len() {
+                    let reason = format!(
+                        "the row has {} fields; the header has {}",
+                        previous.len(),
+                        header_record.len()
+                    );
+                    sink.rejected.push(broken(line, &previous, reason));
+                } else {
+                    match csv::StringRecord::from_byte_record(previous.clone()) {
+                        Ok(text) => match parse_row(&header, &text, line, today) {
+                            Ok(row) => sink.rows.push(row),
+                            Err(q) => sink.rejected.push(*q),
+                        },
+                        Err(_) => {
+                            let reason = "the row is not UTF-8 text; export the file as UTF-8";
+                            sink.rejected.push(broken(line, &previous, reason.into()));
+                        }
                     }
                 }
             }
+            if !sink.send_if_full() || !more {
+                return Ok(());
+            }
+            pending = Some(record);
         }
-        batches.store_if_full().await?;
-        if !more {
-            break;
-        }
-        pending = Some(record);
-    }
-    batches.finish().await
+    });
+    Batches::new(store, tenant, agency, feed, file_name, now, progress)
+        .store_all(parsed)
+        .await
 }
 
 /// Whether the file's last byte is something other than a newline (an empty file is fine).
@@ -137,7 +135,75 @@ fn ends_without_newline(path: &Path) -> std::io::Result<bool> {
     Ok(last[0] != b'\n')
 }
 
-/// Rows gathered into batches, each stored in one transaction as it fills.
+/// One batch as parsed: valid rows and rejected ones.
+#[derive(Default)]
+struct Parsed {
+    rows: Vec<harbour_store::ImportRow>,
+    rejected: Vec<QuarantineRow>,
+}
+
+/// The parser's side of the pipeline: rows gather here and go to the store in batches.
+struct Sink {
+    batch: Parsed,
+    to_store: tokio::sync::mpsc::Sender<Result<Parsed, FileError>>,
+}
+
+impl std::ops::Deref for Sink {
+    type Target = Parsed;
+    fn deref(&self) -> &Parsed {
+        &self.batch
+    }
+}
+
+impl std::ops::DerefMut for Sink {
+    fn deref_mut(&mut self) -> &mut Parsed {
+        &mut self.batch
+    }
+}
+
+impl Sink {
+    /// Hands the batch to the store once it holds `BATCH_ROWS` rows. False when the store
+    /// has stopped (it failed), so the parser should stop too.
+    fn send_if_full(&mut self) -> bool {
+        if self.batch.rows.len() + self.batch.rejected.len() < BATCH_ROWS {
+            return true;
+        }
+        self.send()
+    }
+
+    fn send(&mut self) -> bool {
+        let batch = std::mem::take(&mut self.batch);
+        self.to_store.blocking_send(Ok(batch)).is_ok()
+    }
+}
+
+/// Runs `parse` on a thread of its own, so that the next batch is parsed while the store
+/// writes the last one (otherwise they take turns, and against a database server parsing
+/// is a large share of an import). The channel holds one batch: memory stays flat.
+fn spawn_parser(
+    parse: impl FnOnce(&mut Sink) -> Result<(), FileError> + Send + 'static,
+) -> tokio::sync::mpsc::Receiver<Result<Parsed, FileError>> {
+    let (to_store, parsed) = tokio::sync::mpsc::channel(1);
+    std::thread::spawn(move || {
+        let mut sink = Sink {
+            batch: Parsed::default(),
+            to_store,
+        };
+        match parse(&mut sink) {
+            Ok(()) => {
+                sink.send();
+            }
+            Err(error) => {
+                // The store stops at the first error; anything parsed before it is stored.
+                sink.send();
+                let _ = sink.to_store.blocking_send(Err(error));
+            }
+        }
+    });
+    parsed
+}
+
+/// Parsed batches stored as they arrive, each in one transaction.
 struct Batches<'a, P: FnMut(&ImportCounts)> {
     store: &'a Store,
     tenant: &'a TenantCode,
@@ -145,10 +211,7 @@ struct Batches<'a, P: FnMut(&ImportCounts)> {
     feed: Feed,
     file_name: String,
     now: OffsetDateTime,
-    rows: Vec<harbour_store::ImportRow>,
-    rejected: Vec<QuarantineRow>,
     total: ImportCounts,
-    stored: u64,
     progress: P,
 }
 
@@ -170,54 +233,36 @@ impl<'a, P: FnMut(&ImportCounts)> Batches<'a, P> {
             feed,
             file_name,
             now,
-            rows: Vec::with_capacity(BATCH_ROWS),
-            rejected: Vec::new(),
             total: ImportCounts::default(),
-            stored: 0,
             progress,
         }
     }
 
-    /// Stores the batch once it holds `BATCH_ROWS` rows.
-    async fn store_if_full(&mut self) -> Result<(), FileError> {
-        if self.rows.len() + self.rejected.len() >= BATCH_ROWS {
-            self.store_batch().await?;
-            // Refresh the planner's statistics as the tables grow (after batches 1, 2, 4,
-            // 8, ...), so lookups keep using their indexes; a handful of times per file.
-            if self.stored.is_power_of_two() {
-                self.store.refresh_statistics().await?;
+    /// Stores every batch the parser sends and gives the counts for the whole file.
+    async fn store_all(
+        mut self,
+        mut parsed: tokio::sync::mpsc::Receiver<Result<Parsed, FileError>>,
+    ) -> Result<ImportCounts, FileError> {
+        while let Some(batch) = parsed.recv().await {
+            let batch = batch?;
+            if batch.rows.is_empty() && batch.rejected.is_empty() {
+                continue;
             }
+            let counts = self
+                .store
+                .import_batch(
+                    self.tenant,
+                    self.agency,
+                    self.feed.as_str(),
+                    &self.file_name,
+                    &batch.rows,
+                    &batch.rejected,
+                    self.now,
+                )
+                .await?;
+            self.total.add(counts);
+            (self.progress)(&self.total);
         }
-        Ok(())
-    }
-
-    async fn store_batch(&mut self) -> Result<(), FileError> {
-        if self.rows.is_empty() && self.rejected.is_empty() {
-            return Ok(());
-        }
-        let counts = self
-            .store
-            .import_batch(
-                self.tenant,
-                self.agency,
-                self.feed.as_str(),
-                &self.file_name,
-                &self.rows,
-                &self.rejected,
-                self.now,
-            )
-            .await?;
-        self.total.add(counts);
-        (self.progress)(&self.total);
-        self.rows.clear();
-        self.rejected.clear();
-        self.stored += 1;
-        Ok(())
-    }
-
-    /// Stores what is left and gives the counts for the whole file.
-    async fn finish(mut self) -> Result<ImportCounts, FileError> {
-        self.store_batch().await?;
         Ok(self.total)
     }
 }
@@ -262,7 +307,46 @@ async fn import_ctf(
         message: e.to_string(),
     })?;
     let mut reader = CtfReader::new(std::io::BufReader::new(file), now.date());
-    let mut batches = Batches::new(
+    let parsed = spawn_parser(move |sink| {
+        let mut pupils = 0u64;
+        loop {
+            match reader.next_pupil() {
+                Ok(Next::Pupil(Ok(pupil_rows))) => {
+                    pupils += 1;
+                    sink.rows.extend(pupil_rows);
+                }
+                Ok(Next::Pupil(Err(q))) => {
+                    pupils += 1;
+                    sink.rejected.push(*q);
+                }
+                Ok(Next::End) => return Ok(()),
+                Err(error) if pupils == 0 => {
+                    return Err(FileError::Header {
+                        path: shown,
+                        message: error.to_string(),
+                    });
+                }
+                Err(error) => {
+                    sink.rejected.push(QuarantineRow {
+                        line: 0,
+                        record_key: String::new(),
+                        event_key: String::new(),
+                        field: "(file)".into(),
+                        value: String::new(),
+                        reason: format!(
+                            "the rest of the file after pupil {pupils} cannot be read: {error}"
+                        ),
+                        raw: String::new(),
+                    });
+                    return Ok(());
+                }
+            }
+            if !sink.send_if_full() {
+                return Ok(());
+            }
+        }
+    });
+    Batches::new(
         store,
         tenant,
         agency,
@@ -270,41 +354,7 @@ async fn import_ctf(
         file_name,
         now,
         progress,
-    );
-    let mut pupils = 0u64;
-    loop {
-        match reader.next_pupil() {
-            Ok(Next::Pupil(Ok(pupil_rows))) => {
-                pupils += 1;
-                batches.rows.extend(pupil_rows);
-            }
-            Ok(Next::Pupil(Err(q))) => {
-                pupils += 1;
-                batches.rejected.push(*q);
-            }
-            Ok(Next::End) => break,
-            Err(error) if pupils == 0 => {
-                return Err(FileError::Header {
-                    path: shown,
-                    message: error.to_string(),
-                });
-            }
-            Err(error) => {
-                batches.rejected.push(QuarantineRow {
-                    line: 0,
-                    record_key: String::new(),
-                    event_key: String::new(),
-                    field: "(file)".into(),
-                    value: String::new(),
-                    reason: format!(
-                        "the rest of the file after pupil {pupils} cannot be read: {error}"
-                    ),
-                    raw: String::new(),
-                });
-                break;
-            }
-        }
-        batches.store_if_full().await?;
-    }
-    batches.finish().await
+    )
+    .store_all(parsed)
+    .await
 }

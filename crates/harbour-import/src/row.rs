@@ -162,11 +162,7 @@ pub fn parse_row(
         .take(MAX_KEY)
         .collect::<String>();
     parse(&row, header.feed, today)
-        .map(|(identity, event)| ImportRow {
-            line,
-            identity,
-            event,
-        })
+        .map(|(identity, event)| ImportRow::new(line, identity, event))
         .map_err(|(field, value, reason)| {
             Box::new(QuarantineRow {
                 line,

@@ -273,6 +273,34 @@ pub struct ImportRow {
     pub line: u64,
     pub identity: FeedIdentity,
     pub event: FeedEvent,
+    /// What the row says about its event, hashed: equal hashes mean nothing changed. Made
+    /// with the row, so a pipelined import hashes on its parsing thread.
+    content_hash: String,
+}
+
+impl ImportRow {
+    pub fn new(line: u64, identity: FeedIdentity, event: FeedEvent) -> Self {
+        use sha2::{Digest, Sha256};
+        let text = format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            event.kind.as_str(),
+            event.occurred_on,
+            event.handling.as_str(),
+            event.summary,
+            event.details
+        );
+        let content_hash = hex::encode(Sha256::digest(text.as_bytes()));
+        Self {
+            line,
+            identity,
+            event,
+            content_hash,
+        }
+    }
+
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
 }
 
 /// A row that could not be accepted, and why.

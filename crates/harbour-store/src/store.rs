@@ -28,6 +28,8 @@ pub struct Store {
     pub(crate) pools: Pools,
     pub(crate) policy: Arc<Policy>,
     location: StoreLocation,
+    /// How far imports have grown the events table since the planner last looked.
+    pub(crate) growth: Arc<std::sync::Mutex<crate::imports::Growth>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -93,6 +95,7 @@ impl Store {
             pools,
             policy: Arc::new(policy),
             location,
+            growth: Arc::default(),
         })
     }
 

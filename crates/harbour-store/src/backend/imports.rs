@@ -4,66 +4,35 @@
 use super::Db;
 use super::queries::Tx;
 use crate::StoreError;
-use crate::model::{ImportCounts, ImportRow, QuarantineEntry, QuarantineRow};
+use crate::model::{FeedIdentity, ImportCounts, ImportRow, QuarantineEntry, QuarantineRow};
 use harbour_domain::{AgencyId, TenantCode};
 use sqlx::{FromRow, Pool, QueryBuilder};
 use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// A stable hash of what a row says about its event: equal hashes mean nothing changed.
-fn content_hash(row: &ImportRow) -> String {
-    use sha2::{Digest, Sha256};
-    let e = &row.event;
-    let text = format!(
-        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
-        e.kind.as_str(),
-        e.occurred_on,
-        e.handling.as_str(),
-        e.summary,
-        e.details
-    );
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-/// Rows per multi-row statement: well inside both databases' limits on bound values.
+/// Values per `IN (…)` list: well inside both databases' limits on bound values.
 const CHUNK: usize = 500;
 
-/// `SELECT {columns} FROM {table} WHERE tenant_code = .. [AND agency_id = ..] AND {column} IN (..)`
-/// for each chunk of `values`, gathered.
-async fn lookup<T>(
-    tx: &mut Tx,
-    select: &str,
-    tenant: &TenantCode,
-    agency: Option<AgencyId>,
-    column: &str,
-    values: &[String],
-) -> Result<Vec<T>, StoreError>
-where
-    T: for<'r> FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
-{
-    let mut found = Vec::new();
-    for chunk in values.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<Db>::new(select);
-        qb.push(" WHERE tenant_code = ")
-            .push_bind(tenant.as_str().to_owned());
-        if let Some(agency) = agency {
-            qb.push(" AND agency_id = ").push_bind(agency.0);
-        }
-        qb.push(format!(" AND {column} IN ("));
-        let mut list = qb.separated(", ");
-        for value in chunk {
-            list.push_bind(value.clone());
-        }
-        list.push_unseparated(")");
-        found.extend(qb.build_query_as::<T>().fetch_all(&mut **tx).await?);
-    }
-    Ok(found)
+/// A source record a batch creates.
+pub(crate) struct NewRecord<'a> {
+    pub id: Uuid,
+    pub person: Uuid,
+    pub identity: &'a FeedIdentity,
+}
+
+/// An event version a batch stores.
+pub(crate) struct NewEvent<'a> {
+    pub record: Uuid,
+    pub version: i32,
+    pub hash: String,
+    pub row: &'a ImportRow,
 }
 
 /// Stores valid rows and quarantined ones, in the caller's transaction. Existing records,
 /// people and event versions are looked up for the whole batch at once and new rows are
-/// written with multi-row inserts: a handful of statements per batch rather than per row.
+/// written by the backend's bulk writer (`COPY` on PostgreSQL, multi-row inserts on
+/// SQLite): a handful of statements per batch rather than per row.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn store_rows(
     tx: &mut Tx,
@@ -85,7 +54,7 @@ pub(crate) async fn store_rows(
     let mut keys: Vec<String> = rows.iter().map(|r| r.identity.record_key.clone()).collect();
     keys.sort();
     keys.dedup();
-    let mut records: HashMap<String, Uuid> = lookup::<(String, Uuid)>(
+    let mut records: HashMap<String, Uuid> = super::bulk::lookup::<(String, Uuid)>(
         tx,
         "SELECT record_key, id FROM source_records",
         tenant,
@@ -121,7 +90,7 @@ pub(crate) async fn store_rows(
                 .map(|n| n.as_str().to_owned())
         })
         .collect();
-    let mut by_upn: HashMap<String, Uuid> = lookup::<(String, Uuid)>(
+    let mut by_upn: HashMap<String, Uuid> = super::bulk::lookup::<(String, Uuid)>(
         tx,
         "SELECT upn, person_id FROM source_records",
         tenant,
@@ -132,7 +101,7 @@ pub(crate) async fn store_rows(
     .await?
     .into_iter()
     .collect();
-    let mut by_nhs: HashMap<String, Uuid> = lookup::<(String, Uuid)>(
+    let mut by_nhs: HashMap<String, Uuid> = super::bulk::lookup::<(String, Uuid)>(
         tx,
         "SELECT nhs_number, person_id FROM source_records",
         tenant,
@@ -167,46 +136,21 @@ pub(crate) async fn store_rows(
         }
         let id = Uuid::now_v7();
         records.insert(identity.record_key.clone(), id);
-        new_records.push((id, person, identity));
-    }
-    for chunk in new_persons.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<Db>::new("INSERT INTO persons (tenant_code, id, created_at) ");
-        qb.push_values(chunk, |mut b, id| {
-            b.push_bind(tenant.as_str().to_owned())
-                .push_bind(*id)
-                .push_bind(now);
+        new_records.push(NewRecord {
+            id,
+            person,
+            identity,
         });
-        qb.build().execute(&mut **tx).await?;
     }
-    for chunk in new_records.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<Db>::new(
-            "INSERT INTO source_records (tenant_code, id, agency_id, record_key, person_id, given_name, \
-             family_name, date_of_birth, sex, upn, nhs_number, postcode, recorded_at) ",
-        );
-        qb.push_values(chunk, |mut b, (id, person, identity)| {
-            b.push_bind(tenant.as_str().to_owned())
-                .push_bind(*id)
-                .push_bind(agency.0)
-                .push_bind(identity.record_key.clone())
-                .push_bind(*person)
-                .push_bind(identity.given_name.clone())
-                .push_bind(identity.family_name.clone())
-                .push_bind(identity.date_of_birth)
-                .push_bind(identity.sex.clone())
-                .push_bind(identity.upn.as_ref().map(|u| u.as_str().to_owned()))
-                .push_bind(identity.nhs_number.as_ref().map(|n| n.as_str().to_owned()))
-                .push_bind(identity.postcode.as_ref().map(|p| p.as_str().to_owned()))
-                .push_bind(now);
-        });
-        qb.build().execute(&mut **tx).await?;
-    }
+    super::bulk::persons(tx, tenant, &new_persons, now).await?;
+    super::bulk::records(tx, tenant, agency, &new_records, now).await?;
 
     // 3. The newest stored version of each of the batch's events.
     let mut event_keys: Vec<String> = rows.iter().map(|r| r.event.event_key.clone()).collect();
     event_keys.sort();
     event_keys.dedup();
     let mut latest: HashMap<String, (i32, String)> = HashMap::new();
-    for (key, version, hash) in lookup::<(String, i32, String)>(
+    for (key, version, hash) in super::bulk::lookup::<(String, i32, String)>(
         tx,
         "SELECT record_key, version, content_hash FROM events",
         tenant,
@@ -226,7 +170,7 @@ pub(crate) async fn store_rows(
     //    batch is handled as if the rows had come one at a time.
     let mut new_events = Vec::new();
     for row in rows {
-        let hash = content_hash(row);
+        let hash = row.content_hash().to_owned();
         let version = match latest.get(&row.event.event_key) {
             Some((_, stored)) if *stored == hash => {
                 counts.duplicate += 1;
@@ -246,30 +190,14 @@ pub(crate) async fn store_rows(
             .get(&row.identity.record_key)
             .copied()
             .ok_or_else(|| StoreError::corrupt("a batch row lost its record"))?;
-        new_events.push((record, version, hash, row));
-    }
-    for chunk in new_events.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<Db>::new(
-            "INSERT INTO events (tenant_code, id, source_record_id, agency_id, record_key, version, kind, occurred_on, \
-             recorded_at, handling, summary, details, content_hash) ",
-        );
-        qb.push_values(chunk, |mut b, (record, version, hash, row)| {
-            b.push_bind(tenant.as_str().to_owned())
-                .push_bind(Uuid::now_v7())
-                .push_bind(*record)
-                .push_bind(agency.0)
-                .push_bind(row.event.event_key.clone())
-                .push_bind(*version)
-                .push_bind(row.event.kind.as_str())
-                .push_bind(row.event.occurred_on)
-                .push_bind(now)
-                .push_bind(row.event.handling.as_str())
-                .push_bind(row.event.summary.clone())
-                .push_bind(row.event.details.to_string())
-                .push_bind(hash.clone());
+        new_events.push(NewEvent {
+            record,
+            version,
+            hash,
+            row,
         });
-        qb.build().execute(&mut **tx).await?;
     }
+    super::bulk::events(tx, tenant, agency, &new_events, now).await?;
 
     for q in rejected {
         // Re-sending a file quarantines its bad rows once, not again each time.
@@ -297,7 +225,17 @@ pub(crate) async fn store_rows(
     }
 
     // Rows accepted now (or already stored) close any open quarantine entry for the same
-    // event: the agency corrected and resent it.
+    // event: the agency corrected and resent it. Most batches have nothing open to close.
+    let open: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM quarantine WHERE tenant_code = $1 AND agency_id = $2 AND resolved_at IS NULL LIMIT 1",
+    )
+    .bind(tenant.as_str())
+    .bind(agency.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if open.is_none() {
+        return Ok(counts);
+    }
     let stored_keys: Vec<String> = rows
         .iter()
         .map(|r| r.event.event_key.clone())

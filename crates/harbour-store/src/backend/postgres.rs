@@ -33,3 +33,6 @@ pub(crate) mod imports;
 #[allow(clippy::duplicate_mod)]
 #[path = "linking.rs"]
 pub(crate) mod linking;
+
+#[path = "bulk_postgres.rs"]
+pub(crate) mod bulk;

@@ -29,3 +29,6 @@ pub(crate) mod imports;
 #[allow(clippy::duplicate_mod)]
 #[path = "linking.rs"]
 pub(crate) mod linking;
+
+#[path = "bulk_sqlite.rs"]
+pub(crate) mod bulk;
