@@ -128,6 +128,28 @@ describe('an LA inclusion officer reviewing identity', () => {
   });
 });
 
+describe('a social worker with alerts', () => {
+  it('sees the queue, opens an alert with its evidence, acknowledges it and replays the timeline', async () => {
+    const { driver } = browser;
+    await signInAs(driver, demo.baseUrl, 'social.worker@la.example');
+    await visit(driver, `${demo.baseUrl}/`, '12-home-queue');
+    assert.match(await text(driver, '#queue'), /Aged 17½ with an open exploitation concern/);
+    await clickAndLoad(driver, By.partialLinkText('Aged 17½'));
+    await assertAccessible(driver, 'alert page');
+    await screenshot(driver, '13-alert');
+    assert.match(await text(driver, 'main'), /Referred to the MACE panel/);
+    await driver.findElement(By.id('action-ack')).click();
+    await clickAndLoad(driver, By.css('form[action^="/alerts/"] button[type="submit"]'));
+    assert.match(await text(driver, '#alert-status'), /acknowledged/);
+    await clickAndLoad(driver, By.linkText('Replay the timeline with every alert'));
+    await assertAccessible(driver, 'replay page');
+    await screenshot(driver, '14-replay');
+    assert.match(await text(driver, 'h1'), /When would we have known\?/);
+    assert.match(await text(driver, 'main'), /Several critical moments within a year/);
+    await signOut(driver);
+  });
+});
+
 describe('on a phone-sized screen', () => {
   it('lays the person page out without losing content', async () => {
     const phone = await startBrowser({ width: 390, height: 844 });

@@ -146,6 +146,8 @@ code_list! {
         YouthJusticeOrder => "youth_justice_order", "Youth justice order";
         YouthJusticeIntervention => "youth_justice_intervention", "Youth justice intervention";
         MaceReferral => "mace_referral", "Referral to MACE panel";
+        MaceCaseClosed => "mace_case_closed", "MACE case closed";
+        TransitionPlan => "transition_plan", "Transition plan to adult services";
     }
 }
 

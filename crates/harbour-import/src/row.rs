@@ -337,16 +337,21 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
                     json!({ "grading": grading }),
                 )
             } else {
-                let summary = match offence {
+                let summary = match &offence {
                     Some(offence) => format!("{}: {offence}", kind.label()),
                     None => kind.label().to_owned(),
+                };
+                // The offence as recorded, for rules to test (a blade, drug supply).
+                let details = match offence {
+                    Some(offence) => json!({ "offence": offence }),
+                    None => json!({}),
                 };
                 (
                     kind,
                     row.date("date")?,
                     Handling::Ordinary,
                     summary,
-                    json!({}),
+                    details,
                 )
             }
         }
@@ -361,6 +366,8 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
                 "lac_start",
                 "lac_end",
                 "mace_referral",
+                "mace_closed",
+                "transition_plan",
             ];
             let kind = match row.choice("type", &kinds)? {
                 "contact" => EventKind::SocialCareContact,
@@ -371,7 +378,9 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
                 "cp_end" => EventKind::ChildProtectionPlanEnd,
                 "lac_start" => EventKind::LookedAfterStart,
                 "lac_end" => EventKind::LookedAfterEnd,
-                _ => EventKind::MaceReferral,
+                "mace_referral" => EventKind::MaceReferral,
+                "mace_closed" => EventKind::MaceCaseClosed,
+                _ => EventKind::TransitionPlan,
             };
             (
                 kind,

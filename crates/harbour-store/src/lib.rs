@@ -31,6 +31,7 @@ macro_rules! on_backend {
 }
 
 mod accounts;
+mod alerts;
 mod audit;
 mod backend;
 mod error;
@@ -45,6 +46,7 @@ mod store;
 pub mod testing;
 
 pub use accounts::BreakGlassOutcome;
+pub use alerts::{Alert, AlertAction, AlertRefusal, RuleRunReport, RunScope};
 pub use audit::{AuditEntry, AuditVerification, Outcome};
 pub use error::StoreError;
 pub use gate::SearchQuery;

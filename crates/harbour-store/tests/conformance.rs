@@ -4,75 +4,22 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failure
 
 use harbour_domain::{EventKind, Handling, PersonId, Role};
-use harbour_policy::{Policy, Principal};
+use harbour_policy::Policy;
 use harbour_store::{
     AuditVerification, BackupOutcome, Batch, NewEvent, SearchQuery, SessionUser, Store,
     StoreLocation,
 };
 use harbour_synth::demo::{self, DemoCounty};
+
+mod common;
+use common::{backends, principal};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 const NOW: OffsetDateTime = datetime!(2026-11-20 10:00 UTC);
 
-/// A fresh, empty store on each backend under test.
-struct Backend {
-    name: &'static str,
-    store: Store,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn backends() -> Vec<Backend> {
-    let dir = tempfile::tempdir().unwrap();
-    let location = StoreLocation::choose(None, dir.path()).unwrap();
-    let sqlite = Store::open(location, Policy::default_policy().unwrap())
-        .await
-        .unwrap();
-    let mut all = vec![Backend {
-        name: "sqlite",
-        store: sqlite,
-        _dir: Some(dir),
-    }];
-    if let Some(url) = std::env::var("HARBOUR_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
-        let url = harbour_store::testing::fresh_postgres_database(&url).await;
-        let location = StoreLocation::choose(Some(&url), std::path::Path::new(".")).unwrap();
-        let store = Store::open(location, Policy::default_policy().unwrap())
-            .await
-            .unwrap();
-        all.push(Backend {
-            name: "postgres",
-            store,
-            _dir: None,
-        });
-    }
-    all
-}
-
 async fn with_demo(store: &Store) -> DemoCounty {
     demo::load_demo(store, NOW).await.unwrap()
-}
-
-fn principal(county: &DemoCounty, role: Role, agency_code: &str) -> Principal {
-    let agency = county
-        .agencies
-        .iter()
-        .find(|a| a.code == agency_code)
-        .unwrap()
-        .id;
-    let user = county
-        .users
-        .iter()
-        .find(|u| u.roles.contains(&role) && u.agency == agency)
-        .unwrap();
-    Principal {
-        user: user.id,
-        tenant: county.tenant.clone(),
-        agency,
-        roles: user.roles.clone(),
-    }
 }
 
 fn name(text: &str) -> SearchQuery {
@@ -84,7 +31,7 @@ async fn opens_migrates_and_reports_health() {
     for backend in backends().await {
         let health = backend.store.health().await.unwrap();
         assert_eq!(health.backend, backend.name);
-        assert_eq!(health.schema_version, 7, "{}", backend.name);
+        assert_eq!(health.schema_version, 8, "{}", backend.name);
     }
 }
 

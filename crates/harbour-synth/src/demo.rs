@@ -690,7 +690,7 @@ pub fn demo_county() -> Result<DemoCounty, DemoError> {
                 occurred_on: date(*on)?,
                 handling: *handling,
                 summary: (*summary).to_owned(),
-                details: serde_json::json!({}),
+                details: details(*kind, summary),
             });
         }
     }
@@ -725,6 +725,47 @@ pub async fn load_demo(store: &Store, now: OffsetDateTime) -> Result<DemoCounty,
         .load(&county.batch, "load the fictional demo county", now)
         .await?;
     Ok(county)
+}
+
+/// The structured fields a feed would have sent with a demo event, read from its summary:
+/// the offence of a police event, an attendance percentage, an exclusion's reason code, why
+/// someone attended the emergency department. Rules test these fields.
+fn details(kind: EventKind, summary: &str) -> serde_json::Value {
+    use EventKind as K;
+    match kind {
+        K::Caution | K::Arrest | K::Charge | K::VictimOfCrime | K::RuiStart | K::StopAndSearch => {
+            let offence = summary.split_once(": ").map_or(summary, |(_, o)| o);
+            serde_json::json!({ "offence": offence })
+        }
+        K::AttendanceSummary => {
+            let percent = summary
+                .split_whitespace()
+                .find_map(|w| w.strip_suffix('%').and_then(|p| p.parse::<f64>().ok()));
+            percent.map_or_else(
+                || serde_json::json!({}),
+                |p| serde_json::json!({ "percent": p }),
+            )
+        }
+        K::Suspension | K::PermanentExclusion => {
+            let code = summary
+                .rsplit_once('(')
+                .and_then(|(_, c)| c.strip_suffix(')'))
+                .unwrap_or_default();
+            serde_json::json!({ "reason": code })
+        }
+        K::EmergencyAttendance => {
+            let lower = summary.to_lowercase();
+            let reason = if lower.contains("stab") || lower.contains("assault") {
+                "assault"
+            } else if lower.contains("self-harm") || lower.contains("self harm") {
+                "self_harm"
+            } else {
+                "injury"
+            };
+            serde_json::json!({ "reason": reason })
+        }
+        _ => serde_json::json!({}),
+    }
 }
 
 /// The demo person whose records follow the Child AA pattern (for tests and the README).

@@ -31,7 +31,9 @@ use uuid::Uuid;
         crate::identity::api_decide,
         crate::identity::api_split,
         crate::identity::api_merge,
-        crate::identity::api_undo
+        crate::identity::api_undo,
+        crate::alerts::api_queue,
+        crate::alerts::api_act
     ),
     components(schemas(
         HealthBody,
@@ -50,7 +52,9 @@ use uuid::Uuid;
         crate::identity::DecisionBody,
         crate::identity::SplitBody,
         crate::identity::MergeBody,
-        crate::identity::ChangeResultBody
+        crate::identity::ChangeResultBody,
+        crate::alerts::AlertBody,
+        crate::alerts::ActionBody
     )),
     modifiers(&SecuritySchemes)
 )]

@@ -184,6 +184,18 @@ pub(crate) async fn submit(
         .store
         .link_new(&token.tenant, &harbour_link::Settings::default(), now)
         .await?;
+    // ...and the rules run over the timelines that changed, so alerts are raised as the
+    // events arrive rather than at the next scheduled run.
+    state
+        .store
+        .run_rules(
+            &token.tenant,
+            &state.rules,
+            harbour_store::RunScope::Changed,
+            now.date(),
+            now,
+        )
+        .await?;
     Ok(Json(FeedReport {
         read: counts.read,
         accepted: counts.accepted,

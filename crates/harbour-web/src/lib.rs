@@ -4,6 +4,7 @@
 //! Handlers are thin: they read the request, call the store's gate with the signed-in
 //! principal, and render. No handler reads personal data any other way.
 
+mod alerts;
 mod api;
 mod assets;
 mod audit_pages;

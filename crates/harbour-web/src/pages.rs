@@ -16,14 +16,23 @@ use serde::Deserialize;
 /// At most this many children on one page of search results.
 pub(crate) const SEARCH_LIMIT: usize = 50;
 
-pub(crate) async fn home(State(state): State<AppState>, signed_in: SignedIn) -> HomePage {
+/// The home page is the user's work queue: alerts for children their role may see.
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<HomePage, PageProblem> {
     let user = &signed_in.user;
-    HomePage {
+    let alerts = state
+        .store
+        .alert_queue(&user.principal, state.clock.now())
+        .await?;
+    Ok(HomePage {
         name: user.display_name.clone(),
         agency: user.agency_name.clone(),
         roles: role_labels(&user.principal.roles),
+        alerts: crate::alerts::rows(&state, &alerts),
         layout: Layout::new("Home", Some(&signed_in), &state),
-    }
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,7 +1,9 @@
 //! Routes and the layers every response passes through.
 
 use crate::state::AppState;
-use crate::{api, assets, audit_pages, emergency, feeds, identity, metrics, pages, sign_in};
+use crate::{
+    alerts, api, assets, audit_pages, emergency, feeds, identity, metrics, pages, sign_in,
+};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -52,6 +54,10 @@ pub fn router(state: AppState) -> Router {
             post(audit_pages::review),
         )
         .route("/audit/refused", get(audit_pages::refused))
+        .route("/alerts/{id}", get(alerts::page).post(alerts::act))
+        .route("/people/{id}/replay", get(alerts::replay))
+        .route("/api/v1/alerts", get(alerts::api_queue))
+        .route("/api/v1/alerts/{id}", post(alerts::api_act))
         .route("/quarantine", get(pages::quarantine))
         .route("/quarantine.csv", get(pages::quarantine_csv))
         .route("/identity-review", get(identity::queue))
@@ -171,7 +177,12 @@ mod tests {
         )
         .await
         .unwrap();
-        let state = AppState::new(store, Arc::new(SystemClock), crate::WebConfig::default());
+        let state = AppState::new(
+            store,
+            Arc::new(harbour_rules::RuleSet::builtin().unwrap()),
+            Arc::new(SystemClock),
+            crate::WebConfig::default(),
+        );
         async fn buggy() -> &'static str {
             panic!("a bug")
         }

@@ -31,15 +31,23 @@ impl Default for WebConfig {
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The critical-moment rules alerts are raised by (and replay runs).
+    pub rules: Arc<harbour_rules::RuleSet>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<WebConfig>,
     pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
+    pub fn new(
+        store: Store,
+        rules: Arc<harbour_rules::RuleSet>,
+        clock: Arc<dyn Clock>,
+        config: WebConfig,
+    ) -> Self {
         Self {
             store,
+            rules,
             clock,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),

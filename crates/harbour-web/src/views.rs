@@ -122,6 +122,7 @@ pub(crate) struct HomePage {
     pub name: String,
     pub agency: String,
     pub roles: String,
+    pub alerts: Vec<crate::alerts::AlertRow>,
 }
 
 pub(crate) struct DemoAccount {

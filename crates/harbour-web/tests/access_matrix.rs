@@ -220,6 +220,7 @@ async fn every_role_sees_exactly_what_the_sharing_rules_say_on_every_route() {
 
     let state = AppState::new(
         store.clone(),
+        Arc::new(harbour_rules::RuleSet::builtin().unwrap()),
         clock.clone(),
         WebConfig {
             demo_sign_in: true,

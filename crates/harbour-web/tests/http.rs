@@ -5,7 +5,7 @@
 mod common;
 
 use common::spawn_app;
-use harbour_domain::Role;
+use harbour_domain::{Clock, Role};
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, COOKIE, LOCATION, SET_COOKIE};
 
@@ -535,4 +535,129 @@ async fn identity_reviewers_split_a_child_and_undo_it() {
         )
         .await;
     assert_ne!(refused.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn alerts_reach_the_right_queue_and_are_acted_on_and_replayed() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    let rules = harbour_rules::RuleSet::builtin().unwrap();
+    let run = app
+        .store
+        .run_rules(
+            &app.county.tenant,
+            &rules,
+            harbour_store::RunScope::All,
+            now.date(),
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(run.alerts_raised >= 2, "{run:?}");
+
+    // Jayden turned 17½ on 14 November with his MACE case open and no transition plan: the
+    // social worker's home page lists it.
+    let social = app.sign_in(Role::SocialWorker, "la").await;
+    let (status, home) = app.page("/", &social).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        home.contains("Aged 17½ with an open exploitation concern"),
+        "{home}"
+    );
+    let id = home
+        .split("href=\"/alerts/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (status, alert) = app.page(&format!("/alerts/{id}"), &social).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        alert.contains("Referred to the MACE panel"),
+        "the evidence the social worker may see: {alert}"
+    );
+    assert!(
+        alert.contains("recommendation 4"),
+        "the rule's source: {alert}"
+    );
+
+    // A school's lead is not told, and cannot open it.
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (_, dsl_home) = app.page("/", &dsl).await;
+    assert!(!dsl_home.contains("Aged 17½"), "{dsl_home}");
+    let (status, _) = app.page(&format!("/alerts/{id}"), &dsl).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Acknowledge; actioning needs a note.
+    let token = app.form_token(&social).await;
+    let path = format!("/alerts/{id}");
+    let ack = app
+        .post_form(
+            &path,
+            &social,
+            &[("csrf_token", &token), ("action", "acknowledge")],
+        )
+        .await;
+    assert_eq!(ack.status(), StatusCode::SEE_OTHER);
+    let short = app
+        .post_form(
+            &path,
+            &social,
+            &[
+                ("csrf_token", &token),
+                ("action", "actioned"),
+                ("note", "ok"),
+            ],
+        )
+        .await;
+    assert_eq!(short.status(), StatusCode::BAD_REQUEST);
+    let done = app
+        .post_form(
+            &path,
+            &social,
+            &[
+                ("csrf_token", &token),
+                ("action", "actioned"),
+                ("note", "Transition plan meeting booked with adult services"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let (_, alert) = app.page(&path, &social).await;
+    assert!(
+        alert.contains("actioned: Transition plan meeting booked"),
+        "{alert}"
+    );
+    let no_token = app
+        .post_form(&path, &social, &[("action", "acknowledge")])
+        .await;
+    assert_eq!(no_token.status(), StatusCode::FORBIDDEN);
+
+    // The API gives the same queue.
+    let police = app.sign_in(Role::PoliceMaceCoordinator, "police").await;
+    let (status, queue) = app.json("/api/v1/alerts", &police).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["rule"] == "transition-to-adulthood"),
+        "{queue}"
+    );
+
+    // Replay: every alert on its day, with who would have been told.
+    let (status, replay) = app
+        .page(&format!("/people/{}/replay", app.jayden()), &social)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(replay.contains("When would we have known?"), "{replay}");
+    assert!(
+        replay.contains("Several critical moments within a year"),
+        "{replay}"
+    );
+    assert!(
+        replay.contains("20 May 2022"),
+        "the first compound alert, four years before the stabbing: {replay}"
+    );
 }

@@ -52,6 +52,11 @@ pub enum Command {
     /// as they arrive); `--evaluate TRUTH.csv` scores the result against a synthetic county's
     /// truth. `harbour link dedupe --input FILE.csv` groups the rows of a plain list.
     Link(LinkArgs),
+    /// Critical-moment rules: run them, test them, replay a child's timeline, score them.
+    ///
+    /// The rules are the files in rules/ (built in; --rules DIR uses a council's own). Each
+    /// file is one rule with its rationale, recipients, response time and examples.
+    Rules(RulesArgs),
     /// Add a local authority (a tenant): the first step in setting up a new deployment.
     Tenant(TenantArgs),
     /// Add a partner agency (a school, the police force, a health trust…).
@@ -87,6 +92,9 @@ pub struct ServeArgs {
     /// The address and port to listen on.
     #[arg(long, env = "HARBOUR_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// A directory of rule files to raise alerts by, instead of the built-in rules.
+    #[arg(long, env = "HARBOUR_RULES")]
+    pub rules: Option<PathBuf>,
     /// Mark session cookies Secure (and __Host- prefixed). Set this when Harbour is served over HTTPS, as it must be in production.
     #[arg(long, env = "HARBOUR_SECURE_COOKIES")]
     pub secure_cookies: bool,
@@ -157,6 +165,9 @@ pub struct ImportArgs {
     pub manifest: Option<PathBuf>,
     #[arg(long)]
     pub tenant: Option<String>,
+    /// A directory of rule files to run after the import instead of the built-in rules.
+    #[arg(long, env = "HARBOUR_RULES")]
+    pub rules: Option<PathBuf>,
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -182,6 +193,70 @@ pub struct LinkArgs {
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub command: RulesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Run the rules over every child's timeline (or, with --changed, those changed since the
+    /// last run); raise new alerts and escalate overdue ones.
+    Run {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        tenant: Option<String>,
+        /// A directory of rule files to use instead of the built-in rules.
+        #[arg(long, env = "HARBOUR_RULES")]
+        rules: Option<PathBuf>,
+        /// Only timelines that changed since the last run began.
+        #[arg(long)]
+        changed: bool,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a directory of rule files and run every rule's examples; names any rule whose
+    /// examples fail. Exits non-zero if any does.
+    Test {
+        /// The rules directory.
+        #[arg(default_value = "rules")]
+        dir: PathBuf,
+    },
+    /// Show one person's timeline with every alert the rules would have raised, on the day
+    /// it would have fired, and who would have been told.
+    Replay {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, env = "HARBOUR_RULES")]
+        rules: Option<PathBuf>,
+        /// The person's id (from their page's address).
+        #[arg(long)]
+        person: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score early identification against a synthetic county's truth.csv: the share of
+    /// exploitation trajectories flagged at least 12 months before harm, the median lead
+    /// time, and alerts per 1,000 children a year by rule.
+    Evaluate {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, env = "HARBOUR_RULES")]
+        rules: Option<PathBuf>,
+        #[arg(long, value_name = "TRUTH.csv")]
+        truth: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

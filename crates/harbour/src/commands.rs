@@ -68,6 +68,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => crate::feeds::import(args).await,
         Command::Quarantine(args) => crate::feeds::quarantine(args.command).await,
         Command::Link(args) => crate::link::link(args).await,
+        Command::Rules(args) => crate::rules::rules(args).await,
         Command::Tenant(args) => crate::admin::tenant(args.command).await,
         Command::Agency(args) => crate::admin::agency(args.command).await,
         Command::User(args) => crate::admin::user(args.command).await,
@@ -142,6 +143,7 @@ pub(crate) async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let rules = crate::rules::load_rules(args.rules.as_deref())?;
     let store = open_store(&args.store).await?;
     let config = WebConfig {
         demo_sign_in: false,
@@ -153,7 +155,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     println!("Harbour is running at http://{}/", listener.local_addr()?);
-    run_server(listener, store, config).await
+    run_server(listener, store, rules, config).await
 }
 
 async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -176,6 +178,17 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     )?;
     let (imported, linked) =
         crate::feeds::import_into_demo(&store, &county.tenant, &county_dir).await?;
+    let demo_rules = harbour_rules::RuleSet::builtin()?;
+    let now = clock.now();
+    let alerts = store
+        .run_rules(
+            &county.tenant,
+            &demo_rules,
+            harbour_store::RunScope::All,
+            now.date(),
+            now,
+        )
+        .await?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| {
@@ -197,6 +210,11 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         out,
         "Loaded a synthetic county of {DEMO_CHILDREN} children ({} feed rows, {} agency records linked into {} people, {} pairs waiting for review).",
         imported.read, linked.records, linked.persons, linked.reviews
+    )?;
+    writeln!(
+        out,
+        "The critical-moment rules raised {} alerts into practitioners' queues.",
+        alerts.alerts_raised
     )?;
     writeln!(
         out,
@@ -229,7 +247,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         demo_sign_in: true,
         ..WebConfig::default()
     };
-    run_server(listener, store, config).await
+    run_server(listener, store, demo_rules, config).await
 }
 
 /// Makes `dir` an empty demo directory, replacing only an earlier demo's.
@@ -257,9 +275,15 @@ fn prepare_demo_dir(dir: &Path) -> anyhow::Result<()> {
 async fn run_server(
     listener: tokio::net::TcpListener,
     store: Store,
+    rules: harbour_rules::RuleSet,
     config: WebConfig,
 ) -> anyhow::Result<ExitCode> {
-    let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
+    let state = AppState::new(
+        store.clone(),
+        Arc::new(rules),
+        Arc::new(SystemClock),
+        config,
+    );
     harbour_web::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped accepting requests; closing the database");
     store.close().await;

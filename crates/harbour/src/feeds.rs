@@ -52,6 +52,9 @@ fn say(counts: &ImportCounts, what: &str) {
 }
 
 pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    // Checked before anything is imported: a broken rule file must not leave an import
+    // whose alerts were never raised.
+    let rules = crate::rules::load_rules(args.rules.as_deref())?;
     let store = open_store(&args.store).await?;
     let started = std::time::Instant::now();
     let mut total = ImportCounts::default();
@@ -130,6 +133,18 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         )
         .await?;
     bar.finish_and_clear();
+    let bar = progress_bar("running the rules over the timelines that changed");
+    let now = SystemClock.now();
+    let alerts = store
+        .run_rules(
+            &tenant,
+            &rules,
+            harbour_store::RunScope::Changed,
+            now.date(),
+            now,
+        )
+        .await?;
+    bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
         let mut report = serde_json::to_value(total)?;
@@ -139,11 +154,16 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 serde_json::json!((seconds * 10.0).round() / 10.0),
             );
             fields.insert("linked".into(), serde_json::to_value(&linked)?);
+            fields.insert("rules".into(), serde_json::to_value(&alerts)?);
         }
         println!("{report}");
     } else {
         say(&total, "Altogether");
         crate::link::say_linked(&linked);
+        println!(
+            "Rules: {} timelines evaluated, {} new alerts raised.",
+            alerts.persons_evaluated, alerts.alerts_raised
+        );
         println!("Took {seconds:.1} s. See rejected rows with `harbour quarantine list`.");
     }
     store.close().await;

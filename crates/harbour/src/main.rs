@@ -6,6 +6,7 @@ mod commands;
 mod feeds;
 mod link;
 mod logging;
+mod rules;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -92,7 +92,7 @@ pub(crate) async fn records_of_persons(
 
 /// `{select} WHERE s.tenant_code = .. AND {column} IN (..)` for each chunk of `ids`, gathered.
 /// `select` and `column` are constants of this module.
-async fn fetch_in<T>(
+pub(crate) async fn fetch_in<T>(
     pool: &Pool<Db>,
     select: &str,
     tenant: &TenantCode,

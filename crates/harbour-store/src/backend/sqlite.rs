@@ -30,5 +30,9 @@ pub(crate) mod imports;
 #[path = "linking.rs"]
 pub(crate) mod linking;
 
+#[allow(clippy::duplicate_mod)]
+#[path = "alerts.rs"]
+pub(crate) mod alerts;
+
 #[path = "bulk_sqlite.rs"]
 pub(crate) mod bulk;

@@ -54,6 +54,7 @@ pub async fn spawn_app() -> App {
     let county = demo::load_demo(&store, clock.now()).await.unwrap();
     let state = AppState::new(
         store.clone(),
+        Arc::new(harbour_rules::RuleSet::builtin().unwrap()),
         clock.clone(),
         WebConfig {
             demo_sign_in: true,

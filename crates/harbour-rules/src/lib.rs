@@ -1,0 +1,179 @@
+//! Critical-moment rules: readable, versioned rule files run over each child's timeline.
+//!
+//! A rule (one file in `rules/`) names what it looks for, why (the guidance or review
+//! recommendation behind it), who is told, how fast they should respond and how serious it
+//! is. [`RuleSet::from_sources`] checks every file before any is used; [`RuleSet::evaluate`]
+//! gives each day a rule fires on a [`Timeline`], with the evidence and a sentence saying
+//! why. Pure: no database, no clock, no files; the store and the CLI bring those.
+
+pub mod calendar;
+mod evaluate;
+pub mod examples;
+mod load;
+pub mod predicate;
+pub mod replay;
+pub mod rule;
+pub mod score;
+pub mod states;
+pub mod timeline;
+
+pub use evaluate::{Firing, Recipient};
+pub use load::{CALENDAR_FILE, LoadError, ROUTING_FILE, STATES_FILE};
+pub use rule::{Condition, Limit, Rule, Severity};
+pub use timeline::{Event, Timeline};
+
+use calendar::Calendar;
+use harbour_domain::Role;
+use states::State;
+use std::collections::BTreeMap;
+
+/// A checked set of rules with the calendar, states and routing they use.
+#[derive(Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    states: BTreeMap<String, State>,
+    calendar: Calendar,
+    escalate: BTreeMap<Role, Role>,
+    raise_within_days: u32,
+}
+
+impl RuleSet {
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    pub fn states(&self) -> impl Iterator<Item = &State> {
+        self.states.values()
+    }
+
+    /// The role an overdue alert for `role` goes to next, if any.
+    pub fn escalates_to(&self, role: Role) -> Option<Role> {
+        self.escalate.get(&role).copied()
+    }
+
+    /// Firings older than this many days are history (seen in replay), not new alerts: the
+    /// first import of a county's records must not flood every queue with years-old events.
+    pub fn raise_within_days(&self) -> u32 {
+        self.raise_within_days
+    }
+
+    /// A short fingerprint of the rule ids and versions, recorded with each run.
+    pub fn versions(&self) -> String {
+        self.rules
+            .iter()
+            .map(|r| format!("{}@{}", r.id, r.version))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// The rule files shipped in `rules/`, built in so that Harbour runs without them on disk;
+/// `--rules DIR` (or `HARBOUR_RULES`) replaces them with a council's own.
+pub const BUILTIN_FILES: &[(&str, &str)] = &[
+    (
+        "calendar.toml",
+        include_str!("../../../rules/calendar.toml"),
+    ),
+    ("states.toml", include_str!("../../../rules/states.toml")),
+    ("routing.toml", include_str!("../../../rules/routing.toml")),
+    (
+        "permanent-exclusion.toml",
+        include_str!("../../../rules/permanent-exclusion.toml"),
+    ),
+    (
+        "suspensions-in-a-term.toml",
+        include_str!("../../../rules/suspensions-in-a-term.toml"),
+    ),
+    (
+        "persistent-absence.toml",
+        include_str!("../../../rules/persistent-absence.toml"),
+    ),
+    (
+        "severe-absence.toml",
+        include_str!("../../../rules/severe-absence.toml"),
+    ),
+    (
+        "child-missing-education.toml",
+        include_str!("../../../rules/child-missing-education.toml"),
+    ),
+    (
+        "ehe-after-exclusion.toml",
+        include_str!("../../../rules/ehe-after-exclusion.toml"),
+    ),
+    (
+        "ehe-while-known.toml",
+        include_str!("../../../rules/ehe-while-known.toml"),
+    ),
+    (
+        "weapon-or-drug-supply.toml",
+        include_str!("../../../rules/weapon-or-drug-supply.toml"),
+    ),
+    (
+        "victim-of-violence.toml",
+        include_str!("../../../rules/victim-of-violence.toml"),
+    ),
+    (
+        "missing-episodes.toml",
+        include_str!("../../../rules/missing-episodes.toml"),
+    ),
+    (
+        "rui-over-three-months.toml",
+        include_str!("../../../rules/rui-over-three-months.toml"),
+    ),
+    (
+        "transition-to-adulthood.toml",
+        include_str!("../../../rules/transition-to-adulthood.toml"),
+    ),
+    (
+        "several-concerns.toml",
+        include_str!("../../../rules/several-concerns.toml"),
+    ),
+];
+
+impl RuleSet {
+    /// The built-in rule set.
+    pub fn builtin() -> Result<Self, LoadError> {
+        let files: Vec<(String, String)> = BUILTIN_FILES
+            .iter()
+            .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+            .collect();
+        Self::from_sources(&files)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_rules_load_and_every_example_passes() {
+        let rules = RuleSet::builtin().unwrap();
+        assert!(rules.rules().len() >= 12);
+        let outcome = rules.run_examples();
+        let failures: Vec<String> = outcome.failures.iter().map(ToString::to_string).collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert!(outcome.examples >= 25);
+    }
+
+    #[test]
+    fn every_rule_file_in_rules_is_built_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            if name.ends_with(".toml") {
+                assert!(
+                    BUILTIN_FILES.iter().any(|(n, _)| *n == name),
+                    "{name} is not in BUILTIN_FILES"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Conditions on an event's fields, written in the Common Expression Language (CEL):
+//! `percent < 90.0`, `reason == "PERM"`, `lower(offence).contains("bladed")`. CEL is small,
+//! has no loops or side effects and always terminates, which is what a rule file a manager
+//! edits needs; the `cel` crate parses and runs it.
+//!
+//! Each expression may name only the fields the rule's event kinds carry (checked when the
+//! rules load, so a misspelt field is refused rather than never matching).
+
+use crate::timeline::Event;
+use harbour_domain::EventKind;
+use std::sync::Arc;
+
+/// What a field holds, for binding an absent value and for the load-time check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Text,
+    Number,
+}
+
+/// The fields each kind of event carries, as the feeds record them (see docs/feeds.md).
+/// Every event also has `summary`, its one-line description.
+pub fn fields_of(kind: EventKind) -> &'static [(&'static str, FieldType)] {
+    use EventKind as K;
+    use FieldType::{Number, Text};
+    match kind {
+        K::AttendanceSummary => &[
+            ("percent", Number),
+            ("sessions_possible", Number),
+            ("sessions_attended", Number),
+        ],
+        K::Suspension => &[("reason", Text), ("sessions", Number)],
+        K::PermanentExclusion => &[("reason", Text)],
+        K::Caution
+        | K::Arrest
+        | K::Charge
+        | K::MissingEpisode
+        | K::VictimOfCrime
+        | K::RuiStart
+        | K::RuiEnd
+        | K::StopAndSearch => &[("offence", Text)],
+        K::IntelligenceReport => &[("grading", Text)],
+        K::EmergencyAttendance => &[("reason", Text)],
+        _ => &[],
+    }
+}
+
+fn field_type(kinds: &[EventKind], name: &str) -> Option<FieldType> {
+    if name == "summary" {
+        return Some(FieldType::Text);
+    }
+    kinds.iter().find_map(|kind| {
+        fields_of(*kind)
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map(|(_, t)| *t)
+    })
+}
+
+/// A compiled condition and the fields it reads.
+#[derive(Debug)]
+pub struct Predicate {
+    source: String,
+    program: cel::Program,
+    fields: Vec<(String, FieldType)>,
+}
+
+impl Predicate {
+    /// Compiles `source` for events of `kinds`. The error says what is wrong in words.
+    pub fn compile(source: &str, kinds: &[EventKind]) -> Result<Self, String> {
+        let program = cel::Program::compile(source)
+            .map_err(|e| format!("the condition {source:?} is not a valid expression: {e}"))?;
+        let mut fields = Vec::new();
+        for name in program.references().variables() {
+            let Some(t) = field_type(kinds, name) else {
+                let known: Vec<&str> = kinds
+                    .iter()
+                    .flat_map(|k| fields_of(*k).iter().map(|(f, _)| *f))
+                    .chain(["summary"])
+                    .collect();
+                return Err(format!(
+                    "the condition names {name:?}, which {} events do not have; they have: {}",
+                    kinds
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                    known.join(", ")
+                ));
+            };
+            fields.push((name.to_owned(), t));
+        }
+        for function in program.references().functions() {
+            if !ALLOWED_FUNCTIONS.contains(&function) {
+                return Err(format!(
+                    "the condition calls {function:?}; conditions may use: {}",
+                    ALLOWED_FUNCTIONS.join(", ")
+                ));
+            }
+        }
+        Ok(Self {
+            source: source.to_owned(),
+            program,
+            fields,
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether `event` meets the condition. A condition that cannot be worked out for this
+    /// event (a field holding the wrong type of value) does not match it.
+    pub fn test(&self, event: &Event) -> bool {
+        let mut context = cel::Context::default();
+        context.add_function("lower", lower);
+        for (name, t) in &self.fields {
+            let value = if name == "summary" {
+                cel::Value::String(Arc::new(event.summary.clone()))
+            } else {
+                match (event.details.get(name), t) {
+                    (Some(serde_json::Value::String(s)), _) => {
+                        cel::Value::String(Arc::new(s.clone()))
+                    }
+                    (Some(serde_json::Value::Number(n)), _) => {
+                        cel::Value::Float(n.as_f64().unwrap_or(f64::NAN))
+                    }
+                    (_, FieldType::Text) => cel::Value::String(Arc::new(String::new())),
+                    (_, FieldType::Number) => cel::Value::Null,
+                }
+            };
+            context.add_variable_from_value(name.as_str(), value);
+        }
+        matches!(self.program.execute(&context), Ok(cel::Value::Bool(true)))
+    }
+}
+
+/// Functions and operators a condition may use: CEL's comparisons, logic and arithmetic,
+/// text tests, and `lower` for matching text whatever its case.
+const ALLOWED_FUNCTIONS: &[&str] = &[
+    "lower",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "size",
+    "_==_",
+    "_!=_",
+    "_<_",
+    "_<=_",
+    "_>_",
+    "_>=_",
+    "_&&_",
+    "_||_",
+    "!_",
+    "_+_",
+    "_-_",
+    "_*_",
+    "_/_",
+    "@in",
+];
+
+fn lower(text: Arc<String>) -> String {
+    text.to_lowercase()
+}

@@ -1,0 +1,482 @@
+//! SQL for critical-moment rules: timelines to run them over, alerts, runs. Compiled once
+//! per backend like `queries.rs`.
+
+use super::Db;
+use super::linking::fetch_in;
+use super::queries::Tx;
+use crate::StoreError;
+use harbour_domain::TenantCode;
+use sqlx::{FromRow, Pool, QueryBuilder};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// One event version, with the person it belongs to.
+#[derive(Debug, FromRow)]
+struct RuleEventRow {
+    person_id: Uuid,
+    id: Uuid,
+    agency_id: Uuid,
+    record_key: String,
+    version: i32,
+    kind: String,
+    occurred_on: Date,
+    summary: String,
+    details: String,
+}
+
+const EVENT_COLUMNS: &str = "SELECT s.person_id, e.id, e.agency_id, e.record_key, e.version, e.kind, \
+     e.occurred_on, e.summary, e.details FROM source_records s CROSS JOIN events e";
+
+/// The `CROSS JOIN` makes SQLite start from the persons' records (by the person index) and
+/// look up each record's events. Left to itself, with planner statistics taken while the
+/// tables were small, it scanned the tenant's events for each batch of persons instead:
+/// 5 s a batch at county scale. PostgreSQL plans it like any inner join.
+const EVENT_JOIN: &str = "e.tenant_code = s.tenant_code AND e.source_record_id = s.id";
+
+/// Agencies by id: whether each is a school, and its name.
+async fn agencies(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+) -> Result<std::collections::HashMap<Uuid, (bool, String)>, StoreError> {
+    let rows: Vec<(Uuid, String, String)> =
+        sqlx::query_as("SELECT id, kind, name FROM agencies WHERE tenant_code = $1")
+            .bind(tenant.as_str())
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, name)| (id, (kind == "school", name)))
+        .collect())
+}
+
+/// Builds timelines from event rows (any order, every version): the newest version of each
+/// event, and the date of birth most of the person's records give (the earliest on a tie).
+struct Builder {
+    agencies: std::collections::HashMap<Uuid, (bool, String)>,
+    births: std::collections::HashMap<Uuid, std::collections::HashMap<Date, usize>>,
+}
+
+impl Builder {
+    fn dob(&self, person: &Uuid) -> Option<Date> {
+        self.births.get(person).and_then(|counts| {
+            counts
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                .map(|(d, _)| *d)
+        })
+    }
+
+    fn timeline(&self, person: Uuid, rows: Vec<RuleEventRow>) -> harbour_rules::Timeline {
+        use std::collections::HashMap;
+        let mut newest: HashMap<(Uuid, String), RuleEventRow> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            match newest.get(&(row.agency_id, row.record_key.clone())) {
+                Some(kept) if kept.version >= row.version => {}
+                _ => {
+                    newest.insert((row.agency_id, row.record_key.clone()), row);
+                }
+            }
+        }
+        let events = newest
+            .into_values()
+            // A kind this build does not know (a newer Harbour wrote it) is left out.
+            .filter_map(|row| {
+                let kind = row.kind.parse::<harbour_domain::EventKind>().ok()?;
+                let details = match serde_json::from_str::<serde_json::Value>(&row.details) {
+                    Ok(serde_json::Value::Object(map)) => map,
+                    _ => serde_json::Map::new(),
+                };
+                let (from_school, agency_name) = self
+                    .agencies
+                    .get(&row.agency_id)
+                    .cloned()
+                    .unwrap_or_default();
+                Some(harbour_rules::Event {
+                    id: row.id.to_string(),
+                    kind,
+                    on: row.occurred_on,
+                    agency: row.agency_id.to_string(),
+                    agency_name,
+                    from_school,
+                    summary: row.summary,
+                    details,
+                })
+            })
+            .collect();
+        harbour_rules::Timeline::new(person.to_string(), self.dob(&person), events)
+    }
+}
+
+async fn builder(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+    persons: Option<&[Uuid]>,
+) -> Result<Builder, StoreError> {
+    let rows: Vec<(Uuid, Option<Date>)> = match persons {
+        Some(persons) => {
+            fetch_in(
+                pool,
+                "SELECT s.person_id, s.date_of_birth FROM source_records s",
+                tenant,
+                "s.person_id",
+                persons,
+            )
+            .await?
+        }
+        None => {
+            sqlx::query_as(
+                "SELECT person_id, date_of_birth FROM source_records WHERE tenant_code = $1",
+            )
+            .bind(tenant.as_str())
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    let mut births: std::collections::HashMap<Uuid, std::collections::HashMap<Date, usize>> =
+        std::collections::HashMap::new();
+    for (person, date) in rows {
+        if let Some(date) = date {
+            *births.entry(person).or_default().entry(date).or_default() += 1;
+        }
+    }
+    Ok(Builder {
+        agencies: agencies(pool, tenant).await?,
+        births,
+    })
+}
+
+/// The timelines of `persons`, as the rules read them.
+pub(crate) async fn timelines(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+    persons: &[Uuid],
+) -> Result<Vec<(Uuid, harbour_rules::Timeline)>, StoreError> {
+    use std::collections::HashMap;
+    let builder = builder(pool, tenant, Some(persons)).await?;
+    let rows: Vec<RuleEventRow> = fetch_in(
+        pool,
+        &format!("{EVENT_COLUMNS} JOIN agencies a ON a.id = e.agency_id AND {EVENT_JOIN}"),
+        tenant,
+        "s.person_id",
+        persons,
+    )
+    .await?;
+    let mut by_person: HashMap<Uuid, Vec<RuleEventRow>> = HashMap::new();
+    for row in rows {
+        by_person.entry(row.person_id).or_default().push(row);
+    }
+    Ok(persons
+        .iter()
+        .map(|person| {
+            (
+                *person,
+                builder.timeline(*person, by_person.remove(person).unwrap_or_default()),
+            )
+        })
+        .collect())
+}
+
+/// Every person's timeline in the tenant, read in one pass ordered by person (the person
+/// index gives that order, so nothing is sorted) and handed to `each` `chunk` persons at a
+/// time: memory holds one chunk, not the county.
+pub(crate) async fn each_timeline_chunk(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+    chunk: usize,
+    mut each: impl FnMut(Vec<(Uuid, harbour_rules::Timeline)>),
+) -> Result<(), StoreError> {
+    use futures_util::TryStreamExt;
+    let builder = builder(pool, tenant, None).await?;
+    let sql =
+        format!("{EVENT_COLUMNS} WHERE s.tenant_code = $1 AND {EVENT_JOIN} ORDER BY s.person_id");
+    let mut rows = sqlx::query_as::<_, RuleEventRow>(sqlx::AssertSqlSafe(sql))
+        .bind(tenant.as_str())
+        .fetch(pool);
+    let mut batch: Vec<(Uuid, harbour_rules::Timeline)> = Vec::with_capacity(chunk);
+    let mut current: Option<(Uuid, Vec<RuleEventRow>)> = None;
+    while let Some(row) = rows.try_next().await? {
+        match &mut current {
+            Some((person, events)) if *person == row.person_id => events.push(row),
+            _ => {
+                if let Some((person, events)) = current.take() {
+                    batch.push((person, builder.timeline(person, events)));
+                    if batch.len() >= chunk {
+                        each(std::mem::take(&mut batch));
+                    }
+                }
+                current = Some((row.person_id, vec![row]));
+            }
+        }
+    }
+    if let Some((person, events)) = current.take() {
+        batch.push((person, builder.timeline(person, events)));
+    }
+    if !batch.is_empty() {
+        each(batch);
+    }
+    Ok(())
+}
+
+/// Persons whose timelines changed since `since`: a new event version, or a record linked
+/// (moved between persons) since.
+pub(crate) async fn changed_since(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+    since: OffsetDateTime,
+) -> Result<Vec<Uuid>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT s.person_id FROM events e JOIN source_records s ON s.tenant_code = e.tenant_code AND s.id = e.source_record_id \
+         WHERE e.tenant_code = $1 AND e.recorded_at > $2 \
+         UNION SELECT person_id FROM source_records WHERE tenant_code = $1 AND linked_at > $2",
+    )
+    .bind(tenant.as_str())
+    .bind(since)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// When the last run began, if there was one.
+pub(crate) async fn last_run_started(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT started_at FROM rule_runs WHERE tenant_code = $1 ORDER BY started_at DESC LIMIT 1",
+    )
+    .bind(tenant.as_str())
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Inserts the alerts that are not already there (same firing, same queue); gives how many
+/// were new.
+pub(crate) async fn insert_alerts(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    alerts: &[crate::alerts::NewAlert],
+    now: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let mut raised = 0;
+    for chunk in alerts.chunks(400) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO alerts (tenant_code, id, person_id, rule_id, rule_version, fired_on, due_on, severity, \
+             recipient_role, recipient_agency, recipient_key, evidence, evidence_key, because, raised_at) ",
+        );
+        qb.push_values(chunk, |mut b, a| {
+            b.push_bind(tenant.as_str().to_owned())
+                .push_bind(Uuid::now_v7())
+                .push_bind(a.person)
+                .push_bind(a.rule.clone())
+                .push_bind(a.version)
+                .push_bind(a.fired_on)
+                .push_bind(a.due_on)
+                .push_bind(a.severity.clone())
+                .push_bind(a.role.clone())
+                .push_bind(a.agency)
+                .push_bind(a.recipient_key())
+                .push_bind(a.evidence.clone())
+                .push_bind(a.evidence_key.clone())
+                .push_bind(a.because.clone())
+                .push_bind(now);
+        });
+        qb.push(" ON CONFLICT (tenant_code, evidence_key, recipient_key) DO NOTHING");
+        raised += qb.build().execute(&mut **tx).await?.rows_affected();
+    }
+    Ok(raised)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record_run(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    started: OffsetDateTime,
+    finished: OffsetDateTime,
+    scope: &str,
+    versions: &str,
+    persons: i64,
+    raised: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO rule_runs (tenant_code, id, started_at, finished_at, scope, rule_versions, persons_evaluated, alerts_raised) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(tenant.as_str())
+    .bind(Uuid::now_v7())
+    .bind(started)
+    .bind(finished)
+    .bind(scope)
+    .bind(versions)
+    .bind(persons)
+    .bind(raised)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Marks open or acknowledged alerts for `role` that are past their due date as escalated
+/// to `to`. Gives how many.
+pub(crate) async fn escalate(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    role: &str,
+    to: &str,
+    today: Date,
+    now: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE alerts SET escalated_to = $1, escalated_at = $2 \
+         WHERE tenant_code = $3 AND recipient_role = $4 AND status IN ('open', 'acknowledged') \
+         AND due_on < $5 AND escalated_to IS NULL",
+    )
+    .bind(to)
+    .bind(now)
+    .bind(tenant.as_str())
+    .bind(role)
+    .bind(today)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
+/// An alert as stored.
+#[derive(Debug, Clone, FromRow)]
+struct AlertRow {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub rule_id: String,
+    pub rule_version: i32,
+    pub fired_on: Date,
+    pub due_on: Date,
+    pub severity: String,
+    pub recipient_role: String,
+    pub recipient_agency: Option<Uuid>,
+    pub evidence: String,
+    pub because: String,
+    pub status: String,
+    pub note: String,
+    pub escalated_to: Option<String>,
+    pub raised_at: OffsetDateTime,
+}
+
+impl From<AlertRow> for crate::alerts::Alert {
+    fn from(r: AlertRow) -> Self {
+        Self {
+            id: r.id,
+            person: harbour_domain::PersonId(r.person_id),
+            rule: r.rule_id,
+            rule_version: r.rule_version,
+            fired_on: r.fired_on,
+            due_on: r.due_on,
+            severity: r.severity,
+            recipient_role: r.recipient_role,
+            recipient_agency: r.recipient_agency.map(harbour_domain::AgencyId),
+            evidence: serde_json::from_str(&r.evidence).unwrap_or_default(),
+            because: r.because,
+            status: r.status,
+            note: r.note,
+            escalated_to: r.escalated_to,
+            raised_at: r.raised_at,
+        }
+    }
+}
+
+const ALERT_COLUMNS: &str = "SELECT id, person_id, rule_id, rule_version, fired_on, due_on, severity, recipient_role, \
+     recipient_agency, evidence, because, status, note, escalated_to, raised_at FROM alerts";
+
+/// Alerts still to act on (open or acknowledged) in the queues of `roles`: sent to the role
+/// (for a school's lead, to their own school), or escalated to it. Most urgent first.
+pub(crate) async fn queue(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+    roles: &[String],
+    agency: Uuid,
+    limit: i64,
+) -> Result<Vec<crate::alerts::Alert>, StoreError> {
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut qb = QueryBuilder::<Db>::new(ALERT_COLUMNS);
+    qb.push(" WHERE tenant_code = ")
+        .push_bind(tenant.as_str().to_owned())
+        .push(" AND status IN ('open', 'acknowledged') AND ((recipient_role IN (");
+    let mut list = qb.separated(", ");
+    for role in roles {
+        list.push_bind(role.clone());
+    }
+    list.push_unseparated(")");
+    qb.push(" AND (recipient_agency IS NULL OR recipient_agency = ")
+        .push_bind(agency)
+        .push(")) OR escalated_to IN (");
+    let mut list = qb.separated(", ");
+    for role in roles {
+        list.push_bind(role.clone());
+    }
+    list.push_unseparated("))");
+    qb.push(" ORDER BY due_on, fired_on, id LIMIT ")
+        .push_bind(limit);
+    let rows = qb.build_query_as::<AlertRow>().fetch_all(pool).await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+pub(crate) async fn alert(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+    id: Uuid,
+) -> Result<Option<crate::alerts::Alert>, StoreError> {
+    let mut qb = QueryBuilder::<Db>::new(ALERT_COLUMNS);
+    qb.push(" WHERE tenant_code = ")
+        .push_bind(tenant.as_str().to_owned())
+        .push(" AND id = ")
+        .push_bind(id);
+    let row = qb.build_query_as::<AlertRow>().fetch_optional(pool).await?;
+    Ok(row.map(Into::into))
+}
+
+/// Alerts of one person, newest first.
+pub(crate) async fn alerts_of(
+    pool: &Pool<Db>,
+    tenant: &TenantCode,
+    person: Uuid,
+) -> Result<Vec<crate::alerts::Alert>, StoreError> {
+    let mut qb = QueryBuilder::<Db>::new(ALERT_COLUMNS);
+    qb.push(" WHERE tenant_code = ")
+        .push_bind(tenant.as_str().to_owned())
+        .push(" AND person_id = ")
+        .push_bind(person)
+        .push(" ORDER BY fired_on DESC, rule_id");
+    let rows = qb.build_query_as::<AlertRow>().fetch_all(pool).await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// Moves an alert to `status` with a note, if it is still `from` one of the given states.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn set_status(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    id: Uuid,
+    from: &[&str],
+    status: &str,
+    note: &str,
+    by: Uuid,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let mut qb = QueryBuilder::<Db>::new("UPDATE alerts SET status = ");
+    qb.push_bind(status.to_owned())
+        .push(", note = ")
+        .push_bind(note.to_owned())
+        .push(", updated_by = ")
+        .push_bind(by)
+        .push(", updated_at = ")
+        .push_bind(now)
+        .push(" WHERE tenant_code = ")
+        .push_bind(tenant.as_str().to_owned())
+        .push(" AND id = ")
+        .push_bind(id)
+        .push(" AND status IN (");
+    let mut list = qb.separated(", ");
+    for state in from {
+        list.push_bind((*state).to_owned());
+    }
+    list.push_unseparated(")");
+    Ok(qb.build().execute(&mut **tx).await?.rows_affected() == 1)
+}

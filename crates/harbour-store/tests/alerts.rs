@@ -1,0 +1,184 @@
+//! Alerts end to end on every backend: the rules run over the demo county, each firing is
+//! raised once in each recipient's queue, practitioners act on it, overdue alerts escalate,
+//! and an incremental run looks only at what changed.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
+
+use harbour_domain::Role;
+use harbour_rules::RuleSet;
+use harbour_store::{AlertAction, AlertRefusal, RunScope};
+use harbour_synth::demo;
+use time::macros::{date, datetime};
+
+mod common;
+use common::{backends, principal};
+
+#[tokio::test]
+async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
+    let rules = RuleSet::builtin().unwrap();
+    for backend in backends().await {
+        let store = &backend.store;
+        let name = backend.name;
+        let county = demo::load_demo(store, datetime!(2026-07-19 08:00 UTC))
+            .await
+            .unwrap();
+        let tenant = &county.tenant;
+        let jayden = demo::jayden(&county).unwrap();
+
+        // 19 July 2026: within the last 90 days only the stabbing (18 July) fires, to the
+        // social worker, the police MACE coordinator and the DSL of the PRU (his last school).
+        let now = datetime!(2026-07-19 09:00 UTC);
+        let report = store
+            .run_rules(tenant, &rules, RunScope::All, now.date(), now)
+            .await
+            .unwrap();
+        assert_eq!(report.alerts_raised, 3, "{name}: {report:?}");
+        assert!(
+            report.firings > 10,
+            "{name}: the whole history is evaluated: {report:?}"
+        );
+        let again = store
+            .run_rules(tenant, &rules, RunScope::All, now.date(), now)
+            .await
+            .unwrap();
+        assert_eq!(
+            again.alerts_raised, 0,
+            "{name}: the same firing is never raised twice"
+        );
+
+        let social = principal(&county, Role::SocialWorker, "la");
+        let queue = store.alert_queue(&social, now).await.unwrap();
+        assert_eq!(queue.len(), 1, "{name}");
+        let alert = &queue[0];
+        assert_eq!(
+            (alert.rule.as_str(), alert.person, alert.fired_on),
+            ("victim-of-violence", jayden, date!(2026 - 07 - 18))
+        );
+        assert_eq!(alert.due_on, date!(2026 - 07 - 21));
+        assert!(!alert.evidence.is_empty());
+        // Sent to the PRU's lead, not Northgate's; not to roles the rule does not name.
+        for (role, agency) in [
+            (Role::SchoolDsl, "northgate"),
+            (Role::PoliceIntelligenceOfficer, "police"),
+            (Role::LaCmeEheOfficer, "la"),
+        ] {
+            let who = principal(&county, role, agency);
+            assert!(
+                store.alert_queue(&who, now).await.unwrap().is_empty(),
+                "{name}: {role}"
+            );
+            assert_eq!(
+                store.alert_for(&who, alert.id, now).await.unwrap(),
+                None,
+                "{name}: {role}"
+            );
+            assert_eq!(
+                store
+                    .act_on_alert(&who, alert.id, AlertAction::Acknowledge, now)
+                    .await
+                    .unwrap(),
+                Err(AlertRefusal::NotYours),
+                "{name}: {role}"
+            );
+        }
+
+        // Acknowledge, then action with a note; a short note and a second action are refused.
+        assert_eq!(
+            store
+                .act_on_alert(&social, alert.id, AlertAction::Acknowledge, now)
+                .await
+                .unwrap(),
+            Ok(())
+        );
+        assert_eq!(
+            store
+                .act_on_alert(
+                    &social,
+                    alert.id,
+                    AlertAction::Actioned {
+                        note: "done".into()
+                    },
+                    now
+                )
+                .await
+                .unwrap(),
+            Err(AlertRefusal::NoteTooShort)
+        );
+        let note = "Strategy meeting held; safety plan agreed with the family".to_owned();
+        assert_eq!(
+            store
+                .act_on_alert(
+                    &social,
+                    alert.id,
+                    AlertAction::Actioned { note: note.clone() },
+                    now
+                )
+                .await
+                .unwrap(),
+            Ok(())
+        );
+        let closed = store
+            .alert_for(&social, alert.id, now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (closed.status.as_str(), closed.note.as_str()),
+            ("actioned", note.as_str())
+        );
+        assert_eq!(
+            store
+                .act_on_alert(
+                    &social,
+                    alert.id,
+                    AlertAction::Dismiss {
+                        reason: "not a concern at all".into()
+                    },
+                    now
+                )
+                .await
+                .unwrap(),
+            Err(AlertRefusal::Closed)
+        );
+        assert!(
+            store.alert_queue(&social, now).await.unwrap().is_empty(),
+            "{name}: actioned alerts leave the queue"
+        );
+
+        // A week on, the police coordinator's alert is overdue: it escalates to the MACE chair
+        // (and the PRU lead's to the LA inclusion officer). The actioned one does not.
+        let later = datetime!(2026-07-26 09:00 UTC);
+        let report = store
+            .run_rules(tenant, &rules, RunScope::Changed, later.date(), later)
+            .await
+            .unwrap();
+        assert_eq!(
+            report.persons_evaluated, 0,
+            "{name}: nothing changed since the last run"
+        );
+        assert_eq!(
+            report.escalated, 2,
+            "{name}: the coordinator's and the PRU lead's alerts"
+        );
+        let chair = principal(&county, Role::MaceChair, "la");
+        let escalated = store.alert_queue(&chair, later).await.unwrap();
+        assert_eq!(escalated.len(), 1, "{name}");
+        assert_eq!(escalated[0].escalated_to.as_deref(), Some("mace_chair"));
+        assert_eq!(escalated[0].recipient_role, "police_mace_coordinator");
+
+        // The replay timeline holds every event, whoever may see it.
+        let timeline = store
+            .rule_timeline(tenant, jayden, later)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(timeline.events.len(), 23, "{name}");
+        assert!(
+            matches!(
+                store.verify_audit().await.unwrap(),
+                harbour_store::AuditVerification::Intact { .. }
+            ),
+            "{name}"
+        );
+    }
+}

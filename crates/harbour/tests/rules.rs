@@ -1,0 +1,209 @@
+//! `harbour rules` as a safeguarding manager and an operator use it: test the rule files,
+//! see a broken or changed rule named, run the rules, replay a child and score the rules on a
+//! synthetic county.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failure
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn harbour(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_harbour"))
+        .args(args)
+        .env("HARBOUR_LOG", "warn")
+        .env_remove("HARBOUR_RULES")
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn shipped_rules() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules")
+}
+
+/// A copy of the shipped rules a test may edit.
+fn copy_of_rules(dir: &Path) -> PathBuf {
+    let copy = dir.join("rules");
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(shipped_rules()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, copy.join(path.file_name().unwrap())).unwrap();
+    }
+    copy
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from}");
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn the_shipped_rules_pass_their_examples() {
+    let run = harbour(&["rules", "test", shipped_rules().to_str().unwrap()]);
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(text(&run).contains(", 0 failed"), "{}", text(&run));
+}
+
+#[test]
+fn a_changed_threshold_names_the_rule_and_example_it_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = copy_of_rules(dir.path());
+    edit(
+        &rules.join("missing-episodes.toml"),
+        "at_least = 2",
+        "at_least = 3",
+    );
+    let run = harbour(&["rules", "test", rules.to_str().unwrap()]);
+    assert!(!run.status.success());
+    let said = text(&run);
+    assert!(said.contains("missing-episodes.toml:"), "{said}");
+    assert!(
+        said.contains("a second episode within 90 days fires"),
+        "{said}"
+    );
+    assert!(said.contains("(rules: missing-episodes)"), "{said}");
+}
+
+#[test]
+fn a_broken_rule_file_is_refused_with_file_and_line_and_nothing_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = copy_of_rules(dir.path());
+    edit(
+        &rules.join("permanent-exclusion.toml"),
+        "event = \"permanent_exclusion\"",
+        "event = \"expelled\"",
+    );
+    let run = harbour(&["rules", "test", rules.to_str().unwrap()]);
+    assert!(!run.status.success());
+    let said = text(&run);
+    assert!(said.contains("permanent-exclusion.toml:19:"), "{said}");
+    assert!(
+        said.contains("\"expelled\" is not a known event kind"),
+        "{said}"
+    );
+
+    let county = dir.path().join("county");
+    let synth = harbour(&[
+        "synth",
+        "--children",
+        "200",
+        "--seed",
+        "3",
+        "--out",
+        county.to_str().unwrap(),
+    ]);
+    assert!(synth.status.success(), "{}", text(&synth));
+    let data = dir.path().join("data");
+    let import = harbour(&[
+        "import",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--manifest",
+        county.join("manifest.json").to_str().unwrap(),
+    ]);
+    assert!(!import.status.success());
+    assert!(
+        text(&import).contains("no rules were loaded"),
+        "{}",
+        text(&import)
+    );
+    assert!(
+        !data.exists(),
+        "the import stopped before opening the store"
+    );
+}
+
+#[test]
+fn rules_run_replay_and_evaluate_on_a_synthetic_county() {
+    let dir = tempfile::tempdir().unwrap();
+    let county = dir.path().join("county");
+    let synth = harbour(&[
+        "synth",
+        "--children",
+        "3000",
+        "--seed",
+        "5",
+        "--out",
+        county.to_str().unwrap(),
+    ]);
+    assert!(synth.status.success(), "{}", text(&synth));
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let import = harbour(&[
+        "import",
+        "--data-dir",
+        data,
+        "--json",
+        "--manifest",
+        county.join("manifest.json").to_str().unwrap(),
+    ]);
+    assert!(import.status.success(), "{}", text(&import));
+    let imported: serde_json::Value = serde_json::from_slice(&import.stdout).unwrap();
+    assert!(
+        imported["rules"]["persons_evaluated"].as_u64().unwrap() > 2000,
+        "{imported}"
+    );
+
+    let run = harbour(&["rules", "run", "--data-dir", data, "--json"]);
+    assert!(run.status.success(), "{}", text(&run));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        report["persons_evaluated"], imported["rules"]["persons_evaluated"],
+        "{report}"
+    );
+    assert_eq!(
+        report["alerts_raised"], 0,
+        "the import already raised them: {report}"
+    );
+    assert!(report["firings"].as_u64().unwrap() > 1000, "{report}");
+
+    let changed = harbour(&["rules", "run", "--changed", "--data-dir", data, "--json"]);
+    let changed: serde_json::Value = serde_json::from_slice(&changed.stdout).unwrap();
+    assert_eq!(changed["persons_evaluated"], 0, "{changed}");
+
+    let evaluate = harbour(&[
+        "rules",
+        "evaluate",
+        "--data-dir",
+        data,
+        "--json",
+        "--truth",
+        county.join("truth.csv").to_str().unwrap(),
+    ]);
+    assert!(evaluate.status.success(), "{}", text(&evaluate));
+    let scores: serde_json::Value = serde_json::from_slice(&evaluate.stdout).unwrap();
+    assert!(scores["children"].as_u64().unwrap() > 2500, "{scores}");
+    let share = scores["share_children_with_compound_alert"]
+        .as_f64()
+        .unwrap();
+    assert!(share > 0.0 && share <= 0.03, "{scores}");
+    assert!(
+        scores["by_rule"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["rule"] == "persistent-absence"),
+        "{scores}"
+    );
+
+    let missing = harbour(&[
+        "rules",
+        "replay",
+        "--data-dir",
+        data,
+        "--person",
+        "00000000-0000-0000-0000-000000000000",
+    ]);
+    assert!(!missing.status.success());
+    assert!(text(&missing).contains("no person"), "{}", text(&missing));
+}
