@@ -243,7 +243,14 @@ impl RuleSet {
                         .collect();
                     let mut days_to_try = vec![reached];
                     days_to_try.extend(opening.iter().filter_map(|&i| date_of(i)));
-                    let age = format!("{}y{}m", months / 12, months % 12);
+                    let age = match months % 12 {
+                        0 => format!("{} years", months / 12),
+                        m => format!(
+                            "{} years {m} month{}",
+                            months / 12,
+                            if m == 1 { "" } else { "s" }
+                        ),
+                    };
                     found.extend(days_to_try.into_iter().map(|on| {
                         let evidence: Vec<usize> = timeline
                             .events
@@ -261,7 +268,7 @@ impl RuleSet {
                             .map(|(i, _)| i)
                             .into_iter()
                             .collect();
-                        let mut because = format!("aged {age} or more on {on}");
+                        let mut because = format!("aged {age} on {on}");
                         if let Some(&i) = evidence.first() {
                             because.push_str(&format!(" with {}", Self::describe(timeline, i)));
                         }

@@ -240,10 +240,12 @@ async fn evaluate(
     let mut outcomes = Vec::new();
     let mut earliest = today;
     for (person, fired) in firings {
-        let Some(true_person) = votes
-            .get(&person.0)
-            .and_then(|v| v.iter().max_by_key(|(_, n)| **n).map(|(p, _)| *p))
-        else {
+        let Some(true_person) = votes.get(&person.0).and_then(|v| {
+            // Most records; on a tie, the smaller id, so that every run agrees.
+            v.iter()
+                .max_by_key(|(p, n)| (**n, std::cmp::Reverse(**p)))
+                .map(|(p, _)| *p)
+        }) else {
             continue;
         };
         let Some(t) = truth_of.get(true_person) else {
