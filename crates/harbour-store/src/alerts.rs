@@ -348,9 +348,19 @@ impl Store {
     ) -> Result<Vec<Alert>, StoreError> {
         let roles: Vec<String> = who.roles.iter().map(|r| r.as_str().to_owned()).collect();
         let alerts = on_backend!(self, alerts as a, pool => a::queue(pool, &who.tenant, &roles, who.agency.0, 500).await)?;
+        // One policy check per child, however many alerts the child has.
+        let mut seen: std::collections::HashMap<PersonId, bool> = std::collections::HashMap::new();
         let mut visible = Vec::new();
         for alert in alerts {
-            if self.may_see_person(who, alert.person, now).await? {
+            let allowed = match seen.get(&alert.person) {
+                Some(allowed) => *allowed,
+                None => {
+                    let allowed = self.may_see_person(who, alert.person, now).await?;
+                    seen.insert(alert.person, allowed);
+                    allowed
+                }
+            };
+            if allowed {
                 visible.push(alert);
             }
         }

@@ -70,10 +70,14 @@ impl Builder {
         use std::collections::HashMap;
         let mut newest: HashMap<(Uuid, String), RuleEventRow> = HashMap::with_capacity(rows.len());
         for row in rows {
-            match newest.get(&(row.agency_id, row.record_key.clone())) {
-                Some(kept) if kept.version >= row.version => {}
-                _ => {
-                    newest.insert((row.agency_id, row.record_key.clone()), row);
+            match newest.entry((row.agency_id, row.record_key.clone())) {
+                std::collections::hash_map::Entry::Occupied(mut kept) => {
+                    if row.version > kept.get().version {
+                        kept.insert(row);
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(row);
                 }
             }
         }
