@@ -3,7 +3,7 @@
 //! threshold and running `harbour rules test rules/` shows at once which examples break.
 
 use crate::RuleSet;
-use crate::timeline::{Event, Timeline};
+use crate::timeline::{Event, Fields, Timeline};
 use time::{Date, Duration};
 
 /// One example that did not give what it said it would.
@@ -74,7 +74,7 @@ impl RuleSet {
                         },
                         from_school: e.from_school,
                         summary: e.kind.label().to_owned(),
-                        details: e.details.clone(),
+                        details: Fields::from_map(e.kind, &e.details),
                     })
                     .collect();
                 let timeline = Timeline::new("example", example.born, events);

@@ -20,7 +20,7 @@ pub mod timeline;
 pub use evaluate::{Firing, Recipient};
 pub use load::{CALENDAR_FILE, LoadError, ROUTING_FILE, STATES_FILE};
 pub use rule::{Condition, Limit, Rule, Severity};
-pub use timeline::{Event, Timeline};
+pub use timeline::{Event, Fields, Timeline};
 
 use calendar::Calendar;
 use harbour_domain::Role;
@@ -44,6 +44,19 @@ impl RuleSet {
 
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Whether any condition reads an event's `summary`. When none does, a full run need not
+    /// read the summaries at all, the longest text on most events.
+    pub fn reads_summary(&self) -> bool {
+        use rule::Condition as C;
+        let reads = |m: &rule::Match| m.predicate.as_ref().is_some_and(|p| p.reads("summary"));
+        self.rules.iter().any(|rule| match &rule.condition {
+            C::Event(m) | C::Count { what: m, .. } => reads(m),
+            C::Sequence { first, then, .. } => reads(first) || reads(then),
+            C::Absence { after, expect, .. } => reads(after) || reads(expect),
+            C::Age { .. } | C::Compound { .. } => false,
+        })
     }
 
     pub fn calendar(&self) -> &Calendar {
@@ -161,6 +174,23 @@ mod tests {
         let failures: Vec<String> = outcome.failures.iter().map(ToString::to_string).collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
         assert!(outcome.examples >= 25);
+    }
+
+    #[test]
+    fn a_set_reads_summaries_only_if_a_condition_names_them() {
+        assert!(!RuleSet::builtin().unwrap().reads_summary());
+        let rule = |condition: &str| {
+            format!(
+                "id = \"r\"\nversion = 1\ntitle = \"T\"\nseverity = \"high\"\n\
+                 notify = [\"mace_chair\"]\nrespond_within_days = 5\nrationale = \"R\"\n\
+                 source = \"S\"\n\n[when]\nevent = \"caution\"\nwhere = '{condition}'\n"
+            )
+        };
+        let set = |condition: &str| {
+            RuleSet::from_sources(&[("r.toml".to_owned(), rule(condition))]).unwrap()
+        };
+        assert!(set("lower(summary).contains(\"knife\")").reads_summary());
+        assert!(!set("lower(offence).contains(\"knife\")").reads_summary());
     }
 
     #[test]

@@ -108,29 +108,58 @@ impl Predicate {
         &self.source
     }
 
+    /// Whether the condition names `field`.
+    pub fn reads(&self, field: &str) -> bool {
+        self.fields.iter().any(|(name, _)| name == field)
+    }
+
     /// Whether `event` meets the condition. A condition that cannot be worked out for this
     /// event (a field holding the wrong type of value) does not match it.
     pub fn test(&self, event: &Event) -> bool {
+        let fields = EventFields {
+            event,
+            fields: &self.fields,
+        };
+        FUNCTIONS.with(|functions| {
+            let mut context = functions.new_inner_scope();
+            context.set_variable_resolver(&fields);
+            matches!(self.program.execute(&context), Ok(cel::Value::Bool(true)))
+        })
+    }
+}
+
+thread_local! {
+    /// CEL's functions and `lower`, registered once per thread: a fresh `cel::Context`
+    /// registers every built-in function again, which cost more than the test itself when a
+    /// county's millions of events are tested.
+    static FUNCTIONS: cel::Context<'static> = {
         let mut context = cel::Context::default();
         context.add_function("lower", lower);
-        for (name, t) in &self.fields {
-            let value = if name == "summary" {
-                cel::Value::String(Arc::new(event.summary.clone()))
-            } else {
-                match (event.details.get(name), t) {
-                    (Some(serde_json::Value::String(s)), _) => {
-                        cel::Value::String(Arc::new(s.clone()))
-                    }
-                    (Some(serde_json::Value::Number(n)), _) => {
-                        cel::Value::Float(n.as_f64().unwrap_or(f64::NAN))
-                    }
-                    (_, FieldType::Text) => cel::Value::String(Arc::new(String::new())),
-                    (_, FieldType::Number) => cel::Value::Null,
+        context
+    };
+}
+
+/// The values a condition names, looked up in the event when the condition reads them.
+struct EventFields<'e> {
+    event: &'e Event,
+    fields: &'e [(String, FieldType)],
+}
+
+impl cel::context::VariableResolver for EventFields<'_> {
+    fn resolve(&self, name: &str) -> Option<cel::Value> {
+        let (_, t) = self.fields.iter().find(|(n, _)| n == name)?;
+        Some(if name == "summary" {
+            cel::Value::String(Arc::new(self.event.summary.clone()))
+        } else {
+            match (self.event.details.get(name), t) {
+                (Some(serde_json::Value::String(s)), _) => cel::Value::String(Arc::new(s.clone())),
+                (Some(serde_json::Value::Number(n)), _) => {
+                    cel::Value::Float(n.as_f64().unwrap_or(f64::NAN))
                 }
-            };
-            context.add_variable_from_value(name.as_str(), value);
-        }
-        matches!(self.program.execute(&context), Ok(cel::Value::Bool(true)))
+                (_, FieldType::Text) => cel::Value::String(Arc::new(String::new())),
+                (_, FieldType::Number) => cel::Value::Null,
+            }
+        })
     }
 }
 

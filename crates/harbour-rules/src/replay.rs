@@ -47,8 +47,8 @@ pub fn replay(rules: &RuleSet, timeline: &Timeline, until: Date) -> Replay {
         timeline
             .events
             .iter()
-            .find(|e| e.agency == agency)
-            .map_or_else(|| agency.to_owned(), |e| e.agency_name.clone())
+            .find(|e| &*e.agency == agency)
+            .map_or_else(|| agency.to_owned(), |e| e.agency_name.to_string())
     };
     let alerts = rules
         .evaluate(timeline, until)
@@ -96,7 +96,7 @@ pub fn replay(rules: &RuleSet, timeline: &Timeline, until: Date) -> Replay {
                 id: e.id.clone(),
                 on: e.on,
                 kind: e.kind.as_str().to_owned(),
-                agency: e.agency_name.clone(),
+                agency: e.agency_name.to_string(),
                 summary: e.summary.clone(),
             })
             .collect(),

@@ -1,7 +1,10 @@
 //! What the rules read: one person's events from every agency, in date order.
 
+use crate::predicate::{FieldType, fields_of};
 use harbour_domain::EventKind;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use time::Date;
 
 /// One event on a timeline. `id` is whatever the caller uses to name it (the store's event
@@ -14,14 +17,108 @@ pub struct Event {
     /// The agency that recorded it, and whether that agency is a school: an alert for "the
     /// designated safeguarding lead of the child's school" goes to the last school that
     /// recorded something about the child.
-    pub agency: String,
+    /// Shared, not copied: a county's timelines hold millions of events from a few hundred
+    /// agencies.
+    pub agency: Arc<str>,
     /// The agency's name, for people to read.
-    pub agency_name: String,
+    pub agency_name: Arc<str>,
     pub from_school: bool,
+    /// Empty when the caller knows no condition reads it (a full run over a county).
     pub summary: String,
-    /// The event's structured fields (a suspension's reason code, an attendance percentage,
-    /// an offence), which rule conditions test.
-    pub details: Map<String, Value>,
+    /// The structured fields rule conditions may test (a suspension's reason code, an
+    /// attendance percentage, an offence).
+    pub details: Fields,
+}
+
+/// The fields of an event that rule conditions can name (`fields_of` its kind); anything
+/// else a feed recorded is left out, because no condition could read it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Fields(Vec<(&'static str, Value)>);
+
+impl Fields {
+    /// The fields of a `kind` event from its stored details (a JSON object). Details that
+    /// are not an object give no fields: a condition on them then does not match.
+    pub fn from_json(kind: EventKind, details: &str) -> Self {
+        let known = fields_of(kind);
+        if known.is_empty() {
+            return Self::default();
+        }
+        let mut reader = serde_json::Deserializer::from_str(details);
+        Self(
+            KnownFields(known)
+                .deserialize(&mut reader)
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The fields of a `kind` event from a map (an example timeline in a rule file).
+    pub fn from_map(kind: EventKind, details: &Map<String, Value>) -> Self {
+        Self(
+            fields_of(kind)
+                .iter()
+                .filter_map(|(name, _)| details.get(*name).map(|v| (*name, v.clone())))
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+}
+
+/// Reads a JSON object keeping only the `0` fields, without allocating for the others.
+struct KnownFields(&'static [(&'static str, FieldType)]);
+
+impl<'de> DeserializeSeed<'de> for KnownFields {
+    type Value = Vec<(&'static str, Value)>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KnownFields {
+    type Value = Vec<(&'static str, Value)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object of event details")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(known) = map.next_key_seed(KnownName(self.0))? {
+            match known {
+                Some(name) => out.push((name, map.next_value::<Value>()?)),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A key of the details object: which known field it is, if any.
+struct KnownName(&'static [(&'static str, FieldType)]);
+
+impl<'de> DeserializeSeed<'de> for KnownName {
+    type Value = Option<&'static str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KnownName {
+    type Value = Option<&'static str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().find(|(n, _)| *n == key).map(|(n, _)| *n))
+    }
 }
 
 /// A person's events, sorted by date (then id, so that evaluation is deterministic), and
@@ -50,7 +147,7 @@ impl Timeline {
             .take_while(|e| e.on <= day)
             .filter(|e| e.from_school)
             .last()
-            .map(|e| e.agency.as_str())
+            .map(|e| &*e.agency)
     }
 
     /// Whole months of age on `day`.
@@ -88,5 +185,32 @@ mod tests {
         assert_eq!(t.day_aged(17 * 12 + 6), Some(date!(2025 - 09 - 15)));
         let leap = Timeline::new("p", Some(date!(2008 - 08 - 31)), Vec::new());
         assert_eq!(leap.day_aged(6), Some(date!(2009 - 02 - 28)));
+    }
+
+    #[test]
+    fn fields_keep_what_conditions_can_name() {
+        let f = Fields::from_json(
+            EventKind::AttendanceSummary,
+            r#"{"estab":"2000","percent":87.5,"note":{"nested":[1,2]},"sessions_possible":120}"#,
+        );
+        assert_eq!(f.get("percent"), Some(&Value::from(87.5)));
+        assert_eq!(f.get("sessions_possible"), Some(&Value::from(120)));
+        assert_eq!(f.get("estab"), None);
+        // Escaped keys are still recognised; a kind without fields reads nothing.
+        let f = Fields::from_json(EventKind::Suspension, r#"{"re\u0061son":"PA"}"#);
+        assert_eq!(f.get("reason"), Some(&Value::from("PA")));
+        assert_eq!(
+            Fields::from_json(EventKind::SchoolEnrolment, r#"{"reason":"x"}"#),
+            Fields::default()
+        );
+        // Not an object, or broken: no fields, not an error.
+        assert_eq!(
+            Fields::from_json(EventKind::Suspension, "[1]"),
+            Fields::default()
+        );
+        assert_eq!(
+            Fields::from_json(EventKind::Suspension, "{\"reason\":"),
+            Fields::default()
+        );
     }
 }

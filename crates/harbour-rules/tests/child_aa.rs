@@ -7,7 +7,7 @@
 
 use harbour_domain::EventKind as K;
 use harbour_rules::replay::replay;
-use harbour_rules::{Event, RuleSet, Timeline};
+use harbour_rules::{Event, Fields, RuleSet, Timeline};
 use serde_json::{Map, Value, json};
 use time::Date;
 use time::macros::date;
@@ -26,11 +26,11 @@ fn event(
         id: format!("e{n:02}"),
         kind,
         on,
-        agency: agency.to_owned(),
-        agency_name: agency.to_owned(),
+        agency: agency.into(),
+        agency_name: agency.into(),
         from_school: school,
         summary: summary.to_owned(),
-        details,
+        details: Fields::from_map(kind, &details),
     }
 }
 

@@ -3,6 +3,7 @@
 //! run and every look and action is audited.
 
 use crate::StoreError;
+use crate::StoreLocation;
 use crate::audit::{AuditEntry, Outcome};
 use crate::store::{Store, principal_entry};
 use harbour_domain::{AgencyId, PersonId, Role, TenantCode};
@@ -217,7 +218,7 @@ impl Store {
                 }
             };
             match since {
-                None => a::each_timeline_chunk(pool, tenant, PERSONS_PER_CHUNK, &mut evaluate).await?,
+                None => self.each_timeline_chunk(tenant, rules.reads_summary(), &mut evaluate).await?,
                 Some(since) => {
                     let mut changed = a::changed_since(pool, tenant, since).await?;
                     changed.sort_unstable();
@@ -272,7 +273,7 @@ impl Store {
         let today = now.date();
         on_backend!(self, [queries as q, alerts as a], pool => {
             let mut out = Vec::new();
-            a::each_timeline_chunk(pool, tenant, PERSONS_PER_CHUNK, |timelines| {
+            self.each_timeline_chunk(tenant, rules.reads_summary(), |timelines| {
                 out.par_extend(timelines.par_iter().map(|(person, timeline)| {
                     let fired = rules
                         .evaluate(timeline, today)
@@ -300,13 +301,37 @@ impl Store {
     /// Reads every timeline exactly as a full run does, without evaluating the rules: the
     /// reference the rules benchmark measures against. Gives the number of events read.
     pub async fn count_rule_events(&self, tenant: &TenantCode) -> Result<u64, StoreError> {
+        let mut events = 0;
+        self.each_timeline_chunk(tenant, false, |timelines| {
+            events += timelines
+                .iter()
+                .map(|(_, t)| t.events.len() as u64)
+                .sum::<u64>();
+        })
+        .await?;
+        Ok(events)
+    }
+
+    /// Every timeline in the tenant, `PERSONS_PER_CHUNK` persons at a time. A SQLite file
+    /// is read on a thread of its own (see `sqlite_timelines`).
+    async fn each_timeline_chunk(
+        &self,
+        tenant: &TenantCode,
+        with_summary: bool,
+        each: impl FnMut(Vec<(Uuid, Timeline)>),
+    ) -> Result<(), StoreError> {
+        if let StoreLocation::Sqlite(path) = self.location() {
+            return crate::backend::sqlite_timelines::each_timeline_chunk(
+                path.clone(),
+                tenant.as_str().to_owned(),
+                with_summary,
+                PERSONS_PER_CHUNK,
+                each,
+            )
+            .await;
+        }
         on_backend!(self, alerts as a, pool => {
-            let mut events = 0;
-            a::each_timeline_chunk(pool, tenant, PERSONS_PER_CHUNK, |timelines| {
-                events += timelines.iter().map(|(_, t)| t.events.len() as u64).sum::<u64>();
-            })
-            .await?;
-            Ok(events)
+            a::each_timeline_chunk(pool, tenant, with_summary, PERSONS_PER_CHUNK, each).await
         })
     }
 

@@ -3,3 +3,4 @@
 
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
+pub(crate) mod sqlite_timelines;

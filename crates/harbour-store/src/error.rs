@@ -16,6 +16,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("could not read timelines from the SQLite file: {0}")]
+    Reader(String),
     #[error("backup failed: {0}")]
     Backup(String),
 }

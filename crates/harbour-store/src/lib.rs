@@ -44,6 +44,7 @@ mod model;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod timelines;
 
 pub use accounts::BreakGlassOutcome;
 pub use alerts::{Alert, AlertAction, AlertRefusal, RuleRunReport, RunScope};

@@ -182,3 +182,44 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
         );
     }
 }
+
+/// A full run reads every timeline in one pass (on SQLite through its own reader, see
+/// `sqlite_timelines.rs`); replay and incremental runs read a few persons' timelines by id.
+/// Both must give the rules the same timelines: the same events, versions, agencies and
+/// dates of birth, so the same firings.
+#[tokio::test]
+async fn a_full_run_reads_the_same_timelines_as_reading_each_person() {
+    let rules = RuleSet::builtin().unwrap();
+    for backend in backends().await {
+        let store = &backend.store;
+        let name = backend.name;
+        let now = datetime!(2026-07-19 09:00 UTC);
+        let county = demo::load_demo(store, now).await.unwrap();
+        let tenant = &county.tenant;
+        let everyone = store.evaluate_all(tenant, &rules, now).await.unwrap();
+        assert!(everyone.len() >= 5, "{name}: {}", everyone.len());
+        let mut events = 0;
+        let mut fired = 0;
+        for (person, firings) in &everyone {
+            let timeline = store
+                .rule_timeline(tenant, *person, now)
+                .await
+                .unwrap()
+                .unwrap_or_default();
+            events += timeline.events.len() as u64;
+            let one: Vec<(String, time::Date)> = rules
+                .evaluate(&timeline, now.date())
+                .into_iter()
+                .map(|f| (f.rule, f.on))
+                .collect();
+            assert_eq!(&one, firings, "{name}: {person:?}");
+            fired += firings.len();
+        }
+        assert!(fired > 10, "{name}: the demo county raises firings");
+        assert_eq!(
+            store.count_rule_events(tenant).await.unwrap(),
+            events,
+            "{name}"
+        );
+    }
+}

@@ -5,6 +5,7 @@ use super::Db;
 use super::linking::fetch_in;
 use super::queries::Tx;
 use crate::StoreError;
+use crate::timelines::{Builder, EventRow};
 use harbour_domain::TenantCode;
 use sqlx::{FromRow, Pool, QueryBuilder};
 use time::{Date, OffsetDateTime};
@@ -24,8 +25,35 @@ struct RuleEventRow {
     details: String,
 }
 
-const EVENT_COLUMNS: &str = "SELECT s.person_id, e.id, e.agency_id, e.record_key, e.version, e.kind, \
-     e.occurred_on, e.summary, e.details FROM source_records s CROSS JOIN events e";
+impl RuleEventRow {
+    fn event(&self) -> Option<EventRow<'_>> {
+        EventRow::new(
+            self.id,
+            self.agency_id,
+            &self.record_key,
+            self.version,
+            &self.kind,
+            self.occurred_on,
+            &self.summary,
+            &self.details,
+        )
+    }
+}
+
+fn timeline_of(builder: &Builder, person: Uuid, rows: &[RuleEventRow]) -> harbour_rules::Timeline {
+    let events: Vec<EventRow<'_>> = rows.iter().filter_map(RuleEventRow::event).collect();
+    builder.timeline(person, &events)
+}
+
+/// The summary is read only when a condition names it: most rule sets never do, and it is
+/// the longest text on most events.
+fn event_columns(with_summary: bool) -> String {
+    let summary = if with_summary { "e.summary" } else { "''" };
+    format!(
+        "SELECT s.person_id, e.id, e.agency_id, e.record_key, e.version, e.kind, e.occurred_on, \
+         {summary} AS summary, e.details FROM source_records s CROSS JOIN events e"
+    )
+}
 
 /// The `CROSS JOIN` makes SQLite start from the persons' records (by the person index) and
 /// look up each record's events. Left to itself, with planner statistics taken while the
@@ -33,90 +61,12 @@ const EVENT_COLUMNS: &str = "SELECT s.person_id, e.id, e.agency_id, e.record_key
 /// 5 s a batch at county scale. PostgreSQL plans it like any inner join.
 const EVENT_JOIN: &str = "e.tenant_code = s.tenant_code AND e.source_record_id = s.id";
 
-/// Agencies by id: whether each is a school, and its name.
-async fn agencies(
-    pool: &Pool<Db>,
-    tenant: &TenantCode,
-) -> Result<std::collections::HashMap<Uuid, (bool, String)>, StoreError> {
-    let rows: Vec<(Uuid, String, String)> =
-        sqlx::query_as("SELECT id, kind, name FROM agencies WHERE tenant_code = $1")
-            .bind(tenant.as_str())
-            .fetch_all(pool)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, kind, name)| (id, (kind == "school", name)))
-        .collect())
-}
-
-/// Builds timelines from event rows (any order, every version): the newest version of each
-/// event, and the date of birth most of the person's records give (the earliest on a tie).
-struct Builder {
-    agencies: std::collections::HashMap<Uuid, (bool, String)>,
-    births: std::collections::HashMap<Uuid, std::collections::HashMap<Date, usize>>,
-}
-
-impl Builder {
-    fn dob(&self, person: &Uuid) -> Option<Date> {
-        self.births.get(person).and_then(|counts| {
-            counts
-                .iter()
-                .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-                .map(|(d, _)| *d)
-        })
-    }
-
-    fn timeline(&self, person: Uuid, rows: Vec<RuleEventRow>) -> harbour_rules::Timeline {
-        use std::collections::HashMap;
-        let mut newest: HashMap<(Uuid, String), RuleEventRow> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            match newest.entry((row.agency_id, row.record_key.clone())) {
-                std::collections::hash_map::Entry::Occupied(mut kept) => {
-                    if row.version > kept.get().version {
-                        kept.insert(row);
-                    }
-                }
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(row);
-                }
-            }
-        }
-        let events = newest
-            .into_values()
-            // A kind this build does not know (a newer Harbour wrote it) is left out.
-            .filter_map(|row| {
-                let kind = row.kind.parse::<harbour_domain::EventKind>().ok()?;
-                let details = match serde_json::from_str::<serde_json::Value>(&row.details) {
-                    Ok(serde_json::Value::Object(map)) => map,
-                    _ => serde_json::Map::new(),
-                };
-                let (from_school, agency_name) = self
-                    .agencies
-                    .get(&row.agency_id)
-                    .cloned()
-                    .unwrap_or_default();
-                Some(harbour_rules::Event {
-                    id: row.id.to_string(),
-                    kind,
-                    on: row.occurred_on,
-                    agency: row.agency_id.to_string(),
-                    agency_name,
-                    from_school,
-                    summary: row.summary,
-                    details,
-                })
-            })
-            .collect();
-        harbour_rules::Timeline::new(person.to_string(), self.dob(&person), events)
-    }
-}
-
 async fn builder(
     pool: &Pool<Db>,
     tenant: &TenantCode,
     persons: Option<&[Uuid]>,
 ) -> Result<Builder, StoreError> {
-    let rows: Vec<(Uuid, Option<Date>)> = match persons {
+    let births: Vec<(Uuid, Option<Date>)> = match persons {
         Some(persons) => {
             fetch_in(
                 pool,
@@ -136,20 +86,15 @@ async fn builder(
             .await?
         }
     };
-    let mut births: std::collections::HashMap<Uuid, std::collections::HashMap<Date, usize>> =
-        std::collections::HashMap::new();
-    for (person, date) in rows {
-        if let Some(date) = date {
-            *births.entry(person).or_default().entry(date).or_default() += 1;
-        }
-    }
-    Ok(Builder {
-        agencies: agencies(pool, tenant).await?,
-        births,
-    })
+    let agencies: Vec<(Uuid, String, String)> =
+        sqlx::query_as("SELECT id, kind, name FROM agencies WHERE tenant_code = $1")
+            .bind(tenant.as_str())
+            .fetch_all(pool)
+            .await?;
+    Ok(Builder::new(agencies, births))
 }
 
-/// The timelines of `persons`, as the rules read them.
+/// The timelines of `persons`, as the rules read them (with each event's summary).
 pub(crate) async fn timelines(
     pool: &Pool<Db>,
     tenant: &TenantCode,
@@ -159,7 +104,10 @@ pub(crate) async fn timelines(
     let builder = builder(pool, tenant, Some(persons)).await?;
     let rows: Vec<RuleEventRow> = fetch_in(
         pool,
-        &format!("{EVENT_COLUMNS} JOIN agencies a ON a.id = e.agency_id AND {EVENT_JOIN}"),
+        &format!(
+            "{} JOIN agencies a ON a.id = e.agency_id AND {EVENT_JOIN}",
+            event_columns(true)
+        ),
         tenant,
         "s.person_id",
         persons,
@@ -172,27 +120,29 @@ pub(crate) async fn timelines(
     Ok(persons
         .iter()
         .map(|person| {
-            (
-                *person,
-                builder.timeline(*person, by_person.remove(person).unwrap_or_default()),
-            )
+            let rows = by_person.get(person).map_or(&[][..], Vec::as_slice);
+            (*person, timeline_of(&builder, *person, rows))
         })
         .collect())
 }
 
 /// Every person's timeline in the tenant, read in one pass ordered by person (the person
 /// index gives that order, so nothing is sorted) and handed to `each` `chunk` persons at a
-/// time: memory holds one chunk, not the county.
+/// time: memory holds one chunk, not the county. For SQLite files the store reads through
+/// `sqlite_timelines` instead, which is several times faster; this serves PostgreSQL.
 pub(crate) async fn each_timeline_chunk(
     pool: &Pool<Db>,
     tenant: &TenantCode,
+    with_summary: bool,
     chunk: usize,
     mut each: impl FnMut(Vec<(Uuid, harbour_rules::Timeline)>),
 ) -> Result<(), StoreError> {
     use futures_util::TryStreamExt;
     let builder = builder(pool, tenant, None).await?;
-    let sql =
-        format!("{EVENT_COLUMNS} WHERE s.tenant_code = $1 AND {EVENT_JOIN} ORDER BY s.person_id");
+    let sql = format!(
+        "{} WHERE s.tenant_code = $1 AND {EVENT_JOIN} ORDER BY s.person_id",
+        event_columns(with_summary)
+    );
     let mut rows = sqlx::query_as::<_, RuleEventRow>(sqlx::AssertSqlSafe(sql))
         .bind(tenant.as_str())
         .fetch(pool);
@@ -202,8 +152,8 @@ pub(crate) async fn each_timeline_chunk(
         match &mut current {
             Some((person, events)) if *person == row.person_id => events.push(row),
             _ => {
-                if let Some((person, events)) = current.take() {
-                    batch.push((person, builder.timeline(person, events)));
+                if let Some((p, events)) = current.take() {
+                    batch.push((p, timeline_of(&builder, p, &events)));
                     if batch.len() >= chunk {
                         each(std::mem::take(&mut batch));
                     }
@@ -212,8 +162,8 @@ pub(crate) async fn each_timeline_chunk(
             }
         }
     }
-    if let Some((person, events)) = current.take() {
-        batch.push((person, builder.timeline(person, events)));
+    if let Some((p, events)) = current.take() {
+        batch.push((p, timeline_of(&builder, p, &events)));
     }
     if !batch.is_empty() {
         each(batch);
