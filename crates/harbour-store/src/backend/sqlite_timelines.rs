@@ -23,10 +23,6 @@ use uuid::Uuid;
 /// Chunks of rows waiting for the caller: the reader stays at most this far ahead.
 const CHUNKS_AHEAD: usize = 2;
 
-/// Let SQLite map the file rather than copy each page through `read()`: a full run reads
-/// the whole events table.
-const MMAP_BYTES: i64 = 1 << 34;
-
 /// One event version as read, its text kept in its chunk's buffer.
 struct RawEvent {
     id: Uuid,
@@ -159,7 +155,6 @@ fn read(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    db.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     if !send(Message::Builder(Box::new(builder(&db, tenant)?))) {
         return Ok(());
     }
