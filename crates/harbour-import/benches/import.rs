@@ -1,7 +1,8 @@
 //! Import throughput against the physical limit, in the same run on the same machine.
 //!
 //! `cargo bench -p harbour-import --bench import` generates a synthetic county
-//! (`HARBOUR_BENCH_CHILDREN`, default 120,000), imports every feed into a fresh SQLite store,
+//! (`HARBOUR_BENCH_CHILDREN`, default 140,000: about 37 events a child, so over the goal's
+//! 5,000,000 events), imports every feed into a fresh SQLite store,
 //! then inserts the same rows' event columns into a bare table with one prepared statement in
 //! transactions of the same size (the SQLite limit). With `HARBOUR_TEST_POSTGRES_URL` set it
 //! does the same on PostgreSQL, with `COPY` as the limit. Prints rows/s, the ratio to the
@@ -224,7 +225,7 @@ fn main() {
     let children: u64 = std::env::var("HARBOUR_BENCH_CHILDREN")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(120_000);
+        .unwrap_or(140_000);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -276,18 +276,20 @@ pub struct ImportRow {
     /// What the row says about its event, hashed: equal hashes mean nothing changed. Made
     /// with the row, so a pipelined import hashes on its parsing thread.
     content_hash: String,
+    /// The details as stored (JSON text), written once for the hash and the store.
+    details_text: String,
 }
 
 impl ImportRow {
     pub fn new(line: u64, identity: FeedIdentity, event: FeedEvent) -> Self {
         use sha2::{Digest, Sha256};
+        let details_text = event.details.to_string();
         let text = format!(
-            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{details_text}",
             event.kind.as_str(),
             event.occurred_on,
             event.handling.as_str(),
             event.summary,
-            event.details
         );
         let content_hash = hex::encode(Sha256::digest(text.as_bytes()));
         Self {
@@ -295,11 +297,17 @@ impl ImportRow {
             identity,
             event,
             content_hash,
+            details_text,
         }
     }
 
     pub fn content_hash(&self) -> &str {
         &self.content_hash
+    }
+
+    /// The event's details as stored: JSON text.
+    pub fn details_text(&self) -> &str {
+        &self.details_text
     }
 }
 

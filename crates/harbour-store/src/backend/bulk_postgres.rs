@@ -65,6 +65,14 @@ impl CopyText {
     /// A text value, escaped so that no byte of it can end a column or a row.
     fn text(&mut self, value: &str) -> &mut Self {
         self.separator();
+        // Most values need no escaping: copy them whole.
+        if !value
+            .bytes()
+            .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
+        {
+            self.buffer.push_str(value);
+            return self;
+        }
         for c in value.chars() {
             match c {
                 '\\' => self.buffer.push_str("\\\\"),
@@ -187,7 +195,7 @@ pub(crate) async fn events(
             .text(&now)
             .text(event.handling.as_str())
             .text(&event.summary)
-            .text(&event.details.to_string())
+            .text(new.row.details_text())
             .text(&new.hash)
             .end_row();
     }

@@ -122,7 +122,7 @@ pub(crate) async fn events(
                 .push_bind(now)
                 .push_bind(event.handling.as_str())
                 .push_bind(event.summary.clone())
-                .push_bind(event.details.to_string())
+                .push_bind(new.row.details_text().to_owned())
                 .push_bind(new.hash.clone());
         });
         qb.build().execute(&mut **tx).await?;

@@ -4,8 +4,9 @@
 //! sqlx's SQLite driver hands each row from its worker thread to the caller across a
 //! channel. For the one query that reads every event in a county (millions of rows) that
 //! hand-off, not SQLite, was most of the time: 40 s for 4.4 million rows, where SQLite itself
-//! steps through them in under 3 s. `rusqlite` (the same bundled SQLite) reads them in place;
-//! the thread builds timelines while the caller evaluates the previous chunk. One statement
+//! steps through them in under 3 s. `rusqlite` (the same bundled SQLite) reads them in place
+//! and copies each chunk of persons' rows into one buffer; the caller builds that chunk's
+//! timelines and evaluates them on every core while the thread reads the next. One statement
 //! reads the whole tenant, so it sees one consistent snapshot (WAL mode), as sqlx's did.
 
 use crate::StoreError;
