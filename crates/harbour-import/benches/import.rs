@@ -246,7 +246,7 @@ fn main() {
     runtime.block_on(async {
         // SQLite: Harbour's import, then a bare prepared-statement loop on the same settings.
         let sqlite_dir = work.path().join("sqlite");
-        let store = Store::open(StoreLocation::choose(None, &sqlite_dir).unwrap(), Policy::default_policy().unwrap()).await.unwrap();
+        let store = Store::open_for_import(StoreLocation::choose(None, &sqlite_dir).unwrap(), Policy::default_policy().unwrap()).await.unwrap();
         let started = Instant::now();
         let counts = import_all(&store, &county_dir, &manifest).await;
         let harbour = started.elapsed().as_secs_f64();

@@ -52,10 +52,34 @@ pub enum BackupOutcome {
 /// How long a write may wait for SQLite's single writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Connections in a SQLite pool: readers for the web service while one writes.
+const SQLITE_CONNECTIONS: u32 = 8;
+
 impl Store {
     /// Opens (creating if need be) and migrates the database, and refuses to start if SQLite
     /// did not take the settings Harbour relies on for durability and integrity.
     pub async fn open(location: StoreLocation, policy: Policy) -> Result<Self, StoreError> {
+        Self::open_with(location, policy, SQLITE_CONNECTIONS).await
+    }
+
+    /// `open` for a bulk import run from the command line, the only user of the file while it
+    /// runs: on SQLite, one connection instead of a pool of eight. Importing a 30,000-child
+    /// county (1.1 M rows) took 131 s through the pool of eight, most of it the kernel copying
+    /// pages SQLite read back, and 44 s through one connection. Why the idle connections cost
+    /// so much was not pinned down (keeping one pooled connection for a whole file did not
+    /// help; the write-ahead log stayed small): see BENCHMARKS.md. PostgreSQL is unchanged.
+    pub async fn open_for_import(
+        location: StoreLocation,
+        policy: Policy,
+    ) -> Result<Self, StoreError> {
+        Self::open_with(location, policy, 1).await
+    }
+
+    async fn open_with(
+        location: StoreLocation,
+        policy: Policy,
+        sqlite_connections: u32,
+    ) -> Result<Self, StoreError> {
         let pools = match &location {
             StoreLocation::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -74,7 +98,7 @@ impl Store {
                     .foreign_keys(true)
                     .busy_timeout(BUSY_TIMEOUT);
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(8)
+                    .max_connections(sqlite_connections)
                     .connect_with(options)
                     .await?;
                 check_sqlite_settings(&pool).await?;

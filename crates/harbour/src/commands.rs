@@ -134,12 +134,25 @@ fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
 }
 
 pub(crate) async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
+    open(args, false).await
+}
+
+/// `open_store` for `harbour import`, the file's only user while it runs (see
+/// `Store::open_for_import`).
+pub(crate) async fn open_store_for_import(args: &StoreArgs) -> anyhow::Result<Store> {
+    open(args, true).await
+}
+
+async fn open(args: &StoreArgs, for_import: bool) -> anyhow::Result<Store> {
     let location = StoreLocation::choose(args.database_url.as_deref(), &args.data_dir)?;
     let policy = load_policy(args.policy.as_deref())?;
     tracing::info!(location = ?location, "opening the store");
-    Store::open(location.clone(), policy)
-        .await
-        .with_context(|| format!("cannot open the database ({location:?})"))
+    let store = if for_import {
+        Store::open_for_import(location.clone(), policy).await
+    } else {
+        Store::open(location.clone(), policy).await
+    };
+    store.with_context(|| format!("cannot open the database ({location:?})"))
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {

@@ -55,7 +55,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     // Checked before anything is imported: a broken rule file must not leave an import
     // whose alerts were never raised.
     let rules = crate::rules::load_rules(args.rules.as_deref())?;
-    let store = open_store(&args.store).await?;
+    let store = crate::commands::open_store_for_import(&args.store).await?;
     let started = std::time::Instant::now();
     let mut total = ImportCounts::default();
     let tenant = if let Some(manifest_path) = &args.manifest {
