@@ -271,31 +271,29 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Vec<(PersonId, Vec<(String, Date)>)>, StoreError> {
         let today = now.date();
-        on_backend!(self, [queries as q, alerts as a], pool => {
-            let mut out = Vec::new();
-            self.each_timeline_chunk(tenant, rules.reads_summary(), |timelines| {
-                out.par_extend(timelines.par_iter().map(|(person, timeline)| {
-                    let fired = rules
-                        .evaluate(timeline, today)
-                        .into_iter()
-                        .map(|f| (f.rule, f.on))
-                        .collect();
-                    (PersonId(*person), fired)
-                }));
-            })
-            .await?;
-            let mut entry = AuditEntry::new(
-                now,
-                tenant.clone(),
-                "evaluate_rules",
-                "score the rules against synthetic ground truth",
-            );
-            entry.detail = serde_json::json!({ "persons_evaluated": out.len(), "rules": rules.versions() }).to_string();
-            let mut tx = q::begin(pool).await?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(out)
+        let mut out = Vec::new();
+        self.each_timeline_chunk(tenant, rules.reads_summary(), |timelines| {
+            out.par_extend(timelines.par_iter().map(|(person, timeline)| {
+                let fired = rules
+                    .evaluate(timeline, today)
+                    .into_iter()
+                    .map(|f| (f.rule, f.on))
+                    .collect();
+                (PersonId(*person), fired)
+            }));
         })
+        .await?;
+        let mut entry = AuditEntry::new(
+            now,
+            tenant.clone(),
+            "evaluate_rules",
+            "score the rules against synthetic ground truth",
+        );
+        entry.detail =
+            serde_json::json!({ "persons_evaluated": out.len(), "rules": rules.versions() })
+                .to_string();
+        self.record_audit(&entry).await?;
+        Ok(out)
     }
 
     /// Reads every timeline exactly as a full run does, without evaluating the rules: the
@@ -356,9 +354,7 @@ impl Store {
             if timeline.is_none() {
                 entry.outcome = Outcome::Denied;
             }
-            let mut tx = q::begin(pool).await?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
+            self.record_audit(&entry).await?;
             Ok(timeline)
         })
     }
@@ -392,12 +388,7 @@ impl Store {
         let mut entry = principal_entry(who, now, "view_alert_queue", "see my alerts")
             .with_subjects(visible.iter().map(|a| a.person));
         entry.detail = serde_json::json!({ "alerts": visible.len() }).to_string();
-        on_backend!(self, queries as q, pool => {
-            let mut tx = q::begin(pool).await?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(())
-        })?;
+        self.record_audit(&entry).await?;
         Ok(visible)
     }
 
@@ -425,12 +416,7 @@ impl Store {
             entry.outcome = Outcome::Denied;
         }
         entry.detail = serde_json::json!({ "alert": id }).to_string();
-        on_backend!(self, queries as q, pool => {
-            let mut tx = q::begin(pool).await?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(())
-        })?;
+        self.record_audit(&entry).await?;
         Ok(alert)
     }
 

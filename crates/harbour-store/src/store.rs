@@ -392,6 +392,17 @@ impl Store {
 
     // -- operations -----------------------------------------------------------------------------
 
+    /// Appends `entry` to the audit chain in a transaction of its own: for a look or a run
+    /// that wrote nothing else.
+    pub(crate) async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        on_backend!(self, queries as q, pool => {
+            let mut tx = q::begin(pool).await?;
+            q::append_audit(&mut tx, entry).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     /// Recomputes the audit chain from the first entry.
     pub async fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
         on_backend!(self, queries as q, pool => q::verify_audit(pool).await)

@@ -129,28 +129,24 @@ impl Builder {
                 *k = true;
             }
         }
-        let unknown = AgencyLabel {
-            id: Arc::from(""),
-            name: Arc::from(""),
-            school: false,
-        };
         let events = rows
             .iter()
             .zip(keep)
             .filter(|(_, keep)| *keep)
             .map(|(row, _)| {
-                let agency = self.agencies.get(&row.agency).unwrap_or(&unknown);
+                // An agency missing from the list (it cannot be, by the foreign key) is
+                // named by its id and counts as not a school.
+                let (agency, agency_name, from_school) = match self.agencies.get(&row.agency) {
+                    Some(a) => (Arc::clone(&a.id), Arc::clone(&a.name), a.school),
+                    None => (row.agency.to_string().into(), Arc::from(""), false),
+                };
                 Event {
                     id: row.id.to_string(),
                     kind: row.kind,
                     on: row.on,
-                    agency: if agency.id.is_empty() {
-                        row.agency.to_string().into()
-                    } else {
-                        Arc::clone(&agency.id)
-                    },
-                    agency_name: Arc::clone(&agency.name),
-                    from_school: agency.school,
+                    agency,
+                    agency_name,
+                    from_school,
                     summary: row.summary.to_owned(),
                     details: Fields::from_json(row.kind, row.details),
                 }
