@@ -8,7 +8,7 @@ use crate::model::{
 };
 use harbour_domain::{PersonId, TenantCode, UserId};
 use harbour_policy::{Decision, EventFacts, Policy, Principal};
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Pool, Postgres, Sqlite};
 use std::path::Path;
@@ -106,10 +106,21 @@ impl Store {
                 Pools::Sqlite(pool)
             }
             StoreLocation::Postgres(url) => {
+                let options: PgConnectOptions = url.parse()?;
+                // Over a Unix socket there is no Nagle's algorithm to turn off.
+                let tcp_port = options.get_socket().is_none().then(|| options.get_port());
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
-                    .connect(url)
+                    .after_connect(move |_, _| {
+                        Box::pin(async move {
+                            if let Some(port) = tcp_port {
+                                crate::backend::postgres::after_connect(port);
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
                     .await?;
                 sqlx::migrate!("./migrations/postgres").run(&pool).await?;
                 Pools::Postgres(pool)

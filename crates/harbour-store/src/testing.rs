@@ -27,3 +27,21 @@ pub async fn fresh_postgres_database(admin_url: &str) -> String {
         |q| format!("{server}/{name}?{q}"),
     )
 }
+
+/// Sets `TCP_NODELAY` on this process's connections to the PostgreSQL server at `url`, as the
+/// store does for its own (see `backend/postgres_nodelay.rs`): for a benchmark's reference
+/// connection, so that both sides of a comparison send the same way.
+pub fn set_nodelay_on_postgres_connections(url: &str) -> std::io::Result<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        let options: sqlx::postgres::PgConnectOptions = url
+            .parse()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        crate::backend::postgres::nodelay::set_on_connections_to(options.get_port())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = url;
+        Ok(0)
+    }
+}

@@ -17,6 +17,25 @@ pub(crate) async fn begin_write(
     Ok(tx)
 }
 
+/// Run on each new connection: sets `TCP_NODELAY` on TCP connections to `port`, which
+/// sqlx 0.9.0 does not (see `postgres_nodelay.rs`). A failure is logged once and otherwise
+/// ignored: the connection works without it, only slower.
+pub(crate) fn after_connect(port: u16) {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = nodelay::set_on_connections_to(port) {
+        static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY on the PostgreSQL connections: each COPY may wait 40 ms for an acknowledgement");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = port;
+}
+
+#[cfg(target_os = "linux")]
+#[path = "postgres_nodelay.rs"]
+pub(crate) mod nodelay;
+
 // Compiled once per backend on purpose: the same SQL, checked against each database's types.
 #[allow(clippy::duplicate_mod)]
 #[path = "queries.rs"]
