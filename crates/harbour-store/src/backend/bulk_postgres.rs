@@ -107,16 +107,32 @@ impl CopyText {
         self.buffer.push('\n');
         self.row_started = false;
     }
+}
 
-    async fn send(self, tx: &mut Tx, statement: &'static str) -> Result<(), StoreError> {
-        if self.buffer.is_empty() {
-            return Ok(());
-        }
-        let mut copy = (**tx).copy_in_raw(statement).await?;
-        copy.send(self.buffer.into_bytes()).await?;
-        copy.finish().await?;
-        Ok(())
+/// Rows per `CopyData` message: the server parses and stores each chunk while the next one
+/// is written, instead of waiting for the whole batch's text.
+const CHUNK_ROWS: usize = 1_000;
+
+/// Streams `rows` to `statement` (a `COPY … FROM STDIN`), each written by `write`.
+async fn copy_rows<T>(
+    tx: &mut Tx,
+    statement: &'static str,
+    rows: &[T],
+    mut write: impl FnMut(&mut CopyText, &T),
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
     }
+    let mut copy = (**tx).copy_in_raw(statement).await?;
+    for chunk in rows.chunks(CHUNK_ROWS) {
+        let mut text = CopyText::new(chunk.len());
+        for row in chunk {
+            write(&mut text, row);
+        }
+        copy.send(text.buffer.into_bytes()).await?;
+    }
+    copy.finish().await?;
+    Ok(())
 }
 
 fn timestamp(now: OffsetDateTime) -> Result<String, StoreError> {
@@ -131,12 +147,15 @@ pub(crate) async fn persons(
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let now = timestamp(now)?;
-    let mut copy = CopyText::new(ids.len());
-    for id in ids {
-        copy.text(tenant.as_str()).plain(id).text(&now).end_row();
-    }
-    copy.send(tx, "COPY persons (tenant_code, id, created_at) FROM STDIN")
-        .await
+    copy_rows(
+        tx,
+        "COPY persons (tenant_code, id, created_at) FROM STDIN",
+        ids,
+        |copy, id| {
+            copy.text(tenant.as_str()).plain(id).text(&now).end_row();
+        },
+    )
+    .await
 }
 
 pub(crate) async fn records(
@@ -147,28 +166,28 @@ pub(crate) async fn records(
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let now = timestamp(now)?;
-    let mut copy = CopyText::new(records.len());
-    for record in records {
-        let identity = record.identity;
-        copy.text(tenant.as_str())
-            .plain(record.id)
-            .plain(agency.0)
-            .text(&identity.record_key)
-            .plain(record.person)
-            .text(&identity.given_name)
-            .text(&identity.family_name)
-            .optional(identity.date_of_birth.map(|d| d.to_string()).as_deref())
-            .optional(identity.sex.as_deref())
-            .optional(identity.upn.as_ref().map(|u| u.as_str()))
-            .optional(identity.nhs_number.as_ref().map(|n| n.as_str()))
-            .optional(identity.postcode.as_ref().map(|p| p.as_str()))
-            .text(&now)
-            .end_row();
-    }
-    copy.send(
+    copy_rows(
         tx,
         "COPY source_records (tenant_code, id, agency_id, record_key, person_id, given_name, \
          family_name, date_of_birth, sex, upn, nhs_number, postcode, recorded_at) FROM STDIN",
+        records,
+        |copy, record| {
+            let identity = record.identity;
+            copy.text(tenant.as_str())
+                .plain(record.id)
+                .plain(agency.0)
+                .text(&identity.record_key)
+                .plain(record.person)
+                .text(&identity.given_name)
+                .text(&identity.family_name)
+                .optional(identity.date_of_birth.map(|d| d.to_string()).as_deref())
+                .optional(identity.sex.as_deref())
+                .optional(identity.upn.as_ref().map(|u| u.as_str()))
+                .optional(identity.nhs_number.as_ref().map(|n| n.as_str()))
+                .optional(identity.postcode.as_ref().map(|p| p.as_str()))
+                .text(&now)
+                .end_row();
+        },
     )
     .await
 }
@@ -181,28 +200,28 @@ pub(crate) async fn events(
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let now = timestamp(now)?;
-    let mut copy = CopyText::new(events.len());
-    for new in events {
-        let event = &new.row.event;
-        copy.text(tenant.as_str())
-            .plain(Uuid::now_v7())
-            .plain(new.record)
-            .plain(agency.0)
-            .text(&event.event_key)
-            .plain(new.version)
-            .text(event.kind.as_str())
-            .plain(event.occurred_on)
-            .text(&now)
-            .text(event.handling.as_str())
-            .text(&event.summary)
-            .text(new.row.details_text())
-            .text(&new.hash)
-            .end_row();
-    }
-    copy.send(
+    copy_rows(
         tx,
         "COPY events (tenant_code, id, source_record_id, agency_id, record_key, version, kind, \
          occurred_on, recorded_at, handling, summary, details, content_hash) FROM STDIN",
+        events,
+        |copy, new| {
+            let event = &new.row.event;
+            copy.text(tenant.as_str())
+                .plain(Uuid::now_v7())
+                .plain(new.record)
+                .plain(agency.0)
+                .text(&event.event_key)
+                .plain(new.version)
+                .text(event.kind.as_str())
+                .plain(event.occurred_on)
+                .text(&now)
+                .text(event.handling.as_str())
+                .text(&event.summary)
+                .text(new.row.details_text())
+                .text(&new.hash)
+                .end_row();
+        },
     )
     .await
 }
