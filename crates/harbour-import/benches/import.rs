@@ -6,7 +6,7 @@
 //! then inserts the same rows' event columns into a bare table with one prepared statement in
 //! transactions of the same size (the SQLite limit). With `HARBOUR_TEST_POSTGRES_URL` set it
 //! does the same on PostgreSQL, with `COPY` as the limit. Prints rows/s, the ratio to the
-//! limit and the process's peak memory.
+//! limit and the process's peak memory. `HARBOUR_BENCH_SQLITE=0` measures PostgreSQL alone.
 
 #![allow(
     clippy::unwrap_used,
@@ -16,7 +16,7 @@
 )] // benchmark code
 
 use harbour_domain::{AgencyId, TenantCode};
-use harbour_import::import_file;
+use harbour_import::{FeedFile, import_files};
 use harbour_policy::Policy;
 use harbour_store::{ImportCounts, NewAgency, Store, StoreLocation};
 use harbour_synth::county::{self, Manifest};
@@ -58,24 +58,18 @@ async fn import_all(store: &Store, dir: &Path, manifest: &Manifest) -> ImportCou
         store.create_agency(&new, now).await.unwrap();
     }
     let agencies = store.list_agencies(&tenant).await.unwrap();
-    let mut total = ImportCounts::default();
-    for feed in &manifest.feeds {
-        let agency = agencies.iter().find(|a| a.code == feed.agency).unwrap().id;
-        total.add(
-            import_file(
-                store,
-                &tenant,
-                agency,
-                feed.feed,
-                &dir.join(&feed.file),
-                now,
-                |_| {},
-            )
-            .await
-            .unwrap(),
-        );
-    }
-    total
+    let files: Vec<FeedFile> = manifest
+        .feeds
+        .iter()
+        .map(|feed| FeedFile {
+            agency: agencies.iter().find(|a| a.code == feed.agency).unwrap().id,
+            feed: feed.feed,
+            path: dir.join(&feed.file),
+        })
+        .collect();
+    import_files(store, &tenant, &files, now, |_| {})
+        .await
+        .unwrap()
 }
 
 /// A Common Transfer File's events, read with the same parser the import uses (a CTF is not
@@ -145,7 +139,11 @@ fn report(backend: &str, rows: u64, harbour: f64, limit_name: &str, limit: f64) 
 
 /// The tables an import writes, the columns it writes, and the foreign keys between them.
 const SHAPED: [(&str, &str, &str); 3] = [
-    ("persons", "tenant_code, id, created_at", ""),
+    (
+        "persons",
+        "tenant_code, id, created_at",
+        "FOREIGN KEY (tenant_code) REFERENCES tenants (code)",
+    ),
     (
         "source_records",
         "tenant_code, id, agency_id, record_key, person_id, given_name, family_name, \
@@ -226,6 +224,8 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(140_000);
+    // `HARBOUR_BENCH_SQLITE=0` skips SQLite, to measure PostgreSQL alone.
+    let sqlite = std::env::var("HARBOUR_BENCH_SQLITE").map_or(true, |v| v != "0");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -245,37 +245,39 @@ fn main() {
 
     runtime.block_on(async {
         // SQLite: Harbour's import, then a bare prepared-statement loop on the same settings.
-        let sqlite_dir = work.path().join("sqlite");
-        let store = Store::open_for_import(StoreLocation::choose(None, &sqlite_dir).unwrap(), Policy::default_policy().unwrap()).await.unwrap();
-        let started = Instant::now();
-        let counts = import_all(&store, &county_dir, &manifest).await;
-        let harbour = started.elapsed().as_secs_f64();
-        store.close().await;
-        println!("  counts: {counts:?}; peak memory so far {:.0} MB", peak_memory_mb());
+        if sqlite {
+            let sqlite_dir = work.path().join("sqlite");
+            let store = Store::open_for_import(StoreLocation::choose(None, &sqlite_dir).unwrap(), Policy::default_policy().unwrap()).await.unwrap();
+            let started = Instant::now();
+            let counts = import_all(&store, &county_dir, &manifest).await;
+            let harbour = started.elapsed().as_secs_f64();
+            store.close().await;
+            println!("  counts: {counts:?}; peak memory so far {:.0} MB", peak_memory_mb());
 
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(work.path().join("bare.sqlite3"))
-            .create_if_missing(true)
-            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Full);
-        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-        sqlx::query(BARE_TABLE).execute(&pool).await.unwrap();
-        let started = Instant::now();
-        let mut tx = pool.begin().await.unwrap();
-        let mut rows = 0u64;
-        for row in bare_rows(&county_dir, &manifest) {
-            sqlx::query("INSERT INTO bare (agency, record_key, event_key, kind, detail) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
-                .bind(&row[0]).bind(&row[1]).bind(&row[2]).bind(&row[3]).bind(&row[4])
-                .execute(&mut *tx).await.unwrap();
-            rows += 1;
-            if rows.is_multiple_of(harbour_import::file::BATCH_ROWS as u64) {
-                tx.commit().await.unwrap();
-                tx = pool.begin().await.unwrap();
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(work.path().join("bare.sqlite3"))
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Full);
+            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+            sqlx::query(BARE_TABLE).execute(&pool).await.unwrap();
+            let started = Instant::now();
+            let mut tx = pool.begin().await.unwrap();
+            let mut rows = 0u64;
+            for row in bare_rows(&county_dir, &manifest) {
+                sqlx::query("INSERT INTO bare (agency, record_key, event_key, kind, detail) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+                    .bind(&row[0]).bind(&row[1]).bind(&row[2]).bind(&row[3]).bind(&row[4])
+                    .execute(&mut *tx).await.unwrap();
+                rows += 1;
+                if rows.is_multiple_of(harbour_import::file::BATCH_ROWS as u64) {
+                    tx.commit().await.unwrap();
+                    tx = pool.begin().await.unwrap();
+                }
             }
+            tx.commit().await.unwrap();
+            let limit = started.elapsed().as_secs_f64();
+            report("SQLite", rows, harbour, "bare prepared-statement loop (same pragmas):", limit);
         }
-        tx.commit().await.unwrap();
-        let limit = started.elapsed().as_secs_f64();
-        report("SQLite", rows, harbour, "bare prepared-statement loop (same pragmas):", limit);
 
         // PostgreSQL, when a server is named: Harbour's import, then COPY.
         if let Some(url) = std::env::var("HARBOUR_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
@@ -293,6 +295,8 @@ fn main() {
             store.close().await;
 
             let mut conn = sqlx::PgConnection::connect(&db_url).await.unwrap();
+            // The same socket option the store's own connections have.
+            assert!(harbour_store::testing::set_nodelay_on_postgres_connections(&db_url).unwrap() > 0);
             sqlx::query(BARE_TABLE).execute(&mut conn).await.unwrap();
             let started = Instant::now();
             let mut copy = conn.copy_in_raw("COPY bare (agency, record_key, event_key, kind, detail) FROM STDIN WITH (FORMAT csv)").await.unwrap();

@@ -5,7 +5,7 @@
 
 use harbour_domain::feeds::Feed;
 use harbour_domain::{AgencyId, AgencyKind, Role, TenantCode, UserId};
-use harbour_import::{FileError, import_file};
+use harbour_import::{FeedFile, FileError, Progress, import_file, import_files};
 use harbour_policy::{Policy, Principal};
 use harbour_store::{AuditVerification, ImportCounts, NewAgency, Store, StoreLocation};
 use harbour_synth::county::{self, Manifest};
@@ -71,27 +71,24 @@ async fn import_manifest(
         .into_iter()
         .map(|a| (a.code, a.id))
         .collect();
-    let mut total = ImportCounts::default();
-    for feed in &manifest.feeds {
-        let agency = agencies
-            .iter()
-            .find(|(code, _)| *code == feed.agency)
-            .unwrap()
-            .1;
-        total.add(
-            import_file(
-                store,
-                &tenant,
-                agency,
-                feed.feed,
-                &dir.join(&feed.file),
-                NOW,
-                |_| {},
-            )
-            .await
-            .unwrap(),
-        );
-    }
+    // Read ahead, as `harbour import --manifest` does: the next file is parsed while the one
+    // before is stored.
+    let files: Vec<FeedFile> = manifest
+        .feeds
+        .iter()
+        .map(|feed| FeedFile {
+            agency: agencies
+                .iter()
+                .find(|(code, _)| *code == feed.agency)
+                .unwrap()
+                .1,
+            feed: feed.feed,
+            path: dir.join(&feed.file),
+        })
+        .collect();
+    let total = import_files(store, &tenant, &files, NOW, |_| {})
+        .await
+        .unwrap();
     (tenant, agencies, total)
 }
 
@@ -383,6 +380,66 @@ async fn a_file_with_the_wrong_header_is_refused_whole() {
             "nothing written, not even an audit entry"
         );
         assert!(store.quarantine(&tenant, None).await.unwrap().is_empty());
+    }
+}
+
+/// A list stops at the file that fails, with that file's own error; the files before it stay
+/// imported and the one after it (already being read ahead) is not.
+#[tokio::test]
+async fn a_list_of_files_stops_at_the_one_that_fails() {
+    for (store, dir) in stores().await {
+        let (tenant, agency) = one_agency(&store, AgencyKind::LocalAuthority).await;
+        let good = dir.path().join("first.csv");
+        std::fs::write(
+            &good,
+            format!("{LA_HEADER}LA1,,Amy,Hart,2012-02-03,F,BN9 9AX,E1,ehe_start,2024-01-10,\n"),
+        )
+        .unwrap();
+        let broken = dir.path().join("second.csv");
+        std::fs::write(&broken, "record_key,given_name\nLA2,Ben\n").unwrap();
+        let after = dir.path().join("third.csv");
+        std::fs::write(
+            &after,
+            format!("{LA_HEADER}LA3,,Cal,Dean,2011-05-06,M,BN7 1AA,E3,cme_start,2024-03-01,\n"),
+        )
+        .unwrap();
+        let files: Vec<FeedFile> = [&good, &broken, &after]
+            .into_iter()
+            .map(|path| FeedFile {
+                agency,
+                feed: Feed::LaEducation,
+                path: path.clone(),
+            })
+            .collect();
+        let mut done = Vec::new();
+        let error = import_files(&store, &tenant, &files, NOW, |progress| {
+            if let Progress::Done { file, counts } = progress {
+                done.push((file.path.clone(), counts.accepted));
+            }
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&error, FileError::Header { path, .. } if path.ends_with("second.csv")),
+            "{error}"
+        );
+        assert_eq!(done, vec![(good.clone(), 1)]);
+        person_of(&store, &tenant, "LA1").await;
+        let counts = import_file(
+            &store,
+            &tenant,
+            agency,
+            Feed::LaEducation,
+            &after,
+            NOW,
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            counts.accepted, 1,
+            "the file after the failure was not imported"
+        );
     }
 }
 

@@ -6,6 +6,7 @@ use crate::commands::open_store;
 use anyhow::{Context, bail};
 use harbour_domain::feeds::Feed;
 use harbour_domain::{AgencyId, Clock, SystemClock, TenantCode};
+use harbour_import::{FeedFile, Progress};
 use harbour_store::{ImportCounts, NewAgency, Store};
 use harbour_synth::county::Manifest;
 use std::path::Path;
@@ -57,8 +58,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let rules = crate::rules::load_rules(args.rules.as_deref())?;
     let store = crate::commands::open_store_for_import(&args.store).await?;
     let started = std::time::Instant::now();
-    let mut total = ImportCounts::default();
-    let tenant = if let Some(manifest_path) = &args.manifest {
+    let (tenant, total) = if let Some(manifest_path) = &args.manifest {
         let text = std::fs::read_to_string(manifest_path)
             .with_context(|| format!("cannot read {}", manifest_path.display()))?;
         let manifest: Manifest = serde_json::from_str(&text)
@@ -85,6 +85,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
         }
         let agencies = store.list_agencies(&tenant).await?;
+        let mut files = Vec::with_capacity(manifest.feeds.len());
         for entry in &manifest.feeds {
             let agency = agencies
                 .iter()
@@ -92,20 +93,30 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| {
                     format!("the manifest names an unknown agency {}", entry.agency)
                 })?;
-            let counts = import_one(
-                &store,
-                &tenant,
-                agency.id,
-                entry.feed,
-                &base.join(&entry.file),
-            )
-            .await?;
-            if !args.json {
-                say(&counts, &format!("{} {}", entry.agency, entry.feed));
-            }
-            total.add(counts);
+            files.push(FeedFile {
+                agency: agency.id,
+                feed: entry.feed,
+                path: base.join(&entry.file),
+            });
         }
-        tenant
+        let bar = progress_bar("importing");
+        let total =
+            harbour_import::import_files(&store, &tenant, &files, now, |progress| match progress {
+                Progress::Batch { file, counts } => bar.set_message(format!(
+                    "{}: {} read, {} accepted, {} rejected",
+                    file.path.display(),
+                    counts.read,
+                    counts.accepted,
+                    counts.rejected
+                )),
+                Progress::Done { file, counts } if !args.json => {
+                    bar.suspend(|| say(counts, &format!("{} {}", file.feed, file.path.display())));
+                }
+                Progress::Done { .. } => {}
+            })
+            .await?;
+        bar.finish_and_clear();
+        (tenant, total)
     } else {
         let (Some(agency), Some(feed), Some(file)) = (&args.agency, &args.feed, &args.file) else {
             bail!("give --agency, --feed and a FILE, or --manifest");
@@ -121,8 +132,8 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 agency.kind.label()
             );
         }
-        total = import_one(&store, &tenant, agency.id, feed, file).await?;
-        tenant
+        let total = import_one(&store, &tenant, agency.id, feed, file).await?;
+        (tenant, total)
     };
     let bar = progress_bar("linking new records to the people already known");
     let linked = store
@@ -226,7 +237,7 @@ pub async fn import_into_demo(
     let manifest: Manifest = serde_json::from_str(&text)?;
     let now = SystemClock.now();
     let mut known = store.list_agencies(tenant).await?;
-    let mut total = ImportCounts::default();
+    let mut files = Vec::with_capacity(manifest.feeds.len());
     for entry in &manifest.feeds {
         let Some(source) = manifest.agencies.iter().find(|a| a.code == entry.agency) else {
             bail!("the demo manifest names an unknown agency {}", entry.agency);
@@ -251,12 +262,13 @@ pub async fn import_into_demo(
                 new.id
             }
         };
-        let path = county_dir.join(&entry.file);
-        total.add(
-            harbour_import::import_file(store, tenant, agency, entry.feed, &path, now, |_| {})
-                .await?,
-        );
+        files.push(FeedFile {
+            agency,
+            feed: entry.feed,
+            path: county_dir.join(&entry.file),
+        });
     }
+    let total = harbour_import::import_files(store, tenant, &files, now, |_| {}).await?;
     let linked = store
         .link_new(
             tenant,
