@@ -4,7 +4,8 @@
 //! by pull request #4336, not yet in a release). With Nagle's algorithm on, a short message
 //! written while an earlier one is still unacknowledged waits for the server's delayed
 //! acknowledgement: 40 ms on Linux. Every `COPY` ends that way (the rows, then `CopyDone`),
-//! so each batch of an import paid 40 ms three times, a quarter of a county's import time.
+//! so each batch of an import paid up to 40 ms three times: a 30,000-child county took 43–48 s
+//! to import over TCP and 35.7 s over a Unix socket, where there is no Nagle's algorithm.
 //! libpq, and sqlx before 0.9, always set the option.
 //!
 //! sqlx gives no access to its sockets, so after each connection opens this finds the
