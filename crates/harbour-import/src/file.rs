@@ -99,7 +99,7 @@ pub async fn import_files(
 /// A feed file whose rows are being read and checked on a thread of its own, a batch ahead
 /// of the store.
 #[derive(Debug)]
-pub struct OpenedFile {
+struct OpenedFile {
     feed: Feed,
     file_name: String,
     parsed: tokio::sync::mpsc::Receiver<Result<Parsed, FileError>>,
@@ -108,7 +108,7 @@ pub struct OpenedFile {
 impl OpenedFile {
     /// Stores every batch as it is parsed, each in one transaction. `progress` is called
     /// after each batch with the running counts.
-    pub async fn store(
+    async fn store(
         self,
         store: &Store,
         tenant: &TenantCode,
@@ -132,7 +132,7 @@ impl OpenedFile {
 
 /// Opens `path` as `feed` and starts reading it. A file whose header is wrong fails here,
 /// before anything is stored. `now` dates the import (no date of birth may follow it).
-pub fn open_file(feed: Feed, path: &Path, now: OffsetDateTime) -> Result<OpenedFile, FileError> {
+fn open_file(feed: Feed, path: &Path, now: OffsetDateTime) -> Result<OpenedFile, FileError> {
     if feed.is_xml() {
         return open_ctf(path, now);
     }

@@ -15,5 +15,5 @@ pub mod people;
 pub mod row;
 mod values;
 
-pub use file::{FeedFile, FileError, OpenedFile, Progress, import_file, import_files, open_file};
+pub use file::{FeedFile, FileError, Progress, import_file, import_files};
 pub use row::{Header, parse_fields, parse_row};

@@ -22,27 +22,33 @@ fn progress_bar(label: &str) -> indicatif::ProgressBar {
     bar
 }
 
-async fn import_one(
+/// Imports `files` in order under one progress bar. `each_file` prints each file's counts as
+/// it finishes (for a manifest; a single file's counts are the total printed after).
+async fn import_with_progress(
     store: &Store,
     tenant: &TenantCode,
-    agency: AgencyId,
-    feed: Feed,
-    path: &Path,
+    files: &[FeedFile],
+    each_file: bool,
 ) -> anyhow::Result<ImportCounts> {
-    let bar = progress_bar(&format!("{}", path.display()));
-    let counts =
-        harbour_import::import_file(store, tenant, agency, feed, path, SystemClock.now(), |c| {
-            bar.set_message(format!(
+    let bar = progress_bar("importing");
+    let total = harbour_import::import_files(store, tenant, files, SystemClock.now(), |progress| {
+        match progress {
+            Progress::Batch { file, counts } => bar.set_message(format!(
                 "{}: {} read, {} accepted, {} rejected",
-                path.display(),
-                c.read,
-                c.accepted,
-                c.rejected
-            ));
-        })
-        .await?;
+                file.path.display(),
+                counts.read,
+                counts.accepted,
+                counts.rejected
+            )),
+            Progress::Done { file, counts } if each_file => {
+                bar.suspend(|| say(counts, &format!("{} {}", file.feed, file.path.display())));
+            }
+            Progress::Done { .. } => {}
+        }
+    })
+    .await?;
     bar.finish_and_clear();
-    Ok(counts)
+    Ok(total)
 }
 
 fn say(counts: &ImportCounts, what: &str) {
@@ -99,23 +105,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 path: base.join(&entry.file),
             });
         }
-        let bar = progress_bar("importing");
-        let total =
-            harbour_import::import_files(&store, &tenant, &files, now, |progress| match progress {
-                Progress::Batch { file, counts } => bar.set_message(format!(
-                    "{}: {} read, {} accepted, {} rejected",
-                    file.path.display(),
-                    counts.read,
-                    counts.accepted,
-                    counts.rejected
-                )),
-                Progress::Done { file, counts } if !args.json => {
-                    bar.suspend(|| say(counts, &format!("{} {}", file.feed, file.path.display())));
-                }
-                Progress::Done { .. } => {}
-            })
-            .await?;
-        bar.finish_and_clear();
+        let total = import_with_progress(&store, &tenant, &files, !args.json).await?;
         (tenant, total)
     } else {
         let (Some(agency), Some(feed), Some(file)) = (&args.agency, &args.feed, &args.file) else {
@@ -132,7 +122,12 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 agency.kind.label()
             );
         }
-        let total = import_one(&store, &tenant, agency.id, feed, file).await?;
+        let file = FeedFile {
+            agency: agency.id,
+            feed,
+            path: file.clone(),
+        };
+        let total = import_with_progress(&store, &tenant, &[file], false).await?;
         (tenant, total)
     };
     let bar = progress_bar("linking new records to the people already known");
