@@ -6,6 +6,7 @@
 //! gives each day a rule fires on a [`Timeline`], with the evidence and a sentence saying
 //! why. Pure: no database, no clock, no files; the store and the CLI bring those.
 
+pub mod alerts;
 pub mod calendar;
 mod evaluate;
 pub mod examples;

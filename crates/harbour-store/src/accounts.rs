@@ -3,10 +3,10 @@
 //! audit about a child is itself audited and allowed only to roles the policy names.
 
 use crate::StoreError;
-use crate::audit::{AuditEntry, Outcome};
-use crate::gate::SearchQuery;
+use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::model::{ApiToken, AuditLine, BreakGlassGrant, SignInAccount, StaffMember};
-use crate::store::{Store, principal_entry};
+use crate::search::SearchQuery;
+use crate::store::Store;
 use harbour_domain::{AgencyId, PersonId, TenantCode, UserId};
 use harbour_policy::{Function, Principal};
 use time::OffsetDateTime;
@@ -32,31 +32,49 @@ pub enum BreakGlassOutcome {
 /// How many audit lines a review page shows.
 const AUDIT_PAGE: i64 = 500;
 
-fn staff_entry(
-    staff: &StaffMember,
-    now: OffsetDateTime,
-    action: &str,
-    purpose: &str,
-) -> AuditEntry {
-    let mut entry = AuditEntry::new(now, staff.tenant.clone(), action, purpose);
-    entry.agency = Some(staff.agency);
-    entry.detail = serde_json::json!({ "user": staff.id }).to_string();
-    entry
+/// The service acting on a member of staff's account (an administrator at the command line,
+/// or sign-in itself): audited against their agency, naming them in the detail.
+fn for_staff(staff: &StaffMember) -> Actor<'_> {
+    Actor::Service {
+        tenant: &staff.tenant,
+        agency: Some(staff.agency),
+    }
 }
+
+/// The data-protection officer's reviews all need the same function.
+const AUDIT_REVIEW: Needs = Needs::Function(Function::AuditReview);
 
 impl Store {
     // -- accounts -------------------------------------------------------------------------
 
+    /// Authentication: the account a sign-in names, before there is anyone to audit.
     pub async fn account_by_email(&self, email: &str) -> Result<Option<SignInAccount>, StoreError> {
         on_backend!(self, accounts as q, pool => q::account_by_email(pool, email).await)
     }
 
+    /// Authentication: the account behind a session, to re-check its password.
     pub async fn account_by_id(&self, user: UserId) -> Result<Option<SignInAccount>, StoreError> {
         on_backend!(self, accounts as q, pool => q::account_by_id(pool, user).await)
     }
 
+    /// The staff directory, for an administrator at the command line.
     pub async fn list_staff(&self, tenant: &TenantCode) -> Result<Vec<StaffMember>, StoreError> {
         on_backend!(self, accounts as q, pool => q::list_staff(pool, tenant).await)
+    }
+
+    /// A change to a member of staff's account, through the gate, naming them in the audit.
+    async fn staff_change(
+        &self,
+        staff: &StaffMember,
+        work: Work,
+        now: OffsetDateTime,
+    ) -> Result<Guarded, StoreError> {
+        let mut g = self
+            .gate(for_staff(staff), Needs::Service, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
+        g.entry.detail = serde_json::json!({ "user": staff.id }).to_string();
+        Ok(g)
     }
 
     /// Stores a new password hash (the caller hashes; the store never sees a password).
@@ -66,19 +84,10 @@ impl Store {
         hash: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let entry = staff_entry(
-            staff,
-            now,
-            "set_password",
-            "set a member of staff's password",
-        );
-        on_backend!(self, [queries as q, accounts as a], pool => {
-            let mut tx = q::begin(pool).await?;
-            a::set_password_hash(&mut tx, staff.id, hash).await?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let work = Work::new("set_password", "set a member of staff's password");
+        let mut g = self.staff_change(staff, work, now).await?;
+        in_gate!(g, accounts as a, tx => a::set_password_hash(tx, staff.id, hash).await)?;
+        g.commit().await
     }
 
     /// Sets up (or, with `None`, removes) a second factor.
@@ -93,22 +102,14 @@ impl Store {
         } else {
             "remove_second_factor"
         };
-        let entry = staff_entry(
-            staff,
-            now,
-            action,
-            "manage a member of staff's second factor",
-        );
-        on_backend!(self, [queries as q, accounts as a], pool => {
-            let mut tx = q::begin(pool).await?;
-            a::set_totp_secret(&mut tx, staff.id, secret).await?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let work = Work::new(action, "manage a member of staff's second factor");
+        let mut g = self.staff_change(staff, work, now).await?;
+        in_gate!(g, accounts as a, tx => a::set_totp_secret(tx, staff.id, secret).await)?;
+        g.commit().await
     }
 
-    /// Marks a second-factor time step as used; false if it already was (a replayed code).
+    /// Authentication: marks a second-factor time step as used; false if it already was (a
+    /// replayed code).
     pub async fn accept_second_factor_step(
         &self,
         user: UserId,
@@ -129,25 +130,21 @@ impl Store {
         } else {
             "enable_user"
         };
-        let entry = staff_entry(staff, now, action, "manage a member of staff's access");
+        let work = Work::new(action, "manage a member of staff's access");
         let at = disabled.then_some(now);
-        on_backend!(self, [queries as q, accounts as a], pool => {
-            let mut tx = q::begin(pool).await?;
-            a::set_disabled(&mut tx, staff.id, at).await?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let mut g = self.staff_change(staff, work, now).await?;
+        in_gate!(g, accounts as a, tx => a::set_disabled(tx, staff.id, at).await)?;
+        g.commit().await
     }
 
-    /// Every local authority this store holds.
+    /// Every local authority this store holds: a directory, not personal data.
     pub async fn tenants(&self) -> Result<Vec<(TenantCode, String)>, StoreError> {
         on_backend!(self, accounts as q, pool => q::tenants(pool).await)
     }
 
     // -- sign-in throttling -----------------------------------------------------------------
 
-    /// Failure times since `since` for the account key and the client key.
+    /// Authentication: failure times since `since` for the account key and the client key.
     pub async fn sign_in_failures(
         &self,
         account_key: &str,
@@ -168,17 +165,19 @@ impl Store {
         let forget_before = now - time::Duration::days(1);
         on_backend!(self, accounts as q, pool => q::record_failure(pool, account_key, client_key, now, forget_before).await)?;
         if let Some(staff) = account {
-            let mut entry = staff_entry(staff, now, "sign_in_failed", "sign in");
-            entry.outcome = Outcome::Denied;
-            on_backend!(self, [queries as q, accounts as a], pool => {
-                let mut tx = q::begin(pool).await?;
-                q::append_audit(&mut tx, &entry).await?;
-                tx.commit().await?;
-            });
+            let detail = serde_json::json!({ "user": staff.id }).to_string();
+            self.audit_refusal(
+                for_staff(staff),
+                Work::new("sign_in_failed", "sign in"),
+                detail,
+                now,
+            )
+            .await?;
         }
         Ok(())
     }
 
+    /// Authentication: forgets an account's failures after a good sign-in.
     pub async fn clear_sign_in_failures(&self, account_key: &str) -> Result<(), StoreError> {
         on_backend!(self, accounts as q, pool => q::clear_account_failures(pool, account_key).await)
     }
@@ -195,28 +194,28 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Uuid, StoreError> {
         let id = Uuid::now_v7();
-        let mut entry = AuditEntry::new(
-            now,
-            tenant.clone(),
-            "create_api_token",
-            "let an agency system submit feeds",
-        );
-        entry.agency = Some(agency);
-        entry.detail = serde_json::json!({ "token": id, "scope": "feed_submission" }).to_string();
-        on_backend!(self, [queries as q, accounts as a], pool => {
-            let mut tx = q::begin(pool).await?;
-            a::insert_api_token(&mut tx, id, tenant, agency, label, "feed_submission", token_hash, now).await?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-        });
+        let actor = Actor::Service {
+            tenant,
+            agency: Some(agency),
+        };
+        let work = Work::new("create_api_token", "let an agency system submit feeds");
+        let mut g = self
+            .gate(actor, Needs::Service, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
+        g.entry.detail = serde_json::json!({ "token": id, "scope": "feed_submission" }).to_string();
+        in_gate!(g, accounts as a, tx => a::insert_api_token(tx, id, tenant, agency, label, "feed_submission", token_hash, now).await)?;
+        g.commit().await?;
         Ok(id)
     }
 
-    /// The live token with this hash, if any.
+    /// Authentication: the live token with this hash, if any.
     pub async fn api_token(&self, token_hash: &str) -> Result<Option<ApiToken>, StoreError> {
         on_backend!(self, accounts as q, pool => q::api_token_by_hash(pool, token_hash).await)
     }
 
+    /// The tokens of a local authority (labels and dates, never the tokens), for an
+    /// administrator at the command line.
     pub async fn list_api_tokens(&self, tenant: &TenantCode) -> Result<Vec<ApiToken>, StoreError> {
         on_backend!(self, accounts as q, pool => q::list_api_tokens(pool, tenant).await)
     }
@@ -227,17 +226,28 @@ impl Store {
         id: Uuid,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        on_backend!(self, [queries as q, accounts as a], pool => {
-            let mut tx = q::begin(pool).await?;
-            let revoked = a::revoke_api_token(&mut tx, id, now).await?;
-            let Some((tenant, agency)) = revoked else { return Ok(false) };
-            let mut entry = AuditEntry::new(now, tenant, "revoke_api_token", "stop an agency system submitting feeds");
-            entry.agency = Some(agency);
-            entry.detail = serde_json::json!({ "token": id }).to_string();
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(true)
-        })
+        // The token names its own local authority and agency, so look it up first: the
+        // administrator gives only its id.
+        let found = on_backend!(self, accounts as q, pool => q::api_token_owner(pool, id).await)?;
+        let Some((tenant, agency)) = found else {
+            return Ok(false);
+        };
+        let actor = Actor::Service {
+            tenant: &tenant,
+            agency: Some(agency),
+        };
+        let work = Work::new("revoke_api_token", "stop an agency system submitting feeds");
+        let mut g = self
+            .gate(actor, Needs::Service, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
+        g.entry.detail = serde_json::json!({ "token": id }).to_string();
+        let revoked = in_gate!(g, accounts as a, tx => a::revoke_api_token(tx, id, now).await)?;
+        if revoked.is_none() {
+            return Ok(false);
+        }
+        g.commit().await?;
+        Ok(true)
     }
 
     // -- emergency access -------------------------------------------------------------------
@@ -256,13 +266,7 @@ impl Store {
         let rules = self.policy.break_glass();
         let min = rules.min_reason_length;
         let reason = reason.trim();
-        let mut entry = principal_entry(
-            who,
-            now,
-            "break_glass",
-            "emergency access to a child's record",
-        );
-        entry.outcome = Outcome::Denied;
+        let work = Work::new("break_glass", "emergency access to a child's record");
         let refused = if !self.policy.may_break_glass(who) {
             Some(BreakGlassOutcome::NotPermitted)
         } else if reason.chars().count() < min {
@@ -272,37 +276,38 @@ impl Store {
         } else {
             None
         };
-        on_backend!(self, [queries as q, accounts as a], pool => {
-            let mut tx = q::begin(pool).await?;
-            let outcome = match refused {
-                Some(outcome) => outcome,
-                None => {
-                    let (is_upn, value) = match identifier {
-                        SearchQuery::Upn(upn) => (true, upn.as_str()),
-                        SearchQuery::NhsNumber(nhs) => (false, nhs.as_str()),
-                        SearchQuery::Name(_) => (false, ""),
-                    };
-                    let found = a::persons_by_identifier(&mut tx, &who.tenant, is_upn, value).await?;
-                    match found.as_slice() {
-                        [person] => {
-                            let until = now + time::Duration::minutes(i64::from(rules.minutes));
-                            let grant = Uuid::now_v7();
-                            a::insert_grant(&mut tx, grant, &who.tenant, who.user, *person, reason, now, until).await?;
-                            entry.outcome = Outcome::Allowed;
-                            entry.subjects = vec![*person];
-                            entry.detail = serde_json::json!({ "grant": grant, "minutes": rules.minutes, "lawful_basis": rules.lawful_basis }).to_string();
-                            BreakGlassOutcome::Granted { person: *person, until }
-                        }
-                        _ => BreakGlassOutcome::NoMatch,
-                    }
-                }
-            };
-            if entry.outcome == Outcome::Denied {
-                entry.detail = serde_json::json!({ "refused": format!("{outcome:?}").split([' ', '{']).next().unwrap_or("") }).to_string();
-            }
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(outcome)
+        let refusal_detail = |outcome: &BreakGlassOutcome| {
+            serde_json::json!({ "refused": format!("{outcome:?}").split([' ', '{']).next().unwrap_or("") }).to_string()
+        };
+        if let Some(outcome) = refused {
+            self.audit_refusal(Actor::Staff(who), work, refusal_detail(&outcome), now)
+                .await?;
+            return Ok(outcome);
+        }
+        let mut g = self
+            .gate(Actor::Staff(who), Needs::Own, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
+        let (is_upn, value) = match identifier {
+            SearchQuery::Upn(upn) => (true, upn.as_str()),
+            SearchQuery::NhsNumber(nhs) => (false, nhs.as_str()),
+            SearchQuery::Name(_) => (false, ""),
+        };
+        let found = in_gate!(g, accounts as a, tx => a::persons_by_identifier(tx, &who.tenant, is_upn, value).await)?;
+        let [person] = found.as_slice() else {
+            let outcome = BreakGlassOutcome::NoMatch;
+            g.refuse(Some(refusal_detail(&outcome))).await?;
+            return Ok(outcome);
+        };
+        let until = now + time::Duration::minutes(i64::from(rules.minutes));
+        let grant = Uuid::now_v7();
+        in_gate!(g, accounts as a, tx => a::insert_grant(tx, grant, &who.tenant, who.user, *person, reason, now, until).await)?;
+        g.entry.set_subjects([*person]);
+        g.entry.detail = serde_json::json!({ "grant": grant, "minutes": rules.minutes, "lawful_basis": rules.lawful_basis }).to_string();
+        g.commit().await?;
+        Ok(BreakGlassOutcome::Granted {
+            person: *person,
+            until,
         })
     }
 
@@ -312,20 +317,17 @@ impl Store {
         who: &Principal,
         now: OffsetDateTime,
     ) -> Result<Option<Vec<BreakGlassGrant>>, StoreError> {
-        let allowed = self.policy.allows_function(who, Function::AuditReview);
-        let mut entry = principal_entry(who, now, "audit_review", "review emergency access");
-        on_backend!(self, [queries as q, accounts as a], pool => {
-            let mut tx = q::begin(pool).await?;
-            let grants = if allowed {
-                Some(a::list_grants(&mut tx, &who.tenant, AUDIT_PAGE).await?)
-            } else {
-                entry.outcome = Outcome::Denied;
-                None
-            };
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(grants)
-        })
+        let work = Work::new("audit_review", "review emergency access");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), AUDIT_REVIEW, work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let grants =
+            in_gate!(g, accounts as a, tx => a::list_grants(tx, &who.tenant, AUDIT_PAGE).await)?;
+        g.commit().await?;
+        Ok(Some(grants))
     }
 
     /// Records the review of an emergency-access grant. `Ok(None)` if `who` may not review;
@@ -338,25 +340,20 @@ impl Store {
         note: &str,
         now: OffsetDateTime,
     ) -> Result<Option<bool>, StoreError> {
-        let allowed = self.policy.allows_function(who, Function::AuditReview);
-        let mut entry = principal_entry(who, now, "review_break_glass", "review emergency access");
-        entry.detail = serde_json::json!({ "grant": grant, "outcome": outcome }).to_string();
-        on_backend!(self, [queries as q, accounts as a], pool => {
-            let mut tx = q::begin(pool).await?;
-            let result = if allowed {
-                let reviewed = a::review_grant(&mut tx, &who.tenant, grant, who.user, outcome, note, now).await?;
-                if let Some(person) = reviewed {
-                    entry.subjects = vec![person];
-                }
-                Some(reviewed.is_some())
-            } else {
-                entry.outcome = Outcome::Denied;
-                None
-            };
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(result)
-        })
+        let work = Work::new("review_break_glass", "review emergency access");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), AUDIT_REVIEW, work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        g.entry.detail = serde_json::json!({ "grant": grant, "outcome": outcome }).to_string();
+        let reviewed = in_gate!(g, accounts as a, tx => a::review_grant(tx, &who.tenant, grant, who.user, outcome, note, now).await)?;
+        if let Some(person) = reviewed {
+            g.entry.set_subjects([person]);
+        }
+        g.commit().await?;
+        Ok(Some(reviewed.is_some()))
     }
 
     /// Who has seen this child's record, when and why: every audit entry about them, newest
@@ -367,22 +364,17 @@ impl Store {
         person: PersonId,
         now: OffsetDateTime,
     ) -> Result<Option<Vec<AuditLine>>, StoreError> {
-        let allowed = self.policy.allows_function(who, Function::AuditReview);
-        let mut entry =
-            principal_entry(who, now, "audit_review", "who has seen this child's record")
-                .with_subjects([person]);
-        on_backend!(self, [queries as q, accounts as a], pool => {
-            let mut tx = q::begin(pool).await?;
-            let lines = if allowed {
-                Some(a::audit_for_person(&mut tx, &who.tenant, person, AUDIT_PAGE).await?)
-            } else {
-                entry.outcome = Outcome::Denied;
-                None
-            };
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(lines)
-        })
+        let work = Work::new("audit_review", "who has seen this child's record");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), AUDIT_REVIEW, work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        g.entry.set_subjects([person]);
+        let lines = in_gate!(g, accounts as a, tx => a::audit_for_person(tx, &who.tenant, person, AUDIT_PAGE).await)?;
+        g.commit().await?;
+        Ok(Some(lines))
     }
 
     /// Refused attempts, newest first; `None` if `who` may not review the audit.
@@ -391,20 +383,17 @@ impl Store {
         who: &Principal,
         now: OffsetDateTime,
     ) -> Result<Option<Vec<AuditLine>>, StoreError> {
-        let allowed = self.policy.allows_function(who, Function::AuditReview);
-        let mut entry = principal_entry(who, now, "audit_review", "review refused attempts");
-        on_backend!(self, [queries as q, accounts as a], pool => {
-            let mut tx = q::begin(pool).await?;
-            let lines = if allowed {
-                Some(a::denied_entries(&mut tx, &who.tenant, AUDIT_PAGE).await?)
-            } else {
-                entry.outcome = Outcome::Denied;
-                None
-            };
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(lines)
-        })
+        let work = Work::new("audit_review", "review refused attempts");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), AUDIT_REVIEW, work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let lines =
+            in_gate!(g, accounts as a, tx => a::denied_entries(tx, &who.tenant, AUDIT_PAGE).await)?;
+        g.commit().await?;
+        Ok(Some(lines))
     }
 
     /// Finds the child behind a UPN or NHS number for the audit review (the DPO has no view
@@ -415,30 +404,20 @@ impl Store {
         identifier: &SearchQuery,
         now: OffsetDateTime,
     ) -> Result<Option<Vec<PersonId>>, StoreError> {
-        let allowed = self.policy.allows_function(who, Function::AuditReview);
-        let mut entry = principal_entry(
-            who,
-            now,
-            "audit_review",
-            "find a child to review their audit",
-        );
-        on_backend!(self, [queries as q, accounts as a], pool => {
-            let mut tx = q::begin(pool).await?;
-            let found = match (allowed, identifier) {
-                (false, _) => {
-                    entry.outcome = Outcome::Denied;
-                    None
-                }
-                (true, SearchQuery::Upn(upn)) => Some(a::persons_by_identifier(&mut tx, &who.tenant, true, upn.as_str()).await?),
-                (true, SearchQuery::NhsNumber(nhs)) => Some(a::persons_by_identifier(&mut tx, &who.tenant, false, nhs.as_str()).await?),
-                (true, SearchQuery::Name(_)) => Some(Vec::new()),
-            };
-            if let Some(found) = &found {
-                entry = entry.with_subjects(found.iter().copied());
-            }
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(found)
-        })
+        let work = Work::new("audit_review", "find a child to review their audit");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), AUDIT_REVIEW, work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let found = in_gate!(g, accounts as a, tx => match identifier {
+            SearchQuery::Upn(upn) => a::persons_by_identifier(tx, &who.tenant, true, upn.as_str()).await?,
+            SearchQuery::NhsNumber(nhs) => a::persons_by_identifier(tx, &who.tenant, false, nhs.as_str()).await?,
+            SearchQuery::Name(_) => Vec::new(),
+        });
+        g.entry.set_subjects(found.iter().copied());
+        g.commit().await?;
+        Ok(Some(found))
     }
 }

@@ -1,16 +1,20 @@
-//! Critical-moment alerts: running the rules over timelines, raising each firing once in
-//! each recipient's queue, escalating overdue ones, and practitioners acting on them. Every
-//! run and every look and action is audited.
+//! Critical-moment alerts in the store: running the rules over timelines, raising each
+//! firing once in each recipient's queue, escalating overdue ones, practitioners acting on
+//! them, and replay. What an alert is and how it moves is pure code in
+//! `harbour_rules::alerts`; this module keeps alerts and reads timelines, through the gate.
 
 use crate::StoreError;
 use crate::StoreLocation;
-use crate::audit::{AuditEntry, Outcome};
-use crate::store::{Store, principal_entry};
+use crate::gate::{Actor, Guarded, Needs, Work};
+use crate::store::Store;
 use harbour_domain::{AgencyId, PersonId, Role, TenantCode};
 use harbour_policy::Principal;
-use harbour_rules::{Firing, RuleSet, Timeline};
+use harbour_rules::alerts::{self as pure, Action, NewAlert, Refusal, Status};
+use harbour_rules::replay::{ReplayAlert, ReplayEvent};
+use harbour_rules::{RuleSet, Timeline};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::HashSet;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -24,42 +28,32 @@ pub struct Alert {
     pub fired_on: Date,
     pub due_on: Date,
     pub severity: String,
-    pub recipient_role: String,
+    pub recipient_role: Role,
     pub recipient_agency: Option<AgencyId>,
     /// The evidence events' ids.
     pub evidence: Vec<Uuid>,
     pub because: String,
-    /// open, acknowledged, actioned or dismissed.
-    pub status: String,
+    #[serde(serialize_with = "status_code")]
+    pub status: Status,
     pub note: String,
-    pub escalated_to: Option<String>,
+    pub escalated_to: Option<Role>,
     #[serde(with = "time::serde::rfc3339")]
     pub raised_at: OffsetDateTime,
 }
 
-/// An alert to raise (the same for both backends).
-#[derive(Debug, Clone)]
-pub(crate) struct NewAlert {
-    pub person: Uuid,
-    pub rule: String,
-    pub version: i32,
-    pub fired_on: Date,
-    pub due_on: Date,
-    pub severity: String,
-    pub role: String,
-    pub agency: Option<Uuid>,
-    pub evidence: String,
-    pub evidence_key: String,
-    pub because: String,
+fn status_code<S: serde::Serializer>(status: &Status, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(status.as_str())
 }
 
-impl NewAlert {
-    /// The queue the alert goes to: a role, or a role at one school.
-    pub(crate) fn recipient_key(&self) -> String {
-        match self.agency {
-            Some(agency) => format!("{}@{agency}", self.role),
-            None => self.role.clone(),
+impl Alert {
+    /// Whether `who` works this alert's queue (or the queue it was escalated to).
+    fn is_for(&self, who: &Principal) -> bool {
+        let roles: Vec<Role> = who.roles.iter().copied().collect();
+        pure::Queue {
+            role: self.recipient_role,
+            agency: self.recipient_agency,
         }
+        .is_worked_by(self.escalated_to, &roles, who.agency)
     }
 }
 
@@ -83,105 +77,28 @@ pub struct RuleRunReport {
     pub seconds: f64,
 }
 
-/// What a practitioner does with an alert.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AlertAction {
-    /// Seen, and being looked into.
-    Acknowledge,
-    /// Something was done: the note says what.
-    Actioned { note: String },
-    /// Not a concern: the note says why.
-    Dismiss { reason: String },
+/// A replay of one child's timeline as one viewer may see it: the rules run over everything
+/// Harbour holds, as they do live, but the replay shows only the events the viewer's role
+/// opens, and only the alerts whose every piece of evidence is among them. The rest is
+/// counted, never described: an alert's title and reason would tell what its evidence was.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplayView {
+    pub person: PersonId,
+    pub until: Date,
+    pub events: Vec<ReplayEvent>,
+    pub alerts: Vec<ReplayAlert>,
+    /// Events of the child's timeline the viewer's role does not open.
+    pub hidden_events: usize,
+    /// Alerts that rest on at least one of those.
+    pub hidden_alerts: usize,
 }
 
-impl AlertAction {
-    fn status(&self) -> &'static str {
-        match self {
-            Self::Acknowledge => "acknowledged",
-            Self::Actioned { .. } => "actioned",
-            Self::Dismiss { .. } => "dismissed",
-        }
+/// The service reading every timeline of a tenant, for a rules run or its evaluation.
+fn service(tenant: &TenantCode) -> Actor<'_> {
+    Actor::Service {
+        tenant,
+        agency: None,
     }
-}
-
-/// Why an action on an alert was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AlertRefusal {
-    #[error("there is no such alert in your queue")]
-    NotYours,
-    #[error("this alert has already been closed")]
-    Closed,
-    #[error("say what was done (at least 10 characters)")]
-    NoteTooShort,
-}
-
-/// Timelines are read and evaluated this many persons at a time: memory stays flat.
-const PERSONS_PER_CHUNK: usize = 2_000;
-
-/// The key that makes a firing unique: its rule and evidence (so a merge that changes the
-/// person's id does not raise it again); for a firing with no evidence events, the person
-/// and day.
-fn evidence_key(firing: &Firing, timeline: &Timeline) -> String {
-    use sha2::{Digest, Sha256};
-    let mut ids: Vec<&str> = firing
-        .evidence
-        .iter()
-        .filter_map(|&i| timeline.events.get(i).map(|e| e.id.as_str()))
-        .collect();
-    ids.sort_unstable();
-    let text = if ids.is_empty() {
-        format!("{}|{}|{}", firing.rule, timeline.person, firing.on)
-    } else {
-        format!("{}|{}", firing.rule, ids.join(","))
-    };
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-fn evidence_ids(firing: &Firing, timeline: &Timeline) -> Vec<Uuid> {
-    firing
-        .evidence
-        .iter()
-        .filter_map(|&i| timeline.events.get(i))
-        .filter_map(|e| Uuid::parse_str(&e.id).ok())
-        .collect()
-}
-
-/// The alerts a timeline's recent firings call for: one per firing per recipient queue.
-fn alerts_for(
-    rules: &RuleSet,
-    person: Uuid,
-    timeline: &Timeline,
-    today: Date,
-) -> (u64, Vec<NewAlert>) {
-    let firings = rules.evaluate(timeline, today);
-    let since = today - Duration::days(i64::from(rules.raise_within_days()));
-    let mut out = Vec::new();
-    for firing in firings.iter().filter(|f| f.on >= since) {
-        let Some(rule) = rules.rule(&firing.rule) else {
-            continue;
-        };
-        let key = evidence_key(firing, timeline);
-        let evidence = serde_json::to_string(&evidence_ids(firing, timeline)).unwrap_or_default();
-        for recipient in rules.recipients(firing, timeline) {
-            out.push(NewAlert {
-                person,
-                rule: firing.rule.clone(),
-                version: i32::try_from(firing.version).unwrap_or(i32::MAX),
-                fired_on: firing.on,
-                due_on: firing.due,
-                severity: rule.severity.as_str().to_owned(),
-                role: recipient.role.as_str().to_owned(),
-                agency: recipient
-                    .school
-                    .as_deref()
-                    .and_then(|s| Uuid::parse_str(s).ok()),
-                evidence: evidence.clone(),
-                evidence_key: key.clone(),
-                because: firing.because.clone(),
-            });
-        }
-    }
-    (firings.len() as u64, out)
 }
 
 impl Store {
@@ -197,68 +114,86 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<RuleRunReport, StoreError> {
         let clock = std::time::Instant::now();
-        on_backend!(self, [queries as q, alerts as a], pool => {
-            let since = match scope {
-                RunScope::All => None,
-                RunScope::Changed => a::last_run_started(pool, tenant).await?,
-            };
-            let scope_name = if since.is_some() { "changed" } else { "all" };
-            let mut evaluated = 0u64;
-            let mut firings = 0;
-            let mut alerts = Vec::new();
-            let mut evaluate = |timelines: Vec<(Uuid, Timeline)>| {
-                evaluated += timelines.len() as u64;
-                let found: Vec<(u64, Vec<NewAlert>)> = timelines
-                    .par_iter()
-                    .map(|(person, timeline)| alerts_for(rules, *person, timeline, today))
-                    .collect();
-                for (count, more) in found {
-                    firings += count;
-                    alerts.extend(more);
-                }
-            };
-            match since {
-                None => self.each_timeline_chunk(tenant, rules.reads_summary(), &mut evaluate).await?,
-                Some(since) => {
-                    let mut changed = a::changed_since(pool, tenant, since).await?;
-                    changed.sort_unstable();
-                    changed.dedup();
-                    for chunk in changed.chunks(PERSONS_PER_CHUNK) {
-                        evaluate(a::timelines(pool, tenant, chunk).await?);
-                    }
+        let work = Work::new("run_rules", "notice critical moments");
+        let mut g = self
+            .gate_read(service(tenant), Needs::Service, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
+        let since = match scope {
+            RunScope::All => None,
+            RunScope::Changed => {
+                in_gate!(g, alerts as a, tx => a::last_run_started(tx, tenant).await)?
+            }
+        };
+        let scope_name = if since.is_some() { "changed" } else { "all" };
+        let mut evaluated = 0u64;
+        let mut firings = 0;
+        let mut alerts: Vec<(Uuid, NewAlert)> = Vec::new();
+        let mut evaluate = |timelines: Vec<(Uuid, Timeline)>| {
+            evaluated += timelines.len() as u64;
+            let found: Vec<(u64, Vec<(Uuid, NewAlert)>)> = timelines
+                .par_iter()
+                .map(|(person, timeline)| {
+                    let (count, raised) = pure::alerts_for(rules, timeline, today);
+                    (count, raised.into_iter().map(|a| (*person, a)).collect())
+                })
+                .collect();
+            for (count, more) in found {
+                firings += count;
+                alerts.extend(more);
+            }
+        };
+        match since {
+            None => {
+                self.each_timeline_chunk(&mut g, tenant, rules.reads_summary(), &mut evaluate)
+                    .await?
+            }
+            Some(since) => {
+                let mut changed =
+                    in_gate!(g, alerts as a, tx => a::changed_since(tx, tenant, since).await)?;
+                changed.sort_unstable();
+                changed.dedup();
+                for chunk in changed.chunks(PERSONS_PER_CHUNK) {
+                    evaluate(
+                        in_gate!(g, alerts as a, tx => a::timelines(tx, tenant, chunk).await)?,
+                    );
                 }
             }
-            let mut tx = q::begin(pool).await?;
-            let raised = a::insert_alerts(&mut tx, tenant, &alerts, now).await?;
+        }
+        // Raising is idempotent (one alert per firing and queue), so what changed between
+        // the read and this write is raised by the next run.
+        let mut g = g.into_write().await?;
+        let versions = rules.versions();
+        let (raised, escalated) = in_gate!(g, alerts as a, tx => {
+            let raised = a::insert_alerts(tx, tenant, &alerts, now).await?;
             let mut escalated = 0;
             for role in Role::ALL {
                 if let Some(to) = rules.escalates_to(*role) {
-                    escalated += a::escalate(&mut tx, tenant, role.as_str(), to.as_str(), today, now).await?;
+                    escalated += a::escalate(tx, tenant, role.as_str(), to.as_str(), today, now).await?;
                 }
             }
-            let report = RuleRunReport {
-                scope: scope_name,
-                persons_evaluated: evaluated,
-                firings,
-                alerts_raised: raised,
-                escalated,
-                seconds: clock.elapsed().as_secs_f64(),
-            };
-            a::record_run(&mut tx, tenant, now, now + Duration::seconds_f64(report.seconds), scope_name,
-                &rules.versions(), i64::try_from(report.persons_evaluated).unwrap_or(i64::MAX),
+            let seconds = clock.elapsed().as_secs_f64();
+            a::record_run(tx, tenant, now, now + Duration::seconds_f64(seconds), scope_name,
+                &versions, i64::try_from(evaluated).unwrap_or(i64::MAX),
                 i64::try_from(raised).unwrap_or(i64::MAX)).await?;
-            let mut entry = AuditEntry::new(now, tenant.clone(), "run_rules", "notice critical moments");
-            entry.detail = serde_json::json!({
-                "scope": scope_name,
-                "persons_evaluated": report.persons_evaluated,
-                "alerts_raised": raised,
-                "escalated": escalated,
-                "rules": rules.versions(),
-            })
-            .to_string();
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(report)
+            (raised, escalated)
+        });
+        g.entry.detail = serde_json::json!({
+            "scope": scope_name,
+            "persons_evaluated": evaluated,
+            "alerts_raised": raised,
+            "escalated": escalated,
+            "rules": versions,
+        })
+        .to_string();
+        g.commit().await?;
+        Ok(RuleRunReport {
+            scope: scope_name,
+            persons_evaluated: evaluated,
+            firings,
+            alerts_raised: raised,
+            escalated,
+            seconds: clock.elapsed().as_secs_f64(),
         })
     }
 
@@ -271,8 +206,16 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Vec<(PersonId, Vec<(String, Date)>)>, StoreError> {
         let today = now.date();
+        let work = Work::new(
+            "evaluate_rules",
+            "score the rules against synthetic ground truth",
+        );
+        let mut g = self
+            .gate_read(service(tenant), Needs::Service, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
         let mut out = Vec::new();
-        self.each_timeline_chunk(tenant, rules.reads_summary(), |timelines| {
+        self.each_timeline_chunk(&mut g, tenant, rules.reads_summary(), |timelines| {
             out.par_extend(timelines.par_iter().map(|(person, timeline)| {
                 let fired = rules
                     .evaluate(timeline, today)
@@ -283,37 +226,43 @@ impl Store {
             }));
         })
         .await?;
-        let mut entry = AuditEntry::new(
-            now,
-            tenant.clone(),
-            "evaluate_rules",
-            "score the rules against synthetic ground truth",
-        );
-        entry.detail =
+        g.entry.detail =
             serde_json::json!({ "persons_evaluated": out.len(), "rules": rules.versions() })
                 .to_string();
-        self.record_audit(&entry).await?;
+        g.commit().await?;
         Ok(out)
     }
 
     /// Reads every timeline exactly as a full run does, without evaluating the rules: the
     /// reference the rules benchmark measures against. Gives the number of events read.
-    pub async fn count_rule_events(&self, tenant: &TenantCode) -> Result<u64, StoreError> {
+    pub async fn count_rule_events(
+        &self,
+        tenant: &TenantCode,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let work = Work::new("read_timelines", "measure reading every timeline");
+        let mut g = self
+            .gate_read(service(tenant), Needs::Service, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
         let mut events = 0;
-        self.each_timeline_chunk(tenant, false, |timelines| {
+        self.each_timeline_chunk(&mut g, tenant, false, |timelines| {
             events += timelines
                 .iter()
                 .map(|(_, t)| t.events.len() as u64)
                 .sum::<u64>();
         })
         .await?;
+        g.commit().await?;
         Ok(events)
     }
 
-    /// Every timeline in the tenant, `PERSONS_PER_CHUNK` persons at a time. A SQLite file
-    /// is read on a thread of its own (see `sqlite_timelines`).
+    /// Every timeline in the tenant, `PERSONS_PER_CHUNK` persons at a time, for work that
+    /// came through the gate (`g`). A SQLite file is read on a thread and connection of its
+    /// own (see `sqlite_timelines`: several times faster); PostgreSQL in `g`'s snapshot.
     async fn each_timeline_chunk(
         &self,
+        g: &mut Guarded,
         tenant: &TenantCode,
         with_summary: bool,
         each: impl FnMut(Vec<(Uuid, Timeline)>),
@@ -328,35 +277,101 @@ impl Store {
             )
             .await;
         }
-        on_backend!(self, alerts as a, pool => {
-            a::each_timeline_chunk(pool, tenant, with_summary, PERSONS_PER_CHUNK, each).await
+        in_gate!(g, alerts as a, tx => {
+            a::each_timeline_chunk(tx, tenant, with_summary, PERSONS_PER_CHUNK, each).await
         })
     }
 
-    /// One person's timeline as the rules read it, for replay by an operator (the CLI).
-    /// Audited as a replay of that person.
+    /// One person's whole timeline as the rules read it, for replay by an operator at the
+    /// command line (who holds the database). Audited as a replay of that person.
     pub async fn rule_timeline(
         &self,
         tenant: &TenantCode,
         person: PersonId,
         now: OffsetDateTime,
     ) -> Result<Option<Timeline>, StoreError> {
-        let mut entry = AuditEntry::new(
-            now,
-            tenant.clone(),
-            "replay_rules",
-            "review when the rules would have fired",
-        )
-        .with_subjects([person]);
-        on_backend!(self, [queries as q, alerts as a], pool => {
-            let mut timelines = a::timelines(pool, tenant, &[person.0]).await?;
-            let timeline = timelines.pop().map(|(_, t)| t).filter(|t| !t.events.is_empty());
-            if timeline.is_none() {
-                entry.outcome = Outcome::Denied;
+        let work = Work::new("replay_rules", "review when the rules would have fired");
+        let mut g = self
+            .gate_read(service(tenant), Needs::Service, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
+        g.entry.set_subjects([person]);
+        let mut timelines =
+            in_gate!(g, alerts as a, tx => a::timelines(tx, tenant, &[person.0]).await)?;
+        match timelines
+            .pop()
+            .map(|(_, t)| t)
+            .filter(|t| !t.events.is_empty())
+        {
+            Some(timeline) => {
+                g.commit().await?;
+                Ok(Some(timeline))
             }
-            self.record_audit(&entry).await?;
-            Ok(timeline)
+            None => {
+                g.refuse(None).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The replay of a child's timeline as `who` may see it (see [`ReplayView`]), or `None`
+    /// if they may see nothing of the child. Audited as a replay, naming the child.
+    pub async fn replay(
+        &self,
+        who: &Principal,
+        person: PersonId,
+        rules: &RuleSet,
+        now: OffsetDateTime,
+    ) -> Result<Option<ReplayView>, StoreError> {
+        let work = Work::new("replay_rules", "review when the rules would have fired");
+        let Some(mut g) = self
+            .gate_read(Actor::Staff(who), Needs::Records, work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        g.entry.set_subjects([person]);
+        let Some((view, _)) = self.view_inside(&mut g, who, person, now).await? else {
+            g.refuse(None).await?;
+            return Ok(None);
+        };
+        let mut timelines =
+            in_gate!(g, alerts as a, tx => a::timelines(tx, &who.tenant, &[person.0]).await)?;
+        let timeline = timelines
+            .pop()
+            .map(|(_, t)| t)
+            .unwrap_or_else(|| Timeline::new(person.0.to_string(), None, Vec::new()));
+        let visible: HashSet<String> = view
+            .timeline
+            .iter()
+            .map(|e| e.event.0.to_string())
+            .collect();
+        let until = now.date();
+        let replay = harbour_rules::replay::replay(rules, &timeline, until);
+        let (events, hidden): (Vec<ReplayEvent>, Vec<ReplayEvent>) = replay
+            .events
+            .into_iter()
+            .partition(|e| visible.contains(&e.id));
+        let (alerts, hidden_alerts): (Vec<ReplayAlert>, Vec<ReplayAlert>) = replay
+            .alerts
+            .into_iter()
+            .partition(|a| a.evidence.iter().all(|id| visible.contains(id)));
+        g.entry.detail = serde_json::json!({
+            "events_shown": events.len(),
+            "events_withheld": hidden.len(),
+            "alerts_shown": alerts.len(),
+            "alerts_withheld": hidden_alerts.len(),
         })
+        .to_string();
+        g.commit().await?;
+        Ok(Some(ReplayView {
+            person,
+            until,
+            events,
+            alerts,
+            hidden_events: hidden.len(),
+            hidden_alerts: hidden_alerts.len(),
+        }))
     }
 
     /// `who`'s queue: alerts sent to one of their roles (a school's lead: their own school's),
@@ -367,8 +382,15 @@ impl Store {
         who: &Principal,
         now: OffsetDateTime,
     ) -> Result<Vec<Alert>, StoreError> {
+        let work = Work::new("view_alert_queue", "see my alerts");
+        let Some(mut g) = self
+            .gate_read(Actor::Staff(who), Needs::Own, work, now)
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
         let roles: Vec<String> = who.roles.iter().map(|r| r.as_str().to_owned()).collect();
-        let alerts = on_backend!(self, alerts as a, pool => a::queue(pool, &who.tenant, &roles, who.agency.0, 500).await)?;
+        let alerts = in_gate!(g, alerts as a, tx => a::queue(tx, &who.tenant, &roles, who.agency.0, 500).await)?;
         // One policy check per child, however many alerts the child has.
         let mut seen: std::collections::HashMap<PersonId, bool> = std::collections::HashMap::new();
         let mut visible = Vec::new();
@@ -376,7 +398,7 @@ impl Store {
             let allowed = match seen.get(&alert.person) {
                 Some(allowed) => *allowed,
                 None => {
-                    let allowed = self.may_see_person(who, alert.person, now).await?;
+                    let allowed = may_see_person(&mut g, who, alert.person, now).await?;
                     seen.insert(alert.person, allowed);
                     allowed
                 }
@@ -385,10 +407,9 @@ impl Store {
                 visible.push(alert);
             }
         }
-        let mut entry = principal_entry(who, now, "view_alert_queue", "see my alerts")
-            .with_subjects(visible.iter().map(|a| a.person));
-        entry.detail = serde_json::json!({ "alerts": visible.len() }).to_string();
-        self.record_audit(&entry).await?;
+        g.entry.set_subjects(visible.iter().map(|a| a.person));
+        g.entry.detail = serde_json::json!({ "alerts": visible.len() }).to_string();
+        g.commit().await?;
         Ok(visible)
     }
 
@@ -399,55 +420,28 @@ impl Store {
         id: Uuid,
         now: OffsetDateTime,
     ) -> Result<Option<Alert>, StoreError> {
-        let alert = on_backend!(self, alerts as a, pool => a::alert(pool, &who.tenant, id).await)?;
-        let alert = match alert {
-            Some(alert)
-                if self.addressed_to(who, &alert)
-                    && self.may_see_person(who, alert.person, now).await? =>
-            {
-                Some(alert)
-            }
-            _ => None,
+        let work = Work::new("view_alert", "act on an alert");
+        let Some(mut g) = self
+            .gate_read(Actor::Staff(who), Needs::Own, work, now)
+            .await?
+        else {
+            return Ok(None);
         };
-        let mut entry = principal_entry(who, now, "view_alert", "act on an alert");
-        if let Some(alert) = &alert {
-            entry = entry.with_subjects([alert.person]);
-        } else {
-            entry.outcome = Outcome::Denied;
+        g.entry.detail = serde_json::json!({ "alert": id }).to_string();
+        let alert = in_gate!(g, alerts as a, tx => a::alert(tx, &who.tenant, id).await)?;
+        match alert {
+            Some(alert)
+                if alert.is_for(who) && may_see_person(&mut g, who, alert.person, now).await? =>
+            {
+                g.entry.set_subjects([alert.person]);
+                g.commit().await?;
+                Ok(Some(alert))
+            }
+            _ => {
+                g.refuse(None).await?;
+                Ok(None)
+            }
         }
-        entry.detail = serde_json::json!({ "alert": id }).to_string();
-        self.record_audit(&entry).await?;
-        Ok(alert)
-    }
-
-    /// Whether the access policy lets `who` see anything of `person` (the alert queue shows
-    /// only children the viewer could open). The caller audits.
-    async fn may_see_person(
-        &self,
-        who: &Principal,
-        person: PersonId,
-        now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let scope = self.policy.scope(who);
-        if scope.is_empty() {
-            return Ok(false);
-        }
-        on_backend!(self, queries as q, pool => {
-            let mut tx = q::begin(pool).await?;
-            let seen = !q::visible_identities(&mut tx, who, &scope, person, now).await?.is_empty();
-            tx.rollback().await?;
-            Ok(seen)
-        })
-    }
-
-    fn addressed_to(&self, who: &Principal, alert: &Alert) -> bool {
-        let sent = who.roles.iter().any(|r| r.as_str() == alert.recipient_role)
-            && alert.recipient_agency.is_none_or(|a| a == who.agency);
-        let escalated = alert
-            .escalated_to
-            .as_deref()
-            .is_some_and(|to| who.roles.iter().any(|r| r.as_str() == to));
-        sent || escalated
     }
 
     /// Acknowledges, actions or dismisses an alert in `who`'s queue. Audited either way.
@@ -455,74 +449,88 @@ impl Store {
         &self,
         who: &Principal,
         id: Uuid,
-        action: AlertAction,
+        action: Action,
         now: OffsetDateTime,
-    ) -> Result<Result<(), AlertRefusal>, StoreError> {
-        let note = match &action {
-            AlertAction::Acknowledge => String::new(),
-            AlertAction::Actioned { note } | AlertAction::Dismiss { reason: note } => {
-                note.trim().to_owned()
-            }
+    ) -> Result<Result<(), Refusal>, StoreError> {
+        let work = Work::new("act_on_alert", "respond to a critical moment");
+        let Some(mut g) = self.gate(Actor::Staff(who), Needs::Own, work, now).await? else {
+            return Ok(Err(Refusal::NotYours));
         };
-        let alert = on_backend!(self, alerts as a, pool => a::alert(pool, &who.tenant, id).await)?;
-        let mut entry = principal_entry(who, now, "act_on_alert", "respond to a critical moment");
-        entry.detail = serde_json::json!({ "alert": id, "action": action.status() }).to_string();
-        let refusal = match &alert {
-            None => Some(AlertRefusal::NotYours),
+        let status = action.status();
+        g.entry.detail = serde_json::json!({ "alert": id, "action": status.as_str() }).to_string();
+        let alert = in_gate!(g, alerts as a, tx => a::alert(tx, &who.tenant, id).await)?;
+        let alert = match alert {
             Some(alert)
-                if !self.addressed_to(who, alert)
-                    || !self.may_see_person(who, alert.person, now).await? =>
+                if alert.is_for(who) && may_see_person(&mut g, who, alert.person, now).await? =>
             {
-                Some(AlertRefusal::NotYours)
+                alert
             }
-            Some(alert) if alert.status == "actioned" || alert.status == "dismissed" => {
-                Some(AlertRefusal::Closed)
+            _ => {
+                g.refuse(None).await?;
+                return Ok(Err(Refusal::NotYours));
             }
-            Some(_) if !matches!(action, AlertAction::Acknowledge) && note.chars().count() < 10 => {
-                Some(AlertRefusal::NoteTooShort)
-            }
-            Some(_) => None,
         };
-        if let Some(alert) = &alert
-            && refusal != Some(AlertRefusal::NotYours)
-        {
-            entry = entry.with_subjects([alert.person]);
+        g.entry.set_subjects([alert.person]);
+        let checked = action.check(alert.status);
+        let moved = match checked {
+            Ok(()) => {
+                in_gate!(g, alerts as a, tx => a::set_status(tx, &who.tenant, id, action.from_statuses(), status, action.note(), who.user.0, now).await)?
+            }
+            Err(_) => false,
+        };
+        if !moved {
+            // Refused by the rules of the move, or closed by a colleague in the meantime.
+            let refusal = checked.err().unwrap_or(Refusal::Closed);
+            let detail = serde_json::json!({ "alert": id, "action": status.as_str(), "refused": refusal.to_string() }).to_string();
+            g.refuse(Some(detail)).await?;
+            return Ok(Err(refusal));
         }
-        on_backend!(self, [queries as q, alerts as a], pool => {
-            let mut tx = q::begin(pool).await?;
-            let mut refusal = refusal;
-            if refusal.is_none() {
-                let from: &[&str] = match action {
-                    AlertAction::Acknowledge => &["open"],
-                    _ => &["open", "acknowledged"],
-                };
-                if !a::set_status(&mut tx, &who.tenant, id, from, action.status(), &note, who.user.0, now).await? {
-                    refusal = Some(AlertRefusal::Closed);
-                }
-            }
-            if refusal.is_some() {
-                entry.outcome = Outcome::Denied;
-            }
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(refusal.map_or(Ok(()), Err))
-        })
+        g.commit().await?;
+        Ok(Ok(()))
     }
 
-    /// The alerts raised about one person (for their page), if `who` may see the person.
+    /// The alerts raised about one person (for their page) that `who` works, if `who` may
+    /// see the person. Audited with the person page's view, not again here.
     pub async fn alerts_of_person(
         &self,
         who: &Principal,
         person: PersonId,
         now: OffsetDateTime,
     ) -> Result<Vec<Alert>, StoreError> {
-        if !self.may_see_person(who, person, now).await? {
+        let work = Work::new("view_alerts_of_person", "see a child's alerts");
+        let Some(mut g) = self
+            .gate_read(Actor::Staff(who), Needs::Records, work, now)
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        g.entry.set_subjects([person]);
+        if !may_see_person(&mut g, who, person, now).await? {
+            g.refuse(None).await?;
             return Ok(Vec::new());
         }
-        let all = on_backend!(self, alerts as a, pool => a::alerts_of(pool, &who.tenant, person.0).await)?;
-        Ok(all
-            .into_iter()
-            .filter(|a| self.addressed_to(who, a))
-            .collect())
+        let all = in_gate!(g, alerts as a, tx => a::alerts_of(tx, &who.tenant, person.0).await)?;
+        let mine: Vec<Alert> = all.into_iter().filter(|a| a.is_for(who)).collect();
+        g.entry.detail = serde_json::json!({ "alerts": mine.len() }).to_string();
+        g.commit().await?;
+        Ok(mine)
     }
 }
+
+/// Whether the access policy lets `who` see anything of `person`, read in `g`'s snapshot:
+/// an alert shows only for a child the viewer could open.
+async fn may_see_person(
+    g: &mut Guarded,
+    who: &Principal,
+    person: PersonId,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    if g.scope.is_empty() {
+        return Ok(false);
+    }
+    let scope = &g.scope;
+    in_gate!(g, queries as q, tx => Ok(!q::visible_identities(tx, who, scope, person, now).await?.is_empty()))
+}
+
+/// Timelines are read and evaluated this many persons at a time: memory stays flat.
+const PERSONS_PER_CHUNK: usize = 2_000;

@@ -63,11 +63,16 @@ impl AuditEntry {
 
     /// Sets the children the entry concerns, sorted and without repeats, as they are stored.
     pub fn with_subjects(mut self, subjects: impl IntoIterator<Item = PersonId>) -> Self {
+        self.set_subjects(subjects);
+        self
+    }
+
+    /// Sets the children the entry concerns, sorted and without repeats.
+    pub fn set_subjects(&mut self, subjects: impl IntoIterator<Item = PersonId>) {
         let mut subjects: Vec<PersonId> = subjects.into_iter().collect();
         subjects.sort();
         subjects.dedup();
         self.subjects = subjects;
-        self
     }
 
     /// The chained hash of this entry at position `seq` after `prev_hash`.

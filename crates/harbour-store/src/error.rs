@@ -20,6 +20,9 @@ pub enum StoreError {
     Reader(String),
     #[error("backup failed: {0}")]
     Backup(String),
+    /// The access policy refused the work; the refusal is in the audit.
+    #[error("the access policy does not allow this")]
+    Refused,
 }
 
 impl StoreError {

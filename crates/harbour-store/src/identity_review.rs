@@ -4,8 +4,8 @@
 //! later linking run obeys them.
 
 use crate::StoreError;
-use crate::audit::Outcome;
-use crate::store::{Store, principal_entry};
+use crate::gate::{Actor, Guarded, Needs, Work};
+use crate::store::Store;
 use harbour_domain::PersonId;
 use harbour_link::incremental::Trained;
 use harbour_link::score::Evidence;
@@ -95,21 +95,25 @@ macro_rules! side {
     };
 }
 
-/// Ends an identity change: a refusal is audited as denied with its reason, and the entry is
-/// appended and committed with whatever the change wrote. (A macro because each backend has its
-/// own transaction and SQL module.)
-macro_rules! finish {
-    ($q:ident, $tx:ident, $entry:ident, $outcome:ident, $about:expr) => {{
-        if let Err(refusal) = &$outcome {
-            $entry.outcome = Outcome::Denied;
-            $entry.detail =
-                serde_json::json!({ "about": $about, "refused": refusal.to_string() }).to_string();
+/// Ends an identity change: a refusal is audited as denied with its reason (and nothing the
+/// change wrote is kept), a success is committed with its audit entry.
+async fn finish<T>(
+    g: Guarded,
+    outcome: Result<T, IdentityRefusal>,
+    about: impl Serialize,
+) -> Result<Result<T, IdentityRefusal>, StoreError> {
+    match &outcome {
+        Err(refusal) => {
+            let detail = serde_json::json!({ "about": about, "refused": refusal.to_string() });
+            g.refuse(Some(detail.to_string())).await?;
         }
-        $q::append_audit(&mut $tx, &$entry).await?;
-        $tx.commit().await?;
-        Ok($outcome)
-    }};
+        Ok(_) => g.commit().await?,
+    }
+    Ok(outcome)
 }
+
+/// Every identity decision needs the policy's identity-review function.
+const IDENTITY_REVIEW: Needs = Needs::Function(Function::IdentityReview);
 
 fn prepared(side: &ReviewSide) -> Prepared {
     Prepared::new(&Record {
@@ -132,54 +136,51 @@ impl Store {
         limit: i64,
         now: OffsetDateTime,
     ) -> Result<Option<Vec<LinkReviewItem>>, StoreError> {
-        let allowed = self.policy.allows_function(who, Function::IdentityReview);
-        let mut entry = principal_entry(
-            who,
-            now,
+        let work = Work::new(
             "identity_review",
             "decide whether records are the same child",
         );
-        on_backend!(self, [queries as q, linking as l], pool => {
+        let Some(mut g) = self
+            .gate_read(Actor::Staff(who), IDENTITY_REVIEW, work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let items = in_gate!(g, linking as l, tx => {
             let mut items = Vec::new();
-            if allowed {
-                let reviews = l::open_reviews(pool, &who.tenant, limit).await?;
-                let ids: Vec<Uuid> = reviews.iter().flat_map(|r| [r.record_a, r.record_b]).collect();
-                let sides = l::sides(pool, &who.tenant, &ids).await?;
-                let scorer = l::model(pool, &who.tenant)
-                    .await?
-                    .and_then(|json| serde_json::from_str::<Trained>(&json).ok())
-                    .map(|t| t.scorer());
-                for review in reviews {
-                    let find = |id: Uuid| sides.iter().find(|s| s.id == id).cloned();
-                    let (Some(a), Some(b)) = (find(review.record_a), find(review.record_b)) else {
-                        continue;
-                    };
-                    let (a, b) = (side!(a), side!(b));
-                    let evidence = scorer
-                        .as_ref()
-                        .map(|s| s.explain(&prepared(&a), &prepared(&b)).fields)
-                        .unwrap_or_default();
-                    items.push(LinkReviewItem {
-                        id: review.id,
-                        probability: review.probability,
-                        weight: review.weight,
-                        a,
-                        b,
-                        evidence,
-                    });
-                }
-                let subjects: BTreeSet<PersonId> =
-                    items.iter().flat_map(|i| [i.a.person, i.b.person]).collect();
-                entry.subjects = subjects.into_iter().collect();
-                entry.detail = serde_json::json!({ "pairs": items.len() }).to_string();
-            } else {
-                entry.outcome = Outcome::Denied;
+            let reviews = l::open_reviews(tx, &who.tenant, limit).await?;
+            let ids: Vec<Uuid> = reviews.iter().flat_map(|r| [r.record_a, r.record_b]).collect();
+            let sides = l::sides(tx, &who.tenant, &ids).await?;
+            let scorer = l::model(tx, &who.tenant)
+                .await?
+                .and_then(|json| serde_json::from_str::<Trained>(&json).ok())
+                .map(|t| t.scorer());
+            for review in reviews {
+                let find = |id: Uuid| sides.iter().find(|s| s.id == id).cloned();
+                let (Some(a), Some(b)) = (find(review.record_a), find(review.record_b)) else {
+                    continue;
+                };
+                let (a, b) = (side!(a), side!(b));
+                let evidence = scorer
+                    .as_ref()
+                    .map(|s| s.explain(&prepared(&a), &prepared(&b)).fields)
+                    .unwrap_or_default();
+                items.push(LinkReviewItem {
+                    id: review.id,
+                    probability: review.probability,
+                    weight: review.weight,
+                    a,
+                    b,
+                    evidence,
+                });
             }
-            let mut tx = q::begin(pool).await?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(allowed.then_some(items))
-        })
+            items
+        });
+        g.entry
+            .set_subjects(items.iter().flat_map(|i| [i.a.person, i.b.person]));
+        g.entry.detail = serde_json::json!({ "pairs": items.len() }).to_string();
+        g.commit().await?;
+        Ok(Some(items))
     }
 
     /// Decides a pair. "Same" merges the two people (the second record's person joins the
@@ -193,30 +194,30 @@ impl Store {
         note: &str,
         now: OffsetDateTime,
     ) -> Result<Result<PersonId, IdentityRefusal>, StoreError> {
-        let allowed = self.policy.allows_function(who, Function::IdentityReview);
-        let mut entry = principal_entry(
-            who,
-            now,
+        let work = Work::new(
             "identity_review",
             "decide whether records are the same child",
         );
-        on_backend!(self, [queries as q, linking as l], pool => {
-            let mut tx = q::begin(pool).await?;
-            let outcome = if !allowed {
-                Err(IdentityRefusal::NotAllowed)
-            } else {
-                match l::review(&mut tx, &who.tenant, review).await? {
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), IDENTITY_REVIEW, work, now)
+            .await?
+        else {
+            return Ok(Err(IdentityRefusal::NotAllowed));
+        };
+        let outcome = in_gate!(g, linking as l, tx => {
+            {
+                match l::review(tx, &who.tenant, review).await? {
                     None => Err(IdentityRefusal::NotFound),
                     Some(r) if r.status != "open" => Err(IdentityRefusal::AlreadyDecided),
                     Some(r) => {
-                        let a = l::persons_of(&mut tx, &who.tenant, l::Records::One(r.record_a)).await?;
-                        let b = l::persons_of(&mut tx, &who.tenant, l::Records::One(r.record_b)).await?;
+                        let a = l::persons_of(tx, &who.tenant, l::Records::One(r.record_a)).await?;
+                        let b = l::persons_of(tx, &who.tenant, l::Records::One(r.record_b)).await?;
                         match (a.first(), b.first()) {
                             (Some((_, pa)), Some((_, pb))) => {
                                 let (pa, pb) = (*pa, *pb);
                                 let mut change = None;
                                 if same && pa != pb {
-                                    let moved = l::persons_of(&mut tx, &who.tenant, l::Records::OfPerson(pb)).await?;
+                                    let moved = l::persons_of(tx, &who.tenant, l::Records::OfPerson(pb)).await?;
                                     let write = l::LinkWrite {
                                         change_id: Uuid::now_v7(),
                                         kind: "merge",
@@ -225,22 +226,22 @@ impl Store {
                                         moves: moved.iter().map(|(id, _)| (*id, pb, pa)).collect(),
                                         ..l::LinkWrite::default()
                                     };
-                                    l::write(&mut tx, &who.tenant, &write, now).await?;
+                                    l::write(tx, &who.tenant, &write, now).await?;
                                     change = Some(write.change_id);
                                 }
                                 let status = if same { "same" } else { "different" };
-                                l::set_decision(&mut tx, &who.tenant, review, status, who.user.0, note.trim(), change, now).await?;
-                                entry.subjects = BTreeSet::from([PersonId(pa), PersonId(pb)]).into_iter().collect();
-                                entry.detail = serde_json::json!({ "review": review, "decision": status, "change": change }).to_string();
+                                l::set_decision(tx, &who.tenant, review, status, who.user.0, note.trim(), change, now).await?;
+                                g.entry.subjects = BTreeSet::from([PersonId(pa), PersonId(pb)]).into_iter().collect();
+                                g.entry.detail = serde_json::json!({ "review": review, "decision": status, "change": change }).to_string();
                                 Ok(PersonId(pa))
                             }
                             _ => Err(IdentityRefusal::NotFound),
                         }
                     }
                 }
-            };
-            finish!(q, tx, entry, outcome, review)
-        })
+            }
+        });
+        finish(g, outcome, review).await
     }
 
     /// Moves `records` out of `person` into a new person, and records that they are not the
@@ -253,17 +254,19 @@ impl Store {
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<Result<PersonId, IdentityRefusal>, StoreError> {
-        let allowed = self.policy.allows_function(who, Function::IdentityReview);
-        let mut entry = principal_entry(who, now, "identity_change", "split a person's records");
-        entry.subjects = vec![person];
-        on_backend!(self, [queries as q, linking as l], pool => {
-            let mut tx = q::begin(pool).await?;
-            let outcome = if !allowed {
-                Err(IdentityRefusal::NotAllowed)
-            } else if reason.trim().is_empty() {
+        let work = Work::new("identity_change", "split a person's records");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), IDENTITY_REVIEW, work, now)
+            .await?
+        else {
+            return Ok(Err(IdentityRefusal::NotAllowed));
+        };
+        g.entry.subjects = vec![person];
+        let outcome = in_gate!(g, linking as l, tx => {
+            if reason.trim().is_empty() {
                 Err(IdentityRefusal::NoReason)
             } else {
-                let all = l::persons_of(&mut tx, &who.tenant, l::Records::OfPerson(person.0)).await?;
+                let all = l::persons_of(tx, &who.tenant, l::Records::OfPerson(person.0)).await?;
                 let chosen: BTreeSet<Uuid> = records.iter().copied().collect();
                 let (moving, staying): (Vec<Uuid>, Vec<Uuid>) =
                     all.iter().map(|(id, _)| *id).partition(|id| chosen.contains(id));
@@ -282,19 +285,19 @@ impl Store {
                         moves: moving.iter().map(|id| (*id, person.0, fresh)).collect(),
                         ..l::LinkWrite::default()
                     };
-                    l::write(&mut tx, &who.tenant, &write, now).await?;
+                    l::write(tx, &who.tenant, &write, now).await?;
                     let pairs: Vec<(Uuid, Uuid)> = moving
                         .iter()
                         .flat_map(|m| staying.iter().map(move |s| (*m.min(s), *m.max(s))))
                         .collect();
-                    l::insert_decisions(&mut tx, &who.tenant, &pairs, "different", who.user.0, reason.trim(), write.change_id, now).await?;
-                    entry.subjects = BTreeSet::from([person, PersonId(fresh)]).into_iter().collect();
-                    entry.detail = serde_json::json!({ "change": write.change_id, "records": moving.len() }).to_string();
+                    l::insert_decisions(tx, &who.tenant, &pairs, "different", who.user.0, reason.trim(), write.change_id, now).await?;
+                    g.entry.subjects = BTreeSet::from([person, PersonId(fresh)]).into_iter().collect();
+                    g.entry.detail = serde_json::json!({ "change": write.change_id, "records": moving.len() }).to_string();
                     Ok(PersonId(fresh))
                 }
-            };
-            finish!(q, tx, entry, outcome, person)
-        })
+            }
+        });
+        finish(g, outcome, person).await
     }
 
     /// Merges `other` into `keep` by hand (a reviewer knows they are one child): every record
@@ -307,20 +310,22 @@ impl Store {
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<Result<PersonId, IdentityRefusal>, StoreError> {
-        let allowed = self.policy.allows_function(who, Function::IdentityReview);
-        let mut entry = principal_entry(who, now, "identity_change", "merge two people's records");
-        entry.subjects = BTreeSet::from([keep, other]).into_iter().collect();
-        on_backend!(self, [queries as q, linking as l], pool => {
-            let mut tx = q::begin(pool).await?;
-            let outcome = if !allowed {
-                Err(IdentityRefusal::NotAllowed)
-            } else if reason.trim().is_empty() {
+        let work = Work::new("identity_change", "merge two people's records");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), IDENTITY_REVIEW, work, now)
+            .await?
+        else {
+            return Ok(Err(IdentityRefusal::NotAllowed));
+        };
+        g.entry.subjects = BTreeSet::from([keep, other]).into_iter().collect();
+        let outcome = in_gate!(g, linking as l, tx => {
+            if reason.trim().is_empty() {
                 Err(IdentityRefusal::NoReason)
             } else if keep == other {
                 Err(IdentityRefusal::SamePerson)
             } else {
-                let kept = l::persons_of(&mut tx, &who.tenant, l::Records::OfPerson(keep.0)).await?;
-                let moving = l::persons_of(&mut tx, &who.tenant, l::Records::OfPerson(other.0)).await?;
+                let kept = l::persons_of(tx, &who.tenant, l::Records::OfPerson(keep.0)).await?;
+                let moving = l::persons_of(tx, &who.tenant, l::Records::OfPerson(other.0)).await?;
                 match (kept.first(), moving.first()) {
                     (Some((a, _)), Some((b, _))) => {
                         let write = l::LinkWrite {
@@ -331,17 +336,17 @@ impl Store {
                             moves: moving.iter().map(|(id, _)| (*id, other.0, keep.0)).collect(),
                             ..l::LinkWrite::default()
                         };
-                        l::write(&mut tx, &who.tenant, &write, now).await?;
+                        l::write(tx, &who.tenant, &write, now).await?;
                         let pair = ((*a).min(*b), (*a).max(*b));
-                        l::insert_decisions(&mut tx, &who.tenant, &[pair], "same", who.user.0, reason.trim(), write.change_id, now).await?;
-                        entry.detail = serde_json::json!({ "change": write.change_id, "records": moving.len() }).to_string();
+                        l::insert_decisions(tx, &who.tenant, &[pair], "same", who.user.0, reason.trim(), write.change_id, now).await?;
+                        g.entry.detail = serde_json::json!({ "change": write.change_id, "records": moving.len() }).to_string();
                         Ok(keep)
                     }
                     _ => Err(IdentityRefusal::NotFound),
                 }
-            };
-            finish!(q, tx, entry, outcome, keep)
-        })
+            }
+        });
+        finish(g, outcome, keep).await
     }
 
     /// Undoes a merge or split: every record it moved goes back, if none has moved since, and
@@ -352,19 +357,21 @@ impl Store {
         change: Uuid,
         now: OffsetDateTime,
     ) -> Result<Result<PersonId, IdentityRefusal>, StoreError> {
-        let allowed = self.policy.allows_function(who, Function::IdentityReview);
-        let mut entry = principal_entry(who, now, "identity_change", "undo a merge or split");
-        on_backend!(self, [queries as q, linking as l], pool => {
-            let mut tx = q::begin(pool).await?;
-            let outcome = if !allowed {
-                Err(IdentityRefusal::NotAllowed)
-            } else {
-                match l::change(&mut tx, &who.tenant, change).await? {
+        let work = Work::new("identity_change", "undo a merge or split");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), IDENTITY_REVIEW, work, now)
+            .await?
+        else {
+            return Ok(Err(IdentityRefusal::NotAllowed));
+        };
+        let outcome = in_gate!(g, linking as l, tx => {
+            {
+                match l::change(tx, &who.tenant, change).await? {
                     None => Err(IdentityRefusal::NotFound),
                     Some((kind, _, _)) if kind != "merge" && kind != "split" => Err(IdentityRefusal::NotUndoable),
                     Some((_, Some(_), _)) => Err(IdentityRefusal::AlreadyUndone),
                     Some((_, None, moves)) => {
-                        if l::moved_since(&mut tx, &who.tenant, change).await? {
+                        if l::moved_since(tx, &who.tenant, change).await? {
                             Err(IdentityRefusal::MovedSince)
                         } else {
                             let write = l::LinkWrite {
@@ -375,49 +382,55 @@ impl Store {
                                 moves: moves.iter().map(|(r, from, to)| (*r, *to, *from)).collect(),
                                 ..l::LinkWrite::default()
                             };
-                            l::write(&mut tx, &who.tenant, &write, now).await?;
-                            l::mark_undone(&mut tx, &who.tenant, change, write.change_id).await?;
+                            l::write(tx, &who.tenant, &write, now).await?;
+                            l::mark_undone(tx, &who.tenant, change, write.change_id).await?;
                             let persons: BTreeSet<PersonId> = moves
                                 .iter()
                                 .flat_map(|(_, from, to)| [PersonId(*from), PersonId(*to)])
                                 .collect();
-                            entry.subjects = persons.into_iter().collect();
-                            entry.detail = serde_json::json!({ "undid": change, "change": write.change_id }).to_string();
+                            g.entry.subjects = persons.into_iter().collect();
+                            g.entry.detail = serde_json::json!({ "undid": change, "change": write.change_id }).to_string();
                             Ok(PersonId(moves.first().map_or(Uuid::nil(), |m| m.1)))
                         }
                     }
                 }
-            };
-            finish!(q, tx, entry, outcome, change)
-        })
+            }
+        });
+        finish(g, outcome, change).await
     }
 
     /// Merges, splits and undos that touched `person`, newest first; `None` if `who` may not
-    /// review identity. Ids and counts only, so not audited as a look at the child.
+    /// review identity. Audited, naming the child.
     pub async fn person_changes(
         &self,
         who: &Principal,
         person: PersonId,
+        now: OffsetDateTime,
     ) -> Result<Option<Vec<PersonChange>>, StoreError> {
-        if !self.policy.allows_function(who, Function::IdentityReview) {
+        let work = Work::new("identity_history", "see how a child's records were joined");
+        let Some(mut g) = self
+            .gate_read(Actor::Staff(who), IDENTITY_REVIEW, work, now)
+            .await?
+        else {
             return Ok(None);
-        }
-        on_backend!(self, linking as l, pool => {
-            Ok(Some(
-                l::changes_of(pool, &who.tenant, person.0)
-                    .await?
-                    .into_iter()
-                    .map(|c| PersonChange {
-                        id: c.id,
-                        kind: c.kind,
-                        made_at: c.made_at,
-                        made_by: c.made_by_name,
-                        reason: c.reason,
-                        records_moved: c.moves,
-                        undone: c.undone_by.is_some(),
-                    })
-                    .collect(),
-            ))
-        })
+        };
+        g.entry.set_subjects([person]);
+        let changes: Vec<PersonChange> = in_gate!(g, linking as l, tx => {
+            l::changes_of(tx, &who.tenant, person.0)
+                .await?
+                .into_iter()
+                .map(|c| PersonChange {
+                    id: c.id,
+                    kind: c.kind,
+                    made_at: c.made_at,
+                    made_by: c.made_by_name,
+                    reason: c.reason,
+                    records_moved: c.moves,
+                    undone: c.undone_by.is_some(),
+                })
+                .collect()
+        });
+        g.commit().await?;
+        Ok(Some(changes))
     }
 }

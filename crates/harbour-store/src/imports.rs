@@ -2,7 +2,7 @@
 //! stored whole or not at all, and re-sending a file changes nothing.
 
 use crate::StoreError;
-use crate::audit::AuditEntry;
+use crate::gate::{Actor, Needs, Work};
 use crate::model::{ImportCounts, ImportRow, QuarantineEntry, QuarantineRow};
 use crate::store::Store;
 use harbour_domain::{AgencyId, TenantCode};
@@ -40,17 +40,18 @@ impl Store {
         rejected: &[QuarantineRow],
         now: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError> {
-        let mut entry =
-            AuditEntry::new(now, tenant.clone(), "import_feed", "receive an agency feed");
-        entry.agency = Some(agency);
-        let counts = on_backend!(self, [queries as q, imports as i], pool => {
-            let mut tx = q::begin(pool).await?;
-            let counts = i::store_rows(&mut tx, tenant, agency, feed, file_name, rows, rejected, now).await?;
-            entry.detail = serde_json::json!({ "feed": feed, "counts": counts }).to_string();
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(counts)
-        })?;
+        let actor = Actor::Service {
+            tenant,
+            agency: Some(agency),
+        };
+        let work = Work::new("import_feed", "receive an agency feed");
+        let mut g = self
+            .gate(actor, Needs::Service, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
+        let counts = in_gate!(g, imports as i, tx => i::store_rows(tx, tenant, agency, feed, file_name, rows, rejected, now).await)?;
+        g.entry.detail = serde_json::json!({ "feed": feed, "counts": counts }).to_string();
+        g.commit().await?;
         self.note_growth(counts.accepted + counts.superseded)
             .await?;
         Ok(counts)
@@ -121,35 +122,38 @@ impl Store {
         who: &harbour_policy::Principal,
         now: OffsetDateTime,
     ) -> Result<Option<Vec<QuarantineEntry>>, StoreError> {
-        let allowed = self
-            .policy
-            .allows_function(who, harbour_policy::Function::QuarantineReview);
-        let mut entry = crate::store::principal_entry(
-            who,
-            now,
-            "quarantine_review",
-            "correct refused feed rows",
-        );
-        on_backend!(self, [queries as q, imports as i], pool => {
-            let entries = if allowed { Some(i::quarantine(pool, &who.tenant, Some(who.agency), 1_000).await?) } else { None };
-            let mut tx = q::begin(pool).await?;
-            if entries.is_none() {
-                entry.outcome = crate::audit::Outcome::Denied;
-            } else {
-                entry.detail = serde_json::json!({ "rows": entries.as_ref().map_or(0, Vec::len) }).to_string();
-            }
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(entries)
-        })
+        let work = Work::new("quarantine_review", "correct refused feed rows");
+        let needs = Needs::Function(harbour_policy::Function::QuarantineReview);
+        let Some(mut g) = self.gate_read(Actor::Staff(who), needs, work, now).await? else {
+            return Ok(None);
+        };
+        let entries = in_gate!(g, imports as i, tx => i::quarantine(tx, &who.tenant, Some(who.agency), 1_000).await)?;
+        g.entry.detail = serde_json::json!({ "rows": entries.len() }).to_string();
+        g.commit().await?;
+        Ok(Some(entries))
     }
 
-    /// Rows waiting in the quarantine, for one agency or every agency.
+    /// Rows waiting in the quarantine, for one agency or every agency, for an operator at
+    /// the command line (an export to send back for correction). Audited.
     pub async fn quarantine(
         &self,
         tenant: &TenantCode,
         agency: Option<AgencyId>,
+        now: OffsetDateTime,
     ) -> Result<Vec<QuarantineEntry>, StoreError> {
-        on_backend!(self, imports as i, pool => i::quarantine(pool, tenant, agency, 10_000).await)
+        let work = Work::new(
+            "export_quarantine",
+            "send refused feed rows back for correction",
+        );
+        let actor = Actor::Service { tenant, agency };
+        let mut g = self
+            .gate_read(actor, Needs::Service, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
+        let entries =
+            in_gate!(g, imports as i, tx => i::quarantine(tx, tenant, agency, 10_000).await)?;
+        g.entry.detail = serde_json::json!({ "rows": entries.len() }).to_string();
+        g.commit().await?;
+        Ok(entries)
     }
 }

@@ -30,27 +30,33 @@ macro_rules! on_backend {
     };
 }
 
+// First: `in_gate!` is defined there, for every module after it.
+#[macro_use]
+mod gate;
 mod accounts;
 mod alerts;
 mod audit;
 mod backend;
 mod error;
-mod gate;
 mod identity_review;
 mod imports;
 mod linking;
 mod location;
 mod model;
+mod search;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod timelines;
 
 pub use accounts::BreakGlassOutcome;
-pub use alerts::{Alert, AlertAction, AlertRefusal, RuleRunReport, RunScope};
+pub use alerts::{Alert, ReplayView, RuleRunReport, RunScope};
 pub use audit::{AuditEntry, AuditVerification, Outcome};
 pub use error::StoreError;
-pub use gate::SearchQuery;
+/// What a practitioner does with an alert, and why it may be refused: pure, in the rules crate.
+pub use harbour_rules::alerts::{
+    Action as AlertAction, Refusal as AlertRefusal, Status as AlertStatus,
+};
 pub use identity_review::{IdentityRefusal, LinkReviewItem, PersonChange, ReviewSide};
 pub use linking::LinkReport;
 pub use location::StoreLocation;
@@ -60,4 +66,5 @@ pub use model::{
     NewSourceRecord, NewUser, PersonSummary, PersonView, QuarantineEntry, QuarantineRow,
     SessionUser, SignInAccount, StaffMember, TimelineEntry,
 };
+pub use search::SearchQuery;
 pub use store::{BackupOutcome, Store};

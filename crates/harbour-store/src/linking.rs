@@ -7,7 +7,7 @@
 //! record between persons carries its whole history with it.
 
 use crate::StoreError;
-use crate::audit::AuditEntry;
+use crate::gate::{Actor, Needs, Work};
 use crate::store::Store;
 use harbour_domain::TenantCode;
 use harbour_link::blocking;
@@ -92,13 +92,22 @@ impl Store {
         settings: &Settings,
         now: OffsetDateTime,
     ) -> Result<LinkReport, StoreError> {
-        on_backend!(self, [queries as q, linking as l], pool => {
-            let raw = l::records(pool, tenant, false).await?;
+        let work = Work::new("link_records", "identity resolution");
+        let actor = Actor::Service {
+            tenant,
+            agency: None,
+        };
+        let mut g = self
+            .gate(actor, Needs::Service, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
+        let (report, detail) = in_gate!(g, [queries as q, linking as l], tx => {
+            let raw = l::records(tx, tenant, false).await?;
             let rows: Vec<(Uuid, Uuid)> = raw.iter().map(|r| (r.id, r.person_id)).collect();
             let identities: Vec<Record> = raw.into_iter().map(|r| identity!(r)).collect();
             let index: HashMap<Uuid, u32> =
                 rows.iter().zip(0u32..).map(|(r, i)| (r.0, i)).collect();
-            let decisions: Vec<Decision> = l::decisions(pool, tenant)
+            let decisions: Vec<Decision> = l::decisions(tx, tenant)
                 .await?
                 .into_iter()
                 .filter_map(|(a, b, same)| {
@@ -149,7 +158,7 @@ impl Store {
                     }
                 }
             }
-            let unlinked: BTreeSet<Uuid> = l::records(pool, tenant, true)
+            let unlinked: BTreeSet<Uuid> = l::records(tx, tenant, true)
                 .await?
                 .into_iter()
                 .map(|r| r.id)
@@ -182,14 +191,13 @@ impl Store {
                 persons: clusters.len() as u64,
                 reviews: write.reviews.len() as u64,
             };
-            let mut tx = q::begin(pool).await?;
-            l::write(&mut tx, tenant, &write, now).await?;
-            let mut entry = AuditEntry::new(now, tenant.clone(), "link_records", "identity resolution");
-            entry.detail = serde_json::json!({ "report": report, "stats": linkage.stats }).to_string();
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(report)
-        })
+            l::write(tx, tenant, &write, now).await?;
+            let detail = serde_json::json!({ "report": report, "stats": linkage.stats }).to_string();
+            (report, detail)
+        });
+        g.entry.detail = detail;
+        g.commit().await?;
+        Ok(report)
     }
 
     /// Links the records that arrived since the last run, through their blocking keys, with
@@ -200,15 +208,27 @@ impl Store {
         settings: &Settings,
         now: OffsetDateTime,
     ) -> Result<LinkReport, StoreError> {
-        let stored = on_backend!(self, linking as l, pool => l::model(pool, tenant).await?);
+        let work = Work::new("link_records", "identity resolution");
+        let actor = Actor::Service {
+            tenant,
+            agency: None,
+        };
+        // Everything from here is read and written in one transaction, so two feeds linked
+        // at once cannot both place the same records.
+        let mut g = self
+            .gate(actor, Needs::Service, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
+        let stored = in_gate!(g, linking as l, tx => l::model(tx, tenant).await?);
         let Some(json) = stored else {
+            drop(g);
             return self.relink(tenant, settings, now).await;
         };
         let trained: Trained = serde_json::from_str(&json)
             .map_err(|e| StoreError::corrupt(format!("the stored linking model: {e}")))?;
         let scorer = trained.scorer();
-        on_backend!(self, [queries as q, linking as l], pool => {
-            let fresh = rows_from!(l::records(pool, tenant, true).await?);
+        let (report, detail) = in_gate!(g, [queries as q, linking as l], tx => {
+            let fresh = rows_from!(l::records(tx, tenant, true).await?);
             if fresh.is_empty() {
                 return Ok(LinkReport::default());
             }
@@ -216,14 +236,14 @@ impl Store {
                 fresh.iter().flat_map(|r| stored_keys(&r.prepared)).collect();
             wanted.sort_unstable();
             wanted.dedup();
-            let near = rows_from!(l::records_by_keys(pool, tenant, &wanted).await?);
+            let near = rows_from!(l::records_by_keys(tx, tenant, &wanted).await?);
             let persons: Vec<Uuid> = near
                 .iter()
                 .map(|r| r.person)
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            let kin = rows_from!(l::records_of_persons(pool, tenant, &persons).await?);
+            let kin = rows_from!(l::records_of_persons(tx, tenant, &persons).await?);
 
             // Everyone this run can meet: existing records first, then the new ones, each
             // entered in the key index only once placed, so new records meet each other too.
@@ -312,14 +332,13 @@ impl Store {
                 persons: 0,
                 reviews: write.reviews.len() as u64,
             };
-            let mut tx = q::begin(pool).await?;
-            l::write(&mut tx, tenant, &write, now).await?;
-            let mut entry = AuditEntry::new(now, tenant.clone(), "link_records", "identity resolution");
-            entry.detail = serde_json::json!({ "report": report }).to_string();
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(report)
-        })
+            l::write(tx, tenant, &write, now).await?;
+            let detail = serde_json::json!({ "report": report }).to_string();
+            (report, detail)
+        });
+        g.entry.detail = detail;
+        g.commit().await?;
+        Ok(report)
     }
 
     /// (record, agency code, record key, person) for every record, to score linking against
@@ -327,7 +346,22 @@ impl Store {
     pub async fn record_persons(
         &self,
         tenant: &TenantCode,
+        now: OffsetDateTime,
     ) -> Result<Vec<(Uuid, String, String, Uuid)>, StoreError> {
-        on_backend!(self, linking as l, pool => l::record_persons(pool, tenant).await)
+        let work = Work::new(
+            "read_linkage",
+            "score linking against synthetic ground truth",
+        );
+        let actor = Actor::Service {
+            tenant,
+            agency: None,
+        };
+        let mut g = self
+            .gate_read(actor, Needs::Service, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
+        let rows = in_gate!(g, linking as l, tx => l::record_persons(tx, tenant).await)?;
+        g.commit().await?;
+        Ok(rows)
     }
 }

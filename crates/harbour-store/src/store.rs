@@ -1,11 +1,12 @@
 use crate::StoreError;
-use crate::audit::{AuditEntry, AuditVerification, Outcome};
-use crate::gate::SearchQuery;
+use crate::audit::AuditVerification;
+use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::location::StoreLocation;
 use crate::model::{
     Agency, Batch, DemoUser, Health, LoadReport, NewAgency, NewUser, PersonSummary, PersonView,
     SessionUser,
 };
+use crate::search::SearchQuery;
 use harbour_domain::{PersonId, TenantCode, UserId};
 use harbour_policy::{Decision, EventFacts, Policy, Principal};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -167,19 +168,16 @@ impl Store {
         name: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let entry = AuditEntry::new(
-            now,
-            tenant.clone(),
-            "create_tenant",
-            "set up the local authority",
-        );
-        on_backend!(self, queries as q, pool => {
-            let mut tx = q::begin(pool).await?;
-            q::insert_tenant(&mut tx, tenant, name).await?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let actor = Actor::Service {
+            tenant,
+            agency: None,
+        };
+        let work = Work::new("create_tenant", "set up the local authority");
+        let Some(mut g) = self.gate(actor, Needs::Service, work, now).await? else {
+            return Err(StoreError::Refused);
+        };
+        in_gate!(g, queries as q, tx => q::insert_tenant(tx, tenant, name).await)?;
+        g.commit().await
     }
 
     pub async fn create_agency(
@@ -187,42 +185,35 @@ impl Store {
         agency: &NewAgency,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let mut entry = AuditEntry::new(
-            now,
-            agency.tenant.clone(),
-            "create_agency",
-            "set up a partner agency",
-        );
-        entry.agency = Some(agency.id);
-        on_backend!(self, queries as q, pool => {
-            let mut tx = q::begin(pool).await?;
-            q::insert_agency(&mut tx, agency).await?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let actor = Actor::Service {
+            tenant: &agency.tenant,
+            agency: Some(agency.id),
+        };
+        let work = Work::new("create_agency", "set up a partner agency");
+        let Some(mut g) = self.gate(actor, Needs::Service, work, now).await? else {
+            return Err(StoreError::Refused);
+        };
+        in_gate!(g, queries as q, tx => q::insert_agency(tx, agency).await)?;
+        g.commit().await
     }
 
+    /// The agencies of a local authority: a directory, not personal data.
     pub async fn list_agencies(&self, tenant: &TenantCode) -> Result<Vec<Agency>, StoreError> {
         on_backend!(self, queries as q, pool => q::list_agencies(pool, tenant).await)
     }
 
     pub async fn create_user(&self, user: &NewUser, now: OffsetDateTime) -> Result<(), StoreError> {
-        let mut entry = AuditEntry::new(
-            now,
-            user.tenant.clone(),
-            "create_user",
-            "add a member of staff",
-        );
-        entry.agency = Some(user.agency);
-        entry.detail = serde_json::json!({ "user": user.id, "roles": user.roles }).to_string();
-        on_backend!(self, queries as q, pool => {
-            let mut tx = q::begin(pool).await?;
-            q::insert_user(&mut tx, user, now).await?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let actor = Actor::Service {
+            tenant: &user.tenant,
+            agency: Some(user.agency),
+        };
+        let work = Work::new("create_user", "add a member of staff");
+        let Some(mut g) = self.gate(actor, Needs::Service, work, now).await? else {
+            return Err(StoreError::Refused);
+        };
+        g.entry.detail = serde_json::json!({ "user": user.id, "roles": user.roles }).to_string();
+        in_gate!(g, queries as q, tx => q::insert_user(tx, user, now).await)?;
+        g.commit().await
     }
 
     /// Demo accounts, for the demo sign-in chooser.
@@ -240,17 +231,19 @@ impl Store {
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let entry = principal_entry(&user.principal, now, "sign_in", "start a session");
-        on_backend!(self, queries as q, pool => {
-            let mut tx = q::begin(pool).await?;
-            q::insert_session(&mut tx, token_hash, user.principal.user, now, expires_at).await?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let work = Work::new("sign_in", "start a session");
+        let Some(mut g) = self
+            .gate(Actor::Staff(&user.principal), Needs::Own, work, now)
+            .await?
+        else {
+            return Err(StoreError::Refused);
+        };
+        in_gate!(g, queries as q, tx => q::insert_session(tx, token_hash, user.principal.user, now, expires_at).await)?;
+        g.commit().await
     }
 
-    /// The user behind a session token hash, if the session is still live.
+    /// The user behind a session token hash, if the session is still live. Authentication:
+    /// it runs before there is anyone to audit, and reads only the staff account.
     pub async fn session_user(
         &self,
         token_hash: &str,
@@ -272,14 +265,17 @@ impl Store {
         token_hash: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let entry = principal_entry(&user.principal, now, "sign_out", "end a session");
-        on_backend!(self, queries as q, pool => {
-            let mut tx = q::begin(pool).await?;
-            if q::delete_session(&mut tx, token_hash).await? {
-                q::append_audit(&mut tx, &entry).await?;
-            }
-            tx.commit().await?;
-        });
+        let work = Work::new("sign_out", "end a session");
+        let Some(mut g) = self
+            .gate(Actor::Staff(&user.principal), Needs::Own, work, now)
+            .await?
+        else {
+            return Err(StoreError::Refused);
+        };
+        if in_gate!(g, queries as q, tx => q::delete_session(tx, token_hash).await)? {
+            g.commit().await?;
+        }
+        // An unknown session ends as it began: with nothing stored (the guard rolls back).
         Ok(())
     }
 
@@ -290,18 +286,28 @@ impl Store {
     pub async fn load(
         &self,
         batch: &Batch,
-        purpose: &str,
+        purpose: &'static str,
         now: OffsetDateTime,
     ) -> Result<LoadReport, StoreError> {
-        let mut entry = AuditEntry::new(now, batch.tenant.clone(), "load_records", purpose);
-        on_backend!(self, queries as q, pool => {
-            let mut tx = q::begin(pool).await?;
-            let report = q::insert_batch(&mut tx, batch, now).await?;
-            entry.detail = serde_json::to_string(&report).map_err(StoreError::corrupt)?;
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(report)
-        })
+        let actor = Actor::Service {
+            tenant: &batch.tenant,
+            agency: None,
+        };
+        let Some(mut g) = self
+            .gate(
+                actor,
+                Needs::Service,
+                Work::new("load_records", purpose),
+                now,
+            )
+            .await?
+        else {
+            return Err(StoreError::Refused);
+        };
+        let report = in_gate!(g, queries as q, tx => q::insert_batch(tx, batch, now).await)?;
+        g.entry.detail = serde_json::to_string(&report).map_err(StoreError::corrupt)?;
+        g.commit().await?;
+        Ok(report)
     }
 
     /// Persons matching `query` that `who` may see (at most `limit`), audited as a search
@@ -313,22 +319,20 @@ impl Store {
         limit: usize,
         now: OffsetDateTime,
     ) -> Result<Vec<PersonSummary>, StoreError> {
-        let scope = self.policy.scope(who);
-        let mut entry = principal_entry(who, now, "search_persons", "find a child");
-        on_backend!(self, queries as q, pool => {
-            let mut tx = q::begin(pool).await?;
-            let found = if scope.is_empty() {
-                entry.outcome = Outcome::Denied;
-                Vec::new()
-            } else {
-                q::search_persons(&mut tx, who, &scope, query, limit, now).await?
-            };
-            entry.detail = serde_json::json!({ "by": query.audit_kind(), "results": found.len() }).to_string();
-            let entry = entry.with_subjects(found.iter().map(|p| p.id));
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(found)
-        })
+        let work = Work::new("search_persons", "find a child");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), Needs::Records, work, now)
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        let scope = &g.scope;
+        let found = in_gate!(g, queries as q, tx => q::search_persons(tx, who, scope, query, limit, now).await)?;
+        g.entry.detail =
+            serde_json::json!({ "by": query.audit_kind(), "results": found.len() }).to_string();
+        g.entry.set_subjects(found.iter().map(|p| p.id));
+        g.commit().await?;
+        Ok(found)
     }
 
     /// The single view of a person as `who` may see it, or `None` if there is nothing they
@@ -340,38 +344,76 @@ impl Store {
         person: PersonId,
         now: OffsetDateTime,
     ) -> Result<Option<PersonView>, StoreError> {
-        let scope = self.policy.scope(who);
-        let mut entry = principal_entry(who, now, "view_person", "view a child's record")
-            .with_subjects([person]);
-        on_backend!(self, queries as q, pool => {
-            let mut tx = q::begin(pool).await?;
-            let (known, emergency_until) = q::relationship(&mut tx, who, person, now).await?;
-            let identities = if scope.is_empty() {
-                Vec::new()
-            } else {
-                q::visible_identities(&mut tx, who, &scope, person, now).await?
-            };
-            let view = if identities.is_empty() {
-                entry.outcome = Outcome::Denied;
-                None
-            } else {
-                let mut timeline = q::visible_timeline(&mut tx, who, &scope, person, now).await?;
-                let disclosed = self.check_each_event(who, &mut timeline, known, emergency_until.is_some());
-                if disclosed.by_rule.contains_key(harbour_policy::BREAK_GLASS_RULE) {
-                    entry.action = "view_person_emergency".to_owned();
+        let work = Work::new("view_person", "view a child's record");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), Needs::Records, work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        g.entry.set_subjects([person]);
+        let view = self.view_inside(&mut g, who, person, now).await?;
+        match view {
+            Some((view, disclosed)) => {
+                if disclosed
+                    .by_rule
+                    .contains_key(harbour_policy::BREAK_GLASS_RULE)
+                {
+                    g.entry.action = "view_person_emergency".to_owned();
                 }
-                entry.detail = serde_json::json!({
-                    "events_shown": timeline.len(),
+                g.entry.detail = serde_json::json!({
+                    "events_shown": view.timeline.len(),
                     "rules": disclosed.by_rule,
                     "lawful_bases": disclosed.lawful_bases,
                 })
                 .to_string();
-                Some(PersonView { id: person, identities, timeline, emergency_access_until: emergency_until })
-            };
-            q::append_audit(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(view)
-        })
+                g.commit().await?;
+                Ok(Some(view))
+            }
+            None => {
+                g.refuse(None).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The person as `who` may see them, read inside a guarded transaction (the caller
+    /// audits): their identities and the timeline events the scope admits, each put to the
+    /// policy once more. `None` if nothing of them is visible.
+    pub(crate) async fn view_inside(
+        &self,
+        g: &mut Guarded,
+        who: &Principal,
+        person: PersonId,
+        now: OffsetDateTime,
+    ) -> Result<Option<(PersonView, Disclosed)>, StoreError> {
+        if g.scope.is_empty() {
+            return Ok(None);
+        }
+        let scope = &g.scope;
+        let read = in_gate!(g, queries as q, tx => {
+            let (known, emergency_until) = q::relationship(tx, who, person, now).await?;
+            let identities = q::visible_identities(tx, who, scope, person, now).await?;
+            if identities.is_empty() {
+                None
+            } else {
+                let timeline = q::visible_timeline(tx, who, scope, person, now).await?;
+                Some((known, emergency_until, identities, timeline))
+            }
+        });
+        let Some((known, emergency_until, identities, mut timeline)) = read else {
+            return Ok(None);
+        };
+        let disclosed = self.check_each_event(who, &mut timeline, known, emergency_until.is_some());
+        Ok(Some((
+            PersonView {
+                id: person,
+                identities,
+                timeline,
+                emergency_access_until: emergency_until,
+            },
+            disclosed,
+        )))
     }
 
     /// Defence in depth: each event the scoped query returned is put to the single decision
@@ -402,17 +444,6 @@ impl Store {
     }
 
     // -- operations -----------------------------------------------------------------------------
-
-    /// Appends `entry` to the audit chain in a transaction of its own: for a look or a run
-    /// that wrote nothing else.
-    pub(crate) async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        on_backend!(self, queries as q, pool => {
-            let mut tx = q::begin(pool).await?;
-            q::append_audit(&mut tx, entry).await?;
-            tx.commit().await?;
-            Ok(())
-        })
-    }
 
     /// Recomputes the audit chain from the first entry.
     pub async fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
@@ -471,21 +502,9 @@ impl Store {
 
 /// What one view disclosed, by rule and lawful basis, for the audit.
 #[derive(Debug, Default)]
-struct Disclosed {
+pub(crate) struct Disclosed {
     by_rule: std::collections::BTreeMap<String, usize>,
     lawful_bases: std::collections::BTreeSet<String>,
-}
-
-pub(crate) fn principal_entry(
-    who: &Principal,
-    now: OffsetDateTime,
-    action: &str,
-    purpose: &str,
-) -> AuditEntry {
-    let mut entry = AuditEntry::new(now, who.tenant.clone(), action, purpose);
-    entry.user = Some(who.user);
-    entry.agency = Some(who.agency);
-    entry
 }
 
 /// SQLite silently ignores a pragma it cannot apply, so read each one back.

@@ -163,8 +163,8 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
         let chair = principal(&county, Role::MaceChair, "la");
         let escalated = store.alert_queue(&chair, later).await.unwrap();
         assert_eq!(escalated.len(), 1, "{name}");
-        assert_eq!(escalated[0].escalated_to.as_deref(), Some("mace_chair"));
-        assert_eq!(escalated[0].recipient_role, "police_mace_coordinator");
+        assert_eq!(escalated[0].escalated_to, Some(Role::MaceChair));
+        assert_eq!(escalated[0].recipient_role, Role::PoliceMaceCoordinator);
 
         // The replay timeline holds every event, whoever may see it.
         let timeline = store
@@ -217,7 +217,7 @@ async fn a_full_run_reads_the_same_timelines_as_reading_each_person() {
         }
         assert!(fired > 10, "{name}: the demo county raises firings");
         assert_eq!(
-            store.count_rule_events(tenant).await.unwrap(),
+            store.count_rule_events(tenant, now).await.unwrap(),
             events,
             "{name}"
         );

@@ -172,18 +172,18 @@ pub(crate) async fn record_failure(
     now: OffsetDateTime,
     forget_before: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    // Two statements, not a transaction: forgetting old failures is housekeeping, and the
+    // new failure counts whether or not it ran.
     sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
         .bind(forget_before)
-        .execute(&mut *tx)
+        .execute(pool)
         .await?;
     sqlx::query("INSERT INTO sign_in_failures (account_key, client_key, at) VALUES ($1, $2, $3)")
         .bind(account)
         .bind(client)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(pool)
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -309,6 +309,26 @@ pub(crate) async fn list_api_tokens(
     .into_iter()
     .map(TokenRow::into_token)
     .collect()
+}
+
+/// The local authority and agency of a live token.
+pub(crate) async fn api_token_owner(
+    pool: &Pool<Db>,
+    id: Uuid,
+) -> Result<Option<(TenantCode, AgencyId)>, StoreError> {
+    let row: Option<(String, Uuid)> = sqlx::query_as(
+        "SELECT tenant_code, agency_id FROM api_tokens WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|(tenant, agency)| {
+        Ok((
+            TenantCode::parse(&tenant).map_err(StoreError::corrupt)?,
+            AgencyId(agency),
+        ))
+    })
+    .transpose()
 }
 
 pub(crate) async fn revoke_api_token(

@@ -3,11 +3,11 @@
 
 use super::Db;
 use super::linking::fetch_in;
-use super::queries::Tx;
+use super::queries::{Conn, Tx};
 use crate::StoreError;
 use crate::timelines::{Builder, EventRow};
 use harbour_domain::TenantCode;
-use sqlx::{FromRow, Pool, QueryBuilder};
+use sqlx::{FromRow, QueryBuilder};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -62,14 +62,14 @@ fn event_columns(with_summary: bool) -> String {
 const EVENT_JOIN: &str = "e.tenant_code = s.tenant_code AND e.source_record_id = s.id";
 
 async fn builder(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     persons: Option<&[Uuid]>,
 ) -> Result<Builder, StoreError> {
     let births: Vec<(Uuid, Option<Date>)> = match persons {
         Some(persons) => {
             fetch_in(
-                pool,
+                &mut *conn,
                 "SELECT s.person_id, s.date_of_birth FROM source_records s",
                 tenant,
                 "s.person_id",
@@ -82,28 +82,28 @@ async fn builder(
                 "SELECT person_id, date_of_birth FROM source_records WHERE tenant_code = $1",
             )
             .bind(tenant.as_str())
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?
         }
     };
     let agencies: Vec<(Uuid, String, String)> =
         sqlx::query_as("SELECT id, kind, name FROM agencies WHERE tenant_code = $1")
             .bind(tenant.as_str())
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
     Ok(Builder::new(agencies, births))
 }
 
 /// The timelines of `persons`, as the rules read them (with each event's summary).
 pub(crate) async fn timelines(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     persons: &[Uuid],
 ) -> Result<Vec<(Uuid, harbour_rules::Timeline)>, StoreError> {
     use std::collections::HashMap;
-    let builder = builder(pool, tenant, Some(persons)).await?;
+    let builder = builder(&mut *conn, tenant, Some(persons)).await?;
     let rows: Vec<RuleEventRow> = fetch_in(
-        pool,
+        &mut *conn,
         &format!(
             "{} JOIN agencies a ON a.id = e.agency_id AND {EVENT_JOIN}",
             event_columns(true)
@@ -131,21 +131,21 @@ pub(crate) async fn timelines(
 /// time: memory holds one chunk, not the county. For SQLite files the store reads through
 /// `sqlite_timelines` instead, which is several times faster; this serves PostgreSQL.
 pub(crate) async fn each_timeline_chunk(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     with_summary: bool,
     chunk: usize,
     mut each: impl FnMut(Vec<(Uuid, harbour_rules::Timeline)>),
 ) -> Result<(), StoreError> {
     use futures_util::TryStreamExt;
-    let builder = builder(pool, tenant, None).await?;
+    let builder = builder(&mut *conn, tenant, None).await?;
     let sql = format!(
         "{} WHERE s.tenant_code = $1 AND {EVENT_JOIN} ORDER BY s.person_id",
         event_columns(with_summary)
     );
     let mut rows = sqlx::query_as::<_, RuleEventRow>(sqlx::AssertSqlSafe(sql))
         .bind(tenant.as_str())
-        .fetch(pool);
+        .fetch(&mut *conn);
     let mut batch: Vec<(Uuid, harbour_rules::Timeline)> = Vec::with_capacity(chunk);
     let mut current: Option<(Uuid, Vec<RuleEventRow>)> = None;
     while let Some(row) = rows.try_next().await? {
@@ -174,7 +174,7 @@ pub(crate) async fn each_timeline_chunk(
 /// Persons whose timelines changed since `since`: a new event version, or a record linked
 /// (moved between persons) since.
 pub(crate) async fn changed_since(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     since: OffsetDateTime,
 ) -> Result<Vec<Uuid>, StoreError> {
@@ -185,20 +185,20 @@ pub(crate) async fn changed_since(
     )
     .bind(tenant.as_str())
     .bind(since)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
 /// When the last run began, if there was one.
 pub(crate) async fn last_run_started(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
 ) -> Result<Option<OffsetDateTime>, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT started_at FROM rule_runs WHERE tenant_code = $1 ORDER BY started_at DESC LIMIT 1",
     )
     .bind(tenant.as_str())
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
@@ -207,7 +207,7 @@ pub(crate) async fn last_run_started(
 pub(crate) async fn insert_alerts(
     tx: &mut Tx,
     tenant: &TenantCode,
-    alerts: &[crate::alerts::NewAlert],
+    alerts: &[(Uuid, harbour_rules::alerts::NewAlert)],
     now: OffsetDateTime,
 ) -> Result<u64, StoreError> {
     let mut raised = 0;
@@ -216,19 +216,19 @@ pub(crate) async fn insert_alerts(
             "INSERT INTO alerts (tenant_code, id, person_id, rule_id, rule_version, fired_on, due_on, severity, \
              recipient_role, recipient_agency, recipient_key, evidence, evidence_key, because, raised_at) ",
         );
-        qb.push_values(chunk, |mut b, a| {
+        qb.push_values(chunk, |mut b, (person, a)| {
             b.push_bind(tenant.as_str().to_owned())
                 .push_bind(Uuid::now_v7())
-                .push_bind(a.person)
+                .push_bind(*person)
                 .push_bind(a.rule.clone())
-                .push_bind(a.version)
+                .push_bind(i32::try_from(a.version).unwrap_or(i32::MAX))
                 .push_bind(a.fired_on)
                 .push_bind(a.due_on)
-                .push_bind(a.severity.clone())
-                .push_bind(a.role.clone())
-                .push_bind(a.agency)
-                .push_bind(a.recipient_key())
-                .push_bind(a.evidence.clone())
+                .push_bind(a.severity.to_owned())
+                .push_bind(a.queue.role.as_str().to_owned())
+                .push_bind(a.queue.agency.map(|a| a.0))
+                .push_bind(a.queue.key())
+                .push_bind(serde_json::to_string(&a.evidence).unwrap_or_default())
                 .push_bind(a.evidence_key.clone())
                 .push_bind(a.because.clone())
                 .push_bind(now);
@@ -312,9 +312,15 @@ struct AlertRow {
     pub raised_at: OffsetDateTime,
 }
 
-impl From<AlertRow> for crate::alerts::Alert {
-    fn from(r: AlertRow) -> Self {
-        Self {
+impl TryFrom<AlertRow> for crate::alerts::Alert {
+    type Error = StoreError;
+
+    fn try_from(r: AlertRow) -> Result<Self, StoreError> {
+        let role = |code: &str| {
+            code.parse::<harbour_domain::Role>()
+                .map_err(|_| StoreError::corrupt(format!("an alert's role {code:?}")))
+        };
+        Ok(Self {
             id: r.id,
             person: harbour_domain::PersonId(r.person_id),
             rule: r.rule_id,
@@ -322,15 +328,16 @@ impl From<AlertRow> for crate::alerts::Alert {
             fired_on: r.fired_on,
             due_on: r.due_on,
             severity: r.severity,
-            recipient_role: r.recipient_role,
+            recipient_role: role(&r.recipient_role)?,
             recipient_agency: r.recipient_agency.map(harbour_domain::AgencyId),
             evidence: serde_json::from_str(&r.evidence).unwrap_or_default(),
             because: r.because,
-            status: r.status,
+            status: harbour_rules::alerts::Status::parse(&r.status)
+                .ok_or_else(|| StoreError::corrupt(format!("an alert's status {:?}", r.status)))?,
             note: r.note,
-            escalated_to: r.escalated_to,
+            escalated_to: r.escalated_to.as_deref().map(role).transpose()?,
             raised_at: r.raised_at,
-        }
+        })
     }
 }
 
@@ -340,7 +347,7 @@ const ALERT_COLUMNS: &str = "SELECT id, person_id, rule_id, rule_version, fired_
 /// Alerts still to act on (open or acknowledged) in the queues of `roles`: sent to the role
 /// (for a school's lead, to their own school), or escalated to it. Most urgent first.
 pub(crate) async fn queue(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     roles: &[String],
     agency: Uuid,
@@ -368,12 +375,15 @@ pub(crate) async fn queue(
     list.push_unseparated("))");
     qb.push(" ORDER BY due_on, fired_on, id LIMIT ")
         .push_bind(limit);
-    let rows = qb.build_query_as::<AlertRow>().fetch_all(pool).await?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    let rows = qb
+        .build_query_as::<AlertRow>()
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter().map(TryInto::try_into).collect()
 }
 
 pub(crate) async fn alert(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     id: Uuid,
 ) -> Result<Option<crate::alerts::Alert>, StoreError> {
@@ -382,13 +392,16 @@ pub(crate) async fn alert(
         .push_bind(tenant.as_str().to_owned())
         .push(" AND id = ")
         .push_bind(id);
-    let row = qb.build_query_as::<AlertRow>().fetch_optional(pool).await?;
-    Ok(row.map(Into::into))
+    let row = qb
+        .build_query_as::<AlertRow>()
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(TryInto::try_into).transpose()
 }
 
 /// Alerts of one person, newest first.
 pub(crate) async fn alerts_of(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     person: Uuid,
 ) -> Result<Vec<crate::alerts::Alert>, StoreError> {
@@ -398,8 +411,11 @@ pub(crate) async fn alerts_of(
         .push(" AND person_id = ")
         .push_bind(person)
         .push(" ORDER BY fired_on DESC, rule_id");
-    let rows = qb.build_query_as::<AlertRow>().fetch_all(pool).await?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    let rows = qb
+        .build_query_as::<AlertRow>()
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter().map(TryInto::try_into).collect()
 }
 
 /// Moves an alert to `status` with a note, if it is still `from` one of the given states.
@@ -408,14 +424,14 @@ pub(crate) async fn set_status(
     tx: &mut Tx,
     tenant: &TenantCode,
     id: Uuid,
-    from: &[&str],
-    status: &str,
+    from: &[harbour_rules::alerts::Status],
+    status: harbour_rules::alerts::Status,
     note: &str,
     by: Uuid,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
     let mut qb = QueryBuilder::<Db>::new("UPDATE alerts SET status = ");
-    qb.push_bind(status.to_owned())
+    qb.push_bind(status.as_str())
         .push(", note = ")
         .push_bind(note.to_owned())
         .push(", updated_by = ")
@@ -429,7 +445,7 @@ pub(crate) async fn set_status(
         .push(" AND status IN (");
     let mut list = qb.separated(", ");
     for state in from {
-        list.push_bind((*state).to_owned());
+        list.push_bind(state.as_str());
     }
     list.push_unseparated(")");
     Ok(qb.build().execute(&mut **tx).await?.rows_affected() == 1)

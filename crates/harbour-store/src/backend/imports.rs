@@ -2,11 +2,11 @@
 //! backend like `queries.rs`.
 
 use super::Db;
-use super::queries::Tx;
+use super::queries::{Conn, Tx};
 use crate::StoreError;
 use crate::model::{FeedIdentity, ImportCounts, ImportRow, QuarantineEntry, QuarantineRow};
 use harbour_domain::{AgencyId, TenantCode};
-use sqlx::{FromRow, Pool, QueryBuilder};
+use sqlx::{FromRow, QueryBuilder};
 use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -276,7 +276,7 @@ struct QuarantineLine {
 
 /// Open quarantine entries, for one agency or all, oldest first.
 pub(crate) async fn quarantine(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     agency: Option<AgencyId>,
     limit: i64,
@@ -290,7 +290,7 @@ pub(crate) async fn quarantine(
     .bind(tenant.as_str())
     .bind(agency.map(|a| a.0))
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()

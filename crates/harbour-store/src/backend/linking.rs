@@ -3,10 +3,10 @@
 //! each linking run is audited by the caller.
 
 use super::Db;
-use super::queries::Tx;
+use super::queries::{Conn, Tx};
 use crate::StoreError;
 use harbour_domain::TenantCode;
-use sqlx::{FromRow, Pool, QueryBuilder};
+use sqlx::{FromRow, QueryBuilder};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -31,7 +31,7 @@ const COLUMNS: &str = "s.id, s.person_id, s.given_name, s.family_name, s.date_of
 
 /// Every record of the tenant, or only those not linked yet, in arrival order.
 pub(crate) async fn records(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     only_unlinked: bool,
 ) -> Result<Vec<LinkRow>, StoreError> {
@@ -42,12 +42,12 @@ pub(crate) async fn records(
         qb.push(" AND s.linked_at IS NULL");
     }
     qb.push(" ORDER BY s.id");
-    Ok(qb.build_query_as().fetch_all(pool).await?)
+    Ok(qb.build_query_as().fetch_all(&mut *conn).await?)
 }
 
 /// Records holding any of the (rule, key) blocking keys.
 pub(crate) async fn records_by_keys(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     keys: &[(i32, i64)],
 ) -> Result<Vec<LinkRow>, StoreError> {
@@ -68,7 +68,7 @@ pub(crate) async fn records_by_keys(
                 .push_unseparated(")");
         }
         list.push_unseparated(")");
-        found.extend(qb.build_query_as::<LinkRow>().fetch_all(pool).await?);
+        found.extend(qb.build_query_as::<LinkRow>().fetch_all(&mut *conn).await?);
     }
     found.sort_by_key(|r| r.id);
     found.dedup_by_key(|r| r.id);
@@ -76,12 +76,12 @@ pub(crate) async fn records_by_keys(
 }
 
 pub(crate) async fn records_of_persons(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     persons: &[Uuid],
 ) -> Result<Vec<LinkRow>, StoreError> {
     fetch_in(
-        pool,
+        &mut *conn,
         &format!("SELECT {COLUMNS} FROM source_records s"),
         tenant,
         "s.person_id",
@@ -93,7 +93,7 @@ pub(crate) async fn records_of_persons(
 /// `{select} WHERE s.tenant_code = .. AND {column} IN (..)` for each chunk of `ids`, gathered.
 /// `select` and `column` are constants of this module.
 pub(crate) async fn fetch_in<T>(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     select: &str,
     tenant: &TenantCode,
     column: &str,
@@ -113,14 +113,14 @@ where
             list.push_bind(*id);
         }
         list.push_unseparated(")");
-        found.extend(qb.build_query_as::<T>().fetch_all(pool).await?);
+        found.extend(qb.build_query_as::<T>().fetch_all(&mut *conn).await?);
     }
     Ok(found)
 }
 
 /// Reviewers' decisions: (record, record, same person?).
 pub(crate) async fn decisions(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
 ) -> Result<Vec<(Uuid, Uuid, bool)>, StoreError> {
     let rows: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
@@ -128,7 +128,7 @@ pub(crate) async fn decisions(
          WHERE tenant_code = $1 AND status <> 'open' ORDER BY decided_at, id",
     )
     .bind(tenant.as_str())
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()
@@ -137,13 +137,13 @@ pub(crate) async fn decisions(
 }
 
 pub(crate) async fn model(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
 ) -> Result<Option<String>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT model FROM link_models WHERE tenant_code = $1")
             .bind(tenant.as_str())
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await?,
     )
 }
@@ -300,7 +300,7 @@ pub(crate) async fn apply_moves(
 /// (record, agency code, record key, person) for every record: for scoring against a known
 /// truth.
 pub(crate) async fn record_persons(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
 ) -> Result<Vec<(Uuid, String, String, Uuid)>, StoreError> {
     Ok(sqlx::query_as(
@@ -308,7 +308,7 @@ pub(crate) async fn record_persons(
          JOIN agencies a ON a.id = s.agency_id WHERE s.tenant_code = $1 ORDER BY s.id",
     )
     .bind(tenant.as_str())
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -323,7 +323,7 @@ pub(crate) struct ReviewRow {
 }
 
 pub(crate) async fn open_reviews(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     limit: i64,
 ) -> Result<Vec<ReviewRow>, StoreError> {
@@ -336,7 +336,7 @@ pub(crate) async fn open_reviews(
     )
     .bind(tenant.as_str())
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -371,12 +371,12 @@ pub(crate) struct SideRow {
 }
 
 pub(crate) async fn sides(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     records: &[Uuid],
 ) -> Result<Vec<SideRow>, StoreError> {
     fetch_in(
-        pool,
+        &mut *conn,
         "SELECT s.id, s.person_id, a.name AS agency_name, s.given_name, s.family_name, \
          s.date_of_birth, s.sex, s.upn, s.nhs_number, s.postcode FROM source_records s \
          JOIN agencies a ON a.id = s.agency_id",
@@ -510,7 +510,7 @@ pub(crate) struct ChangeRow {
 
 /// Merges, splits and undos that moved records into or out of `person`, newest first.
 pub(crate) async fn changes_of(
-    pool: &Pool<Db>,
+    conn: &mut Conn,
     tenant: &TenantCode,
     person: Uuid,
 ) -> Result<Vec<ChangeRow>, StoreError> {
@@ -525,7 +525,7 @@ pub(crate) async fn changes_of(
     )
     .bind(tenant.as_str())
     .bind(person)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?)
 }
 

@@ -4,14 +4,14 @@
 //! Functions here take a pool or a transaction and plain values; the policy decisions and
 //! the audit rules live in `gate.rs` and `store.rs`, which call these.
 
-use super::{Db, ROLES_AGGREGATE, begin_write};
+use super::{Db, ROLES_AGGREGATE};
 use crate::StoreError;
 use crate::audit::{AuditEntry, AuditVerification, GENESIS, Outcome};
-use crate::gate::SearchQuery;
 use crate::model::{
     Agency, Batch, DemoUser, IdentityRecord, LoadReport, NewAgency, NewUser, PersonSummary,
     SessionUser, TimelineEntry,
 };
+use crate::search::SearchQuery;
 use harbour_domain::Handling;
 use harbour_domain::{AgencyId, EventId, PersonId, Role, SourceRecordId, TenantCode, UserId};
 use harbour_policy::{Principal, Scope};
@@ -25,9 +25,8 @@ use uuid::Uuid;
 
 pub(crate) type Tx = Transaction<'static, Db>;
 
-pub(crate) async fn begin(pool: &Pool<Db>) -> Result<Tx, StoreError> {
-    Ok(begin_write(pool).await?)
-}
+/// A connection of this backend: a transaction's (`&mut **tx`) or a pool's.
+pub(crate) type Conn = <Db as sqlx::Database>::Connection;
 
 // ---------------------------------------------------------------------------------------
 // Audit chain

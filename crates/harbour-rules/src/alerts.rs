@@ -1,0 +1,329 @@
+//! Alerts: what a firing becomes in a practitioner's queue, and the life of an alert there.
+//!
+//! Pure, like the rest of the crate: [`alerts_for`] turns a timeline's recent firings into
+//! one alert per recipient queue, each keyed by its rule and evidence so it is raised once
+//! however often the rules run; [`Status`] and [`Action`] are the states an alert moves
+//! through and the moves allowed. The store keeps alerts and applies these; the web shows them.
+
+use crate::{Firing, RuleSet, Timeline};
+use harbour_domain::{AgencyId, Role};
+use std::fmt;
+use time::{Date, Duration};
+
+/// Where an alert stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// Raised and waiting for someone in the queue.
+    Open,
+    /// Seen, and being looked into.
+    Acknowledged,
+    /// Something was done; the note says what.
+    Actioned,
+    /// Not a concern; the note says why.
+    Dismissed,
+}
+
+impl Status {
+    pub const ALL: [Self; 4] = [
+        Self::Open,
+        Self::Acknowledged,
+        Self::Actioned,
+        Self::Dismissed,
+    ];
+
+    /// The stable code stored in the database and shown in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Acknowledged => "acknowledged",
+            Self::Actioned => "actioned",
+            Self::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == code)
+    }
+
+    /// Still someone's work: open or acknowledged.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Open | Self::Acknowledged)
+    }
+
+    /// The plain-English word for a page.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Open => "Open",
+            Self::Acknowledged => "Acknowledged",
+            Self::Actioned => "Actioned",
+            Self::Dismissed => "Dismissed",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a practitioner does with an alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Seen, and being looked into.
+    Acknowledge,
+    /// Something was done: the note says what.
+    Actioned { note: String },
+    /// Not a concern: the note says why.
+    Dismiss { reason: String },
+}
+
+/// A note that says what was done, or why not, is at least this long.
+pub const MIN_NOTE_CHARS: usize = 10;
+
+/// Why an action on an alert was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("there is no such alert in your queue")]
+    NotYours,
+    #[error("this alert has already been closed")]
+    Closed,
+    #[error("say what was done (at least 10 characters)")]
+    NoteTooShort,
+    #[error("say why this is not a concern (at least 10 characters)")]
+    ReasonTooShort,
+}
+
+impl Action {
+    /// The status the action leads to.
+    pub fn status(&self) -> Status {
+        match self {
+            Self::Acknowledge => Status::Acknowledged,
+            Self::Actioned { .. } => Status::Actioned,
+            Self::Dismiss { .. } => Status::Dismissed,
+        }
+    }
+
+    /// The statuses an alert may be in for the action to apply: acknowledging only an open
+    /// alert, closing one that is still open or acknowledged.
+    pub fn from_statuses(&self) -> &'static [Status] {
+        match self {
+            Self::Acknowledge => &[Status::Open],
+            Self::Actioned { .. } | Self::Dismiss { .. } => &[Status::Open, Status::Acknowledged],
+        }
+    }
+
+    /// The note kept with the alert (trimmed; empty for an acknowledgement).
+    pub fn note(&self) -> &str {
+        match self {
+            Self::Acknowledge => "",
+            Self::Actioned { note } | Self::Dismiss { reason: note } => note.trim(),
+        }
+    }
+
+    /// Checks the action against the alert's current status: the move must be allowed, and
+    /// closing needs a note that says something.
+    pub fn check(&self, current: Status) -> Result<(), Refusal> {
+        if !current.is_open() {
+            return Err(Refusal::Closed);
+        }
+        let short = self.note().chars().count() < MIN_NOTE_CHARS;
+        match self {
+            Self::Actioned { .. } if short => Err(Refusal::NoteTooShort),
+            Self::Dismiss { .. } if short => Err(Refusal::ReasonTooShort),
+            _ if !self.from_statuses().contains(&current) => Err(Refusal::Closed),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A queue an alert goes to: a role, or a role at one agency (a school's lead).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Queue {
+    pub role: Role,
+    pub agency: Option<AgencyId>,
+}
+
+impl Queue {
+    /// Whether a member of staff with `roles` at `agency` works this queue, or the queue it
+    /// was escalated to.
+    pub fn is_worked_by(
+        &self,
+        escalated_to: Option<Role>,
+        roles: &[Role],
+        agency: AgencyId,
+    ) -> bool {
+        let sent = roles.contains(&self.role) && self.agency.is_none_or(|a| a == agency);
+        let escalated = escalated_to.is_some_and(|to| roles.contains(&to));
+        sent || escalated
+    }
+
+    /// The key the store keeps unique per firing: `role` or `role@agency`.
+    pub fn key(&self) -> String {
+        match self.agency {
+            Some(agency) => format!("{}@{agency}", self.role.as_str()),
+            None => self.role.as_str().to_owned(),
+        }
+    }
+}
+
+/// An alert to raise: one firing, for one queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlert {
+    pub rule: String,
+    pub version: u32,
+    pub fired_on: Date,
+    pub due_on: Date,
+    pub severity: &'static str,
+    pub queue: Queue,
+    /// The evidence events' ids, in date order.
+    pub evidence: Vec<String>,
+    /// Unique per rule and evidence (see [`evidence_key`]).
+    pub evidence_key: String,
+    pub because: String,
+}
+
+/// The key that makes a firing unique: its rule and evidence (so a merge that changes the
+/// person's id does not raise it again); for a firing with no evidence events, the person
+/// and day. A SHA-256, as stored since alerts were first kept.
+pub fn evidence_key(firing: &Firing, timeline: &Timeline) -> String {
+    use sha2::{Digest, Sha256};
+    let mut ids: Vec<&str> = firing
+        .evidence
+        .iter()
+        .filter_map(|&i| timeline.events.get(i).map(|e| e.id.as_str()))
+        .collect();
+    ids.sort_unstable();
+    let text = if ids.is_empty() {
+        format!("{}|{}|{}", firing.rule, timeline.person, firing.on)
+    } else {
+        format!("{}|{}", firing.rule, ids.join(","))
+    };
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The alerts a timeline's recent firings call for, as of `today`: one per firing raised in
+/// the rule set's raise window, per recipient queue. Also gives how many firings there were
+/// in all.
+pub fn alerts_for(rules: &RuleSet, timeline: &Timeline, today: Date) -> (u64, Vec<NewAlert>) {
+    let firings = rules.evaluate(timeline, today);
+    let since = today - Duration::days(i64::from(rules.raise_within_days()));
+    let mut out = Vec::new();
+    for firing in firings.iter().filter(|f| f.on >= since) {
+        let Some(rule) = rules.rule(&firing.rule) else {
+            continue;
+        };
+        let key = evidence_key(firing, timeline);
+        let evidence: Vec<String> = firing
+            .evidence
+            .iter()
+            .filter_map(|&i| timeline.events.get(i))
+            .map(|e| e.id.clone())
+            .collect();
+        for recipient in rules.recipients(firing, timeline) {
+            out.push(NewAlert {
+                rule: firing.rule.clone(),
+                version: firing.version,
+                fired_on: firing.on,
+                due_on: firing.due,
+                severity: rule.severity.as_str(),
+                queue: Queue {
+                    role: recipient.role,
+                    agency: recipient
+                        .school
+                        .as_deref()
+                        .and_then(|s| s.parse::<uuid::Uuid>().ok())
+                        .map(AgencyId),
+                },
+                evidence: evidence.clone(),
+                evidence_key: key.clone(),
+                because: firing.because.clone(),
+            });
+        }
+    }
+    (firings.len() as u64, out)
+}
+
+/// Whether an open alert due before `today` should go up to the role above its queue.
+pub fn is_overdue(status: Status, due_on: Date, today: Date) -> bool {
+    status.is_open() && due_on < today
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actioned(note: &str) -> Action {
+        Action::Actioned { note: note.into() }
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_codes() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(Status::parse("closed"), None);
+    }
+
+    #[test]
+    fn only_open_alerts_can_be_acted_on_and_closing_needs_a_note() {
+        assert_eq!(Action::Acknowledge.check(Status::Open), Ok(()));
+        assert_eq!(
+            Action::Acknowledge.check(Status::Acknowledged),
+            Err(Refusal::Closed),
+            "acknowledging twice is not a move"
+        );
+        assert_eq!(
+            actioned("Spoke to the family").check(Status::Acknowledged),
+            Ok(())
+        );
+        assert_eq!(
+            actioned(" short    ").check(Status::Open),
+            Err(Refusal::NoteTooShort)
+        );
+        assert_eq!(
+            Action::Dismiss {
+                reason: "no".into()
+            }
+            .check(Status::Open),
+            Err(Refusal::ReasonTooShort)
+        );
+        for closed in [Status::Actioned, Status::Dismissed] {
+            assert_eq!(
+                actioned("Spoke to the family").check(closed),
+                Err(Refusal::Closed)
+            );
+        }
+    }
+
+    #[test]
+    fn a_queue_is_worked_by_its_role_at_its_agency_or_where_it_was_escalated() {
+        let school = AgencyId(uuid::Uuid::from_u128(1));
+        let other = AgencyId(uuid::Uuid::from_u128(2));
+        let queue = Queue {
+            role: Role::SchoolDsl,
+            agency: Some(school),
+        };
+        assert!(queue.is_worked_by(None, &[Role::SchoolDsl], school));
+        assert!(!queue.is_worked_by(None, &[Role::SchoolDsl], other));
+        assert!(!queue.is_worked_by(None, &[Role::LaInclusionOfficer], school));
+        assert!(queue.is_worked_by(
+            Some(Role::LaInclusionOfficer),
+            &[Role::LaInclusionOfficer],
+            other
+        ));
+        assert_eq!(queue.key(), format!("school_dsl@{}", school.0));
+    }
+
+    #[test]
+    fn overdue_means_open_and_past_its_day() {
+        let day = time::macros::date!(2026 - 03 - 02);
+        assert!(is_overdue(
+            Status::Acknowledged,
+            day,
+            day + Duration::days(1)
+        ));
+        assert!(!is_overdue(Status::Open, day, day));
+        assert!(!is_overdue(Status::Actioned, day, day + Duration::days(9)));
+    }
+}
