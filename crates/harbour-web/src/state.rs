@@ -1,4 +1,5 @@
 use crate::metrics::Metrics;
+use axum::extract::FromRef;
 use harbour_domain::Clock;
 use harbour_store::Store;
 use std::sync::Arc;
@@ -52,5 +53,12 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
         }
+    }
+}
+
+/// The metrics handlers take only the metrics.
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
     }
 }
