@@ -1,10 +1,12 @@
 //! Prometheus metrics: request counts and latencies by route (the route pattern, never the
 //! address itself, which could carry a search term).
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::Router;
+use axum::extract::{FromRef, MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -99,7 +101,17 @@ pub(crate) async fn track(
     response
 }
 
-pub(crate) async fn endpoint(State(metrics): State<Arc<Metrics>>) -> Response {
+/// `GET /metrics`, for Prometheus to scrape. (Generic over the state, so this module needs
+/// only its own metrics from it and does not import the state that holds them.)
+pub(crate) fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Metrics>: FromRef<S>,
+{
+    Router::new().route("/metrics", get(endpoint))
+}
+
+async fn endpoint(State(metrics): State<Arc<Metrics>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
