@@ -5,6 +5,7 @@
 //! Templates: `templates/audit_*.html`.
 
 use crate::layout::{FieldError, Layout, date_time};
+use crate::nav::NavEntry;
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
 use crate::state::AppState;
@@ -29,6 +30,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/audit/emergency-access/{id}/review", post(review))
         .route("/audit/refused", get(refused))
 }
+
+pub(crate) const NAV: NavEntry = NavEntry {
+    href: "/audit",
+    label: "Audit",
+    shown: |policy, who| policy.allows_function(who, Function::AuditReview),
+};
 
 /// The review outcomes a data-protection officer can record.
 const REVIEW_OUTCOMES: &[(&str, &str)] = &[

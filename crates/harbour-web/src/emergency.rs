@@ -5,6 +5,7 @@
 //! Template: `templates/emergency_access.html`.
 
 use crate::layout::{FieldError, Layout};
+use crate::nav::NavEntry;
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
 use crate::state::AppState;
@@ -22,6 +23,12 @@ use serde::Deserialize;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/emergency-access", get(form).post(submit))
 }
+
+pub(crate) const NAV: NavEntry = NavEntry {
+    href: "/emergency-access",
+    label: "Emergency access",
+    shown: |policy, who| policy.may_break_glass(who),
+};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "emergency_access.html")]

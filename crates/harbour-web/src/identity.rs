@@ -5,6 +5,7 @@
 //! person page (`templates/person.html`).
 
 use crate::layout::{Layout, long_date};
+use crate::nav::NavEntry;
 use crate::problem::{ApiProblem, ErrorBody, PageProblem, Problem};
 use crate::session::{ApiCaller, SignedIn, check_form_token};
 use crate::state::AppState;
@@ -16,6 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use harbour_domain::PersonId;
+use harbour_policy::Function;
 use harbour_store::{IdentityRefusal, LinkReviewItem, ReviewSide};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -34,6 +36,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/people/{id}/merge", post(api_merge))
         .route("/api/v1/person-changes/{id}/undo", post(api_undo))
 }
+
+pub(crate) const NAV: NavEntry = NavEntry {
+    href: "/identity-review",
+    label: "Same child?",
+    shown: |policy, who| policy.allows_function(who, Function::IdentityReview),
+};
 
 /// The identity part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]

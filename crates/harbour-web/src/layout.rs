@@ -3,14 +3,14 @@
 //! and the date and label formatting pages use. Formatting happens in Rust so templates stay
 //! readable for people who are not Rust programmers.
 //!
-//! Shared, so it knows no capability.
+//! Shared, so it knows no capability: the navigation comes from the entries the router
+//! collects (see `nav.rs`).
 
 use crate::assets::asset_version;
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use harbour_domain::Role;
-use harbour_policy::Function;
 use harbour_store::SessionUser;
 use std::collections::BTreeSet;
 use time::Date;
@@ -41,12 +41,15 @@ pub(crate) struct Layout {
 pub(crate) struct UserBar {
     pub name: String,
     pub agency: String,
-    pub may_review_audit: bool,
-    pub may_break_glass: bool,
-    /// Whether the policy lets this user see any child's record at all.
-    pub may_find: bool,
-    pub may_review_quarantine: bool,
-    pub may_review_identity: bool,
+    /// The navigation entries this user's role may use, in order.
+    pub nav: Vec<NavLink>,
+}
+
+/// A link in the main navigation.
+#[derive(Debug, Clone)]
+pub(crate) struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
 }
 
 impl Layout {
@@ -64,14 +67,15 @@ impl Layout {
                 UserBar {
                     name: user.display_name.clone(),
                     agency: user.agency_name.clone(),
-                    may_review_audit: policy
-                        .allows_function(&user.principal, Function::AuditReview),
-                    may_break_glass: policy.may_break_glass(&user.principal),
-                    may_find: !policy.scope(&user.principal).is_empty(),
-                    may_review_quarantine: policy
-                        .allows_function(&user.principal, Function::QuarantineReview),
-                    may_review_identity: policy
-                        .allows_function(&user.principal, Function::IdentityReview),
+                    nav: state
+                        .navigation
+                        .iter()
+                        .filter(|entry| (entry.shown)(policy, &user.principal))
+                        .map(|entry| NavLink {
+                            href: entry.href,
+                            label: entry.label,
+                        })
+                        .collect(),
                 }
             }),
             csrf_token: signed_in.map(Viewer::csrf_token).unwrap_or_default(),

@@ -22,6 +22,7 @@ mod sign_in;
 mod assets;
 mod layout;
 mod metrics;
+mod nav;
 mod problem;
 mod session;
 mod state;

@@ -4,6 +4,7 @@
 //! Template: `templates/quarantine.html`.
 
 use crate::layout::{Layout, date_time};
+use crate::nav::NavEntry;
 use crate::problem::{PageProblem, Problem};
 use crate::session::SignedIn;
 use crate::state::AppState;
@@ -13,12 +14,19 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use harbour_policy::Function;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/quarantine", get(page))
         .route("/quarantine.csv", get(csv))
 }
+
+pub(crate) const NAV: NavEntry = NavEntry {
+    href: "/quarantine",
+    label: "Refused feed rows",
+    shown: |policy, who| policy.allows_function(who, Function::QuarantineReview),
+};
 
 pub(crate) struct QuarantineRowView {
     pub file: String,

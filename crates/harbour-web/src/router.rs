@@ -1,6 +1,8 @@
 //! The whole application: each capability's routes, merged, and the layers every response
-//! passes through. Capabilities register here in one line each.
+//! passes through. Capabilities register here in one line each (and, if they have one, their
+//! navigation entry in [`NAVIGATION`]).
 
+use crate::nav::NavEntry;
 use crate::state::AppState;
 use crate::{
     alerts, api, assets, audit, emergency, feeds, identity, metrics, people, problem, quarantine,
@@ -30,6 +32,17 @@ const BODY_LIMIT: usize = 64 * 1024;
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The main navigation, in the order shown; each user sees the entries their role may use.
+const NAVIGATION: &[NavEntry] = &[
+    people::HOME_NAV,
+    people::NAV,
+    emergency::NAV,
+    quarantine::NAV,
+    identity::NAV,
+    audit::NAV,
+    service::NAV,
+];
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
@@ -46,7 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .merge(metrics::routes())
         .fallback(problem::not_found);
-    with_layers(routes, state)
+    with_layers(routes, state.with_navigation(NAVIGATION))
 }
 
 /// Wraps routes in the layers every response passes through.

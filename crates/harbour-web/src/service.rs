@@ -4,6 +4,7 @@
 //! Template: `templates/health.html`.
 
 use crate::layout::Layout;
+use crate::nav::{self, NavEntry};
 use crate::problem::{ApiProblem, ErrorBody};
 use crate::session::MaybeSignedIn;
 use crate::state::AppState;
@@ -22,6 +23,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/health", get(health_page))
         .route("/api/v1/health", get(health))
 }
+
+pub(crate) const NAV: NavEntry = NavEntry {
+    href: "/health",
+    label: "Service health",
+    shown: nav::everyone,
+};
 
 /// The service part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]

@@ -5,7 +5,9 @@
 //! The template for a capability: this file registers the capability's routes
 //! ([`routes`]) and its part of the OpenAPI document ([`AlertsApi`]); `router.rs` and
 //! `api.rs` take each in one line. Its templates are `templates/alert.html` and
-//! `templates/replay.html`.
+//! `templates/replay.html`. Alerts has no entry of its own in the main navigation (the
+//! queue is the home page); a capability that has one declares a `NAV` here, as
+//! `identity.rs` does.
 
 mod api;
 mod pages;

@@ -7,6 +7,7 @@
 mod api;
 mod pages;
 
+use crate::nav::{self, NavEntry};
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::get;
@@ -22,6 +23,20 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/people", get(api::search_people))
         .route("/api/v1/people/{id}", get(api::get_person))
 }
+
+/// The home page: every signed-in user's queue.
+pub(crate) const HOME_NAV: NavEntry = NavEntry {
+    href: "/",
+    label: "Home",
+    shown: nav::everyone,
+};
+
+/// Finding a child: for roles the policy lets see any child's record at all.
+pub(crate) const NAV: NavEntry = NavEntry {
+    href: "/people",
+    label: "Find a child",
+    shown: |policy, who| !policy.scope(who).is_empty(),
+};
 
 /// The people part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]

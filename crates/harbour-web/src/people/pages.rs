@@ -13,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use harbour_domain::{Handling, PersonId};
+use harbour_policy::Function;
 use harbour_store::{PersonSummary, PersonView, SearchQuery};
 use serde::Deserialize;
 use time::Date;
@@ -25,6 +26,9 @@ pub(crate) struct HomePage {
     pub name: String,
     pub agency: String,
     pub roles: String,
+    /// Whether the policy lets this user see any child's record at all.
+    pub may_find: bool,
+    pub may_review_audit: bool,
     pub alerts: Vec<AlertRow>,
 }
 
@@ -34,6 +38,9 @@ pub(crate) async fn home(
     signed_in: SignedIn,
 ) -> Result<HomePage, PageProblem> {
     let user = &signed_in.user;
+    let policy = state.store.policy();
+    let may_find = !policy.scope(&user.principal).is_empty();
+    let may_review_audit = policy.allows_function(&user.principal, Function::AuditReview);
     let alerts = state
         .store
         .alert_queue(&user.principal, state.clock.now())
@@ -42,6 +49,8 @@ pub(crate) async fn home(
         name: user.display_name.clone(),
         agency: user.agency_name.clone(),
         roles: role_labels(&user.principal.roles),
+        may_find,
+        may_review_audit,
         alerts: alerts::rows(&state, &alerts),
         layout: Layout::new("Home", Some(&signed_in), &state),
     })
