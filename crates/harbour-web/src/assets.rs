@@ -1,8 +1,10 @@
 //! Static files, embedded in the binary so a deployment is one file.
 
+use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 
 const STYLESHEET: &str = include_str!("../static/harbour.css");
 
@@ -19,7 +21,12 @@ pub(crate) fn asset_version() -> &'static str {
     })
 }
 
-pub(crate) async fn static_file(Path(name): Path<String>) -> Response {
+/// `GET /static/{name}`.
+pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new().route("/static/{name}", get(static_file))
+}
+
+async fn static_file(Path(name): Path<String>) -> Response {
     match name.as_str() {
         "harbour.css" => (
             [

@@ -1,18 +1,45 @@
 //! Emergency access ("break-glass"): open one child's record you cannot normally see, by
 //! giving a reason and re-entering your password. Time-limited, flagged in the audit and
 //! reviewed by the data-protection officer.
+//!
+//! Template: `templates/emergency_access.html`.
 
+use crate::layout::{FieldError, Layout};
+use crate::nav::NavEntry;
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
 use crate::state::AppState;
-use crate::views::{EmergencyAccessPage, FieldError, Layout};
-use axum::Form;
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
 use harbour_auth::password;
 use harbour_store::{BreakGlassOutcome, SearchQuery};
 use serde::Deserialize;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/emergency-access", get(form).post(submit))
+}
+
+pub(crate) const NAV: NavEntry = NavEntry {
+    href: "/emergency-access",
+    label: "Emergency access",
+    shown: |policy, who| policy.may_break_glass(who),
+};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "emergency_access.html")]
+pub(crate) struct EmergencyAccessPage {
+    pub layout: Layout,
+    pub errors: Vec<FieldError>,
+    pub identifier: String,
+    pub reason: String,
+    pub minutes: u32,
+    pub min_reason_length: usize,
+}
 
 fn page(
     state: &AppState,
@@ -33,7 +60,7 @@ fn page(
     }
 }
 
-pub(crate) async fn form(
+async fn form(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<EmergencyAccessPage, PageProblem> {
@@ -55,7 +82,7 @@ pub(crate) struct EmergencyForm {
     password: Option<String>,
 }
 
-pub(crate) async fn submit(
+async fn submit(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Form(form): Form<EmergencyForm>,

@@ -212,3 +212,17 @@ pub(crate) async fn submit(
             .collect(),
     }))
 }
+
+/// A feed submission carries up to 5,000 rows.
+const FEED_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+// Written with full paths and appended, so the feed handler's rewrite merges cleanly.
+pub(crate) fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/feeds/token", get(check_token))
+        .route(
+            "/api/v1/feeds/{feed}",
+            post(submit).layer(axum::extract::DefaultBodyLimit::max(FEED_BODY_LIMIT)),
+        )
+}

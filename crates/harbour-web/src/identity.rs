@@ -1,21 +1,63 @@
 //! Identity review: the queue of uncertain pairs, and merging, splitting and undoing people,
 //! as pages and as JSON. Thin: the store decides who may, does it, and audits it.
+//!
+//! Template: `templates/identity_review.html`. The merge, split and undo forms are on the
+//! person page (`templates/person.html`).
 
+use crate::layout::{Layout, long_date};
+use crate::nav::NavEntry;
 use crate::problem::{ApiProblem, ErrorBody, PageProblem, Problem};
 use crate::session::{ApiCaller, SignedIn, check_form_token};
 use crate::state::AppState;
-use crate::views::{Layout, long_date};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
 use harbour_domain::PersonId;
+use harbour_policy::Function;
 use harbour_store::{IdentityRefusal, LinkReviewItem, ReviewSide};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/identity-review", get(queue))
+        .route("/identity-review/{id}", post(decide))
+        .route("/people/{id}/split", post(split))
+        .route("/people/{id}/merge", post(merge))
+        .route("/person-changes/{id}/undo", post(undo))
+        .route("/api/v1/identity-reviews", get(api_queue))
+        .route("/api/v1/identity-reviews/{id}", post(api_decide))
+        .route("/api/v1/people/{id}/split", post(api_split))
+        .route("/api/v1/people/{id}/merge", post(api_merge))
+        .route("/api/v1/person-changes/{id}/undo", post(api_undo))
+}
+
+pub(crate) const NAV: NavEntry = NavEntry {
+    href: "/identity-review",
+    label: "Same child?",
+    shown: |policy, who| policy.allows_function(who, Function::IdentityReview),
+};
+
+/// The identity part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(api_queue, api_decide, api_split, api_merge, api_undo),
+    components(schemas(
+        ReviewPairBody,
+        ReviewSideBody,
+        EvidenceBody,
+        DecisionBody,
+        SplitBody,
+        MergeBody,
+        ChangeResultBody
+    ))
+)]
+pub(crate) struct IdentityApi;
 
 /// Pairs shown on one page of the queue.
 const QUEUE_PAGE: i64 = 25;
@@ -142,7 +184,7 @@ pub(crate) struct ReviewPage {
     pub pairs: Vec<PairView>,
 }
 
-pub(crate) async fn queue(
+async fn queue(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<ReviewPage, PageProblem> {
@@ -175,7 +217,7 @@ fn decision(text: Option<&str>) -> Result<bool, Problem> {
     }
 }
 
-pub(crate) async fn decide(
+async fn decide(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
@@ -200,7 +242,7 @@ pub(crate) async fn decide(
 
 /// The split form: `csrf_token`, `reason`, and `record` once for each ticked record (a
 /// repeated key, which serde's form decoding cannot collect, so it is read by hand).
-pub(crate) async fn split(
+async fn split(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
@@ -239,7 +281,7 @@ pub(crate) struct MergeForm {
 }
 
 /// Merges another child (by the person id in the address of their page) into this one.
-pub(crate) async fn merge(
+async fn merge(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
@@ -275,7 +317,7 @@ pub(crate) struct UndoForm {
     csrf_token: Option<String>,
 }
 
-pub(crate) async fn undo(
+async fn undo(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
@@ -347,7 +389,7 @@ fn side_body(side: ReviewSide) -> ReviewSideBody {
         (status = 200, description = "Open pairs, most likely matches first", body = Vec<ReviewPairBody>),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
-pub(crate) async fn api_queue(
+async fn api_queue(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
 ) -> Result<Json<Vec<ReviewPairBody>>, ApiProblem> {
@@ -402,7 +444,7 @@ pub(crate) struct ChangeResultBody {
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "Already decided", body = ErrorBody)))]
-pub(crate) async fn api_decide(
+async fn api_decide(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
@@ -438,7 +480,7 @@ pub(crate) struct SplitBody {
         (status = 200, description = "The new person", body = ChangeResultBody),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(crate) async fn api_split(
+async fn api_split(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
@@ -474,7 +516,7 @@ pub(crate) struct MergeBody {
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "The same person twice", body = ErrorBody)))]
-pub(crate) async fn api_merge(
+async fn api_merge(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
@@ -502,7 +544,7 @@ pub(crate) async fn api_merge(
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "Already undone, or records moved since", body = ErrorBody)))]
-pub(crate) async fn api_undo(
+async fn api_undo(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,

@@ -3,22 +3,33 @@
 //!
 //! Handlers are thin: they read the request, call the store's gate with the signed-in
 //! principal, and render. No handler reads personal data any other way.
+//!
+//! One module per capability, each owning its handlers, page views, routes and part of the
+//! OpenAPI document; the shared modules below them know no capability.
 
+// Capabilities.
 mod alerts;
-mod api;
-mod assets;
-mod audit_pages;
+mod audit;
 mod emergency;
 mod feeds;
 mod identity;
-mod metrics;
-mod pages;
-mod problem;
-mod router;
-mod session;
+mod people;
+mod quarantine;
+mod service;
 mod sign_in;
+
+// Shared by every capability; none of these imports a capability.
+mod assets;
+mod layout;
+mod metrics;
+mod nav;
+mod problem;
+mod session;
 mod state;
-mod views;
+
+// The composition: each capability's routes and OpenAPI part, merged.
+mod api;
+mod router;
 
 pub use api::openapi_json;
 pub use router::{router, serve};

@@ -1,16 +1,18 @@
 //! Prometheus metrics: request counts and latencies by route (the route pattern, never the
 //! address itself, which could carry a search term).
 
-use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
+use axum::Router;
+use axum::extract::{FromRef, MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -71,7 +73,11 @@ impl Metrics {
     }
 }
 
-pub(crate) async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn track(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let route = request
         .extensions()
@@ -80,8 +86,7 @@ pub(crate) async fn track(State(state): State<AppState>, request: Request, next:
     let method = request.method().as_str().to_owned();
     let response = next.run(request).await;
     let elapsed = started.elapsed().as_secs_f64();
-    state
-        .metrics
+    metrics
         .requests
         .get_or_create(&RequestLabels {
             method: method.clone(),
@@ -89,21 +94,30 @@ pub(crate) async fn track(State(state): State<AppState>, request: Request, next:
             status: response.status().as_u16(),
         })
         .inc();
-    state
-        .metrics
+    metrics
         .latency
         .get_or_create(&RouteLabels { method, route })
         .observe(elapsed);
     response
 }
 
-pub(crate) async fn endpoint(State(state): State<AppState>) -> Response {
+/// `GET /metrics`, for Prometheus to scrape. (Generic over the state, so this module needs
+/// only its own metrics from it and does not import the state that holds them.)
+pub(crate) fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Metrics>: FromRef<S>,
+{
+    Router::new().route("/metrics", get(endpoint))
+}
+
+async fn endpoint(State(metrics): State<Arc<Metrics>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
         )],
-        state.metrics.encode(),
+        metrics.encode(),
     )
         .into_response()
 }

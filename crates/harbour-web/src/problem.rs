@@ -1,9 +1,13 @@
 //! One mapping from failures to responses: a page in the service's design for browsers, a
 //! small JSON object for the API. Neither ever carries SQL, a file path or a stack trace.
+//! Also the answer to unknown addresses, and the API's query-parameter extractor, whose
+//! rejections are such failures.
 
-use crate::views::{ErrorPage, Layout};
+use crate::layout::{ErrorPage, Layout};
 use axum::Json;
+use axum::extract::{FromRequestParts, Query};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use harbour_store::StoreError;
 use serde::Serialize;
@@ -144,5 +148,49 @@ impl IntoResponse for ApiProblem {
             },
         };
         (problem.status, Json(body)).into_response()
+    }
+}
+
+/// Unknown addresses: a page in the service's design, or JSON under `/api/`.
+pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiProblem(Problem::not_found()).into_response()
+    } else {
+        PageProblem(Problem::not_found()).into_response()
+    }
+}
+
+/// Query parameters, with a bad value answered by a 400 that names the parameter.
+pub(crate) struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiProblem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| Self(value))
+            .map_err(|rejection| {
+                let text = rejection.body_text();
+                let detail = text.trim_start_matches("Failed to deserialize query string: ");
+                let (field, message) = match detail.strip_prefix("missing field `") {
+                    Some(rest) => {
+                        let field = rest.split('`').next().unwrap_or("query").to_owned();
+                        let message = format!("{field} is required");
+                        (field, message)
+                    }
+                    // serde names the parameter first: "limit: invalid digit found in string".
+                    None => {
+                        let field = detail
+                            .split(':')
+                            .next()
+                            .unwrap_or("query")
+                            .trim()
+                            .to_owned();
+                        (field, format!("query parameter {detail}"))
+                    }
+                };
+                ApiProblem(Problem::bad_request(&field, message))
+            })
     }
 }

@@ -1,8 +1,12 @@
-//! Routes and the layers every response passes through.
+//! The whole application: each capability's routes, merged, and the layers every response
+//! passes through. Capabilities register here in one line each (and, if they have one, their
+//! navigation entry in [`NAVIGATION`]).
 
+use crate::nav::NavEntry;
 use crate::state::AppState;
 use crate::{
-    alerts, api, assets, audit_pages, emergency, feeds, identity, metrics, pages, sign_in,
+    alerts, api, assets, audit, emergency, feeds, identity, metrics, people, problem, quarantine,
+    service, sign_in,
 };
 use axum::Router;
 use axum::body::Body;
@@ -10,7 +14,6 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Response, StatusCode, header};
 use axum::middleware;
 use axum::response::{Html, IntoResponse};
-use axum::routing::{get, post};
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -21,76 +24,49 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-/// Forms and API bodies are small; anything bigger is refused before it is read.
+/// Forms and API bodies are small; anything bigger is refused before it is read. (The feed
+/// submission route allows more: see `feeds.rs`.)
 const BODY_LIMIT: usize = 64 * 1024;
-
-/// A feed submission carries up to 5,000 rows.
-const FEED_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 /// No inline script or style anywhere, no framing, forms post only to us.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The main navigation, in the order shown; each user sees the entries their role may use.
+const NAVIGATION: &[NavEntry] = &[
+    people::HOME_NAV,
+    people::NAV,
+    emergency::NAV,
+    quarantine::NAV,
+    identity::NAV,
+    audit::NAV,
+    service::NAV,
+];
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
-        .route("/", get(pages::home))
-        .route(
-            "/sign-in",
-            get(sign_in::sign_in_form).post(sign_in::sign_in),
-        )
-        .route("/sign-out", post(sign_in::sign_out))
-        .route("/people", get(pages::search))
-        .route("/people/{id}", get(pages::person))
-        .route(
-            "/emergency-access",
-            get(emergency::form).post(emergency::submit),
-        )
-        .route("/audit", get(audit_pages::home))
-        .route("/audit/people/{id}", get(audit_pages::person))
-        .route("/audit/emergency-access", get(audit_pages::grants))
-        .route(
-            "/audit/emergency-access/{id}/review",
-            post(audit_pages::review),
-        )
-        .route("/audit/refused", get(audit_pages::refused))
-        .route("/alerts/{id}", get(alerts::page).post(alerts::act))
-        .route("/people/{id}/replay", get(alerts::replay))
-        .route("/api/v1/alerts", get(alerts::api_queue))
-        .route("/api/v1/alerts/{id}", post(alerts::api_act))
-        .route("/quarantine", get(pages::quarantine))
-        .route("/quarantine.csv", get(pages::quarantine_csv))
-        .route("/identity-review", get(identity::queue))
-        .route("/identity-review/{id}", post(identity::decide))
-        .route("/people/{id}/split", post(identity::split))
-        .route("/people/{id}/merge", post(identity::merge))
-        .route("/api/v1/people/{id}/merge", post(identity::api_merge))
-        .route("/person-changes/{id}/undo", post(identity::undo))
-        .route("/api/v1/identity-reviews", get(identity::api_queue))
-        .route("/api/v1/identity-reviews/{id}", post(identity::api_decide))
-        .route("/api/v1/people/{id}/split", post(identity::api_split))
-        .route("/api/v1/person-changes/{id}/undo", post(identity::api_undo))
-        .route("/health", get(pages::health))
-        .route("/static/{name}", get(assets::static_file))
-        .route("/metrics", get(metrics::endpoint))
-        .route("/api/v1/health", get(api::health))
-        .route("/api/v1/people", get(api::search_people))
-        .route("/api/v1/people/{id}", get(api::get_person))
-        .route("/api/v1/feeds/token", get(feeds::check_token))
-        .route(
-            "/api/v1/feeds/{feed}",
-            post(feeds::submit).layer(DefaultBodyLimit::max(FEED_BODY_LIMIT)),
-        )
-        .route("/api/v1/openapi.json", get(api::openapi))
-        .fallback(pages::not_found);
-    with_layers(routes, state)
+        .merge(sign_in::routes())
+        .merge(people::routes())
+        .merge(alerts::routes())
+        .merge(identity::routes())
+        .merge(quarantine::routes())
+        .merge(emergency::routes())
+        .merge(audit::routes())
+        .merge(feeds::routes())
+        .merge(service::routes())
+        .merge(api::routes())
+        .merge(assets::routes())
+        .merge(metrics::routes())
+        .fallback(problem::not_found);
+    with_layers(routes, state.with_navigation(NAVIGATION))
 }
 
 /// Wraps routes in the layers every response passes through.
 fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.metrics.clone(),
             metrics::track,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -164,6 +140,7 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::routing::get;
     use harbour_domain::SystemClock;
     use harbour_store::{Store, StoreLocation};
     use std::sync::Arc;
@@ -187,7 +164,7 @@ mod tests {
             panic!("a bug")
         }
         let boom = Router::new().route("/boom", get(buggy));
-        let app = with_layers(boom.fallback(pages::not_found), state);
+        let app = with_layers(boom.fallback(problem::not_found), state);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });

@@ -4,7 +4,8 @@
 //! (API), so the signed-in principal travels with each request and no handler can forget to
 //! ask for it. Password and second-factor sign-in will create sessions the same way.
 
-use crate::problem::{ApiProblem, Problem};
+use crate::layout::Viewer;
+use crate::problem::{ApiProblem, PageProblem, Problem};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -115,8 +116,13 @@ pub(crate) struct SignedIn {
     pub token: String,
 }
 
-impl SignedIn {
-    pub fn csrf_token(&self) -> String {
+/// What the page layout shows of the user, and the token its forms carry.
+impl Viewer for SignedIn {
+    fn user(&self) -> &SessionUser {
+        &self.user
+    }
+
+    fn csrf_token(&self) -> String {
         csrf_token(&self.token)
     }
 }
@@ -147,7 +153,7 @@ impl FromRequestParts<AppState> for SignedIn {
         match lookup(parts, state).await {
             Ok(Some(signed_in)) => Ok(signed_in),
             Ok(None) => Err(Redirect::to("/sign-in").into_response()),
-            Err(problem) => Err(crate::problem::PageProblem(problem).into_response()),
+            Err(problem) => Err(PageProblem(problem).into_response()),
         }
     }
 }
@@ -166,7 +172,7 @@ impl FromRequestParts<AppState> for MaybeSignedIn {
         lookup(parts, state)
             .await
             .map(Self)
-            .map_err(|problem| crate::problem::PageProblem(problem).into_response())
+            .map_err(|problem| PageProblem(problem).into_response())
     }
 }
 

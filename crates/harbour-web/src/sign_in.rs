@@ -4,27 +4,68 @@
 //! one up) and, on `harbour demo` only, choosing a demo account. Attempts are throttled per
 //! account and per client address with a soft lock; an unknown account, a disabled one and a
 //! wrong password get the same answer after the same work.
+//!
+//! Template: `templates/sign_in.html`.
 
+use crate::layout::{FieldError, Layout, role_labels};
 use crate::problem::{PageProblem, Problem};
 use crate::session::{self, ClientAddress, SignedIn, check_form_token};
 use crate::state::AppState;
-use crate::views::{DemoAccount, FieldError, Layout, SignInPage};
-use axum::Form;
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
 use harbour_auth::throttle::{self, Verdict};
 use harbour_auth::{password, totp};
 use harbour_domain::UserId;
-use harbour_store::{SessionUser, SignInAccount};
+use harbour_store::{DemoUser, SessionUser, SignInAccount};
 use serde::Deserialize;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sign-in", get(sign_in_form).post(sign_in))
+        .route("/sign-out", post(sign_out))
+}
 
 /// The one message for every failed password sign-in, so it says nothing about which part
 /// was wrong or whether the account exists.
 pub(crate) const SIGN_IN_FAILED: &str =
     "Enter a correct email address, password and, if you use one, security code";
 
-pub(crate) async fn sign_in_page(
+pub(crate) struct DemoAccount {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub agency: String,
+    pub roles: String,
+}
+
+impl From<DemoUser> for DemoAccount {
+    fn from(user: DemoUser) -> Self {
+        Self {
+            id: user.id.to_string(),
+            roles: role_labels(&user.roles),
+            name: user.display_name,
+            email: user.email,
+            agency: user.agency_name,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sign_in.html")]
+pub(crate) struct SignInPage {
+    pub layout: Layout,
+    pub errors: Vec<FieldError>,
+    /// What was typed in the email box, to give it back after an error.
+    pub email: String,
+    pub demo_users: Vec<DemoAccount>,
+}
+
+async fn sign_in_page(
     state: &AppState,
     errors: Vec<FieldError>,
     email: &str,
@@ -49,7 +90,7 @@ pub(crate) async fn sign_in_page(
     })
 }
 
-pub(crate) async fn sign_in_form(State(state): State<AppState>) -> Result<SignInPage, PageProblem> {
+async fn sign_in_form(State(state): State<AppState>) -> Result<SignInPage, PageProblem> {
     sign_in_page(&state, Vec::new(), "").await
 }
 
@@ -62,7 +103,7 @@ pub(crate) struct SignInForm {
     code: Option<String>,
 }
 
-pub(crate) async fn sign_in(
+async fn sign_in(
     State(state): State<AppState>,
     ClientAddress(client): ClientAddress,
     Form(form): Form<SignInForm>,
@@ -280,7 +321,7 @@ pub(crate) struct SignOutForm {
     csrf_token: Option<String>,
 }
 
-pub(crate) async fn sign_out(
+async fn sign_out(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Form(form): Form<SignOutForm>,

@@ -1,4 +1,6 @@
 use crate::metrics::Metrics;
+use crate::nav::NavEntry;
+use axum::extract::FromRef;
 use harbour_domain::Clock;
 use harbour_store::Store;
 use std::sync::Arc;
@@ -36,6 +38,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<WebConfig>,
     pub(crate) metrics: Arc<Metrics>,
+    /// The main navigation, set by `router()` from the capabilities' entries.
+    pub(crate) navigation: &'static [NavEntry],
 }
 
 impl AppState {
@@ -51,6 +55,18 @@ impl AppState {
             clock,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
+            navigation: &[],
         }
+    }
+
+    pub(crate) fn with_navigation(self, navigation: &'static [NavEntry]) -> Self {
+        Self { navigation, ..self }
+    }
+}
+
+/// The metrics handlers take only the metrics.
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
     }
 }

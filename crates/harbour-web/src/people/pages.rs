@@ -1,119 +1,23 @@
-//! Page templates (in `templates/`) and the plain strings they show. Formatting happens here
-//! so templates stay readable for people who are not Rust programmers.
+//! The people pages: the home page (the user's alert queue and where to go next), finding a
+//! child, and a child's single view (identity as each agency recorded it, and the timeline).
 
-use crate::assets::asset_version;
+use super::SEARCH_LIMIT;
+use crate::alerts::{self, AlertRow};
+use crate::layout::{FieldError, Layout, long_date, role_labels};
+use crate::problem::{PageProblem, Problem};
 use crate::session::SignedIn;
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use harbour_domain::{Handling, Role};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use harbour_domain::{Handling, PersonId};
 use harbour_policy::Function;
-use harbour_store::{DemoUser, PersonSummary, PersonView};
-use std::collections::BTreeSet;
+use harbour_store::{PersonSummary, PersonView, SearchQuery};
+use serde::Deserialize;
 use time::Date;
 use time::macros::format_description;
-
-/// The parts of every page: title, the signed-in user, the demo banner.
-#[derive(Debug, Clone)]
-pub(crate) struct Layout {
-    pub title: String,
-    pub has_error: bool,
-    pub user: Option<UserBar>,
-    pub csrf_token: String,
-    pub demo: bool,
-    pub asset_version: &'static str,
-    pub version: &'static str,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct UserBar {
-    pub name: String,
-    pub agency: String,
-    pub may_review_audit: bool,
-    pub may_break_glass: bool,
-    /// Whether the policy lets this user see any child's record at all.
-    pub may_find: bool,
-    pub may_review_quarantine: bool,
-    pub may_review_identity: bool,
-}
-
-impl Layout {
-    pub fn new(title: impl Into<String>, signed_in: Option<&SignedIn>, state: &AppState) -> Self {
-        let policy = state.store.policy();
-        Self {
-            title: title.into(),
-            has_error: false,
-            user: signed_in.map(|s| UserBar {
-                name: s.user.display_name.clone(),
-                agency: s.user.agency_name.clone(),
-                may_review_audit: policy.allows_function(&s.user.principal, Function::AuditReview),
-                may_break_glass: policy.may_break_glass(&s.user.principal),
-                may_find: !policy.scope(&s.user.principal).is_empty(),
-                may_review_quarantine: policy
-                    .allows_function(&s.user.principal, Function::QuarantineReview),
-                may_review_identity: policy
-                    .allows_function(&s.user.principal, Function::IdentityReview),
-            }),
-            csrf_token: signed_in.map(SignedIn::csrf_token).unwrap_or_default(),
-            demo: state.config.demo_sign_in,
-            asset_version: asset_version(),
-            version: env!("CARGO_PKG_VERSION"),
-        }
-    }
-
-    /// For pages shown without a session (sign-in, errors).
-    pub fn anonymous(title: impl Into<String>, demo: bool) -> Self {
-        Self {
-            title: title.into(),
-            has_error: false,
-            user: None,
-            csrf_token: String::new(),
-            demo,
-            asset_version: asset_version(),
-            version: env!("CARGO_PKG_VERSION"),
-        }
-    }
-
-    pub fn with_error(mut self, has_error: bool) -> Self {
-        self.has_error = has_error;
-        self
-    }
-}
-
-/// One entry in an error summary: the message, linking to the field it is about.
-#[derive(Debug, Clone)]
-pub(crate) struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-pub(crate) fn long_date(date: Date) -> String {
-    date.format(format_description!(
-        "[day padding:none] [month repr:long] [year]"
-    ))
-    .unwrap_or_else(|_| date.to_string())
-}
-
-fn optional_date(date: Option<Date>) -> String {
-    date.map(long_date)
-        .unwrap_or_else(|| "Not known".to_owned())
-}
-
-pub(crate) fn role_labels(roles: &BTreeSet<Role>) -> String {
-    roles
-        .iter()
-        .map(|r| r.label())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "error.html")]
-pub(crate) struct ErrorPage {
-    pub layout: Layout,
-    pub heading: &'static str,
-    pub message: String,
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
@@ -122,37 +26,157 @@ pub(crate) struct HomePage {
     pub name: String,
     pub agency: String,
     pub roles: String,
-    pub alerts: Vec<crate::alerts::AlertRow>,
+    /// Whether the policy lets this user see any child's record at all.
+    pub may_find: bool,
+    pub may_review_audit: bool,
+    pub alerts: Vec<AlertRow>,
 }
 
-pub(crate) struct DemoAccount {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    pub agency: String,
-    pub roles: String,
+/// The home page is the user's work queue: alerts for children their role may see.
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<HomePage, PageProblem> {
+    let user = &signed_in.user;
+    let policy = state.store.policy();
+    let may_find = !policy.scope(&user.principal).is_empty();
+    let may_review_audit = policy.allows_function(&user.principal, Function::AuditReview);
+    let alerts = state
+        .store
+        .alert_queue(&user.principal, state.clock.now())
+        .await?;
+    Ok(HomePage {
+        name: user.display_name.clone(),
+        agency: user.agency_name.clone(),
+        roles: role_labels(&user.principal.roles),
+        may_find,
+        may_review_audit,
+        alerts: alerts::rows(&state, &alerts),
+        layout: Layout::new("Home", Some(&signed_in), &state),
+    })
 }
 
-impl From<DemoUser> for DemoAccount {
-    fn from(user: DemoUser) -> Self {
-        Self {
-            id: user.id.to_string(),
-            roles: role_labels(&user.roles),
-            name: user.display_name,
-            email: user.email,
-            agency: user.agency_name,
+#[derive(Debug, Deserialize)]
+pub(crate) struct SearchParams {
+    q: Option<String>,
+}
+
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Query(params): Query<SearchParams>,
+) -> Result<Response, PageProblem> {
+    let layout = Layout::new("Find a child", Some(&signed_in), &state);
+    let may_break_glass = state
+        .store
+        .policy()
+        .may_break_glass(&signed_in.user.principal);
+    let Some(text) = params.q else {
+        let page = SearchPage {
+            layout,
+            may_break_glass,
+            errors: vec![],
+            query: String::new(),
+            searched: false,
+            results: vec![],
+        };
+        return Ok(page.into_response());
+    };
+    match SearchQuery::parse(&text) {
+        Ok(query) => {
+            let results = state
+                .store
+                .search_persons(
+                    &signed_in.user.principal,
+                    &query,
+                    SEARCH_LIMIT,
+                    state.clock.now(),
+                )
+                .await?;
+            let results = results.into_iter().map(SearchRow::from).collect();
+            Ok(SearchPage {
+                layout,
+                may_break_glass,
+                errors: vec![],
+                query: text,
+                searched: true,
+                results,
+            }
+            .into_response())
+        }
+        Err(message) => {
+            let errors = vec![FieldError {
+                field: "q".into(),
+                message: message.into(),
+            }];
+            let page = SearchPage {
+                layout: layout.with_error(true),
+                may_break_glass,
+                errors,
+                query: text,
+                searched: false,
+                results: vec![],
+            };
+            Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
     }
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "sign_in.html")]
-pub(crate) struct SignInPage {
-    pub layout: Layout,
-    pub errors: Vec<FieldError>,
-    /// What was typed in the email box, to give it back after an error.
-    pub email: String,
-    pub demo_users: Vec<DemoAccount>,
+pub(crate) async fn person(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Query(filter): Query<TimelineFilter>,
+) -> Result<PersonPage, PageProblem> {
+    let id: PersonId = id.parse().map_err(|_| {
+        Problem::bad_request(
+            "id",
+            "The person id in this address is not valid. Find the child again from search.",
+        )
+    })?;
+    let view = state
+        .store
+        .person_view(&signed_in.user.principal, id, state.clock.now())
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    let changes = state
+        .store
+        .person_changes(&signed_in.user.principal, id)
+        .await?;
+    let mut page = PersonPage::new(
+        Layout::new("Person", Some(&signed_in), &state),
+        view,
+        &filter,
+    );
+    page.changes = changes.map(|list| {
+        list.into_iter()
+            .map(|c| ChangeRow {
+                id: c.id.to_string(),
+                what: format!(
+                    "{} of {} record{} by {}: {}",
+                    match c.kind.as_str() {
+                        "merge" => "Merge",
+                        "split" => "Split",
+                        _ => "Undo",
+                    },
+                    c.records_moved,
+                    if c.records_moved == 1 { "" } else { "s" },
+                    c.made_by.unwrap_or_else(|| "Harbour".into()),
+                    c.reason
+                ),
+                when: long_date(c.made_at.date()),
+                undoable: !c.undone && c.kind != "undo",
+            })
+            .collect()
+    });
+    Ok(page)
+}
+
+// ---- What the search and person pages show ----
+
+fn optional_date(date: Option<Date>) -> String {
+    date.map(long_date)
+        .unwrap_or_else(|| "Not known".to_owned())
 }
 
 pub(crate) struct SearchRow {
@@ -417,184 +441,4 @@ impl PersonPage {
             changes: None,
         }
     }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "emergency_access.html")]
-pub(crate) struct EmergencyAccessPage {
-    pub layout: Layout,
-    pub errors: Vec<FieldError>,
-    pub identifier: String,
-    pub reason: String,
-    pub minutes: u32,
-    pub min_reason_length: usize,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "health.html")]
-pub(crate) struct HealthPage {
-    pub layout: Layout,
-    pub ok: bool,
-    pub backend: String,
-    pub schema_version: String,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::date;
-
-    #[test]
-    fn dates_read_the_gov_uk_way() {
-        assert_eq!(long_date(date!(2009 - 05 - 04)), "4 May 2009");
-    }
-}
-
-fn date_time(at: time::OffsetDateTime) -> String {
-    let time = at
-        .format(format_description!("[hour]:[minute]:[second]"))
-        .unwrap_or_default();
-    format!("{} {time} UTC", long_date(at.date()))
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "audit_home.html")]
-pub(crate) struct AuditHomePage {
-    pub layout: Layout,
-    pub errors: Vec<FieldError>,
-    pub identifier: String,
-}
-
-/// One audit entry on a page.
-pub(crate) struct AuditRow {
-    pub seq: i64,
-    pub at: String,
-    pub who: String,
-    pub agency: String,
-    pub action: String,
-    pub purpose: String,
-    pub outcome: String,
-    pub emergency: bool,
-    pub detail: String,
-}
-
-impl From<harbour_store::AuditLine> for AuditRow {
-    fn from(line: harbour_store::AuditLine) -> Self {
-        Self {
-            seq: line.seq,
-            at: date_time(line.at),
-            who: line
-                .user_name
-                .unwrap_or_else(|| "Harbour (system or command line)".into()),
-            agency: line.agency_name.unwrap_or_default(),
-            emergency: line.action.contains("emergency") || line.action == "break_glass",
-            action: line.action.replace('_', " "),
-            purpose: line.purpose,
-            outcome: line.outcome,
-            detail: line.detail,
-        }
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "audit_person.html")]
-pub(crate) struct AuditPersonPage {
-    pub layout: Layout,
-    pub person: String,
-    pub rows: Vec<AuditRow>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "audit_refused.html")]
-pub(crate) struct AuditRefusedPage {
-    pub layout: Layout,
-    pub rows: Vec<AuditRow>,
-}
-
-/// One emergency-access grant on the review page.
-pub(crate) struct GrantRow {
-    pub id: String,
-    pub person: String,
-    pub who: String,
-    pub agency: String,
-    pub reason: String,
-    pub granted: String,
-    pub until: String,
-    pub live: bool,
-    pub review: Option<String>,
-}
-
-impl GrantRow {
-    pub fn new(grant: harbour_store::BreakGlassGrant, now: time::OffsetDateTime) -> Self {
-        let review = grant.reviewed_at.map(|at| {
-            let outcome = grant.review_outcome.as_deref().unwrap_or("");
-            let label = crate::audit_pages::REVIEW_OUTCOMES
-                .iter()
-                .find(|(code, _)| *code == outcome)
-                .map_or(outcome, |(_, label)| label);
-            let note = grant
-                .review_note
-                .as_deref()
-                .filter(|n| !n.is_empty())
-                .map(|n| format!(" Note: {n}"))
-                .unwrap_or_default();
-            format!(
-                "{label}, by {} on {}.{note}",
-                grant.reviewer_name.as_deref().unwrap_or("?"),
-                date_time(at)
-            )
-        });
-        Self {
-            id: grant.id.to_string(),
-            person: grant.person.to_string(),
-            who: grant.user_name,
-            agency: grant.agency_name,
-            reason: grant.reason,
-            granted: date_time(grant.granted_at),
-            until: date_time(grant.expires_at),
-            live: grant.expires_at > now,
-            review,
-        }
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "audit_grants.html")]
-pub(crate) struct AuditGrantsPage {
-    pub layout: Layout,
-    pub waiting: usize,
-    pub rows: Vec<GrantRow>,
-    pub outcomes: &'static [(&'static str, &'static str)],
-}
-
-pub(crate) struct QuarantineRowView {
-    pub file: String,
-    pub feed: String,
-    pub line: i64,
-    pub record_key: String,
-    pub field: String,
-    pub reason: String,
-    pub received: String,
-}
-
-impl From<harbour_store::QuarantineEntry> for QuarantineRowView {
-    fn from(entry: harbour_store::QuarantineEntry) -> Self {
-        Self {
-            file: entry.file_name,
-            feed: entry.feed.replace('_', " "),
-            line: entry.line,
-            record_key: entry.record_key,
-            field: entry.field,
-            reason: entry.reason,
-            received: date_time(entry.received_at),
-        }
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "quarantine.html")]
-pub(crate) struct QuarantinePage {
-    pub layout: Layout,
-    pub agency: String,
-    pub rows: Vec<QuarantineRowView>,
 }

@@ -1,25 +1,44 @@
 //! The data-protection officer's pages: who has seen a child's record, when and why; every
 //! emergency access, with its review; refused attempts. Only roles the policy names for the
 //! audit review see them, and every look is itself audited.
+//!
+//! Templates: `templates/audit_*.html`.
 
+use crate::layout::{FieldError, Layout, date_time};
+use crate::nav::NavEntry;
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
 use crate::state::AppState;
-use crate::views::{
-    AuditGrantsPage, AuditHomePage, AuditPersonPage, AuditRefusedPage, AuditRow, FieldError,
-    GrantRow, Layout,
-};
-use axum::Form;
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
 use harbour_domain::PersonId;
+use harbour_policy::Function;
 use harbour_store::SearchQuery;
 use serde::Deserialize;
 use uuid::Uuid;
 
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/audit", get(home))
+        .route("/audit/people/{id}", get(person))
+        .route("/audit/emergency-access", get(grants))
+        .route("/audit/emergency-access/{id}/review", post(review))
+        .route("/audit/refused", get(refused))
+}
+
+pub(crate) const NAV: NavEntry = NavEntry {
+    href: "/audit",
+    label: "Audit",
+    shown: |policy, who| policy.allows_function(who, Function::AuditReview),
+};
+
 /// The review outcomes a data-protection officer can record.
-pub(crate) const REVIEW_OUTCOMES: &[(&str, &str)] = &[
+const REVIEW_OUTCOMES: &[(&str, &str)] = &[
     ("justified", "Justified"),
     (
         "not_justified",
@@ -32,12 +51,122 @@ fn not_allowed() -> Problem {
     Problem::forbidden("Only the data-protection officer can review the audit.")
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "audit_home.html")]
+pub(crate) struct AuditHomePage {
+    pub layout: Layout,
+    pub errors: Vec<FieldError>,
+    pub identifier: String,
+}
+
+/// One audit entry on a page.
+pub(crate) struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub who: String,
+    pub agency: String,
+    pub action: String,
+    pub purpose: String,
+    pub outcome: String,
+    pub emergency: bool,
+    pub detail: String,
+}
+
+impl From<harbour_store::AuditLine> for AuditRow {
+    fn from(line: harbour_store::AuditLine) -> Self {
+        Self {
+            seq: line.seq,
+            at: date_time(line.at),
+            who: line
+                .user_name
+                .unwrap_or_else(|| "Harbour (system or command line)".into()),
+            agency: line.agency_name.unwrap_or_default(),
+            emergency: line.action.contains("emergency") || line.action == "break_glass",
+            action: line.action.replace('_', " "),
+            purpose: line.purpose,
+            outcome: line.outcome,
+            detail: line.detail,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit_person.html")]
+pub(crate) struct AuditPersonPage {
+    pub layout: Layout,
+    pub person: String,
+    pub rows: Vec<AuditRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit_refused.html")]
+pub(crate) struct AuditRefusedPage {
+    pub layout: Layout,
+    pub rows: Vec<AuditRow>,
+}
+
+/// One emergency-access grant on the review page.
+pub(crate) struct GrantRow {
+    pub id: String,
+    pub person: String,
+    pub who: String,
+    pub agency: String,
+    pub reason: String,
+    pub granted: String,
+    pub until: String,
+    pub live: bool,
+    pub review: Option<String>,
+}
+
+impl GrantRow {
+    pub fn new(grant: harbour_store::BreakGlassGrant, now: time::OffsetDateTime) -> Self {
+        let review = grant.reviewed_at.map(|at| {
+            let outcome = grant.review_outcome.as_deref().unwrap_or("");
+            let label = REVIEW_OUTCOMES
+                .iter()
+                .find(|(code, _)| *code == outcome)
+                .map_or(outcome, |(_, label)| label);
+            let note = grant
+                .review_note
+                .as_deref()
+                .filter(|n| !n.is_empty())
+                .map(|n| format!(" Note: {n}"))
+                .unwrap_or_default();
+            format!(
+                "{label}, by {} on {}.{note}",
+                grant.reviewer_name.as_deref().unwrap_or("?"),
+                date_time(at)
+            )
+        });
+        Self {
+            id: grant.id.to_string(),
+            person: grant.person.to_string(),
+            who: grant.user_name,
+            agency: grant.agency_name,
+            reason: grant.reason,
+            granted: date_time(grant.granted_at),
+            until: date_time(grant.expires_at),
+            live: grant.expires_at > now,
+            review,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit_grants.html")]
+pub(crate) struct AuditGrantsPage {
+    pub layout: Layout,
+    pub waiting: usize,
+    pub rows: Vec<GrantRow>,
+    pub outcomes: &'static [(&'static str, &'static str)],
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct FindParams {
     identifier: Option<String>,
 }
 
-pub(crate) async fn home(
+async fn home(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Query(params): Query<FindParams>,
@@ -46,7 +175,7 @@ pub(crate) async fn home(
     if !state
         .store
         .policy()
-        .allows_function(who, harbour_policy::Function::AuditReview)
+        .allows_function(who, Function::AuditReview)
     {
         return Err(not_allowed().into());
     }
@@ -94,7 +223,7 @@ pub(crate) async fn home(
     }
 }
 
-pub(crate) async fn person(
+async fn person(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
@@ -114,7 +243,7 @@ pub(crate) async fn person(
     })
 }
 
-pub(crate) async fn grants(
+async fn grants(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<AuditGrantsPage, PageProblem> {
@@ -139,7 +268,7 @@ pub(crate) struct ReviewForm {
     note: Option<String>,
 }
 
-pub(crate) async fn review(
+async fn review(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
@@ -176,7 +305,7 @@ pub(crate) async fn review(
     Ok(Redirect::to("/audit/emergency-access").into_response())
 }
 
-pub(crate) async fn refused(
+async fn refused(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<AuditRefusedPage, PageProblem> {

@@ -1,35 +1,21 @@
-//! Alerts: each user's queue (their home page), one alert with its evidence and the actions
-//! on it, and replay of a child's timeline. Thin: the store decides who sees what and audits.
+//! The alert pages: the queue rows the home page shows, one alert with its evidence and
+//! the form to act on it, and the replay of a child's timeline.
 
-use crate::problem::{ApiProblem, ErrorBody, PageProblem, Problem};
-use crate::session::{ApiCaller, SignedIn, check_form_token};
+use super::{action, refusal};
+use crate::layout::{Layout, long_date};
+use crate::problem::{PageProblem, Problem};
+use crate::session::{SignedIn, check_form_token};
 use crate::state::AppState;
-use crate::views::{Layout, long_date};
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use harbour_domain::{PersonId, Role};
-use harbour_store::{Alert, AlertAction, AlertRefusal};
-use serde::{Deserialize, Serialize};
+use harbour_store::Alert;
+use serde::Deserialize;
 use std::collections::HashSet;
-use utoipa::ToSchema;
 use uuid::Uuid;
-
-fn refusal(refusal: AlertRefusal) -> Problem {
-    match refusal {
-        AlertRefusal::NotYours => Problem::not_found(),
-        AlertRefusal::NoteTooShort => Problem::bad_request("note", refusal.to_string()),
-        AlertRefusal::Closed => Problem {
-            status: StatusCode::CONFLICT,
-            code: "conflict",
-            message: refusal.to_string(),
-            field: None,
-        },
-    }
-}
 
 fn role_label(code: &str) -> String {
     code.parse::<Role>()
@@ -171,18 +157,6 @@ pub(crate) struct ActionForm {
     note: String,
 }
 
-fn action(name: &str, note: String) -> Result<AlertAction, Problem> {
-    match name {
-        "acknowledge" => Ok(AlertAction::Acknowledge),
-        "actioned" => Ok(AlertAction::Actioned { note }),
-        "dismiss" => Ok(AlertAction::Dismiss { reason: note }),
-        other => Err(Problem::bad_request(
-            "action",
-            format!("{other:?} is not an action; use acknowledge, actioned or dismiss"),
-        )),
-    }
-}
-
 pub(crate) async fn act(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -200,102 +174,6 @@ pub(crate) async fn act(
         .await?
         .map_err(refusal)?;
     Ok(Redirect::to(&format!("/alerts/{id}")).into_response())
-}
-
-/// An alert, as the API gives it.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct AlertBody {
-    id: Uuid,
-    person: Uuid,
-    rule: String,
-    rule_version: i32,
-    title: String,
-    severity: String,
-    fired_on: String,
-    due_on: String,
-    recipient_role: String,
-    /// The evidence events' ids; open the person to read those your role may see.
-    evidence: Vec<Uuid>,
-    because: String,
-    /// open, acknowledged, actioned or dismissed.
-    status: String,
-    note: String,
-    escalated_to: Option<String>,
-}
-
-fn body(state: &AppState, a: Alert) -> AlertBody {
-    AlertBody {
-        id: a.id,
-        person: a.person.0,
-        title: state
-            .rules
-            .rule(&a.rule)
-            .map_or_else(|| a.rule.clone(), |r| r.title.clone()),
-        rule: a.rule,
-        rule_version: a.rule_version,
-        severity: a.severity,
-        fired_on: a.fired_on.to_string(),
-        due_on: a.due_on.to_string(),
-        recipient_role: a.recipient_role,
-        evidence: a.evidence,
-        because: a.because,
-        status: a.status,
-        note: a.note,
-        escalated_to: a.escalated_to,
-    }
-}
-
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts",
-    responses((status = 200, description = "Your queue: alerts to act on, most urgent first", body = [AlertBody]),
-        (status = 401, body = ErrorBody)))]
-pub(crate) async fn api_queue(
-    State(state): State<AppState>,
-    ApiCaller(caller): ApiCaller,
-) -> Result<Json<Vec<AlertBody>>, ApiProblem> {
-    let alerts = state
-        .store
-        .alert_queue(&caller.user.principal, state.clock.now())
-        .await?;
-    Ok(Json(alerts.into_iter().map(|a| body(&state, a)).collect()))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub(crate) struct ActionBody {
-    /// acknowledge, actioned or dismiss.
-    action: String,
-    /// What was done (actioned) or why it is not a concern (dismiss); at least 10 characters.
-    #[serde(default)]
-    note: String,
-}
-
-#[utoipa::path(post, path = "/api/v1/alerts/{id}", tag = "alerts",
-    params(("id" = Uuid, Path, description = "The alert")),
-    request_body = ActionBody,
-    responses((status = 200, description = "The alert after the action", body = AlertBody),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, description = "Already closed", body = ErrorBody)))]
-pub(crate) async fn api_act(
-    State(state): State<AppState>,
-    ApiCaller(caller): ApiCaller,
-    Path(id): Path<String>,
-    Json(request): Json<ActionBody>,
-) -> Result<Json<AlertBody>, ApiProblem> {
-    let id: Uuid = id
-        .parse()
-        .map_err(|_| Problem::bad_request("id", format!("{id:?} is not a valid id")))?;
-    let who = &caller.user.principal;
-    let now = state.clock.now();
-    state
-        .store
-        .act_on_alert(who, id, action(&request.action, request.note)?, now)
-        .await?
-        .map_err(refusal)?;
-    let alert = state
-        .store
-        .alert_for(who, id, now)
-        .await?
-        .ok_or_else(Problem::not_found)?;
-    Ok(Json(body(&state, alert)))
 }
 
 /// A day of a replay: the events the viewer may see, and the alerts that fired.

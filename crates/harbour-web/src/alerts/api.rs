@@ -1,0 +1,108 @@
+//! The alerts API: the caller's queue, and acting on one alert.
+
+use super::{action, refusal};
+use crate::problem::{ApiProblem, ErrorBody, Problem};
+use crate::session::ApiCaller;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use harbour_store::Alert;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// An alert, as the API gives it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AlertBody {
+    id: Uuid,
+    person: Uuid,
+    rule: String,
+    rule_version: i32,
+    title: String,
+    severity: String,
+    fired_on: String,
+    due_on: String,
+    recipient_role: String,
+    /// The evidence events' ids; open the person to read those your role may see.
+    evidence: Vec<Uuid>,
+    because: String,
+    /// open, acknowledged, actioned or dismissed.
+    status: String,
+    note: String,
+    escalated_to: Option<String>,
+}
+
+fn body(state: &AppState, a: Alert) -> AlertBody {
+    AlertBody {
+        id: a.id,
+        person: a.person.0,
+        title: state
+            .rules
+            .rule(&a.rule)
+            .map_or_else(|| a.rule.clone(), |r| r.title.clone()),
+        rule: a.rule,
+        rule_version: a.rule_version,
+        severity: a.severity,
+        fired_on: a.fired_on.to_string(),
+        due_on: a.due_on.to_string(),
+        recipient_role: a.recipient_role,
+        evidence: a.evidence,
+        because: a.because,
+        status: a.status,
+        note: a.note,
+        escalated_to: a.escalated_to,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts",
+    responses((status = 200, description = "Your queue: alerts to act on, most urgent first", body = [AlertBody]),
+        (status = 401, body = ErrorBody)))]
+pub(crate) async fn api_queue(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Vec<AlertBody>>, ApiProblem> {
+    let alerts = state
+        .store
+        .alert_queue(&caller.user.principal, state.clock.now())
+        .await?;
+    Ok(Json(alerts.into_iter().map(|a| body(&state, a)).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct ActionBody {
+    /// acknowledge, actioned or dismiss.
+    action: String,
+    /// What was done (actioned) or why it is not a concern (dismiss); at least 10 characters.
+    #[serde(default)]
+    note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/{id}", tag = "alerts",
+    params(("id" = Uuid, Path, description = "The alert")),
+    request_body = ActionBody,
+    responses((status = 200, description = "The alert after the action", body = AlertBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "Already closed", body = ErrorBody)))]
+pub(crate) async fn api_act(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    Json(request): Json<ActionBody>,
+) -> Result<Json<AlertBody>, ApiProblem> {
+    let id: Uuid = id
+        .parse()
+        .map_err(|_| Problem::bad_request("id", format!("{id:?} is not a valid id")))?;
+    let who = &caller.user.principal;
+    let now = state.clock.now();
+    state
+        .store
+        .act_on_alert(who, id, action(&request.action, request.note)?, now)
+        .await?
+        .map_err(refusal)?;
+    let alert = state
+        .store
+        .alert_for(who, id, now)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    Ok(Json(body(&state, alert)))
+}
