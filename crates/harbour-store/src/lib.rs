@@ -4,10 +4,14 @@
 //! `backend.rs`), so each query is type-checked against both databases without a generic
 //! abstraction over them. Where the dialects differ the backend module says so.
 //!
-//! **The gate.** Every read of personal data goes through [`Store::search_persons`] or
-//! [`Store::person_view`] (in `gate.rs`): they ask the access policy for the viewer's scope,
-//! filter inside the database with it, and append the audit entry in the same transaction
-//! before anything is returned. There is no other public way to read a child's record.
+//! **The gate.** Every public method that reads or writes personal data, or changes who may
+//! do what, starts at `Store::gate` (or `gate_read` for reads), in `gate.rs`: it asks the
+//! access policy whether the actor (a member of staff, or Harbour itself for feeds, linking
+//! and rules runs) may do this at all and audits a refusal there; otherwise it opens the only
+//! kind of transaction the store has, carrying the actor's policy scope for the queries and
+//! the audit entry that its commit writes with the work. `tests/gate.rs` reads this crate's
+//! source and fails if anything else begins a transaction, or if a public method skips the
+//! gate without a written reason (authentication, directories, the audit check itself).
 
 /// Runs the same call on whichever backend this store uses: each `$module` names a SQL
 /// module (compiled once per backend), bound as `$alias` inside `$body`, with that backend's

@@ -223,3 +223,86 @@ async fn a_full_run_reads_the_same_timelines_as_reading_each_person() {
         );
     }
 }
+
+/// Replay runs the rules over the whole timeline, as live, but a viewer sees only the events
+/// their role opens and only the alerts whose every piece of evidence is among them: a
+/// school's lead must not learn from an alert's title or reason what a health or police
+/// record said. The rest is counted.
+#[tokio::test]
+async fn replay_shows_each_viewer_only_what_their_role_may_open() {
+    let rules = RuleSet::builtin().unwrap();
+    for backend in backends().await {
+        let store = &backend.store;
+        let name = backend.name;
+        let now = datetime!(2026-07-19 09:00 UTC);
+        let county = demo::load_demo(store, now).await.unwrap();
+        let jayden = demo::jayden(&county).unwrap();
+        let whole = store
+            .rule_timeline(&county.tenant, jayden, now)
+            .await
+            .unwrap()
+            .unwrap();
+        let all_alerts = harbour_rules::replay::replay(&rules, &whole, now.date()).alerts;
+
+        let school = principal(&county, Role::SchoolDsl, "northgate");
+        let social = principal(&county, Role::SocialWorker, "la");
+        let for_school = store
+            .replay(&school, jayden, &rules, now)
+            .await
+            .unwrap()
+            .unwrap();
+        let for_social = store
+            .replay(&social, jayden, &rules, now)
+            .await
+            .unwrap()
+            .unwrap();
+        for view in [&for_school, &for_social] {
+            assert_eq!(
+                view.events.len() + view.hidden_events,
+                whole.events.len(),
+                "{name}: every event is shown or counted"
+            );
+            assert_eq!(
+                view.alerts.len() + view.hidden_alerts,
+                all_alerts.len(),
+                "{name}"
+            );
+            let shown: std::collections::HashSet<&str> =
+                view.events.iter().map(|e| e.id.as_str()).collect();
+            for alert in &view.alerts {
+                assert!(
+                    alert.evidence.iter().all(|id| shown.contains(id.as_str())),
+                    "{name}: {} rests on an event not shown",
+                    alert.rule
+                );
+            }
+        }
+        let person_view = store
+            .person_view(&school, jayden, now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            for_school.events.len(),
+            person_view.timeline.len(),
+            "{name}: replay shows what the single view shows"
+        );
+        assert!(
+            for_school.hidden_events > 0 && for_school.hidden_alerts > 0,
+            "{name}: the school may not open the health and police records behind some alerts"
+        );
+        assert!(
+            for_social.alerts.len() > for_school.alerts.len(),
+            "{name}: the social worker may see more"
+        );
+        // A viewer who may see nothing of the child gets nothing, as for an unknown id.
+        let analyst = principal(&county, Role::PartnershipAnalyst, "la");
+        assert!(
+            store
+                .replay(&analyst, jayden, &rules, now)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}

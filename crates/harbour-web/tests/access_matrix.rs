@@ -1,7 +1,7 @@
 //! The authorization matrix: every role × every handling marker × every relationship
 //! (own agency's record / partner's record of a child the viewer's agency knows / of a child
 //! it does not / after emergency access) × every route that shows a child (page and API,
-//! view and search), checked both ways against the hand-written `access_matrix.toml`.
+//! view and search, and the replay page), checked both ways against the hand-written `access_matrix.toml`.
 //!
 //! Each cell is its own child with exactly one event, so "found in a search" and "shown on
 //! the record" answer for that cell alone. Responses are also checked for fields from
@@ -25,7 +25,13 @@ use std::sync::Arc;
 use time::macros::{date, datetime};
 
 const RELATIONSHIPS: [&str; 4] = ["own", "partner_known", "partner_unknown", "emergency"];
-const ROUTES: [&str; 4] = ["page view", "api view", "page search", "api search"];
+const ROUTES: [&str; 5] = [
+    "page view",
+    "api view",
+    "page search",
+    "api search",
+    "page replay",
+];
 
 #[derive(Debug, Deserialize)]
 struct Expected {
@@ -318,6 +324,23 @@ async fn every_role_sees_exactly_what_the_sharing_rules_say_on_every_route() {
                                 }
                             }
                             status == StatusCode::OK && body.to_string().contains(&token)
+                        }
+                        "page replay" => {
+                            // Replay runs the rules over everything Harbour holds; the page
+                            // must still show only the events the viewer may open.
+                            let response = client
+                                .get(format!("{base}/people/{}/replay", cell.person))
+                                .header(COOKIE, &cookie)
+                                .send()
+                                .await
+                                .unwrap();
+                            let status = response.status();
+                            let body = response.text().await.unwrap();
+                            assert!(
+                                status == StatusCode::OK || status == StatusCode::NOT_FOUND,
+                                "{role} {route}: {status}"
+                            );
+                            status == StatusCode::OK && body.contains(&token)
                         }
                         "page search" => {
                             let response = client

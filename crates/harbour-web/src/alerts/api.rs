@@ -45,12 +45,12 @@ fn body(state: &AppState, a: Alert) -> AlertBody {
         severity: a.severity,
         fired_on: a.fired_on.to_string(),
         due_on: a.due_on.to_string(),
-        recipient_role: a.recipient_role,
+        recipient_role: a.recipient_role.as_str().to_owned(),
         evidence: a.evidence,
         because: a.because,
-        status: a.status,
+        status: a.status.as_str().to_owned(),
         note: a.note,
-        escalated_to: a.escalated_to,
+        escalated_to: a.escalated_to.map(|r| r.as_str().to_owned()),
     }
 }
 

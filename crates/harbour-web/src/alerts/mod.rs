@@ -40,7 +40,9 @@ pub(crate) struct AlertsApi;
 fn refusal(refusal: AlertRefusal) -> Problem {
     match refusal {
         AlertRefusal::NotYours => Problem::not_found(),
-        AlertRefusal::NoteTooShort => Problem::bad_request("note", refusal.to_string()),
+        AlertRefusal::NoteTooShort | AlertRefusal::ReasonTooShort => {
+            Problem::bad_request("note", refusal.to_string())
+        }
         AlertRefusal::Closed => Problem {
             status: StatusCode::CONFLICT,
             code: "conflict",

@@ -12,14 +12,14 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::{PersonId, Role};
+use harbour_rules::alerts::is_overdue;
 use harbour_store::Alert;
 use serde::Deserialize;
 use std::collections::HashSet;
 use uuid::Uuid;
 
-fn role_label(code: &str) -> String {
-    code.parse::<Role>()
-        .map_or_else(|_| code.to_owned(), |r| r.label().to_owned())
+fn role_label(role: Role) -> String {
+    role.label().to_owned()
 }
 
 /// One alert in a queue, ready to show.
@@ -48,10 +48,10 @@ pub(crate) fn rows(state: &AppState, alerts: &[Alert]) -> Vec<AlertRow> {
             severity: a.severity.clone(),
             fired_on: long_date(a.fired_on),
             due_on: long_date(a.due_on),
-            overdue: a.due_on < today && (a.status == "open" || a.status == "acknowledged"),
-            status: a.status.clone(),
+            overdue: is_overdue(a.status, a.due_on, today),
+            status: a.status.as_str().to_owned(),
             escalated: a.escalated_to.is_some(),
-            sent_to: role_label(&a.recipient_role),
+            sent_to: role_label(a.recipient_role),
         })
         .collect()
 }
@@ -134,16 +134,12 @@ pub(crate) async fn page(
         because: alert.because.clone(),
         fired_on: long_date(alert.fired_on),
         due_on: long_date(alert.due_on),
-        overdue: alert.due_on < today && (alert.status == "open" || alert.status == "acknowledged"),
-        open: alert.status == "open" || alert.status == "acknowledged",
-        status: alert.status.clone(),
+        overdue: is_overdue(alert.status, alert.due_on, today),
+        open: alert.status.is_open(),
+        status: alert.status.as_str().to_owned(),
         note: alert.note.clone(),
-        sent_to: role_label(&alert.recipient_role),
-        escalated_to: alert
-            .escalated_to
-            .as_deref()
-            .map(role_label)
-            .unwrap_or_default(),
+        sent_to: role_label(alert.recipient_role),
+        escalated_to: alert.escalated_to.map(role_label).unwrap_or_default(),
         hidden: wanted.len().saturating_sub(evidence.len()),
         evidence,
     })
@@ -201,11 +197,13 @@ pub(crate) struct ReplayPage {
     pub days: Vec<ReplayDay>,
     pub alerts: usize,
     pub hidden_events: usize,
+    /// Alerts that rest on events the viewer may not open: counted, never described.
+    pub hidden_alerts: usize,
 }
 
 /// The replay of a child's timeline. The rules run over everything Harbour holds (as they
-/// do live); the page shows only the events the viewer may see, and each alert with who
-/// would have been told.
+/// do live); the store gives only the events the viewer may open and the alerts whose
+/// whole evidence is among them, with who would have been told.
 pub(crate) async fn replay(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -216,41 +214,25 @@ pub(crate) async fn replay(
         .map_err(|_| Problem::bad_request("id", "The person id in this address is not valid."))?;
     let who = &signed_in.user.principal;
     let now = state.clock.now();
-    let view = state
+    let replay = state
         .store
-        .person_view(who, person, now)
+        .replay(who, person, &state.rules, now)
         .await?
         .ok_or_else(Problem::not_found)?;
-    let timeline = state
-        .store
-        .rule_timeline(&who.tenant, person, now)
-        .await?
-        .ok_or_else(Problem::not_found)?;
-    let replay = harbour_rules::replay::replay(&state.rules, &timeline, now.date());
-    let visible: HashSet<String> = view
-        .timeline
-        .iter()
-        .map(|e| e.event.0.to_string())
-        .collect();
     let mut days: Vec<ReplayDay> = Vec::new();
     let mut alerts = replay.alerts.iter().peekable();
-    let mut hidden = 0;
     for event in &replay.events {
         while let Some(alert) = alerts.next_if(|a| a.on < event.on) {
             if let Some(d) = day(&mut days, alert.on) {
                 d.alerts.push(alert_row(alert));
             }
         }
-        if visible.contains(&event.id) {
-            if let Some(d) = day(&mut days, event.on) {
-                d.events.push(EvidenceRow {
-                    date: long_date(event.on),
-                    agency: event.agency.clone(),
-                    summary: event.summary.clone(),
-                });
-            }
-        } else {
-            hidden += 1;
+        if let Some(d) = day(&mut days, event.on) {
+            d.events.push(EvidenceRow {
+                date: long_date(event.on),
+                agency: event.agency.clone(),
+                summary: event.summary.clone(),
+            });
         }
     }
     for alert in alerts {
@@ -263,7 +245,8 @@ pub(crate) async fn replay(
         person: person.to_string(),
         alerts: replay.alerts.len(),
         days,
-        hidden_events: hidden,
+        hidden_events: replay.hidden_events,
+        hidden_alerts: replay.hidden_alerts,
     })
 }
 

@@ -141,7 +141,7 @@ pub(crate) async fn person(
         .ok_or_else(Problem::not_found)?;
     let changes = state
         .store
-        .person_changes(&signed_in.user.principal, id)
+        .person_changes(&signed_in.user.principal, id, state.clock.now())
         .await?;
     let mut page = PersonPage::new(
         Layout::new("Person", Some(&signed_in), &state),
