@@ -509,7 +509,7 @@ struct Found {
 
 /// Does this literal read like a whole statement (rather than a fragment or a message)?
 fn reads_like_sql(s: &str) -> bool {
-    let first = s.trim_start().split_whitespace().next().unwrap_or("");
+    let first = s.split_whitespace().next().unwrap_or("");
     matches!(
         first,
         "SELECT"
