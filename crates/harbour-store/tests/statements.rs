@@ -11,7 +11,10 @@
 //! literals are checked as `SELECT columns FROM t`, because PostgreSQL does not analyse a
 //! `COPY` until it runs.
 //!
-//! Statements assembled at run time (`QueryBuilder`, `format!`, `AssertSqlSafe`) cannot be
+//! A `format!` of one literal whose every `{name}` is a `const` string (the file's, or the
+//! backend's own, such as `ROLES_AGGREGATE`), or the parameter of a one-line helper given a
+//! literal, is filled in and prepared once per backend with that backend's constants.
+//! Other statements assembled at run time (`QueryBuilder`, other `format!`s) cannot be
 //! prepared whole. Each such call site is listed in [`DYNAMIC`] with the reason, and the test
 //! fails when the sites found differ from the list, so it cannot grow unseen. Any other
 //! literal that reads like a statement (`SELECT …`, `INSERT …`) must be reached by one of the
@@ -29,237 +32,36 @@ use std::path::{Path, PathBuf};
 
 /// Statements built at run time, by file, function (or constant) and call: `(file, item,
 /// call, how many such calls, why it cannot be prepared whole)`.
+#[rustfmt::skip]
 const DYNAMIC: &[(&str, &str, &str, usize, &str)] = &[
     // -- the gate: the matcher and the viewer's scope are pushed per search -----------------
-    (
-        "backend/queries.rs",
-        "search_persons",
-        "QueryBuilder::new",
-        1,
-        "the matcher and the viewer's scope (push_scope) are pushed at run time",
-    ),
-    (
-        "backend/queries.rs",
-        "visible_identities",
-        "QueryBuilder::new",
-        1,
-        "the viewer's scope (push_scope) is pushed at run time",
-    ),
-    (
-        "backend/queries.rs",
-        "visible_timeline",
-        "QueryBuilder::new",
-        1,
-        "the viewer's scope (push_scope) is pushed at run time",
-    ),
-    (
-        "backend/queries.rs",
-        "list_demo_users",
-        "sqlx::query_as",
-        1,
-        "format!: the backend's ROLES_AGGREGATE (group_concat or string_agg)",
-    ),
-    (
-        "backend/queries.rs",
-        "active_user",
-        "sqlx::query_as",
-        1,
-        "format!: the backend's ROLES_AGGREGATE, and a demo-only condition",
-    ),
-    // -- accounts: shared column lists -------------------------------------------------------
-    (
-        "backend/accounts.rs",
-        "account_by_email",
-        "sqlx::query_as",
-        1,
-        "staff_sql(): the staff SELECT with the backend's ROLES_AGGREGATE and this WHERE",
-    ),
-    (
-        "backend/accounts.rs",
-        "account_by_id",
-        "sqlx::query_as",
-        1,
-        "staff_sql(), as above",
-    ),
-    (
-        "backend/accounts.rs",
-        "list_staff",
-        "sqlx::query_as",
-        1,
-        "staff_sql(), as above",
-    ),
-    (
-        "backend/accounts.rs",
-        "api_token_by_hash",
-        "sqlx::query_as",
-        1,
-        "format!: TOKEN_COLUMNS",
-    ),
-    (
-        "backend/accounts.rs",
-        "list_api_tokens",
-        "sqlx::query_as",
-        1,
-        "format!: TOKEN_COLUMNS",
-    ),
-    (
-        "backend/accounts.rs",
-        "audit_for_person",
-        "sqlx::query_as",
-        1,
-        "format!: AUDIT_LINE_COLUMNS",
-    ),
-    (
-        "backend/accounts.rs",
-        "denied_entries",
-        "sqlx::query_as",
-        1,
-        "format!: AUDIT_LINE_COLUMNS",
-    ),
+    ("backend/queries.rs", "search_persons", "QueryBuilder::new", 1, "the matcher and the viewer's scope (push_scope) are pushed at run time"),
+    ("backend/queries.rs", "visible_identities", "QueryBuilder::new", 1, "the viewer's scope (push_scope) is pushed at run time"),
+    ("backend/queries.rs", "visible_timeline", "QueryBuilder::new", 1, "the viewer's scope (push_scope) is pushed at run time"),
     // -- imports and linking: one bound value (or row) per item of a chunk --------------------
-    (
-        "backend/imports.rs",
-        "store_rows",
-        "QueryBuilder::new",
-        1,
-        "UPDATE quarantine … IN (one bound key per resolved row)",
-    ),
-    (
-        "backend/linking.rs",
-        "records",
-        "QueryBuilder::new",
-        1,
-        "format!: COLUMNS, then an optional unlinked-only condition",
-    ),
-    (
-        "backend/linking.rs",
-        "records_by_keys",
-        "QueryBuilder::new",
-        1,
-        "format!: COLUMNS, then (rule, key) IN (one pair per key)",
-    ),
-    (
-        "backend/linking.rs",
-        "fetch_in",
-        "QueryBuilder::new",
-        1,
-        "the caller's SELECT and column, then IN (one bound id per record)",
-    ),
-    (
-        "backend/linking.rs",
-        "write",
-        "QueryBuilder::new",
-        5,
-        "multi-row INSERTs (persons, moves, link keys, reviews) and UPDATE … IN: one bound row per item",
-    ),
+    ("backend/imports.rs", "store_rows", "QueryBuilder::new", 1, "UPDATE quarantine … IN (one bound key per resolved row)"),
+    ("backend/linking.rs", "records", "QueryBuilder::new", 1, "format!: COLUMNS, then an optional unlinked-only condition"),
+    ("backend/linking.rs", "records_by_keys", "QueryBuilder::new", 1, "format!: COLUMNS, then (rule, key) IN (one pair per key)"),
+    ("backend/linking.rs", "fetch_in", "QueryBuilder::new", 1, "the caller's SELECT and column, then IN (one bound id per record)"),
+    ("backend/linking.rs", "write", "QueryBuilder::new", 5, "multi-row INSERTs (persons, moves, link keys, reviews) and UPDATE … IN: one bound row per item"),
     // -- alerts --------------------------------------------------------------------------
-    (
-        "backend/alerts.rs",
-        "each_timeline_chunk",
-        "sqlx::query_as",
-        1,
-        "format!: event_columns() with or without the summary, and EVENT_JOIN",
-    ),
-    (
-        "backend/alerts.rs",
-        "insert_alerts",
-        "QueryBuilder::new",
-        1,
-        "multi-row INSERT: one bound row per alert",
-    ),
-    (
-        "backend/alerts.rs",
-        "queue",
-        "QueryBuilder::new",
-        1,
-        "ALERT_COLUMNS, then IN lists of the viewer's roles and agencies",
-    ),
-    (
-        "backend/alerts.rs",
-        "alert",
-        "QueryBuilder::new",
-        1,
-        "ALERT_COLUMNS, then the alert's id",
-    ),
-    (
-        "backend/alerts.rs",
-        "alerts_of",
-        "QueryBuilder::new",
-        1,
-        "ALERT_COLUMNS, then the person's id",
-    ),
-    (
-        "backend/alerts.rs",
-        "set_status",
-        "QueryBuilder::new",
-        1,
-        "the new status and the columns it sets are pushed per action",
-    ),
+    ("backend/alerts.rs", "each_timeline_chunk", "sqlx::query_as", 1, "format!: event_columns() with or without the summary, and EVENT_JOIN"),
+    ("backend/alerts.rs", "insert_alerts", "QueryBuilder::new", 1, "multi-row INSERT: one bound row per alert"),
+    ("backend/alerts.rs", "queue", "QueryBuilder::new", 1, "ALERT_COLUMNS, then IN lists of the viewer's roles and agencies"),
+    ("backend/alerts.rs", "alert", "QueryBuilder::new", 1, "ALERT_COLUMNS, then the alert's id"),
+    ("backend/alerts.rs", "alerts_of", "QueryBuilder::new", 1, "ALERT_COLUMNS, then the person's id"),
+    ("backend/alerts.rs", "set_status", "QueryBuilder::new", 1, "the new status and the columns it sets are pushed per action"),
     // -- bulk writers and readers, one per backend ------------------------------------------
-    (
-        "backend/bulk_postgres.rs",
-        "lookup",
-        "QueryBuilder::new",
-        1,
-        "the caller's SELECT and column, then = ANY($n)",
-    ),
-    (
-        "backend/bulk_postgres.rs",
-        "copy_rows",
-        ".copy_in_raw",
-        1,
-        "the caller's COPY statement; each COPY literal is prepared as a SELECT of its columns",
-    ),
-    (
-        "backend/bulk_sqlite.rs",
-        "lookup",
-        "QueryBuilder::new",
-        1,
-        "the caller's SELECT and column, then IN (one bound value per key)",
-    ),
-    (
-        "backend/bulk_sqlite.rs",
-        "persons",
-        "QueryBuilder::new",
-        1,
-        "multi-row INSERT",
-    ),
-    (
-        "backend/bulk_sqlite.rs",
-        "records",
-        "QueryBuilder::new",
-        1,
-        "multi-row INSERT",
-    ),
-    (
-        "backend/bulk_sqlite.rs",
-        "events",
-        "QueryBuilder::new",
-        1,
-        "multi-row INSERT",
-    ),
-    (
-        "backend/sqlite_timelines.rs",
-        "read",
-        ".prepare",
-        1,
-        "format! (rusqlite): the event columns with or without the summary",
-    ),
+    ("backend/bulk_postgres.rs", "lookup", "QueryBuilder::new", 1, "the caller's SELECT and column, then = ANY($n)"),
+    ("backend/bulk_postgres.rs", "copy_rows", ".copy_in_raw", 1, "the caller's COPY statement; each COPY literal is prepared as a SELECT of its columns"),
+    ("backend/bulk_sqlite.rs", "lookup", "QueryBuilder::new", 1, "the caller's SELECT and column, then IN (one bound value per key)"),
+    ("backend/bulk_sqlite.rs", "persons", "QueryBuilder::new", 1, "multi-row INSERT"),
+    ("backend/bulk_sqlite.rs", "records", "QueryBuilder::new", 1, "multi-row INSERT"),
+    ("backend/bulk_sqlite.rs", "events", "QueryBuilder::new", 1, "multi-row INSERT"),
+    ("backend/sqlite_timelines.rs", "read", ".prepare", 1, "format! (rusqlite) with a chosen summary column"),
     // -- outside the backends -------------------------------------------------------------
-    (
-        "imports.rs",
-        "refresh_statistics",
-        "sqlx::query",
-        1,
-        "format!: ANALYZE of each table an import grows (a fixed list)",
-    ),
-    (
-        "testing.rs",
-        "fresh_postgres_database",
-        "sqlx::query",
-        1,
-        "test support only: CREATE DATABASE with a generated name",
-    ),
+    ("imports.rs", "refresh_statistics", "sqlx::query", 1, "format!: ANALYZE of each table an import grows (a fixed list)"),
+    ("testing.rs", "fresh_postgres_database", "sqlx::query", 1, "test support only: CREATE DATABASE with a generated name"),
 ];
 
 /// PostgreSQL cannot infer a parameter's type from `$n IS NULL` alone; at run time the bound
@@ -738,10 +540,150 @@ fn backends_of(file: &str, item: &str, sql: &str, place: &str) -> &'static [Back
     }
 }
 
+/// Each `const NAME: &str = "…";` in a file.
+fn constants_of(t: &[Token]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for k in 0..t.len() {
+        if ident(t.get(k)) == Some("const")
+            && let Some(name) = ident(t.get(k + 1))
+            && is_punct(t.get(k + 2), ':')
+            && is_punct(t.get(k + 3), '&')
+            && ident(t.get(k + 4)) == Some("str")
+            && is_punct(t.get(k + 5), '=')
+            && let Some(Token {
+                tok: Tok::Str(value),
+                ..
+            }) = t.get(k + 6)
+            && is_punct(t.get(k + 7), ';')
+        {
+            out.insert(name.to_owned(), value.clone());
+        }
+    }
+    out
+}
+
+/// The template of `AssertSqlSafe(format!("…"))`, of `AssertSqlSafe(sql)` after
+/// `let sql = format!("…")`, or of `AssertSqlSafe(helper("…"))` where the same file has
+/// `fn helper(p: &str) -> String { format!("…") }`: the template, the helper's parameter
+/// bound to the literal it was given, and the literals used.
+type Template = (String, BTreeMap<String, String>, Vec<usize>);
+
+fn template(
+    t: &[Token],
+    arg: std::ops::Range<usize>,
+    item_start: usize,
+    call: usize,
+) -> Option<Template> {
+    let mut inner: Vec<usize> = arg.collect();
+    if ident(t.get(*inner.first()?)) == Some("sqlx") && inner.len() > 3 {
+        inner.drain(..3);
+    }
+    if ident(t.get(*inner.first()?)) != Some("AssertSqlSafe")
+        || !is_punct(t.get(*inner.get(1)?), '(')
+        || !is_punct(t.get(*inner.last()?), ')')
+    {
+        return None;
+    }
+    let inner = &inner[2..inner.len() - 1];
+    let format_of = |toks: &[usize]| -> Option<(String, usize)> {
+        match toks {
+            [f, bang, open, lit, close]
+                if ident(t.get(*f)) == Some("format")
+                    && is_punct(t.get(*bang), '!')
+                    && is_punct(t.get(*open), '(')
+                    && is_punct(t.get(*close), ')') =>
+            {
+                match &t[*lit].tok {
+                    Tok::Str(s) => Some((s.clone(), *lit)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    };
+    if let Some((s, j)) = format_of(inner) {
+        return Some((s, BTreeMap::new(), vec![j]));
+    }
+    match inner {
+        [var] => {
+            let init = let_initialiser(t, item_start, call, ident(t.get(*var))?)?;
+            let (s, j) = format_of(&init.collect::<Vec<_>>())?;
+            Some((s, BTreeMap::new(), vec![j]))
+        }
+        [f, open, lit, close] if is_punct(t.get(*open), '(') && is_punct(t.get(*close), ')') => {
+            let helper = ident(t.get(*f))?;
+            let Tok::Str(value) = &t[*lit].tok else {
+                return None;
+            };
+            let k = (0..t.len())
+                .find(|&k| ident(t.get(k)) == Some("fn") && ident(t.get(k + 1)) == Some(helper))?;
+            let param = ident(t.get(k + 3))?;
+            let shape = is_punct(t.get(k + 2), '(')
+                && is_punct(t.get(k + 4), ':')
+                && is_punct(t.get(k + 5), '&')
+                && ident(t.get(k + 6)) == Some("str")
+                && is_punct(t.get(k + 7), ')')
+                && is_punct(t.get(k + 8), '-')
+                && is_punct(t.get(k + 9), '>')
+                && ident(t.get(k + 10)) == Some("String")
+                && is_punct(t.get(k + 11), '{')
+                && is_punct(t.get(k + 17), '}');
+            if !shape {
+                return None;
+            }
+            let (s, j) = format_of(&(k + 12..k + 17).collect::<Vec<_>>())?;
+            Some((
+                s,
+                BTreeMap::from([(param.to_owned(), value.clone())]),
+                vec![j, *lit],
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Fills each `{name}` of a `format!` template; `None` if one is not known.
+fn fill(template: &str, value_of: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let brace = &rest[i..=i];
+        if rest[i + 1..].starts_with(brace) {
+            out.push_str(brace);
+            rest = &rest[i + 2..];
+            continue;
+        }
+        if brace == "}" {
+            return None;
+        }
+        let close = i + rest[i..].find('}')?;
+        out.push_str(&value_of(&rest[i + 1..close])?);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn only(backend: Backend) -> &'static [Backend] {
+    match backend {
+        Backend::Sqlite => &[Backend::Sqlite],
+        Backend::Postgres => &[Backend::Postgres],
+    }
+}
+
+/// Constants by file (`backend/queries.rs` → its consts).
+type Constants = BTreeMap<String, BTreeMap<String, String>>;
+
 /// Finds the call sites in one file: fixed statements into `found.fixed`, dynamic ones into
 /// `found.dynamic` (with the names they reach into `reach`).
-fn scan_file(file: &str, src: &str, found: &mut Found, reach: &mut BTreeSet<String>) -> FileScan {
-    let t = lex(src);
+fn scan_file(
+    file: &str,
+    t: Vec<Token>,
+    constants: &Constants,
+    found: &mut Found,
+    reach: &mut BTreeSet<String>,
+) -> FileScan {
     // The item (fn, const or static) each token belongs to, and where that item starts.
     let mut items = Vec::with_capacity(t.len());
     let mut current = (String::from("<top>"), 0usize);
@@ -817,6 +759,43 @@ fn scan_file(file: &str, src: &str, found: &mut Found, reach: &mut BTreeSet<Stri
                         .collect()
                 })
             };
+        // A `format!` of one literal whose every `{name}` is a constant (the file's, or the
+        // backend's own such as ROLES_AGGREGATE) or a helper's parameter: fixed after all,
+        // and prepared with each backend's constants.
+        let expanded = match (&fixed, call.starts_with("sqlx::"), backends_of_file(file)) {
+            (None, true, Some(backends)) => {
+                template(&t, arg.clone(), item_start, k).and_then(|(template, params, used)| {
+                    let place = format!("{file}:{} ({item}, format! of constants)", t[k].line);
+                    let mut statements = Vec::new();
+                    for &backend in backends {
+                        let own = match backend {
+                            Backend::Sqlite => "backend/sqlite.rs",
+                            Backend::Postgres => "backend/postgres.rs",
+                        };
+                        let value_of = |name: &str| {
+                            params
+                                .get(name)
+                                .or_else(|| constants.get(file)?.get(name))
+                                .or_else(|| constants.get(own)?.get(name))
+                                .cloned()
+                        };
+                        statements.push(Statement {
+                            place: place.clone(),
+                            sql: fill(&template, &value_of)?,
+                            backends: only(backend),
+                        });
+                    }
+                    Some((statements, used))
+                })
+            }
+            _ => None,
+        };
+        if let Some((statements, used)) = expanded {
+            found.fixed.extend(statements);
+            reached.extend(used);
+            reached.extend(arg.clone());
+            continue;
+        }
         match fixed {
             Some(statements) => {
                 for (sql, j) in statements {
@@ -926,15 +905,24 @@ fn scan_store_source() -> Found {
     files.sort();
     let mut found = Found::default();
     let mut reach = BTreeSet::new();
+    let lexed: Vec<(String, Vec<Token>)> = files
+        .iter()
+        .map(|path| {
+            let file = path
+                .strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            (file, lex(&std::fs::read_to_string(path).unwrap()))
+        })
+        .collect();
+    let constants: Constants = lexed
+        .iter()
+        .map(|(file, t)| (file.clone(), constants_of(t)))
+        .collect();
     let mut scans = Vec::new();
-    for path in files {
-        let file = path
-            .strip_prefix(&src)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        let text = std::fs::read_to_string(&path).unwrap();
-        scans.push(scan_file(&file, &text, &mut found, &mut reach));
+    for (file, t) in lexed {
+        scans.push(scan_file(&file, t, &constants, &mut found, &mut reach));
     }
     for scan in &scans {
         found.unreached.extend(unreached(scan, &reach));
@@ -951,9 +939,52 @@ fn the_lexer_joins_continuation_lines_and_reads_raw_strings() {
     let src = "fn f<'a>(_: &'static str) { let _ = 'x'; sqlx::query(\"SELECT a, \\\n        b FROM t\"); \
                sqlx::query_as::<_, (i64,)>(r#\"SELECT \"q\" FROM t\"#); // sqlx::query(\"no\")\n }";
     let mut found = Found::default();
-    scan_file("backend/queries.rs", src, &mut found, &mut BTreeSet::new());
+    scan_file(
+        "backend/queries.rs",
+        lex(src),
+        &Constants::new(),
+        &mut found,
+        &mut BTreeSet::new(),
+    );
     let sql: Vec<&str> = found.fixed.iter().map(|s| s.sql.as_str()).collect();
     assert_eq!(sql, ["SELECT a, b FROM t", "SELECT \"q\" FROM t"]);
+}
+
+#[test]
+fn a_format_of_constants_is_prepared_with_each_backends_constants() {
+    let src = "fn staff(f: &str) -> String { format!(\"SELECT {C}, {A} FROM t WHERE {f}\") } \
+               fn g() { sqlx::query(AssertSqlSafe(staff(\"x = $1\"))); }";
+    let constants = Constants::from([
+        (
+            "backend/queries.rs".into(),
+            BTreeMap::from([("C".into(), "c".into())]),
+        ),
+        (
+            "backend/sqlite.rs".into(),
+            BTreeMap::from([("A".into(), "group_concat(r)".into())]),
+        ),
+        (
+            "backend/postgres.rs".into(),
+            BTreeMap::from([("A".into(), "string_agg(r, ',')".into())]),
+        ),
+    ]);
+    let mut found = Found::default();
+    scan_file(
+        "backend/queries.rs",
+        lex(src),
+        &constants,
+        &mut found,
+        &mut BTreeSet::new(),
+    );
+    let sql: Vec<&str> = found.fixed.iter().map(|s| s.sql.as_str()).collect();
+    assert_eq!(
+        sql,
+        [
+            "SELECT c, group_concat(r) FROM t WHERE x = $1",
+            "SELECT c, string_agg(r, ',') FROM t WHERE x = $1"
+        ]
+    );
+    assert!(found.dynamic.is_empty());
 }
 
 #[test]
