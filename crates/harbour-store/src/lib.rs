@@ -1,8 +1,11 @@
 //! Harbour's storage: SQLite (embedded, the default) and PostgreSQL behind one [`Store`].
 //!
-//! The SQL is written once, in `queries.rs`, and compiled twice, once per backend (see
-//! `backend.rs`), so each query is type-checked against both databases without a generic
-//! abstraction over them. Where the dialects differ the backend module says so.
+//! The SQL is written once, as runtime query strings in `backend/queries.rs` and its
+//! neighbours, and compiled once per backend (see `backend.rs`) without a generic abstraction
+//! over them; the compiler checks the Rust for both backends, not the SQL. The SQL is checked
+//! by `tests/statements.rs`: it prepares every fixed statement on a migrated SQLite and a
+//! migrated PostgreSQL database, and lists the ones assembled at run time, with the reason.
+//! Where the dialects differ the backend module says so.
 //!
 //! **The gate.** Every public method that reads or writes personal data, or changes who may
 //! do what, starts at `Store::gate` (or `gate_read` for reads), in `gate.rs`: it asks the

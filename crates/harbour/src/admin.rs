@@ -1,11 +1,11 @@
 //! The administration commands: tenants, agencies, staff accounts and API tokens.
 
 use crate::cli::{AgencyCommand, TenantCommand, TokenCommand, UserCommand};
-use crate::commands::open_store;
+use crate::shared::{choose_tenant, find_agency, open_store};
 use anyhow::{Context, bail};
 use harbour_auth::{password, token, totp};
 use harbour_domain::{AgencyId, AgencyKind, Clock, Role, SystemClock, TenantCode, UserId};
-use harbour_store::{Agency, NewAgency, NewUser, SignInAccount, Store};
+use harbour_store::{NewAgency, NewUser, SignInAccount, Store};
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -22,60 +22,6 @@ pub async fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
         .await?;
     println!("Added local authority {tenant} ({}).", name.trim());
     Ok(ExitCode::SUCCESS)
-}
-
-/// The one tenant, or the one named; an error that says which exist otherwise.
-pub(crate) async fn choose_tenant(
-    store: &Store,
-    named: Option<&str>,
-) -> anyhow::Result<TenantCode> {
-    let tenants = store.tenants().await?;
-    match named {
-        Some(code) => {
-            let code = TenantCode::parse(code).map_err(anyhow::Error::msg)?;
-            tenants
-                .into_iter()
-                .map(|(t, _)| t)
-                .find(|t| *t == code)
-                .with_context(|| {
-                    format!("there is no local authority {code}; add it with `harbour tenant add`")
-                })
-        }
-        None => match tenants.as_slice() {
-            [(only, _)] => Ok(only.clone()),
-            [] => bail!(
-                "no local authority is set up yet; start with `harbour tenant add --code 845 --name \"…\"`"
-            ),
-            _ => bail!(
-                "this store holds several local authorities ({}); say which with --tenant",
-                tenants
-                    .iter()
-                    .map(|(t, _)| t.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        },
-    }
-}
-
-pub(crate) async fn find_agency(
-    store: &Store,
-    tenant: &TenantCode,
-    code: &str,
-) -> anyhow::Result<Agency> {
-    let agencies = store.list_agencies(tenant).await?;
-    let known = agencies
-        .iter()
-        .map(|a| a.code.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    agencies
-        .iter()
-        .find(|a| a.code == code.trim())
-        .cloned()
-        .with_context(|| {
-            format!("there is no agency {code:?} in {tenant}; known agencies: {known}")
-        })
 }
 
 pub async fn agency(command: AgencyCommand) -> anyhow::Result<ExitCode> {

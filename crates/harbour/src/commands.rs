@@ -1,8 +1,8 @@
 use crate::cli::{AuditCommand, Cli, Command, DemoArgs, ServeArgs, StoreArgs};
+use crate::shared::open_store;
 use anyhow::{Context, bail};
 use harbour_domain::{Clock, SystemClock};
-use harbour_policy::Policy;
-use harbour_store::{AuditVerification, BackupOutcome, Store, StoreLocation};
+use harbour_store::{AuditVerification, BackupOutcome, Store};
 use harbour_web::{AppState, WebConfig};
 use std::io::Write;
 use std::path::Path;
@@ -119,40 +119,6 @@ fn synth(args: crate::cli::SynthArgs) -> anyhow::Result<ExitCode> {
         args.out.display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
-    match path {
-        None => Ok(Policy::default_policy()?),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the policy file {}", path.display()))?;
-            Policy::parse(&text)
-                .with_context(|| format!("the policy file {} was refused", path.display()))
-        }
-    }
-}
-
-pub(crate) async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
-    open(args, false).await
-}
-
-/// `open_store` for `harbour import`, the file's only user while it runs (see
-/// `Store::open_for_import`).
-pub(crate) async fn open_store_for_import(args: &StoreArgs) -> anyhow::Result<Store> {
-    open(args, true).await
-}
-
-async fn open(args: &StoreArgs, for_import: bool) -> anyhow::Result<Store> {
-    let location = StoreLocation::choose(args.database_url.as_deref(), &args.data_dir)?;
-    let policy = load_policy(args.policy.as_deref())?;
-    tracing::info!(location = ?location, "opening the store");
-    let store = if for_import {
-        Store::open_for_import(location.clone(), policy).await
-    } else {
-        Store::open(location.clone(), policy).await
-    };
-    store.with_context(|| format!("cannot open the database ({location:?})"))
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {

@@ -1,8 +1,7 @@
 //! `harbour import` and `harbour quarantine`.
 
-use crate::admin::{choose_tenant, find_agency};
 use crate::cli::{ImportArgs, QuarantineCommand};
-use crate::commands::open_store;
+use crate::shared::{choose_tenant, find_agency, open_store, open_store_for_import};
 use anyhow::{Context, bail};
 use harbour_domain::feeds::Feed;
 use harbour_domain::{AgencyId, Clock, SystemClock, TenantCode};
@@ -62,7 +61,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     // Checked before anything is imported: a broken rule file must not leave an import
     // whose alerts were never raised.
     let rules = crate::rules::load_rules(args.rules.as_deref())?;
-    let store = crate::commands::open_store_for_import(&args.store).await?;
+    let store = open_store_for_import(&args.store).await?;
     let started = std::time::Instant::now();
     let (tenant, total) = if let Some(manifest_path) = &args.manifest {
         let text = std::fs::read_to_string(manifest_path)

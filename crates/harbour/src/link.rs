@@ -1,8 +1,7 @@
 //! `harbour link`: linking records into people, in the store or in a CSV list.
 
-use crate::admin::choose_tenant;
 use crate::cli::{DedupeArgs, LinkArgs, LinkCommand};
-use crate::commands::open_store;
+use crate::shared::{choose_tenant, open_store};
 use anyhow::{Context, bail};
 use harbour_domain::{Clock, SystemClock, TenantCode};
 use harbour_link::evaluate::{Scores, score};

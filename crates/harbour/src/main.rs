@@ -7,6 +7,7 @@ mod feeds;
 mod link;
 mod logging;
 mod rules;
+mod shared;
 
 use clap::Parser;
 use std::process::ExitCode;

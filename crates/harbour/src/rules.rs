@@ -1,9 +1,8 @@
 //! `harbour rules`: run the critical-moment rules, test them, replay a child's timeline and
 //! score early identification against a synthetic county's truth.
 
-use crate::admin::choose_tenant;
 use crate::cli::{RulesArgs, RulesCommand};
-use crate::commands::open_store;
+use crate::shared::{choose_tenant, open_store};
 use anyhow::{Context, bail};
 use harbour_domain::{Clock, PersonId, SystemClock};
 use harbour_rules::{LoadError, RuleSet};
