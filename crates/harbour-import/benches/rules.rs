@@ -150,7 +150,7 @@ fn main() {
         let mut report = None;
         for round in 0..3 {
             let clock = Instant::now();
-            let events = store.count_rule_events(&tenant).await.unwrap();
+            let events = store.count_rule_events(&tenant, now).await.unwrap();
             read.push(clock.elapsed().as_secs_f64());
 
             let at = now + time::Duration::days(i64::try_from(round).unwrap());

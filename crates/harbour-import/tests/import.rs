@@ -92,6 +92,9 @@ async fn import_manifest(
     (tenant, agencies, total)
 }
 
+/// When the test reads (the audit records it).
+const AUDIT_AT: time::OffsetDateTime = time::macros::datetime!(2026-11-20 09:00 UTC);
+
 #[tokio::test]
 async fn a_synthetic_county_imports_and_resending_it_changes_nothing() {
     let out = tempfile::tempdir().unwrap();
@@ -118,7 +121,7 @@ async fn a_synthetic_county_imports_and_resending_it_changes_nothing() {
             first.rejected < first.read / 100,
             "noise rejects only a few rows: {first:?}"
         );
-        let quarantined = store.quarantine(&tenant, None).await.unwrap();
+        let quarantined = store.quarantine(&tenant, None, AUDIT_AT).await.unwrap();
         assert_eq!(quarantined.len() as u64, first.rejected);
         assert!(
             quarantined
@@ -133,7 +136,11 @@ async fn a_synthetic_county_imports_and_resending_it_changes_nothing() {
             "{second:?}"
         );
         assert_eq!(
-            store.quarantine(&tenant, None).await.unwrap().len() as u64,
+            store
+                .quarantine(&tenant, None, AUDIT_AT)
+                .await
+                .unwrap()
+                .len() as u64,
             first.rejected,
             "quarantined once"
         );
@@ -307,7 +314,7 @@ async fn a_correction_supersedes_without_destroying_and_broken_input_is_quaranti
         assert_eq!(counts.accepted, 2, "{counts:?}");
         assert_eq!(counts.rejected, 6, "{counts:?}");
         let reasons: Vec<String> = store
-            .quarantine(&tenant, Some(agency))
+            .quarantine(&tenant, Some(agency), AUDIT_AT)
             .await
             .unwrap()
             .into_iter()
@@ -325,7 +332,11 @@ async fn a_correction_supersedes_without_destroying_and_broken_input_is_quaranti
             assert!(all.contains(expected), "{expected:?} not in:\n{all}");
         }
         // Correcting the 31 February row and sending it again closes its quarantine entry.
-        let open_before = store.quarantine(&tenant, Some(agency)).await.unwrap().len();
+        let open_before = store
+            .quarantine(&tenant, Some(agency), AUDIT_AT)
+            .await
+            .unwrap()
+            .len();
         std::fs::write(
             &file,
             format!("{LA_HEADER}LA4,,Dee,Ewart,2011-05-06,F,BN7 1AA,E4,cme_start,28/02/2024,\n"),
@@ -343,7 +354,10 @@ async fn a_correction_supersedes_without_destroying_and_broken_input_is_quaranti
         .await
         .unwrap();
         assert_eq!(fixed.accepted, 1);
-        let open_after = store.quarantine(&tenant, Some(agency)).await.unwrap();
+        let open_after = store
+            .quarantine(&tenant, Some(agency), AUDIT_AT)
+            .await
+            .unwrap();
         assert_eq!(
             open_after.len(),
             open_before - 1,
@@ -379,7 +393,13 @@ async fn a_file_with_the_wrong_header_is_refused_whole() {
             before,
             "nothing written, not even an audit entry"
         );
-        assert!(store.quarantine(&tenant, None).await.unwrap().is_empty());
+        assert!(
+            store
+                .quarantine(&tenant, None, AUDIT_AT)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 
@@ -471,7 +491,10 @@ async fn a_common_transfer_file_imports_and_a_hostile_one_stores_nothing() {
             .await
             .unwrap();
         assert_eq!((again.accepted, again.duplicate), (0, 2), "{again:?}");
-        let refused = store.quarantine(&tenant, Some(agency)).await.unwrap();
+        let refused = store
+            .quarantine(&tenant, Some(agency), AUDIT_AT)
+            .await
+            .unwrap();
         assert_eq!(refused.len(), 1);
         assert!(refused[0].reason.contains("check letter"), "{refused:?}");
         let person = person_of(&store, &tenant, "R201100018042").await;
@@ -656,7 +679,7 @@ async fn linking_scores(
         truth.insert((row[0].to_owned(), row[1].to_owned()), row[2].to_owned());
     }
     let (mut predicted, mut actual) = (Vec::new(), Vec::new());
-    for (_, agency, key, person) in store.record_persons(tenant).await.unwrap() {
+    for (_, agency, key, person) in store.record_persons(tenant, AUDIT_AT).await.unwrap() {
         predicted.push(person);
         actual.push(truth.remove(&(agency, key)).unwrap());
     }
@@ -774,7 +797,7 @@ async fn reviewers_merge_split_and_undo_and_linking_obeys_them() {
             .await
             .unwrap()
             .unwrap();
-        let rows = store.record_persons(&tenant).await.unwrap();
+        let rows = store.record_persons(&tenant, AUDIT_AT).await.unwrap();
         assert_eq!(person_of(&rows, pair.a.record), merged.0);
         assert_eq!(person_of(&rows, pair.b.record), merged.0);
         assert_eq!(
@@ -787,7 +810,7 @@ async fn reviewers_merge_split_and_undo_and_linking_obeys_them() {
 
         // Undo puts every moved record back and reopens the pair.
         let changes = store
-            .person_changes(officer, merged)
+            .person_changes(officer, merged, AUDIT_AT)
             .await
             .unwrap()
             .unwrap();
@@ -797,7 +820,7 @@ async fn reviewers_merge_split_and_undo_and_linking_obeys_them() {
             .await
             .unwrap()
             .unwrap();
-        let rows = store.record_persons(&tenant).await.unwrap();
+        let rows = store.record_persons(&tenant, AUDIT_AT).await.unwrap();
         assert_eq!(person_of(&rows, pair.b.record), pair.b.person.0);
         assert_eq!(
             store
@@ -827,7 +850,7 @@ async fn reviewers_merge_split_and_undo_and_linking_obeys_them() {
             .relink(&tenant, &harbour_link::Settings::default(), NOW)
             .await
             .unwrap();
-        let rows = store.record_persons(&tenant).await.unwrap();
+        let rows = store.record_persons(&tenant, AUDIT_AT).await.unwrap();
         assert_ne!(
             person_of(&rows, pair.a.record),
             person_of(&rows, pair.b.record)
@@ -869,7 +892,7 @@ async fn reviewers_merge_split_and_undo_and_linking_obeys_them() {
             .relink(&tenant, &harbour_link::Settings::default(), NOW)
             .await
             .unwrap();
-        let rows = store.record_persons(&tenant).await.unwrap();
+        let rows = store.record_persons(&tenant, AUDIT_AT).await.unwrap();
         assert_ne!(person_of(&rows, records[0]), person_of(&rows, records[1]));
         assert_ne!(split, person);
 
@@ -894,7 +917,7 @@ async fn reviewers_merge_split_and_undo_and_linking_obeys_them() {
             .relink(&tenant, &harbour_link::Settings::default(), NOW)
             .await
             .unwrap();
-        let rows = store.record_persons(&tenant).await.unwrap();
+        let rows = store.record_persons(&tenant, AUDIT_AT).await.unwrap();
         assert_eq!(person_of(&rows, records[0]), person_of(&rows, records[1]));
         assert!(matches!(
             store.verify_audit().await.unwrap(),

@@ -7,6 +7,8 @@
 //! calls `self.gate(..)` or `self.gate_read(..)`; putting it on the list instead means
 //! writing down, for review, why it holds no personal data.
 
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failure
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -589,7 +589,7 @@ async fn agency_systems_submit_feed_rows_with_their_token() {
     assert_eq!(again["duplicate"], 1, "resending changes nothing: {again}");
     assert_eq!(
         app.store
-            .quarantine(&app.county.tenant, Some(police), app.clock_now())
+            .quarantine(&app.county.tenant, Some(police), app.clock.now())
             .await
             .unwrap()
             .len(),

@@ -189,7 +189,7 @@ pub async fn quarantine(command: QuarantineCommand) -> anyhow::Result<ExitCode> 
         Some(code) => Some(find_agency(&store, &tenant, &code).await?.id),
         None => None,
     };
-    let entries = store.quarantine(&tenant, agency).await?;
+    let entries = store.quarantine(&tenant, agency, SystemClock.now()).await?;
     if csv {
         harbour_import::export::write_quarantine_csv(std::io::stdout().lock(), &entries)?;
         store.close().await;

@@ -99,7 +99,7 @@ async fn evaluate(store: &Store, tenant: &TenantCode, path: &Path) -> anyhow::Re
     }
     let mut predicted = Vec::new();
     let mut actual = Vec::new();
-    for (_, agency, key, person) in store.record_persons(tenant).await? {
+    for (_, agency, key, person) in store.record_persons(tenant, SystemClock.now()).await? {
         if let Some(true_person) = truth.remove(&(agency, key)) {
             predicted.push(person);
             actual.push(true_person);

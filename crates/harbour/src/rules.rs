@@ -223,7 +223,7 @@ async fn evaluate(
     }
     // Harbour person -> the true person most of its records belong to.
     let mut votes: HashMap<uuid::Uuid, HashMap<&str, usize>> = HashMap::new();
-    let records = store.record_persons(tenant).await?;
+    let records = store.record_persons(tenant, SystemClock.now()).await?;
     for (_, agency, key, person) in &records {
         if let Some(t) = by_record.get(&(agency.clone(), key.clone())) {
             *votes
