@@ -5,6 +5,7 @@
 
 use crate::StoreError;
 use crate::StoreLocation;
+use crate::case_events::{CaseEvent, NewCaseEvent};
 use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::store::Store;
 use harbour_domain::{AgencyId, PersonId, Role, TenantCode};
@@ -54,6 +55,35 @@ impl Alert {
             agency: self.recipient_agency,
         }
         .is_worked_by(self.escalated_to, &roles, who.agency)
+    }
+}
+
+/// One alert with its history: raised, escalated, and each move a practitioner made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertDetail {
+    pub alert: Alert,
+    pub history: Vec<CaseEvent>,
+}
+
+/// The code alerts' facts carry in the workflow history.
+const ALERT_WORKFLOW: &str = "alert";
+
+fn fact(
+    alert: Uuid,
+    person: Uuid,
+    action: &str,
+    at: OffsetDateTime,
+    by: Option<harbour_domain::UserId>,
+    detail: serde_json::Value,
+) -> NewCaseEvent {
+    NewCaseEvent {
+        person: PersonId(person),
+        workflow: ALERT_WORKFLOW,
+        record: alert,
+        action: action.to_owned(),
+        at,
+        by,
+        detail: detail.to_string(),
     }
 }
 
@@ -164,14 +194,24 @@ impl Store {
         // the read and this write is raised by the next run.
         let mut g = g.into_write().await?;
         let versions = rules.versions();
-        let (raised, escalated) = in_gate!(g, alerts as a, tx => {
-            let raised = a::insert_alerts(tx, tenant, &alerts, now).await?;
+        let (raised, escalated) = in_gate!(g, [alerts as a, case_events as c], tx => {
+            let new = a::insert_alerts(tx, tenant, &alerts, now).await?;
+            let mut facts: Vec<NewCaseEvent> = new
+                .iter()
+                .map(|(alert, person, role)| fact(*alert, *person, "raised", now, None, serde_json::json!({ "to": role })))
+                .collect();
+            let raised = new.len() as u64;
             let mut escalated = 0;
             for role in Role::ALL {
                 if let Some(to) = rules.escalates_to(*role) {
-                    escalated += a::escalate(tx, tenant, role.as_str(), to.as_str(), today, now).await?;
+                    let up = a::escalate(tx, tenant, role.as_str(), to.as_str(), today, now).await?;
+                    escalated += up.len() as u64;
+                    facts.extend(up.into_iter().map(|(alert, person)| {
+                        fact(alert, person, "escalated", now, None, serde_json::json!({ "to": to.as_str() }))
+                    }));
                 }
             }
+            c::append(tx, tenant, &facts).await?;
             let seconds = clock.elapsed().as_secs_f64();
             a::record_run(tx, tenant, now, now + Duration::seconds_f64(seconds), scope_name,
                 &versions, i64::try_from(evaluated).unwrap_or(i64::MAX),
@@ -413,13 +453,14 @@ impl Store {
         Ok(visible)
     }
 
-    /// One alert, if it is in `who`'s queue (or was: closed alerts stay readable).
+    /// One alert with its history, if it is in `who`'s queue (or was: closed alerts stay
+    /// readable). Everyone who works the queue sees what the others did, and when.
     pub async fn alert_for(
         &self,
         who: &Principal,
         id: Uuid,
         now: OffsetDateTime,
-    ) -> Result<Option<Alert>, StoreError> {
+    ) -> Result<Option<AlertDetail>, StoreError> {
         let work = Work::new("view_alert", "act on an alert");
         let Some(mut g) = self
             .gate_read(Actor::Staff(who), Needs::Own, work, now)
@@ -434,8 +475,9 @@ impl Store {
                 if alert.is_for(who) && may_see_person(&mut g, who, alert.person, now).await? =>
             {
                 g.entry.set_subjects([alert.person]);
+                let history = in_gate!(g, case_events as c, tx => c::of_record(tx, &who.tenant, ALERT_WORKFLOW, id).await)?;
                 g.commit().await?;
-                Ok(Some(alert))
+                Ok(Some(AlertDetail { alert, history }))
             }
             _ => {
                 g.refuse(None).await?;
@@ -473,9 +515,14 @@ impl Store {
         g.entry.set_subjects([alert.person]);
         let checked = action.check(alert.status);
         let moved = match checked {
-            Ok(()) => {
-                in_gate!(g, alerts as a, tx => a::set_status(tx, &who.tenant, id, action.from_statuses(), status, action.note(), who.user.0, now).await)?
-            }
+            Ok(()) => in_gate!(g, [alerts as a, case_events as c], tx => {
+                let moved = a::set_status(tx, &who.tenant, id, action.from_statuses(), status, action.note(), who.user.0, now).await?;
+                if moved {
+                    let done = fact(id, alert.person.0, status.as_str(), now, Some(who.user), serde_json::json!({}));
+                    c::append(tx, &who.tenant, &[done]).await?;
+                }
+                moved
+            }),
             Err(_) => false,
         };
         if !moved {

@@ -44,6 +44,7 @@ mod accounts;
 mod alerts;
 mod audit;
 mod backend;
+mod case_events;
 mod error;
 mod identity_review;
 mod imports;
@@ -57,8 +58,9 @@ pub mod testing;
 mod timelines;
 
 pub use accounts::BreakGlassOutcome;
-pub use alerts::{Alert, ReplayView, RuleRunReport, RunScope};
+pub use alerts::{Alert, AlertDetail, ReplayView, RuleRunReport, RunScope};
 pub use audit::{AuditEntry, AuditVerification, Outcome};
+pub use case_events::CaseEvent;
 pub use error::StoreError;
 /// What a practitioner does with an alert, and why it may be refused: pure, in the rules crate.
 pub use harbour_rules::alerts::{

@@ -123,8 +123,26 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (closed.status.as_str(), closed.note.as_str()),
+            (closed.alert.status.as_str(), closed.alert.note.as_str()),
             ("actioned", note.as_str())
+        );
+        // Its history: raised by the rules run, then acknowledged and actioned by the social
+        // worker, named.
+        let history: Vec<(&str, Option<&str>)> = closed
+            .history
+            .iter()
+            .map(|f| (f.action.as_str(), f.by_name.as_deref()))
+            .collect();
+        assert_eq!(history.len(), 3, "{name}: {history:?}");
+        assert_eq!(history[0], ("raised", None), "{name}");
+        assert_eq!(
+            (history[1].0, history[2].0),
+            ("acknowledged", "actioned"),
+            "{name}"
+        );
+        assert!(
+            history[1].1.is_some() && history[1].1 == history[2].1,
+            "{name}: the history names who acted"
         );
         assert_eq!(
             store
@@ -165,6 +183,21 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
         assert_eq!(escalated.len(), 1, "{name}");
         assert_eq!(escalated[0].escalated_to, Some(Role::MaceChair));
         assert_eq!(escalated[0].recipient_role, Role::PoliceMaceCoordinator);
+        let seen_by_chair = store
+            .alert_for(&chair, escalated[0].id, later)
+            .await
+            .unwrap()
+            .unwrap();
+        let actions: Vec<&str> = seen_by_chair
+            .history
+            .iter()
+            .map(|f| f.action.as_str())
+            .collect();
+        assert_eq!(
+            actions,
+            ["raised", "escalated"],
+            "{name}: the escalation is in the history"
+        );
 
         // The replay timeline holds every event, whoever may see it.
         let timeline = store

@@ -630,6 +630,21 @@ async fn alerts_reach_the_right_queue_and_are_acted_on_and_replayed() {
         alert.contains("actioned: Transition plan meeting booked"),
         "{alert}"
     );
+    // The alert's history: raised by Harbour for the social worker's role, then acknowledged
+    // and actioned by a named person, in that order, for everyone who works the queue.
+    let history = alert
+        .split("id=\"alert-history\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .unwrap();
+    let raised = history.find("Raised for the Social worker").unwrap();
+    let acknowledged = history.find("Acknowledged").unwrap();
+    let actioned = history.find("Actioned").unwrap();
+    assert!(
+        raised < acknowledged && acknowledged < actioned,
+        "{history}"
+    );
+    assert!(history.contains("Harbour"), "{history}");
     let no_token = app
         .post_form(&path, &social, &[("action", "acknowledge")])
         .await;

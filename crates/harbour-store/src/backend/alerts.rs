@@ -202,15 +202,15 @@ pub(crate) async fn last_run_started(
     .await?)
 }
 
-/// Inserts the alerts that are not already there (same firing, same queue); gives how many
-/// were new.
+/// Inserts the alerts that are not already there (same firing, same queue); gives the new
+/// ones as (alert, person, queue's role).
 pub(crate) async fn insert_alerts(
     tx: &mut Tx,
     tenant: &TenantCode,
     alerts: &[(Uuid, harbour_rules::alerts::NewAlert)],
     now: OffsetDateTime,
-) -> Result<u64, StoreError> {
-    let mut raised = 0;
+) -> Result<Vec<(Uuid, Uuid, String)>, StoreError> {
+    let mut raised = Vec::new();
     for chunk in alerts.chunks(400) {
         let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO alerts (tenant_code, id, person_id, rule_id, rule_version, fired_on, due_on, severity, \
@@ -233,8 +233,15 @@ pub(crate) async fn insert_alerts(
                 .push_bind(a.because.clone())
                 .push_bind(now);
         });
-        qb.push(" ON CONFLICT (tenant_code, evidence_key, recipient_key) DO NOTHING");
-        raised += qb.build().execute(&mut **tx).await?.rows_affected();
+        qb.push(
+            " ON CONFLICT (tenant_code, evidence_key, recipient_key) DO NOTHING \
+             RETURNING id, person_id, recipient_role",
+        );
+        raised.extend(
+            qb.build_query_as::<(Uuid, Uuid, String)>()
+                .fetch_all(&mut **tx)
+                .await?,
+        );
     }
     Ok(raised)
 }
@@ -268,7 +275,7 @@ pub(crate) async fn record_run(
 }
 
 /// Marks open or acknowledged alerts for `role` that are past their due date as escalated
-/// to `to`. Gives how many.
+/// to `to`. Gives them as (alert, person).
 pub(crate) async fn escalate(
     tx: &mut Tx,
     tenant: &TenantCode,
@@ -276,20 +283,19 @@ pub(crate) async fn escalate(
     to: &str,
     today: Date,
     now: OffsetDateTime,
-) -> Result<u64, StoreError> {
-    Ok(sqlx::query(
+) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+    Ok(sqlx::query_as(
         "UPDATE alerts SET escalated_to = $1, escalated_at = $2 \
          WHERE tenant_code = $3 AND recipient_role = $4 AND status IN ('open', 'acknowledged') \
-         AND due_on < $5 AND escalated_to IS NULL",
+         AND due_on < $5 AND escalated_to IS NULL RETURNING id, person_id",
     )
     .bind(to)
     .bind(now)
     .bind(tenant.as_str())
     .bind(role)
     .bind(today)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected())
+    .fetch_all(&mut **tx)
+    .await?)
 }
 
 /// An alert as stored.

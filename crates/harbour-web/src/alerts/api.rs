@@ -103,6 +103,7 @@ pub(crate) async fn api_act(
         .store
         .alert_for(who, id, now)
         .await?
-        .ok_or_else(Problem::not_found)?;
+        .ok_or_else(Problem::not_found)?
+        .alert;
     Ok(Json(body(&state, alert)))
 }

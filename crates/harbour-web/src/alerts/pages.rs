@@ -2,7 +2,7 @@
 //! the form to act on it, and the replay of a child's timeline.
 
 use super::{action, refusal};
-use crate::layout::{Layout, long_date};
+use crate::layout::{Layout, date_time, long_date};
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
 use crate::state::AppState;
@@ -63,6 +63,30 @@ pub(crate) struct EvidenceRow {
     pub summary: String,
 }
 
+/// One change in an alert's life, as the alert page lists it.
+pub(crate) struct HistoryRow {
+    pub at: String,
+    pub what: String,
+    pub who: String,
+}
+
+fn history_row(fact: &harbour_store::CaseEvent) -> HistoryRow {
+    let to = serde_json::from_str::<serde_json::Value>(&fact.detail)
+        .ok()
+        .and_then(|d| d["to"].as_str().and_then(|r| r.parse::<Role>().ok()));
+    let what = match (fact.action.as_str(), to) {
+        ("raised", Some(role)) => format!("Raised for the {}", role.label()),
+        ("escalated", Some(role)) => format!("Escalated to the {} (overdue)", role.label()),
+        (action, _) => harbour_rules::alerts::Status::parse(action)
+            .map_or_else(|| action.to_owned(), |s| s.label().to_owned()),
+    };
+    HistoryRow {
+        at: date_time(fact.at),
+        what,
+        who: fact.by_name.clone().unwrap_or_else(|| "Harbour".to_owned()),
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "alert.html")]
 pub(crate) struct AlertPage {
@@ -86,6 +110,8 @@ pub(crate) struct AlertPage {
     pub evidence: Vec<EvidenceRow>,
     /// Evidence events the viewer's role does not open.
     pub hidden: usize,
+    /// What happened to the alert, oldest first: shared by everyone who works its queue.
+    pub history: Vec<HistoryRow>,
     pub open: bool,
 }
 
@@ -99,11 +125,13 @@ pub(crate) async fn page(
         .map_err(|_| Problem::bad_request("id", "This alert address is not valid."))?;
     let who = &signed_in.user.principal;
     let now = state.clock.now();
-    let alert = state
+    let detail = state
         .store
         .alert_for(who, id, now)
         .await?
         .ok_or_else(Problem::not_found)?;
+    let alert = detail.alert;
+    let history = detail.history.iter().map(history_row).collect();
     let view = state.store.person_view(who, alert.person, now).await?;
     let wanted: HashSet<Uuid> = alert.evidence.iter().copied().collect();
     let evidence: Vec<EvidenceRow> = view
@@ -142,6 +170,7 @@ pub(crate) async fn page(
         escalated_to: alert.escalated_to.map(role_label).unwrap_or_default(),
         hidden: wanted.len().saturating_sub(evidence.len()),
         evidence,
+        history,
     })
 }
 
