@@ -73,7 +73,11 @@ pub(crate) struct HistoryRow {
 fn history_row(fact: &harbour_store::CaseEvent) -> HistoryRow {
     let to = serde_json::from_str::<serde_json::Value>(&fact.detail)
         .ok()
-        .and_then(|d| d["to"].as_str().and_then(|r| r.parse::<Role>().ok()));
+        .and_then(|d| {
+            d.get("to")
+                .and_then(|t| t.as_str())
+                .and_then(|r| r.parse::<Role>().ok())
+        });
     let what = match (fact.action.as_str(), to) {
         ("raised", Some(role)) => format!("Raised for the {}", role.label()),
         ("escalated", Some(role)) => format!("Escalated to the {} (overdue)", role.label()),
