@@ -191,10 +191,16 @@ fn every_public_store_method_goes_through_the_gate_or_says_why_not() {
     let mut methods: BTreeMap<String, String> = BTreeMap::new();
     let mut every: BTreeMap<String, String> = BTreeMap::new();
     for (file, text) in sources() {
+        // Without white space, so `self\n    .gate(` as rustfmt writes it reads `self.gate(`.
+        let squeeze = |body: &str| body.split_whitespace().collect::<String>();
         for (name, body) in public_methods(&text) {
-            methods.insert(name, format!("{file}\n{body}"));
+            methods.insert(name, squeeze(&body));
         }
-        every.extend(methods_of(&text, false));
+        every.extend(
+            methods_of(&text, false)
+                .into_iter()
+                .map(|(name, body)| (name, squeeze(&body))),
+        );
     }
     assert!(
         methods.len() > 40,

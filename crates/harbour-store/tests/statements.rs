@@ -47,6 +47,7 @@ const DYNAMIC: &[(&str, &str, &str, usize, &str)] = &[
     // -- alerts --------------------------------------------------------------------------
     ("backend/alerts.rs", "each_timeline_chunk", "sqlx::query_as", 1, "format!: event_columns() with or without the summary, and EVENT_JOIN"),
     ("backend/alerts.rs", "insert_alerts", "QueryBuilder::new", 1, "multi-row INSERT: one bound row per alert"),
+    ("backend/case_events.rs", "append", "QueryBuilder::new", 1, "multi-row INSERT: one bound row per fact"),
     ("backend/alerts.rs", "queue", "QueryBuilder::new", 1, "ALERT_COLUMNS, then IN lists of the viewer's roles and agencies"),
     ("backend/alerts.rs", "alert", "QueryBuilder::new", 1, "ALERT_COLUMNS, then the alert's id"),
     ("backend/alerts.rs", "alerts_of", "QueryBuilder::new", 1, "ALERT_COLUMNS, then the person's id"),
@@ -88,7 +89,8 @@ fn backends_of_file(file: &str) -> Option<&'static [Backend]> {
         | "backend/accounts.rs"
         | "backend/imports.rs"
         | "backend/linking.rs"
-        | "backend/alerts.rs" => BOTH,
+        | "backend/alerts.rs"
+        | "backend/case_events.rs" => BOTH,
         "backend/sqlite.rs" | "backend/bulk_sqlite.rs" | "backend/sqlite_timelines.rs" => {
             &[Backend::Sqlite]
         }
@@ -523,6 +525,12 @@ const OUTSIDE_BACKEND: &[(&str, &str, &str, Backend)] = &[
         "refresh_statistics",
         "PRAGMA optimize",
         Backend::Sqlite,
+    ),
+    (
+        "gate.rs",
+        "begin",
+        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        Backend::Postgres,
     ),
 ];
 
