@@ -6,7 +6,7 @@ use crate::commands::open_store;
 use anyhow::{Context, bail};
 use harbour_domain::feeds::Feed;
 use harbour_domain::{AgencyId, Clock, SystemClock, TenantCode};
-use harbour_import::{FeedFile, Progress};
+use harbour_ingest::{FeedFile, Progress};
 use harbour_store::{ImportCounts, NewAgency, Store};
 use harbour_synth::county::Manifest;
 use std::path::Path;
@@ -31,7 +31,7 @@ async fn import_with_progress(
     each_file: bool,
 ) -> anyhow::Result<ImportCounts> {
     let bar = progress_bar("importing");
-    let total = harbour_import::import_files(store, tenant, files, SystemClock.now(), |progress| {
+    let total = harbour_ingest::import_files(store, tenant, files, SystemClock.now(), |progress| {
         match progress {
             Progress::Batch { file, counts } => bar.set_message(format!(
                 "{}: {} read, {} accepted, {} rejected",
@@ -263,7 +263,7 @@ pub async fn import_into_demo(
             path: county_dir.join(&entry.file),
         });
     }
-    let total = harbour_import::import_files(store, tenant, &files, now, |_| {}).await?;
+    let total = harbour_ingest::import_files(store, tenant, &files, now, |_| {}).await?;
     let linked = store
         .link_new(
             tenant,

@@ -5,7 +5,7 @@
 
 use harbour_domain::feeds::Feed;
 use harbour_domain::{AgencyId, AgencyKind, Role, TenantCode, UserId};
-use harbour_import::{FeedFile, FileError, Progress, import_file, import_files};
+use harbour_ingest::{FeedFile, FileError, Progress, import_file, import_files};
 use harbour_policy::{Policy, Principal};
 use harbour_store::{AuditVerification, ImportCounts, NewAgency, Store, StoreLocation};
 use harbour_synth::county::{self, Manifest};

@@ -1,6 +1,6 @@
 //! Import throughput against the physical limit, in the same run on the same machine.
 //!
-//! `cargo bench -p harbour-import --bench import` generates a synthetic county
+//! `cargo bench -p harbour-ingest --bench import` generates a synthetic county
 //! (`HARBOUR_BENCH_CHILDREN`, default 140,000: about 37 events a child, so over the goal's
 //! 5,000,000 events), imports every feed into a fresh SQLite store,
 //! then inserts the same rows' event columns into a bare table with one prepared statement in
@@ -16,7 +16,7 @@
 )] // benchmark code
 
 use harbour_domain::{AgencyId, TenantCode};
-use harbour_import::{FeedFile, import_files};
+use harbour_ingest::{FeedFile, import_files};
 use harbour_policy::Policy;
 use harbour_store::{ImportCounts, NewAgency, Store, StoreLocation};
 use harbour_synth::county::{self, Manifest};
@@ -269,7 +269,7 @@ fn main() {
                     .bind(&row[0]).bind(&row[1]).bind(&row[2]).bind(&row[3]).bind(&row[4])
                     .execute(&mut *tx).await.unwrap();
                 rows += 1;
-                if rows.is_multiple_of(harbour_import::file::BATCH_ROWS as u64) {
+                if rows.is_multiple_of(harbour_ingest::file::BATCH_ROWS as u64) {
                     tx.commit().await.unwrap();
                     tx = pool.begin().await.unwrap();
                 }

@@ -1,6 +1,6 @@
 //! Critical-moment rules over a county, against reading the same events, in the same run.
 //!
-//! `cargo bench -p harbour-import --bench rules` generates a synthetic county
+//! `cargo bench -p harbour-ingest --bench rules` generates a synthetic county
 //! (`HARBOUR_BENCH_CHILDREN`, default 140,000: the synthetic county has about 37 events a
 //! child, and the goal is stated for at least 5,000,000 events), imports it into SQLite and links it, then:
 //! reads every person's events the way the rules do but without evaluating them (the
@@ -17,7 +17,7 @@
 
 use harbour_domain::feeds::Feed;
 use harbour_domain::{AgencyId, TenantCode};
-use harbour_import::import_file;
+use harbour_ingest::import_file;
 use harbour_policy::Policy;
 use harbour_rules::RuleSet;
 use harbour_store::{NewAgency, RunScope, Store, StoreLocation};
