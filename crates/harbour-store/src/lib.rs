@@ -38,6 +38,7 @@ mod error;
 mod gate;
 mod identity_review;
 mod imports;
+mod jobs;
 mod linking;
 mod location;
 mod model;
@@ -52,6 +53,7 @@ pub use audit::{AuditEntry, AuditVerification, Outcome};
 pub use error::StoreError;
 pub use gate::SearchQuery;
 pub use identity_review::{IdentityRefusal, LinkReviewItem, PersonChange, ReviewSide};
+pub use jobs::{IngestJob, JobStatus, NewIngestJob};
 pub use linking::LinkReport;
 pub use location::StoreLocation;
 pub use model::{

@@ -57,5 +57,9 @@ pub(crate) mod linking;
 #[path = "alerts.rs"]
 pub(crate) mod alerts;
 
+#[allow(clippy::duplicate_mod)]
+#[path = "jobs.rs"]
+pub(crate) mod jobs;
+
 #[path = "bulk_postgres.rs"]
 pub(crate) mod bulk;
