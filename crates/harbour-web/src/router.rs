@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/people", get(api::search_people))
         .route("/api/v1/people/{id}", get(api::get_person))
         .route("/api/v1/feeds/token", get(feeds::check_token))
+        .route("/api/v1/feeds/jobs/{job}", get(feeds::job_status))
         .route(
             "/api/v1/feeds/{feed}",
             post(feeds::submit).layer(DefaultBodyLimit::max(FEED_BODY_LIMIT)),

@@ -36,6 +36,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<WebConfig>,
     pub(crate) metrics: Arc<Metrics>,
+    /// The ingest pipeline feed submissions go through (same store, rules and clock). Its
+    /// queue is run by a `harbour_ingest::Worker` the caller starts beside the server.
+    pub ingest: Arc<harbour_ingest::Pipeline>,
 }
 
 impl AppState {
@@ -45,10 +48,16 @@ impl AppState {
         clock: Arc<dyn Clock>,
         config: WebConfig,
     ) -> Self {
+        let ingest = Arc::new(harbour_ingest::Pipeline::new(
+            store.clone(),
+            rules.clone(),
+            clock.clone(),
+        ));
         Self {
             store,
             rules,
             clock,
+            ingest,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
         }
