@@ -106,7 +106,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         (tenant, total)
     };
     let bar = progress_bar("linking the new records and running the rules over what changed");
-    let (linked, alerts) = drain_for(&pipeline, &tenant).await?;
+    let ran = drain_for(&pipeline, &tenant).await?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
@@ -116,17 +116,25 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 "seconds".into(),
                 serde_json::json!((seconds * 10.0).round() / 10.0),
             );
+            let (linked, alerts) = ran.unzip();
             fields.insert("linked".into(), serde_json::to_value(&linked)?);
             fields.insert("rules".into(), serde_json::to_value(&alerts)?);
         }
         println!("{report}");
     } else {
         say(&total, "Altogether");
-        crate::link::say_linked(&linked);
-        println!(
-            "Rules: {} timelines evaluated, {} new alerts raised.",
-            alerts.persons_evaluated, alerts.alerts_raised
-        );
+        match &ran {
+            Some((linked, alerts)) => {
+                crate::link::say_linked(linked);
+                println!(
+                    "Rules: {} timelines evaluated, {} new alerts raised.",
+                    alerts.persons_evaluated, alerts.alerts_raised
+                );
+            }
+            None => println!(
+                "Linking and rules: taken up by another worker on this database (harbour serve), which runs them."
+            ),
+        }
         println!("Took {seconds:.1} s. See rejected rows with `harbour quarantine list`.");
     }
     store.close().await;
@@ -177,17 +185,19 @@ pub async fn quarantine(command: QuarantineCommand) -> anyhow::Result<ExitCode> 
 
 /// Runs the queued linking and rules in this process until nothing waits (the same work
 /// `harbour serve`'s worker does in the background), and gives what was reported for
-/// `tenant`: its jobs are all taken by one claim, so that is one report.
+/// `tenant`: its jobs are all taken by one claim, so that is one report. `None` if another
+/// worker (a `harbour serve` on the same PostgreSQL database) claimed them first: they run
+/// there.
 async fn drain_for(
     pipeline: &Pipeline,
     tenant: &TenantCode,
-) -> anyhow::Result<(harbour_store::LinkReport, harbour_store::RuleRunReport)> {
+) -> anyhow::Result<Option<(harbour_store::LinkReport, harbour_store::RuleRunReport)>> {
     let ran = pipeline.drain().await?;
-    ran.into_iter()
+    Ok(ran
+        .into_iter()
         .rev()
         .find(|r| r.tenant == *tenant)
-        .map(|r| (r.linked, r.rules))
-        .context("the import's linking and rules were taken by another worker (is `harbour serve` running on this database?); they run there")
+        .map(|r| (r.linked, r.rules)))
 }
 
 /// Loads a synthetic county's feeds into the demo authority, so the demo has thousands of
@@ -216,6 +226,8 @@ pub async fn import_into_demo(
     )
     .await?;
     let imported = pipeline.import_files(tenant, &files, |_| {}).await?;
-    let (linked, alerts) = drain_for(pipeline, tenant).await?;
+    let (linked, alerts) = drain_for(pipeline, tenant)
+        .await?
+        .context("the demo's linking and rules were taken by another worker")?;
     Ok((imported.counts, linked, alerts))
 }
