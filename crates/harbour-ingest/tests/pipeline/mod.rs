@@ -459,3 +459,88 @@ async fn the_queue_claims_once_records_outcomes_and_shows_a_job_only_to_its_agen
         ));
     }
 }
+
+/// A workflow reaction that records what it saw, or refuses.
+#[derive(Debug, Default)]
+struct Noting {
+    refuse: bool,
+    seen: std::sync::Mutex<Vec<IngestJobId>>,
+}
+
+impl harbour_ingest::Reaction for Noting {
+    fn name(&self) -> &'static str {
+        "noting"
+    }
+
+    fn react<'a>(
+        &'a self,
+        _store: &'a Store,
+        jobs: &'a [IngestJob],
+        _now: time::OffsetDateTime,
+    ) -> harbour_ingest::ReactionFuture<'a> {
+        Box::pin(async move {
+            self.seen.lock().unwrap().extend(jobs.iter().map(|j| j.id));
+            if self.refuse {
+                Err("the case system is unavailable".to_owned())
+            } else {
+                Ok(())
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn reactions_see_the_claimed_jobs_and_a_failing_one_fails_them() {
+    for (store, _dir) in stores().await {
+        let (tenant, police, _) = two_agencies(&store).await;
+        let noting = Arc::new(Noting::default());
+        let pipeline = pipeline(&store).with_reaction(noting.clone());
+        let (job, _) = pipeline
+            .import_rows(
+                &tenant,
+                police,
+                Feed::Police,
+                "api 2026-09-01",
+                &police_rows(),
+                &[],
+            )
+            .await
+            .unwrap();
+        let ran = pipeline.drain().await.unwrap();
+        assert_eq!(ran.len(), 1);
+        assert_eq!(*noting.seen.lock().unwrap(), [job]);
+
+        let refusing = Arc::new(Noting {
+            refuse: true,
+            ..Noting::default()
+        });
+        let pipeline = self::pipeline(&store).with_reaction(refusing.clone());
+        let (job, _) = pipeline
+            .import_rows(
+                &tenant,
+                police,
+                Feed::Police,
+                "api 2026-09-02",
+                &police_rows(),
+                &[],
+            )
+            .await
+            .unwrap();
+        let error = pipeline.drain().await.unwrap_err().to_string();
+        assert!(
+            error.contains("noting") && error.contains("unavailable"),
+            "{error}"
+        );
+        let failed = store
+            .ingest_job(&tenant, police, job)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(failed.status, JobStatus::Failed);
+        assert!(failed.message.contains("unavailable"), "{}", failed.message);
+        assert!(
+            pipeline.drain().await.unwrap().is_empty(),
+            "a failed job is not retried on its own"
+        );
+    }
+}
