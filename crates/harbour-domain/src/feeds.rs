@@ -266,6 +266,35 @@ pub const EXCLUSION_REASONS: &[(&str, &str)] = &[
     ("OS", "Misbehaviour outside of school"),
 ];
 
+/// A set of feed files and the agencies that send them (`manifest.json`, as `harbour synth`
+/// writes it and `harbour import --manifest` reads it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub tenant: String,
+    pub tenant_name: String,
+    pub seed: u64,
+    pub children: u64,
+    pub agencies: Vec<ManifestAgency>,
+    pub feeds: Vec<ManifestFeed>,
+}
+
+/// One agency in a manifest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManifestAgency {
+    pub code: String,
+    pub name: String,
+    pub kind: AgencyKind,
+}
+
+/// One feed file in a manifest: which agency sends it, which feed it is, where it is
+/// (relative to the manifest).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManifestFeed {
+    pub agency: String,
+    pub feed: Feed,
+    pub file: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

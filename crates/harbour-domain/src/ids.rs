@@ -54,6 +54,10 @@ uuid_id!(
     /// A member of staff who signs in.
     UserId
 );
+uuid_id!(
+    /// One job of the ingest queue: the linking and rules still to run after a feed is stored.
+    IngestJobId
+);
 
 /// A tenant: one local authority area, named by its three-digit DfE LA code (e.g. `845`).
 ///

@@ -14,7 +14,7 @@ mod upn;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use codes::{AgencyKind, EventKind, Handling, Role, UnknownCode};
-pub use ids::{AgencyId, EventId, PersonId, SourceRecordId, TenantCode, UserId};
+pub use ids::{AgencyId, EventId, IngestJobId, PersonId, SourceRecordId, TenantCode, UserId};
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use postcode::{Postcode, PostcodeError};
 pub use upn::{Upn, UpnError};

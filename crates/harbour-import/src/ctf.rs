@@ -7,9 +7,9 @@
 //! one, and entity definitions are how "billion laughs" and external-entity attacks work.
 //! Only XML's five predefined entities and character references are read.
 
+use crate::rows::{FeedEvent, FeedIdentity, ImportRow, QuarantineRow};
 use crate::values;
 use harbour_domain::{EventKind, Handling, Postcode, Upn};
-use harbour_store::{FeedEvent, FeedIdentity, ImportRow, QuarantineRow};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde_json::json;

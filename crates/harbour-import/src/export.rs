@@ -5,7 +5,7 @@
 //! which makes such a cell plain text (OWASP's advice: prefix a single quote), so a file
 //! downloaded from Harbour never runs anything when opened.
 
-use harbour_store::QuarantineEntry;
+use crate::rows::QuarantineEntry;
 use std::borrow::Cow;
 use std::io::Write;
 

@@ -1,9 +1,9 @@
 //! One feed row to an identity and an event, or a reason it cannot be accepted.
 
+use crate::rows::{FeedEvent, FeedIdentity, ImportRow, QuarantineRow};
 use crate::values::{self, MAX_KEY, MAX_NAME, MAX_TEXT};
 use harbour_domain::feeds::{EXCLUSION_REASONS, Feed};
 use harbour_domain::{EventKind, Handling, NhsNumber, Postcode, Upn};
-use harbour_store::{FeedEvent, FeedIdentity, ImportRow, QuarantineRow};
 use serde_json::json;
 use std::collections::HashMap;
 use time::Date;

@@ -22,6 +22,8 @@ use time::macros::datetime;
 
 const VIEWS: usize = 500;
 const ROUNDS: usize = 5;
+/// Viewers at once in the concurrent case: several practitioners opening records together.
+const VIEWERS: usize = 8;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -69,12 +71,61 @@ fn main() {
             }
             reference.push(started.elapsed());
         }
+        // The same views from VIEWERS tasks at once, VIEWS in all per round: what a busy
+        // afternoon asks of one file. Audited views serialise on the audit append (one writer);
+        // the question is how much of each view waits behind the others.
+        let mut gate_together = Vec::new();
+        let mut reference_together = Vec::new();
+        for _ in 0..ROUNDS {
+            let started = Instant::now();
+            let tasks: Vec<_> = (0..VIEWERS)
+                .map(|_| {
+                    let (store, who) = (store.clone(), who.clone());
+                    tokio::spawn(async move {
+                        for _ in 0..VIEWS / VIEWERS {
+                            let view = store.person_view(&who, jayden, now).await.unwrap().unwrap();
+                            assert_eq!(view.timeline.len(), events);
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            gate_together.push(started.elapsed());
+
+            let started = Instant::now();
+            let tasks: Vec<_> = (0..VIEWERS)
+                .map(|_| {
+                    let (bare, tenant) = (bare.clone(), county.tenant.clone());
+                    tokio::spawn(async move {
+                        for _ in 0..VIEWS / VIEWERS {
+                            let rows = sqlx::query(bare_sql).bind(tenant.as_str()).bind(jayden.0).fetch_all(&bare).await.unwrap();
+                            assert_eq!(rows.len(), events);
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            reference_together.push(started.elapsed());
+        }
+
         let gate = median(gate);
         let reference = median(reference);
-        let per = |d: Duration| d.as_secs_f64() * 1e6 / VIEWS as f64;
+        let per = |d: Duration, n: usize| d.as_secs_f64() * 1e6 / n as f64;
+        let n = VIEWS;
         println!("single view of a {events}-event timeline, {VIEWS} views x {ROUNDS} rounds, medians:");
-        println!("  audited gate (policy scope + audit entry, synchronous=FULL): {:>8.1} µs/view  {:>7.0} views/s", per(gate), 1e6 / per(gate));
-        println!("  bare SQLite query, same rows, no policy or audit:             {:>8.1} µs/view  {:>7.0} views/s", per(reference), 1e6 / per(reference));
+        println!("  audited gate (policy scope + audit entry, synchronous=FULL): {:>8.1} µs/view  {:>7.0} views/s", per(gate, n), 1e6 / per(gate, n));
+        println!("  bare SQLite query, same rows, no policy or audit:             {:>8.1} µs/view  {:>7.0} views/s", per(reference, n), 1e6 / per(reference, n));
+        println!("  ratio gate/bare: {:.1}x", gate.as_secs_f64() / reference.as_secs_f64());
+        let gate = median(gate_together);
+        let reference = median(reference_together);
+        let n = VIEWS / VIEWERS * VIEWERS;
+        println!("{VIEWERS} viewers at once, {n} views per round, medians:");
+        println!("  audited gate:      {:>8.1} µs/view  {:>7.0} views/s", per(gate, n), 1e6 / per(gate, n));
+        println!("  bare SQLite query: {:>8.1} µs/view  {:>7.0} views/s", per(reference, n), 1e6 / per(reference, n));
         println!("  ratio gate/bare: {:.1}x", gate.as_secs_f64() / reference.as_secs_f64());
     });
 }

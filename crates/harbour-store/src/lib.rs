@@ -48,6 +48,7 @@ mod case_events;
 mod error;
 mod identity_review;
 mod imports;
+mod jobs;
 mod linking;
 mod location;
 mod model;
@@ -67,6 +68,7 @@ pub use harbour_rules::alerts::{
     Action as AlertAction, Refusal as AlertRefusal, Status as AlertStatus,
 };
 pub use identity_review::{IdentityRefusal, LinkReviewItem, PersonChange, ReviewSide};
+pub use jobs::{IngestJob, JobStatus, NewIngestJob};
 pub use linking::LinkReport;
 pub use location::StoreLocation;
 pub use model::{

@@ -74,6 +74,10 @@ const NOT_THROUGH_THE_GATE: &[(&str, &str)] = &[
         "backup",
         "copies the whole database file for the operator who holds it",
     ),
+    (
+        "ingest_job",
+        "an ingest job's status for the agency that sent it: ids and counts, polled often",
+    ),
 ];
 
 /// Where transactions may begin: the gate, and the two backends' definitions it calls.
@@ -190,7 +194,7 @@ fn only_the_gate_begins_a_transaction() {
 fn every_public_store_method_goes_through_the_gate_or_says_why_not() {
     let mut methods: BTreeMap<String, String> = BTreeMap::new();
     let mut every: BTreeMap<String, String> = BTreeMap::new();
-    for (file, text) in sources() {
+    for (_, text) in sources() {
         // Without white space, so `self\n    .gate(` as rustfmt writes it reads `self.gate(`.
         let squeeze = |body: &str| body.split_whitespace().collect::<String>();
         for (name, body) in public_methods(&text) {

@@ -90,7 +90,8 @@ fn backends_of_file(file: &str) -> Option<&'static [Backend]> {
         | "backend/imports.rs"
         | "backend/linking.rs"
         | "backend/alerts.rs"
-        | "backend/case_events.rs" => BOTH,
+        | "backend/case_events.rs"
+        | "backend/jobs.rs" => BOTH,
         "backend/sqlite.rs" | "backend/bulk_sqlite.rs" | "backend/sqlite_timelines.rs" => {
             &[Backend::Sqlite]
         }

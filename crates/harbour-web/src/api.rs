@@ -5,7 +5,7 @@
 
 use crate::problem::ErrorBody;
 use crate::state::AppState;
-use crate::{alerts, identity, people, service};
+use crate::{alerts, feeds, identity, people, service};
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
@@ -28,25 +28,11 @@ fn document() -> utoipa::openapi::OpenApi {
     let mut document = ApiDoc::openapi();
     document.merge(service::ServiceApi::openapi());
     document.merge(people::PeopleApi::openapi());
-    document.merge(FeedsApi::openapi());
+    document.merge(feeds::FeedsApi::openapi());
     document.merge(identity::IdentityApi::openapi());
     document.merge(alerts::AlertsApi::openapi());
     document
 }
-
-/// The feeds part of the document. It belongs in `feeds.rs`, beside the handlers, and moves
-/// there once the feed handler's rewrite has landed.
-#[derive(OpenApi)]
-#[openapi(
-    paths(crate::feeds::check_token, crate::feeds::submit),
-    components(schemas(
-        crate::feeds::TokenCheckBody,
-        crate::feeds::FeedSubmission,
-        crate::feeds::FeedReport,
-        crate::feeds::Rejection
-    ))
-)]
-struct FeedsApi;
 
 /// Declares the agency-token scheme the feed endpoints use.
 struct SecuritySchemes;

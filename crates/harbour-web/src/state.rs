@@ -40,6 +40,9 @@ pub struct AppState {
     pub(crate) metrics: Arc<Metrics>,
     /// The main navigation, set by `router()` from the capabilities' entries.
     pub(crate) navigation: &'static [NavEntry],
+    /// The ingest pipeline feed submissions go through (same store, rules and clock). Its
+    /// queue is run by a `harbour_ingest::Worker` the caller starts beside the server.
+    pub ingest: Arc<harbour_ingest::Pipeline>,
 }
 
 impl AppState {
@@ -49,10 +52,16 @@ impl AppState {
         clock: Arc<dyn Clock>,
         config: WebConfig,
     ) -> Self {
+        let ingest = Arc::new(harbour_ingest::Pipeline::new(
+            store.clone(),
+            rules.clone(),
+            clock.clone(),
+        ));
         Self {
             store,
             rules,
             clock,
+            ingest,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             navigation: &[],

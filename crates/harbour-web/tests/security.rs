@@ -564,7 +564,11 @@ async fn agency_systems_submit_feed_rows_with_their_token() {
         request.send()
     };
     let response = post(body.clone(), "police", Some(&bearer)).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.status(),
+        StatusCode::ACCEPTED,
+        "stored; linking and rules queued"
+    );
     let report: serde_json::Value = response.json().await.unwrap();
     assert_eq!(
         (report["accepted"].as_u64(), report["rejected"].as_u64()),
@@ -633,7 +637,7 @@ async fn agency_systems_submit_feed_rows_with_their_token() {
     let big = post(serde_json::json!({ "rows": many }), "police", Some(&bearer))
         .await
         .unwrap();
-    assert_eq!(big.status(), StatusCode::OK);
+    assert_eq!(big.status(), StatusCode::ACCEPTED);
     let report: serde_json::Value = big.json().await.unwrap();
     assert_eq!(report["accepted"], 1_500);
 
@@ -664,4 +668,109 @@ async fn agency_systems_submit_feed_rows_with_their_token() {
     assert!(!page.contains("PN900") && page.contains("No rows are waiting"));
     let dpo = app.sign_in(Role::DataProtectionOfficer, "la").await;
     assert_eq!(app.page("/quarantine", &dpo).await.0, StatusCode::FORBIDDEN);
+}
+
+/// An agency's API token for `agency_code`, as its bearer header.
+async fn feed_token(app: &App, agency_code: &str) -> String {
+    let agency = app
+        .county
+        .agencies
+        .iter()
+        .find(|a| a.code == agency_code)
+        .unwrap()
+        .id;
+    let secret = token::new_token(token::API_TOKEN_PREFIX).unwrap();
+    app.store
+        .create_api_token(
+            &app.county.tenant,
+            agency,
+            "nightly export",
+            &token::hash_token("api", &secret),
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    format!("Bearer {secret}")
+}
+
+#[tokio::test]
+async fn a_feed_job_is_followed_by_the_agency_that_sent_it_and_by_no_other() {
+    let app = spawn_app().await;
+    let police = feed_token(&app, "police").await;
+    let school = feed_token(&app, "northgate").await;
+    let row = serde_json::json!({ "record_key": "PN901", "given_name": "Ada", "family_name": "Stone",
+        "date_of_birth": "2011-03-03", "event_key": "PN901-1", "type": "missing", "date": "2026-11-01", "offence": "" });
+    let response = app
+        .client
+        .post(app.url("/api/v1/feeds/police"))
+        .header(AUTHORIZATION, &police)
+        .json(&serde_json::json!({ "rows": [row] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let report: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(report["accepted"], 1, "{report}");
+    let job = report["job"].as_str().unwrap().to_owned();
+    let status = |bearer: Option<String>, id: String| {
+        let mut request = app.client.get(app.url(&format!("/api/v1/feeds/jobs/{id}")));
+        if let Some(bearer) = bearer {
+            request = request.header(AUTHORIZATION, bearer);
+        }
+        request.send()
+    };
+
+    // The worker links the rows and runs the rules; the sender sees the job through.
+    let mut body = serde_json::Value::Null;
+    for _ in 0..600 {
+        let response = status(Some(police.clone()), job.clone()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        body = response.json().await.unwrap();
+        if body["status"] == "done" || body["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(body["status"], "done", "{body}");
+    assert_eq!(
+        (
+            body["job"].as_str(),
+            body["feed"].as_str(),
+            body["accepted"].as_u64(),
+            body["attempts"].as_u64()
+        ),
+        (Some(job.as_str()), Some("police"), Some(1), Some(1)),
+        "{body}"
+    );
+    assert!(body["finished_at"].is_string(), "{body}");
+    assert!(body.get("message").is_none(), "{body}");
+
+    // Another agency's token finds nothing there, exactly as for a job that does not exist.
+    let other = status(Some(school.clone()), job.clone()).await.unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    let other_body = other.text().await.unwrap();
+    let unknown = status(Some(school.clone()), uuid::Uuid::now_v7().to_string())
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        unknown.text().await.unwrap(),
+        other_body,
+        "indistinguishable"
+    );
+    assert_eq!(
+        status(Some(police.clone()), "not-a-job".into())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status(None, job.clone()).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // A signed-in member of staff is not an agency system.
+    let staff = app.sign_in(Role::PoliceMaceCoordinator, "police").await;
+    let (code, _) = app.json(&format!("/api/v1/feeds/jobs/{job}"), &staff).await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED);
 }

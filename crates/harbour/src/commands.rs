@@ -134,7 +134,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     println!("Harbour is running at http://{}/", listener.local_addr()?);
-    run_server(listener, store, rules, config).await
+    run_server(listener, store, Arc::new(rules), config).await
 }
 
 async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -155,19 +155,13 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         &county_dir,
         |_| {},
     )?;
-    let (imported, linked) =
-        crate::feeds::import_into_demo(&store, &county.tenant, &county_dir).await?;
-    let demo_rules = harbour_rules::RuleSet::builtin()?;
-    let now = clock.now();
-    let alerts = store
-        .run_rules(
-            &county.tenant,
-            &demo_rules,
-            harbour_store::RunScope::All,
-            now.date(),
-            now,
-        )
-        .await?;
+    let demo_rules = Arc::new(harbour_rules::RuleSet::builtin()?);
+    // The same pipeline as `harbour import` and the feed API; with no rules run before, the
+    // rules go over every timeline.
+    let pipeline =
+        harbour_ingest::Pipeline::new(store.clone(), demo_rules.clone(), Arc::new(SystemClock));
+    let (imported, linked, alerts) =
+        crate::feeds::import_into_demo(&pipeline, &county.tenant, &county_dir).await?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| {
@@ -254,17 +248,18 @@ fn prepare_demo_dir(dir: &Path) -> anyhow::Result<()> {
 async fn run_server(
     listener: tokio::net::TcpListener,
     store: Store,
-    rules: harbour_rules::RuleSet,
+    rules: Arc<harbour_rules::RuleSet>,
     config: WebConfig,
 ) -> anyhow::Result<ExitCode> {
-    let state = AppState::new(
-        store.clone(),
-        Arc::new(rules),
-        Arc::new(SystemClock),
-        config,
-    );
-    harbour_web::serve(listener, state, shutdown_signal()).await?;
-    tracing::info!("stopped accepting requests; closing the database");
+    let state = AppState::new(store.clone(), rules, Arc::new(SystemClock), config);
+    // Links and runs the rules for stored feeds in the background (see docs/feeds.md); jobs
+    // a stopped server left running are resumed first.
+    let worker = harbour_ingest::Worker::spawn(state.ingest.clone());
+    let served = harbour_web::serve(listener, state, shutdown_signal()).await;
+    tracing::info!("stopped accepting requests; finishing the ingest job in hand");
+    worker.stop().await;
+    served?;
+    tracing::info!("closing the database");
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

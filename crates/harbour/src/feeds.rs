@@ -4,12 +4,13 @@ use crate::cli::{ImportArgs, QuarantineCommand};
 use crate::shared::{choose_tenant, find_agency, open_store, open_store_for_import};
 use anyhow::{Context, bail};
 use harbour_domain::feeds::Feed;
-use harbour_domain::{AgencyId, Clock, SystemClock, TenantCode};
-use harbour_import::{FeedFile, Progress};
-use harbour_store::{ImportCounts, NewAgency, Store};
+use harbour_domain::{Clock, SystemClock, TenantCode};
+use harbour_ingest::{FeedFile, Pipeline, Placement, Progress};
+use harbour_store::ImportCounts;
 use harbour_synth::county::Manifest;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 fn progress_bar(label: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new_spinner();
@@ -21,17 +22,18 @@ fn progress_bar(label: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// Imports `files` in order under one progress bar. `each_file` prints each file's counts as
-/// it finishes (for a manifest; a single file's counts are the total printed after).
+/// Imports `files` in order under one progress bar, queueing their jobs. `each_file` prints
+/// each file's counts as it finishes (for a manifest; a single file's counts are the total
+/// printed after).
 async fn import_with_progress(
-    store: &Store,
+    pipeline: &Pipeline,
     tenant: &TenantCode,
     files: &[FeedFile],
     each_file: bool,
 ) -> anyhow::Result<ImportCounts> {
     let bar = progress_bar("importing");
-    let total = harbour_import::import_files(store, tenant, files, SystemClock.now(), |progress| {
-        match progress {
+    let imported = pipeline
+        .import_files(tenant, files, |progress| match progress {
             Progress::Batch { file, counts } => bar.set_message(format!(
                 "{}: {} read, {} accepted, {} rejected",
                 file.path.display(),
@@ -43,11 +45,10 @@ async fn import_with_progress(
                 bar.suspend(|| say(counts, &format!("{} {}", file.feed, file.path.display())));
             }
             Progress::Done { .. } => {}
-        }
-    })
-    .await?;
+        })
+        .await?;
     bar.finish_and_clear();
-    Ok(total)
+    Ok(imported.counts)
 }
 
 fn say(counts: &ImportCounts, what: &str) {
@@ -62,6 +63,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     // whose alerts were never raised.
     let rules = crate::rules::load_rules(args.rules.as_deref())?;
     let store = open_store_for_import(&args.store).await?;
+    let pipeline = Pipeline::new(store.clone(), Arc::new(rules), Arc::new(SystemClock));
     let started = std::time::Instant::now();
     let (tenant, total) = if let Some(manifest_path) = &args.manifest {
         let text = std::fs::read_to_string(manifest_path)
@@ -69,42 +71,15 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         let manifest: Manifest = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a Harbour manifest", manifest_path.display()))?;
         let base = manifest_path.parent().unwrap_or(Path::new("."));
-        let tenant = TenantCode::parse(&manifest.tenant).map_err(anyhow::Error::msg)?;
-        let now = SystemClock.now();
-        if !store.tenants().await?.iter().any(|(t, _)| *t == tenant) {
-            store
-                .create_tenant(&tenant, &manifest.tenant_name, now)
-                .await?;
-        }
-        let known = store.list_agencies(&tenant).await?;
-        for agency in &manifest.agencies {
-            if !known.iter().any(|a| a.code == agency.code) {
-                let new = NewAgency {
-                    id: AgencyId::new_v7(),
-                    tenant: tenant.clone(),
-                    code: agency.code.clone(),
-                    name: agency.name.clone(),
-                    kind: agency.kind,
-                };
-                store.create_agency(&new, now).await?;
-            }
-        }
-        let agencies = store.list_agencies(&tenant).await?;
-        let mut files = Vec::with_capacity(manifest.feeds.len());
-        for entry in &manifest.feeds {
-            let agency = agencies
-                .iter()
-                .find(|a| a.code == entry.agency)
-                .with_context(|| {
-                    format!("the manifest names an unknown agency {}", entry.agency)
-                })?;
-            files.push(FeedFile {
-                agency: agency.id,
-                feed: entry.feed,
-                path: base.join(&entry.file),
-            });
-        }
-        let total = import_with_progress(&store, &tenant, &files, !args.json).await?;
+        let (tenant, files) = harbour_ingest::set_up_agencies(
+            &store,
+            &manifest,
+            base,
+            Placement::AsNamed,
+            SystemClock.now(),
+        )
+        .await?;
+        let total = import_with_progress(&pipeline, &tenant, &files, !args.json).await?;
         (tenant, total)
     } else {
         let (Some(agency), Some(feed), Some(file)) = (&args.agency, &args.feed, &args.file) else {
@@ -126,29 +101,11 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             feed,
             path: file.clone(),
         };
-        let total = import_with_progress(&store, &tenant, &[file], false).await?;
+        let total = import_with_progress(&pipeline, &tenant, &[file], false).await?;
         (tenant, total)
     };
-    let bar = progress_bar("linking new records to the people already known");
-    let linked = store
-        .link_new(
-            &tenant,
-            &harbour_link::Settings::default(),
-            SystemClock.now(),
-        )
-        .await?;
-    bar.finish_and_clear();
-    let bar = progress_bar("running the rules over the timelines that changed");
-    let now = SystemClock.now();
-    let alerts = store
-        .run_rules(
-            &tenant,
-            &rules,
-            harbour_store::RunScope::Changed,
-            now.date(),
-            now,
-        )
-        .await?;
+    let bar = progress_bar("linking the new records and running the rules over what changed");
+    let ran = drain_for(&pipeline, &tenant).await?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
@@ -158,17 +115,25 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 "seconds".into(),
                 serde_json::json!((seconds * 10.0).round() / 10.0),
             );
+            let (linked, alerts) = ran.unzip();
             fields.insert("linked".into(), serde_json::to_value(&linked)?);
             fields.insert("rules".into(), serde_json::to_value(&alerts)?);
         }
         println!("{report}");
     } else {
         say(&total, "Altogether");
-        crate::link::say_linked(&linked);
-        println!(
-            "Rules: {} timelines evaluated, {} new alerts raised.",
-            alerts.persons_evaluated, alerts.alerts_raised
-        );
+        match &ran {
+            Some((linked, alerts)) => {
+                crate::link::say_linked(linked);
+                println!(
+                    "Rules: {} timelines evaluated, {} new alerts raised.",
+                    alerts.persons_evaluated, alerts.alerts_raised
+                );
+            }
+            None => println!(
+                "Linking and rules: taken up by another worker on this database (harbour serve), which runs them."
+            ),
+        }
         println!("Took {seconds:.1} s. See rejected rows with `harbour quarantine list`.");
     }
     store.close().await;
@@ -217,58 +182,51 @@ pub async fn quarantine(command: QuarantineCommand) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// Runs the queued linking and rules in this process until nothing waits (the same work
+/// `harbour serve`'s worker does in the background), and gives what was reported for
+/// `tenant`: its jobs are all taken by one claim, so that is one report. `None` if another
+/// worker (a `harbour serve` on the same PostgreSQL database) claimed them first: they run
+/// there.
+async fn drain_for(
+    pipeline: &Pipeline,
+    tenant: &TenantCode,
+) -> anyhow::Result<Option<(harbour_store::LinkReport, harbour_store::RuleRunReport)>> {
+    let ran = pipeline.drain().await?;
+    Ok(ran
+        .into_iter()
+        .rev()
+        .find(|r| r.tenant == *tenant)
+        .map(|r| (r.linked, r.rules)))
+}
+
 /// Loads a synthetic county's feeds into the demo authority, so the demo has thousands of
 /// children to search and link, not only the hand-written ones. Schools come in as agencies
 /// of their own; the council, police, health and youth-justice feeds are sent by the demo's
-/// own agencies of those kinds. Then every record is linked.
+/// own agencies of those kinds. Then the queue is drained: every record is linked and the
+/// rules run (over every timeline, as none has been run before), as for any import.
 pub async fn import_into_demo(
-    store: &Store,
+    pipeline: &Pipeline,
     tenant: &TenantCode,
     county_dir: &Path,
-) -> anyhow::Result<(ImportCounts, harbour_store::LinkReport)> {
+) -> anyhow::Result<(
+    ImportCounts,
+    harbour_store::LinkReport,
+    harbour_store::RuleRunReport,
+)> {
     let text = std::fs::read_to_string(county_dir.join("manifest.json"))
         .context("cannot read the demo county's manifest")?;
     let manifest: Manifest = serde_json::from_str(&text)?;
-    let now = SystemClock.now();
-    let mut known = store.list_agencies(tenant).await?;
-    let mut files = Vec::with_capacity(manifest.feeds.len());
-    for entry in &manifest.feeds {
-        let Some(source) = manifest.agencies.iter().find(|a| a.code == entry.agency) else {
-            bail!("the demo manifest names an unknown agency {}", entry.agency);
-        };
-        let target = if source.kind == harbour_domain::AgencyKind::School {
-            known.iter().find(|a| a.code == source.code)
-        } else {
-            known.iter().find(|a| a.kind == source.kind)
-        };
-        let agency = match target {
-            Some(agency) => agency.id,
-            None => {
-                let new = NewAgency {
-                    id: AgencyId::new_v7(),
-                    tenant: tenant.clone(),
-                    code: source.code.clone(),
-                    name: source.name.clone(),
-                    kind: source.kind,
-                };
-                store.create_agency(&new, now).await?;
-                known = store.list_agencies(tenant).await?;
-                new.id
-            }
-        };
-        files.push(FeedFile {
-            agency,
-            feed: entry.feed,
-            path: county_dir.join(&entry.file),
-        });
-    }
-    let total = harbour_import::import_files(store, tenant, &files, now, |_| {}).await?;
-    let linked = store
-        .link_new(
-            tenant,
-            &harbour_link::Settings::default(),
-            SystemClock.now(),
-        )
-        .await?;
-    Ok((total, linked))
+    let (_, files) = harbour_ingest::set_up_agencies(
+        pipeline.store(),
+        &manifest,
+        county_dir,
+        Placement::Into(tenant),
+        SystemClock.now(),
+    )
+    .await?;
+    let imported = pipeline.import_files(tenant, &files, |_| {}).await?;
+    let (linked, alerts) = drain_for(pipeline, tenant)
+        .await?
+        .context("the demo's linking and rules were taken by another worker")?;
+    Ok((imported.counts, linked, alerts))
 }

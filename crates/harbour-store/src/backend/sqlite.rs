@@ -38,5 +38,9 @@ pub(crate) mod alerts;
 #[path = "case_events.rs"]
 pub(crate) mod case_events;
 
+#[allow(clippy::duplicate_mod)]
+#[path = "jobs.rs"]
+pub(crate) mod jobs;
+
 #[path = "bulk_sqlite.rs"]
 pub(crate) mod bulk;

@@ -77,31 +77,8 @@ pub struct Summary {
     pub children_referred_to_social_care: u64,
 }
 
-/// One agency in the manifest.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct ManifestAgency {
-    pub code: String,
-    pub name: String,
-    pub kind: AgencyKind,
-}
-
-/// One feed file in the manifest.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct ManifestFeed {
-    pub agency: String,
-    pub feed: Feed,
-    pub file: String,
-}
-
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct Manifest {
-    pub tenant: String,
-    pub tenant_name: String,
-    pub seed: u64,
-    pub children: u64,
-    pub agencies: Vec<ManifestAgency>,
-    pub feeds: Vec<ManifestFeed>,
-}
+// The manifest's layout is the importer's as much as ours: it lives beside the feed layouts.
+pub use harbour_domain::feeds::{Manifest, ManifestAgency, ManifestFeed};
 
 /// The columns of `identities.csv`: every source record's identity as its agency holds it, in
 /// the format `harbour link dedupe` reads, with the true person as `cluster`. It is for

@@ -25,6 +25,9 @@ pub struct App {
     pub clock: Arc<FixedClock>,
     pub county: DemoCounty,
     pub store: Store,
+    /// The pipeline feed submissions go through; its queue is run by `_worker`.
+    pub ingest: Arc<harbour_ingest::Pipeline>,
+    _worker: harbour_ingest::Worker,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -61,6 +64,9 @@ pub async fn spawn_app() -> App {
             ..WebConfig::default()
         },
     );
+    // As `harbour serve` does: a worker links and runs the rules for submitted feeds.
+    let ingest = state.ingest.clone();
+    let worker = harbour_ingest::Worker::spawn(ingest.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -77,6 +83,8 @@ pub async fn spawn_app() -> App {
         clock,
         county,
         store,
+        ingest,
+        _worker: worker,
         _dir: dir,
         _stop: stop,
     }

@@ -5,7 +5,9 @@
 
 use harbour_domain::feeds::Feed;
 use harbour_domain::{AgencyId, AgencyKind, Role, TenantCode, UserId};
-use harbour_import::{FeedFile, FileError, Progress, import_file, import_files};
+use harbour_ingest::{
+    FeedFile, FileError, Placement, Progress, import_file, import_files, set_up_agencies,
+};
 use harbour_policy::{Policy, Principal};
 use harbour_store::{AuditVerification, ImportCounts, NewAgency, Store, StoreLocation};
 use harbour_synth::county::{self, Manifest};
@@ -14,6 +16,9 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 const NOW: OffsetDateTime = datetime!(2026-09-01 09:00 UTC);
+
+// One test binary for the crate: the pipeline's tests live beside the import's.
+mod pipeline;
 
 async fn stores() -> Vec<(Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
@@ -47,44 +52,17 @@ async fn import_manifest(
 ) -> (TenantCode, Vec<(String, AgencyId)>, ImportCounts) {
     let manifest: Manifest =
         serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
-    let tenant = TenantCode::parse(&manifest.tenant).unwrap();
-    if store.tenants().await.unwrap().is_empty() {
-        store
-            .create_tenant(&tenant, &manifest.tenant_name, NOW)
-            .await
-            .unwrap();
-        for agency in &manifest.agencies {
-            let new = NewAgency {
-                id: AgencyId::new_v7(),
-                tenant: tenant.clone(),
-                code: agency.code.clone(),
-                name: agency.name.clone(),
-                kind: agency.kind,
-            };
-            store.create_agency(&new, NOW).await.unwrap();
-        }
-    }
+    // Read ahead, as `harbour import --manifest` does: the next file is parsed while the one
+    // before is stored.
+    let (tenant, files) = set_up_agencies(store, &manifest, dir, Placement::AsNamed, NOW)
+        .await
+        .unwrap();
     let agencies: Vec<(String, AgencyId)> = store
         .list_agencies(&tenant)
         .await
         .unwrap()
         .into_iter()
         .map(|a| (a.code, a.id))
-        .collect();
-    // Read ahead, as `harbour import --manifest` does: the next file is parsed while the one
-    // before is stored.
-    let files: Vec<FeedFile> = manifest
-        .feeds
-        .iter()
-        .map(|feed| FeedFile {
-            agency: agencies
-                .iter()
-                .find(|(code, _)| *code == feed.agency)
-                .unwrap()
-                .1,
-            feed: feed.feed,
-            path: dir.join(&feed.file),
-        })
         .collect();
     let total = import_files(store, &tenant, &files, NOW, |_| {})
         .await

@@ -1,6 +1,6 @@
 //! Critical-moment rules over a county, against reading the same events, in the same run.
 //!
-//! `cargo bench -p harbour-import --bench rules` generates a synthetic county
+//! `cargo bench -p harbour-ingest --bench rules` generates a synthetic county
 //! (`HARBOUR_BENCH_CHILDREN`, default 140,000: the synthetic county has about 37 events a
 //! child, and the goal is stated for at least 5,000,000 events), imports it into SQLite and links it, then:
 //! reads every person's events the way the rules do but without evaluating them (the
@@ -16,11 +16,10 @@
 )] // benchmark code
 
 use harbour_domain::feeds::Feed;
-use harbour_domain::{AgencyId, TenantCode};
-use harbour_import::import_file;
+use harbour_ingest::import_file;
 use harbour_policy::Policy;
 use harbour_rules::RuleSet;
-use harbour_store::{NewAgency, RunScope, Store, StoreLocation};
+use harbour_store::{RunScope, Store, StoreLocation};
 use harbour_synth::county::{self, Manifest};
 use std::path::Path;
 use std::time::Instant;
@@ -104,31 +103,24 @@ fn main() {
         )
         .await
         .unwrap();
-        let tenant = TenantCode::parse(&manifest.tenant).unwrap();
-        store
-            .create_tenant(&tenant, &manifest.tenant_name, now)
-            .await
-            .unwrap();
-        for agency in &manifest.agencies {
-            let new = NewAgency {
-                id: AgencyId::new_v7(),
-                tenant: tenant.clone(),
-                code: agency.code.clone(),
-                name: agency.name.clone(),
-                kind: agency.kind,
-            };
-            store.create_agency(&new, now).await.unwrap();
-        }
+        let (tenant, files) = harbour_ingest::set_up_agencies(
+            &store,
+            &manifest,
+            &dir,
+            harbour_ingest::Placement::AsNamed,
+            now,
+        )
+        .await
+        .unwrap();
         let agencies = store.list_agencies(&tenant).await.unwrap();
         let started = Instant::now();
-        for feed in &manifest.feeds {
-            let agency = agencies.iter().find(|a| a.code == feed.agency).unwrap().id;
+        for file in &files {
             import_file(
                 &store,
                 &tenant,
-                agency,
-                feed.feed,
-                &dir.join(&feed.file),
+                file.agency,
+                file.feed,
+                &file.path,
                 now,
                 |_| {},
             )

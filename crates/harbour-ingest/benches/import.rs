@@ -1,6 +1,6 @@
 //! Import throughput against the physical limit, in the same run on the same machine.
 //!
-//! `cargo bench -p harbour-import --bench import` generates a synthetic county
+//! `cargo bench -p harbour-ingest --bench import` generates a synthetic county
 //! (`HARBOUR_BENCH_CHILDREN`, default 140,000: about 37 events a child, so over the goal's
 //! 5,000,000 events), imports every feed into a fresh SQLite store,
 //! then inserts the same rows' event columns into a bare table with one prepared statement in
@@ -15,10 +15,9 @@
     clippy::indexing_slicing
 )] // benchmark code
 
-use harbour_domain::{AgencyId, TenantCode};
-use harbour_import::{FeedFile, import_files};
+use harbour_ingest::{Placement, import_files, set_up_agencies};
 use harbour_policy::Policy;
-use harbour_store::{ImportCounts, NewAgency, Store, StoreLocation};
+use harbour_store::{ImportCounts, Store, StoreLocation};
 use harbour_synth::county::{self, Manifest};
 use std::path::Path;
 use std::time::Instant;
@@ -42,31 +41,9 @@ fn peak_memory_mb() -> f64 {
 
 async fn import_all(store: &Store, dir: &Path, manifest: &Manifest) -> ImportCounts {
     let now = datetime!(2026-09-01 09:00 UTC);
-    let tenant = TenantCode::parse(&manifest.tenant).unwrap();
-    store
-        .create_tenant(&tenant, &manifest.tenant_name, now)
+    let (tenant, files) = set_up_agencies(store, manifest, dir, Placement::AsNamed, now)
         .await
         .unwrap();
-    for agency in &manifest.agencies {
-        let new = NewAgency {
-            id: AgencyId::new_v7(),
-            tenant: tenant.clone(),
-            code: agency.code.clone(),
-            name: agency.name.clone(),
-            kind: agency.kind,
-        };
-        store.create_agency(&new, now).await.unwrap();
-    }
-    let agencies = store.list_agencies(&tenant).await.unwrap();
-    let files: Vec<FeedFile> = manifest
-        .feeds
-        .iter()
-        .map(|feed| FeedFile {
-            agency: agencies.iter().find(|a| a.code == feed.agency).unwrap().id,
-            feed: feed.feed,
-            path: dir.join(&feed.file),
-        })
-        .collect();
     import_files(store, &tenant, &files, now, |_| {})
         .await
         .unwrap()
@@ -269,7 +246,7 @@ fn main() {
                     .bind(&row[0]).bind(&row[1]).bind(&row[2]).bind(&row[3]).bind(&row[4])
                     .execute(&mut *tx).await.unwrap();
                 rows += 1;
-                if rows.is_multiple_of(harbour_import::file::BATCH_ROWS as u64) {
+                if rows.is_multiple_of(harbour_ingest::file::BATCH_ROWS as u64) {
                     tx.commit().await.unwrap();
                     tx = pool.begin().await.unwrap();
                 }

@@ -2,10 +2,11 @@
 //! transaction. Memory stays flat however large the file. Re-running after a crash, or
 //! re-sending the file, stores every row exactly once.
 
-use crate::row::{Header, parse_row};
 use harbour_domain::feeds::Feed;
 use harbour_domain::{AgencyId, TenantCode};
-use harbour_store::{ImportCounts, QuarantineRow, Store, StoreError};
+use harbour_import::row::{Header, parse_row};
+use harbour_import::{ImportCounts, ImportRow, QuarantineRow};
+use harbour_store::{Store, StoreError};
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
@@ -238,7 +239,7 @@ fn ends_without_newline(path: &Path) -> std::io::Result<bool> {
 /// One batch as parsed: valid rows and rejected ones.
 #[derive(Debug, Default)]
 struct Parsed {
-    rows: Vec<harbour_store::ImportRow>,
+    rows: Vec<ImportRow>,
     rejected: Vec<QuarantineRow>,
 }
 
@@ -390,7 +391,7 @@ fn broken(line: u64, record: &csv::ByteRecord, reason: String) -> QuarantineRow 
 /// A file refused at the start (a DTD, not a CTF, unreadable) stores nothing; one that breaks
 /// part-way keeps the complete pupils before the break and quarantines a note for the rest.
 fn open_ctf(path: &Path, now: OffsetDateTime) -> Result<OpenedFile, FileError> {
-    use crate::ctf::{CtfReader, Next};
+    use harbour_import::ctf::{CtfReader, Next};
     let shown = path.display().to_string();
     let file_name = path
         .file_name()
