@@ -160,13 +160,30 @@ impl Guarded {
     /// Turns a read into a write, keeping its scope and audit entry: for work that reads a
     /// great deal and then writes a little (a rules run). What was read may have changed in
     /// between; such work must write idempotently.
-    pub(crate) async fn into_write(mut self) -> Result<Self, StoreError> {
+    pub(crate) async fn into_write(self) -> Result<Self, StoreError> {
         if self.mode == Mode::Write {
             return Ok(self);
         }
-        self.tx = begin(&self.pools, Mode::Write).await?;
-        self.mode = Mode::Write;
-        Ok(self)
+        // The snapshot ends before the write begins: a store opened for a bulk import has
+        // one connection, and the two must not be held at once.
+        let Self {
+            tx,
+            scope,
+            entry,
+            pools,
+            ..
+        } = self;
+        match tx {
+            GuardedTx::Sqlite(tx) => tx.commit().await?,
+            GuardedTx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(Self {
+            tx: begin(&pools, Mode::Write).await?,
+            scope,
+            entry,
+            pools,
+            mode: Mode::Write,
+        })
     }
 
     /// Ends the work as refused: whatever it wrote is rolled back, and the entry is appended
