@@ -194,15 +194,8 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Uuid, StoreError> {
         let id = Uuid::now_v7();
-        let actor = Actor::Service {
-            tenant,
-            agency: Some(agency),
-        };
         let work = Work::new("create_api_token", "let an agency system submit feeds");
-        let mut g = self
-            .gate(actor, Needs::Service, work, now)
-            .await?
-            .ok_or(StoreError::Refused)?;
+        let mut g = self.service_gate(tenant, Some(agency), work, now).await?;
         g.entry.detail = serde_json::json!({ "token": id, "scope": "feed_submission" }).to_string();
         in_gate!(g, accounts as a, tx => a::insert_api_token(tx, id, tenant, agency, label, "feed_submission", token_hash, now).await)?;
         g.commit().await?;
@@ -232,15 +225,8 @@ impl Store {
         let Some((tenant, agency)) = found else {
             return Ok(false);
         };
-        let actor = Actor::Service {
-            tenant: &tenant,
-            agency: Some(agency),
-        };
         let work = Work::new("revoke_api_token", "stop an agency system submitting feeds");
-        let mut g = self
-            .gate(actor, Needs::Service, work, now)
-            .await?
-            .ok_or(StoreError::Refused)?;
+        let mut g = self.service_gate(&tenant, Some(agency), work, now).await?;
         g.entry.detail = serde_json::json!({ "token": id }).to_string();
         let revoked = in_gate!(g, accounts as a, tx => a::revoke_api_token(tx, id, now).await)?;
         if revoked.is_none() {

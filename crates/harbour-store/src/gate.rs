@@ -266,6 +266,36 @@ impl Store {
         }))
     }
 
+    /// The gate for Harbour's own work in `tenant` (for `agency`, if it acts for one): set-up,
+    /// feeds, linking, rules runs. The policy never refuses the service, so this gives the
+    /// guarded transaction itself.
+    pub(crate) async fn service_gate(
+        &self,
+        tenant: &TenantCode,
+        agency: Option<AgencyId>,
+        work: Work,
+        now: OffsetDateTime,
+    ) -> Result<Guarded, StoreError> {
+        let actor = Actor::Service { tenant, agency };
+        self.open_gate(actor, Needs::Service, work, now, Mode::Write)
+            .await?
+            .ok_or(StoreError::Refused)
+    }
+
+    /// [`Store::service_gate`] for work that only reads.
+    pub(crate) async fn service_read(
+        &self,
+        tenant: &TenantCode,
+        agency: Option<AgencyId>,
+        work: Work,
+        now: OffsetDateTime,
+    ) -> Result<Guarded, StoreError> {
+        let actor = Actor::Service { tenant, agency };
+        self.open_gate(actor, Needs::Service, work, now, Mode::Read)
+            .await?
+            .ok_or(StoreError::Refused)
+    }
+
     /// Audits a refusal that was decided before any data was read (a form's reason too short,
     /// an account that does not exist): the same entry a refused gate writes.
     pub(crate) async fn audit_refusal(

@@ -40,15 +40,8 @@ impl Store {
         rejected: &[QuarantineRow],
         now: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError> {
-        let actor = Actor::Service {
-            tenant,
-            agency: Some(agency),
-        };
         let work = Work::new("import_feed", "receive an agency feed");
-        let mut g = self
-            .gate(actor, Needs::Service, work, now)
-            .await?
-            .ok_or(StoreError::Refused)?;
+        let mut g = self.service_gate(tenant, Some(agency), work, now).await?;
         let counts = in_gate!(g, imports as i, tx => i::store_rows(tx, tenant, agency, feed, file_name, rows, rejected, now).await)?;
         g.entry.detail = serde_json::json!({ "feed": feed, "counts": counts }).to_string();
         g.commit().await?;
@@ -145,11 +138,7 @@ impl Store {
             "export_quarantine",
             "send refused feed rows back for correction",
         );
-        let actor = Actor::Service { tenant, agency };
-        let mut g = self
-            .gate_read(actor, Needs::Service, work, now)
-            .await?
-            .ok_or(StoreError::Refused)?;
+        let mut g = self.service_read(tenant, agency, work, now).await?;
         let entries =
             in_gate!(g, imports as i, tx => i::quarantine(tx, tenant, agency, 10_000).await)?;
         g.entry.detail = serde_json::json!({ "rows": entries.len() }).to_string();

@@ -11,7 +11,7 @@
 //! its own transaction.
 
 use crate::StoreError;
-use crate::gate::{Actor, Needs, Work};
+use crate::gate::Work;
 use crate::store::Store;
 use harbour_domain::{AgencyId, IngestJobId, TenantCode};
 use harbour_import::ImportCounts;
@@ -175,14 +175,9 @@ impl Store {
             started_at: None,
             finished_at: None,
         };
-        let actor = Actor::Service {
-            tenant: &job.tenant,
-            agency: Some(job.agency),
-        };
         let mut g = self
-            .gate(actor, Needs::Service, work("queue_ingest_job"), now)
-            .await?
-            .ok_or(StoreError::Refused)?;
+            .service_gate(&job.tenant, Some(job.agency), work("queue_ingest_job"), now)
+            .await?;
         g.entry.detail = detail;
         in_gate!(g, jobs as j, tx => j::insert(tx, &row).await)?;
         g.commit().await
@@ -202,14 +197,9 @@ impl Store {
             return Ok(Vec::new());
         };
         let tenant_code = TenantCode::parse(&tenant).map_err(StoreError::corrupt)?;
-        let actor = Actor::Service {
-            tenant: &tenant_code,
-            agency: None,
-        };
         let mut g = self
-            .gate(actor, Needs::Service, work("start_ingest_jobs"), now)
-            .await?
-            .ok_or(StoreError::Refused)?;
+            .service_gate(&tenant_code, None, work("start_ingest_jobs"), now)
+            .await?;
         let claimed: Vec<JobRow> =
             in_gate!(g, jobs as j, tx => j::claim_tenant(tx, &tenant, now).await)?;
         if claimed.is_empty() {
@@ -241,14 +231,9 @@ impl Store {
         };
         // The outcome stays `allowed` (nothing was refused); the detail says how the jobs ended.
         let uuids: Vec<_> = ids.iter().map(|id| id.0).collect();
-        let actor = Actor::Service {
-            tenant,
-            agency: None,
-        };
         let mut g = self
-            .gate(actor, Needs::Service, work("finish_ingest_jobs"), now)
-            .await?
-            .ok_or(StoreError::Refused)?;
+            .service_gate(tenant, None, work("finish_ingest_jobs"), now)
+            .await?;
         g.entry.detail =
             serde_json::json!({ "jobs": uuids, "status": status.as_str() }).to_string();
         in_gate!(g, jobs as j, tx => j::finish(tx, tenant.as_str(), &uuids, status.as_str(), &message, now).await)?;
@@ -273,14 +258,9 @@ impl Store {
                 .map(|(_, id)| *id)
                 .collect();
             let tenant_code = TenantCode::parse(tenant).map_err(StoreError::corrupt)?;
-            let actor = Actor::Service {
-                tenant: &tenant_code,
-                agency: None,
-            };
             let mut g = self
-                .gate(actor, Needs::Service, work("requeue_ingest_jobs"), now)
-                .await?
-                .ok_or(StoreError::Refused)?;
+                .service_gate(&tenant_code, None, work("requeue_ingest_jobs"), now)
+                .await?;
             g.entry.detail = serde_json::json!({ "jobs": ids }).to_string();
             total += in_gate!(g, jobs as j, tx => j::requeue(tx, tenant, &ids).await)?;
             g.commit().await?;

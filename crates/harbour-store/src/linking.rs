@@ -7,7 +7,7 @@
 //! record between persons carries its whole history with it.
 
 use crate::StoreError;
-use crate::gate::{Actor, Needs, Work};
+use crate::gate::Work;
 use crate::store::Store;
 use harbour_domain::TenantCode;
 use harbour_link::blocking;
@@ -93,14 +93,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<LinkReport, StoreError> {
         let work = Work::new("link_records", "identity resolution");
-        let actor = Actor::Service {
-            tenant,
-            agency: None,
-        };
-        let mut g = self
-            .gate(actor, Needs::Service, work, now)
-            .await?
-            .ok_or(StoreError::Refused)?;
+        let mut g = self.service_gate(tenant, None, work, now).await?;
         let (report, detail) = in_gate!(g, [queries as q, linking as l], tx => {
             let raw = l::records(tx, tenant, false).await?;
             let rows: Vec<(Uuid, Uuid)> = raw.iter().map(|r| (r.id, r.person_id)).collect();
@@ -209,16 +202,9 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<LinkReport, StoreError> {
         let work = Work::new("link_records", "identity resolution");
-        let actor = Actor::Service {
-            tenant,
-            agency: None,
-        };
         // Everything from here is read and written in one transaction, so two feeds linked
         // at once cannot both place the same records.
-        let mut g = self
-            .gate(actor, Needs::Service, work, now)
-            .await?
-            .ok_or(StoreError::Refused)?;
+        let mut g = self.service_gate(tenant, None, work, now).await?;
         let stored = in_gate!(g, linking as l, tx => l::model(tx, tenant).await?);
         let Some(json) = stored else {
             drop(g);
@@ -352,14 +338,7 @@ impl Store {
             "read_linkage",
             "score linking against synthetic ground truth",
         );
-        let actor = Actor::Service {
-            tenant,
-            agency: None,
-        };
-        let mut g = self
-            .gate_read(actor, Needs::Service, work, now)
-            .await?
-            .ok_or(StoreError::Refused)?;
+        let mut g = self.service_read(tenant, None, work, now).await?;
         let rows = in_gate!(g, linking as l, tx => l::record_persons(tx, tenant).await)?;
         g.commit().await?;
         Ok(rows)

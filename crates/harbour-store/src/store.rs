@@ -168,14 +168,8 @@ impl Store {
         name: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let actor = Actor::Service {
-            tenant,
-            agency: None,
-        };
         let work = Work::new("create_tenant", "set up the local authority");
-        let Some(mut g) = self.gate(actor, Needs::Service, work, now).await? else {
-            return Err(StoreError::Refused);
-        };
+        let mut g = self.service_gate(tenant, None, work, now).await?;
         in_gate!(g, queries as q, tx => q::insert_tenant(tx, tenant, name).await)?;
         g.commit().await
     }
@@ -185,14 +179,10 @@ impl Store {
         agency: &NewAgency,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let actor = Actor::Service {
-            tenant: &agency.tenant,
-            agency: Some(agency.id),
-        };
         let work = Work::new("create_agency", "set up a partner agency");
-        let Some(mut g) = self.gate(actor, Needs::Service, work, now).await? else {
-            return Err(StoreError::Refused);
-        };
+        let mut g = self
+            .service_gate(&agency.tenant, Some(agency.id), work, now)
+            .await?;
         in_gate!(g, queries as q, tx => q::insert_agency(tx, agency).await)?;
         g.commit().await
     }
@@ -203,14 +193,10 @@ impl Store {
     }
 
     pub async fn create_user(&self, user: &NewUser, now: OffsetDateTime) -> Result<(), StoreError> {
-        let actor = Actor::Service {
-            tenant: &user.tenant,
-            agency: Some(user.agency),
-        };
         let work = Work::new("create_user", "add a member of staff");
-        let Some(mut g) = self.gate(actor, Needs::Service, work, now).await? else {
-            return Err(StoreError::Refused);
-        };
+        let mut g = self
+            .service_gate(&user.tenant, Some(user.agency), work, now)
+            .await?;
         g.entry.detail = serde_json::json!({ "user": user.id, "roles": user.roles }).to_string();
         in_gate!(g, queries as q, tx => q::insert_user(tx, user, now).await)?;
         g.commit().await
@@ -289,21 +275,8 @@ impl Store {
         purpose: &'static str,
         now: OffsetDateTime,
     ) -> Result<LoadReport, StoreError> {
-        let actor = Actor::Service {
-            tenant: &batch.tenant,
-            agency: None,
-        };
-        let Some(mut g) = self
-            .gate(
-                actor,
-                Needs::Service,
-                Work::new("load_records", purpose),
-                now,
-            )
-            .await?
-        else {
-            return Err(StoreError::Refused);
-        };
+        let work = Work::new("load_records", purpose);
+        let mut g = self.service_gate(&batch.tenant, None, work, now).await?;
         let report = in_gate!(g, queries as q, tx => q::insert_batch(tx, batch, now).await)?;
         g.entry.detail = serde_json::to_string(&report).map_err(StoreError::corrupt)?;
         g.commit().await?;
