@@ -172,15 +172,25 @@ async fn home(
     Query(params): Query<FindParams>,
 ) -> Result<Response, PageProblem> {
     let who = &signed_in.user.principal;
-    if !state
-        .store
-        .policy()
-        .allows_function(who, Function::AuditReview)
+    let layout = Layout::new("Audit", Some(&signed_in), &state);
+    let text = params.identifier.map(|t| t.trim().to_owned());
+    let query = text
+        .as_deref()
+        .and_then(|text| match SearchQuery::parse(text) {
+            Ok(query @ (SearchQuery::Upn(_) | SearchQuery::NhsNumber(_))) => Some(query),
+            _ => None,
+        });
+    // A search goes through the audited finder below; anything else opens the review first,
+    // so that a refusal is audited either way.
+    if query.is_none()
+        && !state
+            .store
+            .open_audit_review(who, state.clock.now())
+            .await?
     {
         return Err(not_allowed().into());
     }
-    let layout = Layout::new("Audit", Some(&signed_in), &state);
-    let Some(text) = params.identifier.map(|t| t.trim().to_owned()) else {
+    let Some(text) = text else {
         return Ok(AuditHomePage {
             layout,
             errors: vec![],
@@ -192,9 +202,9 @@ async fn home(
         field: "identifier".into(),
         message: message.into(),
     };
-    let query = match SearchQuery::parse(&text) {
-        Ok(query @ (SearchQuery::Upn(_) | SearchQuery::NhsNumber(_))) => query,
-        _ => {
+    let query = match query {
+        Some(query) => query,
+        None => {
             let page = AuditHomePage {
                 layout: layout.with_error(true),
                 errors: vec![error(
