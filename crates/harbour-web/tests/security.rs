@@ -1007,6 +1007,20 @@ async fn refusals_of_the_audit_review_and_of_sign_in_are_audited() {
         app.page("/audit?identifier=nonsense", &dsl).await.0,
         StatusCode::FORBIDDEN
     );
+    assert_eq!(
+        app.page("/audit/people/not-an-id", &dsl).await.0,
+        StatusCode::FORBIDDEN,
+        "a bad id is no way round the refusal"
+    );
+    let dsl_token = app.form_token(&dsl).await;
+    let review = app
+        .post_form(
+            "/audit/emergency-access/not-an-id/review",
+            &dsl,
+            &[("csrf_token", dsl_token.as_str()), ("outcome", "")],
+        )
+        .await;
+    assert_eq!(review.status(), StatusCode::FORBIDDEN);
     let reviews: Vec<_> = app
         .refusals()
         .await
@@ -1015,7 +1029,7 @@ async fn refusals_of_the_audit_review_and_of_sign_in_are_audited() {
             line.action == "audit_review" && line.user_name.as_deref() == Some("Sam Okafor")
         })
         .collect();
-    assert_eq!(reviews.len(), 3, "{reviews:?}");
+    assert_eq!(reviews.len(), 5, "{reviews:?}");
 
     // A sign-in to an account that does not exist.
     let unknown = app
