@@ -185,7 +185,13 @@ mod tests {
         let app = with_layers(boom.fallback(problem::not_found), state);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+        });
 
         let response = reqwest::get(format!("{base}/boom")).await.unwrap();
         assert_eq!(

@@ -126,6 +126,9 @@ impl FromRequestParts<AppState> for ClientAddress {
 /// one throttle rather than escape it). `Forwarded` (RFC 7239) is preferred when both are
 /// present; only its `for=` parameters are read.
 pub(crate) fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    // A dual-stack listener sees IPv4 peers as `::ffff:a.b.c.d`; compare them as IPv4.
+    let peer = peer.to_canonical();
+    let trusted: Vec<IpAddr> = trusted.iter().map(IpAddr::to_canonical).collect();
     if !trusted.contains(&peer) {
         return peer;
     }
@@ -172,13 +175,14 @@ pub(crate) fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAdd
 /// `2001:db8::1`. Obfuscated identifiers and `unknown` give `None`.
 fn forwarded_node(text: &str) -> Option<IpAddr> {
     let text = text.trim().trim_matches('"');
-    if let Ok(address) = text.parse::<IpAddr>() {
-        return Some(address);
-    }
-    if let Some(rest) = text.strip_prefix('[') {
-        return rest.split(']').next()?.parse().ok();
-    }
-    text.parse::<SocketAddr>().ok().map(|socket| socket.ip())
+    let address = if let Ok(address) = text.parse::<IpAddr>() {
+        address
+    } else if let Some(rest) = text.strip_prefix('[') {
+        rest.split(']').next()?.parse().ok()?
+    } else {
+        text.parse::<SocketAddr>().ok()?.ip()
+    };
+    Some(address.to_canonical())
 }
 
 /// Where a page sends a browser without a live session: the sign-in page, carrying the page
@@ -368,6 +372,16 @@ mod tests {
             "nothing left of an unknown hop is believed"
         );
         assert_eq!(client_address(proxy, &HeaderMap::new(), &trusted), proxy);
+        let mapped: IpAddr = "::ffff:10.0.0.5".parse().unwrap();
+        assert_eq!(
+            client_address(mapped, &spoofed, &trusted),
+            ip("198.51.100.1"),
+            "an IPv4 proxy seen through a dual-stack socket"
+        );
+        assert_eq!(
+            client_address("::ffff:203.0.113.50".parse().unwrap(), &spoofed, &trusted),
+            stranger
+        );
     }
 
     #[test]
