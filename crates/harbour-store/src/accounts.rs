@@ -29,6 +29,79 @@ pub enum BreakGlassOutcome {
     },
 }
 
+/// Why an emergency-access request was refused, as the audit records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakGlassRefusal {
+    /// The policy gives none of the user's roles emergency access.
+    NotPermitted,
+    /// The form named no UPN or NHS number.
+    NeedsIdentifier,
+    /// The reason is shorter than the policy's minimum.
+    ReasonTooShort,
+    /// The form carried no password.
+    NoPassword,
+    /// The password re-entered was not the user's.
+    WrongPassword,
+    /// Too many recent failures: the sign-in throttle says wait.
+    Throttled,
+    /// No child (or more than one) has the identifier.
+    NoMatch,
+}
+
+impl BreakGlassRefusal {
+    /// The stable code in the audit entry's detail.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotPermitted => "not_permitted",
+            Self::NeedsIdentifier => "needs_identifier",
+            Self::ReasonTooShort => "reason_too_short",
+            Self::NoPassword => "no_password",
+            Self::WrongPassword => "wrong_password",
+            Self::Throttled => "throttled",
+            Self::NoMatch => "no_match",
+        }
+    }
+
+    fn detail(self) -> String {
+        serde_json::json!({ "refused": self.code() }).to_string()
+    }
+}
+
+/// Why a sign-in was refused, as the audit records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInRefusal {
+    /// The throttle said wait; the credentials were not looked at.
+    Throttled,
+    /// The password was right, but the role needs a second factor and none is set up.
+    NoSecondFactor,
+}
+
+impl SignInRefusal {
+    fn action(self) -> &'static str {
+        match self {
+            Self::Throttled => "sign_in_throttled",
+            Self::NoSecondFactor => "sign_in_refused",
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Self::Throttled => "throttled",
+            Self::NoSecondFactor => "no_second_factor",
+        }
+    }
+}
+
+/// The audit's detail for a refused sign-in: the account if it exists (never what was typed:
+/// a mistyped email may be a password), why, and the client's address.
+fn sign_in_detail(account: Option<&StaffMember>, refused: &str, client: &str) -> String {
+    match account {
+        Some(staff) => serde_json::json!({ "user": staff.id, "refused": refused, "client": client }),
+        None => serde_json::json!({ "account": "unknown_account", "refused": refused, "client": client }),
+    }
+    .to_string()
+}
+
 /// How many audit lines a review page shows.
 const AUDIT_PAGE: i64 = 500;
 
@@ -154,7 +227,11 @@ impl Store {
         on_backend!(self, accounts as q, pool => q::failures_since(pool, account_key, client_key, since).await)
     }
 
-    /// Records a failed sign-in; audited against the account when it exists.
+    /// Records a failed sign-in (counted by the throttle) and audits it: against the
+    /// account's local authority when the account exists, otherwise under every local
+    /// authority this store holds (an unknown account belongs to none of them, and each one's
+    /// data-protection officer should see attempts on the service; a deployment holds one or
+    /// a few). The detail never holds what was typed.
     pub async fn record_sign_in_failure(
         &self,
         account_key: &str,
@@ -164,15 +241,50 @@ impl Store {
     ) -> Result<(), StoreError> {
         let forget_before = now - time::Duration::days(1);
         on_backend!(self, accounts as q, pool => q::record_failure(pool, account_key, client_key, now, forget_before).await)?;
-        if let Some(staff) = account {
-            let detail = serde_json::json!({ "user": staff.id }).to_string();
-            self.audit_refusal(
-                for_staff(staff),
-                Work::new("sign_in_failed", "sign in"),
-                detail,
-                now,
-            )
-            .await?;
+        let detail = sign_in_detail(account, "wrong_credentials", client_key);
+        let work = Work::new("sign_in_failed", "sign in");
+        match account {
+            Some(staff) => {
+                self.audit_refusal(for_staff(staff), work, detail, now)
+                    .await
+            }
+            None => self.audit_unknown_account(work, detail, now).await,
+        }
+    }
+
+    /// Audits a sign-in refused for another reason than wrong credentials: throttled (each
+    /// attempt, none dropped), or a role that needs a second factor without one.
+    pub async fn refuse_sign_in(
+        &self,
+        account: Option<&StaffMember>,
+        refusal: SignInRefusal,
+        client_key: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let detail = sign_in_detail(account, refusal.code(), client_key);
+        let work = Work::new(refusal.action(), "sign in");
+        match account {
+            Some(staff) => {
+                self.audit_refusal(for_staff(staff), work, detail, now)
+                    .await
+            }
+            None => self.audit_unknown_account(work, detail, now).await,
+        }
+    }
+
+    /// A refusal about no account: audited under every local authority the store holds.
+    async fn audit_unknown_account(
+        &self,
+        work: Work,
+        detail: String,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        for (tenant, _) in self.tenants().await? {
+            let actor = Actor::Service {
+                tenant: &tenant,
+                agency: None,
+            };
+            self.audit_refusal(actor, work, detail.clone(), now).await?;
         }
         Ok(())
     }
@@ -254,19 +366,25 @@ impl Store {
         let reason = reason.trim();
         let work = Work::new("break_glass", "emergency access to a child's record");
         let refused = if !self.policy.may_break_glass(who) {
-            Some(BreakGlassOutcome::NotPermitted)
+            Some((
+                BreakGlassOutcome::NotPermitted,
+                BreakGlassRefusal::NotPermitted,
+            ))
         } else if reason.chars().count() < min {
-            Some(BreakGlassOutcome::ReasonTooShort { min })
+            Some((
+                BreakGlassOutcome::ReasonTooShort { min },
+                BreakGlassRefusal::ReasonTooShort,
+            ))
         } else if matches!(identifier, SearchQuery::Name(_)) {
-            Some(BreakGlassOutcome::NeedsIdentifier)
+            Some((
+                BreakGlassOutcome::NeedsIdentifier,
+                BreakGlassRefusal::NeedsIdentifier,
+            ))
         } else {
             None
         };
-        let refusal_detail = |outcome: &BreakGlassOutcome| {
-            serde_json::json!({ "refused": format!("{outcome:?}").split([' ', '{']).next().unwrap_or("") }).to_string()
-        };
-        if let Some(outcome) = refused {
-            self.audit_refusal(Actor::Staff(who), work, refusal_detail(&outcome), now)
+        if let Some((outcome, refusal)) = refused {
+            self.audit_refusal(Actor::Staff(who), work, refusal.detail(), now)
                 .await?;
             return Ok(outcome);
         }
@@ -281,9 +399,8 @@ impl Store {
         };
         let found = in_gate!(g, accounts as a, tx => a::persons_by_identifier(tx, &who.tenant, is_upn, value).await)?;
         let [person] = found.as_slice() else {
-            let outcome = BreakGlassOutcome::NoMatch;
-            g.refuse(Some(refusal_detail(&outcome))).await?;
-            return Ok(outcome);
+            g.refuse(Some(BreakGlassRefusal::NoMatch.detail())).await?;
+            return Ok(BreakGlassOutcome::NoMatch);
         };
         let until = now + time::Duration::minutes(i64::from(rules.minutes));
         let grant = Uuid::now_v7();
@@ -295,6 +412,38 @@ impl Store {
             person: *person,
             until,
         })
+    }
+
+    /// Audits an emergency-access request the web layer refused before asking for the
+    /// record: the form incomplete, the password wrong, the throttle saying wait, or a role
+    /// without emergency access.
+    pub async fn refuse_break_glass(
+        &self,
+        who: &Principal,
+        refusal: BreakGlassRefusal,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let work = Work::new("break_glass", "emergency access to a child's record");
+        self.audit_refusal(Actor::Staff(who), work, refusal.detail(), now)
+            .await
+    }
+
+    /// Whether `who` may open the audit review (its first page holds no record): audited
+    /// either way, so a refused look at the audit is on the record.
+    pub async fn open_audit_review(
+        &self,
+        who: &Principal,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let work = Work::new("audit_review", "open the audit review");
+        let Some(g) = self
+            .gate_read(Actor::Staff(who), AUDIT_REVIEW, work, now)
+            .await?
+        else {
+            return Ok(false);
+        };
+        g.commit().await?;
+        Ok(true)
     }
 
     /// Emergency-access grants for review, or `None` if `who` may not review the audit.

@@ -58,7 +58,7 @@ mod store;
 pub mod testing;
 mod timelines;
 
-pub use accounts::BreakGlassOutcome;
+pub use accounts::{BreakGlassOutcome, BreakGlassRefusal, SignInRefusal};
 pub use alerts::{Alert, AlertDetail, ReplayView, RuleRunReport, RunScope};
 pub use audit::{AuditEntry, AuditVerification, Outcome};
 pub use case_events::CaseEvent;

@@ -51,6 +51,25 @@ fn not_allowed() -> Problem {
     Problem::forbidden("Only the data-protection officer can review the audit.")
 }
 
+/// A request refused before it reached the store (a bad id, a form not filled in): for a
+/// role that may not review the audit at all that is a refusal of the review, audited and
+/// answered as such; for the data-protection officer it is `problem`.
+async fn refused_before_the_store(
+    state: &AppState,
+    signed_in: &SignedIn,
+    problem: Problem,
+) -> PageProblem {
+    match state
+        .store
+        .open_audit_review(&signed_in.user.principal, state.clock.now())
+        .await
+    {
+        Ok(true) => problem.into(),
+        Ok(false) => not_allowed().into(),
+        Err(error) => error.into(),
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "audit_home.html")]
 pub(crate) struct AuditHomePage {
@@ -172,15 +191,25 @@ async fn home(
     Query(params): Query<FindParams>,
 ) -> Result<Response, PageProblem> {
     let who = &signed_in.user.principal;
-    if !state
-        .store
-        .policy()
-        .allows_function(who, Function::AuditReview)
+    let layout = Layout::new("Audit", Some(&signed_in), &state);
+    let text = params.identifier.map(|t| t.trim().to_owned());
+    let query = text
+        .as_deref()
+        .and_then(|text| match SearchQuery::parse(text) {
+            Ok(query @ (SearchQuery::Upn(_) | SearchQuery::NhsNumber(_))) => Some(query),
+            _ => None,
+        });
+    // A search goes through the audited finder below; anything else opens the review first,
+    // so that a refusal is audited either way.
+    if query.is_none()
+        && !state
+            .store
+            .open_audit_review(who, state.clock.now())
+            .await?
     {
         return Err(not_allowed().into());
     }
-    let layout = Layout::new("Audit", Some(&signed_in), &state);
-    let Some(text) = params.identifier.map(|t| t.trim().to_owned()) else {
+    let Some(text) = text else {
         return Ok(AuditHomePage {
             layout,
             errors: vec![],
@@ -192,9 +221,9 @@ async fn home(
         field: "identifier".into(),
         message: message.into(),
     };
-    let query = match SearchQuery::parse(&text) {
-        Ok(query @ (SearchQuery::Upn(_) | SearchQuery::NhsNumber(_))) => query,
-        _ => {
+    let query = match query {
+        Some(query) => query,
+        None => {
             let page = AuditHomePage {
                 layout: layout.with_error(true),
                 errors: vec![error(
@@ -228,9 +257,10 @@ async fn person(
     signed_in: SignedIn,
     Path(id): Path<String>,
 ) -> Result<AuditPersonPage, PageProblem> {
-    let person: PersonId = id
-        .parse()
-        .map_err(|_| Problem::bad_request("id", "The person id in this address is not valid."))?;
+    let Ok(person) = id.parse::<PersonId>() else {
+        let problem = Problem::bad_request("id", "The person id in this address is not valid.");
+        return Err(refused_before_the_store(&state, &signed_in, problem).await);
+    };
     let lines = state
         .store
         .audit_for_person(&signed_in.user.principal, person, state.clock.now())
@@ -275,19 +305,27 @@ async fn review(
     Form(form): Form<ReviewForm>,
 ) -> Result<Response, PageProblem> {
     check_form_token(&signed_in, form.csrf_token.as_deref())?;
-    let grant: Uuid = id
-        .parse()
-        .map_err(|_| Problem::bad_request("id", "The grant id in this address is not valid."))?;
     let outcome = form.outcome.unwrap_or_default();
-    if !REVIEW_OUTCOMES.iter().any(|(code, _)| *code == outcome) {
-        return Err(Problem::bad_request("outcome", "Choose a review outcome").into());
-    }
     let note = form.note.unwrap_or_default();
-    if note.chars().count() > 2000 {
-        return Err(
-            Problem::bad_request("note", "Keep the note to 2,000 characters or fewer").into(),
-        );
-    }
+    let grant = id.parse::<Uuid>();
+    let problem = match &grant {
+        Err(_) => Some(Problem::bad_request(
+            "id",
+            "The grant id in this address is not valid.",
+        )),
+        Ok(_) if !REVIEW_OUTCOMES.iter().any(|(code, _)| *code == outcome) => {
+            Some(Problem::bad_request("outcome", "Choose a review outcome"))
+        }
+        Ok(_) if note.chars().count() > 2000 => Some(Problem::bad_request(
+            "note",
+            "Keep the note to 2,000 characters or fewer",
+        )),
+        Ok(_) => None,
+    };
+    let (Ok(grant), None) = (grant, problem.clone()) else {
+        let problem = problem.unwrap_or_else(Problem::internal);
+        return Err(refused_before_the_store(&state, &signed_in, problem).await);
+    };
     let done = state
         .store
         .review_break_glass(

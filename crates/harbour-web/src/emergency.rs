@@ -7,7 +7,8 @@
 use crate::layout::{FieldError, Layout};
 use crate::nav::NavEntry;
 use crate::problem::{PageProblem, Problem};
-use crate::session::{SignedIn, check_form_token};
+use crate::session::{ClientAddress, SignedIn, check_form_token};
+use crate::sign_in;
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -17,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use harbour_auth::password;
-use harbour_store::{BreakGlassOutcome, SearchQuery};
+use harbour_store::{BreakGlassOutcome, BreakGlassRefusal, SearchQuery};
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -60,17 +61,24 @@ fn page(
     }
 }
 
+/// Refuses a role without emergency access, on the record.
+async fn refuse_role(state: &AppState, signed_in: &SignedIn) -> Result<(), PageProblem> {
+    let who = &signed_in.user.principal;
+    if state.store.policy().may_break_glass(who) {
+        return Ok(());
+    }
+    state
+        .store
+        .refuse_break_glass(who, BreakGlassRefusal::NotPermitted, state.clock.now())
+        .await?;
+    Err(Problem::forbidden("Your role cannot use emergency access.").into())
+}
+
 async fn form(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<EmergencyAccessPage, PageProblem> {
-    if !state
-        .store
-        .policy()
-        .may_break_glass(&signed_in.user.principal)
-    {
-        return Err(Problem::forbidden("Your role cannot use emergency access.").into());
-    }
+    refuse_role(&state, &signed_in).await?;
     Ok(page(&state, &signed_in, Vec::new(), "", ""))
 }
 
@@ -82,18 +90,24 @@ pub(crate) struct EmergencyForm {
     password: Option<String>,
 }
 
+/// Every refusal is audited (the store audits those it decides); the password re-check is a
+/// sign-in attempt: the same throttle, and a wrong password is a sign-in failure.
 async fn submit(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    ClientAddress(client): ClientAddress,
     Form(form): Form<EmergencyForm>,
 ) -> Result<Response, PageProblem> {
     check_form_token(&signed_in, form.csrf_token.as_deref())?;
+    refuse_role(&state, &signed_in).await?;
+    let who = &signed_in.user.principal;
     let identifier_text = form.identifier.unwrap_or_default().trim().to_owned();
     let reason = form.reason.unwrap_or_default().trim().to_owned();
     let typed_password = form.password.unwrap_or_default();
     let min = state.store.policy().break_glass().min_reason_length;
 
     let mut errors = Vec::new();
+    let mut refusal = None;
     let identifier = match SearchQuery::parse(&identifier_text) {
         Ok(query @ (SearchQuery::Upn(_) | SearchQuery::NhsNumber(_))) => Some(query),
         _ => {
@@ -101,6 +115,7 @@ async fn submit(
                 "identifier",
                 "Enter the child's UPN (13 characters) or NHS number (10 digits)",
             ));
+            refusal = Some(BreakGlassRefusal::NeedsIdentifier);
             None
         }
     };
@@ -109,11 +124,17 @@ async fn submit(
             "reason",
             &format!("Explain why you need this record now, in at least {min} characters"),
         ));
+        refusal = refusal.or(Some(BreakGlassRefusal::ReasonTooShort));
     }
     if typed_password.is_empty() {
         errors.push(field("password", "Enter your password"));
+        refusal = refusal.or(Some(BreakGlassRefusal::NoPassword));
     }
-    if !errors.is_empty() {
+    if let Some(refusal) = refusal {
+        state
+            .store
+            .refuse_break_glass(who, refusal, state.clock.now())
+            .await?;
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             page(&state, &signed_in, errors, &identifier_text, &reason),
@@ -124,15 +145,33 @@ async fn submit(
     // Re-authentication: the password must be the signed-in user's own, now.
     let account = state
         .store
-        .account_by_id(signed_in.user.principal.user)
-        .await?;
-    let stored = account.and_then(|a| a.password_hash);
+        .account_by_id(who.user)
+        .await?
+        .ok_or_else(Problem::internal)?;
+    let account_key = sign_in::account_key(&account.staff.email);
+    if let Some(wait) = sign_in::throttled(&state, &account_key, &client).await? {
+        state
+            .store
+            .refuse_break_glass(who, BreakGlassRefusal::Throttled, state.clock.now())
+            .await?;
+        return Ok(sign_in::too_many_attempts(wait));
+    }
+    let stored = account.password_hash.clone();
     let matches = tokio::task::spawn_blocking(move || {
         stored.is_some_and(|hash| password::verify(&hash, &typed_password))
     })
     .await
     .map_err(|_| Problem::internal())?;
     if !matches {
+        let now = state.clock.now();
+        state
+            .store
+            .record_sign_in_failure(&account_key, &client, Some(&account.staff), now)
+            .await?;
+        state
+            .store
+            .refuse_break_glass(who, BreakGlassRefusal::WrongPassword, now)
+            .await?;
         let errors = vec![field("password", "Your password is not right")];
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -144,14 +183,10 @@ async fn submit(
     let Some(identifier) = identifier else {
         return Err(Problem::internal().into());
     };
+    state.store.clear_sign_in_failures(&account_key).await?;
     let outcome = state
         .store
-        .break_glass(
-            &signed_in.user.principal,
-            &identifier,
-            &reason,
-            state.clock.now(),
-        )
+        .break_glass(who, &identifier, &reason, state.clock.now())
         .await?;
     match outcome {
         BreakGlassOutcome::Granted { person, .. } => {

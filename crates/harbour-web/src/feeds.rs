@@ -37,8 +37,7 @@ impl FromRequestParts<AppState> for AgencySystem {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(bearer_token)
             .filter(|t| token::looks_like_api_token(t))
             .ok_or_else(unauthenticated)?;
         let found = state
@@ -50,6 +49,15 @@ impl FromRequestParts<AppState> for AgencySystem {
             _ => Err(unauthenticated()),
         }
     }
+}
+
+/// The token of an `Authorization: Bearer …` value. The scheme name is case-insensitive
+/// (RFC 7235 section 2.1; RFC 6750 section 2.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

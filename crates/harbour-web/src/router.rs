@@ -15,6 +15,7 @@ use axum::http::{HeaderName, HeaderValue, Response, StatusCode, header};
 use axum::middleware;
 use axum::response::{Html, IntoResponse};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -31,6 +32,11 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// No inline script or style anywhere, no framing, forms post only to us.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Sent when Harbour is served over HTTPS (`--secure-cookies`): browsers then refuse plain
+/// HTTP to this host, and its subdomains, for a year (ASVS 3.4.1). Never over plain HTTP,
+/// where it would mean nothing and could lock a test host out of itself.
+const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
 
 /// The main navigation, in the order shown; each user sees the entries their role may use.
 const NAVIGATION: &[NavEntry] = &[
@@ -64,6 +70,10 @@ pub fn router(state: AppState) -> Router {
 
 /// Wraps routes in the layers every response passes through.
 fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    let hsts = state
+        .config
+        .secure_cookies
+        .then(|| HeaderValue::from_static(STRICT_TRANSPORT_SECURITY));
     routes
         .route_layer(middleware::from_fn_with_state(
             state.metrics.clone(),
@@ -79,6 +89,10 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         .layer(security_header(
             header::CONTENT_SECURITY_POLICY,
             CONTENT_SECURITY_POLICY,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts,
         ))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
@@ -132,9 +146,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // With the peer's address on every request: the sign-in throttle keys on it.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 #[cfg(test)]
@@ -167,7 +185,13 @@ mod tests {
         let app = with_layers(boom.fallback(problem::not_found), state);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+        });
 
         let response = reqwest::get(format!("{base}/boom")).await.unwrap();
         assert_eq!(

@@ -9,10 +9,11 @@ use crate::problem::{ApiProblem, PageProblem, Problem};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_store::SessionUser;
 use sha2::{Digest, Sha256};
+use std::net::{IpAddr, SocketAddr};
 
 const COOKIE: &str = "harbour_session";
 const SECURE_COOKIE: &str = "__Host-harbour_session";
@@ -91,22 +92,128 @@ pub(crate) fn check_form_token(signed_in: &SignedIn, token: Option<&str>) -> Res
     }
 }
 
-/// The client's address, for throttling sign-in attempts: the TCP peer. (Behind a reverse
-/// proxy every request shares the proxy's address, so the per-client limit then applies to
-/// all users together; the per-account limit is unaffected.)
+/// The client's address, for throttling sign-in attempts and for the audit: the TCP peer,
+/// or, when the peer is one of the configured trusted proxies, the address that proxy says it
+/// saw (see [`client_address`]).
 #[derive(Debug, Clone)]
 pub(crate) struct ClientAddress(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let address = parts
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string());
-        Ok(Self(address))
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        Ok(Self(match peer {
+            Some(peer) => {
+                client_address(peer, &parts.headers, &state.config.trusted_proxies).to_string()
+            }
+            // Only a server started without connect info (never `serve`) lands here.
+            None => "unknown".to_owned(),
+        }))
     }
+}
+
+/// Who the client is. A peer that is not a trusted proxy is the client, whatever headers it
+/// sends. A trusted proxy's forwarding header is read from the right, the end the proxy
+/// itself appended: the first address that is not another trusted proxy is the client. A
+/// header that says nothing usable leaves the proxy as the client (so such requests share
+/// one throttle rather than escape it). `Forwarded` (RFC 7239) is preferred when both are
+/// present; only its `for=` parameters are read.
+pub(crate) fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    // A dual-stack listener sees IPv4 peers as `::ffff:a.b.c.d`; compare them as IPv4.
+    let peer = peer.to_canonical();
+    let trusted: Vec<IpAddr> = trusted.iter().map(IpAddr::to_canonical).collect();
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let values = |name: header::HeaderName| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(|part| part.trim().to_owned())
+            .collect()
+    };
+    let forwarded: Vec<Option<IpAddr>> = values(header::FORWARDED)
+        .iter()
+        .filter_map(|element| {
+            element.split(';').find_map(|pair| {
+                let (key, value) = pair.trim().split_once('=')?;
+                key.trim()
+                    .eq_ignore_ascii_case("for")
+                    .then(|| forwarded_node(value.trim()))
+            })
+        })
+        .collect();
+    let chain = if forwarded.is_empty() {
+        values(HeaderName::from_static("x-forwarded-for"))
+            .iter()
+            .map(|value| forwarded_node(value))
+            .collect()
+    } else {
+        forwarded
+    };
+    for hop in chain.iter().rev() {
+        match hop {
+            Some(address) if trusted.contains(address) => {}
+            Some(address) => return *address,
+            // An obfuscated or unparsable hop: nothing further left can be trusted.
+            None => return peer,
+        }
+    }
+    peer
+}
+
+/// One node of a forwarding header: `192.0.2.1`, `192.0.2.1:4711`, `"[2001:db8::1]:4711"`,
+/// `2001:db8::1`. Obfuscated identifiers and `unknown` give `None`.
+fn forwarded_node(text: &str) -> Option<IpAddr> {
+    let text = text.trim().trim_matches('"');
+    let address = if let Ok(address) = text.parse::<IpAddr>() {
+        address
+    } else if let Some(rest) = text.strip_prefix('[') {
+        rest.split(']').next()?.parse().ok()?
+    } else {
+        text.parse::<SocketAddr>().ok()?.ip()
+    };
+    Some(address.to_canonical())
+}
+
+/// Where a page sends a browser without a live session: the sign-in page, carrying the page
+/// asked for (a `GET` only: a form posted with an expired session cannot be replayed) so that
+/// signing in returns to it.
+fn sign_in_address(parts: &Parts) -> String {
+    let asked = parts
+        .uri
+        .path_and_query()
+        .map_or("/", axum::http::uri::PathAndQuery::as_str);
+    match safe_next(asked) {
+        Some(next) if parts.method == axum::http::Method::GET && next != "/" => {
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("next", next)
+                .finish();
+            format!("/sign-in?{query}")
+        }
+        _ => "/sign-in".to_owned(),
+    }
+}
+
+/// `next` if it is a path on this site and nothing else: it starts with a single `/` (not
+/// `//`, which a browser reads as another host), holds no backslash (which browsers read as
+/// `/`) and only visible ASCII (browsers drop tabs and line breaks, which could make `//`).
+/// A scheme (`https:`, `javascript:`) cannot come first, since the path must start with `/`.
+pub(crate) fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.len() <= 2048
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    ok.then_some(next)
 }
 
 /// The signed-in member of staff behind this request.
@@ -152,7 +259,7 @@ impl FromRequestParts<AppState> for SignedIn {
     ) -> Result<Self, Self::Rejection> {
         match lookup(parts, state).await {
             Ok(Some(signed_in)) => Ok(signed_in),
-            Ok(None) => Err(Redirect::to("/sign-in").into_response()),
+            Ok(None) => Err(Redirect::to(&sign_in_address(parts)).into_response()),
             Err(problem) => Err(PageProblem(problem).into_response()),
         }
     }
@@ -210,6 +317,101 @@ mod tests {
             token_hash(&a),
             "the form token is not the stored hash"
         );
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn forwarding_headers_count_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let inner: IpAddr = "10.0.0.6".parse().unwrap();
+        let stranger: IpAddr = "203.0.113.50".parse().unwrap();
+        let trusted = [proxy, inner];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let spoofed = headers(&[("x-forwarded-for", "198.51.100.1")]);
+        assert_eq!(client_address(stranger, &spoofed, &trusted), stranger);
+        assert_eq!(
+            client_address(proxy, &spoofed, &trusted),
+            ip("198.51.100.1")
+        );
+        // The client's own claim sits on the left; the proxies append on the right.
+        let chain = headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.1, 10.0.0.6")]);
+        assert_eq!(client_address(proxy, &chain, &trusted), ip("198.51.100.1"));
+        let split = headers(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-for", "198.51.100.2"),
+        ]);
+        assert_eq!(client_address(proxy, &split, &trusted), ip("198.51.100.2"));
+        let forwarded = headers(&[(
+            "forwarded",
+            "for=1.2.3.4, for=\"[2001:db8::1]:4711\";proto=https;by=10.0.0.5",
+        )]);
+        assert_eq!(
+            client_address(proxy, &forwarded, &trusted),
+            ip("2001:db8::1")
+        );
+        let with_port = headers(&[("forwarded", "For=198.51.100.3:8080")]);
+        assert_eq!(
+            client_address(proxy, &with_port, &trusted),
+            ip("198.51.100.3")
+        );
+        for useless in ["unknown", "_hidden", "", "not an address"] {
+            let map = headers(&[("x-forwarded-for", useless)]);
+            assert_eq!(client_address(proxy, &map, &trusted), proxy, "{useless:?}");
+        }
+        let hidden = headers(&[("forwarded", "for=198.51.100.9, for=_proxy2")]);
+        assert_eq!(
+            client_address(proxy, &hidden, &trusted),
+            proxy,
+            "nothing left of an unknown hop is believed"
+        );
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &trusted), proxy);
+        let mapped: IpAddr = "::ffff:10.0.0.5".parse().unwrap();
+        assert_eq!(
+            client_address(mapped, &spoofed, &trusted),
+            ip("198.51.100.1"),
+            "an IPv4 proxy seen through a dual-stack socket"
+        );
+        assert_eq!(
+            client_address("::ffff:203.0.113.50".parse().unwrap(), &spoofed, &trusted),
+            stranger
+        );
+    }
+
+    #[test]
+    fn only_same_site_paths_are_followed_after_sign_in() {
+        for good in [
+            "/",
+            "/people/123",
+            "/people?q=mercer&limit=5",
+            "/a:b",
+            "/x//y",
+        ] {
+            assert_eq!(safe_next(good), Some(good), "{good}");
+        }
+        for bad in [
+            "",
+            "people",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/caf\u{e9}",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+        assert_eq!(safe_next(&format!("/{}", "a".repeat(3000))), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::session::{self, ClientAddress, SignedIn, check_form_token};
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -21,7 +21,7 @@ use axum::{Form, Router};
 use harbour_auth::throttle::{self, Verdict};
 use harbour_auth::{password, totp};
 use harbour_domain::UserId;
-use harbour_store::{DemoUser, SessionUser, SignInAccount};
+use harbour_store::{DemoUser, SessionUser, SignInAccount, SignInRefusal};
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -41,13 +41,16 @@ pub(crate) struct DemoAccount {
     pub email: String,
     pub agency: String,
     pub roles: String,
+    /// The role needs a second factor on a real server; the demo's one click skips it.
+    pub skips_second_factor: bool,
 }
 
-impl From<DemoUser> for DemoAccount {
-    fn from(user: DemoUser) -> Self {
+impl DemoAccount {
+    fn new(user: DemoUser, policy: &harbour_policy::Policy) -> Self {
         Self {
             id: user.id.to_string(),
             roles: role_labels(&user.roles),
+            skips_second_factor: policy.requires_second_factor(&user.roles),
             name: user.display_name,
             email: user.email,
             agency: user.agency_name,
@@ -62,6 +65,8 @@ pub(crate) struct SignInPage {
     pub errors: Vec<FieldError>,
     /// What was typed in the email box, to give it back after an error.
     pub email: String,
+    /// The page to go back to after signing in (a checked same-site path), or empty.
+    pub next: String,
     pub demo_users: Vec<DemoAccount>,
 }
 
@@ -69,6 +74,7 @@ async fn sign_in_page(
     state: &AppState,
     errors: Vec<FieldError>,
     email: &str,
+    next: Option<&str>,
 ) -> Result<SignInPage, PageProblem> {
     let demo_users = if state.config.demo_sign_in {
         state
@@ -76,7 +82,7 @@ async fn sign_in_page(
             .list_demo_users()
             .await?
             .into_iter()
-            .map(DemoAccount::from)
+            .map(|user| DemoAccount::new(user, state.store.policy()))
             .collect()
     } else {
         Vec::new()
@@ -86,12 +92,21 @@ async fn sign_in_page(
             .with_error(!errors.is_empty()),
         errors,
         email: email.to_owned(),
+        next: next.and_then(session::safe_next).unwrap_or("").to_owned(),
         demo_users,
     })
 }
 
-async fn sign_in_form(State(state): State<AppState>) -> Result<SignInPage, PageProblem> {
-    sign_in_page(&state, Vec::new(), "").await
+#[derive(Debug, Deserialize)]
+pub(crate) struct SignInParams {
+    next: Option<String>,
+}
+
+async fn sign_in_form(
+    State(state): State<AppState>,
+    Query(params): Query<SignInParams>,
+) -> Result<SignInPage, PageProblem> {
+    sign_in_page(&state, Vec::new(), "", params.next.as_deref()).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +116,8 @@ pub(crate) struct SignInForm {
     email: Option<String>,
     password: Option<String>,
     code: Option<String>,
+    /// Where to go after signing in; anything but a same-site path is ignored.
+    next: Option<String>,
 }
 
 async fn sign_in(
@@ -109,13 +126,17 @@ async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Result<Response, PageProblem> {
     match form.user_id.as_deref() {
-        Some(user_id) => demo_sign_in(&state, user_id).await,
+        Some(user_id) => demo_sign_in(&state, user_id, form.next.as_deref()).await,
         None => password_sign_in(&state, &client, form).await,
     }
 }
 
 /// Demo sign-in: choose an account. Only `harbour demo` switches this on.
-async fn demo_sign_in(state: &AppState, user_id: &str) -> Result<Response, PageProblem> {
+async fn demo_sign_in(
+    state: &AppState,
+    user_id: &str,
+    next: Option<&str>,
+) -> Result<Response, PageProblem> {
     if !state.config.demo_sign_in {
         return Err(Problem::forbidden("Demo sign-in is switched off on this server.").into());
     }
@@ -128,10 +149,10 @@ async fn demo_sign_in(state: &AppState, user_id: &str) -> Result<Response, PageP
             field: "user_id".into(),
             message: "Choose a demo account to sign in as".into(),
         };
-        let page = sign_in_page(state, vec![error], "").await?;
+        let page = sign_in_page(state, vec![error], "", next).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
-    start_session(state, &user).await
+    start_session(state, &user, next).await
 }
 
 async fn password_sign_in(
@@ -139,6 +160,7 @@ async fn password_sign_in(
     client: &str,
     form: SignInForm,
 ) -> Result<Response, PageProblem> {
+    let next = form.next.as_deref();
     let email = form.email.unwrap_or_default().trim().to_owned();
     let password = form.password.unwrap_or_default();
     let mut errors = Vec::new();
@@ -155,22 +177,22 @@ async fn password_sign_in(
         });
     }
     if !errors.is_empty() {
-        let page = sign_in_page(state, errors, &email).await?;
+        let page = sign_in_page(state, errors, &email, next).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
 
     let now = state.clock.now();
-    let limits = throttle::Limits::default();
-    let account_key = email.to_lowercase();
-    let (by_account, by_client) = state
-        .store
-        .sign_in_failures(&account_key, client, now - limits.window)
-        .await?;
-    if let Verdict::Wait(wait) = throttle::verdict(&limits, &by_account, &by_client, now) {
+    let account_key = account_key(&email);
+    let account = state.store.account_by_email(&email).await?;
+    if let Some(wait) = throttled(state, &account_key, client).await? {
+        let staff = account.as_ref().map(|a| &a.staff);
+        state
+            .store
+            .refuse_sign_in(staff, SignInRefusal::Throttled, client, now)
+            .await?;
         return Ok(too_many_attempts(wait));
     }
 
-    let account = state.store.account_by_email(&email).await?;
     let checked = check_credentials(
         state,
         account.as_ref(),
@@ -181,17 +203,30 @@ async fn password_sign_in(
     match checked {
         Checked::Passed(user) => {
             state.store.clear_sign_in_failures(&account_key).await?;
-            start_session(state, &user).await
+            start_session(state, &user, next).await
         }
-        Checked::NeedsSecondFactorSetUp => Err(Problem::forbidden(
-            "Your role needs a second factor (a security code from an authenticator app) as well as a password. Ask your system administrator to set one up for you.",
-        )
-        .into()),
+        Checked::NeedsSecondFactorSetUp => {
+            let staff = account.as_ref().map(|a| &a.staff);
+            state
+                .store
+                .refuse_sign_in(staff, SignInRefusal::NoSecondFactor, client, now)
+                .await?;
+            Err(Problem::forbidden(
+                "Your role needs a second factor (a security code from an authenticator app) as well as a password. Ask your system administrator to set one up for you.",
+            )
+            .into())
+        }
         Checked::Failed => {
             let known = account.as_ref().map(|a| &a.staff);
-            state.store.record_sign_in_failure(&account_key, client, known, now).await?;
-            let error = FieldError { field: "email".into(), message: SIGN_IN_FAILED.into() };
-            let page = sign_in_page(state, vec![error], &email).await?;
+            state
+                .store
+                .record_sign_in_failure(&account_key, client, known, now)
+                .await?;
+            let error = FieldError {
+                field: "email".into(),
+                message: SIGN_IN_FAILED.into(),
+            };
+            let page = sign_in_page(state, vec![error], &email, next).await?;
             Ok((StatusCode::UNAUTHORIZED, page).into_response())
         }
     }
@@ -273,7 +308,33 @@ async fn check_credentials(
     })
 }
 
-fn too_many_attempts(wait: time::Duration) -> Response {
+/// The key the throttle counts an account's failures under (the sign-in form's email, or the
+/// signed-in user's when emergency access re-checks a password).
+pub(crate) fn account_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// How long this account or client must wait before another password check, if at all.
+pub(crate) async fn throttled(
+    state: &AppState,
+    account_key: &str,
+    client: &str,
+) -> Result<Option<time::Duration>, Problem> {
+    let now = state.clock.now();
+    let limits = throttle::Limits::default();
+    let (by_account, by_client) = state
+        .store
+        .sign_in_failures(account_key, client, now - limits.window)
+        .await?;
+    Ok(
+        match throttle::verdict(&limits, &by_account, &by_client, now) {
+            Verdict::Wait(wait) => Some(wait),
+            Verdict::Allowed => None,
+        },
+    )
+}
+
+pub(crate) fn too_many_attempts(wait: time::Duration) -> Response {
     let seconds = wait.whole_seconds().max(1);
     let minutes = (seconds + 59) / 60;
     let problem = Problem {
@@ -293,7 +354,12 @@ fn too_many_attempts(wait: time::Duration) -> Response {
 }
 
 /// A fresh token at every sign-in, so a token planted before sign-in is worthless.
-async fn start_session(state: &AppState, user: &SessionUser) -> Result<Response, PageProblem> {
+/// Then on to `next` if it is a path on this site, else the home page.
+async fn start_session(
+    state: &AppState,
+    user: &SessionUser,
+    next: Option<&str>,
+) -> Result<Response, PageProblem> {
     let token = session::new_token()?;
     let now = state.clock.now();
     state
@@ -311,7 +377,7 @@ async fn start_session(state: &AppState, user: &SessionUser) -> Result<Response,
             header::SET_COOKIE,
             session::set_cookie(&token, state.config.secure_cookies),
         )],
-        Redirect::to("/"),
+        Redirect::to(next.and_then(session::safe_next).unwrap_or("/")),
     )
         .into_response())
 }

@@ -16,6 +16,9 @@ pub struct WebConfig {
     pub idle_timeout: time::Duration,
     /// A session ends this long after sign-in, however active.
     pub absolute_timeout: time::Duration,
+    /// Reverse proxies whose `X-Forwarded-For` or `Forwarded` header is believed. From any
+    /// other peer those headers are ignored and the client is the TCP peer itself.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for WebConfig {
@@ -25,6 +28,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             idle_timeout: time::Duration::minutes(15),
             absolute_timeout: time::Duration::hours(12),
+            trusted_proxies: Vec::new(),
         }
     }
 }

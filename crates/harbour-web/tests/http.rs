@@ -45,7 +45,13 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_the_api_says_401() {
     let app = spawn_app().await;
     let response = app.get("/people?q=mercer", "").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(response.headers()[LOCATION], "/sign-in");
+    assert_eq!(
+        response.headers()[LOCATION],
+        "/sign-in?next=%2Fpeople%3Fq%3Dmercer",
+        "signing in returns to the page asked for"
+    );
+    let home = app.get("/", "").await;
+    assert_eq!(home.headers()[LOCATION], "/sign-in", "home needs no next");
     let (status, body) = app.json("/api/v1/people?q=mercer", "").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "unauthenticated");
@@ -351,6 +357,20 @@ async fn the_openapi_document_is_served_and_matches_the_code() {
     for path in ["/api/v1/health", "/api/v1/people", "/api/v1/people/{id}"] {
         assert!(served["paths"].get(path).is_some(), "{path} missing");
     }
+    // Search takes its parameters from the query string, not the path.
+    let parameters = served["paths"]["/api/v1/people"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    for parameter in parameters {
+        assert_eq!(parameter["in"], "query", "{parameter}");
+    }
+    assert_eq!(
+        parameters
+            .iter()
+            .map(|p| (p["name"].as_str().unwrap(), p["required"].as_bool()))
+            .collect::<Vec<_>>(),
+        [("q", Some(true)), ("limit", Some(false))]
+    );
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{App, spawn_app};
+use common::{App, spawn_app, spawn_app_with};
 use harbour_auth::{token, totp};
 use harbour_domain::{Clock, Role};
 use harbour_synth::demo::DEMO_PASSWORD;
@@ -773,4 +773,447 @@ async fn a_feed_job_is_followed_by_the_agency_that_sent_it_and_by_no_other() {
     let staff = app.sign_in(Role::PoliceMaceCoordinator, "police").await;
     let (code, _) = app.json(&format!("/api/v1/feeds/jobs/{job}"), &staff).await;
     assert_eq!(code, StatusCode::UNAUTHORIZED);
+}
+
+// -- issue 14: the caller's address, emergency-access re-authentication, refusals audited --
+
+/// The wrong-password form for a made-up account.
+fn guess(email: &str) -> [(&'static str, String); 3] {
+    [
+        ("email", email.to_owned()),
+        ("password", "not the password at all".to_owned()),
+        ("code", String::new()),
+    ]
+}
+
+fn pairs<'a>(form: &'a [(&'static str, String); 3]) -> Vec<(&'static str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn one_guessing_address_does_not_lock_out_another() {
+    let app = spawn_app().await;
+    let guesser = App::client_from([127, 0, 0, 2]);
+    for i in 0..30 {
+        let form = guess(&format!("guess{i}@nowhere.example"));
+        let response = app
+            .password_sign_in_with(&guesser, &[], &pairs(&form))
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    let right = [
+        ("email", "dsl@northgate.example"),
+        ("password", DEMO_PASSWORD),
+        ("code", ""),
+    ];
+    assert_eq!(
+        app.password_sign_in_with(&guesser, &[], &right)
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guessing address waits"
+    );
+    // A colleague on another address signs in with the right password at once.
+    let colleague = App::client_from([127, 0, 0, 1]);
+    let signed_in = app.password_sign_in_with(&colleague, &[], &right).await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let since = app.clock.now() - time::Duration::hours(1);
+    let (_, by_client) = app
+        .store
+        .sign_in_failures("guess0@nowhere.example", "127.0.0.2", since)
+        .await
+        .unwrap();
+    assert_eq!(
+        by_client.len(),
+        30,
+        "failures are kept against the real peer"
+    );
+}
+
+#[tokio::test]
+async fn forwarded_addresses_are_believed_from_a_trusted_proxy_only() {
+    let app = spawn_app_with(|config| {
+        config.trusted_proxies = vec!["127.0.0.2".parse().unwrap()];
+    })
+    .await;
+    let proxy = App::client_from([127, 0, 0, 2]);
+    let stranger = App::client_from([127, 0, 0, 3]);
+    let form = guess("someone@nowhere.example");
+    let form = pairs(&form);
+    // The proxy appends the address it saw: the rightmost entry not itself a trusted proxy.
+    app.password_sign_in_with(
+        &proxy,
+        &[("x-forwarded-for", "203.0.113.9, 198.51.100.7")],
+        &form,
+    )
+    .await;
+    app.password_sign_in_with(
+        &proxy,
+        &[("forwarded", "for=\"[2001:db8::7]:4711\";proto=https")],
+        &form,
+    )
+    .await;
+    // Anyone else's headers are ignored, however many they send.
+    for spoofed in ["198.51.100.7", "198.51.100.8", "unknown"] {
+        app.password_sign_in_with(&stranger, &[("x-forwarded-for", spoofed)], &form)
+            .await;
+    }
+    let since = app.clock.now() - time::Duration::hours(1);
+    for (client, expected) in [
+        ("198.51.100.7", 1),
+        ("2001:db8::7", 1),
+        ("127.0.0.3", 3),
+        ("127.0.0.2", 0),
+        ("198.51.100.8", 0),
+        ("unknown", 0),
+    ] {
+        let (_, by_client) = app
+            .store
+            .sign_in_failures("someone@nowhere.example", client, since)
+            .await
+            .unwrap();
+        assert_eq!(by_client.len(), expected, "{client}");
+    }
+}
+
+/// The refused entries with this action, as their details.
+async fn refused_details(app: &App, action: &str) -> Vec<String> {
+    app.refusals()
+        .await
+        .into_iter()
+        .filter(|line| line.action == action && line.outcome == "denied")
+        .map(|line| line.detail)
+        .collect()
+}
+
+#[tokio::test]
+async fn emergency_access_password_guesses_are_throttled_and_every_refusal_is_audited() {
+    let app = spawn_app().await;
+    let upn = app.county.batch.source_records[0]
+        .upn
+        .clone()
+        .unwrap()
+        .to_string();
+    let dsl = app.sign_in(Role::SchoolDsl, "seaview").await;
+    let token = app.form_token(&dsl).await;
+    let reason = "Jayden's mother says he has not come home and a friend saw him with older men";
+    let post = |identifier: String, reason: String, password: String| {
+        let token = token.clone();
+        let dsl = dsl.clone();
+        let app = &app;
+        async move {
+            app.post_form(
+                "/emergency-access",
+                &dsl,
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("identifier", identifier.as_str()),
+                    ("reason", reason.as_str()),
+                    ("password", password.as_str()),
+                ],
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(
+        post(upn.clone(), "worried".into(), DEMO_PASSWORD.into()).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(post(upn.clone(), reason.into(), "not my password".into()).await);
+    }
+    assert_eq!(
+        statuses,
+        [
+            [StatusCode::UNPROCESSABLE_ENTITY; 5].as_slice(),
+            &[StatusCode::TOO_MANY_REQUESTS; 3]
+        ]
+        .concat(),
+        "five guesses, then the same wait as sign-in"
+    );
+    assert_eq!(
+        post(upn.clone(), reason.into(), DEMO_PASSWORD.into()).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    assert_eq!(
+        app.password_sign_in("dsl@seaview.example", DEMO_PASSWORD, "")
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guesses count against the account's sign-in too"
+    );
+    app.clock.advance(time::Duration::minutes(2));
+    assert_eq!(
+        post("943 476 5919".into(), reason.into(), DEMO_PASSWORD.into()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no child has it"
+    );
+    assert_eq!(
+        post(upn.clone(), reason.into(), DEMO_PASSWORD.into()).await,
+        StatusCode::SEE_OTHER,
+        "the wait ended"
+    );
+    // A role without emergency access.
+    let dpo = app.sign_in(Role::DataProtectionOfficer, "la").await;
+    let dpo_token = app.form_token(&dpo).await;
+    let refused = app
+        .post_form(
+            "/emergency-access",
+            &dpo,
+            &[
+                ("csrf_token", dpo_token.as_str()),
+                ("identifier", upn.as_str()),
+                ("reason", reason),
+                ("password", DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let details = refused_details(&app, "break_glass").await;
+    let count = |code: &str| {
+        details
+            .iter()
+            .filter(|d| d.contains(&format!("\"{code}\"")))
+            .count()
+    };
+    assert_eq!(count("reason_too_short"), 1, "{details:?}");
+    assert_eq!(count("wrong_password"), 5, "{details:?}");
+    assert_eq!(count("throttled"), 4, "{details:?}");
+    assert_eq!(count("no_match"), 1, "{details:?}");
+    assert_eq!(count("not_permitted"), 1, "{details:?}");
+    let failures = refused_details(&app, "sign_in_failed").await;
+    assert_eq!(failures.len(), 5, "the same failure record: {failures:?}");
+}
+
+#[tokio::test]
+async fn refusals_of_the_audit_review_and_of_sign_in_are_audited() {
+    let app = spawn_app().await;
+    let upn = app.county.batch.source_records[0]
+        .upn
+        .clone()
+        .unwrap()
+        .to_string();
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    assert_eq!(app.page("/audit", &dsl).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.page(&format!("/audit?identifier={upn}"), &dsl).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.page("/audit?identifier=nonsense", &dsl).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.page("/audit/people/not-an-id", &dsl).await.0,
+        StatusCode::FORBIDDEN,
+        "a bad id is no way round the refusal"
+    );
+    let dsl_token = app.form_token(&dsl).await;
+    let review = app
+        .post_form(
+            "/audit/emergency-access/not-an-id/review",
+            &dsl,
+            &[("csrf_token", dsl_token.as_str()), ("outcome", "")],
+        )
+        .await;
+    assert_eq!(review.status(), StatusCode::FORBIDDEN);
+    let reviews: Vec<_> = app
+        .refusals()
+        .await
+        .into_iter()
+        .filter(|line| {
+            line.action == "audit_review" && line.user_name.as_deref() == Some("Sam Okafor")
+        })
+        .collect();
+    assert_eq!(reviews.len(), 5, "{reviews:?}");
+
+    // A sign-in to an account that does not exist.
+    let unknown = app
+        .password_sign_in("nobody@nowhere.example", "a guess at a password", "")
+        .await;
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    let failed = refused_details(&app, "sign_in_failed").await;
+    assert!(
+        failed.iter().any(|d| d.contains("\"unknown_account\"")),
+        "{failed:?}"
+    );
+    assert!(
+        failed.iter().all(|d| !d.contains("nobody@nowhere")),
+        "what was typed is not kept: {failed:?}"
+    );
+
+    // Throttled attempts.
+    let email = "mace.chair@la.example";
+    for _ in 0..5 {
+        app.password_sign_in(email, "wrong wrong wrong", "").await;
+    }
+    for _ in 0..3 {
+        assert_eq!(
+            app.password_sign_in(email, DEMO_PASSWORD, "")
+                .await
+                .status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+    assert_eq!(refused_details(&app, "sign_in_throttled").await.len(), 3);
+
+    // A police role with no second factor set up.
+    let police = app
+        .password_sign_in("intel@police.example", DEMO_PASSWORD, "")
+        .await;
+    assert_eq!(police.status(), StatusCode::FORBIDDEN);
+    let refused = refused_details(&app, "sign_in_refused").await;
+    assert!(
+        refused.len() == 1 && refused[0].contains("no_second_factor"),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn strict_transport_security_is_sent_with_secure_cookies_only() {
+    let secure = spawn_app_with(|config| config.secure_cookies = true).await;
+    for path in ["/sign-in", "/health", "/no-such-page", "/api/v1/health"] {
+        let response = secure.get(path, "").await;
+        assert_eq!(
+            response.headers()["strict-transport-security"],
+            "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
+    }
+    let plain = spawn_app().await;
+    let response = plain.get("/sign-in", "").await;
+    assert!(
+        response
+            .headers()
+            .get("strict-transport-security")
+            .is_none(),
+        "not over plain HTTP"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_session_returns_to_the_page_asked_for_after_sign_in() {
+    let app = spawn_app().await;
+    let cookie = app.sign_in(Role::SchoolDsl, "northgate").await;
+    app.clock.advance(time::Duration::minutes(16));
+    let asked = format!("/people/{}?agency=all", app.jayden());
+    let expired = app.get(&asked, &cookie).await;
+    assert_eq!(expired.status(), StatusCode::SEE_OTHER);
+    let location = expired.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(
+        location,
+        format!("/sign-in?next=%2Fpeople%2F{}%3Fagency%3Dall", app.jayden())
+    );
+    let (status, page) = app.page(&location, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(&format!(
+            "name=\"next\" value=\"/people/{}?agency=all\"",
+            app.jayden()
+        )),
+        "the form carries the page: {page}"
+    );
+    let sign_in = |next: &str| {
+        app.client
+            .post(app.url("/sign-in"))
+            .form(&[
+                ("email", "dsl@northgate.example"),
+                ("password", DEMO_PASSWORD),
+                ("code", ""),
+                ("next", next),
+            ])
+            .send()
+    };
+    let back = sign_in(&asked).await.unwrap();
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    assert_eq!(back.headers()[LOCATION], asked.as_str());
+    let demo = app
+        .client
+        .post(app.url("/sign-in"))
+        .form(&[
+            (
+                "user_id",
+                app.user_id(Role::SchoolDsl, "northgate").as_str(),
+            ),
+            ("next", "/people?q=mercer"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(demo.headers()[LOCATION], "/people?q=mercer");
+    // Only a path on this site: anything else goes home.
+    for bad in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "people",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+        "",
+    ] {
+        let response = sign_in(bad).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{bad:?}");
+        assert_eq!(response.headers()[LOCATION], "/", "{bad:?}");
+    }
+    let (_, page) = app.page("/sign-in?next=%2F%2Fevil.example", "").await;
+    assert!(!page.contains("evil.example"), "not carried in the form");
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = spawn_app().await;
+    let bearer = feed_token(&app, "police").await;
+    let secret = bearer.trim_start_matches("Bearer ");
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let response = app
+            .client
+            .get(app.url("/api/v1/feeds/token"))
+            .header(AUTHORIZATION, format!("{scheme} {secret}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{scheme}");
+    }
+    for bad in [
+        format!("Basic {secret}"),
+        format!("Bearer{secret}"),
+        secret.to_owned(),
+    ] {
+        let response = app
+            .client
+            .get(app.url("/api/v1/feeds/token"))
+            .header(AUTHORIZATION, &bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_demo_says_its_one_click_sign_in_skips_the_second_factor() {
+    let app = spawn_app().await;
+    let (_, page) = app.page("/sign-in", "").await;
+    assert!(
+        page.contains("skips the second factor"),
+        "the page says so: {page}"
+    );
+    let intel_row = page
+        .split("<tr>")
+        .find(|row| row.contains("Nadia Petrova"))
+        .unwrap();
+    assert!(
+        intel_row.contains("No second factor in the demo"),
+        "{intel_row}"
+    );
+    let school_row = page
+        .split("<tr>")
+        .find(|row| row.contains("Sam Okafor"))
+        .unwrap();
+    assert!(!school_row.contains("No second factor in the demo"));
 }

@@ -98,6 +98,14 @@ pub struct ServeArgs {
     /// Mark session cookies Secure (and __Host- prefixed). Set this when Harbour is served over HTTPS, as it must be in production.
     #[arg(long, env = "HARBOUR_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// The address of a reverse proxy in front of Harbour (repeat for each, or a comma-separated list in the environment variable). Only from these peers are X-Forwarded-For and Forwarded believed for the client's address; anyone else is known by their own.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "ADDR",
+        env = "HARBOUR_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Sign a user out after this many minutes without activity.
     #[arg(long, env = "HARBOUR_IDLE_TIMEOUT_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub idle_timeout_minutes: u32,

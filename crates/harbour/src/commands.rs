@@ -129,6 +129,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         secure_cookies: args.secure_cookies,
         idle_timeout: time::Duration::minutes(i64::from(args.idle_timeout_minutes)),
         absolute_timeout: time::Duration::hours(i64::from(args.absolute_timeout_hours)),
+        trusted_proxies: args.trusted_proxies.clone(),
     };
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await

@@ -52,17 +52,24 @@ pub async fn fresh_store() -> (Store, tempfile::TempDir) {
 }
 
 pub async fn spawn_app() -> App {
+    spawn_app_with(|_| {}).await
+}
+
+/// As [`spawn_app`], with the web configuration changed by `configure` first.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut WebConfig)) -> App {
     let (store, dir) = fresh_store().await;
     let clock = Arc::new(FixedClock::new(datetime!(2026-11-20 09:00 UTC)));
     let county = demo::load_demo(&store, clock.now()).await.unwrap();
+    let mut config = WebConfig {
+        demo_sign_in: true,
+        ..WebConfig::default()
+    };
+    configure(&mut config);
     let state = AppState::new(
         store.clone(),
         Arc::new(harbour_rules::RuleSet::builtin().unwrap()),
         clock.clone(),
-        WebConfig {
-            demo_sign_in: true,
-            ..WebConfig::default()
-        },
+        config,
     );
     // As `harbour serve` does: a worker links and runs the rules for submitted feeds.
     let ingest = state.ingest.clone();
@@ -212,6 +219,53 @@ impl App {
             .form(form)
             .send()
             .await
+            .unwrap()
+    }
+
+    /// A client that connects from another loopback address (the server listens on
+    /// 127.0.0.1; Linux answers every 127.0.0.0/8 address on the loopback device).
+    pub fn client_from(address: [u8; 4]) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(std::net::IpAddr::from(address))
+            .build()
+            .unwrap()
+    }
+
+    /// Posts the password sign-in form from `client`, with extra headers.
+    pub async fn password_sign_in_with(
+        &self,
+        client: &reqwest::Client,
+        headers: &[(&str, &str)],
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = client.post(self.url("/sign-in")).form(form);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// The refused entries of the audit, newest first, as the data-protection officer's
+    /// review reads them.
+    pub async fn refusals(&self) -> Vec<harbour_store::AuditLine> {
+        let dpo = self
+            .county
+            .users
+            .iter()
+            .find(|u| u.roles.contains(&Role::DataProtectionOfficer))
+            .unwrap();
+        let staff = self.staff(&dpo.email).await;
+        let principal = harbour_policy::Principal {
+            user: staff.id,
+            tenant: staff.tenant,
+            agency: staff.agency,
+            roles: staff.roles,
+        };
+        self.store
+            .denied_attempts(&principal, self.clock.now())
+            .await
+            .unwrap()
             .unwrap()
     }
 
