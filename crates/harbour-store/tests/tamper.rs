@@ -1,13 +1,18 @@
 //! Tamper trials: edits, deletions, insertions and reorderings made directly in the database
 //! (as someone with the database but not Harbour would), each caught by `verify_audit` at the
-//! entry that was touched. Each trial is undone afterwards and the chain must verify again,
-//! which also shows the undo (and so the trial) did exactly what it said.
+//! entry that was touched, in the chain it belongs to (a local authority's, or the legacy
+//! global chain of entries written before migration 0011). Each trial is undone afterwards
+//! and the chains must verify again, which also shows the undo (and so the trial) did
+//! exactly what it said.
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failure
 
 use harbour_domain::Role;
+use harbour_domain::{AgencyId, AgencyKind, PersonId, TenantCode};
 use harbour_policy::{Policy, Principal};
-use harbour_store::{AuditVerification, SearchQuery, Store, StoreLocation};
+use harbour_store::{
+    AuditChain, AuditEntry, AuditVerification, NewAgency, SearchQuery, Store, StoreLocation,
+};
 use harbour_synth::demo;
 use sqlx::Connection;
 use time::macros::datetime;
@@ -160,10 +165,18 @@ async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
     all
 }
 
-async fn expect_broken_at(store: &Store, seq: i64, what: &str) {
+async fn expect_broken_at(store: &Store, chain: &AuditChain, seq: i64, what: &str) {
     match store.verify_audit().await.unwrap() {
-        AuditVerification::Broken { seq: found, reason } => {
-            assert_eq!(found, seq, "{what}: reported entry {found} ({reason})");
+        AuditVerification::Broken {
+            chain: found_chain,
+            seq: found,
+            reason,
+        } => {
+            assert_eq!(
+                (&found_chain, found),
+                (chain, seq),
+                "{what}: reported entry {found} of {found_chain} ({reason})"
+            );
         }
         intact => panic!("{what}: not detected ({intact:?})"),
     }
@@ -206,6 +219,8 @@ async fn every_kind_of_tampering_is_caught_at_the_entry_touched() {
             panic!("not intact to begin with")
         };
         let last = i64::try_from(entries).unwrap();
+        // One local authority: its chain is the whole audit.
+        let chain = AuditChain::tenant(&county.tenant);
         let mut raw = Raw::open(store.location()).await;
         raw.exec(
             "CREATE TABLE trash_audit AS SELECT * FROM audit WHERE 1 = 0",
@@ -230,7 +245,7 @@ async fn every_kind_of_tampering_is_caught_at_the_entry_touched() {
                 &[k],
             )
             .await;
-            expect_broken_at(&store, k, "an edited purpose").await;
+            expect_broken_at(&store, &chain, k, "an edited purpose").await;
             raw.exec(
                 "UPDATE audit SET purpose = substr(purpose, 1, length(purpose) - 1) WHERE seq = $1",
                 &[k],
@@ -240,7 +255,7 @@ async fn every_kind_of_tampering_is_caught_at_the_entry_touched() {
 
             let flip = "UPDATE audit SET outcome = CASE outcome WHEN 'allowed' THEN 'denied' ELSE 'allowed' END WHERE seq = $1";
             raw.exec(flip, &[k]).await;
-            expect_broken_at(&store, k, "a flipped outcome").await;
+            expect_broken_at(&store, &chain, k, "a flipped outcome").await;
             raw.exec(flip, &[k]).await;
             expect_intact(&store, entries, "a flipped outcome").await;
 
@@ -258,7 +273,7 @@ async fn every_kind_of_tampering_is_caught_at_the_entry_touched() {
             raw.exec("DELETE FROM audit_subjects WHERE seq = $1", &[k])
                 .await;
             raw.exec("DELETE FROM audit WHERE seq = $1", &[k]).await;
-            expect_broken_at(&store, k, "a deleted entry").await;
+            expect_broken_at(&store, &chain, k, "a deleted entry").await;
             raw.exec("INSERT INTO audit SELECT * FROM trash_audit", &[])
                 .await;
             raw.exec(
@@ -280,7 +295,7 @@ async fn every_kind_of_tampering_is_caught_at_the_entry_touched() {
             .await;
             raw.exec("DELETE FROM audit_subjects WHERE seq = $1", &[s])
                 .await;
-            expect_broken_at(&store, s, "a removed subject").await;
+            expect_broken_at(&store, &chain, s, "a removed subject").await;
             raw.exec(
                 "INSERT INTO audit_subjects SELECT * FROM trash_subjects",
                 &[],
@@ -299,7 +314,7 @@ async fn every_kind_of_tampering_is_caught_at_the_entry_touched() {
                 &[at, at - 1],
             )
             .await;
-            expect_broken_at(&store, at, "an inserted entry").await;
+            expect_broken_at(&store, &chain, at, "an inserted entry").await;
             raw.exec("DELETE FROM audit WHERE seq = $1", &[at]).await;
             raw.shift(at + 1, -1).await;
             expect_intact(&store, entries, "an inserted entry").await;
@@ -308,7 +323,7 @@ async fn every_kind_of_tampering_is_caught_at_the_entry_touched() {
             let i = 1 + rng.below(last - 1);
             let j = i + 1 + rng.below(last - i);
             raw.swap(i, j).await;
-            expect_broken_at(&store, i, "two swapped entries").await;
+            expect_broken_at(&store, &chain, i, "two swapped entries").await;
             raw.swap(i, j).await;
             expect_intact(&store, entries, "two swapped entries").await;
 
@@ -329,7 +344,7 @@ async fn every_kind_of_tampering_is_caught_at_the_entry_touched() {
         raw.exec("DELETE FROM audit_subjects WHERE seq > 1", &[])
             .await;
         raw.exec("DELETE FROM audit WHERE seq > 1", &[]).await;
-        expect_broken_at(&store, 2, "a log cut short").await;
+        expect_broken_at(&store, &chain, 2, "a log cut short").await;
         println!("{} tamper trials detected at the right entry", detected + 1);
         assert_eq!(detected, trials * 6);
     }
