@@ -59,16 +59,8 @@ impl HeldWrite {
         tenant: &harbour_domain::TenantCode,
         now: time::OffsetDateTime,
     ) -> Result<Self, crate::StoreError> {
-        let actor = crate::gate::Actor::Service {
-            tenant,
-            agency: None,
-        };
         let work = crate::gate::Work::new("test_hold_write", "hold a write open in a test");
-        let guarded = store
-            .gate(actor, crate::gate::Needs::Service, work, now)
-            .await?
-            .ok_or(crate::StoreError::Refused)?;
-        Ok(Self(guarded))
+        Ok(Self(store.service_gate(tenant, None, work, now).await?))
     }
 
     pub async fn commit(self) -> Result<(), crate::StoreError> {
