@@ -1,8 +1,11 @@
-//! The tamper-evident audit chain.
+//! The tamper-evident audit chains.
 //!
-//! Each entry's hash covers its own fields and the previous entry's hash, so changing,
-//! removing, inserting or reordering any row breaks every hash after it, and
-//! [`AuditVerification`] names the first entry that no longer fits.
+//! Each local authority (tenant) has its own chain: its entries are numbered 1, 2, 3, ... and
+//! each entry's hash covers its own fields and the hash of the same tenant's previous entry,
+//! so changing, removing, inserting or reordering any row breaks every hash after it in that
+//! tenant's chain, and [`AuditVerification`] names the first entry that no longer fits.
+//! Entries written before migration 0011 form one global chain across every tenant (the
+//! [`AuditChain::Legacy`] chain); each tenant's chain continues from its last entry there.
 
 use harbour_domain::{AgencyId, PersonId, TenantCode, UserId};
 
@@ -104,11 +107,65 @@ impl AuditEntry {
     }
 }
 
-/// The result of recomputing the chain.
+/// One of the chains the audit is made of.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AuditChain {
+    /// The one chain across every local authority that entries were written into before
+    /// migration 0011; its entries keep the numbers they had there.
+    Legacy,
+    /// A local authority's own chain, by its code as stored (a tampered row may hold a code
+    /// that is not a valid one).
+    Tenant(String),
+}
+
+impl AuditChain {
+    pub fn tenant(tenant: &TenantCode) -> Self {
+        Self::Tenant(tenant.as_str().to_owned())
+    }
+}
+
+impl std::fmt::Display for AuditChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Legacy => {
+                f.write_str("the audit written before each local authority had its own chain")
+            }
+            Self::Tenant(code) => write!(f, "the audit of local authority {code}"),
+        }
+    }
+}
+
+/// The result of recomputing the chains: the legacy chain first, then each tenant's in
+/// order of code. A broken result names the first entry that does not fit, in the first
+/// chain that is broken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditVerification {
+    /// Every chain checked out; `entries` counts the entries of all of them.
     Intact { entries: u64 },
-    Broken { seq: i64, reason: String },
+    Broken {
+        chain: AuditChain,
+        seq: i64,
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for AuditVerification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Intact { entries } => write!(f, "The audit is intact ({entries} entries)."),
+            Self::Broken { chain, seq, reason } => {
+                let chain = chain.to_string();
+                let mut chain = chain.chars();
+                let first = chain.next().map(|c| c.to_uppercase().collect::<String>());
+                write!(
+                    f,
+                    "{}{} is broken at entry {seq}: {reason}.",
+                    first.unwrap_or_default(),
+                    chain.as_str()
+                )
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -146,5 +203,39 @@ mod tests {
             base,
             "length prefixes keep field boundaries"
         );
+    }
+
+    #[test]
+    fn the_hash_is_the_one_entries_were_always_written_with() {
+        // Entries written before the chains were split must still verify: the hash of a
+        // fixed entry is pinned here, so a change to `hash` fails at once.
+        let entry = AuditEntry::new(
+            datetime!(2026-03-01 10:00:00.123456 UTC),
+            TenantCode::parse("845").unwrap(),
+            "view_person",
+            "test",
+        );
+        assert_eq!(entry.hash(7, GENESIS), PINNED);
+    }
+
+    const PINNED: &str = "2c512549124cc66475c1290c226c79dea7a1a821325be8c6104f65d217b5f081";
+
+    #[test]
+    fn a_broken_result_says_which_chain_and_entry() {
+        let broken = AuditVerification::Broken {
+            chain: AuditChain::Tenant("845".into()),
+            seq: 12,
+            reason: "it does not follow from the entry before it".into(),
+        };
+        assert_eq!(
+            broken.to_string(),
+            "The audit of local authority 845 is broken at entry 12: it does not follow from the entry before it."
+        );
+        let legacy = AuditVerification::Broken {
+            chain: AuditChain::Legacy,
+            seq: 3,
+            reason: "its contents were changed after it was written".into(),
+        };
+        assert!(legacy.to_string().starts_with("The audit written before"));
     }
 }

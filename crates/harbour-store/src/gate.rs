@@ -82,8 +82,9 @@ impl Work {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// Writes, or reads that must be consistent with a write: the database's write lock
-    /// from the start (one writer at a time on SQLite; the audit chain's lock on
-    /// PostgreSQL), and the audit entry appended inside the same transaction.
+    /// from the start (one writer at a time on SQLite; on PostgreSQL the lock of the
+    /// actor's tenant, whose audit chain the entry joins, so other tenants do not wait),
+    /// and the audit entry appended inside the same transaction.
     Write,
     /// Reads only: one consistent snapshot without the write lock, so audited views do not
     /// queue behind each other. Its commit ends the snapshot, then appends the audit entry
@@ -106,6 +107,8 @@ pub(crate) struct Guarded {
     /// What the actor may see: the policy's scope for a member of staff; empty for the
     /// service, whose queries are not scoped (it holds every record it imported).
     pub(crate) scope: Scope,
+    /// The entry the commit appends. Its tenant is the actor's, whose chain it joins and
+    /// whose lock a write holds (PostgreSQL): never change it.
     pub(crate) entry: AuditEntry,
     pools: Pools,
     mode: Mode,
@@ -178,7 +181,7 @@ impl Guarded {
             GuardedTx::Postgres(tx) => tx.commit().await?,
         }
         Ok(Self {
-            tx: begin(&pools, Mode::Write).await?,
+            tx: begin(&pools, Mode::Write, &entry.tenant).await?,
             scope,
             entry,
             pools,
@@ -258,7 +261,7 @@ impl Store {
             return Ok(None);
         }
         Ok(Some(Guarded {
-            tx: begin(&self.pools, mode).await?,
+            tx: begin(&self.pools, mode, actor.tenant()).await?,
             scope,
             entry,
             pools: self.pools.clone(),
@@ -312,14 +315,15 @@ impl Store {
     }
 }
 
-/// The only place a transaction is begun.
-async fn begin(pools: &Pools, mode: Mode) -> Result<GuardedTx, StoreError> {
+/// The only place a transaction is begun. A write works for `tenant` (the actor's): its audit
+/// entry joins that tenant's chain, and on PostgreSQL it holds that tenant's lock.
+async fn begin(pools: &Pools, mode: Mode, tenant: &TenantCode) -> Result<GuardedTx, StoreError> {
     Ok(match (pools, mode) {
         (Pools::Sqlite(pool), Mode::Write) => {
             GuardedTx::Sqlite(crate::backend::sqlite::begin_write(pool).await?)
         }
         (Pools::Postgres(pool), Mode::Write) => {
-            GuardedTx::Postgres(crate::backend::postgres::begin_write(pool).await?)
+            GuardedTx::Postgres(crate::backend::postgres::begin_write(pool, tenant).await?)
         }
         // A deferred transaction: SQLite takes a read snapshot at the first statement and no
         // lock that stops writers. PostgreSQL: a read-only snapshot, so a view's several
@@ -335,7 +339,7 @@ async fn begin(pools: &Pools, mode: Mode) -> Result<GuardedTx, StoreError> {
     })
 }
 
-/// Appends `entry` in a transaction of its own.
+/// Appends `entry` in a transaction of its own (on PostgreSQL, holding its tenant's lock).
 async fn append_alone(pools: &Pools, entry: &AuditEntry) -> Result<(), StoreError> {
     match pools {
         Pools::Sqlite(pool) => {
@@ -346,7 +350,7 @@ async fn append_alone(pools: &Pools, entry: &AuditEntry) -> Result<(), StoreErro
         }
         Pools::Postgres(pool) => {
             use crate::backend::postgres::queries as q;
-            let mut tx = crate::backend::postgres::begin_write(pool).await?;
+            let mut tx = crate::backend::postgres::begin_write(pool, &entry.tenant).await?;
             q::append_audit(&mut tx, entry).await?;
             tx.commit().await?;
         }

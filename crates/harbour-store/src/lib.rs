@@ -60,7 +60,7 @@ mod timelines;
 
 pub use accounts::{BreakGlassOutcome, BreakGlassRefusal, SignInRefusal};
 pub use alerts::{Alert, AlertDetail, ReplayView, RuleRunReport, RunScope};
-pub use audit::{AuditEntry, AuditVerification, Outcome};
+pub use audit::{AuditChain, AuditEntry, AuditVerification, Outcome};
 pub use case_events::CaseEvent;
 pub use error::StoreError;
 /// What a practitioner does with an alert, and why it may be refused: pure, in the rules crate.

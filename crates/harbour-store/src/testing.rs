@@ -45,3 +45,25 @@ pub fn set_nodelay_on_postgres_connections(url: &str) -> std::io::Result<usize> 
         Ok(0)
     }
 }
+
+/// An audited write transaction held open, as long work of one local authority would hold
+/// it: for tests of what waits for what (on PostgreSQL, the tenant's write lock).
+#[derive(Debug)]
+pub struct HeldWrite(crate::gate::Guarded);
+
+impl HeldWrite {
+    /// Opens the write through the gate, as the service working for `tenant`; its commit
+    /// appends an entry `test_hold_write` to the tenant's chain.
+    pub async fn open(
+        store: &crate::Store,
+        tenant: &harbour_domain::TenantCode,
+        now: time::OffsetDateTime,
+    ) -> Result<Self, crate::StoreError> {
+        let work = crate::gate::Work::new("test_hold_write", "hold a write open in a test");
+        Ok(Self(store.service_gate(tenant, None, work, now).await?))
+    }
+
+    pub async fn commit(self) -> Result<(), crate::StoreError> {
+        self.0.commit().await
+    }
+}

@@ -6,7 +6,7 @@
 use harbour_domain::{EventKind, Handling, PersonId, Role};
 use harbour_policy::Policy;
 use harbour_store::{
-    AuditVerification, BackupOutcome, Batch, NewEvent, SearchQuery, SessionUser, Store,
+    AuditChain, AuditVerification, BackupOutcome, Batch, NewEvent, SearchQuery, SessionUser, Store,
     StoreLocation,
 };
 use harbour_synth::demo::{self, DemoCounty};
@@ -465,7 +465,13 @@ async fn events_and_the_audit_refuse_edits_and_the_chain_catches_tampering() {
             }
         }
         match store.verify_audit().await.unwrap() {
-            AuditVerification::Broken { seq, reason } => {
+            AuditVerification::Broken { chain, seq, reason } => {
+                assert_eq!(
+                    chain,
+                    AuditChain::tenant(&county.tenant),
+                    "{}",
+                    backend.name
+                );
                 assert_eq!(seq, 5, "{}", backend.name);
                 assert!(reason.contains("changed"), "{reason}");
             }

@@ -519,7 +519,7 @@ pub(crate) async fn audit_for_person(
     limit: i64,
 ) -> Result<Vec<AuditLine>, StoreError> {
     let rows: Vec<AuditLineRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {AUDIT_LINE_COLUMNS} JOIN audit_subjects s ON s.seq = a.seq \
+        "SELECT {AUDIT_LINE_COLUMNS} JOIN audit_subjects s ON s.tenant_code = a.tenant_code AND s.seq = a.seq \
          WHERE s.tenant_code = $1 AND s.person_id = $2 ORDER BY a.seq DESC LIMIT $3"
     )))
     .bind(tenant.as_str())

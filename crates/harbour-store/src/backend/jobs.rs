@@ -1,7 +1,7 @@
 //! The ingest queue's SQL (see `jobs.rs` one level up). Compiled once per backend like
-//! `queries.rs`. Every change runs in a write transaction (`queries::begin`), so on SQLite the
-//! one writer and on PostgreSQL the audit lock make a claim atomic: two workers never claim
-//! the same job.
+//! `queries.rs`. Every change runs in a write transaction of the jobs' tenant (the gate's), so
+//! on SQLite the one writer and on PostgreSQL that tenant's write lock make a claim atomic:
+//! two workers never claim the same job (a claim takes only its own tenant's jobs).
 
 use super::Db;
 use super::queries::Tx;

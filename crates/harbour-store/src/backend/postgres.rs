@@ -1,20 +1,34 @@
 //! PostgreSQL: for larger deployments.
 
+use harbour_domain::TenantCode;
+
 pub(crate) type Db = sqlx::Postgres;
 
 /// A user's role codes, comma-joined ('' when none).
 pub(crate) const ROLES_AGGREGATE: &str = "COALESCE(string_agg(r.role, ',' ORDER BY r.role), '')";
 
-/// Serialises appends to the audit chain: each entry needs the hash of the one before.
-/// The lock is released when the transaction ends.
+/// A write transaction holding `tenant`'s write lock until it ends: the one lock that
+/// serialises appends to that tenant's audit chain (each entry needs the hash of the one
+/// before), and with them the tenant's other write work, as SQLite's single writer does.
+/// Other tenants' writes do not wait for it. A write transaction works for one tenant and
+/// takes one such lock, so two of them cannot deadlock on these locks.
 pub(crate) async fn begin_write(
     pool: &sqlx::Pool<Db>,
+    tenant: &TenantCode,
 ) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(4847254)")
+    sqlx::query("SELECT pg_advisory_xact_lock(4847254, $1)")
+        .bind(tenant_lock_key(tenant))
         .execute(&mut *tx)
         .await?;
     Ok(tx)
+}
+
+/// The second half of a tenant's advisory-lock key (the first is Harbour's 4847254): the
+/// three-digit code as a number, so no two tenants share a lock. Were a code ever not a
+/// number, its tenants would share key -1: slower, never wrong.
+fn tenant_lock_key(tenant: &TenantCode) -> i32 {
+    tenant.as_str().parse().unwrap_or(-1)
 }
 
 /// Run on each new connection: sets `TCP_NODELAY` on TCP connections to `port`, which

@@ -6,7 +6,7 @@
 
 use super::{Db, ROLES_AGGREGATE};
 use crate::StoreError;
-use crate::audit::{AuditEntry, AuditVerification, GENESIS, Outcome};
+use crate::audit::{AuditChain, AuditEntry, AuditVerification, GENESIS, Outcome};
 use crate::model::{
     Agency, Batch, DemoUser, IdentityRecord, LoadReport, NewAgency, NewUser, PersonSummary,
     SessionUser, TimelineEntry,
@@ -32,14 +32,16 @@ pub(crate) type Conn = <Db as sqlx::Database>::Connection;
 // Audit chain
 // ---------------------------------------------------------------------------------------
 
-/// Appends one entry to the chain inside the caller's transaction, so the entry and the
-/// work it records commit together or not at all.
+/// Appends one entry to its tenant's chain inside the caller's transaction, so the entry and
+/// the work it records commit together or not at all. The transaction must hold the
+/// tenant's write lock (`begin_write`), which keeps the head read here the newest.
 pub(crate) async fn append_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<i64, StoreError> {
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE tenant_code = $1")
+            .bind(entry.tenant.as_str())
             .fetch_optional(&mut **tx)
             .await?;
-    let (seq, prev_hash) = match last {
+    let (seq, prev_hash) = match head {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_owned()),
     };
@@ -51,8 +53,8 @@ pub(crate) async fn append_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<i64,
     };
     sqlx::query(
         "INSERT INTO audit (seq, at, tenant_code, user_id, agency_id, action, person_id, \
-         purpose, outcome, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         purpose, outcome, detail, prev_hash, hash, legacy) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, FALSE)",
     )
     .bind(seq)
     .bind(entry.at)
@@ -69,9 +71,10 @@ pub(crate) async fn append_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<i64,
     .execute(&mut **tx)
     .await?;
     sqlx::query(
-        "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2) \
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        "INSERT INTO audit_heads (tenant_code, seq, hash) VALUES ($1, $2, $3) \
+         ON CONFLICT (tenant_code) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
     )
+    .bind(entry.tenant.as_str())
     .bind(seq)
     .bind(&hash)
     .execute(&mut **tx)
@@ -102,63 +105,162 @@ struct AuditRow {
     hash: String,
 }
 
-/// Recomputes the whole chain in order and names the first entry that does not fit. Rows and
-/// their subjects are streamed side by side, so memory stays flat however long the log.
+/// A chain's newest entry as the walk found it: its number (one before the chain's first
+/// when it has none) and hash, and how many entries the walk checked.
+struct ChainEnd {
+    seq: i64,
+    hash: String,
+    entries: u64,
+}
+
+/// Where a chain broke: the entry's number and why.
+type Break = (i64, String);
+
+/// Recomputes every chain and names the first entry that does not fit: the legacy global
+/// chain (entries written before migration 0011), then each tenant's chain in order of code.
+/// Rows and their subjects are streamed side by side, so memory stays flat however long the
+/// log.
 pub(crate) async fn verify_audit(pool: &Pool<Db>) -> Result<AuditVerification, StoreError> {
-    use futures_util::TryStreamExt;
-    let mut rows = sqlx::query_as::<_, AuditRow>(
+    let broken =
+        |chain: AuditChain, (seq, reason): Break| AuditVerification::Broken { chain, seq, reason };
+    // The legacy chain: numbered 1, 2, 3, ... across every tenant, ending at audit_head.
+    let rows = sqlx::query_as::<_, AuditRow>(
         "SELECT seq, at, tenant_code, user_id, agency_id, action, purpose, outcome, \
-         detail, prev_hash, hash FROM audit ORDER BY seq",
+         detail, prev_hash, hash FROM audit WHERE legacy ORDER BY seq",
     )
     .fetch(pool);
-    let mut subjects = sqlx::query_as::<_, (i64, Uuid)>(
-        "SELECT seq, person_id FROM audit_subjects ORDER BY seq, person_id",
+    let subjects = sqlx::query_as::<_, (i64, Uuid)>(
+        "SELECT s.seq, s.person_id FROM audit_subjects s \
+         JOIN audit a ON a.tenant_code = s.tenant_code AND a.seq = s.seq \
+         WHERE a.legacy ORDER BY s.seq, s.person_id",
     )
     .fetch(pool);
+    let legacy = match walk_chain(rows, subjects, 1, GENESIS.to_owned()).await? {
+        Ok(end) => end,
+        Err(at) => return Ok(broken(AuditChain::Legacy, at)),
+    };
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_optional(pool)
+            .await?;
+    if let Some(at) = check_head(head, &legacy, legacy.entries > 0) {
+        return Ok(broken(AuditChain::Legacy, at));
+    }
+    let mut entries = legacy.entries;
+
+    // Each tenant's chain: its entries since the migration, continuing from its last legacy
+    // entry (or from the start), ending at its row in audit_heads.
+    let tenants: Vec<(String,)> = sqlx::query_as(
+        "SELECT tenant_code FROM audit UNION SELECT tenant_code FROM audit_heads ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await?;
+    for (tenant,) in tenants {
+        let chain = || AuditChain::Tenant(tenant.clone());
+        let last_legacy: Option<(i64, String)> = sqlx::query_as(
+            "SELECT seq, hash FROM audit WHERE tenant_code = $1 AND legacy \
+             ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(&tenant)
+        .fetch_optional(pool)
+        .await?;
+        let had_legacy = last_legacy.is_some();
+        let (first_seq, prev) = match last_legacy {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => (1, GENESIS.to_owned()),
+        };
+        let rows = sqlx::query_as::<_, AuditRow>(
+            "SELECT seq, at, tenant_code, user_id, agency_id, action, purpose, outcome, \
+             detail, prev_hash, hash FROM audit WHERE tenant_code = $1 AND NOT legacy \
+             ORDER BY seq",
+        )
+        .bind(&tenant)
+        .fetch(pool);
+        let subjects = sqlx::query_as::<_, (i64, Uuid)>(
+            "SELECT s.seq, s.person_id FROM audit_subjects s \
+             JOIN audit a ON a.tenant_code = s.tenant_code AND a.seq = s.seq \
+             WHERE s.tenant_code = $1 AND NOT a.legacy ORDER BY s.seq, s.person_id",
+        )
+        .bind(&tenant)
+        .fetch(pool);
+        let end = match walk_chain(rows, subjects, first_seq, prev).await? {
+            Ok(end) => end,
+            Err(at) => return Ok(broken(chain(), at)),
+        };
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE tenant_code = $1")
+                .bind(&tenant)
+                .fetch_optional(pool)
+                .await?;
+        if let Some(at) = check_head(head, &end, had_legacy || end.entries > 0) {
+            return Ok(broken(chain(), at));
+        }
+        entries += end.entries;
+    }
+
+    // A child listed against an entry that is in no chain (its entry was deleted).
+    let orphan: Option<(String, i64)> = sqlx::query_as(
+        "SELECT s.tenant_code, s.seq FROM audit_subjects s WHERE NOT EXISTS \
+         (SELECT 1 FROM audit a WHERE a.tenant_code = s.tenant_code AND a.seq = s.seq) \
+         ORDER BY s.tenant_code, s.seq LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if let Some((tenant, seq)) = orphan {
+        let reason = "a child is listed against an entry that is missing".to_owned();
+        return Ok(broken(AuditChain::Tenant(tenant), (seq, reason)));
+    }
+    Ok(AuditVerification::Intact { entries })
+}
+
+/// Walks one chain's rows in order, from the entry numbered `expected_seq` whose
+/// `prev_hash` must be `expected_prev`, with the chain's subjects in the same order.
+async fn walk_chain<R, S>(
+    mut rows: R,
+    mut subjects: S,
+    mut expected_seq: i64,
+    mut expected_prev: String,
+) -> Result<Result<ChainEnd, Break>, StoreError>
+where
+    R: futures_util::Stream<Item = Result<AuditRow, sqlx::Error>> + Unpin,
+    S: futures_util::Stream<Item = Result<(i64, Uuid), sqlx::Error>> + Unpin,
+{
+    use futures_util::TryStreamExt;
     let mut next_subject = subjects.try_next().await?;
-    let mut expected_seq = 1i64;
-    let mut expected_prev = GENESIS.to_owned();
     let mut entries = 0u64;
     while let Some(row) = rows.try_next().await? {
-        let broken = |reason: String| {
-            Ok(AuditVerification::Broken {
-                seq: row.seq,
-                reason,
-            })
-        };
+        let broken = |reason: &str| Ok(Err((row.seq, reason.to_owned())));
         if let Some((orphan, _)) = next_subject.filter(|(seq, _)| *seq < row.seq) {
-            return Ok(AuditVerification::Broken {
-                seq: orphan,
-                reason: "a child is listed against an entry that is missing".into(),
-            });
+            let reason = "a child is listed against an entry that is missing".to_owned();
+            return Ok(Err((orphan, reason)));
         }
         let mut row_subjects = Vec::new();
-        while let Some((seq, person)) = next_subject.filter(|(seq, _)| *seq == row.seq) {
-            debug_assert_eq!(seq, row.seq);
+        while let Some((_, person)) = next_subject.filter(|(seq, _)| *seq == row.seq) {
             row_subjects.push(PersonId(person));
             next_subject = subjects.try_next().await?;
         }
         if row.seq > expected_seq {
-            return Ok(AuditVerification::Broken {
-                seq: expected_seq,
-                reason: "this entry is missing: it was deleted or renumbered".into(),
-            });
+            let reason = "this entry is missing: it was deleted or renumbered".to_owned();
+            return Ok(Err((expected_seq, reason)));
         }
         if row.seq < expected_seq {
-            return broken(
-                "this entry is out of place: entries were inserted or renumbered".into(),
-            );
+            return broken("this entry is out of place: entries were inserted or renumbered");
         }
         if row.prev_hash != expected_prev {
-            return broken("it does not follow from the entry before it".into());
+            return broken("it does not follow from the entry before it");
         }
         let outcome = match row.outcome.as_str() {
             "allowed" => Outcome::Allowed,
             "denied" => Outcome::Denied,
-            other => return broken(format!("its outcome {other:?} is not allowed or denied")),
+            other => {
+                return Ok(Err((
+                    row.seq,
+                    format!("its outcome {other:?} is not allowed or denied"),
+                )));
+            }
         };
         let Ok(tenant) = TenantCode::parse(&row.tenant_code) else {
-            return broken("its tenant code is not valid".into());
+            return broken("its tenant code is not valid");
         };
         let entry = AuditEntry {
             at: row.at,
@@ -173,55 +275,47 @@ pub(crate) async fn verify_audit(pool: &Pool<Db>) -> Result<AuditVerification, S
         }
         .with_subjects(row_subjects);
         if entry.hash(row.seq, &row.prev_hash) != row.hash {
-            return broken("its contents were changed after it was written".into());
+            return broken("its contents were changed after it was written");
         }
         expected_seq += 1;
         expected_prev = row.hash;
         entries += 1;
     }
     if let Some((orphan, _)) = next_subject {
-        return Ok(AuditVerification::Broken {
-            seq: orphan,
-            reason: "a child is listed against an entry that is missing".into(),
-        });
+        let reason = "a child is listed against an entry that is missing".to_owned();
+        return Ok(Err((orphan, reason)));
     }
-    // The chain only shows what is there; the head says how far it reached.
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_optional(pool)
-            .await?;
-    let last_seq = expected_seq - 1;
+    Ok(Ok(ChainEnd {
+        seq: expected_seq - 1,
+        hash: expected_prev,
+        entries,
+    }))
+}
+
+/// Compares a chain's end with its head, the record of how far it reached (the chain alone
+/// only shows what is there). `has_entries`: whether the chain (with, for a tenant, the
+/// legacy entries it continues) holds any entry, so that a head is expected.
+fn check_head(head: Option<(i64, String)>, end: &ChainEnd, has_entries: bool) -> Option<Break> {
+    let last_seq = end.seq;
     match head {
-        None if entries == 0 => {}
-        None => {
-            return Ok(AuditVerification::Broken {
-                seq: last_seq,
-                reason: "the record of the newest entry is missing".into(),
-            });
-        }
-        Some((head_seq, _)) if head_seq > last_seq => {
-            return Ok(AuditVerification::Broken {
-                seq: last_seq + 1,
-                reason: format!(
-                    "this entry is missing: the log should run to entry {head_seq} but was cut short"
-                ),
-            });
-        }
-        Some((head_seq, _)) if head_seq < last_seq => {
-            return Ok(AuditVerification::Broken {
-                seq: head_seq + 1,
-                reason: "this entry was added after the newest entry Harbour recorded".into(),
-            });
-        }
-        Some((_, head_hash)) if head_hash != expected_prev => {
-            return Ok(AuditVerification::Broken {
-                seq: last_seq,
-                reason: "the newest entry does not match the one Harbour recorded".into(),
-            });
-        }
-        Some(_) => {}
+        None if !has_entries => None,
+        None => Some((last_seq, "the record of the newest entry is missing".into())),
+        Some((head_seq, _)) if head_seq > last_seq => Some((
+            last_seq + 1,
+            format!(
+                "this entry is missing: the log should run to entry {head_seq} but was cut short"
+            ),
+        )),
+        Some((head_seq, _)) if head_seq < last_seq => Some((
+            head_seq + 1,
+            "this entry was added after the newest entry Harbour recorded".into(),
+        )),
+        Some((_, head_hash)) if head_hash != end.hash => Some((
+            last_seq,
+            "the newest entry does not match the one Harbour recorded".into(),
+        )),
+        Some(_) => None,
     }
-    Ok(AuditVerification::Intact { entries })
 }
 
 // ---------------------------------------------------------------------------------------
