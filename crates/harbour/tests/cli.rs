@@ -244,3 +244,77 @@ fn killing_the_importer_and_running_it_again_stores_every_row_exactly_once() {
     let verified = harbour(&data, &["audit", "verify"], "");
     assert!(verified.status.success(), "{}", text(&verified));
 }
+
+/// The first 3,000 bytes of a Common Transfer File: the import fails, naming the file and the
+/// line where it stops, and stores nothing.
+#[test]
+fn a_truncated_common_transfer_file_fails_the_import_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ok = |output: Output| {
+        assert!(output.status.success(), "{}", text(&output));
+        text(&output)
+    };
+    ok(harbour(
+        &data,
+        &["tenant", "add", "--code", "845", "--name", "Test County"],
+        "",
+    ));
+    ok(harbour(
+        &data,
+        &[
+            "agency",
+            "add",
+            "--code",
+            "northgate",
+            "--name",
+            "Northgate",
+            "--kind",
+            "school",
+        ],
+        "",
+    ));
+    let pupil = "  <Pupil>\n    <UPN>R201100018042</UPN>\n    <Surname>Mercer</Surname>\n    <Forename>Jayden</Forename>\n    <DOB>2009-05-14</DOB>\n    <SchoolHistory><School><LEA>999</LEA><Estab>4125</Estab><EntryDate>2020-09-03</EntryDate></School></SchoolHistory>\n  </Pupil>\n";
+    let mut whole = String::from("<?xml version=\"1.0\"?>\n<CTfile>\n <CTFpupilData>\n");
+    for _ in 0..40 {
+        whole.push_str(pupil);
+    }
+    whole.push_str(" </CTFpupilData>\n</CTfile>\n");
+    let cut = &whole[..3_000];
+    let file = dir.path().join("northgate-ctf.xml");
+    std::fs::write(&file, cut).unwrap();
+    let import = harbour(
+        &data,
+        &[
+            "import",
+            "--agency",
+            "northgate",
+            "--feed",
+            "school_ctf",
+            file.to_str().unwrap(),
+        ],
+        "",
+    );
+    let said = text(&import);
+    assert!(!import.status.success(), "exit code says it failed: {said}");
+    let line = cut.lines().count();
+    assert!(
+        said.contains("northgate-ctf.xml") && said.contains(&format!("line {line}")),
+        "names the file and the line: {said}"
+    );
+    assert!(said.contains("cut off"), "says what was wrong: {said}");
+    let quarantine = ok(harbour(&data, &["quarantine", "list"], ""));
+    assert!(quarantine.contains("0 rows waiting"), "{quarantine}");
+    let db = data.join("harbour.sqlite3");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+            .await
+            .unwrap();
+        let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(events, 0, "nothing from the file stored");
+    });
+}
