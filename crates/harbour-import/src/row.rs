@@ -180,7 +180,7 @@ pub fn parse_row(
 }
 
 fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEvent), Problem> {
-    let identity = identity(row, feed)?;
+    let identity = identity(row, feed, today)?;
     let event_key = row.required("event_key", MAX_KEY)?;
     let (kind, occurred_on, summary, details) = match feed {
         Feed::SchoolCtf => {
@@ -429,13 +429,19 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
     ))
 }
 
-fn identity(row: &Row<'_>, feed: Feed) -> Result<FeedIdentity, Problem> {
+fn identity(row: &Row<'_>, feed: Feed, today: Date) -> Result<FeedIdentity, Problem> {
     let record_key = row.required("record_key", MAX_KEY)?;
     let given_name = row.text("given_name", MAX_NAME)?.unwrap_or_default();
     let family_name = row.required("family_name", MAX_NAME)?;
     let date_of_birth = row.optional_date("date_of_birth")?;
     if feed != Feed::Police && date_of_birth.is_none() {
         return Err(row.fail("date_of_birth", "date_of_birth is required"));
+    }
+    if let Some(born) = date_of_birth.filter(|born| *born > today) {
+        return Err(row.fail(
+            "date_of_birth",
+            format!("date_of_birth {born} is in the future"),
+        ));
     }
     let sex = match row.text("sex", 10)?.map(|s| s.to_uppercase()) {
         None => None,
@@ -535,3 +541,43 @@ fn grading(text: &str) -> Option<String> {
 #[cfg(test)]
 #[path = "row_tests.rs"]
 mod tests;
+
+/// One JSON feed row: column name → value, as the feed API takes it. A row that names a
+/// column twice is refused (a map would keep the last and silently drop the first).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fields(std::collections::BTreeMap<String, String>);
+
+impl std::ops::Deref for Fields {
+    type Target = std::collections::BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Fields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Fields;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a row: an object of column names to text values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Fields, A::Error> {
+                let mut fields = std::collections::BTreeMap::new();
+                while let Some((key, value)) = map.next_entry::<String, String>()? {
+                    if fields.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!(
+                            "the row names the column {key:?} more than once; send each column once"
+                        )));
+                    }
+                    fields.insert(key, value);
+                }
+                Ok(Fields(fields))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}

@@ -411,3 +411,34 @@ fn a_sender_sets_the_handling_marker_and_a_bad_one_is_refused_by_name() {
         Handling::Restricted
     );
 }
+
+#[test]
+fn a_future_date_of_birth_is_refused_as_such() {
+    let unborn = with(
+        PUPIL,
+        &[
+            ("date_of_birth", "2027-01-01"),
+            ("type", "joined"),
+            ("date", "2026-06-01"),
+        ],
+    );
+    let q = rejected(Feed::SchoolRoll, &unborn);
+    assert_eq!(q.field, "date_of_birth", "{q:?}");
+    assert!(
+        q.reason
+            .contains("date_of_birth 2027-01-01 is in the future"),
+        "{q:?}"
+    );
+}
+
+#[test]
+fn a_json_row_with_a_repeated_key_is_refused_naming_the_key() {
+    let error = serde_json::from_str::<Fields>(
+        r#"{"record_key": "A1", "family_name": "Mercer", "family_name": "Smith"}"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("\"family_name\" more than once"), "{error}");
+    let fields: Fields = serde_json::from_str(r#"{"record_key": "A1"}"#).unwrap();
+    assert_eq!(fields.get("record_key").map(String::as_str), Some("A1"));
+}
