@@ -2,7 +2,7 @@
 //! county (which writes them) and the importer (which reads them). `docs/feeds.md` describes
 //! each field for agencies' IT teams.
 
-use crate::AgencyKind;
+use crate::{AgencyKind, EventKind, Handling};
 use serde::{Deserialize, Serialize};
 
 /// A kind of feed, each with its own columns.
@@ -74,6 +74,27 @@ impl Feed {
     pub fn is_xml(self) -> bool {
         self == Self::SchoolCtf
     }
+
+    /// The handling marker an event gets when its row leaves the optional `handling` column
+    /// out or empty: **the one place these defaults are decided** (`docs/feeds.md` lists
+    /// them). Social care is restricted, health is health-confidential, police intelligence
+    /// is police intelligence, and a youth-justice row whose `detail` mentions MACE is
+    /// restricted (work with a child known to the exploitation panel is not for every school
+    /// the child attended); everything else is ordinary.
+    pub fn default_handling(self, kind: EventKind, detail: Option<&str>) -> Handling {
+        match self {
+            Self::SocialCare => Handling::Restricted,
+            Self::Health => Handling::HealthConfidential,
+            Self::Police if kind == EventKind::IntelligenceReport => Handling::PoliceIntelligence,
+            Self::YouthJustice if detail.is_some_and(mentions_mace) => Handling::Restricted,
+            _ => Handling::Ordinary,
+        }
+    }
+
+    /// Columns any CSV feed may carry beyond [`Self::columns`]; a file without them is read
+    /// as before. `handling` is the sender's handling marker for the row's event (see
+    /// [`Self::default_handling`] for the marker when it is left out).
+    pub const OPTIONAL_COLUMNS: &'static [&'static str] = &["handling"];
 
     /// The CSV header, in order (none for the XML feed).
     pub fn columns(self) -> &'static [&'static str] {
@@ -212,6 +233,12 @@ impl std::str::FromStr for Feed {
     }
 }
 
+/// Whether `text` mentions MACE (the multi-agency child exploitation panel) as a word.
+fn mentions_mace(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|word| word.eq_ignore_ascii_case("mace"))
+}
+
 /// DfE suspension and exclusion reason codes (CBDS), with their meaning.
 pub const EXCLUSION_REASONS: &[(&str, &str)] = &[
     ("PP", "Physical assault against a pupil"),
@@ -309,6 +336,18 @@ mod tests {
             assert_eq!(feed.columns().first(), Some(&"record_key"));
             assert!(feed.columns().contains(&"event_key"));
         }
+        assert_eq!(
+            Feed::YouthJustice.default_handling(
+                EventKind::YouthJusticeIntervention,
+                Some("Seen at the MACE panel")
+            ),
+            Handling::Restricted
+        );
+        assert_eq!(
+            Feed::YouthJustice
+                .default_handling(EventKind::YouthJusticeIntervention, Some("Menace")),
+            Handling::Ordinary
+        );
         assert!(
             "school_census"
                 .parse::<Feed>()

@@ -25,8 +25,60 @@ pub enum CtfError {
     Dtd,
     #[error("the file is not a Common Transfer File: its root element is <{0}>, not <CTfile>")]
     NotCtf(String),
-    #[error("the XML cannot be read at byte {position}: {message}")]
-    Xml { position: u64, message: String },
+    #[error("the XML cannot be read at line {line}: {message}")]
+    Xml { line: u64, message: String },
+    /// The file ends before its elements are closed: it was cut off in transfer.
+    #[error(
+        "the file ends at line {line} inside <{element}> (it looks cut off); send the whole file again"
+    )]
+    Truncated { line: u64, element: String },
+}
+
+/// Reads the whole file, keeping nothing, and gives the number of pupils in it: `Ok` only
+/// for a file that parses to its end. A caller that stores pupils as they are read checks the
+/// file with this first, so that a file whose tail is broken stores nothing at all.
+pub fn check<R: BufRead>(input: R, today: Date) -> Result<u64, CtfError> {
+    let mut reader = CtfReader::new(input, today);
+    loop {
+        if let Next::End = reader.next_pupil()? {
+            return Ok(reader.pupils);
+        }
+    }
+}
+
+/// A reader that counts the lines its consumer has read past, so that errors and pupils can
+/// be given by line, as a person opening the file sees it, rather than by byte.
+struct Lines<R> {
+    inner: R,
+    /// Newlines consumed so far.
+    newlines: u64,
+}
+
+impl<R: BufRead> std::io::Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.newlines += newlines(buf.get(..read).unwrap_or_default());
+        Ok(read)
+    }
+}
+
+impl<R: BufRead> BufRead for Lines<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        // The bytes being consumed are the front of the buffer the last `fill_buf` gave,
+        // which a second call returns again without reading.
+        if let Ok(buffer) = self.inner.fill_buf() {
+            self.newlines += newlines(buffer.get(..amount).unwrap_or(buffer));
+        }
+        self.inner.consume(amount);
+    }
+}
+
+fn newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|b| **b == b'\n').count() as u64
 }
 
 #[derive(Debug, Default, Clone)]
@@ -51,6 +103,7 @@ struct YearData {
 
 #[derive(Debug, Default)]
 struct Pupil {
+    /// The line of its `<Pupil>` tag.
     start: u64,
     upn: String,
     surname: String,
@@ -73,7 +126,7 @@ pub enum Next {
 
 /// A CTF being read, pupil by pupil.
 pub struct CtfReader<R: BufRead> {
-    reader: Reader<R>,
+    reader: Reader<Lines<R>>,
     buffer: Vec<u8>,
     path: Vec<String>,
     today: Date,
@@ -102,7 +155,10 @@ fn predefined(entity: &str) -> Option<char> {
 
 impl<R: BufRead> CtfReader<R> {
     pub fn new(input: R, today: Date) -> Self {
-        let mut reader = Reader::from_reader(input);
+        let mut reader = Reader::from_reader(Lines {
+            inner: input,
+            newlines: 0,
+        });
         // Text is trimmed once, when an element ends: trimming each piece would eat the
         // spaces around an entity reference ("Northgate &amp; District").
         reader.config_mut().trim_text(false);
@@ -116,15 +172,20 @@ impl<R: BufRead> CtfReader<R> {
         }
     }
 
+    /// The line the reader has reached (counting from 1).
+    fn line(&self) -> u64 {
+        self.reader.get_ref().newlines + 1
+    }
+
     fn xml_error(&self, message: impl std::fmt::Display) -> CtfError {
         CtfError::Xml {
-            position: self.reader.buffer_position(),
+            line: self.line(),
             message: message.to_string(),
         }
     }
 
-    /// Reads the next pupil. An error here refuses the rest of the file (the caller keeps
-    /// what was read before it).
+    /// Reads the next pupil. An error here means the file does not parse to its end (broken
+    /// XML, or cut off part-way): the caller should store nothing from it (see [`check`]).
     pub fn next_pupil(&mut self) -> Result<Next, CtfError> {
         let mut pupil: Option<Pupil> = None;
         let mut school: Option<School> = None;
@@ -134,23 +195,7 @@ impl<R: BufRead> CtfReader<R> {
             self.buffer.clear();
             let event = match self.reader.read_event_into(&mut self.buffer) {
                 Ok(event) => event.into_owned(),
-                Err(error) => {
-                    if let Some(p) = pupil {
-                        // The file ends (or breaks) part-way through a pupil: quarantine it.
-                        return Ok(Next::Pupil(Err(Box::new(QuarantineRow {
-                            line: p.start,
-                            record_key: p.upn.clone(),
-                            event_key: String::new(),
-                            field: "Pupil".into(),
-                            value: String::new(),
-                            reason: format!(
-                                "the file breaks off part-way through this pupil: {error}"
-                            ),
-                            raw: String::new(),
-                        }))));
-                    }
-                    return Err(self.xml_error(error));
-                }
+                Err(error) => return Err(self.xml_error(error)),
             };
             match event {
                 Event::DocType(_) => return Err(CtfError::Dtd),
@@ -165,7 +210,7 @@ impl<R: BufRead> CtfReader<R> {
                     match (self.path.last().map(String::as_str), name.as_str()) {
                         (Some("CTFpupilData"), "Pupil") => {
                             pupil = Some(Pupil {
-                                start: self.reader.buffer_position(),
+                                start: self.line(),
                                 ..Pupil::default()
                             });
                         }
@@ -247,6 +292,12 @@ impl<R: BufRead> CtfReader<R> {
                 Event::Eof => {
                     if !self.started {
                         return Err(self.xml_error("the file is empty"));
+                    }
+                    if let Some(open) = self.path.last() {
+                        return Err(CtfError::Truncated {
+                            line: self.line(),
+                            element: open.clone(),
+                        });
                     }
                     return Ok(Next::End);
                 }

@@ -127,21 +127,47 @@ fn hostile_and_broken_files_are_refused_safely() {
     );
     assert!(read_all("").is_err());
 
-    // Cut off part-way through the second pupil: the first counts, the second is quarantined.
+    // Cut off part-way through the second pupil: the file does not parse to its end, so it
+    // is an error for the whole file, naming the line where it stops.
     let whole = ctf(&format!("{JAYDEN}{JAYDEN}"));
     let cut = &whole[..whole.len() - 400];
-    let pupils = read_all(cut);
-    match pupils {
-        Ok(pupils) => {
-            assert!(pupils[0].is_ok());
-            assert!(
-                pupils.len() == 1
-                    || pupils[1]
-                        .as_ref()
-                        .is_err_and(|q| q.reason.contains("breaks off")),
-                "{pupils:?}"
-            );
+    let lines = cut.lines().count() as u64;
+    match read_all(cut) {
+        Err(CtfError::Truncated { line, .. } | CtfError::Xml { line, .. }) => {
+            assert_eq!(line, lines, "the last line of the cut file");
         }
-        Err(error) => panic!("a truncated file should keep its complete pupils: {error}"),
+        other => panic!("a truncated file must be an error for the file: {other:?}"),
     }
+    // Cut between elements: the elements left open are named.
+    let between = &whole[..whole.rfind("</Pupil>").unwrap()];
+    assert!(
+        matches!(read_all(between), Err(CtfError::Truncated { ref element, line }) if element == "Pupil" && line == between.lines().count() as u64),
+        "{:?}",
+        read_all(between)
+    );
+    // Cut inside a tag: also an error for the file, with its line.
+    let in_tag = &whole[..whole.find("<Surname>").unwrap() + 4];
+    assert!(
+        matches!(read_all(in_tag), Err(CtfError::Xml { line, .. } | CtfError::Truncated { line, .. }) if line == in_tag.lines().count() as u64),
+        "{:?}",
+        read_all(in_tag)
+    );
+    assert!(check(cut.as_bytes(), TODAY).is_err());
+    assert_eq!(check(whole.as_bytes(), TODAY), Ok(2));
+}
+
+#[test]
+fn a_refused_pupil_records_the_line_of_its_pupil_element() {
+    let bad = JAYDEN.replace("R201100018042", "Q207000016049");
+    let xml = ctf(&format!("{JAYDEN}{bad}"));
+    let pupils = read_all(&xml).unwrap();
+    let refused = pupils[1].as_ref().unwrap_err();
+    let second_pupil_line = xml
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "<Pupil>")
+        .nth(1)
+        .map(|(i, _)| i as u64 + 1)
+        .unwrap();
+    assert_eq!(refused.line, second_pupil_line, "a line, not a byte offset");
 }

@@ -18,6 +18,28 @@ pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// The cell with every control character (a NUL, an escape, a line break) written as a
+/// visible `\uXXXX`, so an export holds only printable text whatever a refused row carried,
+/// then made [`spreadsheet_safe`].
+pub fn export_cell(cell: &str) -> String {
+    let visible: Cow<'_, str> = if cell.chars().any(char::is_control) {
+        Cow::Owned(
+            cell.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        format!("\\u{:04X}", u32::from(c))
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(cell)
+    };
+    spreadsheet_safe(&visible).into_owned()
+}
+
 /// The columns of a quarantine export.
 pub const QUARANTINE_COLUMNS: [&str; 9] = [
     "agency",
@@ -31,7 +53,8 @@ pub const QUARANTINE_COLUMNS: [&str; 9] = [
     "received_at",
 ];
 
-/// Writes quarantine entries as CSV, every cell made spreadsheet-safe.
+/// Writes quarantine entries as CSV, every cell made spreadsheet-safe with its control
+/// characters escaped ([`export_cell`]).
 pub fn write_quarantine_csv(
     out: impl Write,
     entries: &[QuarantineEntry],
@@ -55,7 +78,7 @@ pub fn write_quarantine_csv(
             &e.reason,
             &received,
         ];
-        writer.write_record(cells.iter().map(|c| spreadsheet_safe(c).into_owned()))?;
+        writer.write_record(cells.iter().map(|c| export_cell(c)))?;
     }
     writer.flush()?;
     Ok(())
@@ -99,5 +122,30 @@ mod tests {
         assert_eq!(&row[6], "'=cmd|' /C calc'!A0");
         assert_eq!(&row[3], "7");
         assert_eq!(&row[8], "2026-11-22T09:00:00Z");
+    }
+
+    #[test]
+    fn control_characters_in_a_refused_value_are_written_as_visible_escapes() {
+        let entry = QuarantineEntry {
+            id: uuid::Uuid::nil(),
+            agency_code: "police".into(),
+            feed: "police".into(),
+            file_name: "police.csv".into(),
+            line: 3,
+            record_key: "PN\u{0}1".into(),
+            field: "given_name".into(),
+            value: "Ja\u{0}y\u{1b}[2Jden\r\n".into(),
+            reason: "given_name contains control characters".into(),
+            received_at: time::macros::datetime!(2026-11-22 09:00 UTC),
+        };
+        let mut out = Vec::new();
+        write_quarantine_csv(&mut out, &[entry]).unwrap();
+        assert!(!out.contains(&0), "no NUL byte in the export");
+        assert!(!out.contains(&0x1b), "no escape byte in the export");
+        let text = String::from_utf8(out).unwrap();
+        let mut rows = csv::Reader::from_reader(text.as_bytes());
+        let row = rows.records().next().unwrap().unwrap();
+        assert_eq!(&row[6], "Ja\\u0000y\\u001B[2Jden\\u000D\\u000A");
+        assert_eq!(&row[4], "PN\\u00001");
     }
 }

@@ -14,5 +14,5 @@ pub mod row;
 pub mod rows;
 mod values;
 
-pub use row::{Header, parse_fields, parse_row};
+pub use row::{Fields, Header, parse_fields, parse_row};
 pub use rows::{FeedEvent, FeedIdentity, ImportCounts, ImportRow, QuarantineEntry, QuarantineRow};

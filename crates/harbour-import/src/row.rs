@@ -33,6 +33,15 @@ impl Header {
                 })?;
             index.insert(*column, position);
         }
+        for column in Feed::OPTIONAL_COLUMNS {
+            if let Some(position) = header.iter().position(|h| {
+                h.trim()
+                    .trim_start_matches('\u{feff}')
+                    .eq_ignore_ascii_case(column)
+            }) {
+                index.insert(*column, position);
+            }
+        }
         Ok(Self { feed, index })
     }
 
@@ -117,18 +126,12 @@ pub fn parse_fields(
     line: u64,
     today: Date,
 ) -> Result<ImportRow, Box<QuarantineRow>> {
+    let columns = || feed.columns().iter().chain(Feed::OPTIONAL_COLUMNS);
     let header = Header {
         feed,
-        index: feed
-            .columns()
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (*c, i))
-            .collect(),
+        index: columns().enumerate().map(|(i, c)| (*c, i)).collect(),
     };
-    let record: csv::StringRecord = feed
-        .columns()
-        .iter()
+    let record: csv::StringRecord = columns()
         .map(|c| fields.get(*c).map_or("", String::as_str))
         .collect();
     parse_row(&header, &record, line, today)
@@ -177,9 +180,9 @@ pub fn parse_row(
 }
 
 fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEvent), Problem> {
-    let identity = identity(row, feed)?;
+    let identity = identity(row, feed, today)?;
     let event_key = row.required("event_key", MAX_KEY)?;
-    let (kind, occurred_on, handling, summary, details) = match feed {
+    let (kind, occurred_on, summary, details) = match feed {
         Feed::SchoolCtf => {
             return Err(row.fail(
                 "record_key",
@@ -191,13 +194,7 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
                 "joined" => EventKind::SchoolEnrolment,
                 _ => EventKind::SchoolLeaving,
             };
-            (
-                kind,
-                row.date("date")?,
-                Handling::Ordinary,
-                kind.label().to_owned(),
-                json!({}),
-            )
+            (kind, row.date("date")?, kind.label().to_owned(), json!({}))
         }
         Feed::SchoolAttendance => {
             let start = row.date("period_start")?;
@@ -222,13 +219,7 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
             let summary =
                 format!("Attended {percent:.1}% of {possible} sessions, {start} to {end}");
             let details = json!({ "period_start": start.to_string(), "sessions_possible": possible, "sessions_attended": attended, "percent": (percent * 10.0).round() / 10.0 });
-            (
-                EventKind::AttendanceSummary,
-                end,
-                Handling::Ordinary,
-                summary,
-                details,
-            )
+            (EventKind::AttendanceSummary, end, summary, details)
         }
         Feed::SchoolExclusions => {
             let category = row.choice("category", &["SUSP", "PERM"])?;
@@ -252,7 +243,6 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
                 (
                     EventKind::Suspension,
                     start,
-                    Handling::Ordinary,
                     summary,
                     json!({ "reason": code, "sessions": sessions }),
                 )
@@ -261,7 +251,6 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
                 (
                     EventKind::PermanentExclusion,
                     start,
-                    Handling::Ordinary,
                     summary,
                     json!({ "reason": code }),
                 )
@@ -289,13 +278,7 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
             let summary = row
                 .text("detail", MAX_TEXT)?
                 .unwrap_or_else(|| kind.label().to_owned());
-            (
-                kind,
-                row.date("date")?,
-                Handling::Ordinary,
-                summary,
-                json!({}),
-            )
+            (kind, row.date("date")?, summary, json!({}))
         }
         Feed::Police => {
             let kinds = [
@@ -332,7 +315,6 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
                 (
                     kind,
                     row.date("date")?,
-                    Handling::PoliceIntelligence,
                     summary,
                     json!({ "grading": grading }),
                 )
@@ -346,13 +328,7 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
                     Some(offence) => json!({ "offence": offence }),
                     None => json!({}),
                 };
-                (
-                    kind,
-                    row.date("date")?,
-                    Handling::Ordinary,
-                    summary,
-                    details,
-                )
+                (kind, row.date("date")?, summary, details)
             }
         }
         Feed::SocialCare => {
@@ -382,13 +358,7 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
                 "mace_closed" => EventKind::MaceCaseClosed,
                 _ => EventKind::TransitionPlan,
             };
-            (
-                kind,
-                row.date("date")?,
-                Handling::Restricted,
-                kind.label().to_owned(),
-                json!({}),
-            )
+            (kind, row.date("date")?, kind.label().to_owned(), json!({}))
         }
         Feed::Health => {
             row.choice("type", &["ed_attendance"])?;
@@ -403,7 +373,6 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
             (
                 EventKind::EmergencyAttendance,
                 row.date("date")?,
-                Handling::HealthConfidential,
                 summary,
                 json!({ "reason": reason }),
             )
@@ -416,15 +385,11 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
             let summary = row
                 .text("detail", MAX_TEXT)?
                 .unwrap_or_else(|| kind.label().to_owned());
-            (
-                kind,
-                row.date("date")?,
-                Handling::Ordinary,
-                summary,
-                json!({}),
-            )
+            (kind, row.date("date")?, summary, json!({}))
         }
     };
+    let detail = row.text("detail", MAX_TEXT)?;
+    let handling = handling_for(row, feed, kind, detail.as_deref())?;
     let date_column = match feed {
         Feed::SchoolAttendance => "period_end",
         Feed::SchoolExclusions => "start_date",
@@ -464,13 +429,19 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
     ))
 }
 
-fn identity(row: &Row<'_>, feed: Feed) -> Result<FeedIdentity, Problem> {
+fn identity(row: &Row<'_>, feed: Feed, today: Date) -> Result<FeedIdentity, Problem> {
     let record_key = row.required("record_key", MAX_KEY)?;
     let given_name = row.text("given_name", MAX_NAME)?.unwrap_or_default();
     let family_name = row.required("family_name", MAX_NAME)?;
     let date_of_birth = row.optional_date("date_of_birth")?;
     if feed != Feed::Police && date_of_birth.is_none() {
         return Err(row.fail("date_of_birth", "date_of_birth is required"));
+    }
+    if let Some(born) = date_of_birth.filter(|born| *born > today) {
+        return Err(row.fail(
+            "date_of_birth",
+            format!("date_of_birth {born} is in the future"),
+        ));
     }
     let sex = match row.text("sex", 10)?.map(|s| s.to_uppercase()) {
         None => None,
@@ -519,6 +490,40 @@ fn identity(row: &Row<'_>, feed: Feed) -> Result<FeedIdentity, Problem> {
     })
 }
 
+/// The row's handling marker: the sender's, from the optional `handling` column, or the
+/// feed's default ([`Feed::default_handling`]). Police intelligence stays police intelligence.
+fn handling_for(
+    row: &Row<'_>,
+    feed: Feed,
+    kind: EventKind,
+    detail: Option<&str>,
+) -> Result<Handling, Problem> {
+    let default = feed.default_handling(kind, detail);
+    let Some(value) = row.text("handling", 40)? else {
+        return Ok(default);
+    };
+    let handling: Handling = value.to_lowercase().parse().map_err(|_| {
+        row.fail(
+            "handling",
+            format!(
+                "handling {value:?} is not a handling marker; use one of: {}",
+                Handling::ALL
+                    .iter()
+                    .map(|h| h.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
+    if default == Handling::PoliceIntelligence && handling != default {
+        return Err(row.fail(
+            "handling",
+            "police intelligence is always handled as police_intelligence",
+        ));
+    }
+    Ok(handling)
+}
+
 /// A 3x5x2 grade in any common spelling ("2/B/P", "2B P", "2 B P") as "2/B/P".
 fn grading(text: &str) -> Option<String> {
     let compact: Vec<char> = text.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
@@ -536,3 +541,43 @@ fn grading(text: &str) -> Option<String> {
 #[cfg(test)]
 #[path = "row_tests.rs"]
 mod tests;
+
+/// One JSON feed row: column name → value, as the feed API takes it. A row that names a
+/// column twice is refused (a map would keep the last and silently drop the first).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fields(std::collections::BTreeMap<String, String>);
+
+impl std::ops::Deref for Fields {
+    type Target = std::collections::BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Fields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Fields;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a row: an object of column names to text values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Fields, A::Error> {
+                let mut fields = std::collections::BTreeMap::new();
+                while let Some((key, value)) = map.next_entry::<String, String>()? {
+                    if fields.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!(
+                            "the row names the column {key:?} more than once; send each column once"
+                        )));
+                    }
+                    fields.insert(key, value);
+                }
+                Ok(Fields(fields))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}

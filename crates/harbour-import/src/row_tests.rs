@@ -310,3 +310,135 @@ fn a_header_missing_a_column_is_refused_by_name_and_order_does_not_matter() {
     columns.reverse();
     assert!(Header::check(Feed::YouthJustice, &csv::StringRecord::from(columns)).is_ok());
 }
+
+/// `parse` with an extra `handling` column in the header (it is optional).
+fn parse_with_handling(
+    feed: Feed,
+    values: &[(&str, &str)],
+    handling: &str,
+) -> Result<ImportRow, Box<QuarantineRow>> {
+    let mut columns: Vec<&str> = feed.columns().to_vec();
+    columns.push("handling");
+    let header = Header::check(feed, &csv::StringRecord::from(columns.clone())).unwrap();
+    let row: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            if *c == "handling" {
+                return handling.to_owned();
+            }
+            values
+                .iter()
+                .find(|(k, _)| k == c)
+                .map(|(_, v)| (*v).to_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    parse_row(&header, &csv::StringRecord::from(row), 9, TODAY)
+}
+
+const YOUTH: &[(&str, &str)] = &[
+    ("record_key", "YJ1"),
+    ("given_name", "Jayden"),
+    ("family_name", "Mercer"),
+    ("date_of_birth", "2009-05-14"),
+    ("event_key", "YJ1-1"),
+    ("type", "intervention"),
+    ("date", "2025-02-12"),
+];
+
+#[test]
+fn a_sender_sets_the_handling_marker_and_a_bad_one_is_refused_by_name() {
+    let plain = with(YOUTH, &[("detail", "Voluntary intervention")]);
+    // No column, or an empty value: the feed's default.
+    assert_eq!(
+        parse(Feed::YouthJustice, &plain).unwrap().event.handling,
+        Handling::Ordinary
+    );
+    assert_eq!(
+        parse_with_handling(Feed::YouthJustice, &plain, "")
+            .unwrap()
+            .event
+            .handling,
+        Handling::Ordinary
+    );
+    // The sender's marker, in any case.
+    assert_eq!(
+        parse_with_handling(Feed::YouthJustice, &plain, "Restricted")
+            .unwrap()
+            .event
+            .handling,
+        Handling::Restricted
+    );
+    // A youth-justice note about MACE is restricted by default.
+    let mace = with(YOUTH, &[("detail", "Discussed at the MACE panel")]);
+    assert_eq!(
+        parse(Feed::YouthJustice, &mace).unwrap().event.handling,
+        Handling::Restricted
+    );
+    // Not a marker: quarantined naming the line, field, value and rule.
+    let bad = *parse_with_handling(Feed::YouthJustice, &plain, "secret").unwrap_err();
+    assert_eq!(
+        (bad.line, bad.field.as_str(), bad.value.as_str()),
+        (9, "handling", "secret")
+    );
+    assert!(
+        bad.reason
+            .contains("ordinary, restricted, police_intelligence, health_confidential"),
+        "{bad:?}"
+    );
+    // Intelligence is always police intelligence: a sender cannot open it to everyone.
+    let intel = [
+        ("record_key", "PN1"),
+        ("family_name", "Mercer"),
+        ("event_key", "PN1-1"),
+        ("type", "intelligence"),
+        ("date", "2023-03-20"),
+        ("grading", "2/B/P"),
+    ];
+    let lowered = *parse_with_handling(Feed::Police, &intel, "ordinary").unwrap_err();
+    assert_eq!(lowered.field, "handling", "{lowered:?}");
+    // The JSON feed takes the same field.
+    let mut fields: std::collections::BTreeMap<String, String> = plain
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    fields.insert("handling".into(), "restricted".into());
+    assert_eq!(
+        parse_fields(Feed::YouthJustice, &fields, 1, TODAY)
+            .unwrap()
+            .event
+            .handling,
+        Handling::Restricted
+    );
+}
+
+#[test]
+fn a_future_date_of_birth_is_refused_as_such() {
+    let unborn = with(
+        PUPIL,
+        &[
+            ("date_of_birth", "2027-01-01"),
+            ("type", "joined"),
+            ("date", "2026-06-01"),
+        ],
+    );
+    let q = rejected(Feed::SchoolRoll, &unborn);
+    assert_eq!(q.field, "date_of_birth", "{q:?}");
+    assert!(
+        q.reason
+            .contains("date_of_birth 2027-01-01 is in the future"),
+        "{q:?}"
+    );
+}
+
+#[test]
+fn a_json_row_with_a_repeated_key_is_refused_naming_the_key() {
+    let error = serde_json::from_str::<Fields>(
+        r#"{"record_key": "A1", "family_name": "Mercer", "family_name": "Smith"}"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("\"family_name\" more than once"), "{error}");
+    let fields: Fields = serde_json::from_str(r#"{"record_key": "A1"}"#).unwrap();
+    assert_eq!(fields.get("record_key").map(String::as_str), Some("A1"));
+}

@@ -20,6 +20,10 @@ pub enum FileError {
     Read { path: String, message: String },
     #[error("{path}: {message}; nothing was imported")]
     Header { path: String, message: String },
+    /// The file does not parse to its end (cut off, or broken part-way): nothing from it is
+    /// stored.
+    #[error("{path}: {message}; nothing was imported")]
+    Broken { path: String, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -295,8 +299,7 @@ fn spawn_parser(
                 sink.send();
             }
             Err(error) => {
-                // The store stops at the first error; anything parsed before it is stored.
-                sink.send();
+                // The store stops at the error; the batch it interrupted is not sent.
                 let _ = sink.to_store.blocking_send(Err(error));
             }
         }
@@ -388,52 +391,43 @@ fn broken(line: u64, record: &csv::ByteRecord, reason: String) -> QuarantineRow 
 }
 
 /// Opens a Common Transfer File: pupils are read one at a time and stored in batches.
-/// A file refused at the start (a DTD, not a CTF, unreadable) stores nothing; one that breaks
-/// part-way keeps the complete pupils before the break and quarantines a note for the rest.
+/// A file that does not parse to its end (a DTD, not a CTF, broken XML, cut off part-way)
+/// stores nothing: the parser's thread reads the whole file once without keeping anything
+/// ([`harbour_import::ctf::check`]) before it hands the store the first batch, since a batch
+/// is committed as soon as it arrives, long before the tail of a large file is read.
 fn open_ctf(path: &Path, now: OffsetDateTime) -> Result<OpenedFile, FileError> {
     use harbour_import::ctf::{CtfReader, Next};
     let shown = path.display().to_string();
     let file_name = path
         .file_name()
         .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
-    let file = std::fs::File::open(path).map_err(|e| FileError::Read {
-        path: shown.clone(),
-        message: e.to_string(),
-    })?;
-    let mut reader = CtfReader::new(std::io::BufReader::new(file), now.date());
+    let open = {
+        let shown = shown.clone();
+        let path = path.to_owned();
+        move || {
+            std::fs::File::open(&path)
+                .map(std::io::BufReader::new)
+                .map_err(|e| FileError::Read {
+                    path: shown.clone(),
+                    message: e.to_string(),
+                })
+        }
+    };
+    // Fails here when the file cannot be opened at all.
+    let first = open()?;
+    let today = now.date();
     let parsed = spawn_parser(move |sink| {
-        let mut pupils = 0u64;
+        let broken = |error: harbour_import::ctf::CtfError| FileError::Broken {
+            path: shown.clone(),
+            message: error.to_string(),
+        };
+        harbour_import::ctf::check(first, today).map_err(broken)?;
+        let mut reader = CtfReader::new(open()?, today);
         loop {
-            match reader.next_pupil() {
-                Ok(Next::Pupil(Ok(pupil_rows))) => {
-                    pupils += 1;
-                    sink.rows.extend(pupil_rows);
-                }
-                Ok(Next::Pupil(Err(q))) => {
-                    pupils += 1;
-                    sink.rejected.push(*q);
-                }
-                Ok(Next::End) => return Ok(()),
-                Err(error) if pupils == 0 => {
-                    return Err(FileError::Header {
-                        path: shown,
-                        message: error.to_string(),
-                    });
-                }
-                Err(error) => {
-                    sink.rejected.push(QuarantineRow {
-                        line: 0,
-                        record_key: String::new(),
-                        event_key: String::new(),
-                        field: "(file)".into(),
-                        value: String::new(),
-                        reason: format!(
-                            "the rest of the file after pupil {pupils} cannot be read: {error}"
-                        ),
-                        raw: String::new(),
-                    });
-                    return Ok(());
-                }
+            match reader.next_pupil().map_err(broken)? {
+                Next::Pupil(Ok(pupil_rows)) => sink.rows.extend(pupil_rows),
+                Next::Pupil(Err(q)) => sink.rejected.push(*q),
+                Next::End => return Ok(()),
             }
             if !sink.send_if_full() {
                 return Ok(());

@@ -475,6 +475,10 @@ async fn a_common_transfer_file_imports_and_a_hostile_one_stores_nothing() {
             .unwrap();
         assert_eq!(refused.len(), 1);
         assert!(refused[0].reason.contains("check letter"), "{refused:?}");
+        assert_eq!(
+            refused[0].line, 10,
+            "the line of its <Pupil>, not a byte offset"
+        );
         let person = person_of(&store, &tenant, "R201100018042").await;
         let who = Principal {
             user: UserId::new_v7(),
@@ -508,6 +512,52 @@ async fn a_common_transfer_file_imports_and_a_hostile_one_stores_nothing() {
             store.verify_audit().await.unwrap(),
             before,
             "nothing written"
+        );
+    }
+}
+
+/// A Common Transfer File cut off in transfer, longer than one batch: the pupils before the
+/// break fill a batch that the streaming import would otherwise commit before it reads the
+/// broken tail. Nothing from the file is stored, and the error names the file and the line.
+#[tokio::test]
+async fn a_truncated_common_transfer_file_stores_nothing_even_past_the_first_batch() {
+    for (store, dir) in stores().await {
+        let (tenant, agency) = one_agency(&store, AgencyKind::School).await;
+        let good = CTF
+            .split("<Pupil>")
+            .nth(1)
+            .and_then(|p| p.split("</Pupil>").next())
+            .unwrap();
+        // One good pupil, then more refused pupils than a batch holds, then the break.
+        let mut xml = String::from("<?xml version=\"1.0\"?>\n<CTfile>\n<CTFpupilData>\n");
+        xml.push_str(&format!("<Pupil>{good}</Pupil>\n"));
+        for _ in 0..harbour_ingest::file::BATCH_ROWS + 10 {
+            xml.push_str("<Pupil><UPN>Q207000016049</UPN><Surname>Bad</Surname><DOB>2010-01-01</DOB></Pupil>\n");
+        }
+        xml.push_str("<Pupil><UPN>R201100018042</UPN><Surn");
+        let lines = xml.lines().count();
+        let file = dir.path().join("cut.xml");
+        std::fs::write(&file, &xml).unwrap();
+        let before = store.verify_audit().await.unwrap();
+        let error = import_file(&store, &tenant, agency, Feed::SchoolCtf, &file, NOW, |_| {})
+            .await
+            .expect_err("a file that does not parse to its end is an error for the file");
+        let message = error.to_string();
+        assert!(
+            message.contains("cut.xml") && message.contains(&format!("line {lines}")),
+            "{message}"
+        );
+        assert_eq!(
+            store.verify_audit().await.unwrap(),
+            before,
+            "nothing from the file stored: {message}"
+        );
+        assert!(
+            store
+                .quarantine(&tenant, Some(agency), AUDIT_AT)
+                .await
+                .unwrap()
+                .is_empty()
         );
     }
 }

@@ -300,7 +300,36 @@ impl Store {
             return Ok(Vec::new());
         };
         let scope = &g.scope;
-        let found = in_gate!(g, queries as q, tx => q::search_persons(tx, who, scope, query, limit, now).await)?;
+        let found = in_gate!(g, queries as q, tx => q::search_persons(tx, &who.tenant, Some((who, scope)), query, limit, now).await)?;
+        g.entry.detail =
+            serde_json::json!({ "by": query.audit_kind(), "results": found.len() }).to_string();
+        g.entry.set_subjects(found.iter().map(|p| p.id));
+        g.commit().await?;
+        Ok(found)
+    }
+
+    /// Persons of `tenant` with a record matching `query` (at most `limit`), for an operator
+    /// at the command line (`harbour person find`), who needs a person's id for commands such
+    /// as `harbour rules replay --person`. Gated as Harbour itself, as every command-line
+    /// read of records is, and audited like a search: its kind, never its text, and each
+    /// person it returned.
+    pub async fn find_persons(
+        &self,
+        tenant: &TenantCode,
+        query: &SearchQuery,
+        limit: usize,
+        now: OffsetDateTime,
+    ) -> Result<Vec<PersonSummary>, StoreError> {
+        let work = Work::new("find_persons", "find a person's id for an operator command");
+        let actor = Actor::Service {
+            tenant,
+            agency: None,
+        };
+        let mut g = self
+            .gate_read(actor, Needs::Service, work, now)
+            .await?
+            .ok_or(StoreError::Refused)?;
+        let found = in_gate!(g, queries as q, tx => q::search_persons(tx, tenant, None, query, limit, now).await)?;
         g.entry.detail =
             serde_json::json!({ "by": query.audit_kind(), "results": found.len() }).to_string();
         g.entry.set_subjects(found.iter().map(|p| p.id));

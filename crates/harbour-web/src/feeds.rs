@@ -13,7 +13,6 @@ use harbour_domain::IngestJobId;
 use harbour_domain::feeds::Feed;
 use harbour_store::{ApiToken, JobStatus};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// The agency system behind a request, from its bearer token.
@@ -91,7 +90,8 @@ pub(crate) const MAX_ROWS: usize = 5_000;
 pub(crate) struct FeedSubmission {
     /// The rows, each an object of column name to value, with the same columns as the
     /// feed's CSV layout (see docs/feeds.md). At most 5,000 rows.
-    rows: Vec<BTreeMap<String, String>>,
+    #[schema(value_type = Vec<std::collections::BTreeMap<String, String>>)]
+    rows: Vec<harbour_import::row::Fields>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

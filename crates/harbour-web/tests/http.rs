@@ -698,3 +698,58 @@ async fn alerts_reach_the_right_queue_and_are_acted_on_and_replayed() {
         "the first compound alert, four years before the stabbing: {replay}"
     );
 }
+
+/// The feed API reads rows through the one row parser: a row naming a column twice is refused
+/// (not silently last-wins), and the optional `handling` field is checked like the CSV column.
+#[tokio::test]
+async fn the_feed_api_refuses_a_repeated_column_and_checks_handling() {
+    use harbour_auth::token;
+    let app = spawn_app().await;
+    let police = app
+        .county
+        .agencies
+        .iter()
+        .find(|a| a.code == "police")
+        .unwrap()
+        .id;
+    let secret = token::new_token(token::API_TOKEN_PREFIX).unwrap();
+    app.store
+        .create_api_token(
+            &app.county.tenant,
+            police,
+            "nightly export",
+            &token::hash_token("api", &secret),
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {secret}");
+    let post = |body: String| {
+        app.client
+            .post(app.url("/api/v1/feeds/police"))
+            .header(reqwest::header::AUTHORIZATION, &bearer)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+    };
+    let twice = r#"{"rows": [{"record_key": "PN901", "family_name": "Stone", "family_name": "Other",
+        "event_key": "PN901-1", "type": "missing", "date": "2026-10-01"}]}"#;
+    let refused = post(twice.to_owned()).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let said = refused.text().await.unwrap();
+    assert!(
+        said.contains("\\\"family_name\\\" more than once"),
+        "{said}"
+    );
+    let row = |key: &str, handling: &str| {
+        serde_json::json!({ "record_key": "PN901", "family_name": "Stone", "event_key": key,
+                            "type": "missing", "date": "2026-10-01", "handling": handling })
+    };
+    let body =
+        serde_json::json!({ "rows": [row("PN901-1", "restricted"), row("PN901-2", "secret")] });
+    let response = post(body.to_string()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let report: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(report["accepted"], 1, "{report}");
+    assert_eq!(report["rejections"][0]["field"], "handling", "{report}");
+}

@@ -1,7 +1,7 @@
 //! The administration commands: tenants, agencies, staff accounts and API tokens.
 
-use crate::cli::{AgencyCommand, TenantCommand, TokenCommand, UserCommand};
-use crate::shared::{choose_tenant, find_agency, open_store};
+use crate::cli::{AgencyCommand, PersonCommand, TenantCommand, TokenCommand, UserCommand};
+use crate::shared::{choose_tenant, find_agency, open_store, print_table};
 use anyhow::{Context, bail};
 use harbour_auth::{password, token, totp};
 use harbour_domain::{AgencyId, AgencyKind, Clock, Role, SystemClock, TenantCode, UserId};
@@ -9,6 +9,63 @@ use harbour_store::{NewAgency, NewUser, SignInAccount, Store};
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
+
+/// The most people `harbour person find` lists.
+const FIND_LIMIT: usize = 50;
+
+pub async fn person(command: PersonCommand) -> anyhow::Result<ExitCode> {
+    let PersonCommand::Find {
+        store,
+        tenant,
+        query,
+        json,
+    } = command;
+    let query = harbour_store::SearchQuery::parse(&query).map_err(anyhow::Error::msg)?;
+    let store = open_store(&store).await?;
+    let tenant = choose_tenant(&store, tenant.as_deref()).await?;
+    let found = store
+        .find_persons(&tenant, &query, FIND_LIMIT, SystemClock.now())
+        .await?;
+    store.close().await;
+    if json {
+        for person in &found {
+            println!("{}", serde_json::to_string(person)?);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<[String; 4]> = found
+        .iter()
+        .map(|p| {
+            [
+                p.id.to_string(),
+                format!("{} {}", p.given_name, p.family_name)
+                    .trim()
+                    .to_owned(),
+                p.date_of_birth.map(|d| d.to_string()).unwrap_or_default(),
+                p.agencies.join(", "),
+            ]
+        })
+        .collect();
+    print_table(&["ID", "NAME", "BORN", "AGENCIES"], &rows);
+    println!(
+        "{} found{}.",
+        found.len(),
+        if found.len() == FIND_LIMIT {
+            " (the first 50; narrow the search)"
+        } else {
+            ""
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints each item as one line of JSON.
+fn print_json_lines<T: serde::Serialize>(items: &[T]) -> anyhow::Result<ExitCode> {
+    for item in items {
+        println!("{}", serde_json::to_string(item)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 pub async fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
     let TenantCommand::Add { store, code, name } = command;
@@ -66,17 +123,22 @@ pub async fn agency(command: AgencyCommand) -> anyhow::Result<ExitCode> {
                 kind.label()
             );
         }
-        AgencyCommand::List { store, tenant } => {
+        AgencyCommand::List {
+            store,
+            tenant,
+            json,
+        } => {
             let store = open_store(&store).await?;
             let tenant = choose_tenant(&store, tenant.as_deref()).await?;
-            for agency in store.list_agencies(&tenant).await? {
-                println!(
-                    "{:<16} {:<24} {}",
-                    agency.code,
-                    agency.kind.label(),
-                    agency.name
-                );
+            let agencies = store.list_agencies(&tenant).await?;
+            if json {
+                return print_json_lines(&agencies);
             }
+            let rows: Vec<[String; 3]> = agencies
+                .iter()
+                .map(|a| [a.code.clone(), a.kind.label().to_owned(), a.name.clone()])
+                .collect();
+            print_table(&["CODE", "KIND", "NAME"], &rows);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -166,10 +228,19 @@ pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        UserCommand::List { store, tenant } => {
+        UserCommand::List {
+            store,
+            tenant,
+            json,
+        } => {
             let store = open_store(&store).await?;
             let tenant = choose_tenant(&store, tenant.as_deref()).await?;
-            for staff in store.list_staff(&tenant).await? {
+            let staff_list = store.list_staff(&tenant).await?;
+            if json {
+                return print_json_lines(&staff_list);
+            }
+            let mut rows: Vec<[String; 5]> = Vec::new();
+            for staff in &staff_list {
                 let roles: Vec<_> = staff.roles.iter().map(|r| r.as_str()).collect();
                 let mut flags = Vec::new();
                 if staff.disabled {
@@ -181,15 +252,15 @@ pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
                 if staff.has_second_factor {
                     flags.push("second factor");
                 }
-                println!(
-                    "{:<32} {:<22} {:<30} {:<32} {}",
-                    staff.email,
-                    staff.display_name,
-                    staff.agency_name,
+                rows.push([
+                    staff.email.clone(),
+                    staff.display_name.clone(),
+                    staff.agency_name.clone(),
                     roles.join(","),
-                    flags.join(", ")
-                );
+                    flags.join(", "),
+                ]);
             }
+            print_table(&["EMAIL", "NAME", "AGENCY", "ROLES", "STATE"], &rows);
         }
         UserCommand::Password { store, email } => {
             let store = open_store(&store).await?;
@@ -285,20 +356,34 @@ pub async fn api_token(command: TokenCommand) -> anyhow::Result<ExitCode> {
                 &secret[..8.min(secret.len())]
             );
         }
-        TokenCommand::List { store, tenant } => {
+        TokenCommand::List {
+            store,
+            tenant,
+            json,
+        } => {
             let store = open_store(&store).await?;
             let tenant = choose_tenant(&store, tenant.as_deref()).await?;
-            for token in store.list_api_tokens(&tenant).await? {
-                let state = if token.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "live"
-                };
-                println!(
-                    "{}  {:<8} {:<30} {}",
-                    token.id, state, token.agency_name, token.label
-                );
+            let tokens = store.list_api_tokens(&tenant).await?;
+            if json {
+                return print_json_lines(&tokens);
             }
+            let rows: Vec<[String; 4]> = tokens
+                .iter()
+                .map(|t| {
+                    let state = if t.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "live"
+                    };
+                    [
+                        t.id.to_string(),
+                        state.to_owned(),
+                        t.agency_name.clone(),
+                        t.label.clone(),
+                    ]
+                })
+                .collect();
+            print_table(&["ID", "STATE", "AGENCY", "LABEL"], &rows);
         }
         TokenCommand::Revoke { store, id } => {
             let id: uuid::Uuid = id

@@ -57,6 +57,8 @@ pub enum Command {
     /// The rules are the files in rules/ (built in; --rules DIR uses a council's own). Each
     /// file is one rule with its rationale, recipients, response time and examples.
     Rules(RulesArgs),
+    /// Find a person's id (for `harbour rules replay --person`) by name, UPN or NHS number.
+    Person(PersonArgs),
     /// Add a local authority (a tenant): the first step in setting up a new deployment.
     Tenant(TenantArgs),
     /// Add a partner agency (a school, the police force, a health trust…).
@@ -171,6 +173,11 @@ pub struct ImportArgs {
     /// Import everything a `harbour synth` manifest lists (creating its authority and agencies).
     #[arg(long)]
     pub manifest: Option<PathBuf>,
+    /// The local authority's code. With a FILE: the authority the agency belongs to (needed
+    /// when the store holds more than one). With --manifest: import the synthetic county into
+    /// this existing authority instead of creating the manifest's own; its schools join the
+    /// authority, and its other feeds are sent by the authority's own council, police,
+    /// health and youth-justice agencies (created if it has none).
     #[arg(long)]
     pub tenant: Option<String>,
     /// A directory of rule files to run after the import instead of the built-in rules.
@@ -188,6 +195,7 @@ pub struct LinkArgs {
     pub command: Option<LinkCommand>,
     #[command(flatten)]
     pub store: StoreArgs,
+    /// The local authority's code (needed only when the store holds more than one).
     #[arg(long)]
     pub tenant: Option<String>,
     /// Score the linked store against a synthetic county's truth.csv (pairwise precision,
@@ -216,6 +224,7 @@ pub enum RulesCommand {
     Run {
         #[command(flatten)]
         store: StoreArgs,
+        /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]
         tenant: Option<String>,
         /// A directory of rule files to use instead of the built-in rules.
@@ -231,22 +240,26 @@ pub enum RulesCommand {
     /// Check a directory of rule files and run every rule's examples; names any rule whose
     /// examples fail. Exits non-zero if any does.
     Test {
-        /// The rules directory.
-        #[arg(default_value = "rules")]
-        dir: PathBuf,
+        /// The rules directory; without one, the installed rules: `HARBOUR_RULES` if set,
+        /// otherwise the rules built into Harbour (those `harbour serve` raises alerts by).
+        #[arg(env = "HARBOUR_RULES")]
+        dir: Option<PathBuf>,
     },
     /// Show one person's timeline with every alert the rules would have raised, on the day
     /// it would have fired, and who would have been told.
     Replay {
         #[command(flatten)]
         store: StoreArgs,
+        /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]
         tenant: Option<String>,
+        /// A directory of rule files to use instead of the built-in rules.
         #[arg(long, env = "HARBOUR_RULES")]
         rules: Option<PathBuf>,
-        /// The person's id (from their page's address).
+        /// The person's id (from their page's address, or `harbour person find`).
         #[arg(long)]
         person: String,
+        /// Print the replay as one JSON object (dates as YYYY-MM-DD).
         #[arg(long)]
         json: bool,
     },
@@ -256,12 +269,16 @@ pub enum RulesCommand {
     Evaluate {
         #[command(flatten)]
         store: StoreArgs,
+        /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]
         tenant: Option<String>,
+        /// A directory of rule files to use instead of the built-in rules.
         #[arg(long, env = "HARBOUR_RULES")]
         rules: Option<PathBuf>,
+        /// The synthetic county's truth.csv (written by `harbour synth`).
         #[arg(long, value_name = "TRUTH.csv")]
         truth: PathBuf,
+        /// Print the scores as one JSON object.
         #[arg(long)]
         json: bool,
     },
@@ -308,6 +325,7 @@ pub enum QuarantineCommand {
         /// Only this agency's rows.
         #[arg(long)]
         agency: Option<String>,
+        /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]
         tenant: Option<String>,
         /// Print JSON lines instead of a table.
@@ -316,6 +334,33 @@ pub enum QuarantineCommand {
         /// Print CSV for a spreadsheet (cells that would run as formulas are made text).
         #[arg(long)]
         csv: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PersonArgs {
+    #[command(subcommand)]
+    pub command: PersonCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Find people by part of a name, a UPN or an NHS number; prints each one's id, name,
+    /// date of birth and the agencies whose records matched (at most 50). The search is
+    /// audited (its kind, never its text).
+    Find {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The local authority's code (needed when the store holds more than one).
+        /// The local authority's code (needed only when the store holds more than one).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Part of a name ("jordan", "price jor"), a UPN or an NHS number.
+        #[arg(value_name = "NAME|UPN|NHS")]
+        query: String,
+        /// Print JSON lines, one person a line, instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -375,6 +420,7 @@ pub enum AgencyCommand {
         #[arg(long)]
         kind: String,
         /// The local authority (needed only when the store holds more than one).
+        /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]
         tenant: Option<String>,
     },
@@ -382,8 +428,12 @@ pub enum AgencyCommand {
     List {
         #[command(flatten)]
         store: StoreArgs,
+        /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]
         tenant: Option<String>,
+        /// Print JSON lines, one a line, instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -415,6 +465,7 @@ pub enum UserCommand {
         /// Their name as colleagues see it.
         #[arg(long)]
         name: String,
+        /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]
         tenant: Option<String>,
     },
@@ -422,8 +473,12 @@ pub enum UserCommand {
     List {
         #[command(flatten)]
         store: StoreArgs,
+        /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]
         tenant: Option<String>,
+        /// Print JSON lines, one a line, instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Set a new password (read as for `add`).
     Password {
@@ -476,6 +531,7 @@ pub enum TokenCommand {
         /// What the token is for, e.g. "MIS nightly export".
         #[arg(long)]
         label: String,
+        /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]
         tenant: Option<String>,
     },
@@ -483,8 +539,12 @@ pub enum TokenCommand {
     List {
         #[command(flatten)]
         store: StoreArgs,
+        /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]
         tenant: Option<String>,
+        /// Print JSON lines, one a line, instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Revoke a token by its id: it stops working at once.
     Revoke {

@@ -65,6 +65,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quarantine(args) => crate::feeds::quarantine(args.command).await,
         Command::Link(args) => crate::link::link(args).await,
         Command::Rules(args) => crate::rules::rules(args).await,
+        Command::Person(args) => crate::admin::person(args.command).await,
         Command::Tenant(args) => crate::admin::tenant(args.command).await,
         Command::Agency(args) => crate::admin::agency(args.command).await,
         Command::User(args) => crate::admin::user(args.command).await,

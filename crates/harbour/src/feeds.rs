@@ -1,7 +1,7 @@
 //! `harbour import` and `harbour quarantine`.
 
 use crate::cli::{ImportArgs, QuarantineCommand};
-use crate::shared::{choose_tenant, find_agency, open_store, open_store_for_import};
+use crate::shared::{choose_tenant, find_agency, open_store, open_store_for_import, print_table};
 use anyhow::{Context, bail};
 use harbour_domain::feeds::Feed;
 use harbour_domain::{Clock, SystemClock, TenantCode};
@@ -19,36 +19,140 @@ fn progress_bar(label: &str) -> indicatif::ProgressBar {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
     bar.set_message(label.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
 
-/// Imports `files` in order under one progress bar, queueing their jobs. `each_file` prints
-/// each file's counts as it finishes (for a manifest; a single file's counts are the total
-/// printed after).
+/// How far an import has got, for its one progress bar: measured in bytes of the files (the
+/// one size known before they are read), with files and rows in the message.
+struct ImportProgress {
+    bar: indicatif::ProgressBar,
+    sizes: Vec<u64>,
+    files_done: usize,
+    bytes_done: u64,
+    rows_done: u64,
+    started: std::time::Instant,
+}
+
+impl ImportProgress {
+    fn new(files: &[FeedFile]) -> Self {
+        let sizes: Vec<u64> = files
+            .iter()
+            .map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len()))
+            .collect();
+        let bar = indicatif::ProgressBar::new(sizes.iter().sum::<u64>().max(1));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{wide_bar} {percent:>3}% {msg}, {elapsed} so far, about {eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(250));
+        Self {
+            bar,
+            sizes,
+            files_done: 0,
+            bytes_done: 0,
+            rows_done: 0,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn show(&self, rows: u64) {
+        let seconds = self.started.elapsed().as_secs_f64().max(0.001);
+        self.bar.set_message(format!(
+            "{} of {} files, {rows} rows ({:.0} rows/s)",
+            self.files_done,
+            self.sizes.len(),
+            rows as f64 / seconds
+        ));
+    }
+
+    /// Part-way through the current file: its share of bytes is estimated from its rows so
+    /// far at the bytes per row of the files already done.
+    fn batch(&self, counts: &ImportCounts) {
+        let size = self.sizes.get(self.files_done).copied().unwrap_or(0);
+        let per_row = if self.rows_done > 0 {
+            self.bytes_done as f64 / self.rows_done as f64
+        } else {
+            100.0
+        };
+        let estimate = ((counts.read as f64 * per_row) as u64).min(size);
+        self.bar.set_position(self.bytes_done + estimate);
+        self.show(self.rows_done + counts.read);
+    }
+
+    fn done(&mut self, counts: &ImportCounts) {
+        self.bytes_done += self.sizes.get(self.files_done).copied().unwrap_or(0);
+        self.files_done += 1;
+        self.rows_done += counts.read;
+        self.bar.set_position(self.bytes_done);
+        self.show(self.rows_done);
+    }
+}
+
+/// Imports `files` in order under one progress bar (files and rows, rate, time left),
+/// queueing their jobs, and gives the counts of each file with the total.
 async fn import_with_progress(
     pipeline: &Pipeline,
     tenant: &TenantCode,
     files: &[FeedFile],
-    each_file: bool,
-) -> anyhow::Result<ImportCounts> {
-    let bar = progress_bar("importing");
+) -> anyhow::Result<(ImportCounts, Vec<(Feed, ImportCounts)>)> {
+    let mut progress = ImportProgress::new(files);
+    let mut each = Vec::with_capacity(files.len());
     let imported = pipeline
-        .import_files(tenant, files, |progress| match progress {
-            Progress::Batch { file, counts } => bar.set_message(format!(
-                "{}: {} read, {} accepted, {} rejected",
-                file.path.display(),
-                counts.read,
-                counts.accepted,
-                counts.rejected
-            )),
-            Progress::Done { file, counts } if each_file => {
-                bar.suspend(|| say(counts, &format!("{} {}", file.feed, file.path.display())));
+        .import_files(tenant, files, |step| match step {
+            Progress::Batch { counts, .. } => progress.batch(counts),
+            Progress::Done { file, counts } => {
+                progress.done(counts);
+                each.push((file.feed, *counts));
             }
-            Progress::Done { .. } => {}
         })
-        .await?;
-    bar.finish_and_clear();
-    Ok(imported.counts)
+        .await;
+    progress.bar.finish_and_clear();
+    Ok((imported?.counts, each))
+}
+
+/// The counts by feed, as a table with a total row.
+fn print_summary(each: &[(Feed, ImportCounts)], total: &ImportCounts) {
+    let mut by_feed: Vec<(Feed, usize, ImportCounts)> = Vec::new();
+    for (feed, counts) in each {
+        match by_feed.iter_mut().find(|(f, ..)| f == feed) {
+            Some((_, files, sum)) => {
+                *files += 1;
+                sum.add(*counts);
+            }
+            None => by_feed.push((*feed, 1, *counts)),
+        }
+    }
+    let row = |name: String, files: usize, c: &ImportCounts| {
+        [
+            name,
+            files.to_string(),
+            c.read.to_string(),
+            c.accepted.to_string(),
+            c.superseded.to_string(),
+            c.duplicate.to_string(),
+            c.rejected.to_string(),
+        ]
+    };
+    let mut rows: Vec<[String; 7]> = by_feed
+        .iter()
+        .map(|(feed, files, counts)| row(feed.to_string(), *files, counts))
+        .collect();
+    rows.push(row("altogether".into(), each.len(), total));
+    print_table(
+        &[
+            "FEED",
+            "FILES",
+            "READ",
+            "ACCEPTED",
+            "SUPERSEDED",
+            "ALREADY STORED",
+            "REJECTED",
+        ],
+        &rows,
+    );
 }
 
 fn say(counts: &ImportCounts, what: &str) {
@@ -71,15 +175,20 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         let manifest: Manifest = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a Harbour manifest", manifest_path.display()))?;
         let base = manifest_path.parent().unwrap_or(Path::new("."));
-        let (tenant, files) = harbour_ingest::set_up_agencies(
-            &store,
-            &manifest,
-            base,
-            Placement::AsNamed,
-            SystemClock.now(),
-        )
-        .await?;
-        let total = import_with_progress(&pipeline, &tenant, &files, !args.json).await?;
+        // With --tenant, into an existing local authority: its own council, police, health
+        // and youth-justice agencies send those feeds, and the county's schools join it.
+        let into = match args.tenant.as_deref() {
+            Some(code) => Some(choose_tenant(&store, Some(code)).await?),
+            None => None,
+        };
+        let placement = into.as_ref().map_or(Placement::AsNamed, Placement::Into);
+        let (tenant, files) =
+            harbour_ingest::set_up_agencies(&store, &manifest, base, placement, SystemClock.now())
+                .await?;
+        let (total, each) = import_with_progress(&pipeline, &tenant, &files).await?;
+        if !args.json {
+            print_summary(&each, &total);
+        }
         (tenant, total)
     } else {
         let (Some(agency), Some(feed), Some(file)) = (&args.agency, &args.feed, &args.file) else {
@@ -101,7 +210,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             feed,
             path: file.clone(),
         };
-        let total = import_with_progress(&pipeline, &tenant, &[file], false).await?;
+        let (total, _) = import_with_progress(&pipeline, &tenant, &[file]).await?;
         (tenant, total)
     };
     let bar = progress_bar("linking the new records and running the rules over what changed");

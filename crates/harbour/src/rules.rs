@@ -41,7 +41,7 @@ pub fn load_rules(dir: Option<&Path>) -> anyhow::Result<RuleSet> {
 
 pub async fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        RulesCommand::Test { dir } => test(&dir),
+        RulesCommand::Test { dir } => test(dir.as_deref()),
         RulesCommand::Run {
             store,
             tenant,
@@ -127,8 +127,12 @@ pub async fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn test(dir: &Path) -> anyhow::Result<ExitCode> {
-    let set = match load_rules(Some(dir)) {
+fn test(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    match dir {
+        Some(dir) => println!("Testing the rules in {}.", dir.display()),
+        None => println!("Testing the built-in rules."),
+    }
+    let set = match load_rules(dir) {
         Ok(set) => set,
         Err(error) => {
             eprintln!("{error:#}");

@@ -1,5 +1,5 @@
-//! What the command modules share: opening the store, and finding the tenant and agency a
-//! command names. Depends on nothing in this crate but the clap types in `cli`.
+//! What the command modules share: opening the store, finding the tenant and agency a
+//! command names, and printing a table. Depends on nothing in this crate but the clap types in `cli`.
 
 use crate::cli::StoreArgs;
 use anyhow::{Context, bail};
@@ -94,4 +94,26 @@ pub(crate) async fn find_agency(
         .with_context(|| {
             format!("there is no agency {code:?} in {tenant}; known agencies: {known}")
         })
+}
+
+/// Prints `rows` under `header` in columns aligned to the widest cell.
+pub(crate) fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let text: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", text.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
 }

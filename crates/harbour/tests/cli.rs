@@ -156,6 +156,26 @@ fn an_administrator_sets_up_staff_and_the_audit_catches_a_hand_edit() {
     ));
     assert!(ok(harbour(&data, &["user", "list"], "")).contains("disabled"));
 
+    // The lists print aligned columns under a header, or JSON lines with --json.
+    let agencies = ok(harbour(&data, &["agency", "list"], ""));
+    let mut lines = agencies.lines();
+    let header = lines.next().unwrap();
+    let row = lines.next().unwrap();
+    assert!(header.starts_with("CODE"), "{agencies}");
+    assert_eq!(
+        header.find("KIND"),
+        row.find("School"),
+        "columns aligned: {agencies}"
+    );
+    for list in ["agency", "user", "token"] {
+        let json = ok(harbour(&data, &[list, "list", "--json"], ""));
+        let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap())
+            .unwrap_or_else(|e| panic!("{list}: {e}: {json}"));
+        assert!(first.is_object(), "{list}: {json}");
+    }
+    assert!(ok(harbour(&data, &["user", "list"], "")).contains("EMAIL"));
+    assert!(ok(harbour(&data, &["token", "list"], "")).contains("MIS export"));
+
     let verified = ok(harbour(&data, &["audit", "verify"], ""));
     assert!(verified.contains("intact"), "{verified}");
 
@@ -243,4 +263,190 @@ fn killing_the_importer_and_running_it_again_stores_every_row_exactly_once() {
     });
     let verified = harbour(&data, &["audit", "verify"], "");
     assert!(verified.status.success(), "{}", text(&verified));
+}
+
+/// The first 3,000 bytes of a Common Transfer File: the import fails, naming the file and the
+/// line where it stops, and stores nothing.
+#[test]
+fn a_truncated_common_transfer_file_fails_the_import_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ok = |output: Output| {
+        assert!(output.status.success(), "{}", text(&output));
+        text(&output)
+    };
+    ok(harbour(
+        &data,
+        &["tenant", "add", "--code", "845", "--name", "Test County"],
+        "",
+    ));
+    ok(harbour(
+        &data,
+        &[
+            "agency",
+            "add",
+            "--code",
+            "northgate",
+            "--name",
+            "Northgate",
+            "--kind",
+            "school",
+        ],
+        "",
+    ));
+    let pupil = "  <Pupil>\n    <UPN>R201100018042</UPN>\n    <Surname>Mercer</Surname>\n    <Forename>Jayden</Forename>\n    <DOB>2009-05-14</DOB>\n    <SchoolHistory><School><LEA>999</LEA><Estab>4125</Estab><EntryDate>2020-09-03</EntryDate></School></SchoolHistory>\n  </Pupil>\n";
+    let mut whole = String::from("<?xml version=\"1.0\"?>\n<CTfile>\n <CTFpupilData>\n");
+    for _ in 0..40 {
+        whole.push_str(pupil);
+    }
+    whole.push_str(" </CTFpupilData>\n</CTfile>\n");
+    let cut = &whole[..3_000];
+    let file = dir.path().join("northgate-ctf.xml");
+    std::fs::write(&file, cut).unwrap();
+    let import = harbour(
+        &data,
+        &[
+            "import",
+            "--agency",
+            "northgate",
+            "--feed",
+            "school_ctf",
+            file.to_str().unwrap(),
+        ],
+        "",
+    );
+    let said = text(&import);
+    assert!(!import.status.success(), "exit code says it failed: {said}");
+    let line = cut.lines().count();
+    assert!(
+        said.contains("northgate-ctf.xml") && said.contains(&format!("line {line}")),
+        "names the file and the line: {said}"
+    );
+    assert!(said.contains("cut off"), "says what was wrong: {said}");
+    let quarantine = ok(harbour(&data, &["quarantine", "list"], ""));
+    assert!(quarantine.contains("0 rows waiting"), "{quarantine}");
+    let db = data.join("harbour.sqlite3");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+            .await
+            .unwrap();
+        let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(events, 0, "nothing from the file stored");
+    });
+}
+
+/// `harbour import --manifest --tenant CODE` loads a synthetic county into an authority that
+/// already exists: no second authority, the authority's own police force sends the police
+/// feed, and the county's schools join it.
+#[test]
+fn a_synthetic_county_imports_into_an_existing_authority() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let county = dir.path().join("county");
+    let ok = |output: Output| {
+        assert!(output.status.success(), "{}", text(&output));
+        text(&output)
+    };
+    ok(harbour(
+        &data,
+        &["tenant", "add", "--code", "845", "--name", "Test County"],
+        "",
+    ));
+    ok(harbour(
+        &data,
+        &[
+            "agency",
+            "add",
+            "--code",
+            "our-police",
+            "--name",
+            "Our Police",
+            "--kind",
+            "police",
+        ],
+        "",
+    ));
+    let synth = Command::new(env!("CARGO_BIN_EXE_harbour"))
+        .args(["synth", "--children", "300", "--seed", "3", "--out"])
+        .arg(&county)
+        .output()
+        .unwrap();
+    assert!(synth.status.success(), "{}", text(&synth));
+    let manifest = county.join("manifest.json");
+    ok(harbour(
+        &data,
+        &[
+            "import",
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--tenant",
+            "845",
+            "--json",
+        ],
+        "",
+    ));
+    // Sent again, without --json: one summary table by feed, not a line per file.
+    let again = ok(harbour(
+        &data,
+        &[
+            "import",
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--tenant",
+            "845",
+        ],
+        "",
+    ));
+    let files = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .matches("\"file\"")
+        .count();
+    assert!(
+        again.contains("FEED") && again.contains("ALREADY STORED"),
+        "{again}"
+    );
+    assert!(
+        again.lines().any(|l| l.starts_with("altogether")),
+        "{again}"
+    );
+    assert!(
+        !again.contains(".csv:"),
+        "no per-file lines ({files} files): {again}"
+    );
+    // One authority still, so no --tenant is needed; the county's police feed came from ours.
+    let agencies = ok(harbour(&data, &["agency", "list"], ""));
+    assert_eq!(
+        agencies.matches("police").count(),
+        agencies.matches("our-police").count(),
+        "no second police force: {agencies}"
+    );
+    let quarantine = ok(harbour(
+        &data,
+        &["quarantine", "list", "--agency", "our-police"],
+        "",
+    ));
+    assert!(quarantine.contains("rows waiting"), "{quarantine}");
+    let db = data.join("harbour.sqlite3");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+            .await
+            .unwrap();
+        let (tenants,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(tenants, 1, "imported into 845, not a new authority");
+        let (police_events,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM events e JOIN agencies a ON a.id = e.agency_id WHERE a.code = 'our-police'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert!(police_events > 0, "the police feed was sent by our police");
+    });
 }

@@ -53,6 +53,20 @@ fn the_shipped_rules_pass_their_examples() {
 }
 
 #[test]
+fn rules_test_without_a_directory_tests_the_installed_rules() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_harbour"))
+        .args(["rules", "test"])
+        .current_dir(elsewhere.path())
+        .env_remove("HARBOUR_RULES")
+        .env("HARBOUR_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(text(&run).contains(", 0 failed"), "{}", text(&run));
+}
+
+#[test]
 fn a_changed_threshold_names_the_rule_and_example_it_breaks() {
     let dir = tempfile::tempdir().unwrap();
     let rules = copy_of_rules(dir.path());
@@ -195,6 +209,69 @@ fn rules_run_replay_and_evaluate_on_a_synthetic_county() {
             .any(|r| r["rule"] == "persistent-absence"),
         "{scores}"
     );
+
+    // An operator finds a child's id by UPN, then replays them; every date in the JSON is
+    // ISO 8601 text ("2018-11-17"), never time's default tuple ([2018, 321]).
+    let roll = std::fs::read_dir(county.join("feeds"))
+        .unwrap()
+        .flat_map(|agency| std::fs::read_dir(agency.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .find(|p| p.file_name().unwrap() == "school_attendance.csv")
+        .unwrap();
+    let mut rows = csv::Reader::from_path(&roll).unwrap();
+    let upn_column = rows
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "upn")
+        .unwrap();
+    let upn = rows
+        .records()
+        .map(|r| r.unwrap()[upn_column].to_owned())
+        .find(|u| !u.is_empty())
+        .unwrap();
+    let found = harbour(&["person", "find", "--data-dir", data, &upn, "--json"]);
+    assert!(found.status.success(), "{}", text(&found));
+    let person: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&found.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let id = person["id"].as_str().unwrap().to_owned();
+    let table = harbour(&["person", "find", "--data-dir", data, &upn]);
+    assert!(text(&table).contains(&id), "{}", text(&table));
+    let replay = harbour(&[
+        "rules",
+        "replay",
+        "--data-dir",
+        data,
+        "--person",
+        &id,
+        "--json",
+    ]);
+    assert!(replay.status.success(), "{}", text(&replay));
+    let replay: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
+    let iso = |value: &serde_json::Value| {
+        value.as_str().is_some_and(|d| {
+            d.len() == 10
+                && time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+                    .is_ok()
+        })
+    };
+    assert!(iso(&replay["until"]), "until: {}", replay["until"]);
+    assert!(
+        replay["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| iso(&e["on"])),
+        "{replay}"
+    );
+    if let Some(born) = replay.get("born").filter(|b| !b.is_null()) {
+        assert!(iso(born), "born: {born}");
+    }
 
     let missing = harbour(&[
         "rules",

@@ -700,10 +700,13 @@ struct SummaryRow {
 
 /// Persons with a source record that matches `query` and holds an event the viewer may see,
 /// in name order.
+///
+/// `visible` is the viewer and their scope; `None` for Harbour itself (an operator at the
+/// command line, gated as the service), which finds every record of the tenant.
 pub(crate) async fn search_persons(
     tx: &mut Tx,
-    viewer: &Principal,
-    scope: &Scope,
+    tenant: &TenantCode,
+    visible: Option<(&Principal, &Scope)>,
     query: &SearchQuery,
     limit: usize,
     now: OffsetDateTime,
@@ -712,7 +715,7 @@ pub(crate) async fn search_persons(
         "SELECT sr.person_id, sr.given_name, sr.family_name, sr.date_of_birth, a.name AS agency_name \
          FROM source_records sr JOIN agencies a ON a.id = sr.agency_id WHERE sr.tenant_code = ",
     );
-    qb.push_bind(viewer.tenant.as_str().to_owned());
+    qb.push_bind(tenant.as_str().to_owned());
     qb.push(" AND ");
     match query {
         SearchQuery::Name(name) => {
@@ -735,12 +738,15 @@ pub(crate) async fn search_persons(
                 .push_bind(nhs.as_str().to_owned());
         }
     }
-    qb.push(
-        " AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_code = sr.tenant_code \
-         AND e.source_record_id = sr.id AND ",
-    );
-    push_scope(&mut qb, scope, viewer, now);
-    qb.push(") ORDER BY sr.family_name, sr.given_name, sr.person_id, a.name LIMIT ");
+    if let Some((viewer, scope)) = visible {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_code = sr.tenant_code \
+             AND e.source_record_id = sr.id AND ",
+        );
+        push_scope(&mut qb, scope, viewer, now);
+        qb.push(")");
+    }
+    qb.push(" ORDER BY sr.family_name, sr.given_name, sr.person_id, a.name LIMIT ");
     qb.push_bind(i64::try_from(limit.saturating_mul(4)).unwrap_or(i64::MAX));
     let rows: Vec<SummaryRow> = qb.build_query_as().fetch_all(&mut **tx).await?;
 

@@ -80,6 +80,9 @@ pub struct Event {
     pub feed: Feed,
     pub date: Date,
     pub columns: Vec<String>,
+    /// The optional `handling` column as the sender writes it: empty for the feed's default,
+    /// or the marker a real sender's system sets on such a row.
+    pub handling: &'static str,
 }
 
 /// What shapes a child's life in the simulation.

@@ -161,7 +161,7 @@ impl Writers {
             })?;
             let mut writer = csv::Writer::from_writer(BufWriter::with_capacity(32 * 1024, file));
             writer
-                .write_record(event.feed.columns())
+                .write_record(event.feed.columns().iter().chain(Feed::OPTIONAL_COLUMNS))
                 .map_err(|source| SynthError::Csv {
                     path: path.clone(),
                     source,
@@ -229,6 +229,7 @@ impl Writers {
         };
         row.push(&event_key);
         row.extend(event.columns.iter().map(String::as_str));
+        row.push(event.handling);
         let writer = self
             .feeds
             .get_mut(&(event.supplier, event.feed))
@@ -600,6 +601,7 @@ pub fn generate(
                         "Being concerned in the supply of class A drugs".into(),
                         String::new(),
                     ],
+                    handling: "",
                 },
                 Event {
                     supplier: Supplier::Police,
@@ -611,6 +613,7 @@ pub fn generate(
                         "Believed to run a county drugs line using local children".into(),
                         "2/B/P".into(),
                     ],
+                    handling: "police_intelligence",
                 },
             ];
             let mut views = BTreeMap::new();

@@ -44,7 +44,13 @@ fn ev(supplier: Supplier, feed: Feed, date: Date, columns: &[&str]) -> Event {
         feed,
         date,
         columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+        handling: "",
     }
+}
+
+/// `ev` with the sender's handling marker in the `handling` column.
+fn handled(event: Event, handling: &'static str) -> Event {
+    Event { handling, ..event }
 }
 
 fn school_row(school: u16, feed: Feed, date: Date, columns: &[&str]) -> Event {
@@ -603,16 +609,20 @@ pub fn trajectory_events(
         referral,
         &["referral", &referral.to_string()],
     ));
-    events.push(ev(
-        Supplier::Police,
-        Feed::Police,
-        referral + Duration::days(10),
-        &[
-            "intelligence",
-            &(referral + Duration::days(10)).to_string(),
-            "Seen with adults linked to a county drugs line",
-            "2/B/P",
-        ],
+    // Police systems mark intelligence as such.
+    events.push(handled(
+        ev(
+            Supplier::Police,
+            Feed::Police,
+            referral + Duration::days(10),
+            &[
+                "intelligence",
+                &(referral + Duration::days(10)).to_string(),
+                "Seen with adults linked to a county drugs line",
+                "2/B/P",
+            ],
+        ),
+        "police_intelligence",
     ));
     let mace = referral + Duration::days(rng.between(14, 40));
     events.push(ev(
@@ -681,11 +691,15 @@ pub fn trajectory_events(
         ],
     ));
     let yj = arrest + Duration::days(rng.between(60, 150));
-    events.push(ev(
-        Supplier::YouthJustice,
-        Feed::YouthJustice,
-        yj,
-        &["intervention", &yj.to_string(), "Voluntary intervention"],
+    // The youth justice service marks its work with a child known to MACE as restricted.
+    events.push(handled(
+        ev(
+            Supplier::YouthJustice,
+            Feed::YouthJustice,
+            yj,
+            &["intervention", &yj.to_string(), "Voluntary intervention"],
+        ),
+        "restricted",
     ));
     let harm = at_age(rng, 17, 300);
     if harm <= as_of {

@@ -51,6 +51,7 @@ fn feeds_match_their_layouts_and_every_record_is_in_the_truth() {
         .collect();
     assert_eq!(known.len() as u64, summary.source_records);
     let mut rows = 0;
+    let mut handled: std::collections::BTreeMap<(Feed, String), u64> = Default::default();
     for feed in manifest["feeds"].as_array().unwrap() {
         let layout: Feed = feed["feed"].as_str().unwrap().parse().unwrap();
         let agency = feed["agency"].as_str().unwrap().to_owned();
@@ -79,11 +80,20 @@ fn feeds_match_their_layouts_and_every_record_is_in_the_truth() {
         let mut reader = csv::Reader::from_path(out.join(feed["file"].as_str().unwrap())).unwrap();
         assert_eq!(
             reader.headers().unwrap().iter().collect::<Vec<_>>(),
-            layout.columns()
+            [layout.columns(), Feed::OPTIONAL_COLUMNS].concat()
         );
         for row in reader.records() {
             let row = row.unwrap();
-            assert_eq!(row.len(), layout.columns().len());
+            assert_eq!(row.len(), layout.columns().len() + 1);
+            // The handling column is empty (the feed's default) or one of the policy's markers.
+            let marker = &row[layout.columns().len()];
+            assert!(
+                marker.is_empty() || marker.parse::<harbour_domain::Handling>().is_ok(),
+                "{marker:?}"
+            );
+            if !marker.is_empty() {
+                *handled.entry((layout, marker.to_owned())).or_default() += 1;
+            }
             assert!(
                 known.contains(&(agency.clone(), row[0].to_owned())),
                 "{agency} {} missing from truth",
@@ -93,6 +103,13 @@ fn feeds_match_their_layouts_and_every_record_is_in_the_truth() {
         }
     }
     assert_eq!(rows, summary.events);
+    // Written where a real sender would: the youth justice service's work with a child known
+    // to MACE is restricted; police intelligence is marked so.
+    assert!(
+        handled.contains_key(&(Feed::YouthJustice, "restricted".into()))
+            && handled.contains_key(&(Feed::Police, "police_intelligence".into())),
+        "{handled:?}"
+    );
     let readme = read(&out, "README.md");
     assert!(
         readme.contains("9.33") && readme.contains("DfE"),
