@@ -6,7 +6,7 @@
 //! through and the moves allowed. The store keeps alerts and applies these; the web shows them.
 
 use crate::{Firing, RuleSet, Timeline};
-use harbour_domain::{AgencyId, Role};
+use harbour_domain::{AgencyId, EventKind, Role};
 use std::fmt;
 use time::{Date, Duration};
 
@@ -244,6 +244,29 @@ pub fn alerts_for(rules: &RuleSet, timeline: &Timeline, today: Date) -> (u64, Ve
     (firings.len() as u64, out)
 }
 
+/// The title an alert shows to a viewer whose role does not open all of its evidence: the
+/// rule's own title names what happened ("an emergency department attendance for
+/// assault"), so it is withheld with the rule and its explanation.
+pub const WITHHELD_TITLE: &str = "A concern from records your role does not open";
+
+/// An alert's explanation for a viewer whose role opens only some of its evidence: the
+/// events they may open, named by kind and date, and how many others there are. Never the
+/// rule's own words, which would say what the others were.
+pub fn withheld_because(shown: &[(EventKind, Date)], withheld: usize) -> String {
+    let others = format!(
+        "{withheld} event{} you cannot see",
+        if withheld == 1 { "" } else { "s" }
+    );
+    if shown.is_empty() {
+        return format!("Raised on {others}");
+    }
+    let listed: Vec<String> = shown
+        .iter()
+        .map(|(kind, on)| format!("{} ({on})", kind.label()))
+        .collect();
+    format!("{}, and {others}", listed.join("; "))
+}
+
 /// Whether an open alert due before `today` should go up to the role above its queue.
 pub fn is_overdue(status: Status, due_on: Date, today: Date) -> bool {
     status.is_open() && due_on < today
@@ -313,6 +336,19 @@ mod tests {
             other
         ));
         assert_eq!(queue.key(), format!("school_dsl@{}", school.0));
+    }
+
+    #[test]
+    fn withheld_evidence_is_counted_and_never_named() {
+        let day = time::macros::date!(2026 - 03 - 02);
+        assert_eq!(
+            withheld_because(&[(EventKind::PermanentExclusion, day)], 1),
+            "Permanent exclusion (2026-03-02), and 1 event you cannot see"
+        );
+        assert_eq!(
+            withheld_because(&[], 2),
+            "Raised on 2 events you cannot see"
+        );
     }
 
     #[test]

@@ -343,6 +343,8 @@ impl TryFrom<AlertRow> for crate::alerts::Alert {
             note: r.note,
             escalated_to: r.escalated_to.as_deref().map(role).transpose()?,
             raised_at: r.raised_at,
+            withheld: 0,
+            child: None,
         })
     }
 }
@@ -455,4 +457,20 @@ pub(crate) async fn set_status(
     }
     list.push_unseparated(")");
     Ok(qb.build().execute(&mut **tx).await?.rows_affected() == 1)
+}
+
+/// The tenant's schools: which agencies' records say where a child goes to school.
+pub(crate) async fn schools(
+    conn: &mut Conn,
+    tenant: &TenantCode,
+) -> Result<std::collections::HashSet<harbour_domain::AgencyId>, StoreError> {
+    let rows: Vec<(Uuid,)> =
+        sqlx::query_as("SELECT id FROM agencies WHERE tenant_code = $1 AND kind = 'school'")
+            .bind(tenant.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id,)| harbour_domain::AgencyId(id))
+        .collect())
 }

@@ -23,8 +23,11 @@ pub(crate) struct AlertBody {
     fired_on: String,
     due_on: String,
     recipient_role: String,
-    /// The evidence events' ids; open the person to read those your role may see.
+    /// The ids of the evidence events your role opens; open the person to read them.
     evidence: Vec<Uuid>,
+    /// Evidence events your role does not open: counted, never described. When above
+    /// nought, `rule` is empty and `title` and `because` are worded without them.
+    withheld_evidence: usize,
     because: String,
     /// open, acknowledged, actioned or dismissed.
     status: String,
@@ -36,10 +39,8 @@ fn body(state: &AppState, a: Alert) -> AlertBody {
     AlertBody {
         id: a.id,
         person: a.person.0,
-        title: state
-            .rules
-            .rule(&a.rule)
-            .map_or_else(|| a.rule.clone(), |r| r.title.clone()),
+        title: super::pages::title(state, &a),
+        withheld_evidence: a.withheld,
         rule: a.rule,
         rule_version: a.rule_version,
         severity: a.severity,

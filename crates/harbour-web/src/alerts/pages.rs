@@ -12,10 +12,9 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::{PersonId, Role};
-use harbour_rules::alerts::is_overdue;
+use harbour_rules::alerts::{WITHHELD_TITLE, is_overdue};
 use harbour_store::Alert;
 use serde::Deserialize;
-use std::collections::HashSet;
 use uuid::Uuid;
 
 fn role_label(role: Role) -> String {
@@ -35,16 +34,25 @@ pub(crate) struct AlertRow {
     pub sent_to: String,
 }
 
+/// An alert's title as its viewer may read it: the rule's, unless the viewer's role does not
+/// open all of the evidence (the store then withholds the rule; see `Alert::withheld`).
+pub(crate) fn title(state: &AppState, a: &Alert) -> String {
+    if a.withheld > 0 {
+        return WITHHELD_TITLE.to_owned();
+    }
+    state
+        .rules
+        .rule(&a.rule)
+        .map_or_else(|| a.rule.clone(), |r| r.title.clone())
+}
+
 pub(crate) fn rows(state: &AppState, alerts: &[Alert]) -> Vec<AlertRow> {
     let today = state.clock.now().date();
     alerts
         .iter()
         .map(|a| AlertRow {
             id: a.id.to_string(),
-            title: state
-                .rules
-                .rule(&a.rule)
-                .map_or_else(|| a.rule.clone(), |r| r.title.clone()),
+            title: title(state, a),
             severity: a.severity.clone(),
             fired_on: long_date(a.fired_on),
             due_on: long_date(a.due_on),
@@ -136,28 +144,26 @@ pub(crate) async fn page(
         .ok_or_else(Problem::not_found)?;
     let alert = detail.alert;
     let history = detail.history.iter().map(history_row).collect();
-    let view = state.store.person_view(who, alert.person, now).await?;
-    let wanted: HashSet<Uuid> = alert.evidence.iter().copied().collect();
-    let evidence: Vec<EvidenceRow> = view
-        .map(|v| {
-            v.timeline
-                .into_iter()
-                .filter(|e| wanted.contains(&e.event.0))
-                .map(|e| EvidenceRow {
-                    date: long_date(e.occurred_on),
-                    agency: e.agency_name,
-                    summary: e.summary,
-                })
-                .collect()
+    let evidence: Vec<EvidenceRow> = detail
+        .evidence
+        .into_iter()
+        .map(|e| EvidenceRow {
+            date: long_date(e.occurred_on),
+            agency: e.agency_name,
+            summary: e.summary,
         })
-        .unwrap_or_default();
-    let rule = state.rules.rule(&alert.rule);
+        .collect();
+    // A withheld rule (see `Alert::withheld`) is not looked up: its words would tell.
+    let rule = state
+        .rules
+        .rule(&alert.rule)
+        .filter(|_| alert.withheld == 0);
     let today = now.date();
     Ok(AlertPage {
         layout: Layout::new("Alert", Some(&signed_in), &state),
         id: alert.id.to_string(),
         person: alert.person.to_string(),
-        title: rule.map_or_else(|| alert.rule.clone(), |r| r.title.clone()),
+        title: title(&state, &alert),
         rule: alert.rule.clone(),
         version: alert.rule_version,
         severity: alert.severity.clone(),
@@ -172,7 +178,7 @@ pub(crate) async fn page(
         note: alert.note.clone(),
         sent_to: role_label(alert.recipient_role),
         escalated_to: alert.escalated_to.map(role_label).unwrap_or_default(),
-        hidden: wanted.len().saturating_sub(evidence.len()),
+        hidden: alert.withheld,
         evidence,
         history,
     })
