@@ -93,6 +93,7 @@ impl RuleSet {
             Condition::Count {
                 what,
                 at_least,
+                sessions_at_least,
                 window,
             } => {
                 let hits = matching(what, timeline);
@@ -136,7 +137,15 @@ impl RuleSet {
                         },
                     };
                     let count = u32::try_from(in_window.len()).unwrap_or(u32::MAX);
-                    if count < *at_least {
+                    let sessions: f64 = in_window
+                        .iter()
+                        .filter_map(|&k| timeline.events.get(k))
+                        .filter_map(|e| e.details.get("sessions_possible"))
+                        .filter_map(serde_json::Value::as_f64)
+                        .sum();
+                    let enough_sessions =
+                        sessions_at_least.is_none_or(|n| sessions >= f64::from(n));
+                    if count < *at_least || !enough_sessions {
                         armed = true;
                     } else if armed {
                         armed = false;

@@ -90,9 +90,13 @@ pub enum Condition {
     /// `at_least` matching events within the window, once per run of them: a run ends when
     /// the count falls below `at_least` or (for a window in days) two matching events are
     /// further apart than the window. `at_least = 1` alerts on the first of a run only.
+    /// With `sessions_at_least` (attendance summaries), the events in the window must also
+    /// cover that many possible sessions between them: one termly figure can, where a
+    /// weekly one cannot.
     Count {
         what: Match,
         at_least: u32,
+        sessions_at_least: Option<u32>,
         window: Window,
     },
     /// A `then` event with a `first` event no more than `within_days` before it.
@@ -206,6 +210,7 @@ pub(crate) struct WhenFile {
     #[serde(rename = "where")]
     pub condition: Option<Spanned<String>>,
     pub at_least: Option<u32>,
+    pub sessions_at_least: Option<u32>,
     pub within_days: Option<u32>,
     pub within: Option<Spanned<String>>,
     pub after: Option<Spanned<StepFile>>,
