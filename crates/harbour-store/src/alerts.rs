@@ -121,13 +121,56 @@ fn disclose(
                 .find(|i| schools.contains(&i.agency))
                 .map(|i| i.agency_name.clone())
         });
-    alert.child = view.identities.first().map(|i| AlertChild {
-        given_name: i.given_name.clone(),
-        family_name: i.family_name.clone(),
+    // The name most of the agencies the viewer may see recorded (the first, on a tie).
+    let mut names: Vec<(&str, &str, usize)> = Vec::new();
+    for i in &view.identities {
+        match names
+            .iter_mut()
+            .find(|(g, f, _)| *g == i.given_name && *f == i.family_name)
+        {
+            Some(entry) => entry.2 += 1,
+            None => names.push((&i.given_name, &i.family_name, 1)),
+        }
+    }
+    let mut best: Option<(&str, &str, usize)> = None;
+    for entry in names {
+        if best.is_none_or(|b| entry.2 > b.2) {
+            best = Some(entry);
+        }
+    }
+    alert.child = best.map(|(given, family, _)| AlertChild {
+        given_name: given.to_owned(),
+        family_name: family.to_owned(),
         date_of_birth: view.identities.iter().find_map(|i| i.date_of_birth),
         school,
     });
     shown
+}
+
+/// Which alerts of a queue to give.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    /// Only alerts about a child one of whose names (as the viewer may see them) contains
+    /// this, ignoring case.
+    pub child: Option<String>,
+}
+
+impl QueueFilter {
+    fn admits(&self, view: &crate::PersonView) -> bool {
+        let Some(needle) = self
+            .child
+            .as_deref()
+            .map(|c| c.trim().to_lowercase())
+            .filter(|c| !c.is_empty())
+        else {
+            return true;
+        };
+        view.identities.iter().any(|i| {
+            format!("{} {}", i.given_name, i.family_name)
+                .to_lowercase()
+                .contains(&needle)
+        })
+    }
 }
 
 /// The code alerts' facts carry in the workflow history.
@@ -480,11 +523,13 @@ impl Store {
     }
 
     /// `who`'s queue: alerts sent to one of their roles (a school's lead: their own school's),
-    /// or escalated to one, still to act on, for children `who` may see. Audited with the
-    /// children as subjects.
+    /// or escalated to one, still to act on, for children `who` may see (and `filter`
+    /// admits), each naming the child as `who` may see them. Audited with the children
+    /// shown as subjects.
     pub async fn alert_queue(
         &self,
         who: &Principal,
+        filter: &QueueFilter,
         now: OffsetDateTime,
     ) -> Result<Vec<Alert>, StoreError> {
         let work = Work::new("view_alert_queue", "see my alerts");
@@ -511,7 +556,9 @@ impl Store {
                     .map(|(v, _)| v);
                 views.insert(alert.person, view);
             }
-            if let Some(Some(view)) = views.get(&alert.person) {
+            if let Some(Some(view)) = views.get(&alert.person)
+                && filter.admits(view)
+            {
                 disclose(&mut alert, view, &schools);
                 visible.push(alert);
             }

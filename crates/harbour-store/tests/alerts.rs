@@ -47,7 +47,10 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
         );
 
         let social = principal(&county, Role::SocialWorker, "la");
-        let queue = store.alert_queue(&social, now).await.unwrap();
+        let queue = store
+            .alert_queue(&social, &Default::default(), now)
+            .await
+            .unwrap();
         assert_eq!(queue.len(), 1, "{name}");
         let alert = &queue[0];
         assert_eq!(
@@ -64,7 +67,11 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
         ] {
             let who = principal(&county, role, agency);
             assert!(
-                store.alert_queue(&who, now).await.unwrap().is_empty(),
+                store
+                    .alert_queue(&who, &Default::default(), now)
+                    .await
+                    .unwrap()
+                    .is_empty(),
                 "{name}: {role}"
             );
             assert_eq!(
@@ -159,7 +166,11 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
             Err(AlertRefusal::Closed)
         );
         assert!(
-            store.alert_queue(&social, now).await.unwrap().is_empty(),
+            store
+                .alert_queue(&social, &Default::default(), now)
+                .await
+                .unwrap()
+                .is_empty(),
             "{name}: actioned alerts leave the queue"
         );
 
@@ -179,7 +190,10 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
             "{name}: the coordinator's and the PRU lead's alerts"
         );
         let chair = principal(&county, Role::MaceChair, "la");
-        let escalated = store.alert_queue(&chair, later).await.unwrap();
+        let escalated = store
+            .alert_queue(&chair, &Default::default(), later)
+            .await
+            .unwrap();
         assert_eq!(escalated.len(), 1, "{name}");
         assert_eq!(escalated[0].escalated_to, Some(Role::MaceChair));
         assert_eq!(escalated[0].recipient_role, Role::PoliceMaceCoordinator);

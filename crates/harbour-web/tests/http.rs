@@ -678,3 +678,58 @@ async fn alerts_reach_the_right_queue_and_are_acted_on_and_replayed() {
         "the first compound alert, four years before the stabbing: {replay}"
     );
 }
+
+/// Issue 14, point 6: the queue says which child. The home queue and the alert page name the
+/// child with their age and school (from what the viewer may see); the queue sorts and
+/// filters by child; the API gives the same.
+#[tokio::test]
+async fn the_queue_names_each_child_with_age_and_school_and_filters_by_child() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    let rules = harbour_rules::RuleSet::builtin().unwrap();
+    app.store
+        .run_rules(
+            &app.county.tenant,
+            &rules,
+            harbour_store::RunScope::All,
+            now.date(),
+            now,
+        )
+        .await
+        .unwrap();
+    let social = app.sign_in(Role::SocialWorker, "la").await;
+    let (status, home) = app.page("/", &social).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains("Jayden Mercer"), "{home}");
+    assert!(home.contains("aged 17"), "{home}");
+    assert!(home.contains("Harbourshire Pupil Referral Unit"), "{home}");
+    assert!(home.contains("<th scope=\"col\">Child</th>"), "{home}");
+
+    let (_, filtered) = app.page("/?child=mercer", &social).await;
+    assert!(filtered.contains("Jayden Mercer"), "{filtered}");
+    let (_, none) = app.page("/?child=nobody-by-this-name", &social).await;
+    assert!(!none.contains("href=\"/alerts/"), "{none}");
+    assert!(none.contains("No alerts for a child named"), "{none}");
+    let (status, sorted) = app.page("/?sort=child", &social).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(sorted.contains("Jayden Mercer"), "{sorted}");
+
+    let id = home
+        .split("href=\"/alerts/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (_, alert) = app.page(&format!("/alerts/{id}"), &social).await;
+    assert!(alert.contains("Jayden Mercer"), "{alert}");
+    assert!(alert.contains("aged 17"), "{alert}");
+
+    let (status, queue) = app.json("/api/v1/alerts", &social).await;
+    assert_eq!(status, StatusCode::OK);
+    let first = &queue.as_array().unwrap()[0];
+    assert_eq!(first["child"]["date_of_birth"], "2009-05-14", "{first}");
+    assert!(
+        first["child"]["name"].as_str().unwrap().contains("Mercer"),
+        "{first}"
+    );
+}

@@ -33,7 +33,7 @@ pub(crate) fn routes() -> Router<AppState> {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(api::api_queue, api::api_act),
-    components(schemas(api::AlertBody, api::ActionBody))
+    components(schemas(api::AlertBody, api::ChildBody, api::ActionBody))
 )]
 pub(crate) struct AlertsApi;
 

@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::{PersonId, Role};
 use harbour_rules::alerts::{WITHHELD_TITLE, is_overdue};
-use harbour_store::Alert;
+use harbour_store::{Alert, AlertChild};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -32,6 +32,40 @@ pub(crate) struct AlertRow {
     pub status: String,
     pub escalated: bool,
     pub sent_to: String,
+    /// The child's name, as the viewer may see it.
+    pub child: String,
+    /// Their age and school, as far as the viewer may see them.
+    pub child_detail: String,
+    /// For sorting by child: family name, then given name.
+    pub child_key: String,
+}
+
+/// The child's name, and their age and school, for a queue row or an alert page.
+pub(crate) fn child_words(child: Option<&AlertChild>, today: time::Date) -> (String, String) {
+    let Some(child) = child else {
+        return ("A child".to_owned(), String::new());
+    };
+    let mut detail = Vec::new();
+    if let Some(born) = child.date_of_birth {
+        detail.push(format!("aged {}", age_on(born, today)));
+    }
+    if let Some(school) = &child.school {
+        detail.push(school.clone());
+    }
+    (
+        format!("{} {}", child.given_name, child.family_name),
+        detail.join(", "),
+    )
+}
+
+/// Whole years from `born` to `today`.
+fn age_on(born: time::Date, today: time::Date) -> i32 {
+    let years = today.year() - born.year();
+    if (today.month() as u8, today.day()) < (born.month() as u8, born.day()) {
+        years - 1
+    } else {
+        years
+    }
 }
 
 /// An alert's title as its viewer may read it: the rule's, unless the viewer's role does not
@@ -50,16 +84,25 @@ pub(crate) fn rows(state: &AppState, alerts: &[Alert]) -> Vec<AlertRow> {
     let today = state.clock.now().date();
     alerts
         .iter()
-        .map(|a| AlertRow {
-            id: a.id.to_string(),
-            title: title(state, a),
-            severity: a.severity.clone(),
-            fired_on: long_date(a.fired_on),
-            due_on: long_date(a.due_on),
-            overdue: is_overdue(a.status, a.due_on, today),
-            status: a.status.as_str().to_owned(),
-            escalated: a.escalated_to.is_some(),
-            sent_to: role_label(a.recipient_role),
+        .map(|a| {
+            let (child, child_detail) = child_words(a.child.as_ref(), today);
+            let child_key = a.child.as_ref().map_or_else(String::new, |c| {
+                format!("{} {}", c.family_name, c.given_name).to_lowercase()
+            });
+            AlertRow {
+                child,
+                child_detail,
+                child_key,
+                id: a.id.to_string(),
+                title: title(state, a),
+                severity: a.severity.clone(),
+                fired_on: long_date(a.fired_on),
+                due_on: long_date(a.due_on),
+                overdue: is_overdue(a.status, a.due_on, today),
+                status: a.status.as_str().to_owned(),
+                escalated: a.escalated_to.is_some(),
+                sent_to: role_label(a.recipient_role),
+            }
         })
         .collect()
 }
@@ -105,6 +148,8 @@ pub(crate) struct AlertPage {
     pub layout: Layout,
     pub id: String,
     pub person: String,
+    pub child: String,
+    pub child_detail: String,
     pub title: String,
     pub rule: String,
     pub version: i32,
@@ -159,8 +204,11 @@ pub(crate) async fn page(
         .rule(&alert.rule)
         .filter(|_| alert.withheld == 0);
     let today = now.date();
+    let (child, child_detail) = child_words(alert.child.as_ref(), today);
     Ok(AlertPage {
         layout: Layout::new("Alert", Some(&signed_in), &state),
+        child,
+        child_detail,
         id: alert.id.to_string(),
         person: alert.person.to_string(),
         title: title(&state, &alert),
