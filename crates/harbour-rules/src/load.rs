@@ -440,6 +440,7 @@ fn rule(source: &Source<'_>, states: &BTreeMap<String, State>) -> Result<Rule, L
         rationale: file.rationale.trim().to_owned(),
         source: file.source.trim().to_owned(),
         severity,
+        family: file.family.unwrap_or_else(|| id.clone()),
         notify,
         respond_within,
         condition,

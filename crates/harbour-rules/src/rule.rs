@@ -130,6 +130,10 @@ pub struct Rule {
     pub rationale: String,
     pub source: String,
     pub severity: Severity,
+    /// Rules of one family that fire for one child on one day make one alert with all
+    /// their evidence (the police's and the hospital's record of one assault; two
+    /// home-education rules on one registration). The rule's id unless the file names one.
+    pub family: String,
     pub notify: Vec<Role>,
     pub respond_within: Limit,
     pub condition: Condition,
@@ -193,6 +197,7 @@ pub(crate) struct RuleFile {
     pub rationale: String,
     pub source: String,
     pub severity: Spanned<String>,
+    pub family: Option<String>,
     pub notify: Spanned<Vec<String>>,
     pub respond_within_days: Option<u32>,
     pub respond_within_school_days: Option<u32>,
