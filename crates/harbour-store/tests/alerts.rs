@@ -219,7 +219,7 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(timeline.events.len(), 23, "{name}");
+        assert_eq!(timeline.events.len(), 24, "{name}");
         assert!(
             matches!(
                 store.verify_audit().await.unwrap(),
