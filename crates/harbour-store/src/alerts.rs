@@ -153,6 +153,9 @@ pub struct QueueFilter {
     /// Only alerts about a child one of whose names (as the viewer may see them) contains
     /// this, ignoring case.
     pub child: Option<String>,
+    /// The list (alerts of the listed severities, `harbour_rules::alerts::is_listed`)
+    /// rather than the queue (the others).
+    pub list: bool,
 }
 
 impl QueueFilter {
@@ -303,11 +306,29 @@ impl Store {
         let mut g = g.into_write().await?;
         let versions = rules.versions();
         let (raised, escalated) = in_gate!(g, [alerts as a, case_events as c], tx => {
-            let new = a::insert_alerts(tx, tenant, &alerts, now).await?;
+            // A record of a moment already alerted on joins that alert (same child, queue,
+            // day and rule family) instead of raising a second.
+            let mut widened: Vec<NewCaseEvent> = Vec::new();
+            let mut fresh: Vec<(Uuid, NewAlert)> = Vec::with_capacity(alerts.len());
+            for (person, alert) in alerts {
+                match a::sibling(tx, tenant, person, &alert).await? {
+                    Some((id, evidence)) => {
+                        a::widen(tx, tenant, id, &alert).await?;
+                        widened.push(fact(id, person, "evidence_added", now, None,
+                            serde_json::json!({
+                                "before": serde_json::from_str::<Vec<Uuid>>(&evidence).map_or(0, |e| e.len()),
+                                "evidence": alert.evidence.len(),
+                            })));
+                    }
+                    None => fresh.push((person, alert)),
+                }
+            }
+            let new = a::insert_alerts(tx, tenant, &fresh, now).await?;
             let mut facts: Vec<NewCaseEvent> = new
                 .iter()
                 .map(|(alert, person, role)| fact(*alert, *person, "raised", now, None, serde_json::json!({ "to": role })))
                 .collect();
+            facts.extend(widened);
             let raised = new.len() as u64;
             let mut escalated = 0;
             for role in Role::ALL {
@@ -541,7 +562,7 @@ impl Store {
         };
         let roles: Vec<String> = who.roles.iter().map(|r| r.as_str().to_owned()).collect();
         let (alerts, schools) = in_gate!(g, alerts as a, tx => {
-            let alerts = a::queue(tx, &who.tenant, &roles, who.agency.0, 500).await?;
+            let alerts = a::queue(tx, &who.tenant, &roles, who.agency.0, filter.list, 500).await?;
             (alerts, a::schools(tx, &who.tenant).await?)
         });
         // The child as the viewer may see them, read once however many alerts the child

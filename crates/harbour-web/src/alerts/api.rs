@@ -78,6 +78,9 @@ fn body(state: &AppState, a: Alert) -> AlertBody {
 pub(crate) struct QueueParams {
     /// Only alerts about a child one of whose names contains this (ignoring case).
     child: Option<String>,
+    /// true: the list (low-severity alerts, kept out of the queue) instead of the queue.
+    #[serde(default)]
+    list: bool,
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts",
@@ -91,6 +94,7 @@ pub(crate) async fn api_queue(
 ) -> Result<Json<Vec<AlertBody>>, ApiProblem> {
     let filter = QueueFilter {
         child: params.child,
+        list: params.list,
     };
     let alerts = state
         .store

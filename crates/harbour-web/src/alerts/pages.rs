@@ -132,6 +132,7 @@ fn history_row(fact: &harbour_store::CaseEvent) -> HistoryRow {
     let what = match (fact.action.as_str(), to) {
         ("raised", Some(role)) => format!("Raised for the {}", role.label()),
         ("escalated", Some(role)) => format!("Escalated to the {} (overdue)", role.label()),
+        ("evidence_added", _) => "Another record of the same moment was added".to_owned(),
         (action, _) => harbour_rules::alerts::Status::parse(action)
             .map_or_else(|| action.to_owned(), |s| s.label().to_owned()),
     };
@@ -229,6 +230,44 @@ pub(crate) async fn page(
         hidden: alert.withheld,
         evidence,
         history,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "alert_list.html")]
+pub(crate) struct ListPage {
+    pub layout: Layout,
+    pub alerts: Vec<AlertRow>,
+    pub child: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListParams {
+    child: Option<String>,
+}
+
+/// The list: low-severity alerts (`harbour_rules::alerts::is_listed`), kept out of the
+/// queue, sorted by child.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    axum::extract::Query(params): axum::extract::Query<ListParams>,
+) -> Result<ListPage, PageProblem> {
+    let child = params.child.unwrap_or_default().trim().to_owned();
+    let filter = harbour_store::QueueFilter {
+        child: Some(child.clone()).filter(|c| !c.is_empty()),
+        list: true,
+    };
+    let alerts = state
+        .store
+        .alert_queue(&signed_in.user.principal, &filter, state.clock.now())
+        .await?;
+    let mut alerts = rows(&state, &alerts);
+    alerts.sort_by(|a, b| a.child_key.cmp(&b.child_key));
+    Ok(ListPage {
+        layout: Layout::new("Your list", Some(&signed_in), &state),
+        alerts,
+        child,
     })
 }
 
