@@ -176,7 +176,9 @@ pub struct NewAlert {
     pub due_on: Date,
     pub severity: &'static str,
     pub queue: Queue,
-    /// The evidence events' ids, in date order.
+    /// The evidence events' ids, in date order, with the events that opened the states its
+    /// explanation names (`Firing::context`): a reader who may not open all of them sees
+    /// the alert withheld.
     pub evidence: Vec<String>,
     /// Unique per rule and evidence (see [`evidence_key`]).
     pub evidence_key: String,
@@ -262,9 +264,10 @@ pub fn alerts_for(rules: &RuleSet, timeline: &Timeline, today: Date) -> (u64, Ve
             [one] => evidence_key(one, timeline),
             _ => group_key(family, on, &members, timeline),
         };
+        // The evidence, and the events that opened the states the explanation names.
         let mut positions: Vec<usize> = members
             .iter()
-            .flat_map(|f| f.evidence.iter().copied())
+            .flat_map(|f| f.evidence.iter().chain(&f.context).copied())
             .collect();
         positions.sort_unstable();
         positions.dedup();
@@ -516,6 +519,39 @@ mod tests {
             alerts, again,
             "raising stays idempotent: the same keys each run"
         );
+    }
+
+    /// Issue 14, point 1: "home education while known to social care" says the child is
+    /// known to social care. The referral that opened that state is part of what the alert
+    /// tells, so it is among the alert's evidence: a reader whose role may not open it sees
+    /// the alert withheld. The key (raised once) still rests on the firing's own evidence.
+    #[test]
+    fn an_alert_that_fires_while_a_state_is_open_cites_the_event_that_opened_it() {
+        let rules = RuleSet::builtin().unwrap();
+        let day = time::macros::date!(2026 - 11 - 10);
+        let timeline = Timeline::new(
+            "q",
+            None,
+            vec![
+                event(
+                    "r1",
+                    EventKind::SocialCareReferral,
+                    day - Duration::days(30),
+                    "la",
+                    "{}",
+                ),
+                event("h1", EventKind::EheRegistration, day, "la", "{}"),
+            ],
+        );
+        let (_, alerts) = alerts_for(&rules, &timeline, day);
+        let known: Vec<&NewAlert> = alerts
+            .iter()
+            .filter(|a| a.rule == "ehe-while-known")
+            .collect();
+        assert!(!known.is_empty(), "{alerts:#?}");
+        for alert in known {
+            assert_eq!(alert.evidence, ["r1", "h1"], "{alert:#?}");
+        }
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub(crate) fn child_words(child: Option<&AlertChild>, today: time::Date) -> (Str
 /// Whole years from `born` to `today`.
 fn age_on(born: time::Date, today: time::Date) -> i32 {
     let years = today.year() - born.year();
-    if (today.month() as u8, today.day()) < (born.month() as u8, born.day()) {
+    if (u8::from(today.month()), today.day()) < (u8::from(born.month()), born.day()) {
         years - 1
     } else {
         years
