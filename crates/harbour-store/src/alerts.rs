@@ -570,12 +570,12 @@ impl Store {
         let mut views: HashMap<PersonId, Option<crate::PersonView>> = HashMap::new();
         let mut visible = Vec::new();
         for mut alert in alerts {
-            if !views.contains_key(&alert.person) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = views.entry(alert.person) {
                 let view = self
                     .view_inside(&mut g, who, alert.person, now)
                     .await?
                     .map(|(v, _)| v);
-                views.insert(alert.person, view);
+                slot.insert(view);
             }
             if let Some(Some(view)) = views.get(&alert.person)
                 && filter.admits(view)
