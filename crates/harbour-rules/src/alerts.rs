@@ -6,7 +6,7 @@
 //! through and the moves allowed. The store keeps alerts and applies these; the web shows them.
 
 use crate::{Firing, RuleSet, Timeline};
-use harbour_domain::{AgencyId, Role};
+use harbour_domain::{AgencyId, EventKind, Role};
 use std::fmt;
 use time::{Date, Duration};
 
@@ -176,11 +176,18 @@ pub struct NewAlert {
     pub due_on: Date,
     pub severity: &'static str,
     pub queue: Queue,
-    /// The evidence events' ids, in date order.
+    /// The evidence events' ids, in date order, with the events that opened the states its
+    /// explanation names (`Firing::context`): a reader who may not open all of them sees
+    /// the alert withheld.
     pub evidence: Vec<String>,
     /// Unique per rule and evidence (see [`evidence_key`]).
     pub evidence_key: String,
     pub because: String,
+    /// For an alert that groups several firings of one family: every rule of the family.
+    /// An alert already raised for one of them, for the same child, queue and day, takes
+    /// this one's evidence instead of a second alert being raised (a record of the same
+    /// moment that arrived later). Empty for an alert of one firing.
+    pub family_rules: Vec<String>,
 }
 
 /// The key that makes a firing unique: its rule and evidence (so a merge that changes the
@@ -202,30 +209,105 @@ pub fn evidence_key(firing: &Firing, timeline: &Timeline) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+/// The key of an alert that groups several firings of one family on one day: the family,
+/// the day and every evidence event, so the same group raises once however often the
+/// rules run (and, as for one firing, whatever the person's id).
+fn group_key(family: &str, on: Date, firings: &[&Firing], timeline: &Timeline) -> String {
+    use sha2::{Digest, Sha256};
+    let mut ids: Vec<&str> = firings
+        .iter()
+        .flat_map(|f| f.evidence.iter())
+        .filter_map(|&i| timeline.events.get(i).map(|e| e.id.as_str()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let text = format!("family:{family}|{on}|{}", ids.join(","));
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
 /// The alerts a timeline's recent firings call for, as of `today`: one per firing raised in
-/// the rule set's raise window, per recipient queue. Also gives how many firings there were
-/// in all.
+/// the rule set's raise window, per recipient queue, except that the firings of one rule
+/// family on one day (see `Rule::family`) make one alert with all their evidence, sent to
+/// every recipient of any of them. Also gives how many firings there were in all.
 pub fn alerts_for(rules: &RuleSet, timeline: &Timeline, today: Date) -> (u64, Vec<NewAlert>) {
     let firings = rules.evaluate(timeline, today);
     let since = today - Duration::days(i64::from(rules.raise_within_days()));
-    let mut out = Vec::new();
+    // Groups of (family, day), in the order their first firing comes.
+    let mut groups: Vec<(&str, Date, Vec<&Firing>)> = Vec::new();
     for firing in firings.iter().filter(|f| f.on >= since) {
         let Some(rule) = rules.rule(&firing.rule) else {
             continue;
         };
-        let key = evidence_key(firing, timeline);
-        let evidence: Vec<String> = firing
-            .evidence
+        match groups
+            .iter_mut()
+            .find(|(family, on, _)| *family == rule.family && *on == firing.on)
+        {
+            Some((_, _, members)) => members.push(firing),
+            None => groups.push((rule.family.as_str(), firing.on, vec![firing])),
+        }
+    }
+    let mut out = Vec::new();
+    for (family, on, members) in groups {
+        // The most severe rule of the group speaks for it (the first, on a tie).
+        let mut lead: Option<(&Firing, &crate::Rule)> = None;
+        for firing in &members {
+            if let Some(rule) = rules.rule(&firing.rule)
+                && lead.is_none_or(|(_, l)| rule.severity > l.severity)
+            {
+                lead = Some((firing, rule));
+            }
+        }
+        let Some((first, rule)) = lead else {
+            continue;
+        };
+        let key = match members.as_slice() {
+            [one] => evidence_key(one, timeline),
+            _ => group_key(family, on, &members, timeline),
+        };
+        // The evidence, and the events that opened the states the explanation names.
+        let mut positions: Vec<usize> = members
+            .iter()
+            .flat_map(|f| f.evidence.iter().chain(&f.context).copied())
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        let evidence: Vec<String> = positions
             .iter()
             .filter_map(|&i| timeline.events.get(i))
             .map(|e| e.id.clone())
             .collect();
-        for recipient in rules.recipients(firing, timeline) {
+        let mut because: Vec<&str> = Vec::new();
+        for firing in &members {
+            if !because.contains(&firing.because.as_str()) {
+                because.push(&firing.because);
+            }
+        }
+        let due = members.iter().map(|f| f.due).min().unwrap_or(first.due);
+        let mut recipients = Vec::new();
+        for firing in &members {
+            for recipient in rules.recipients(firing, timeline) {
+                if !recipients.contains(&recipient) {
+                    recipients.push(recipient);
+                }
+            }
+        }
+        let family_rules: Vec<String> = if members.len() > 1 {
+            rules
+                .rules()
+                .iter()
+                .filter(|r| r.family == family)
+                .map(|r| r.id.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for recipient in recipients {
             out.push(NewAlert {
-                rule: firing.rule.clone(),
-                version: firing.version,
-                fired_on: firing.on,
-                due_on: firing.due,
+                family_rules: family_rules.clone(),
+                rule: first.rule.clone(),
+                version: first.version,
+                fired_on: on,
+                due_on: due,
                 severity: rule.severity.as_str(),
                 queue: Queue {
                     role: recipient.role,
@@ -237,11 +319,45 @@ pub fn alerts_for(rules: &RuleSet, timeline: &Timeline, today: Date) -> (u64, Ve
                 },
                 evidence: evidence.clone(),
                 evidence_key: key.clone(),
-                because: firing.because.clone(),
+                because: because.join("; also "),
             });
         }
     }
     (firings.len() as u64, out)
+}
+
+/// The title an alert shows to a viewer whose role does not open all of its evidence: the
+/// rule's own title names what happened ("an emergency department attendance for
+/// assault"), so it is withheld with the rule and its explanation.
+pub const WITHHELD_TITLE: &str = "A concern from records your role does not open";
+
+/// An alert's explanation for a viewer whose role opens only some of its evidence: the
+/// events they may open, named by kind and date, and how many others there are. Never the
+/// rule's own words, which would say what the others were.
+pub fn withheld_because(shown: &[(EventKind, Date)], withheld: usize) -> String {
+    let others = format!(
+        "{withheld} event{} you cannot see",
+        if withheld == 1 { "" } else { "s" }
+    );
+    if shown.is_empty() {
+        return format!("Raised on {others}");
+    }
+    let listed: Vec<String> = shown
+        .iter()
+        .map(|(kind, on)| format!("{} ({on})", kind.label()))
+        .collect();
+    format!("{}, and {others}", listed.join("; "))
+}
+
+/// Severities whose alerts go to a recipient's list rather than their queue. Persistent
+/// absence alone raised 26,832 alerts for 11,122 children of a 20,000-child county: one
+/// queue row each would bury a school's lead. Listed alerts are kept, acted on and escalated
+/// as any other; the queue shows them as one row (how many children), linking to the list.
+pub const LISTED_SEVERITIES: [&str; 1] = ["low"];
+
+/// Whether an alert of `severity` goes to the list rather than the queue.
+pub fn is_listed(severity: &str) -> bool {
+    LISTED_SEVERITIES.contains(&severity)
 }
 
 /// Whether an open alert due before `today` should go up to the role above its queue.
@@ -313,6 +429,142 @@ mod tests {
             other
         ));
         assert_eq!(queue.key(), format!("school_dsl@{}", school.0));
+    }
+
+    fn event(id: &str, kind: EventKind, on: Date, agency: &str, details: &str) -> crate::Event {
+        crate::Event {
+            id: id.into(),
+            kind,
+            on,
+            agency: agency.into(),
+            agency_name: agency.into(),
+            from_school: agency == "school",
+            summary: String::new(),
+            details: crate::Fields::from_json(kind, details),
+        }
+    }
+
+    /// Issue 14, point 7: the police's and the hospital's records of one assault, or two
+    /// home-education rules on one day, are one alert per recipient with all the evidence.
+    #[test]
+    fn one_moment_of_one_family_is_one_alert_per_recipient() {
+        let rules = RuleSet::builtin().unwrap();
+        let day = time::macros::date!(2026 - 11 - 10);
+        let assault = Timeline::new(
+            "p",
+            None,
+            vec![
+                event(
+                    "e1",
+                    EventKind::SchoolEnrolment,
+                    day - Duration::days(400),
+                    "school",
+                    "{}",
+                ),
+                event(
+                    "e2",
+                    EventKind::VictimOfCrime,
+                    day,
+                    "police",
+                    r#"{"offence":"Assault"}"#,
+                ),
+                event(
+                    "e3",
+                    EventKind::EmergencyAttendance,
+                    day,
+                    "health",
+                    r#"{"reason":"assault"}"#,
+                ),
+            ],
+        );
+        let (_, alerts) = alerts_for(&rules, &assault, day);
+        let queues: std::collections::BTreeSet<String> =
+            alerts.iter().map(|a| a.queue.key()).collect();
+        assert_eq!(
+            alerts.len(),
+            queues.len(),
+            "one alert per queue: {alerts:#?}"
+        );
+        assert!(alerts.iter().all(|a| a.evidence.len() == 2), "{alerts:#?}");
+
+        let ehe = Timeline::new(
+            "q",
+            None,
+            vec![
+                event(
+                    "s1",
+                    EventKind::Suspension,
+                    day - Duration::days(60),
+                    "school",
+                    r#"{"reason":"PP"}"#,
+                ),
+                event(
+                    "r1",
+                    EventKind::SocialCareReferral,
+                    day - Duration::days(30),
+                    "la",
+                    "{}",
+                ),
+                event("h1", EventKind::EheRegistration, day, "la", "{}"),
+            ],
+        );
+        let (_, alerts) = alerts_for(&rules, &ehe, day);
+        let officer: Vec<&NewAlert> = alerts
+            .iter()
+            .filter(|a| a.queue.role == Role::LaCmeEheOfficer)
+            .collect();
+        assert_eq!(officer.len(), 1, "{alerts:#?}");
+        let (_, again) = alerts_for(&rules, &ehe, day);
+        assert_eq!(
+            alerts, again,
+            "raising stays idempotent: the same keys each run"
+        );
+    }
+
+    /// Issue 14, point 1: "home education while known to social care" says the child is
+    /// known to social care. The referral that opened that state is part of what the alert
+    /// tells, so it is among the alert's evidence: a reader whose role may not open it sees
+    /// the alert withheld. The key (raised once) still rests on the firing's own evidence.
+    #[test]
+    fn an_alert_that_fires_while_a_state_is_open_cites_the_event_that_opened_it() {
+        let rules = RuleSet::builtin().unwrap();
+        let day = time::macros::date!(2026 - 11 - 10);
+        let timeline = Timeline::new(
+            "q",
+            None,
+            vec![
+                event(
+                    "r1",
+                    EventKind::SocialCareReferral,
+                    day - Duration::days(30),
+                    "la",
+                    "{}",
+                ),
+                event("h1", EventKind::EheRegistration, day, "la", "{}"),
+            ],
+        );
+        let (_, alerts) = alerts_for(&rules, &timeline, day);
+        let known: Vec<&NewAlert> = alerts
+            .iter()
+            .filter(|a| a.rule == "ehe-while-known")
+            .collect();
+        assert!(!known.is_empty(), "{alerts:#?}");
+        for alert in known {
+            assert_eq!(alert.evidence, ["r1", "h1"], "{alert:#?}");
+        }
+    }
+
+    #[test]
+    fn withheld_evidence_is_counted_and_never_named() {
+        let day = time::macros::date!(2026 - 03 - 02);
+        assert_eq!(
+            withheld_because(&[(EventKind::PermanentExclusion, day)], 1),
+            "Permanent exclusion (2026-03-02), and 1 event you cannot see"
+        );
+        assert_eq!(
+            withheld_because(&[], 2),
+            "Raised on 2 events you cannot see"
+        );
     }
 
     #[test]

@@ -23,6 +23,11 @@ pub struct Firing {
     pub because: String,
     /// For a compound rule, the rules it combined.
     pub combines: Vec<String>,
+    /// Positions of the events that opened the `while_open` states the firing names ("while
+    /// known to children's social care"): not evidence of the moment (the key that raises
+    /// it once rests on `evidence`), but what its explanation discloses, so an alert's
+    /// reader must be able to open them too.
+    pub context: Vec<usize>,
 }
 
 /// Who an alert goes to: a role, and for a school's designated safeguarding lead, which
@@ -93,6 +98,7 @@ impl RuleSet {
             Condition::Count {
                 what,
                 at_least,
+                sessions_at_least,
                 window,
             } => {
                 let hits = matching(what, timeline);
@@ -136,7 +142,15 @@ impl RuleSet {
                         },
                     };
                     let count = u32::try_from(in_window.len()).unwrap_or(u32::MAX);
-                    if count < *at_least {
+                    let sessions: f64 = in_window
+                        .iter()
+                        .filter_map(|&k| timeline.events.get(k))
+                        .filter_map(|e| e.details.get("sessions_possible"))
+                        .filter_map(serde_json::Value::as_f64)
+                        .sum();
+                    let enough_sessions =
+                        sessions_at_least.is_none_or(|n| sessions >= f64::from(n));
+                    if count < *at_least || !enough_sessions {
                         armed = true;
                     } else if armed {
                         armed = false;
@@ -285,6 +299,30 @@ impl RuleSet {
         found
     }
 
+    /// The events that opened the rule's `while_open` states open on `day`: for each, the
+    /// last opening event on or before it.
+    fn opened_by(&self, rule: &Rule, timeline: &Timeline, day: Date) -> Vec<usize> {
+        let mut out: Vec<usize> = rule
+            .while_open
+            .iter()
+            .filter_map(|s| self.states.get(s))
+            .filter(|s| s.open_on(timeline, day))
+            .filter_map(|s| {
+                timeline
+                    .events
+                    .iter()
+                    .enumerate()
+                    .take_while(|(_, e)| e.on <= day)
+                    .filter(|(_, e)| s.opens.contains(&e.kind))
+                    .last()
+                    .map(|(i, _)| i)
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Whether the rule's `while_open` and `unless_seen` allow it to fire on `day`.
     fn allowed(&self, rule: &Rule, timeline: &Timeline, day: Date) -> Option<String> {
         let mut notes = Vec::new();
@@ -352,6 +390,7 @@ impl RuleSet {
                     version: rule.version,
                     on: candidate.on,
                     due: self.deadline(candidate.on, rule.respond_within),
+                    context: self.opened_by(rule, timeline, candidate.on),
                     evidence: candidate.evidence,
                     because,
                     combines: Vec::new(),
@@ -432,7 +471,15 @@ impl RuleSet {
                 if !note.is_empty() {
                     because.push_str(&format!(", {note}"));
                 }
+                let mut context: Vec<usize> = by_rule
+                    .iter()
+                    .flat_map(|f| f.context.iter().copied())
+                    .chain(self.opened_by(rule, timeline, firing.on))
+                    .collect();
+                context.sort_unstable();
+                context.dedup();
                 out.push(Firing {
+                    context,
                     rule: rule.id.clone(),
                     version: rule.version,
                     on: firing.on,

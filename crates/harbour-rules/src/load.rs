@@ -133,6 +133,7 @@ fn condition(source: &Source<'_>, when: &Spanned<WhenFile>) -> Result<Condition,
             ("event", w.event.is_some()),
             ("where", w.condition.is_some()),
             ("at_least", w.at_least.is_some()),
+            ("sessions_at_least", w.sessions_at_least.is_some()),
             ("within_days", w.within_days.is_some()),
             ("within", w.within.is_some()),
             ("after", w.after.is_some()),
@@ -228,9 +229,27 @@ fn condition(source: &Source<'_>, when: &Spanned<WhenFile>) -> Result<Condition,
         });
     }
     if let Some(at_least) = w.at_least {
-        only(&["event", "where", "at_least", "within_days", "within"])?;
+        only(&[
+            "event",
+            "where",
+            "at_least",
+            "sessions_at_least",
+            "within_days",
+            "within",
+        ])?;
         if at_least < 1 {
             return Err(source.at(when, "at_least must be 1 or more"));
+        }
+        if w.sessions_at_least.is_some()
+            && what
+                .kinds
+                .iter()
+                .any(|k| *k != EventKind::AttendanceSummary)
+        {
+            return Err(source.at(
+                when,
+                "sessions_at_least counts the sessions of attendance summaries: use it with event = \"attendance_summary\"",
+            ));
         }
         let window = match (&w.within_days, &w.within) {
             (Some(days), None) => Window::Days(*days),
@@ -254,6 +273,7 @@ fn condition(source: &Source<'_>, when: &Spanned<WhenFile>) -> Result<Condition,
         return Ok(Condition::Count {
             what,
             at_least,
+            sessions_at_least: w.sessions_at_least,
             window,
         });
     }
@@ -420,6 +440,7 @@ fn rule(source: &Source<'_>, states: &BTreeMap<String, State>) -> Result<Rule, L
         rationale: file.rationale.trim().to_owned(),
         source: file.source.trim().to_owned(),
         severity,
+        family: file.family.unwrap_or_else(|| id.clone()),
         notify,
         respond_within,
         condition,

@@ -76,9 +76,12 @@ pub fn replay(rules: &RuleSet, timeline: &Timeline, until: Date) -> Replay {
                     .iter()
                     .map(|r| r.role.as_str().to_owned())
                     .collect(),
+                // With the events that opened the states it names: replay withholds an
+                // alert whose reader may not open all of them, as the queue does.
                 evidence: firing
                     .evidence
                     .iter()
+                    .chain(&firing.context)
                     .filter_map(|&i| timeline.events.get(i).map(|e| e.id.clone()))
                     .collect(),
                 because: firing.because,

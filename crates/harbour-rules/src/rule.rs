@@ -90,9 +90,13 @@ pub enum Condition {
     /// `at_least` matching events within the window, once per run of them: a run ends when
     /// the count falls below `at_least` or (for a window in days) two matching events are
     /// further apart than the window. `at_least = 1` alerts on the first of a run only.
+    /// With `sessions_at_least` (attendance summaries), the events in the window must also
+    /// cover that many possible sessions between them: one termly figure can, where a
+    /// weekly one cannot.
     Count {
         what: Match,
         at_least: u32,
+        sessions_at_least: Option<u32>,
         window: Window,
     },
     /// A `then` event with a `first` event no more than `within_days` before it.
@@ -126,6 +130,10 @@ pub struct Rule {
     pub rationale: String,
     pub source: String,
     pub severity: Severity,
+    /// Rules of one family that fire for one child on one day make one alert with all
+    /// their evidence (the police's and the hospital's record of one assault; two
+    /// home-education rules on one registration). The rule's id unless the file names one.
+    pub family: String,
     pub notify: Vec<Role>,
     pub respond_within: Limit,
     pub condition: Condition,
@@ -189,6 +197,7 @@ pub(crate) struct RuleFile {
     pub rationale: String,
     pub source: String,
     pub severity: Spanned<String>,
+    pub family: Option<String>,
     pub notify: Spanned<Vec<String>>,
     pub respond_within_days: Option<u32>,
     pub respond_within_school_days: Option<u32>,
@@ -206,6 +215,7 @@ pub(crate) struct WhenFile {
     #[serde(rename = "where")]
     pub condition: Option<Spanned<String>>,
     pub at_least: Option<u32>,
+    pub sessions_at_least: Option<u32>,
     pub within_days: Option<u32>,
     pub within: Option<Spanned<String>>,
     pub after: Option<Spanned<StepFile>>,

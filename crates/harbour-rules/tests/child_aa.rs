@@ -288,8 +288,9 @@ fn child_aa_alerts_fire_in_order_on_the_right_days_to_the_right_people() {
                 dsl("Northgate Academy")
             ),
         ),
-        // (The one summer-term attendance of 71% is a single low period: persistent absence
-        // needs two running, so it does not fire.)
+        // The one summer-term attendance of 71% covers a term's sessions (140): persistent
+        // absence fires on it (issue 14, point 4: it used to wait for a second low period).
+        ("2022-07-20", "persistent-absence", dsl("Northgate Academy")),
         (
             "2023-01-17",
             "permanent-exclusion",

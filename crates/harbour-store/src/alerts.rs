@@ -15,7 +15,7 @@ use harbour_rules::replay::{ReplayAlert, ReplayEvent};
 use harbour_rules::{RuleSet, Timeline};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -40,6 +40,23 @@ pub struct Alert {
     pub escalated_to: Option<Role>,
     #[serde(with = "time::serde::rfc3339")]
     pub raised_at: OffsetDateTime,
+    /// Evidence events the viewer's role does not open: counted, never described. When
+    /// above nought the store has withheld `rule` (left empty) and reworded `because`
+    /// (`harbour_rules::alerts::withheld_because`): the rule's title and explanation would
+    /// say what those events were.
+    pub withheld: usize,
+    /// The child, as far as the viewer may see them: for a queue that says which child.
+    pub child: Option<AlertChild>,
+}
+
+/// Which child an alert is about, from the identities and events the viewer may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertChild {
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Option<Date>,
+    /// The school that last recorded something the viewer may see, if any.
+    pub school: Option<String>,
 }
 
 fn status_code<S: serde::Serializer>(status: &Status, s: S) -> Result<S::Ok, S::Error> {
@@ -63,6 +80,100 @@ impl Alert {
 pub struct AlertDetail {
     pub alert: Alert,
     pub history: Vec<CaseEvent>,
+    /// The evidence events the viewer's role opens, in date order.
+    pub evidence: Vec<crate::TimelineEntry>,
+}
+
+/// Fits `alert` to what `view` (the child as the viewer may see them) shows: the evidence
+/// the viewer may open, the rest counted and the rule withheld if there is any rest, and
+/// which child it is. Gives the evidence events shown.
+fn disclose(
+    alert: &mut Alert,
+    view: &crate::PersonView,
+    schools: &HashSet<AgencyId>,
+) -> Vec<crate::TimelineEntry> {
+    let wanted: HashSet<Uuid> = alert.evidence.iter().copied().collect();
+    let shown: Vec<crate::TimelineEntry> = view
+        .timeline
+        .iter()
+        .filter(|e| wanted.contains(&e.event.0))
+        .cloned()
+        .collect();
+    alert.withheld = wanted.len().saturating_sub(shown.len());
+    if alert.withheld > 0 {
+        let named: Vec<(harbour_domain::EventKind, Date)> =
+            shown.iter().map(|e| (e.kind, e.occurred_on)).collect();
+        alert.rule = String::new();
+        alert.rule_version = 0;
+        alert.because = pure::withheld_because(&named, alert.withheld);
+        let visible: HashSet<Uuid> = shown.iter().map(|e| e.event.0).collect();
+        alert.evidence.retain(|id| visible.contains(id));
+    }
+    let school = view
+        .timeline
+        .iter()
+        .filter(|e| schools.contains(&e.agency))
+        .max_by_key(|e| e.occurred_on)
+        .map(|e| e.agency_name.clone())
+        .or_else(|| {
+            view.identities
+                .iter()
+                .find(|i| schools.contains(&i.agency))
+                .map(|i| i.agency_name.clone())
+        });
+    // The name most of the agencies the viewer may see recorded (the first, on a tie).
+    let mut names: Vec<(&str, &str, usize)> = Vec::new();
+    for i in &view.identities {
+        match names
+            .iter_mut()
+            .find(|(g, f, _)| *g == i.given_name && *f == i.family_name)
+        {
+            Some(entry) => entry.2 += 1,
+            None => names.push((&i.given_name, &i.family_name, 1)),
+        }
+    }
+    let mut best: Option<(&str, &str, usize)> = None;
+    for entry in names {
+        if best.is_none_or(|b| entry.2 > b.2) {
+            best = Some(entry);
+        }
+    }
+    alert.child = best.map(|(given, family, _)| AlertChild {
+        given_name: given.to_owned(),
+        family_name: family.to_owned(),
+        date_of_birth: view.identities.iter().find_map(|i| i.date_of_birth),
+        school,
+    });
+    shown
+}
+
+/// Which alerts of a queue to give.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    /// Only alerts about a child one of whose names (as the viewer may see them) contains
+    /// this, ignoring case.
+    pub child: Option<String>,
+    /// The list (alerts of the listed severities, `harbour_rules::alerts::is_listed`)
+    /// rather than the queue (the others).
+    pub list: bool,
+}
+
+impl QueueFilter {
+    fn admits(&self, view: &crate::PersonView) -> bool {
+        let Some(needle) = self
+            .child
+            .as_deref()
+            .map(|c| c.trim().to_lowercase())
+            .filter(|c| !c.is_empty())
+        else {
+            return true;
+        };
+        view.identities.iter().any(|i| {
+            format!("{} {}", i.given_name, i.family_name)
+                .to_lowercase()
+                .contains(&needle)
+        })
+    }
 }
 
 /// The code alerts' facts carry in the workflow history.
@@ -184,11 +295,29 @@ impl Store {
         let mut g = g.into_write().await?;
         let versions = rules.versions();
         let (raised, escalated) = in_gate!(g, [alerts as a, case_events as c], tx => {
-            let new = a::insert_alerts(tx, tenant, &alerts, now).await?;
+            // A record of a moment already alerted on joins that alert (same child, queue,
+            // day and rule family) instead of raising a second.
+            let mut widened: Vec<NewCaseEvent> = Vec::new();
+            let mut fresh: Vec<(Uuid, NewAlert)> = Vec::with_capacity(alerts.len());
+            for (person, alert) in alerts {
+                match a::sibling(tx, tenant, person, &alert).await? {
+                    Some((id, evidence)) => {
+                        a::widen(tx, tenant, id, &alert).await?;
+                        widened.push(fact(id, person, "evidence_added", now, None,
+                            serde_json::json!({
+                                "before": serde_json::from_str::<Vec<Uuid>>(&evidence).map_or(0, |e| e.len()),
+                                "evidence": alert.evidence.len(),
+                            })));
+                    }
+                    None => fresh.push((person, alert)),
+                }
+            }
+            let new = a::insert_alerts(tx, tenant, &fresh, now).await?;
             let mut facts: Vec<NewCaseEvent> = new
                 .iter()
                 .map(|(alert, person, role)| fact(*alert, *person, "raised", now, None, serde_json::json!({ "to": role })))
                 .collect();
+            facts.extend(widened);
             let raised = new.len() as u64;
             let mut escalated = 0;
             for role in Role::ALL {
@@ -395,11 +524,13 @@ impl Store {
     }
 
     /// `who`'s queue: alerts sent to one of their roles (a school's lead: their own school's),
-    /// or escalated to one, still to act on, for children `who` may see. Audited with the
-    /// children as subjects.
+    /// or escalated to one, still to act on, for children `who` may see (and `filter`
+    /// admits), each naming the child as `who` may see them. Audited with the children
+    /// shown as subjects.
     pub async fn alert_queue(
         &self,
         who: &Principal,
+        filter: &QueueFilter,
         now: OffsetDateTime,
     ) -> Result<Vec<Alert>, StoreError> {
         let work = Work::new("view_alert_queue", "see my alerts");
@@ -410,20 +541,26 @@ impl Store {
             return Ok(Vec::new());
         };
         let roles: Vec<String> = who.roles.iter().map(|r| r.as_str().to_owned()).collect();
-        let alerts = in_gate!(g, alerts as a, tx => a::queue(tx, &who.tenant, &roles, who.agency.0, 500).await)?;
-        // One policy check per child, however many alerts the child has.
-        let mut seen: std::collections::HashMap<PersonId, bool> = std::collections::HashMap::new();
+        let (alerts, schools) = in_gate!(g, alerts as a, tx => {
+            let alerts = a::queue(tx, &who.tenant, &roles, who.agency.0, filter.list, 500).await?;
+            (alerts, a::schools(tx, &who.tenant).await?)
+        });
+        // The child as the viewer may see them, read once however many alerts the child
+        // has: the same view (and the same policy) as the child's page.
+        let mut views: HashMap<PersonId, Option<crate::PersonView>> = HashMap::new();
         let mut visible = Vec::new();
-        for alert in alerts {
-            let allowed = match seen.get(&alert.person) {
-                Some(allowed) => *allowed,
-                None => {
-                    let allowed = may_see_person(&mut g, who, alert.person, now).await?;
-                    seen.insert(alert.person, allowed);
-                    allowed
-                }
-            };
-            if allowed {
+        for mut alert in alerts {
+            if let std::collections::hash_map::Entry::Vacant(slot) = views.entry(alert.person) {
+                let view = self
+                    .view_inside(&mut g, who, alert.person, now)
+                    .await?
+                    .map(|(v, _)| v);
+                slot.insert(view);
+            }
+            if let Some(Some(view)) = views.get(&alert.person)
+                && filter.admits(view)
+            {
+                disclose(&mut alert, view, &schools);
                 visible.push(alert);
             }
         }
@@ -450,14 +587,27 @@ impl Store {
         };
         g.entry.detail = serde_json::json!({ "alert": id }).to_string();
         let alert = in_gate!(g, alerts as a, tx => a::alert(tx, &who.tenant, id).await)?;
-        match alert {
-            Some(alert)
-                if alert.is_for(who) && may_see_person(&mut g, who, alert.person, now).await? =>
-            {
+        let view = match &alert {
+            Some(alert) if alert.is_for(who) => self
+                .view_inside(&mut g, who, alert.person, now)
+                .await?
+                .map(|(v, _)| v),
+            _ => None,
+        };
+        match (alert, view) {
+            (Some(mut alert), Some(view)) => {
                 g.entry.set_subjects([alert.person]);
-                let history = in_gate!(g, case_events as c, tx => c::of_record(tx, &who.tenant, ALERT_WORKFLOW, id).await)?;
+                let (history, schools) = in_gate!(g, [case_events as c, alerts as a], tx => {
+                    let history = c::of_record(tx, &who.tenant, ALERT_WORKFLOW, id).await?;
+                    (history, a::schools(tx, &who.tenant).await?)
+                });
+                let evidence = disclose(&mut alert, &view, &schools);
                 g.commit().await?;
-                Ok(Some(AlertDetail { alert, history }))
+                Ok(Some(AlertDetail {
+                    alert,
+                    history,
+                    evidence,
+                }))
             }
             _ => {
                 g.refuse(None).await?;
@@ -532,12 +682,17 @@ impl Store {
             return Ok(Vec::new());
         };
         g.entry.set_subjects([person]);
-        if !may_see_person(&mut g, who, person, now).await? {
+        let Some((view, _)) = self.view_inside(&mut g, who, person, now).await? else {
             g.refuse(None).await?;
             return Ok(Vec::new());
+        };
+        let (all, schools) = in_gate!(g, alerts as a, tx => {
+            (a::alerts_of(tx, &who.tenant, person.0).await?, a::schools(tx, &who.tenant).await?)
+        });
+        let mut mine: Vec<Alert> = all.into_iter().filter(|a| a.is_for(who)).collect();
+        for alert in &mut mine {
+            disclose(alert, &view, &schools);
         }
-        let all = in_gate!(g, alerts as a, tx => a::alerts_of(tx, &who.tenant, person.0).await)?;
-        let mine: Vec<Alert> = all.into_iter().filter(|a| a.is_for(who)).collect();
         g.entry.detail = serde_json::json!({ "alerts": mine.len() }).to_string();
         g.commit().await?;
         Ok(mine)

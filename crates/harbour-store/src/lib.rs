@@ -59,7 +59,9 @@ pub mod testing;
 mod timelines;
 
 pub use accounts::{BreakGlassOutcome, BreakGlassRefusal, SignInRefusal};
-pub use alerts::{Alert, AlertDetail, ReplayView, RuleRunReport, RunScope};
+pub use alerts::{
+    Alert, AlertChild, AlertDetail, QueueFilter, ReplayView, RuleRunReport, RunScope,
+};
 pub use audit::{AuditChain, AuditEntry, AuditVerification, Outcome};
 pub use case_events::CaseEvent;
 pub use error::StoreError;

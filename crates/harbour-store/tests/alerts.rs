@@ -47,7 +47,10 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
         );
 
         let social = principal(&county, Role::SocialWorker, "la");
-        let queue = store.alert_queue(&social, now).await.unwrap();
+        let queue = store
+            .alert_queue(&social, &Default::default(), now)
+            .await
+            .unwrap();
         assert_eq!(queue.len(), 1, "{name}");
         let alert = &queue[0];
         assert_eq!(
@@ -64,7 +67,11 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
         ] {
             let who = principal(&county, role, agency);
             assert!(
-                store.alert_queue(&who, now).await.unwrap().is_empty(),
+                store
+                    .alert_queue(&who, &Default::default(), now)
+                    .await
+                    .unwrap()
+                    .is_empty(),
                 "{name}: {role}"
             );
             assert_eq!(
@@ -159,7 +166,11 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
             Err(AlertRefusal::Closed)
         );
         assert!(
-            store.alert_queue(&social, now).await.unwrap().is_empty(),
+            store
+                .alert_queue(&social, &Default::default(), now)
+                .await
+                .unwrap()
+                .is_empty(),
             "{name}: actioned alerts leave the queue"
         );
 
@@ -179,7 +190,10 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
             "{name}: the coordinator's and the PRU lead's alerts"
         );
         let chair = principal(&county, Role::MaceChair, "la");
-        let escalated = store.alert_queue(&chair, later).await.unwrap();
+        let escalated = store
+            .alert_queue(&chair, &Default::default(), later)
+            .await
+            .unwrap();
         assert_eq!(escalated.len(), 1, "{name}");
         assert_eq!(escalated[0].escalated_to, Some(Role::MaceChair));
         assert_eq!(escalated[0].recipient_role, Role::PoliceMaceCoordinator);
@@ -205,7 +219,7 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(timeline.events.len(), 23, "{name}");
+        assert_eq!(timeline.events.len(), 24, "{name}");
         assert!(
             matches!(
                 store.verify_audit().await.unwrap(),
@@ -337,5 +351,98 @@ async fn replay_shows_each_viewer_only_what_their_role_may_open() {
                 .unwrap()
                 .is_none()
         );
+    }
+}
+
+/// Issue 14, point 7: the hospital's record of an assault raised an alert; the police's
+/// record of the same assault arrives later. The recipients keep one alert, now with both
+/// pieces of evidence, and running the rules again changes nothing.
+#[tokio::test]
+async fn a_later_record_of_the_same_moment_joins_the_alert_already_raised() {
+    let rules = RuleSet::builtin().unwrap();
+    for backend in backends().await {
+        let store = &backend.store;
+        let name = backend.name;
+        let now = datetime!(2026-07-19 09:00 UTC);
+        let county = demo::load_demo(store, now).await.unwrap();
+        let jayden = demo::jayden(&county).unwrap();
+        store
+            .run_rules(&county.tenant, &rules, RunScope::All, now.date(), now)
+            .await
+            .unwrap();
+        let social = principal(&county, Role::SocialWorker, "la");
+        let violence = |queue: Vec<harbour_store::Alert>| -> Vec<harbour_store::Alert> {
+            queue
+                .into_iter()
+                .filter(|a| a.rule == "victim-of-violence")
+                .collect()
+        };
+        let before = violence(
+            store
+                .alert_queue(&social, &Default::default(), now)
+                .await
+                .unwrap(),
+        );
+        assert_eq!(before.len(), 1, "{name}");
+        assert_eq!(before[0].evidence.len(), 1, "{name}");
+
+        let police = county
+            .agencies
+            .iter()
+            .find(|a| a.code == "police")
+            .unwrap()
+            .id;
+        let record = harbour_domain::SourceRecordId::new_v7();
+        let later = now + time::Duration::hours(2);
+        store
+            .load(
+                &harbour_store::Batch {
+                    tenant: county.tenant.clone(),
+                    persons: vec![],
+                    source_records: vec![harbour_store::NewSourceRecord {
+                        id: record,
+                        agency: police,
+                        record_key: "late-victim".into(),
+                        person: jayden,
+                        given_name: "Jayden".into(),
+                        family_name: "Mercer".into(),
+                        date_of_birth: Some(date!(2009 - 05 - 14)),
+                        sex: None,
+                        upn: None,
+                        nhs_number: None,
+                        postcode: None,
+                    }],
+                    events: vec![harbour_store::NewEvent {
+                        id: harbour_domain::EventId::new_v7(),
+                        source_record: record,
+                        agency: police,
+                        record_key: "late-victim-event".into(),
+                        kind: harbour_domain::EventKind::VictimOfCrime,
+                        occurred_on: date!(2026 - 07 - 18),
+                        handling: harbour_domain::Handling::Ordinary,
+                        summary: "Victim of wounding with a knife".into(),
+                        details: serde_json::json!({ "offence": "Wounding" }),
+                    }],
+                },
+                "a later record of the same assault",
+                later,
+            )
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            store
+                .run_rules(&county.tenant, &rules, RunScope::All, later.date(), later)
+                .await
+                .unwrap();
+            let after = violence(
+                store
+                    .alert_queue(&social, &Default::default(), later)
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!(after.len(), 1, "{name}: one alert for one assault");
+            assert_eq!(after[0].id, before[0].id, "{name}");
+            assert_eq!(after[0].evidence.len(), 2, "{name}: with both records");
+        }
     }
 }

@@ -52,6 +52,7 @@ const DYNAMIC: &[(&str, &str, &str, usize, &str)] = &[
     ("backend/alerts.rs", "alert", "QueryBuilder::new", 1, "ALERT_COLUMNS, then the alert's id"),
     ("backend/alerts.rs", "alerts_of", "QueryBuilder::new", 1, "ALERT_COLUMNS, then the person's id"),
     ("backend/alerts.rs", "set_status", "QueryBuilder::new", 1, "the new status and the columns it sets are pushed per action"),
+    ("backend/alerts.rs", "sibling", "QueryBuilder::new", 1, "IN (one bound id per rule of the family)"),
     // -- bulk writers and readers, one per backend ------------------------------------------
     ("backend/bulk_postgres.rs", "lookup", "QueryBuilder::new", 1, "the caller's SELECT and column, then = ANY($n)"),
     ("backend/bulk_postgres.rs", "copy_rows", ".copy_in_raw", 1, "the caller's COPY statement; each COPY literal is prepared as a SELECT of its columns"),

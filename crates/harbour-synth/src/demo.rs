@@ -7,7 +7,7 @@ use harbour_domain::{
 use harbour_store::{
     Batch, NewAgency, NewEvent, NewPerson, NewSourceRecord, NewUser, Store, StoreError,
 };
-use time::{Date, Month, OffsetDateTime};
+use time::{Date, Duration, Month, OffsetDateTime};
 
 /// The demo tenant's local-authority code. 999 is not assigned to any real authority.
 pub const TENANT: &str = "999";
@@ -373,6 +373,15 @@ const CHILDREN: &[Child] = &[
                 H::HealthConfidential,
                 "Emergency department: stab wound to the abdomen, admitted",
             ),
+            // Recent: released under investigation after the stabbing, still open three
+            // months on by DEMO_DAY (the MACE coordinator's and youth justice's work).
+            (
+                2,
+                (2026, 8, 10),
+                K::RuiStart,
+                H::Ordinary,
+                "Released under investigation: wounding",
+            ),
         ],
     },
     Child {
@@ -417,6 +426,14 @@ const CHILDREN: &[Child] = &[
                 K::EmergencyAttendance,
                 H::HealthConfidential,
                 "Emergency department: fractured wrist after a fall",
+            ),
+            // Recent and low-severity: persistent absence goes to the Seaview lead's list.
+            (
+                0,
+                (2026, 11, 13),
+                K::AttendanceSummary,
+                H::Ordinary,
+                "Autumn term to date attendance 86% (persistent absence)",
             ),
         ],
     },
@@ -509,6 +526,15 @@ const CHILDREN: &[Child] = &[
                 H::HealthConfidential,
                 "Emergency department: assault, facial injuries",
             ),
+            // The demo's recent weeks (before DEMO_DAY): work for the Seaview lead and the
+            // children-missing-education officer.
+            (
+                0,
+                (2026, 10, 23),
+                K::AttendanceSummary,
+                H::Ordinary,
+                "Autumn half-term attendance 45% (severe absence)",
+            ),
         ],
     },
     Child {
@@ -541,13 +567,24 @@ const CHILDREN: &[Child] = &[
             None,
             Some("BN7 2LD"),
         )],
-        events: &[(
-            0,
-            (2024, 9, 9),
-            K::IntelligenceReport,
-            H::PoliceIntelligence,
-            "Intelligence (3x5x2: 3/C/P): believed to run a local drug line",
-        )],
+        events: &[
+            (
+                0,
+                (2024, 9, 9),
+                K::IntelligenceReport,
+                H::PoliceIntelligence,
+                "Intelligence (3x5x2: 3/C/P): believed to run a local drug line",
+            ),
+            // Recent, and overdue by DEMO_DAY: the MACE coordinator's and youth justice's
+            // alert escalates to the MACE chair.
+            (
+                0,
+                (2026, 10, 26),
+                K::Arrest,
+                H::Ordinary,
+                "Arrested: possession with intent to supply class A drugs",
+            ),
+        ],
     },
     Child {
         born: (2011, 1, 27),
@@ -582,6 +619,22 @@ const CHILDREN: &[Child] = &[
                 H::Ordinary,
                 "Suspended 3 days: persistent disruptive behaviour (PD)",
             ),
+            // Recent: a second suspension this autumn term, for the Northgate lead and the
+            // LA inclusion officer.
+            (
+                0,
+                (2026, 10, 5),
+                K::Suspension,
+                H::Ordinary,
+                "Suspended 1 day: physical assault against a pupil (PP)",
+            ),
+            (
+                0,
+                (2026, 11, 9),
+                K::Suspension,
+                H::Ordinary,
+                "Suspended 2 days: persistent disruptive behaviour (PD)",
+            ),
         ],
     },
 ];
@@ -602,8 +655,25 @@ fn date((year, month, day): (i32, u8, u8)) -> Result<Date, DemoError> {
         .ok_or_else(|| DemoError::Data(format!("{year}-{month}-{day} is not a date")))
 }
 
-/// Builds the demo county. Ids are fresh each time; the content is always the same.
+/// The day the demo's dates are written for: its most recent events fall in the weeks
+/// before, so the rules run on this day fill every queue (the tests' clock).
+pub const DEMO_DAY: Date = time::macros::date!(2026 - 11 - 20);
+
+/// How far to move every demo date (events and births alike) so that `today` is the demo's
+/// day: whole weeks, so every event keeps its weekday (school days stay school days).
+pub fn shift_to(today: Date) -> Duration {
+    Duration::weeks((today - DEMO_DAY).whole_weeks())
+}
+
+/// Builds the demo county. Ids are fresh each time; the content is always the same, dated
+/// for [`DEMO_DAY`].
 pub fn demo_county() -> Result<DemoCounty, DemoError> {
+    demo_county_shifted(Duration::ZERO)
+}
+
+/// The demo county with every date moved by `shift` (see [`shift_to`]).
+pub fn demo_county_shifted(shift: Duration) -> Result<DemoCounty, DemoError> {
+    let date = |d: (i32, u8, u8)| date(d).map(|d| d.saturating_add(shift));
     let tenant = TenantCode::parse(TENANT).map_err(DemoError::Data)?;
     let agencies: Vec<NewAgency> = AGENCIES
         .iter()
@@ -702,9 +772,22 @@ pub fn demo_county() -> Result<DemoCounty, DemoError> {
     })
 }
 
-/// Loads the demo county into an empty store.
+/// Loads the demo county, dated for [`DEMO_DAY`], into an empty store.
 pub async fn load_demo(store: &Store, now: OffsetDateTime) -> Result<DemoCounty, DemoError> {
-    let county = demo_county()?;
+    store_demo(store, demo_county()?, now).await
+}
+
+/// Loads the demo county into an empty store with its dates moved so that `now` is the
+/// demo's day (`harbour demo`): the queues show the same work whenever the demo runs.
+pub async fn load_demo_today(store: &Store, now: OffsetDateTime) -> Result<DemoCounty, DemoError> {
+    store_demo(store, demo_county_shifted(shift_to(now.date()))?, now).await
+}
+
+async fn store_demo(
+    store: &Store,
+    county: DemoCounty,
+    now: OffsetDateTime,
+) -> Result<DemoCounty, DemoError> {
     store
         .create_tenant(&county.tenant, TENANT_NAME, now)
         .await?;
@@ -741,9 +824,16 @@ fn details(kind: EventKind, summary: &str) -> serde_json::Value {
             let percent = summary
                 .split_whitespace()
                 .find_map(|w| w.strip_suffix('%').and_then(|p| p.parse::<f64>().ok()));
+            // The sessions a school's feed would send with the figure: a half-term's or a
+            // whole term's.
+            let sessions_possible = if summary.contains("half-term") {
+                64
+            } else {
+                126
+            };
             percent.map_or_else(
                 || serde_json::json!({}),
-                |p| serde_json::json!({ "percent": p }),
+                |p| serde_json::json!({ "percent": p, "sessions_possible": sessions_possible }),
             )
         }
         K::Suspension | K::PermanentExclusion => {
@@ -776,6 +866,27 @@ pub fn jayden(county: &DemoCounty) -> Option<PersonId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_moves_by_whole_weeks_to_today() {
+        let later = DEMO_DAY + Duration::days(40);
+        let shift = shift_to(later);
+        assert_eq!(shift, Duration::weeks(5));
+        let plain = demo_county().unwrap();
+        let moved = demo_county_shifted(shift).unwrap();
+        for (a, b) in plain.batch.events.iter().zip(&moved.batch.events) {
+            assert_eq!(b.occurred_on - a.occurred_on, shift);
+            assert_eq!(a.occurred_on.weekday(), b.occurred_on.weekday());
+        }
+        for (a, b) in plain
+            .batch
+            .source_records
+            .iter()
+            .zip(&moved.batch.source_records)
+        {
+            assert_eq!(b.date_of_birth.unwrap() - a.date_of_birth.unwrap(), shift);
+        }
+    }
 
     #[test]
     fn the_demo_county_is_consistent() {

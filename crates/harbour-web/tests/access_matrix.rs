@@ -405,3 +405,258 @@ async fn every_role_sees_exactly_what_the_sharing_rules_say_on_every_route() {
         broken => panic!("{broken:?}"),
     }
 }
+
+/// Issue 14, point 1: an alert shown to a role describes only evidence that role may open.
+/// One child known to a school and to health: a permanent exclusion the school recorded
+/// (ordinary) and an emergency attendance for assault health recorded (health confidential).
+/// Every role's home queue, alert API and every alert page are read; a role that may not
+/// open the health event sees nothing of it (no rule title, reason, kind or summary), only
+/// that an event it cannot see exists; a role that may open it sees the alert in full.
+#[tokio::test]
+async fn alerts_describe_only_the_evidence_each_role_may_open() {
+    let expected: BTreeMap<Role, Expected> =
+        toml::from_str(include_str!("access_matrix.toml")).unwrap();
+    let (store, _dir) = common::fresh_store().await;
+    let clock = Arc::new(FixedClock::new(datetime!(2026-11-20 09:00 UTC)));
+    let now = clock.now();
+    let tenant = TenantCode::parse("998").unwrap();
+    store.create_tenant(&tenant, "Alerts", now).await.unwrap();
+    let mut agencies = BTreeMap::new();
+    for (code, kind) in [
+        ("school", AgencyKind::School),
+        ("la", AgencyKind::LocalAuthority),
+        ("police", AgencyKind::Police),
+        ("health", AgencyKind::Health),
+        ("yjs", AgencyKind::YouthJustice),
+    ] {
+        let id = AgencyId::new_v7();
+        agencies.insert(code, id);
+        store
+            .create_agency(
+                &NewAgency {
+                    id,
+                    tenant: tenant.clone(),
+                    code: code.into(),
+                    name: format!("Agency {code}"),
+                    kind,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    let mut users = BTreeMap::new();
+    for role in Role::ALL {
+        let id = UserId::new_v7();
+        users.insert(*role, id);
+        store
+            .create_user(
+                &NewUser {
+                    id,
+                    tenant: tenant.clone(),
+                    agency: agencies[home_agency(*role)],
+                    email: format!("{role}@alerts.example"),
+                    display_name: format!("Viewer {role}"),
+                    roles: [*role].into(),
+                    is_demo: true,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    let person = PersonId::new_v7();
+    let mut batch = Batch {
+        tenant: tenant.clone(),
+        persons: vec![NewPerson { id: person }],
+        source_records: vec![],
+        events: vec![],
+    };
+    for (agency, kind, handling, on, summary, details) in [
+        (
+            "school",
+            EventKind::PermanentExclusion,
+            Handling::Ordinary,
+            date!(2026 - 11 - 10),
+            "token-school-exclusion",
+            serde_json::json!({ "reason": "PA" }),
+        ),
+        (
+            "health",
+            EventKind::EmergencyAttendance,
+            Handling::HealthConfidential,
+            date!(2026 - 11 - 15),
+            "token-ed-assault",
+            serde_json::json!({ "reason": "assault" }),
+        ),
+    ] {
+        let record = SourceRecordId::new_v7();
+        batch.source_records.push(NewSourceRecord {
+            id: record,
+            agency: agencies[agency],
+            record_key: format!("r-{agency}"),
+            person,
+            given_name: "Robin".into(),
+            family_name: "Alertchild".into(),
+            date_of_birth: Some(date!(2011 - 03 - 04)),
+            sex: None,
+            upn: None,
+            nhs_number: None,
+            postcode: None,
+        });
+        batch.events.push(NewEvent {
+            id: EventId::new_v7(),
+            source_record: record,
+            agency: agencies[agency],
+            record_key: format!("e-{agency}"),
+            kind,
+            occurred_on: on,
+            handling,
+            summary: summary.into(),
+            details,
+        });
+    }
+    store.load(&batch, "alert fixture", now).await.unwrap();
+    let rules = Arc::new(harbour_rules::RuleSet::builtin().unwrap());
+    let report = store
+        .run_rules(
+            &tenant,
+            &rules,
+            harbour_store::RunScope::All,
+            now.date(),
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(report.alerts_raised >= 4, "{report:?}");
+
+    let state = AppState::new(
+        store.clone(),
+        rules,
+        clock.clone(),
+        WebConfig {
+            demo_sign_in: true,
+            ..WebConfig::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(harbour_web::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut cookies = BTreeMap::new();
+    for role in Role::ALL {
+        let signed_in = client
+            .post(format!("{base}/sign-in"))
+            .form(&[("user_id", users[role].to_string())])
+            .send()
+            .await
+            .unwrap();
+        let cookie = signed_in.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        cookies.insert(*role, cookie);
+    }
+    let get = |path: String, cookie: String| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let response = client
+                .get(format!("{base}{path}"))
+                .header(COOKIE, cookie)
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    // Every alert id any role's queue holds.
+    let mut ids = BTreeSet::new();
+    let mut queues = BTreeMap::new();
+    for role in Role::ALL {
+        let (status, body) = get("/api/v1/alerts".into(), cookies[role].clone()).await;
+        assert_eq!(status, StatusCode::OK, "{role}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        for alert in json.as_array().unwrap() {
+            ids.insert(alert["id"].as_str().unwrap().to_owned());
+        }
+        queues.insert(*role, body);
+    }
+    assert!(ids.len() >= 4, "{ids:?}");
+    // What names the health event or the rule it fired.
+    let secrets = [
+        "token-ed-assault",
+        "Victim of violence",
+        "victim-of-violence",
+        "mergency department",
+        "assault",
+    ];
+    let mut leaks = Vec::new();
+    let mut checked = 0;
+    for role in Role::ALL {
+        let relationship = match home_agency(*role) {
+            "health" => "own",
+            "school" => "partner_known",
+            _ => "partner_unknown",
+        };
+        let may_open = expected[role].sees(relationship, Handling::HealthConfidential);
+        let mut bodies = vec![
+            ("home", get("/".into(), cookies[role].clone()).await.1),
+            ("api queue", queues[role].clone()),
+        ];
+        for id in &ids {
+            let (status, body) = get(format!("/alerts/{id}"), cookies[role].clone()).await;
+            assert!(
+                status == StatusCode::OK || status == StatusCode::NOT_FOUND,
+                "{role} /alerts/{id}: {status}"
+            );
+            if status == StatusCode::OK {
+                bodies.push(("alert page", body));
+            }
+        }
+        for (route, body) in &bodies {
+            checked += 1;
+            if !may_open {
+                for secret in secrets {
+                    if body.contains(secret) {
+                        leaks.push(format!("{role} / {route}: shows {secret:?}"));
+                    }
+                }
+            }
+        }
+        if may_open && queues[role].contains("\"because\"") {
+            assert!(
+                queues[role].contains("Victim of violence"),
+                "{role} may open the evidence and sees the alert in full"
+            );
+        }
+    }
+    assert!(checked > Role::ALL.len() * 2);
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+    // The school's lead is told of both: the exclusion in full, the other counted.
+    let dsl_home = get("/".into(), cookies[&Role::SchoolDsl].clone()).await.1;
+    assert!(dsl_home.contains("Permanent exclusion"), "{dsl_home}");
+    let dsl_api: serde_json::Value = serde_json::from_str(&queues[&Role::SchoolDsl]).unwrap();
+    assert_eq!(dsl_api.as_array().unwrap().len(), 2, "{dsl_api}");
+    let mut counted = false;
+    for alert in dsl_api.as_array().unwrap() {
+        let id = alert["id"].as_str().unwrap();
+        let page = get(format!("/alerts/{id}"), cookies[&Role::SchoolDsl].clone())
+            .await
+            .1;
+        counted |= page.contains("1 event you cannot see");
+    }
+    assert!(
+        counted,
+        "the withheld evidence is counted on the alert page"
+    );
+}

@@ -753,3 +753,141 @@ async fn the_feed_api_refuses_a_repeated_column_and_checks_handling() {
     assert_eq!(report["accepted"], 1, "{report}");
     assert_eq!(report["rejections"][0]["field"], "handling", "{report}");
 }
+
+/// Issue 14, point 6: the queue says which child. The home queue and the alert page name the
+/// child with their age and school (from what the viewer may see); the queue sorts and
+/// filters by child; the API gives the same.
+#[tokio::test]
+async fn the_queue_names_each_child_with_age_and_school_and_filters_by_child() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    let rules = harbour_rules::RuleSet::builtin().unwrap();
+    app.store
+        .run_rules(
+            &app.county.tenant,
+            &rules,
+            harbour_store::RunScope::All,
+            now.date(),
+            now,
+        )
+        .await
+        .unwrap();
+    let social = app.sign_in(Role::SocialWorker, "la").await;
+    let (status, home) = app.page("/", &social).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains("Jayden Mercer"), "{home}");
+    assert!(home.contains("aged 17"), "{home}");
+    assert!(home.contains("Harbourshire Pupil Referral Unit"), "{home}");
+    assert!(home.contains("<th scope=\"col\">Child</th>"), "{home}");
+
+    let (_, filtered) = app.page("/?child=mercer", &social).await;
+    assert!(filtered.contains("Jayden Mercer"), "{filtered}");
+    let (_, none) = app.page("/?child=nobody-by-this-name", &social).await;
+    assert!(!none.contains("href=\"/alerts/"), "{none}");
+    assert!(none.contains("No alerts for a child named"), "{none}");
+    let (status, sorted) = app.page("/?sort=child", &social).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(sorted.contains("Jayden Mercer"), "{sorted}");
+
+    let id = home
+        .split("href=\"/alerts/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (_, alert) = app.page(&format!("/alerts/{id}"), &social).await;
+    assert!(alert.contains("Jayden Mercer"), "{alert}");
+    assert!(alert.contains("aged 17"), "{alert}");
+
+    let (status, queue) = app.json("/api/v1/alerts", &social).await;
+    assert_eq!(status, StatusCode::OK);
+    let first = &queue.as_array().unwrap()[0];
+    assert_eq!(first["child"]["date_of_birth"], "2009-05-14", "{first}");
+    assert!(
+        first["child"]["name"].as_str().unwrap().contains("Mercer"),
+        "{first}"
+    );
+}
+
+/// Issue 14, point 20: on the demo's day every demo account whose role a rule tells (or an
+/// overdue alert escalates to) finds real work in its queue after the rules run.
+#[tokio::test]
+async fn every_demo_role_that_works_a_queue_has_work_on_the_demo_day() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    let rules = harbour_rules::RuleSet::builtin().unwrap();
+    app.store
+        .run_rules(
+            &app.county.tenant,
+            &rules,
+            harbour_store::RunScope::All,
+            now.date(),
+            now,
+        )
+        .await
+        .unwrap();
+    let mut empty = Vec::new();
+    for (agency, role) in [
+        ("northgate", Role::SchoolDsl),
+        ("seaview", Role::SchoolDsl),
+        ("la", Role::LaInclusionOfficer),
+        ("la", Role::LaCmeEheOfficer),
+        ("la", Role::SocialWorker),
+        ("police", Role::PoliceMaceCoordinator),
+        ("yjs", Role::YouthJusticeWorker),
+        ("la", Role::MaceChair),
+    ] {
+        let cookie = app.sign_in(role, agency).await;
+        let (status, queue) = app.json("/api/v1/alerts", &cookie).await;
+        assert_eq!(status, StatusCode::OK);
+        if queue.as_array().unwrap().is_empty() {
+            empty.push(format!("{role} at {agency}"));
+        }
+    }
+    assert!(empty.is_empty(), "empty queues: {empty:?}");
+}
+
+/// Issue 14, point 21: low-severity absence does not fill the queue one child at a time. It
+/// goes to the lead's list, which the home page shows as one row (how many children, and a
+/// link); the list page and the API (`?list=true`) give the children.
+#[tokio::test]
+async fn low_severity_absence_goes_to_a_list_not_the_queue() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    let rules = harbour_rules::RuleSet::builtin().unwrap();
+    app.store
+        .run_rules(
+            &app.county.tenant,
+            &rules,
+            harbour_store::RunScope::All,
+            now.date(),
+            now,
+        )
+        .await
+        .unwrap();
+    let dsl = app.sign_in(Role::SchoolDsl, "seaview").await;
+    let (_, queue) = app.json("/api/v1/alerts", &dsl).await;
+    assert!(
+        !queue.as_array().unwrap().is_empty()
+            && queue
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["severity"] != "low"),
+        "{queue}"
+    );
+    let (_, list) = app.json("/api/v1/alerts?list=true", &dsl).await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["rule"] == "persistent-absence"),
+        "{list}"
+    );
+    let (_, home) = app.page("/", &dsl).await;
+    assert!(home.contains("href=\"/alerts/list\""), "{home}");
+    assert!(home.contains("1 child on your list"), "{home}");
+    let (status, page) = app.page("/alerts/list", &dsl).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Amelia Hart"), "{page}");
+}

@@ -144,7 +144,8 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     })
     .await?;
     let clock = SystemClock;
-    let county = harbour_synth::demo::load_demo(&store, clock.now()).await?;
+    // Dated so that today is the demo's day: every queue shows recent work.
+    let county = harbour_synth::demo::load_demo_today(&store, clock.now()).await?;
     // Around the hand-written children, a small synthetic county: enough people to search,
     // link and review, generated fresh (and deterministically) each time.
     let county_dir = args.data_dir.join("synthetic-county");

@@ -343,6 +343,8 @@ impl TryFrom<AlertRow> for crate::alerts::Alert {
             note: r.note,
             escalated_to: r.escalated_to.as_deref().map(role).transpose()?,
             raised_at: r.raised_at,
+            withheld: 0,
+            child: None,
         })
     }
 }
@@ -351,12 +353,14 @@ const ALERT_COLUMNS: &str = "SELECT id, person_id, rule_id, rule_version, fired_
      recipient_agency, evidence, because, status, note, escalated_to, raised_at FROM alerts";
 
 /// Alerts still to act on (open or acknowledged) in the queues of `roles`: sent to the role
-/// (for a school's lead, to their own school), or escalated to it. Most urgent first.
+/// (for a school's lead, to their own school), or escalated to it; of the listed
+/// severities (the list) or of the others (the queue). Most urgent first.
 pub(crate) async fn queue(
     conn: &mut Conn,
     tenant: &TenantCode,
     roles: &[String],
     agency: Uuid,
+    listed: bool,
     limit: i64,
 ) -> Result<Vec<crate::alerts::Alert>, StoreError> {
     if roles.is_empty() {
@@ -365,7 +369,17 @@ pub(crate) async fn queue(
     let mut qb = QueryBuilder::<Db>::new(ALERT_COLUMNS);
     qb.push(" WHERE tenant_code = ")
         .push_bind(tenant.as_str().to_owned())
-        .push(" AND status IN ('open', 'acknowledged') AND ((recipient_role IN (");
+        .push(if listed {
+            " AND severity IN ("
+        } else {
+            " AND severity NOT IN ("
+        });
+    let mut list = qb.separated(", ");
+    for severity in harbour_rules::alerts::LISTED_SEVERITIES {
+        list.push_bind(severity);
+    }
+    list.push_unseparated(")");
+    qb.push(" AND status IN ('open', 'acknowledged') AND ((recipient_role IN (");
     let mut list = qb.separated(", ");
     for role in roles {
         list.push_bind(role.clone());
@@ -455,4 +469,74 @@ pub(crate) async fn set_status(
     }
     list.push_unseparated(")");
     Ok(qb.build().execute(&mut **tx).await?.rows_affected() == 1)
+}
+
+/// The tenant's schools: which agencies' records say where a child goes to school.
+pub(crate) async fn schools(
+    conn: &mut Conn,
+    tenant: &TenantCode,
+) -> Result<std::collections::HashSet<harbour_domain::AgencyId>, StoreError> {
+    let rows: Vec<(Uuid,)> =
+        sqlx::query_as("SELECT id FROM agencies WHERE tenant_code = $1 AND kind = 'school'")
+            .bind(tenant.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id,)| harbour_domain::AgencyId(id))
+        .collect())
+}
+
+/// An alert already raised for another part of the same moment: the same child, queue and
+/// day, a rule of the same family, under another key. Gives its id and evidence.
+pub(crate) async fn sibling(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    person: Uuid,
+    alert: &harbour_rules::alerts::NewAlert,
+) -> Result<Option<(Uuid, String)>, StoreError> {
+    if alert.family_rules.is_empty() {
+        return Ok(None);
+    }
+    let mut qb = QueryBuilder::<Db>::new("SELECT id, evidence FROM alerts WHERE tenant_code = ");
+    qb.push_bind(tenant.as_str().to_owned())
+        .push(" AND person_id = ")
+        .push_bind(person)
+        .push(" AND recipient_key = ")
+        .push_bind(alert.queue.key())
+        .push(" AND fired_on = ")
+        .push_bind(alert.fired_on)
+        .push(" AND evidence_key <> ")
+        .push_bind(alert.evidence_key.clone())
+        .push(" AND rule_id IN (");
+    let mut list = qb.separated(", ");
+    for rule in &alert.family_rules {
+        list.push_bind(rule.clone());
+    }
+    list.push_unseparated(") ORDER BY raised_at, id LIMIT 1");
+    Ok(qb
+        .build_query_as::<(Uuid, String)>()
+        .fetch_optional(&mut **tx)
+        .await?)
+}
+
+/// Gives an alert the evidence, key and explanation of the whole moment it is part of.
+pub(crate) async fn widen(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    id: Uuid,
+    alert: &harbour_rules::alerts::NewAlert,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE alerts SET evidence = $1, evidence_key = $2, because = $3 \
+         WHERE tenant_code = $4 AND id = $5",
+    )
+    .bind(serde_json::to_string(&alert.evidence).unwrap_or_default())
+    .bind(alert.evidence_key.clone())
+    .bind(alert.because.clone())
+    .bind(tenant.as_str())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

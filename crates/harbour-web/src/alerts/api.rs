@@ -5,8 +5,8 @@ use crate::problem::{ApiProblem, ErrorBody, Problem};
 use crate::session::ApiCaller;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
-use harbour_store::Alert;
+use axum::extract::{Path, Query, State};
+use harbour_store::{Alert, QueueFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -23,23 +23,42 @@ pub(crate) struct AlertBody {
     fired_on: String,
     due_on: String,
     recipient_role: String,
-    /// The evidence events' ids; open the person to read those your role may see.
+    /// The ids of the evidence events your role opens; open the person to read them.
     evidence: Vec<Uuid>,
+    /// Evidence events your role does not open: counted, never described. When above
+    /// nought, `rule` is empty and `title` and `because` are worded without them.
+    withheld_evidence: usize,
     because: String,
     /// open, acknowledged, actioned or dismissed.
     status: String,
     note: String,
     escalated_to: Option<String>,
+    /// The child, as far as your role may see them.
+    child: Option<ChildBody>,
+}
+
+/// Which child an alert is about.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ChildBody {
+    name: String,
+    /// ISO 8601.
+    date_of_birth: Option<String>,
+    /// The school that last recorded something your role may see.
+    school: Option<String>,
 }
 
 fn body(state: &AppState, a: Alert) -> AlertBody {
+    let child = a.child.as_ref().map(|c| ChildBody {
+        name: format!("{} {}", c.given_name, c.family_name),
+        date_of_birth: c.date_of_birth.map(|d| d.to_string()),
+        school: c.school.clone(),
+    });
     AlertBody {
+        child,
         id: a.id,
         person: a.person.0,
-        title: state
-            .rules
-            .rule(&a.rule)
-            .map_or_else(|| a.rule.clone(), |r| r.title.clone()),
+        title: super::pages::title(state, &a),
+        withheld_evidence: a.withheld,
         rule: a.rule,
         rule_version: a.rule_version,
         severity: a.severity,
@@ -54,16 +73,32 @@ fn body(state: &AppState, a: Alert) -> AlertBody {
     }
 }
 
+/// Which alerts of the queue to give.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(crate) struct QueueParams {
+    /// Only alerts about a child one of whose names contains this (ignoring case).
+    child: Option<String>,
+    /// true: the list (low-severity alerts, kept out of the queue) instead of the queue.
+    #[serde(default)]
+    list: bool,
+}
+
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts",
+    params(QueueParams),
     responses((status = 200, description = "Your queue: alerts to act on, most urgent first", body = [AlertBody]),
         (status = 401, body = ErrorBody)))]
 pub(crate) async fn api_queue(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
+    Query(params): Query<QueueParams>,
 ) -> Result<Json<Vec<AlertBody>>, ApiProblem> {
+    let filter = QueueFilter {
+        child: params.child,
+        list: params.list,
+    };
     let alerts = state
         .store
-        .alert_queue(&caller.user.principal, state.clock.now())
+        .alert_queue(&caller.user.principal, &filter, state.clock.now())
         .await?;
     Ok(Json(alerts.into_iter().map(|a| body(&state, a)).collect()))
 }

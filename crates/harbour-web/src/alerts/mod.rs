@@ -23,6 +23,7 @@ use harbour_store::{AlertAction, AlertRefusal};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
+        .route("/alerts/list", get(pages::list))
         .route("/alerts/{id}", get(pages::page).post(pages::act))
         .route("/people/{id}/replay", get(pages::replay))
         .route("/api/v1/alerts", get(api::api_queue))
@@ -33,7 +34,7 @@ pub(crate) fn routes() -> Router<AppState> {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(api::api_queue, api::api_act),
-    components(schemas(api::AlertBody, api::ActionBody))
+    components(schemas(api::AlertBody, api::ChildBody, api::ActionBody))
 )]
 pub(crate) struct AlertsApi;
 

@@ -12,10 +12,9 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::{PersonId, Role};
-use harbour_rules::alerts::is_overdue;
-use harbour_store::Alert;
+use harbour_rules::alerts::{WITHHELD_TITLE, is_overdue};
+use harbour_store::{Alert, AlertChild};
 use serde::Deserialize;
-use std::collections::HashSet;
 use uuid::Uuid;
 
 fn role_label(role: Role) -> String {
@@ -33,25 +32,77 @@ pub(crate) struct AlertRow {
     pub status: String,
     pub escalated: bool,
     pub sent_to: String,
+    /// The child's name, as the viewer may see it.
+    pub child: String,
+    /// Their age and school, as far as the viewer may see them.
+    pub child_detail: String,
+    /// For sorting by child: family name, then given name.
+    pub child_key: String,
+}
+
+/// The child's name, and their age and school, for a queue row or an alert page.
+pub(crate) fn child_words(child: Option<&AlertChild>, today: time::Date) -> (String, String) {
+    let Some(child) = child else {
+        return ("A child".to_owned(), String::new());
+    };
+    let mut detail = Vec::new();
+    if let Some(born) = child.date_of_birth {
+        detail.push(format!("aged {}", age_on(born, today)));
+    }
+    if let Some(school) = &child.school {
+        detail.push(school.clone());
+    }
+    (
+        format!("{} {}", child.given_name, child.family_name),
+        detail.join(", "),
+    )
+}
+
+/// Whole years from `born` to `today`.
+fn age_on(born: time::Date, today: time::Date) -> i32 {
+    let years = today.year() - born.year();
+    if (u8::from(today.month()), today.day()) < (u8::from(born.month()), born.day()) {
+        years - 1
+    } else {
+        years
+    }
+}
+
+/// An alert's title as its viewer may read it: the rule's, unless the viewer's role does not
+/// open all of the evidence (the store then withholds the rule; see `Alert::withheld`).
+pub(crate) fn title(state: &AppState, a: &Alert) -> String {
+    if a.withheld > 0 {
+        return WITHHELD_TITLE.to_owned();
+    }
+    state
+        .rules
+        .rule(&a.rule)
+        .map_or_else(|| a.rule.clone(), |r| r.title.clone())
 }
 
 pub(crate) fn rows(state: &AppState, alerts: &[Alert]) -> Vec<AlertRow> {
     let today = state.clock.now().date();
     alerts
         .iter()
-        .map(|a| AlertRow {
-            id: a.id.to_string(),
-            title: state
-                .rules
-                .rule(&a.rule)
-                .map_or_else(|| a.rule.clone(), |r| r.title.clone()),
-            severity: a.severity.clone(),
-            fired_on: long_date(a.fired_on),
-            due_on: long_date(a.due_on),
-            overdue: is_overdue(a.status, a.due_on, today),
-            status: a.status.as_str().to_owned(),
-            escalated: a.escalated_to.is_some(),
-            sent_to: role_label(a.recipient_role),
+        .map(|a| {
+            let (child, child_detail) = child_words(a.child.as_ref(), today);
+            let child_key = a.child.as_ref().map_or_else(String::new, |c| {
+                format!("{} {}", c.family_name, c.given_name).to_lowercase()
+            });
+            AlertRow {
+                child,
+                child_detail,
+                child_key,
+                id: a.id.to_string(),
+                title: title(state, a),
+                severity: a.severity.clone(),
+                fired_on: long_date(a.fired_on),
+                due_on: long_date(a.due_on),
+                overdue: is_overdue(a.status, a.due_on, today),
+                status: a.status.as_str().to_owned(),
+                escalated: a.escalated_to.is_some(),
+                sent_to: role_label(a.recipient_role),
+            }
         })
         .collect()
 }
@@ -81,6 +132,7 @@ fn history_row(fact: &harbour_store::CaseEvent) -> HistoryRow {
     let what = match (fact.action.as_str(), to) {
         ("raised", Some(role)) => format!("Raised for the {}", role.label()),
         ("escalated", Some(role)) => format!("Escalated to the {} (overdue)", role.label()),
+        ("evidence_added", _) => "Another record of the same moment was added".to_owned(),
         (action, _) => harbour_rules::alerts::Status::parse(action)
             .map_or_else(|| action.to_owned(), |s| s.label().to_owned()),
     };
@@ -97,6 +149,8 @@ pub(crate) struct AlertPage {
     pub layout: Layout,
     pub id: String,
     pub person: String,
+    pub child: String,
+    pub child_detail: String,
     pub title: String,
     pub rule: String,
     pub version: i32,
@@ -136,28 +190,29 @@ pub(crate) async fn page(
         .ok_or_else(Problem::not_found)?;
     let alert = detail.alert;
     let history = detail.history.iter().map(history_row).collect();
-    let view = state.store.person_view(who, alert.person, now).await?;
-    let wanted: HashSet<Uuid> = alert.evidence.iter().copied().collect();
-    let evidence: Vec<EvidenceRow> = view
-        .map(|v| {
-            v.timeline
-                .into_iter()
-                .filter(|e| wanted.contains(&e.event.0))
-                .map(|e| EvidenceRow {
-                    date: long_date(e.occurred_on),
-                    agency: e.agency_name,
-                    summary: e.summary,
-                })
-                .collect()
+    let evidence: Vec<EvidenceRow> = detail
+        .evidence
+        .into_iter()
+        .map(|e| EvidenceRow {
+            date: long_date(e.occurred_on),
+            agency: e.agency_name,
+            summary: e.summary,
         })
-        .unwrap_or_default();
-    let rule = state.rules.rule(&alert.rule);
+        .collect();
+    // A withheld rule (see `Alert::withheld`) is not looked up: its words would tell.
+    let rule = state
+        .rules
+        .rule(&alert.rule)
+        .filter(|_| alert.withheld == 0);
     let today = now.date();
+    let (child, child_detail) = child_words(alert.child.as_ref(), today);
     Ok(AlertPage {
         layout: Layout::new("Alert", Some(&signed_in), &state),
+        child,
+        child_detail,
         id: alert.id.to_string(),
         person: alert.person.to_string(),
-        title: rule.map_or_else(|| alert.rule.clone(), |r| r.title.clone()),
+        title: title(&state, &alert),
         rule: alert.rule.clone(),
         version: alert.rule_version,
         severity: alert.severity.clone(),
@@ -172,9 +227,47 @@ pub(crate) async fn page(
         note: alert.note.clone(),
         sent_to: role_label(alert.recipient_role),
         escalated_to: alert.escalated_to.map(role_label).unwrap_or_default(),
-        hidden: wanted.len().saturating_sub(evidence.len()),
+        hidden: alert.withheld,
         evidence,
         history,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "alert_list.html")]
+pub(crate) struct ListPage {
+    pub layout: Layout,
+    pub alerts: Vec<AlertRow>,
+    pub child: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListParams {
+    child: Option<String>,
+}
+
+/// The list: low-severity alerts (`harbour_rules::alerts::is_listed`), kept out of the
+/// queue, sorted by child.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    axum::extract::Query(params): axum::extract::Query<ListParams>,
+) -> Result<ListPage, PageProblem> {
+    let child = params.child.unwrap_or_default().trim().to_owned();
+    let filter = harbour_store::QueueFilter {
+        child: Some(child.clone()).filter(|c| !c.is_empty()),
+        list: true,
+    };
+    let alerts = state
+        .store
+        .alert_queue(&signed_in.user.principal, &filter, state.clock.now())
+        .await?;
+    let mut alerts = rows(&state, &alerts);
+    alerts.sort_by(|a, b| a.child_key.cmp(&b.child_key));
+    Ok(ListPage {
+        layout: Layout::new("Your list", Some(&signed_in), &state),
+        alerts,
+        child,
     })
 }
 

@@ -30,28 +30,68 @@ pub(crate) struct HomePage {
     pub may_find: bool,
     pub may_review_audit: bool,
     pub alerts: Vec<AlertRow>,
+    /// Children with low-severity alerts on the user's list (not in the queue).
+    pub listed_children: usize,
+    /// The child filter, as typed.
+    pub child: String,
+    /// How the queue is sorted: "due" (most urgent first) or "child".
+    pub sort: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct QueueParams {
+    child: Option<String>,
+    sort: Option<String>,
 }
 
 /// The home page is the user's work queue: alerts for children their role may see.
 pub(crate) async fn home(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Query(params): Query<QueueParams>,
 ) -> Result<HomePage, PageProblem> {
     let user = &signed_in.user;
     let policy = state.store.policy();
     let may_find = !policy.scope(&user.principal).is_empty();
     let may_review_audit = policy.allows_function(&user.principal, Function::AuditReview);
+    let child = params.child.unwrap_or_default().trim().to_owned();
+    let mut filter = harbour_store::QueueFilter {
+        child: Some(child.clone()).filter(|c| !c.is_empty()),
+        list: false,
+    };
     let alerts = state
         .store
-        .alert_queue(&user.principal, state.clock.now())
+        .alert_queue(&user.principal, &filter, state.clock.now())
         .await?;
+    // Low-severity alerts wait on the list: one row here says how many children.
+    filter.list = true;
+    let listed = state
+        .store
+        .alert_queue(&user.principal, &filter, state.clock.now())
+        .await?;
+    let listed_children = listed
+        .iter()
+        .map(|a| a.person)
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let mut rows = alerts::rows(&state, &alerts);
+    let sort = if params.sort.as_deref() == Some("child") {
+        // Stable: each child's alerts stay most urgent first.
+        rows.sort_by(|a, b| a.child_key.cmp(&b.child_key));
+        "child"
+    } else {
+        "due"
+    };
     Ok(HomePage {
         name: user.display_name.clone(),
         agency: user.agency_name.clone(),
         roles: role_labels(&user.principal.roles),
         may_find,
         may_review_audit,
-        alerts: alerts::rows(&state, &alerts),
+        alerts: rows,
+        listed_children,
+        child,
+        sort: sort.to_owned(),
         layout: Layout::new("Home", Some(&signed_in), &state),
     })
 }
