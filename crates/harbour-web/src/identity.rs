@@ -384,7 +384,7 @@ fn side_body(side: ReviewSide) -> ReviewSideBody {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/identity-reviews", tag = "identity",
+#[utoipa::path(get, path = "/api/v1/identity-reviews", tag = "identity", operation_id = "identity_review_queue",
     responses(
         (status = 200, description = "Open pairs, most likely matches first", body = Vec<ReviewPairBody>),
         (status = 401, body = ErrorBody),

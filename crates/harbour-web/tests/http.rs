@@ -357,6 +357,18 @@ async fn the_openapi_document_is_served_and_matches_the_code() {
     for path in ["/api/v1/health", "/api/v1/people", "/api/v1/people/{id}"] {
         assert!(served["paths"].get(path).is_some(), "{path} missing");
     }
+    // Every operation has its own id (OpenAPI requires it; generated clients name methods by it).
+    let mut ids: Vec<&str> = served["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let all = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), all, "an operationId is used twice: {ids:?}");
     // Search takes its parameters from the query string, not the path.
     let parameters = served["paths"]["/api/v1/people"]["get"]["parameters"]
         .as_array()

@@ -83,7 +83,7 @@ pub(crate) struct QueueParams {
     list: bool,
 }
 
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts",
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", operation_id = "alert_queue",
     params(QueueParams),
     responses((status = 200, description = "Your queue: alerts to act on, most urgent first", body = [AlertBody]),
         (status = 401, body = ErrorBody)))]
