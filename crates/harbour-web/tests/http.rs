@@ -632,7 +632,7 @@ async fn alerts_reach_the_right_queue_and_are_acted_on_and_replayed() {
             ],
         )
         .await;
-    assert_eq!(short.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let done = app
         .post_form(
             &path,
@@ -890,4 +890,68 @@ async fn low_severity_absence_goes_to_a_list_not_the_queue() {
     let (status, page) = app.page("/alerts/list", &dsl).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Amelia Hart"), "{page}");
+}
+
+/// The first open alert on `cookie`'s home page, after a rules run.
+async fn first_alert(app: &common::App, cookie: &str) -> String {
+    let now = app.clock.now();
+    let rules = harbour_rules::RuleSet::builtin().unwrap();
+    app.store
+        .run_rules(
+            &app.county.tenant,
+            &rules,
+            harbour_store::RunScope::All,
+            now.date(),
+            now,
+        )
+        .await
+        .unwrap();
+    let (_, home) = app.page("/", cookie).await;
+    home.split("href=\"/alerts/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn acting_on_an_alert_without_a_note_shows_the_form_again_with_the_error() {
+    let app = spawn_app().await;
+    let social = app.sign_in(Role::SocialWorker, "la").await;
+    let id = first_alert(&app, &social).await;
+    let token = app.form_token(&social).await;
+    let path = format!("/alerts/{id}");
+    for (action, words) in [
+        ("dismiss", "Say why this is not a concern"),
+        ("actioned", "Say what was done"),
+    ] {
+        let response = app
+            .post_form(
+                &path,
+                &social,
+                &[
+                    ("csrf_token", &token),
+                    ("action", action),
+                    ("note", "ok <b>"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = response.text().await.unwrap();
+        // The same page, signed in, with the navigation: no dead end.
+        assert!(!page.contains("Go to the home page"), "{page}");
+        assert!(page.contains("header__user-name"), "{page}");
+        assert!(page.contains("<title>Error: "), "{page}");
+        // A GOV.UK error summary linking to the field, the field marked, the input kept.
+        assert!(page.contains("There is a problem"), "{page}");
+        assert!(page.contains("href=\"#alert-note\""), "{page}");
+        assert!(page.contains(words), "{action}: {page}");
+        assert!(page.contains("class=\"error-message\""), "{page}");
+        assert!(page.contains("input--error"), "{page}");
+        assert!(page.contains(">ok &#60;b&#62;</textarea>"), "{page}");
+        assert!(
+            page.contains(&format!("value=\"{action}\" checked")),
+            "the chosen action kept: {page}"
+        );
+    }
 }
