@@ -955,3 +955,151 @@ async fn acting_on_an_alert_without_a_note_shows_the_form_again_with_the_error()
         );
     }
 }
+
+/// What a re-shown form must have: the same page, signed in, with the navigation, a GOV.UK
+/// error summary linking to `field`, the field's own error message and border.
+fn assert_form_shown_again(page: &str, field: &str, words: &str) {
+    assert!(!page.contains("Go to the home page"), "{page}");
+    assert!(page.contains("header__user-name"), "{page}");
+    assert!(page.contains("service-nav"), "{page}");
+    assert!(page.contains("<title>Error: "), "{page}");
+    assert!(page.contains("There is a problem"), "{page}");
+    assert!(page.contains(&format!("href=\"#{field}\"")), "{page}");
+    assert!(page.contains(&format!("id=\"{field}\"")), "{page}");
+    assert!(page.contains(words), "{page}");
+    assert!(page.contains("class=\"error-message\""), "{page}");
+    assert!(page.contains("form-group--error"), "{page}");
+}
+
+#[tokio::test]
+async fn split_merge_and_same_child_forms_show_their_errors_on_the_form() {
+    let app = spawn_app().await;
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let token = app.form_token(&officer).await;
+    let jayden = format!("/people/{}", app.jayden());
+    let (_, page) = app.page(&jayden, &officer).await;
+    let records = hidden(&page, "record");
+
+    // Split with no reason: the ticked record stays ticked, the reason field is marked.
+    let response = app
+        .post_form(
+            &format!("{jayden}/split"),
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("record", &records[0]),
+                ("reason", " "),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert_form_shown_again(
+        &page,
+        "split-reason",
+        "Say why the ticked records belong to a different child",
+    );
+    assert!(
+        page.contains(&format!(
+            "value=\"{}\" id=\"split-{}\" checked",
+            records[0], records[0]
+        )),
+        "{page}"
+    );
+
+    // Split with nothing ticked: the reason typed is kept.
+    let response = app
+        .post_form(
+            &format!("{jayden}/split"),
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("reason", "a cousin's health record"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    let first = format!("split-{}", records[0]);
+    assert_form_shown_again(
+        &page,
+        &first,
+        "Tick the records that belong to a different child",
+    );
+    assert!(
+        page.contains("value=\"a cousin&#39;s health record\""),
+        "{page}"
+    );
+
+    // Merge with no reason: the other child's address typed is kept.
+    let other = format!("http://harbour.example{jayden}");
+    let response = app
+        .post_form(
+            &format!("{jayden}/merge"),
+            &officer,
+            &[("csrf_token", &token), ("other", &other), ("reason", "")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert_form_shown_again(&page, "merge-reason", "Say why they are the same child");
+    assert!(page.contains(&format!("value=\"{other}\"")), "{page}");
+
+    // Merge with an address that is not a child's.
+    let response = app
+        .post_form(
+            &format!("{jayden}/merge"),
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("other", "not a page"),
+                ("reason", "the same child"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert_form_shown_again(&page, "merge-other", "Enter the address of the other child");
+    assert!(page.contains("value=\"the same child\""), "{page}");
+
+    // The same-child decision with no choice made: the queue again, the note kept. (Relinked
+    // so that nothing links by itself (a match probability above 1): every pair waits for review.)
+    let settings = harbour_link::Settings {
+        match_probability: 2.0,
+        review_probability: 0.000_001,
+        ..harbour_link::Settings::default()
+    };
+    let report = app
+        .store
+        .relink(&app.county.tenant, &settings, app.clock.now())
+        .await
+        .unwrap();
+    let (_, queue) = app.page("/identity-review", &officer).await;
+    let pair = queue
+        .split("action=\"/identity-review/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no pair to review: {report:?} {queue}"))
+        .to_owned();
+    let response = app
+        .post_form(
+            &format!("/identity-review/{pair}"),
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("note", "same school, same address"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert_form_shown_again(
+        &page,
+        &format!("decision-{pair}"),
+        "Choose whether the records are the same child or different children",
+    );
+    assert!(
+        page.contains("value=\"same school, same address\""),
+        "{page}"
+    );
+}
