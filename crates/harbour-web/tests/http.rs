@@ -1103,3 +1103,35 @@ async fn split_merge_and_same_child_forms_show_their_errors_on_the_form() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn saving_an_action_on_an_alert_confirms_it_with_a_banner() {
+    let app = spawn_app().await;
+    let social = app.sign_in(Role::SocialWorker, "la").await;
+    let id = first_alert(&app, &social).await;
+    let token = app.form_token(&social).await;
+    let path = format!("/alerts/{id}");
+    let saved = app
+        .post_form(
+            &path,
+            &social,
+            &[("csrf_token", &token), ("action", "acknowledge")],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let location = saved.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("{path}?saved=acknowledged"));
+    let (status, page) = app.page(&location, &social).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("notification-banner--success"), "{page}");
+    assert!(page.contains("Alert acknowledged"), "{page}");
+    // Only the closed list of statuses is shown: anything else is ignored, never echoed.
+    for query in ["saved=%3Cscript%3E", "saved=open", "saved="] {
+        let (status, page) = app.page(&format!("{path}?{query}"), &social).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!page.contains("notification-banner"), "{query}: {page}");
+        assert!(!page.contains("<script>"), "{query}");
+    }
+    let (_, page) = app.page(&path, &social).await;
+    assert!(!page.contains("notification-banner"), "{page}");
+}

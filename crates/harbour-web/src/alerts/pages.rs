@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::{PersonId, Role};
+use harbour_rules::alerts::Status;
 use harbour_rules::alerts::{WITHHELD_TITLE, is_overdue};
 use harbour_store::{Alert, AlertChild, AlertRefusal};
 use serde::Deserialize;
@@ -178,6 +179,8 @@ pub(crate) struct AlertPage {
     pub chosen: String,
     /// The note as typed, kept when the form is shown again.
     pub typed_note: String,
+    /// The confirmation after a save ("Alert acknowledged"), or empty.
+    pub saved: String,
 }
 
 /// What the form sent, shown again with its errors.
@@ -187,13 +190,32 @@ struct Sent {
     note: String,
 }
 
+#[derive(Debug, Deserialize)]
+pub(crate) struct PageParams {
+    /// The status an action just saved, so the page can confirm it (see [`act`]).
+    saved: Option<String>,
+}
+
 pub(crate) async fn page(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
+    axum::extract::Query(params): axum::extract::Query<PageParams>,
 ) -> Result<AlertPage, PageProblem> {
     let id = parse_id(&id)?;
-    alert_page(&state, &signed_in, id, None).await
+    let mut page = alert_page(&state, &signed_in, id, None).await?;
+    page.saved = saved_words(params.saved.as_deref());
+    Ok(page)
+}
+
+/// "Alert acknowledged" and so on, for a status an action leads to; nothing for anything
+/// else (the query is read against the closed list of statuses, never echoed).
+fn saved_words(saved: Option<&str>) -> String {
+    saved
+        .and_then(Status::parse)
+        .filter(|s| *s != Status::Open)
+        .map(|s| format!("Alert {}", s.as_str()))
+        .unwrap_or_default()
 }
 
 fn parse_id(id: &str) -> Result<Uuid, Problem> {
@@ -270,6 +292,7 @@ async fn alert_page(
         errors: sent.errors,
         chosen: sent.action,
         typed_note: sent.note,
+        saved: String::new(),
     })
 }
 
@@ -328,12 +351,16 @@ pub(crate) async fn act(
     check_form_token(&signed_in, form.csrf_token.as_deref())?;
     let id = parse_id(&id)?;
     let chosen = action(&form.action, form.note.clone())?;
+    let saved = chosen.status();
     let outcome = state
         .store
         .act_on_alert(&signed_in.user.principal, id, chosen, state.clock.now())
         .await?;
     match outcome {
-        Ok(_) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
+        // The page confirms the save (`saved_words`).
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/alerts/{id}?saved={}", saved.as_str())).into_response())
+        }
         // A note too short: the same form again, saying what to write, with what was typed.
         Err(refused @ (AlertRefusal::NoteTooShort | AlertRefusal::ReasonTooShort)) => {
             let sent = Sent {
