@@ -8,7 +8,7 @@ use crate::StoreLocation;
 use crate::case_events::{CaseEvent, NewCaseEvent};
 use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::store::Store;
-use harbour_domain::{AgencyId, PersonId, Role, TenantCode};
+use harbour_domain::{AgencyId, PersonId, Role, TenantCode, UserId};
 use harbour_policy::Principal;
 use harbour_rules::alerts::{self as pure, Action, NewAlert, Refusal, Status};
 use harbour_rules::replay::{ReplayAlert, ReplayEvent};
@@ -40,6 +40,10 @@ pub struct Alert {
     pub escalated_to: Option<Role>,
     #[serde(with = "time::serde::rfc3339")]
     pub raised_at: OffsetDateTime,
+    /// The last move someone made on the alert (who, when); its status says what. In a
+    /// queue, only a move by someone other than the viewer (the queue is shared work).
+    #[serde(skip)]
+    pub acted: Option<AlertActed>,
     /// Evidence events the viewer's role does not open: counted, never described. When
     /// above nought the store has withheld `rule` (left empty) and reworded `because`
     /// (`harbour_rules::alerts::withheld_because`): the rule's title and explanation would
@@ -47,6 +51,14 @@ pub struct Alert {
     pub withheld: usize,
     /// The child, as far as the viewer may see them: for a queue that says which child.
     pub child: Option<AlertChild>,
+}
+
+/// Who last moved an alert, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertActed {
+    pub by: UserId,
+    pub by_name: String,
+    pub at: OffsetDateTime,
 }
 
 /// Which child an alert is about, from the identities and events the viewer may see.
@@ -561,6 +573,10 @@ impl Store {
                 && filter.admits(view)
             {
                 disclose(&mut alert, view, &schools);
+                // The viewer knows what they did: the queue tells them what others did.
+                if alert.acted.as_ref().is_some_and(|a| a.by == who.user) {
+                    alert.acted = None;
+                }
                 visible.push(alert);
             }
         }

@@ -1135,3 +1135,60 @@ async fn saving_an_action_on_an_alert_confirms_it_with_a_banner() {
     let (_, page) = app.page(&path, &social).await;
     assert!(!page.contains("notification-banner"), "{page}");
 }
+
+#[tokio::test]
+async fn the_queue_says_when_another_recipient_has_acted_on_an_alert() {
+    let app = spawn_app().await;
+    let social = app.sign_in(Role::SocialWorker, "la").await;
+    let id = first_alert(&app, &social).await;
+    // A second social worker in the same team shares the queue.
+    let first = app
+        .county
+        .users
+        .iter()
+        .find(|u| u.roles.contains(&Role::SocialWorker))
+        .unwrap()
+        .clone();
+    let colleague = harbour_store::NewUser {
+        id: harbour_domain::UserId::new_v7(),
+        email: "grace.adeyemi@la.example".to_owned(),
+        display_name: "Grace Adeyemi".to_owned(),
+        ..first.clone()
+    };
+    app.store
+        .create_user(&colleague, app.clock.now())
+        .await
+        .unwrap();
+    let response = app
+        .client
+        .post(app.url("/sign-in"))
+        .form(&[("user_id", colleague.id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    let grace = common::App::cookie_of(&response);
+    let token = app.form_token(&grace).await;
+    let saved = app
+        .post_form(
+            &format!("/alerts/{id}"),
+            &grace,
+            &[("csrf_token", &token), ("action", "acknowledge")],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+
+    // The first social worker's queue says who acknowledged it, and when.
+    let (_, home) = app.page("/", &social).await;
+    let row = home
+        .split(&format!("href=\"/alerts/{id}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap();
+    assert!(
+        row.contains("Acknowledged by Grace Adeyemi, 20 Nov"),
+        "{row}"
+    );
+    // Grace's own queue does not tell her what she did herself.
+    let (_, home) = app.page("/", &grace).await;
+    assert!(!home.contains("Acknowledged by Grace Adeyemi"), "{home}");
+}

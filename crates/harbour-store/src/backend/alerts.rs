@@ -316,6 +316,9 @@ struct AlertRow {
     pub note: String,
     pub escalated_to: Option<String>,
     pub raised_at: OffsetDateTime,
+    pub updated_at: Option<OffsetDateTime>,
+    pub updated_by: Option<Uuid>,
+    pub updated_by_name: Option<String>,
 }
 
 impl TryFrom<AlertRow> for crate::alerts::Alert {
@@ -343,6 +346,14 @@ impl TryFrom<AlertRow> for crate::alerts::Alert {
             note: r.note,
             escalated_to: r.escalated_to.as_deref().map(role).transpose()?,
             raised_at: r.raised_at,
+            acted: match (r.updated_at, r.updated_by) {
+                (Some(at), Some(by)) => Some(crate::alerts::AlertActed {
+                    by: harbour_domain::UserId(by),
+                    by_name: r.updated_by_name.unwrap_or_default(),
+                    at,
+                }),
+                _ => None,
+            },
             withheld: 0,
             child: None,
         })
@@ -350,7 +361,8 @@ impl TryFrom<AlertRow> for crate::alerts::Alert {
 }
 
 const ALERT_COLUMNS: &str = "SELECT id, person_id, rule_id, rule_version, fired_on, due_on, severity, recipient_role, \
-     recipient_agency, evidence, because, status, note, escalated_to, raised_at FROM alerts";
+     recipient_agency, evidence, because, status, note, escalated_to, raised_at, updated_at, updated_by, \
+     (SELECT u.display_name FROM users u WHERE u.id = alerts.updated_by) AS updated_by_name FROM alerts";
 
 /// Alerts still to act on (open or acknowledged) in the queues of `roles`: sent to the role
 /// (for a school's lead, to their own school), or escalated to it; of the listed

@@ -40,6 +40,24 @@ pub(crate) struct AlertRow {
     pub child_detail: String,
     /// For sorting by child: family name, then given name.
     pub child_key: String,
+    /// What another member of staff did to it, and when ("Acknowledged by Grace Adeyemi,
+    /// 2 Dec"), or empty: the queue is shared work.
+    pub acted: String,
+}
+
+/// "Acknowledged by Grace Adeyemi, 2 Dec": the last move on an alert, by whom, when.
+fn acted_words(a: &Alert) -> String {
+    let Some(acted) = &a.acted else {
+        return String::new();
+    };
+    let on = acted
+        .at
+        .date()
+        .format(time::macros::format_description!(
+            "[day padding:none] [month repr:short]"
+        ))
+        .unwrap_or_default();
+    format!("{} by {}, {on}", a.status.label(), acted.by_name)
 }
 
 /// The child's name, and their age and school, for a queue row or an alert page.
@@ -92,6 +110,7 @@ pub(crate) fn rows(state: &AppState, alerts: &[Alert]) -> Vec<AlertRow> {
                 format!("{} {}", c.family_name, c.given_name).to_lowercase()
             });
             AlertRow {
+                acted: acted_words(a),
                 child,
                 child_detail,
                 child_key,
