@@ -586,12 +586,7 @@ async fn alerts_reach_the_right_queue_and_are_acted_on_and_replayed() {
         home.contains("Aged 17½ with an open exploitation concern"),
         "{home}"
     );
-    let id = home
-        .split("href=\"/alerts/")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let id = alert_ids(&home).into_iter().next().unwrap();
     let (status, alert) = app.page(&format!("/alerts/{id}"), &social).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -783,18 +778,13 @@ async fn the_queue_names_each_child_with_age_and_school_and_filters_by_child() {
     let (_, filtered) = app.page("/?child=mercer", &social).await;
     assert!(filtered.contains("Jayden Mercer"), "{filtered}");
     let (_, none) = app.page("/?child=nobody-by-this-name", &social).await;
-    assert!(!none.contains("href=\"/alerts/"), "{none}");
+    assert!(alert_ids(&none).is_empty(), "{none}");
     assert!(none.contains("No alerts for a child named"), "{none}");
     let (status, sorted) = app.page("/?sort=child", &social).await;
     assert_eq!(status, StatusCode::OK);
     assert!(sorted.contains("Jayden Mercer"), "{sorted}");
 
-    let id = home
-        .split("href=\"/alerts/")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let id = alert_ids(&home).into_iter().next().unwrap();
     let (_, alert) = app.page(&format!("/alerts/{id}"), &social).await;
     assert!(alert.contains("Jayden Mercer"), "{alert}");
     assert!(alert.contains("aged 17"), "{alert}");
@@ -907,11 +897,7 @@ async fn first_alert(app: &common::App, cookie: &str) -> String {
         .await
         .unwrap();
     let (_, home) = app.page("/", cookie).await;
-    home.split("href=\"/alerts/")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned()
+    alert_ids(&home).into_iter().next().unwrap()
 }
 
 #[tokio::test]
@@ -1191,4 +1177,63 @@ async fn the_queue_says_when_another_recipient_has_acted_on_an_alert() {
     // Grace's own queue does not tell her what she did herself.
     let (_, home) = app.page("/", &grace).await;
     assert!(!home.contains("Acknowledged by Grace Adeyemi"), "{home}");
+}
+
+#[tokio::test]
+async fn closed_alerts_have_a_history_page_reached_from_home() {
+    let app = spawn_app().await;
+    let social = app.sign_in(Role::SocialWorker, "la").await;
+    let id = first_alert(&app, &social).await;
+    let (status, closed) = app.page("/alerts/closed", &social).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        closed.contains("No alerts in your queue have been closed"),
+        "{closed}"
+    );
+    let token = app.form_token(&social).await;
+    let saved = app
+        .post_form(
+            &format!("/alerts/{id}"),
+            &social,
+            &[
+                ("csrf_token", &token),
+                ("action", "dismiss"),
+                ("note", "Already known to the MACE panel"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+
+    // Gone from the queue, on the closed list with who closed it, reached from home.
+    let (_, home) = app.page("/", &social).await;
+    assert!(!home.contains(&format!("href=\"/alerts/{id}\"")), "{home}");
+    assert!(home.contains("href=\"/alerts/closed\""), "{home}");
+    let (status, closed) = app.page("/alerts/closed", &social).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        closed.contains(&format!("href=\"/alerts/{id}\"")),
+        "{closed}"
+    );
+    assert!(closed.contains("Dismissed by "), "{closed}");
+    assert!(closed.contains("Jayden Mercer"), "{closed}");
+
+    // A school's lead, whose queue never had it, does not see it.
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (status, closed) = app.page("/alerts/closed", &dsl).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !closed.contains(&format!("href=\"/alerts/{id}\"")),
+        "{closed}"
+    );
+}
+
+/// The ids of the alerts a page links to, in order (not its links to the list or the closed
+/// alerts).
+fn alert_ids(page: &str) -> Vec<String> {
+    page.split("href=\"/alerts/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|id| id.parse::<uuid::Uuid>().is_ok())
+        .map(str::to_owned)
+        .collect()
 }

@@ -5,6 +5,7 @@ use super::Db;
 use super::linking::fetch_in;
 use super::queries::{Conn, Tx};
 use crate::StoreError;
+use crate::alerts::Which;
 use crate::timelines::{Builder, EventRow};
 use harbour_domain::TenantCode;
 use sqlx::{FromRow, QueryBuilder};
@@ -364,15 +365,14 @@ const ALERT_COLUMNS: &str = "SELECT id, person_id, rule_id, rule_version, fired_
      recipient_agency, evidence, because, status, note, escalated_to, raised_at, updated_at, updated_by, \
      (SELECT u.display_name FROM users u WHERE u.id = alerts.updated_by) AS updated_by_name FROM alerts";
 
-/// Alerts still to act on (open or acknowledged) in the queues of `roles`: sent to the role
-/// (for a school's lead, to their own school), or escalated to it; of the listed
-/// severities (the list) or of the others (the queue). Most urgent first.
+/// Alerts in the queues of `roles`: sent to the role (for a school's lead, to their own
+/// school), or escalated to it; those `which` names.
 pub(crate) async fn queue(
     conn: &mut Conn,
     tenant: &TenantCode,
     roles: &[String],
     agency: Uuid,
-    listed: bool,
+    which: Which,
     limit: i64,
 ) -> Result<Vec<crate::alerts::Alert>, StoreError> {
     if roles.is_empty() {
@@ -380,18 +380,23 @@ pub(crate) async fn queue(
     }
     let mut qb = QueryBuilder::<Db>::new(ALERT_COLUMNS);
     qb.push(" WHERE tenant_code = ")
-        .push_bind(tenant.as_str().to_owned())
-        .push(if listed {
+        .push_bind(tenant.as_str().to_owned());
+    if which == Which::Closed {
+        qb.push(" AND status IN ('actioned', 'dismissed')");
+    } else {
+        qb.push(if which == Which::List {
             " AND severity IN ("
         } else {
             " AND severity NOT IN ("
         });
-    let mut list = qb.separated(", ");
-    for severity in harbour_rules::alerts::LISTED_SEVERITIES {
-        list.push_bind(severity);
+        let mut list = qb.separated(", ");
+        for severity in harbour_rules::alerts::LISTED_SEVERITIES {
+            list.push_bind(severity);
+        }
+        list.push_unseparated(")");
+        qb.push(" AND status IN ('open', 'acknowledged')");
     }
-    list.push_unseparated(")");
-    qb.push(" AND status IN ('open', 'acknowledged') AND ((recipient_role IN (");
+    qb.push(" AND ((recipient_role IN (");
     let mut list = qb.separated(", ");
     for role in roles {
         list.push_bind(role.clone());
@@ -405,8 +410,12 @@ pub(crate) async fn queue(
         list.push_bind(role.clone());
     }
     list.push_unseparated("))");
-    qb.push(" ORDER BY due_on, fired_on, id LIMIT ")
-        .push_bind(limit);
+    qb.push(if which == Which::Closed {
+        " ORDER BY updated_at DESC, id DESC LIMIT "
+    } else {
+        " ORDER BY due_on, fired_on, id LIMIT "
+    })
+    .push_bind(limit);
     let rows = qb
         .build_query_as::<AlertRow>()
         .fetch_all(&mut *conn)

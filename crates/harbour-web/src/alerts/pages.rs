@@ -353,6 +353,29 @@ pub(crate) async fn list(
     })
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "alert_closed.html")]
+pub(crate) struct ClosedPage {
+    pub layout: Layout,
+    pub alerts: Vec<AlertRow>,
+}
+
+/// The queue's history: its alerts that were actioned or dismissed, most recently closed
+/// first, with who closed each and when.
+pub(crate) async fn closed(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<ClosedPage, PageProblem> {
+    let alerts = state
+        .store
+        .closed_alerts(&signed_in.user.principal, state.clock.now())
+        .await?;
+    Ok(ClosedPage {
+        layout: Layout::new("Closed alerts", Some(&signed_in), &state),
+        alerts: rows(&state, &alerts),
+    })
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct ActionForm {
     csrf_token: Option<String>,
