@@ -141,6 +141,20 @@ describe('a social worker with alerts', () => {
     await driver.findElement(By.id('action-ack')).click();
     await clickAndLoad(driver, By.css('form[action^="/alerts/"] button[type="submit"]'));
     assert.match(await text(driver, '#alert-status'), /acknowledged/);
+    assert.match(await text(driver, '.notification-banner'), /Alert acknowledged/);
+    await assertAccessible(driver, 'alert page after saving');
+    // Dismissing without saying why shows the form again, with the error on the note.
+    const alertUrl = (await driver.getCurrentUrl()).split('?')[0];
+    await driver.findElement(By.id('action-dismiss')).click();
+    await clickAndLoad(driver, By.css('form[action^="/alerts/"] button[type="submit"]'));
+    assert.match(await text(driver, '.error-summary'), /Say why this is not a concern/);
+    assert.match(await text(driver, '.header__user-name'), /\S/);
+    await assertAccessible(driver, 'alert form with an error');
+    await screenshot(driver, '13-alert-dismiss-error');
+    await driver.get(`${demo.baseUrl}/alerts/closed`);
+    await assertAccessible(driver, 'closed alerts');
+    await screenshot(driver, '13-closed-alerts');
+    await driver.get(alertUrl);
     await clickAndLoad(driver, By.linkText('Replay the timeline with every alert'));
     await assertAccessible(driver, 'replay page');
     await screenshot(driver, '14-replay');

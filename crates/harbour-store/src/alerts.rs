@@ -8,7 +8,7 @@ use crate::StoreLocation;
 use crate::case_events::{CaseEvent, NewCaseEvent};
 use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::store::Store;
-use harbour_domain::{AgencyId, PersonId, Role, TenantCode};
+use harbour_domain::{AgencyId, PersonId, Role, TenantCode, UserId};
 use harbour_policy::Principal;
 use harbour_rules::alerts::{self as pure, Action, NewAlert, Refusal, Status};
 use harbour_rules::replay::{ReplayAlert, ReplayEvent};
@@ -40,6 +40,10 @@ pub struct Alert {
     pub escalated_to: Option<Role>,
     #[serde(with = "time::serde::rfc3339")]
     pub raised_at: OffsetDateTime,
+    /// The last move someone made on the alert (who, when); its status says what. In a
+    /// queue, only a move by someone other than the viewer (the queue is shared work).
+    #[serde(skip)]
+    pub acted: Option<AlertActed>,
     /// Evidence events the viewer's role does not open: counted, never described. When
     /// above nought the store has withheld `rule` (left empty) and reworded `because`
     /// (`harbour_rules::alerts::withheld_because`): the rule's title and explanation would
@@ -47,6 +51,25 @@ pub struct Alert {
     pub withheld: usize,
     /// The child, as far as the viewer may see them: for a queue that says which child.
     pub child: Option<AlertChild>,
+}
+
+/// Which alerts of a queue to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Which {
+    /// Still to act on, of the severities kept out of the list. Most urgent first.
+    Queue,
+    /// Still to act on, of the listed severities. Most urgent first.
+    List,
+    /// Actioned or dismissed, of any severity. Most recently closed first.
+    Closed,
+}
+
+/// Who last moved an alert, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertActed {
+    pub by: UserId,
+    pub by_name: String,
+    pub at: OffsetDateTime,
 }
 
 /// Which child an alert is about, from the identities and events the viewer may see.
@@ -540,9 +563,64 @@ impl Store {
         else {
             return Ok(Vec::new());
         };
+        let which = if filter.list {
+            Which::List
+        } else {
+            Which::Queue
+        };
+        let visible = self.queue_inside(&mut g, who, which, filter, now).await?;
+        // The viewer knows what they did: the queue tells them what others did.
+        let visible: Vec<Alert> = visible
+            .into_iter()
+            .map(|mut alert| {
+                if alert.acted.as_ref().is_some_and(|a| a.by == who.user) {
+                    alert.acted = None;
+                }
+                alert
+            })
+            .collect();
+        g.entry.set_subjects(visible.iter().map(|a| a.person));
+        g.entry.detail = serde_json::json!({ "alerts": visible.len() }).to_string();
+        g.commit().await?;
+        Ok(visible)
+    }
+
+    /// The alerts of `who`'s queues that were actioned or dismissed, most recently closed
+    /// first, each with who closed it and when: the queue's history.
+    pub async fn closed_alerts(
+        &self,
+        who: &Principal,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Alert>, StoreError> {
+        let work = Work::new("view_closed_alerts", "see my queue's closed alerts");
+        let Some(mut g) = self
+            .gate_read(Actor::Staff(who), Needs::Own, work, now)
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        let visible = self
+            .queue_inside(&mut g, who, Which::Closed, &QueueFilter::default(), now)
+            .await?;
+        g.entry.set_subjects(visible.iter().map(|a| a.person));
+        g.entry.detail = serde_json::json!({ "alerts": visible.len() }).to_string();
+        g.commit().await?;
+        Ok(visible)
+    }
+
+    /// Alerts of `who`'s queues, each about a child the viewer may see (and the filter
+    /// admits), told only what the viewer may open.
+    async fn queue_inside(
+        &self,
+        g: &mut Guarded,
+        who: &Principal,
+        which: Which,
+        filter: &QueueFilter,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Alert>, StoreError> {
         let roles: Vec<String> = who.roles.iter().map(|r| r.as_str().to_owned()).collect();
         let (alerts, schools) = in_gate!(g, alerts as a, tx => {
-            let alerts = a::queue(tx, &who.tenant, &roles, who.agency.0, filter.list, 500).await?;
+            let alerts = a::queue(tx, &who.tenant, &roles, who.agency.0, which, 500).await?;
             (alerts, a::schools(tx, &who.tenant).await?)
         });
         // The child as the viewer may see them, read once however many alerts the child
@@ -552,7 +630,7 @@ impl Store {
         for mut alert in alerts {
             if let std::collections::hash_map::Entry::Vacant(slot) = views.entry(alert.person) {
                 let view = self
-                    .view_inside(&mut g, who, alert.person, now)
+                    .view_inside(g, who, alert.person, now)
                     .await?
                     .map(|(v, _)| v);
                 slot.insert(view);
@@ -564,9 +642,6 @@ impl Store {
                 visible.push(alert);
             }
         }
-        g.entry.set_subjects(visible.iter().map(|a| a.person));
-        g.entry.detail = serde_json::json!({ "alerts": visible.len() }).to_string();
-        g.commit().await?;
         Ok(visible)
     }
 

@@ -60,7 +60,7 @@ mod timelines;
 
 pub use accounts::{BreakGlassOutcome, BreakGlassRefusal, SignInRefusal};
 pub use alerts::{
-    Alert, AlertChild, AlertDetail, QueueFilter, ReplayView, RuleRunReport, RunScope,
+    Alert, AlertActed, AlertChild, AlertDetail, QueueFilter, ReplayView, RuleRunReport, RunScope,
 };
 pub use audit::{AuditChain, AuditEntry, AuditVerification, Outcome};
 pub use case_events::CaseEvent;

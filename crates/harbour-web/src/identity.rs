@@ -4,7 +4,7 @@
 //! Template: `templates/identity_review.html`. The merge, split and undo forms are on the
 //! person page (`templates/person.html`).
 
-use crate::layout::{Layout, long_date};
+use crate::layout::{FieldError, Layout, long_date};
 use crate::nav::NavEntry;
 use crate::problem::{ApiProblem, ErrorBody, PageProblem, Problem};
 use crate::session::{ApiCaller, SignedIn, check_form_token};
@@ -182,11 +182,26 @@ impl From<LinkReviewItem> for PairView {
 pub(crate) struct ReviewPage {
     pub layout: Layout,
     pub pairs: Vec<PairView>,
+    /// What was wrong with the decision just sent, if anything.
+    pub errors: Vec<FieldError>,
+    /// The pair that decision was about, and the note typed, kept.
+    pub error_pair: String,
+    pub note: String,
 }
 
 async fn queue(
     State(state): State<AppState>,
     signed_in: SignedIn,
+) -> Result<ReviewPage, PageProblem> {
+    review_page(&state, &signed_in, Vec::new(), String::new(), String::new()).await
+}
+
+async fn review_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    errors: Vec<FieldError>,
+    error_pair: String,
+    note: String,
 ) -> Result<ReviewPage, PageProblem> {
     let items = state
         .store
@@ -194,8 +209,11 @@ async fn queue(
         .await?
         .ok_or_else(|| refusal(IdentityRefusal::NotAllowed))?;
     Ok(ReviewPage {
-        layout: Layout::new("Same child?", Some(&signed_in), &state),
+        layout: Layout::new("Same child?", Some(signed_in), state).with_error(!errors.is_empty()),
         pairs: items.into_iter().map(PairView::from).collect(),
+        errors,
+        error_pair,
+        note,
     })
 }
 
@@ -225,19 +243,94 @@ async fn decide(
 ) -> Result<Response, PageProblem> {
     check_form_token(&signed_in, form.csrf_token.as_deref())?;
     let id = parse_id(&id, "id")?;
-    let same = decision(form.decision.as_deref())?;
+    let note = form.note.unwrap_or_default();
+    let same = match decision(form.decision.as_deref()) {
+        Ok(same) => same,
+        Err(problem) => {
+            let errors = vec![field_error(&format!("decision-{id}"), problem.message)];
+            let page = review_page(&state, &signed_in, errors, id.to_string(), note).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
     state
         .store
         .decide_link_review(
             &signed_in.user.principal,
             id,
             same,
-            form.note.as_deref().unwrap_or_default(),
+            &note,
             state.clock.now(),
         )
         .await?
         .map_err(refusal)?;
     Ok(Redirect::to("/identity-review").into_response())
+}
+
+fn field_error(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// One of a child's records on the split form shown again.
+pub(crate) struct SplitRecord {
+    pub record: String,
+    pub agency: String,
+    pub name: String,
+    pub date_of_birth: String,
+    pub checked: bool,
+}
+
+/// The split or merge form shown again, with what was wrong and what was typed. (The forms
+/// are first shown on the person page; this page repeats the one sent.)
+#[derive(Template, WebTemplate)]
+#[template(path = "identity_change.html")]
+pub(crate) struct ChangePage {
+    pub layout: Layout,
+    pub person: String,
+    /// "split" or "merge".
+    pub kind: &'static str,
+    pub errors: Vec<FieldError>,
+    pub records: Vec<SplitRecord>,
+    /// The id of the first record's checkbox, which the records' error links to.
+    pub records_field: String,
+    pub reason: String,
+    pub other: String,
+}
+
+impl ChangePage {
+    fn has_error(&self, field: &str) -> bool {
+        self.errors.iter().any(|e| e.field == field)
+    }
+}
+
+fn change_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    person: PersonId,
+    kind: &'static str,
+    error: FieldError,
+) -> ChangePage {
+    let title = if kind == "split" {
+        "Split this child's records"
+    } else {
+        "Merge another record of this child"
+    };
+    ChangePage {
+        layout: Layout::new(title, Some(signed_in), state).with_error(true),
+        person: person.to_string(),
+        kind,
+        errors: vec![error],
+        records: Vec::new(),
+        records_field: String::new(),
+        reason: String::new(),
+        other: String::new(),
+    }
+}
+
+fn unprocessable(page: ChangePage) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
 }
 
 /// The split form: `csrf_token`, `reason`, and `record` once for each ticked record (a
@@ -259,18 +352,54 @@ async fn split(
     }
     check_form_token(&signed_in, token.as_deref())?;
     let person = PersonId(parse_id(&id, "id")?);
-    let new = state
+    let now = state.clock.now();
+    let who = &signed_in.user.principal;
+    let refused = match state
         .store
-        .split_person(
-            &signed_in.user.principal,
-            person,
-            &records,
-            &reason,
-            state.clock.now(),
-        )
+        .split_person(who, person, &records, &reason, now)
         .await?
-        .map_err(refusal)?;
-    Ok(Redirect::to(&format!("/people/{new}")).into_response())
+    {
+        Ok(new) => return Ok(Redirect::to(&format!("/people/{new}")).into_response()),
+        Err(refused @ (IdentityRefusal::BadSplit | IdentityRefusal::NoReason)) => refused,
+        Err(other) => return Err(refusal(other).into()),
+    };
+    // The form again: the child's records, those ticked still ticked, the reason kept.
+    let view = state
+        .store
+        .person_view(who, person, now)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    let rows: Vec<SplitRecord> = view
+        .identities
+        .iter()
+        .map(|r| SplitRecord {
+            record: r.source_record.to_string(),
+            agency: r.agency_name.clone(),
+            name: format!("{} {}", r.given_name, r.family_name),
+            date_of_birth: r.date_of_birth.map(long_date).unwrap_or_default(),
+            checked: records.contains(&r.source_record.0),
+        })
+        .collect();
+    let records_field = format!(
+        "split-{}",
+        rows.first().map(|r| r.record.as_str()).unwrap_or_default()
+    );
+    let error = if refused == IdentityRefusal::NoReason {
+        field_error(
+            "split-reason",
+            "Say why the ticked records belong to a different child",
+        )
+    } else {
+        field_error(
+            &records_field,
+            "Tick the records that belong to a different child, and leave at least one",
+        )
+    };
+    let mut page = change_page(&state, &signed_in, person, "split", error);
+    page.records = rows;
+    page.records_field = records_field;
+    page.reason = reason;
+    Ok(unprocessable(page))
 }
 
 #[derive(Debug, Deserialize)]
@@ -290,6 +419,13 @@ async fn merge(
     check_form_token(&signed_in, form.csrf_token.as_deref())?;
     let keep = PersonId(parse_id(&id, "id")?);
     let other_text = form.other.unwrap_or_default();
+    let reason = form.reason.unwrap_or_default();
+    let shown_again = |error: FieldError| {
+        let mut page = change_page(&state, &signed_in, keep, "merge", error);
+        page.other.clone_from(&other_text);
+        page.reason.clone_from(&reason);
+        Ok(unprocessable(page))
+    };
     // Accept the id itself or the whole address of the other child's page.
     let other_id = other_text
         .trim()
@@ -297,19 +433,34 @@ async fn merge(
         .rsplit('/')
         .next()
         .unwrap_or_default();
-    let other = PersonId(parse_id(other_id, "other")?);
-    let kept = state
+    let Ok(other) = other_id.parse().map(PersonId) else {
+        return shown_again(field_error(
+            "merge-other",
+            "Enter the address of the other child's page, or their person id",
+        ));
+    };
+    let outcome = state
         .store
         .merge_persons(
             &signed_in.user.principal,
             keep,
             other,
-            form.reason.as_deref().unwrap_or_default(),
+            &reason,
             state.clock.now(),
         )
-        .await?
-        .map_err(refusal)?;
-    Ok(Redirect::to(&format!("/people/{kept}")).into_response())
+        .await?;
+    match outcome {
+        Ok(kept) => Ok(Redirect::to(&format!("/people/{kept}")).into_response()),
+        Err(IdentityRefusal::NoReason) => shown_again(field_error(
+            "merge-reason",
+            "Say why they are the same child",
+        )),
+        Err(IdentityRefusal::SamePerson) => shown_again(field_error(
+            "merge-other",
+            "That is this child's own page: enter the address of the other child's page",
+        )),
+        Err(other) => Err(refusal(other).into()),
+    }
 }
 
 #[derive(Debug, Deserialize)]

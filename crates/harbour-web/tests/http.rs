@@ -598,12 +598,7 @@ async fn alerts_reach_the_right_queue_and_are_acted_on_and_replayed() {
         home.contains("Aged 17½ with an open exploitation concern"),
         "{home}"
     );
-    let id = home
-        .split("href=\"/alerts/")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let id = alert_ids(&home).into_iter().next().unwrap();
     let (status, alert) = app.page(&format!("/alerts/{id}"), &social).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -644,7 +639,7 @@ async fn alerts_reach_the_right_queue_and_are_acted_on_and_replayed() {
             ],
         )
         .await;
-    assert_eq!(short.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let done = app
         .post_form(
             &path,
@@ -795,18 +790,13 @@ async fn the_queue_names_each_child_with_age_and_school_and_filters_by_child() {
     let (_, filtered) = app.page("/?child=mercer", &social).await;
     assert!(filtered.contains("Jayden Mercer"), "{filtered}");
     let (_, none) = app.page("/?child=nobody-by-this-name", &social).await;
-    assert!(!none.contains("href=\"/alerts/"), "{none}");
+    assert!(alert_ids(&none).is_empty(), "{none}");
     assert!(none.contains("No alerts for a child named"), "{none}");
     let (status, sorted) = app.page("/?sort=child", &social).await;
     assert_eq!(status, StatusCode::OK);
     assert!(sorted.contains("Jayden Mercer"), "{sorted}");
 
-    let id = home
-        .split("href=\"/alerts/")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let id = alert_ids(&home).into_iter().next().unwrap();
     let (_, alert) = app.page(&format!("/alerts/{id}"), &social).await;
     assert!(alert.contains("Jayden Mercer"), "{alert}");
     assert!(alert.contains("aged 17"), "{alert}");
@@ -902,4 +892,360 @@ async fn low_severity_absence_goes_to_a_list_not_the_queue() {
     let (status, page) = app.page("/alerts/list", &dsl).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Amelia Hart"), "{page}");
+}
+
+/// The first open alert on `cookie`'s home page, after a rules run.
+async fn first_alert(app: &common::App, cookie: &str) -> String {
+    let now = app.clock.now();
+    let rules = harbour_rules::RuleSet::builtin().unwrap();
+    app.store
+        .run_rules(
+            &app.county.tenant,
+            &rules,
+            harbour_store::RunScope::All,
+            now.date(),
+            now,
+        )
+        .await
+        .unwrap();
+    let (_, home) = app.page("/", cookie).await;
+    alert_ids(&home).into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn acting_on_an_alert_without_a_note_shows_the_form_again_with_the_error() {
+    let app = spawn_app().await;
+    let social = app.sign_in(Role::SocialWorker, "la").await;
+    let id = first_alert(&app, &social).await;
+    let token = app.form_token(&social).await;
+    let path = format!("/alerts/{id}");
+    for (action, words) in [
+        ("dismiss", "Say why this is not a concern"),
+        ("actioned", "Say what was done"),
+    ] {
+        let response = app
+            .post_form(
+                &path,
+                &social,
+                &[
+                    ("csrf_token", &token),
+                    ("action", action),
+                    ("note", "ok <b>"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = response.text().await.unwrap();
+        // The same page, signed in, with the navigation: no dead end.
+        assert!(!page.contains("Go to the home page"), "{page}");
+        assert!(page.contains("header__user-name"), "{page}");
+        assert!(page.contains("<title>Error: "), "{page}");
+        // A GOV.UK error summary linking to the field, the field marked, the input kept.
+        assert!(page.contains("There is a problem"), "{page}");
+        assert!(page.contains("href=\"#alert-note\""), "{page}");
+        assert!(page.contains(words), "{action}: {page}");
+        assert!(page.contains("class=\"error-message\""), "{page}");
+        assert!(page.contains("input--error"), "{page}");
+        assert!(page.contains(">ok &#60;b&#62;</textarea>"), "{page}");
+        assert!(
+            page.contains(&format!("value=\"{action}\" checked")),
+            "the chosen action kept: {page}"
+        );
+    }
+}
+
+/// What a re-shown form must have: the same page, signed in, with the navigation, a GOV.UK
+/// error summary linking to `field`, the field's own error message and border.
+fn assert_form_shown_again(page: &str, field: &str, words: &str) {
+    assert!(!page.contains("Go to the home page"), "{page}");
+    assert!(page.contains("header__user-name"), "{page}");
+    assert!(page.contains("service-nav"), "{page}");
+    assert!(page.contains("<title>Error: "), "{page}");
+    assert!(page.contains("There is a problem"), "{page}");
+    assert!(page.contains(&format!("href=\"#{field}\"")), "{page}");
+    assert!(page.contains(&format!("id=\"{field}\"")), "{page}");
+    assert!(page.contains(words), "{page}");
+    assert!(page.contains("class=\"error-message\""), "{page}");
+    assert!(page.contains("form-group--error"), "{page}");
+}
+
+#[tokio::test]
+async fn split_merge_and_same_child_forms_show_their_errors_on_the_form() {
+    let app = spawn_app().await;
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let token = app.form_token(&officer).await;
+    let jayden = format!("/people/{}", app.jayden());
+    let (_, page) = app.page(&jayden, &officer).await;
+    let records = hidden(&page, "record");
+
+    // Split with no reason: the ticked record stays ticked, the reason field is marked.
+    let response = app
+        .post_form(
+            &format!("{jayden}/split"),
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("record", &records[0]),
+                ("reason", " "),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert_form_shown_again(
+        &page,
+        "split-reason",
+        "Say why the ticked records belong to a different child",
+    );
+    assert!(
+        page.contains(&format!(
+            "value=\"{}\" id=\"split-{}\" checked",
+            records[0], records[0]
+        )),
+        "{page}"
+    );
+
+    // Split with nothing ticked: the reason typed is kept.
+    let response = app
+        .post_form(
+            &format!("{jayden}/split"),
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("reason", "a cousin's health record"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    let first = format!("split-{}", records[0]);
+    assert_form_shown_again(
+        &page,
+        &first,
+        "Tick the records that belong to a different child",
+    );
+    assert!(
+        page.contains("value=\"a cousin&#39;s health record\""),
+        "{page}"
+    );
+
+    // Merge with no reason: the other child's address typed is kept.
+    let other = format!("http://harbour.example{jayden}");
+    let response = app
+        .post_form(
+            &format!("{jayden}/merge"),
+            &officer,
+            &[("csrf_token", &token), ("other", &other), ("reason", "")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert_form_shown_again(&page, "merge-reason", "Say why they are the same child");
+    assert!(page.contains(&format!("value=\"{other}\"")), "{page}");
+
+    // Merge with an address that is not a child's.
+    let response = app
+        .post_form(
+            &format!("{jayden}/merge"),
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("other", "not a page"),
+                ("reason", "the same child"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert_form_shown_again(&page, "merge-other", "Enter the address of the other child");
+    assert!(page.contains("value=\"the same child\""), "{page}");
+
+    // The same-child decision with no choice made: the queue again, the note kept. (Relinked
+    // so that nothing links by itself (a match probability above 1): every pair waits for review.)
+    let settings = harbour_link::Settings {
+        match_probability: 2.0,
+        review_probability: 0.000_001,
+        ..harbour_link::Settings::default()
+    };
+    let report = app
+        .store
+        .relink(&app.county.tenant, &settings, app.clock.now())
+        .await
+        .unwrap();
+    let (_, queue) = app.page("/identity-review", &officer).await;
+    let pair = queue
+        .split("action=\"/identity-review/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no pair to review: {report:?} {queue}"))
+        .to_owned();
+    let response = app
+        .post_form(
+            &format!("/identity-review/{pair}"),
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("note", "same school, same address"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert_form_shown_again(
+        &page,
+        &format!("decision-{pair}"),
+        "Choose whether the records are the same child or different children",
+    );
+    assert!(
+        page.contains("value=\"same school, same address\""),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn saving_an_action_on_an_alert_confirms_it_with_a_banner() {
+    let app = spawn_app().await;
+    let social = app.sign_in(Role::SocialWorker, "la").await;
+    let id = first_alert(&app, &social).await;
+    let token = app.form_token(&social).await;
+    let path = format!("/alerts/{id}");
+    let saved = app
+        .post_form(
+            &path,
+            &social,
+            &[("csrf_token", &token), ("action", "acknowledge")],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let location = saved.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("{path}?saved=acknowledged"));
+    let (status, page) = app.page(&location, &social).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("notification-banner--success"), "{page}");
+    assert!(page.contains("Alert acknowledged"), "{page}");
+    // Only the closed list of statuses is shown: anything else is ignored, never echoed.
+    for query in ["saved=%3Cscript%3E", "saved=open", "saved="] {
+        let (status, page) = app.page(&format!("{path}?{query}"), &social).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!page.contains("notification-banner"), "{query}: {page}");
+        assert!(!page.contains("<script>"), "{query}");
+    }
+    let (_, page) = app.page(&path, &social).await;
+    assert!(!page.contains("notification-banner"), "{page}");
+}
+
+#[tokio::test]
+async fn the_queue_says_when_another_recipient_has_acted_on_an_alert() {
+    let app = spawn_app().await;
+    let social = app.sign_in(Role::SocialWorker, "la").await;
+    let id = first_alert(&app, &social).await;
+    // A second social worker in the same team shares the queue.
+    let first = app
+        .county
+        .users
+        .iter()
+        .find(|u| u.roles.contains(&Role::SocialWorker))
+        .unwrap()
+        .clone();
+    let colleague = harbour_store::NewUser {
+        id: harbour_domain::UserId::new_v7(),
+        email: "grace.adeyemi@la.example".to_owned(),
+        display_name: "Grace Adeyemi".to_owned(),
+        ..first.clone()
+    };
+    app.store
+        .create_user(&colleague, app.clock.now())
+        .await
+        .unwrap();
+    let response = app
+        .client
+        .post(app.url("/sign-in"))
+        .form(&[("user_id", colleague.id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    let grace = common::App::cookie_of(&response);
+    let token = app.form_token(&grace).await;
+    let saved = app
+        .post_form(
+            &format!("/alerts/{id}"),
+            &grace,
+            &[("csrf_token", &token), ("action", "acknowledge")],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+
+    // The first social worker's queue says who acknowledged it, and when.
+    let (_, home) = app.page("/", &social).await;
+    let row = home
+        .split(&format!("href=\"/alerts/{id}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap();
+    assert!(
+        row.contains("Acknowledged by Grace Adeyemi, 20 Nov"),
+        "{row}"
+    );
+    // Grace's own queue does not tell her what she did herself.
+    let (_, home) = app.page("/", &grace).await;
+    assert!(!home.contains("Acknowledged by Grace Adeyemi"), "{home}");
+}
+
+#[tokio::test]
+async fn closed_alerts_have_a_history_page_reached_from_home() {
+    let app = spawn_app().await;
+    let social = app.sign_in(Role::SocialWorker, "la").await;
+    let id = first_alert(&app, &social).await;
+    let (status, closed) = app.page("/alerts/closed", &social).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        closed.contains("No alerts in your queue have been closed"),
+        "{closed}"
+    );
+    let token = app.form_token(&social).await;
+    let saved = app
+        .post_form(
+            &format!("/alerts/{id}"),
+            &social,
+            &[
+                ("csrf_token", &token),
+                ("action", "dismiss"),
+                ("note", "Already known to the MACE panel"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+
+    // Gone from the queue, on the closed list with who closed it, reached from home.
+    let (_, home) = app.page("/", &social).await;
+    assert!(!home.contains(&format!("href=\"/alerts/{id}\"")), "{home}");
+    assert!(home.contains("href=\"/alerts/closed\""), "{home}");
+    let (status, closed) = app.page("/alerts/closed", &social).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        closed.contains(&format!("href=\"/alerts/{id}\"")),
+        "{closed}"
+    );
+    assert!(closed.contains("Dismissed by "), "{closed}");
+    assert!(closed.contains("Jayden Mercer"), "{closed}");
+
+    // A school's lead, whose queue never had it, does not see it.
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (status, closed) = app.page("/alerts/closed", &dsl).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !closed.contains(&format!("href=\"/alerts/{id}\"")),
+        "{closed}"
+    );
+}
+
+/// The ids of the alerts a page links to, in order (not its links to the list or the closed
+/// alerts).
+fn alert_ids(page: &str) -> Vec<String> {
+    page.split("href=\"/alerts/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|id| id.parse::<uuid::Uuid>().is_ok())
+        .map(str::to_owned)
+        .collect()
 }

@@ -5,6 +5,7 @@ use super::Db;
 use super::linking::fetch_in;
 use super::queries::{Conn, Tx};
 use crate::StoreError;
+use crate::alerts::Which;
 use crate::timelines::{Builder, EventRow};
 use harbour_domain::TenantCode;
 use sqlx::{FromRow, QueryBuilder};
@@ -316,6 +317,9 @@ struct AlertRow {
     pub note: String,
     pub escalated_to: Option<String>,
     pub raised_at: OffsetDateTime,
+    pub updated_at: Option<OffsetDateTime>,
+    pub updated_by: Option<Uuid>,
+    pub updated_by_name: Option<String>,
 }
 
 impl TryFrom<AlertRow> for crate::alerts::Alert {
@@ -343,6 +347,14 @@ impl TryFrom<AlertRow> for crate::alerts::Alert {
             note: r.note,
             escalated_to: r.escalated_to.as_deref().map(role).transpose()?,
             raised_at: r.raised_at,
+            acted: match (r.updated_at, r.updated_by) {
+                (Some(at), Some(by)) => Some(crate::alerts::AlertActed {
+                    by: harbour_domain::UserId(by),
+                    by_name: r.updated_by_name.unwrap_or_default(),
+                    at,
+                }),
+                _ => None,
+            },
             withheld: 0,
             child: None,
         })
@@ -350,17 +362,17 @@ impl TryFrom<AlertRow> for crate::alerts::Alert {
 }
 
 const ALERT_COLUMNS: &str = "SELECT id, person_id, rule_id, rule_version, fired_on, due_on, severity, recipient_role, \
-     recipient_agency, evidence, because, status, note, escalated_to, raised_at FROM alerts";
+     recipient_agency, evidence, because, status, note, escalated_to, raised_at, updated_at, updated_by, \
+     (SELECT u.display_name FROM users u WHERE u.id = alerts.updated_by) AS updated_by_name FROM alerts";
 
-/// Alerts still to act on (open or acknowledged) in the queues of `roles`: sent to the role
-/// (for a school's lead, to their own school), or escalated to it; of the listed
-/// severities (the list) or of the others (the queue). Most urgent first.
+/// Alerts in the queues of `roles`: sent to the role (for a school's lead, to their own
+/// school), or escalated to it; those `which` names.
 pub(crate) async fn queue(
     conn: &mut Conn,
     tenant: &TenantCode,
     roles: &[String],
     agency: Uuid,
-    listed: bool,
+    which: Which,
     limit: i64,
 ) -> Result<Vec<crate::alerts::Alert>, StoreError> {
     if roles.is_empty() {
@@ -368,18 +380,23 @@ pub(crate) async fn queue(
     }
     let mut qb = QueryBuilder::<Db>::new(ALERT_COLUMNS);
     qb.push(" WHERE tenant_code = ")
-        .push_bind(tenant.as_str().to_owned())
-        .push(if listed {
+        .push_bind(tenant.as_str().to_owned());
+    if which == Which::Closed {
+        qb.push(" AND status IN ('actioned', 'dismissed')");
+    } else {
+        qb.push(if which == Which::List {
             " AND severity IN ("
         } else {
             " AND severity NOT IN ("
         });
-    let mut list = qb.separated(", ");
-    for severity in harbour_rules::alerts::LISTED_SEVERITIES {
-        list.push_bind(severity);
+        let mut list = qb.separated(", ");
+        for severity in harbour_rules::alerts::LISTED_SEVERITIES {
+            list.push_bind(severity);
+        }
+        list.push_unseparated(")");
+        qb.push(" AND status IN ('open', 'acknowledged')");
     }
-    list.push_unseparated(")");
-    qb.push(" AND status IN ('open', 'acknowledged') AND ((recipient_role IN (");
+    qb.push(" AND ((recipient_role IN (");
     let mut list = qb.separated(", ");
     for role in roles {
         list.push_bind(role.clone());
@@ -393,8 +410,12 @@ pub(crate) async fn queue(
         list.push_bind(role.clone());
     }
     list.push_unseparated("))");
-    qb.push(" ORDER BY due_on, fired_on, id LIMIT ")
-        .push_bind(limit);
+    qb.push(if which == Which::Closed {
+        " ORDER BY updated_at DESC, id DESC LIMIT "
+    } else {
+        " ORDER BY due_on, fired_on, id LIMIT "
+    })
+    .push_bind(limit);
     let rows = qb
         .build_query_as::<AlertRow>()
         .fetch_all(&mut *conn)

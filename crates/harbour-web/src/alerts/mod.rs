@@ -24,6 +24,7 @@ use harbour_store::{AlertAction, AlertRefusal};
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/alerts/list", get(pages::list))
+        .route("/alerts/closed", get(pages::closed))
         .route("/alerts/{id}", get(pages::page).post(pages::act))
         .route("/people/{id}/replay", get(pages::replay))
         .route("/api/v1/alerts", get(api::api_queue))

@@ -2,7 +2,7 @@
 //! the form to act on it, and the replay of a child's timeline.
 
 use super::{action, refusal};
-use crate::layout::{Layout, date_time, long_date};
+use crate::layout::{FieldError, Layout, date_time, long_date};
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
 use crate::state::AppState;
@@ -10,10 +10,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::{PersonId, Role};
+use harbour_rules::alerts::Status;
 use harbour_rules::alerts::{WITHHELD_TITLE, is_overdue};
-use harbour_store::{Alert, AlertChild};
+use harbour_store::{Alert, AlertChild, AlertRefusal};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -38,6 +40,24 @@ pub(crate) struct AlertRow {
     pub child_detail: String,
     /// For sorting by child: family name, then given name.
     pub child_key: String,
+    /// What another member of staff did to it, and when ("Acknowledged by Grace Adeyemi,
+    /// 2 Dec"), or empty: the queue is shared work.
+    pub acted: String,
+}
+
+/// "Acknowledged by Grace Adeyemi, 2 Dec": the last move on an alert, by whom, when.
+fn acted_words(a: &Alert) -> String {
+    let Some(acted) = &a.acted else {
+        return String::new();
+    };
+    let on = acted
+        .at
+        .date()
+        .format(time::macros::format_description!(
+            "[day padding:none] [month repr:short]"
+        ))
+        .unwrap_or_default();
+    format!("{} by {}, {on}", a.status.label(), acted.by_name)
 }
 
 /// The child's name, and their age and school, for a queue row or an alert page.
@@ -90,6 +110,7 @@ pub(crate) fn rows(state: &AppState, alerts: &[Alert]) -> Vec<AlertRow> {
                 format!("{} {}", c.family_name, c.given_name).to_lowercase()
             });
             AlertRow {
+                acted: acted_words(a),
                 child,
                 child_detail,
                 child_key,
@@ -171,16 +192,62 @@ pub(crate) struct AlertPage {
     /// What happened to the alert, oldest first: shared by everyone who works its queue.
     pub history: Vec<HistoryRow>,
     pub open: bool,
+    /// What was wrong with the form just sent, if anything (GOV.UK error summary).
+    pub errors: Vec<FieldError>,
+    /// The action chosen in the form: the one sent, or the first the alert allows.
+    pub chosen: String,
+    /// The note as typed, kept when the form is shown again.
+    pub typed_note: String,
+    /// The confirmation after a save ("Alert acknowledged"), or empty.
+    pub saved: String,
+}
+
+/// What the form sent, shown again with its errors.
+struct Sent {
+    errors: Vec<FieldError>,
+    action: String,
+    note: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PageParams {
+    /// The status an action just saved, so the page can confirm it (see [`act`]).
+    saved: Option<String>,
 }
 
 pub(crate) async fn page(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
+    axum::extract::Query(params): axum::extract::Query<PageParams>,
 ) -> Result<AlertPage, PageProblem> {
-    let id: Uuid = id
-        .parse()
-        .map_err(|_| Problem::bad_request("id", "This alert address is not valid."))?;
+    let id = parse_id(&id)?;
+    let mut page = alert_page(&state, &signed_in, id, None).await?;
+    page.saved = saved_words(params.saved.as_deref());
+    Ok(page)
+}
+
+/// "Alert acknowledged" and so on, for a status an action leads to; nothing for anything
+/// else (the query is read against the closed list of statuses, never echoed).
+fn saved_words(saved: Option<&str>) -> String {
+    saved
+        .and_then(Status::parse)
+        .filter(|s| *s != Status::Open)
+        .map(|s| format!("Alert {}", s.as_str()))
+        .unwrap_or_default()
+}
+
+fn parse_id(id: &str) -> Result<Uuid, Problem> {
+    id.parse()
+        .map_err(|_| Problem::bad_request("id", "This alert address is not valid."))
+}
+
+async fn alert_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: Uuid,
+    sent: Option<Sent>,
+) -> Result<AlertPage, PageProblem> {
     let who = &signed_in.user.principal;
     let now = state.clock.now();
     let detail = state
@@ -206,13 +273,24 @@ pub(crate) async fn page(
         .filter(|_| alert.withheld == 0);
     let today = now.date();
     let (child, child_detail) = child_words(alert.child.as_ref(), today);
+    let status = alert.status.as_str().to_owned();
+    let sent = sent.unwrap_or_else(|| Sent {
+        errors: Vec::new(),
+        action: if status == "open" {
+            "acknowledge"
+        } else {
+            "actioned"
+        }
+        .to_owned(),
+        note: String::new(),
+    });
     Ok(AlertPage {
-        layout: Layout::new("Alert", Some(&signed_in), &state),
+        layout: Layout::new("Alert", Some(signed_in), state).with_error(!sent.errors.is_empty()),
         child,
         child_detail,
         id: alert.id.to_string(),
         person: alert.person.to_string(),
-        title: title(&state, &alert),
+        title: title(state, &alert),
         rule: alert.rule.clone(),
         version: alert.rule_version,
         severity: alert.severity.clone(),
@@ -223,13 +301,17 @@ pub(crate) async fn page(
         due_on: long_date(alert.due_on),
         overdue: is_overdue(alert.status, alert.due_on, today),
         open: alert.status.is_open(),
-        status: alert.status.as_str().to_owned(),
+        status,
         note: alert.note.clone(),
         sent_to: role_label(alert.recipient_role),
         escalated_to: alert.escalated_to.map(role_label).unwrap_or_default(),
         hidden: alert.withheld,
         evidence,
         history,
+        errors: sent.errors,
+        chosen: sent.action,
+        typed_note: sent.note,
+        saved: String::new(),
     })
 }
 
@@ -271,6 +353,29 @@ pub(crate) async fn list(
     })
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "alert_closed.html")]
+pub(crate) struct ClosedPage {
+    pub layout: Layout,
+    pub alerts: Vec<AlertRow>,
+}
+
+/// The queue's history: its alerts that were actioned or dismissed, most recently closed
+/// first, with who closed each and when.
+pub(crate) async fn closed(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<ClosedPage, PageProblem> {
+    let alerts = state
+        .store
+        .closed_alerts(&signed_in.user.principal, state.clock.now())
+        .await?;
+    Ok(ClosedPage {
+        layout: Layout::new("Closed alerts", Some(&signed_in), &state),
+        alerts: rows(&state, &alerts),
+    })
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct ActionForm {
     csrf_token: Option<String>,
@@ -286,16 +391,45 @@ pub(crate) async fn act(
     Form(form): Form<ActionForm>,
 ) -> Result<Response, PageProblem> {
     check_form_token(&signed_in, form.csrf_token.as_deref())?;
-    let id: Uuid = id
-        .parse()
-        .map_err(|_| Problem::bad_request("id", "This alert address is not valid."))?;
-    let action = action(&form.action, form.note)?;
-    state
+    let id = parse_id(&id)?;
+    let chosen = action(&form.action, form.note.clone())?;
+    let saved = chosen.status();
+    let outcome = state
         .store
-        .act_on_alert(&signed_in.user.principal, id, action, state.clock.now())
-        .await?
-        .map_err(refusal)?;
-    Ok(Redirect::to(&format!("/alerts/{id}")).into_response())
+        .act_on_alert(&signed_in.user.principal, id, chosen, state.clock.now())
+        .await?;
+    match outcome {
+        // The page confirms the save (`saved_words`).
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/alerts/{id}?saved={}", saved.as_str())).into_response())
+        }
+        // A note too short: the same form again, saying what to write, with what was typed.
+        Err(refused @ (AlertRefusal::NoteTooShort | AlertRefusal::ReasonTooShort)) => {
+            let sent = Sent {
+                errors: vec![note_error(refused)],
+                action: form.action,
+                note: form.note,
+            };
+            let page = alert_page(&state, &signed_in, id, Some(sent)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(refusal(other).into()),
+    }
+}
+
+/// What the note must say, in the words of the action refused.
+fn note_error(refused: AlertRefusal) -> FieldError {
+    let min = harbour_rules::alerts::MIN_NOTE_CHARS;
+    let message = match refused {
+        AlertRefusal::ReasonTooShort => {
+            format!("Say why this is not a concern, in at least {min} characters")
+        }
+        _ => format!("Say what was done, in at least {min} characters"),
+    };
+    FieldError {
+        field: "alert-note".to_owned(),
+        message,
+    }
 }
 
 /// A day of a replay: the events the viewer may see, and the alerts that fired.
