@@ -891,3 +891,25 @@ async fn low_severity_absence_goes_to_a_list_not_the_queue() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Amelia Hart"), "{page}");
 }
+
+#[tokio::test]
+async fn the_audit_reads_in_plain_words_and_london_time() {
+    let app = spawn_app().await;
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    app.page("/people?q=mercer", &dsl).await;
+    app.page(&format!("/people/{}", app.jayden()), &dsl).await;
+    let dpo = app.sign_in(Role::DataProtectionOfficer, "la").await;
+    let (status, history) = app
+        .page(&format!("/audit/people/{}", app.jayden()), &dpo)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(history.contains("Viewed a child"), "{history}");
+    assert!(history.contains("Searched for a child"), "{history}");
+    assert!(!history.contains("view person"), "no raw codes: {history}");
+    // The fixed clock is 20 November 2026 09:00 UTC: Greenwich Mean Time in London.
+    assert!(
+        history.contains("20 November 2026 09:00:00 GMT"),
+        "{history}"
+    );
+    assert!(!history.contains(" UTC"), "{history}");
+}

@@ -3,7 +3,7 @@
 
 use super::SEARCH_LIMIT;
 use crate::alerts::{self, AlertRow};
-use crate::layout::{FieldError, Layout, long_date, role_labels};
+use crate::layout::{FieldError, Layout, london, long_date, role_labels};
 use crate::problem::{PageProblem, Problem};
 use crate::session::SignedIn;
 use crate::state::AppState;
@@ -432,10 +432,11 @@ impl PersonPage {
                 ..layout
             },
             emergency_until: view.emergency_access_until.map(|until| {
-                let time = until
+                let (local, zone) = london(until);
+                let time = local
                     .format(format_description!("[hour]:[minute]"))
                     .unwrap_or_default();
-                format!("{time} UTC on {}", long_date(until.date()))
+                format!("{time} {zone} on {}", long_date(local.date()))
             }),
             person_id: view.id.to_string(),
             agencies: agencies.join(", "),
