@@ -77,7 +77,7 @@ pub use model::{
     Agency, ApiToken, AuditLine, Batch, BreakGlassGrant, DemoUser, FeedEvent, FeedIdentity, Health,
     IdentityRecord, ImportCounts, ImportRow, LoadReport, NewAgency, NewEvent, NewPerson,
     NewSourceRecord, NewUser, PersonSummary, PersonView, QuarantineEntry, QuarantineRow,
-    SessionUser, SignInAccount, StaffMember, TimelineEntry,
+    SearchFilter, SearchResults, SessionUser, SignInAccount, StaffMember, TimelineEntry,
 };
 pub use search::SearchQuery;
 pub use store::{BackupOutcome, Store};
