@@ -23,6 +23,8 @@ pub(crate) trait Viewer {
     fn user(&self) -> &SessionUser;
     /// The anti-forgery token for forms in this session.
     fn csrf_token(&self) -> String;
+    /// The path of the page asked for.
+    fn path(&self) -> &str;
 }
 
 /// The parts of every page: title, the signed-in user, the demo banner.
@@ -50,6 +52,17 @@ pub(crate) struct UserBar {
 pub(crate) struct NavLink {
     pub href: &'static str,
     pub label: &'static str,
+    /// This page, or a page within it: marked `aria-current="page"`.
+    pub current: bool,
+}
+
+/// Whether the page at `path` is the navigation entry `href` or within it.
+fn is_current(href: &str, path: &str) -> bool {
+    path == href
+        || (href != "/"
+            && path
+                .strip_prefix(href)
+                .is_some_and(|rest| rest.starts_with('/')))
 }
 
 impl Layout {
@@ -74,6 +87,7 @@ impl Layout {
                         .map(|entry| NavLink {
                             href: entry.href,
                             label: entry.label,
+                            current: is_current(entry.href, s.path()),
                         })
                         .collect(),
                 }
@@ -218,6 +232,15 @@ mod tests {
             date_time(datetime!(2024-03-31 01:00:00 UTC)),
             "31 March 2024 02:00:00 BST"
         );
+    }
+
+    #[test]
+    fn the_navigation_marks_the_page_and_the_pages_within_it() {
+        assert!(is_current("/", "/"));
+        assert!(!is_current("/", "/people"));
+        assert!(is_current("/people", "/people"));
+        assert!(is_current("/audit", "/audit/refused"));
+        assert!(!is_current("/audit", "/auditor"));
     }
 
     #[test]

@@ -974,3 +974,15 @@ async fn search_gives_the_true_total_pages_and_filters_by_birth() {
     assert_eq!(status, StatusCode::OK);
     assert!(aged.contains("No children found"), "{aged}");
 }
+
+#[tokio::test]
+async fn the_navigation_marks_the_current_page() {
+    let app = spawn_app().await;
+    let dpo = app.sign_in(Role::DataProtectionOfficer, "la").await;
+    let (_, page) = app.page("/audit/refused", &dpo).await;
+    assert!(
+        page.contains(r#"<a href="/audit" aria-current="page">"#),
+        "{page}"
+    );
+    assert_eq!(page.matches(r#"aria-current="page""#).count(), 1, "{page}");
+}
