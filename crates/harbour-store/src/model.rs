@@ -260,6 +260,13 @@ pub struct AuditLine {
     pub detail: String,
 }
 
+/// The audit review of one child: their name (for the reviewer, audited) and the entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditOfPerson {
+    pub name: Option<String>,
+    pub lines: Vec<AuditLine>,
+}
+
 /// The rows a feed import stores and the counts it gives are defined beside the parser that
 /// makes them (`harbour-import`, which links no database driver); they are the store's input.
 pub use harbour_import::{

@@ -104,7 +104,7 @@ impl From<harbour_store::AuditLine> for AuditRow {
             action: action_words(&line.action),
             purpose: line.purpose,
             outcome: line.outcome,
-            detail: line.detail,
+            detail: readable_detail(&line.detail),
         }
     }
 }
@@ -157,6 +157,34 @@ const ACTION_WORDS: &[(&str, &str)] = &[
     ),
 ];
 
+/// An entry's detail (JSON in the store) as one short line: "by: name; results: 3". Text
+/// that is not a JSON object is shown as it is.
+pub(crate) fn readable_detail(detail: &str) -> String {
+    fn value(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::String(s) => s.replace('_', " "),
+            serde_json::Value::Array(items) => {
+                items.iter().map(value).collect::<Vec<_>>().join(", ")
+            }
+            serde_json::Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| format!("{} {}", k.replace('_', " "), value(v)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            serde_json::Value::Null => "none".into(),
+            other => other.to_string(),
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(detail) {
+        Ok(serde_json::Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| format!("{}: {}", k.replace('_', " "), value(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => detail.to_owned(),
+    }
+}
+
 /// The audit action code in plain words; a code not in [`ACTION_WORDS`] as it is.
 pub(crate) fn action_words(code: &str) -> String {
     ACTION_WORDS
@@ -171,6 +199,8 @@ pub(crate) fn action_words(code: &str) -> String {
 pub(crate) struct AuditPersonPage {
     pub layout: Layout,
     pub person: String,
+    /// The child's name, for the reviewer (the store audits that it was shown).
+    pub name: String,
     pub rows: Vec<AuditRow>,
 }
 
@@ -318,7 +348,7 @@ async fn person(
         let problem = Problem::bad_request("id", "The person id in this address is not valid.");
         return Err(refused_before_the_store(&state, &signed_in, problem).await);
     };
-    let lines = state
+    let audit = state
         .store
         .audit_for_person(&signed_in.user.principal, person, state.clock.now())
         .await?
@@ -326,7 +356,10 @@ async fn person(
     Ok(AuditPersonPage {
         layout: Layout::new("Who has seen this record", Some(&signed_in), &state),
         person: person.to_string(),
-        rows: lines.into_iter().map(AuditRow::from).collect(),
+        name: audit
+            .name
+            .unwrap_or_else(|| "A child with no record".into()),
+        rows: audit.lines.into_iter().map(AuditRow::from).collect(),
     })
 }
 
@@ -426,5 +459,15 @@ mod tests {
         assert_eq!(action_words("break_glass"), "Used emergency access");
         // A code the list does not know is shown as it is.
         assert_eq!(action_words("brand_new_thing"), "brand_new_thing");
+    }
+
+    #[test]
+    fn details_read_as_a_short_line_not_json() {
+        assert_eq!(
+            readable_detail(r#"{"by":"name","results":3,"kinds":["school_roll","missing"]}"#),
+            "by: name; kinds: school roll, missing; results: 3"
+        );
+        assert_eq!(readable_detail(""), "");
+        assert_eq!(readable_detail("plain words"), "plain words");
     }
 }

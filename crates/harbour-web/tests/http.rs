@@ -916,6 +916,10 @@ async fn the_audit_reads_in_plain_words_and_london_time() {
         "{history}"
     );
     assert!(!history.contains(" UTC"), "{history}");
+    // The child by name, for the reviewer; details as words, not JSON.
+    assert!(history.contains("Jayden Mercer"), "{history}");
+    assert!(!history.contains("{&quot;"), "no raw JSON: {history}");
+    assert!(!history.contains("{\""), "no raw JSON: {history}");
 }
 
 #[tokio::test]
