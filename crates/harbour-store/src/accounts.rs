@@ -4,7 +4,9 @@
 
 use crate::StoreError;
 use crate::gate::{Actor, Guarded, Needs, Work};
-use crate::model::{ApiToken, AuditLine, BreakGlassGrant, SignInAccount, StaffMember};
+use crate::model::{
+    ApiToken, AuditLine, AuditOfPerson, BreakGlassGrant, SignInAccount, StaffMember,
+};
 use crate::search::SearchQuery;
 use crate::store::Store;
 use harbour_domain::{AgencyId, PersonId, TenantCode, UserId};
@@ -498,7 +500,7 @@ impl Store {
         who: &Principal,
         person: PersonId,
         now: OffsetDateTime,
-    ) -> Result<Option<Vec<AuditLine>>, StoreError> {
+    ) -> Result<Option<AuditOfPerson>, StoreError> {
         let work = Work::new("audit_review", "who has seen this child's record");
         let Some(mut g) = self
             .gate(Actor::Staff(who), AUDIT_REVIEW, work, now)
@@ -507,9 +509,13 @@ impl Store {
             return Ok(None);
         };
         g.entry.set_subjects([person]);
+        // The child's name, read for the audit review itself (the reviewer has no records
+        // scope): the entry says it was shown.
+        g.entry.detail = serde_json::json!({ "shown": "name" }).to_string();
         let lines = in_gate!(g, accounts as a, tx => a::audit_for_person(tx, &who.tenant, person, AUDIT_PAGE).await)?;
+        let name = in_gate!(g, accounts as a, tx => a::person_name(tx, &who.tenant, person).await)?;
         g.commit().await?;
-        Ok(Some(lines))
+        Ok(Some(AuditOfPerson { name, lines }))
     }
 
     /// Refused attempts, newest first; `None` if `who` may not review the audit.

@@ -74,10 +74,10 @@ pub use jobs::{IngestJob, JobStatus, NewIngestJob};
 pub use linking::LinkReport;
 pub use location::StoreLocation;
 pub use model::{
-    Agency, ApiToken, AuditLine, Batch, BreakGlassGrant, DemoUser, FeedEvent, FeedIdentity, Health,
-    IdentityRecord, ImportCounts, ImportRow, LoadReport, NewAgency, NewEvent, NewPerson,
-    NewSourceRecord, NewUser, PersonSummary, PersonView, QuarantineEntry, QuarantineRow,
-    SessionUser, SignInAccount, StaffMember, TimelineEntry,
+    Agency, ApiToken, AuditLine, AuditOfPerson, Batch, BreakGlassGrant, DemoUser, FeedEvent,
+    FeedIdentity, Health, IdentityRecord, ImportCounts, ImportRow, LoadReport, NewAgency, NewEvent,
+    NewPerson, NewSourceRecord, NewUser, PersonSummary, PersonView, QuarantineEntry, QuarantineRow,
+    SearchFilter, SearchResults, SessionUser, SignInAccount, StaffMember, TimelineEntry,
 };
 pub use search::SearchQuery;
 pub use store::{BackupOutcome, Store};

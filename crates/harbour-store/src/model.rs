@@ -117,6 +117,24 @@ pub struct PersonSummary {
     pub agencies: Vec<String>,
 }
 
+/// What narrows a search, and which page of it: the date-of-birth bounds (inclusive; an
+/// exact date of birth is both, an age is the range of birth dates that give it) and the
+/// page as an offset and a limit. The total counts only children the viewer may see.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchFilter {
+    pub born_from: Option<Date>,
+    pub born_to: Option<Date>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// One page of a search: the children on it, and how many match in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SearchResults {
+    pub total: u64,
+    pub people: Vec<PersonSummary>,
+}
+
 /// One agency's view of a person's identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IdentityRecord {
@@ -240,6 +258,13 @@ pub struct AuditLine {
     pub purpose: String,
     pub outcome: String,
     pub detail: String,
+}
+
+/// The audit review of one child: their name (for the reviewer, audited) and the entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditOfPerson {
+    pub name: Option<String>,
+    pub lines: Vec<AuditLine>,
 }
 
 /// The rows a feed import stores and the counts it gives are defined beside the parser that

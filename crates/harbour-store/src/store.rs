@@ -4,7 +4,7 @@ use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::location::StoreLocation;
 use crate::model::{
     Agency, Batch, DemoUser, Health, LoadReport, NewAgency, NewUser, PersonSummary, PersonView,
-    SessionUser,
+    SearchFilter, SearchResults, SessionUser,
 };
 use crate::search::SearchQuery;
 use harbour_domain::{PersonId, TenantCode, UserId};
@@ -292,18 +292,44 @@ impl Store {
         limit: usize,
         now: OffsetDateTime,
     ) -> Result<Vec<PersonSummary>, StoreError> {
+        let filter = SearchFilter {
+            limit,
+            ..SearchFilter::default()
+        };
+        let found = self.search_persons_page(who, query, &filter, now).await?;
+        Ok(found.people)
+    }
+
+    /// One page of the children matching `query` and `filter` that `who` may see, with the
+    /// total: the scope, the filters and the count are all in the SQL, so the total never
+    /// counts a child the viewer may not see. Audited: the kind of search (never its text),
+    /// the total, and each child on the page.
+    pub async fn search_persons_page(
+        &self,
+        who: &Principal,
+        query: &SearchQuery,
+        filter: &SearchFilter,
+        now: OffsetDateTime,
+    ) -> Result<SearchResults, StoreError> {
         let work = Work::new("search_persons", "find a child");
         let Some(mut g) = self
             .gate(Actor::Staff(who), Needs::Records, work, now)
             .await?
         else {
-            return Ok(Vec::new());
+            return Ok(SearchResults {
+                total: 0,
+                people: Vec::new(),
+            });
         };
         let scope = &g.scope;
-        let found = in_gate!(g, queries as q, tx => q::search_persons(tx, &who.tenant, Some((who, scope)), query, limit, now).await)?;
-        g.entry.detail =
-            serde_json::json!({ "by": query.audit_kind(), "results": found.len() }).to_string();
-        g.entry.set_subjects(found.iter().map(|p| p.id));
+        let found = in_gate!(g, queries as q, tx => q::search_persons(tx, &who.tenant, Some((who, scope)), query, filter, now).await)?;
+        g.entry.detail = serde_json::json!({
+            "by": query.audit_kind(),
+            "results": found.people.len(),
+            "total": found.total,
+        })
+        .to_string();
+        g.entry.set_subjects(found.people.iter().map(|p| p.id));
         g.commit().await?;
         Ok(found)
     }
@@ -329,7 +355,11 @@ impl Store {
             .gate_read(actor, Needs::Service, work, now)
             .await?
             .ok_or(StoreError::Refused)?;
-        let found = in_gate!(g, queries as q, tx => q::search_persons(tx, tenant, None, query, limit, now).await)?;
+        let filter = SearchFilter {
+            limit,
+            ..SearchFilter::default()
+        };
+        let found = in_gate!(g, queries as q, tx => q::search_persons(tx, tenant, None, query, &filter, now).await)?.people;
         g.entry.detail =
             serde_json::json!({ "by": query.audit_kind(), "results": found.len() }).to_string();
         g.entry.set_subjects(found.iter().map(|p| p.id));

@@ -512,3 +512,84 @@ async fn backup_writes_a_checked_copy_or_names_pg_dump() {
         }
     }
 }
+
+#[tokio::test]
+async fn search_pages_count_only_children_the_viewer_may_see_and_filter_by_birth() {
+    for backend in backends().await {
+        let store = &backend.store;
+        let county = with_demo(store).await;
+        let page = |offset, limit| harbour_store::SearchFilter {
+            offset,
+            limit,
+            ..Default::default()
+        };
+        let intel = principal(&county, Role::PoliceIntelligenceOfficer, "police");
+        let all = store
+            .search_persons_page(&intel, &name("er"), &page(0, 1000), NOW)
+            .await
+            .unwrap();
+        assert!(all.total >= 2, "{}: {all:?}", backend.name);
+        assert_eq!(all.total, all.people.len() as u64);
+        // Pages of one: the same children in the same order, the total on each.
+        for (i, person) in all.people.iter().enumerate() {
+            let one = store
+                .search_persons_page(&intel, &name("er"), &page(i, 1), NOW)
+                .await
+                .unwrap();
+            assert_eq!(one.total, all.total, "{}", backend.name);
+            assert_eq!(
+                one.people,
+                vec![person.clone()],
+                "{} page {i}",
+                backend.name
+            );
+        }
+        let past = store
+            .search_persons_page(&intel, &name("er"), &page(all.people.len(), 10), NOW)
+            .await
+            .unwrap();
+        assert!(past.people.is_empty());
+        assert_eq!(past.total, all.total);
+
+        // The total never counts a child the viewer may not see: Ollie Fenwick is known only
+        // through police intelligence.
+        let dsl = principal(&county, Role::SchoolDsl, "seaview");
+        let hidden = store
+            .search_persons_page(&dsl, &name("fenwick"), &page(0, 20), NOW)
+            .await
+            .unwrap();
+        assert_eq!(hidden.total, 0, "{}", backend.name);
+        let theirs = store
+            .search_persons_page(&dsl, &name("er"), &page(0, 1), NOW)
+            .await
+            .unwrap();
+        let every = store
+            .search_persons_page(&dsl, &name("er"), &page(0, 1000), NOW)
+            .await
+            .unwrap();
+        assert_eq!(theirs.total, every.people.len() as u64, "{}", backend.name);
+        assert!(every.people.iter().all(|p| p.family_name != "Fenwick"));
+
+        // By date of birth.
+        let dob = county.batch.source_records[0].date_of_birth.unwrap();
+        let northgate = principal(&county, Role::SchoolDsl, "northgate");
+        let born = |from, to| harbour_store::SearchFilter {
+            born_from: Some(from),
+            born_to: Some(to),
+            limit: 20,
+            ..Default::default()
+        };
+        let on_the_day = store
+            .search_persons_page(&northgate, &name("mercer"), &born(dob, dob), NOW)
+            .await
+            .unwrap();
+        assert_eq!(on_the_day.total, 1, "{}", backend.name);
+        let after = dob.next_day().unwrap();
+        let later = store
+            .search_persons_page(&northgate, &name("mercer"), &born(after, after), NOW)
+            .await
+            .unwrap();
+        assert_eq!(later.total, 0, "{}", backend.name);
+        assert!(later.people.is_empty());
+    }
+}

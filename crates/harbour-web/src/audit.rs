@@ -101,12 +101,97 @@ impl From<harbour_store::AuditLine> for AuditRow {
                 .unwrap_or_else(|| "Harbour (system or command line)".into()),
             agency: line.agency_name.unwrap_or_default(),
             emergency: line.action.contains("emergency") || line.action == "break_glass",
-            action: line.action.replace('_', " "),
+            action: action_words(&line.action),
             purpose: line.purpose,
             outcome: line.outcome,
-            detail: line.detail,
+            detail: readable_detail(&line.detail),
         }
     }
+}
+
+/// The audit action codes the store writes, in plain words for the audit pages: a closed
+/// list, so a new code is shown as it is until it is given its words here.
+const ACTION_WORDS: &[(&str, &str)] = &[
+    ("act_on_alert", "Acted on an alert"),
+    ("audit_review", "Opened the audit review"),
+    ("break_glass", "Used emergency access"),
+    ("create_agency", "Added an agency"),
+    ("create_api_token", "Issued an API token"),
+    ("create_tenant", "Added a local authority"),
+    ("create_user", "Added a member of staff"),
+    ("disable_user", "Disabled a member of staff"),
+    ("enable_user", "Enabled a member of staff"),
+    ("evaluate_rules", "Checked the rules"),
+    ("export_quarantine", "Downloaded refused rows"),
+    ("feed_submission", "Received a feed submission"),
+    ("find_persons", "Looked up a child by identifier"),
+    ("identity_change", "Changed who is the same child"),
+    ("identity_history", "Viewed identity decisions"),
+    ("identity_review", "Viewed the same-child review"),
+    ("import_feed", "Imported a feed"),
+    ("link_records", "Linked records"),
+    ("load_records", "Loaded records for linking"),
+    ("quarantine_review", "Viewed refused rows"),
+    ("read_linkage", "Read linkage"),
+    ("read_timelines", "Read timelines for the rules"),
+    ("remove_second_factor", "Removed a second factor"),
+    ("replay_rules", "Replayed the rules for a child"),
+    ("review_break_glass", "Reviewed an emergency access"),
+    ("revoke_api_token", "Revoked an API token"),
+    ("run_rules", "Ran the rules"),
+    ("search_persons", "Searched for a child"),
+    ("set_password", "Set a password"),
+    ("set_second_factor", "Set up a second factor"),
+    ("sign_in", "Signed in"),
+    ("sign_in_failed", "Failed to sign in"),
+    ("sign_in_refused", "Sign-in refused"),
+    ("sign_in_throttled", "Sign-in held back after failures"),
+    ("sign_out", "Signed out"),
+    ("view_alert", "Viewed an alert"),
+    ("view_alert_queue", "Viewed the alert queue"),
+    ("view_alerts_of_person", "Viewed a child's alerts"),
+    ("view_person", "Viewed a child's record"),
+    (
+        "view_person_emergency",
+        "Viewed a child's record under emergency access",
+    ),
+];
+
+/// An entry's detail (JSON in the store) as one short line: "by: name; results: 3". Text
+/// that is not a JSON object is shown as it is.
+pub(crate) fn readable_detail(detail: &str) -> String {
+    fn value(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::String(s) => s.replace('_', " "),
+            serde_json::Value::Array(items) => {
+                items.iter().map(value).collect::<Vec<_>>().join(", ")
+            }
+            serde_json::Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| format!("{} {}", k.replace('_', " "), value(v)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            serde_json::Value::Null => "none".into(),
+            other => other.to_string(),
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(detail) {
+        Ok(serde_json::Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| format!("{}: {}", k.replace('_', " "), value(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => detail.to_owned(),
+    }
+}
+
+/// The audit action code in plain words; a code not in [`ACTION_WORDS`] as it is.
+pub(crate) fn action_words(code: &str) -> String {
+    ACTION_WORDS
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map_or(code, |(_, words)| words)
+        .to_owned()
 }
 
 #[derive(Template, WebTemplate)]
@@ -114,6 +199,8 @@ impl From<harbour_store::AuditLine> for AuditRow {
 pub(crate) struct AuditPersonPage {
     pub layout: Layout,
     pub person: String,
+    /// The child's name, for the reviewer (the store audits that it was shown).
+    pub name: String,
     pub rows: Vec<AuditRow>,
 }
 
@@ -261,7 +348,7 @@ async fn person(
         let problem = Problem::bad_request("id", "The person id in this address is not valid.");
         return Err(refused_before_the_store(&state, &signed_in, problem).await);
     };
-    let lines = state
+    let audit = state
         .store
         .audit_for_person(&signed_in.user.principal, person, state.clock.now())
         .await?
@@ -269,7 +356,10 @@ async fn person(
     Ok(AuditPersonPage {
         layout: Layout::new("Who has seen this record", Some(&signed_in), &state),
         person: person.to_string(),
-        rows: lines.into_iter().map(AuditRow::from).collect(),
+        name: audit
+            .name
+            .unwrap_or_else(|| "A child with no record".into()),
+        rows: audit.lines.into_iter().map(AuditRow::from).collect(),
     })
 }
 
@@ -356,4 +446,28 @@ async fn refused(
         layout: Layout::new("Refused attempts", Some(&signed_in), &state),
         rows: lines.into_iter().map(AuditRow::from).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_read_as_plain_words() {
+        assert_eq!(action_words("view_person"), "Viewed a child's record");
+        assert_eq!(action_words("search_persons"), "Searched for a child");
+        assert_eq!(action_words("break_glass"), "Used emergency access");
+        // A code the list does not know is shown as it is.
+        assert_eq!(action_words("brand_new_thing"), "brand_new_thing");
+    }
+
+    #[test]
+    fn details_read_as_a_short_line_not_json() {
+        assert_eq!(
+            readable_detail(r#"{"by":"name","results":3,"kinds":["school_roll","missing"]}"#),
+            "by: name; kinds: school roll, missing; results: 3"
+        );
+        assert_eq!(readable_detail(""), "");
+        assert_eq!(readable_detail("plain words"), "plain words");
+    }
 }

@@ -13,8 +13,8 @@ use askama_web::WebTemplate;
 use harbour_domain::Role;
 use harbour_store::SessionUser;
 use std::collections::BTreeSet;
-use time::Date;
-use time::macros::format_description;
+use time::macros::{format_description, offset};
+use time::{Date, Month, OffsetDateTime, UtcOffset};
 
 /// The signed-in user, as the page header needs them. `session::SignedIn` is the one
 /// implementation; going through this trait keeps the layout clear of `session`, which
@@ -23,6 +23,8 @@ pub(crate) trait Viewer {
     fn user(&self) -> &SessionUser;
     /// The anti-forgery token for forms in this session.
     fn csrf_token(&self) -> String;
+    /// The path of the page asked for.
+    fn path(&self) -> &str;
 }
 
 /// The parts of every page: title, the signed-in user, the demo banner.
@@ -50,6 +52,17 @@ pub(crate) struct UserBar {
 pub(crate) struct NavLink {
     pub href: &'static str,
     pub label: &'static str,
+    /// This page, or a page within it: marked `aria-current="page"`.
+    pub current: bool,
+}
+
+/// Whether the page at `path` is the navigation entry `href` or within it.
+fn is_current(href: &str, path: &str) -> bool {
+    path == href
+        || (href != "/"
+            && path
+                .strip_prefix(href)
+                .is_some_and(|rest| rest.starts_with('/')))
 }
 
 impl Layout {
@@ -74,6 +87,7 @@ impl Layout {
                         .map(|entry| NavLink {
                             href: entry.href,
                             label: entry.label,
+                            current: is_current(entry.href, s.path()),
                         })
                         .collect(),
                 }
@@ -128,12 +142,41 @@ pub(crate) fn long_date(date: Date) -> String {
     .unwrap_or_else(|_| date.to_string())
 }
 
-/// "20 November 2026 09:00:00 UTC", for audit entries and received files.
-pub(crate) fn date_time(at: time::OffsetDateTime) -> String {
-    let time = at
+/// "20 November 2026 09:00:00 GMT" or "1 July 2026 10:00:00 BST": an instant in London
+/// time with the zone shown, for every time a page shows (audit entries, received files,
+/// emergency access, alert history).
+pub(crate) fn date_time(at: OffsetDateTime) -> String {
+    let (local, zone) = london(at);
+    let time = local
         .format(format_description!("[hour]:[minute]:[second]"))
         .unwrap_or_default();
-    format!("{} {time} UTC", long_date(at.date()))
+    format!("{} {time} {zone}", long_date(local.date()))
+}
+
+/// An instant in Europe/London time, with the zone's abbreviation.
+///
+/// No time-zone database crate is needed for this one zone: the UK rule is short and fixed
+/// by law (the Summer Time Order 2002): British Summer Time (UTC+1) from 01:00 UTC on the
+/// last Sunday of March to 01:00 UTC on the last Sunday of October, Greenwich Mean Time
+/// (UTC+0) otherwise. Should Parliament change it, this function and its test change.
+pub(crate) fn london(at: OffsetDateTime) -> (OffsetDateTime, &'static str) {
+    let utc = at.to_offset(UtcOffset::UTC);
+    let change = |month| {
+        last_sunday(utc.year(), month).map(|day| day.with_hms(1, 0, 0).map(|t| t.assume_utc()))
+    };
+    match (change(Month::March), change(Month::October)) {
+        (Some(Ok(starts)), Some(Ok(ends))) if utc >= starts && utc < ends => {
+            (utc.to_offset(offset!(+1)), "BST")
+        }
+        _ => (utc, "GMT"),
+    }
+}
+
+/// The last Sunday of a 31-day month (March and October are).
+fn last_sunday(year: i32, month: Month) -> Option<Date> {
+    let last = Date::from_calendar_date(year, month, 31).ok()?;
+    let back = last.weekday().number_days_from_sunday();
+    last.checked_sub(time::Duration::days(i64::from(back)))
 }
 
 pub(crate) fn role_labels(roles: &BTreeSet<Role>) -> String {
@@ -148,6 +191,57 @@ pub(crate) fn role_labels(roles: &BTreeSet<Role>) -> String {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn times_are_shown_in_london_time_with_the_zone() {
+        use time::macros::datetime;
+        // Winter: GMT, the same as UTC.
+        assert_eq!(
+            date_time(datetime!(2026-11-20 09:00:00 UTC)),
+            "20 November 2026 09:00:00 GMT"
+        );
+        // Summer: BST, an hour ahead (and across midnight).
+        assert_eq!(
+            date_time(datetime!(2026-07-01 23:30:00 UTC)),
+            "2 July 2026 00:30:00 BST"
+        );
+        // 2026: BST from 01:00 UTC on 29 March to 01:00 UTC on 25 October.
+        assert_eq!(
+            date_time(datetime!(2026-03-29 00:59:59 UTC)),
+            "29 March 2026 00:59:59 GMT"
+        );
+        assert_eq!(
+            date_time(datetime!(2026-03-29 01:00:00 UTC)),
+            "29 March 2026 02:00:00 BST"
+        );
+        assert_eq!(
+            date_time(datetime!(2026-10-25 00:59:59 UTC)),
+            "25 October 2026 01:59:59 BST"
+        );
+        assert_eq!(
+            date_time(datetime!(2026-10-25 01:00:00 UTC)),
+            "25 October 2026 01:00:00 GMT"
+        );
+        // A time given in another offset is the same instant.
+        assert_eq!(
+            date_time(datetime!(2026-07-01 12:00:00 +02:00)),
+            "1 July 2026 11:00:00 BST"
+        );
+        // The last Sunday when the month ends on a Sunday (31 March 2024).
+        assert_eq!(
+            date_time(datetime!(2024-03-31 01:00:00 UTC)),
+            "31 March 2024 02:00:00 BST"
+        );
+    }
+
+    #[test]
+    fn the_navigation_marks_the_page_and_the_pages_within_it() {
+        assert!(is_current("/", "/"));
+        assert!(!is_current("/", "/people"));
+        assert!(is_current("/people", "/people"));
+        assert!(is_current("/audit", "/audit/refused"));
+        assert!(!is_current("/audit", "/auditor"));
+    }
 
     #[test]
     fn dates_read_the_gov_uk_way() {

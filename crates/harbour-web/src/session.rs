@@ -221,6 +221,8 @@ pub(crate) fn safe_next(next: &str) -> Option<&str> {
 pub(crate) struct SignedIn {
     pub user: SessionUser,
     pub token: String,
+    /// The path asked for, so the navigation can mark the current page.
+    pub path: String,
 }
 
 /// What the page layout shows of the user, and the token its forms carry.
@@ -231,6 +233,10 @@ impl Viewer for SignedIn {
 
     fn csrf_token(&self) -> String {
         csrf_token(&self.token)
+    }
+
+    fn path(&self) -> &str {
+        &self.path
     }
 }
 
@@ -246,7 +252,11 @@ async fn lookup(parts: &Parts, state: &AppState) -> Result<Option<SignedIn>, Pro
             state.config.idle_timeout,
         )
         .await?;
-    Ok(user.map(|user| SignedIn { user, token }))
+    Ok(user.map(|user| SignedIn {
+        user,
+        token,
+        path: parts.uri.path().to_owned(),
+    }))
 }
 
 /// Pages: without a live session, the browser is sent to sign in.

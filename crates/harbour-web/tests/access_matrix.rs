@@ -349,11 +349,16 @@ async fn every_role_sees_exactly_what_the_sharing_rules_say_on_every_route() {
                                 .send()
                                 .await
                                 .unwrap();
-                            response
-                                .text()
-                                .await
-                                .unwrap()
-                                .contains(&format!("/people/{}", cell.person))
+                            let body = response.text().await.unwrap();
+                            let found = body.contains(&format!("/people/{}", cell.person));
+                            // The total counts only children the viewer may see: each cell
+                            // is the only child with its family name.
+                            assert_eq!(
+                                body.contains("1 child found"),
+                                found,
+                                "{role} {route}: the total counts a child the viewer may not see"
+                            );
+                            found
                         }
                         _ => {
                             let response = client
@@ -362,11 +367,22 @@ async fn every_role_sees_exactly_what_the_sharing_rules_say_on_every_route() {
                                 .send()
                                 .await
                                 .unwrap();
+                            let total = response.headers()["x-total-count"]
+                                .to_str()
+                                .unwrap()
+                                .to_owned();
                             let body: serde_json::Value = response.json().await.unwrap();
-                            body.as_array()
+                            let found = body
+                                .as_array()
                                 .unwrap()
                                 .iter()
-                                .any(|p| p["id"] == cell.person.to_string())
+                                .any(|p| p["id"] == cell.person.to_string());
+                            assert_eq!(
+                                total,
+                                if found { "1" } else { "0" },
+                                "{role} {route}: the total counts a child the viewer may not see"
+                            );
+                            found
                         }
                     };
                     executed += 1;

@@ -381,7 +381,11 @@ async fn the_openapi_document_is_served_and_matches_the_code() {
             .iter()
             .map(|p| (p["name"].as_str().unwrap(), p["required"].as_bool()))
             .collect::<Vec<_>>(),
-        [("q", Some(true)), ("limit", Some(false))]
+        [
+            ("q", Some(true)),
+            ("limit", Some(false)),
+            ("offset", Some(false))
+        ]
     );
 }
 
@@ -1248,4 +1252,99 @@ fn alert_ids(page: &str) -> Vec<String> {
         .filter(|id| id.parse::<uuid::Uuid>().is_ok())
         .map(str::to_owned)
         .collect()
+}
+
+#[tokio::test]
+async fn the_audit_reads_in_plain_words_and_london_time() {
+    let app = spawn_app().await;
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    app.page("/people?q=mercer", &dsl).await;
+    app.page(&format!("/people/{}", app.jayden()), &dsl).await;
+    let dpo = app.sign_in(Role::DataProtectionOfficer, "la").await;
+    let (status, history) = app
+        .page(&format!("/audit/people/{}", app.jayden()), &dpo)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(history.contains("Viewed a child"), "{history}");
+    assert!(history.contains("Searched for a child"), "{history}");
+    assert!(!history.contains("view person"), "no raw codes: {history}");
+    // The fixed clock is 20 November 2026 09:00 UTC: Greenwich Mean Time in London.
+    assert!(
+        history.contains("20 November 2026 09:00:00 GMT"),
+        "{history}"
+    );
+    assert!(!history.contains(" UTC"), "{history}");
+    // The child by name, for the reviewer; details as words, not JSON.
+    assert!(history.contains("Jayden Mercer"), "{history}");
+    assert!(!history.contains("{&quot;"), "no raw JSON: {history}");
+    assert!(!history.contains("{\""), "no raw JSON: {history}");
+}
+
+#[tokio::test]
+async fn search_gives_the_true_total_pages_and_filters_by_birth() {
+    let app = spawn_app().await;
+    let sw = app.sign_in(Role::SocialWorker, "la").await;
+    // The API: a page of one, the total in a header.
+    let first = app.get("/api/v1/people?q=er&limit=1", &sw).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let total: usize = first.headers()["x-total-count"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let first: serde_json::Value = first.json().await.unwrap();
+    assert!(total >= 2, "{first}");
+    assert_eq!(first.as_array().unwrap().len(), 1);
+    let (status, second) = app.json("/api/v1/people?q=er&limit=1&offset=1", &sw).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(first[0]["id"], second[0]["id"]);
+    // The page: the total, and each child's age.
+    let (status, page) = app.page("/people?q=er", &sw).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&format!("{total} children found")), "{page}");
+    assert!(page.contains(">Age<"), "{page}");
+    // By date of birth (GOV.UK date input) and by age.
+    let (_, jayden) = app.json("/api/v1/people?q=jayden%20mercer", &sw).await;
+    let dob: Vec<String> = jayden[0]["date_of_birth"]
+        .as_str()
+        .unwrap()
+        .split('-')
+        .map(|p| p.trim_start_matches('0').to_owned())
+        .collect();
+    let (year, month, day) = (&dob[0], &dob[1], &dob[2]);
+    let (status, found) = app
+        .page(
+            &format!("/people?q=mercer&dob-day={day}&dob-month={month}&dob-year={year}"),
+            &sw,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(found.contains("1 child found"), "{found}");
+    let other_year = year.parse::<i32>().unwrap() + 1;
+    let (_, none) = app
+        .page(
+            &format!("/people?q=mercer&dob-day={day}&dob-month={month}&dob-year={other_year}"),
+            &sw,
+        )
+        .await;
+    assert!(none.contains("No children found"), "{none}");
+    let (status, bad) = app
+        .page("/people?q=mercer&dob-day=31&dob-month=2&dob-year=2012", &sw)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    let (status, aged) = app.page("/people?q=mercer&age=200", &sw).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(aged.contains("No children found"), "{aged}");
+}
+
+#[tokio::test]
+async fn the_navigation_marks_the_current_page() {
+    let app = spawn_app().await;
+    let dpo = app.sign_in(Role::DataProtectionOfficer, "la").await;
+    let (_, page) = app.page("/audit/refused", &dpo).await;
+    assert!(
+        page.contains(r#"<a href="/audit" aria-current="page">"#),
+        "{page}"
+    );
+    assert_eq!(page.matches(r#"aria-current="page""#).count(), 1, "{page}");
 }

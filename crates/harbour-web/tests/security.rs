@@ -401,7 +401,7 @@ async fn emergency_access_asks_why_rechecks_the_password_expires_and_is_reviewed
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        history.contains("view person emergency")
+        history.contains("record under emergency access")
             && history.contains("Ellen Marsh")
             && history.contains("Emergency access"),
         "{history}"
@@ -444,7 +444,7 @@ async fn the_audit_pages_are_for_the_data_protection_officer_only() {
     let (status, refused) = app.page("/audit/refused", &dpo).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        refused.contains("view person"),
+        refused.contains("Viewed a child"),
         "the DPO's own refused view is listed: {refused}"
     );
 }

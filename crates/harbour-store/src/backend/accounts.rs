@@ -530,6 +530,23 @@ pub(crate) async fn audit_for_person(
     Ok(rows.into_iter().map(AuditLine::from).collect())
 }
 
+/// A person's name as their first source record gives it, for the audit review.
+pub(crate) async fn person_name(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    person: PersonId,
+) -> Result<Option<String>, StoreError> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT given_name, family_name FROM source_records \
+         WHERE tenant_code = $1 AND person_id = $2 ORDER BY id LIMIT 1",
+    )
+    .bind(tenant.as_str())
+    .bind(person.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|(given, family)| format!("{given} {family}")))
+}
+
 /// Refused attempts, newest first.
 pub(crate) async fn denied_entries(
     tx: &mut Tx,

@@ -9,7 +9,7 @@ use crate::StoreError;
 use crate::audit::{AuditChain, AuditEntry, AuditVerification, GENESIS, Outcome};
 use crate::model::{
     Agency, Batch, DemoUser, IdentityRecord, LoadReport, NewAgency, NewUser, PersonSummary,
-    SessionUser, TimelineEntry,
+    SearchFilter, SearchResults, SessionUser, TimelineEntry,
 };
 use crate::search::SearchQuery;
 use harbour_domain::Handling;
@@ -708,13 +708,74 @@ pub(crate) async fn search_persons(
     tenant: &TenantCode,
     visible: Option<(&Principal, &Scope)>,
     query: &SearchQuery,
-    limit: usize,
+    filter: &SearchFilter,
     now: OffsetDateTime,
-) -> Result<Vec<PersonSummary>, StoreError> {
+) -> Result<SearchResults, StoreError> {
+    // The total: distinct children with a matching record the viewer may see.
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT COUNT(DISTINCT sr.person_id) FROM source_records sr WHERE ",
+    );
+    push_search_match(&mut qb, tenant, visible, query, filter, now);
+    let total: i64 = qb.build_query_scalar().fetch_one(&mut **tx).await?;
+
+    // The page: children in name order (the first spelling of each), then by id.
+    let mut qb = QueryBuilder::<Db>::new("SELECT sr.person_id FROM source_records sr WHERE ");
+    push_search_match(&mut qb, tenant, visible, query, filter, now);
+    qb.push(
+        " GROUP BY sr.person_id ORDER BY MIN(lower(sr.family_name)), MIN(lower(sr.given_name)), \
+         sr.person_id LIMIT ",
+    );
+    qb.push_bind(i64::try_from(filter.limit).unwrap_or(i64::MAX));
+    qb.push(" OFFSET ");
+    qb.push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX));
+    let page: Vec<Uuid> = qb.build_query_scalar().fetch_all(&mut **tx).await?;
+    let total = u64::try_from(total).unwrap_or_default();
+    if page.is_empty() {
+        return Ok(SearchResults {
+            total,
+            people: Vec::new(),
+        });
+    }
+
+    // Their matching records, to name each by the spelling most agencies use.
     let mut qb = QueryBuilder::<Db>::new(
         "SELECT sr.person_id, sr.given_name, sr.family_name, sr.date_of_birth, a.name AS agency_name \
-         FROM source_records sr JOIN agencies a ON a.id = sr.agency_id WHERE sr.tenant_code = ",
+         FROM source_records sr JOIN agencies a ON a.id = sr.agency_id WHERE ",
     );
+    push_search_match(&mut qb, tenant, visible, query, filter, now);
+    qb.push(" AND sr.person_id IN (");
+    let mut ids = qb.separated(", ");
+    for id in &page {
+        ids.push_bind(*id);
+    }
+    qb.push(") ORDER BY sr.family_name, sr.given_name, sr.person_id, a.name");
+    let rows: Vec<SummaryRow> = qb.build_query_as().fetch_all(&mut **tx).await?;
+    let mut people: Vec<NameTally> = page
+        .iter()
+        .map(|id| NameTally::new(PersonId(*id)))
+        .collect();
+    for row in rows {
+        if let Some(person) = people.iter_mut().find(|p| p.summary.id.0 == row.person_id) {
+            person.add(row);
+        }
+    }
+    Ok(SearchResults {
+        total,
+        people: people.into_iter().map(NameTally::finish).collect(),
+    })
+}
+
+/// The condition a search's records meet: the tenant, the name or identifier, the
+/// date-of-birth bounds, and (for a member of staff) an event the viewer may see.
+fn push_search_match(
+    qb: &mut QueryBuilder<Db>,
+    tenant: &TenantCode,
+    visible: Option<(&Principal, &Scope)>,
+    query: &SearchQuery,
+    filter: &SearchFilter,
+    now: OffsetDateTime,
+) {
+    qb.push("sr.tenant_code = ");
     qb.push_bind(tenant.as_str().to_owned());
     qb.push(" AND ");
     match query {
@@ -738,36 +799,20 @@ pub(crate) async fn search_persons(
                 .push_bind(nhs.as_str().to_owned());
         }
     }
+    if let Some(from) = filter.born_from {
+        qb.push(" AND sr.date_of_birth >= ").push_bind(from);
+    }
+    if let Some(to) = filter.born_to {
+        qb.push(" AND sr.date_of_birth <= ").push_bind(to);
+    }
     if let Some((viewer, scope)) = visible {
         qb.push(
             " AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_code = sr.tenant_code \
              AND e.source_record_id = sr.id AND ",
         );
-        push_scope(&mut qb, scope, viewer, now);
+        push_scope(qb, scope, viewer, now);
         qb.push(")");
     }
-    qb.push(" ORDER BY sr.family_name, sr.given_name, sr.person_id, a.name LIMIT ");
-    qb.push_bind(i64::try_from(limit.saturating_mul(4)).unwrap_or(i64::MAX));
-    let rows: Vec<SummaryRow> = qb.build_query_as().fetch_all(&mut **tx).await?;
-
-    // Rows come in name order; group them by person, keeping the order of first sight, and
-    // show each person by the name most of the matching agencies use.
-    let mut people: Vec<NameTally> = Vec::new();
-    for row in rows {
-        let id = PersonId(row.person_id);
-        let position = match people.iter().position(|p| p.summary.id == id) {
-            Some(position) => position,
-            None if people.len() < limit => {
-                people.push(NameTally::new(id));
-                people.len() - 1
-            }
-            None => continue,
-        };
-        if let Some(person) = people.get_mut(position) {
-            person.add(row);
-        }
-    }
-    Ok(people.into_iter().map(NameTally::finish).collect())
 }
 
 /// One person's search rows, counting how often each spelling of their name appears.

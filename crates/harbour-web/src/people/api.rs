@@ -6,8 +6,11 @@ use crate::session::ApiCaller;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::IntoResponse;
 use harbour_domain::PersonId;
-use harbour_store::{IdentityRecord, PersonSummary, PersonView, SearchQuery, TimelineEntry};
+use harbour_store::{
+    IdentityRecord, PersonSummary, PersonView, SearchFilter, SearchQuery, TimelineEntry,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -19,6 +22,9 @@ pub(crate) struct SearchParams {
     q: String,
     /// At most this many people (1 to 50; default 50).
     limit: Option<u32>,
+    /// Skip this many people first, for the next page (default 0). The `X-Total-Count`
+    /// header gives how many match in all (only children the caller may see).
+    offset: Option<u32>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,14 +54,15 @@ impl From<PersonSummary> for PersonSummaryBody {
 /// Find children by name, UPN or NHS number, among those the caller may see.
 #[utoipa::path(get, path = "/api/v1/people", tag = "people", params(SearchParams),
     responses(
-        (status = 200, body = Vec<PersonSummaryBody>),
+        (status = 200, body = Vec<PersonSummaryBody>, headers(
+            ("X-Total-Count" = u64, description = "How many children match in all, among those the caller may see"))),
         (status = 400, description = "A parameter is missing or not valid; `field` names it", body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 pub(crate) async fn search_people(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiQuery(params): ApiQuery<SearchParams>,
-) -> Result<Json<Vec<PersonSummaryBody>>, ApiProblem> {
+) -> Result<impl IntoResponse, ApiProblem> {
     let limit = match params.limit {
         None => SEARCH_LIMIT,
         Some(n @ 1..=50) => n as usize,
@@ -65,14 +72,25 @@ pub(crate) async fn search_people(
     };
     let query =
         SearchQuery::parse(&params.q).map_err(|message| Problem::bad_request("q", message))?;
+    let filter = SearchFilter {
+        offset: params.offset.unwrap_or(0) as usize,
+        limit,
+        ..SearchFilter::default()
+    };
     let found = state
         .store
-        .search_persons(&caller.user.principal, &query, limit, state.clock.now())
+        .search_persons_page(&caller.user.principal, &query, &filter, state.clock.now())
         .await?;
-    Ok(Json(
-        found.into_iter().map(PersonSummaryBody::from).collect(),
-    ))
+    let people: Vec<PersonSummaryBody> = found
+        .people
+        .into_iter()
+        .map(PersonSummaryBody::from)
+        .collect();
+    Ok(([(TOTAL_COUNT, found.total.to_string())], Json(people)))
 }
+
+/// The header giving a search's total.
+const TOTAL_COUNT: &str = "x-total-count";
 
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct IdentityBody {

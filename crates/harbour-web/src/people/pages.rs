@@ -1,9 +1,8 @@
 //! The people pages: the home page (the user's alert queue and where to go next), finding a
 //! child, and a child's single view (identity as each agency recorded it, and the timeline).
 
-use super::SEARCH_LIMIT;
 use crate::alerts::{self, AlertRow};
-use crate::layout::{FieldError, Layout, long_date, role_labels};
+use crate::layout::{FieldError, Layout, london, long_date, role_labels};
 use crate::problem::{PageProblem, Problem};
 use crate::session::SignedIn;
 use crate::state::AppState;
@@ -14,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use harbour_domain::{Handling, PersonId};
 use harbour_policy::Function;
-use harbour_store::{PersonSummary, PersonView, SearchQuery};
+use harbour_store::{PersonSummary, PersonView, SearchFilter, SearchQuery};
 use serde::Deserialize;
 use time::Date;
 use time::macros::format_description;
@@ -99,7 +98,18 @@ pub(crate) async fn home(
 #[derive(Debug, Deserialize)]
 pub(crate) struct SearchParams {
     q: Option<String>,
+    page: Option<String>,
+    #[serde(rename = "dob-day")]
+    dob_day: Option<String>,
+    #[serde(rename = "dob-month")]
+    dob_month: Option<String>,
+    #[serde(rename = "dob-year")]
+    dob_year: Option<String>,
+    age: Option<String>,
 }
+
+/// Children on one page of search results.
+const PAGE_SIZE: usize = 20;
 
 pub(crate) async fn search(
     State(state): State<AppState>,
@@ -111,53 +121,226 @@ pub(crate) async fn search(
         .store
         .policy()
         .may_break_glass(&signed_in.user.principal);
-    let Some(text) = params.q else {
-        let page = SearchPage {
-            layout,
-            may_break_glass,
-            errors: vec![],
-            query: String::new(),
-            searched: false,
-            results: vec![],
-        };
+    let now = state.clock.now();
+    let today = london(now).0.date();
+    let form = SearchForm::from(&params);
+    let mut page = SearchPage {
+        layout,
+        may_break_glass,
+        errors: vec![],
+        query: params.q.clone().unwrap_or_default(),
+        searched: false,
+        results: vec![],
+        total: 0,
+        pagination: Pagination::default(),
+        form,
+    };
+    let Some(text) = params.q.as_deref() else {
         return Ok(page.into_response());
     };
-    match SearchQuery::parse(&text) {
-        Ok(query) => {
-            let results = state
-                .store
-                .search_persons(
-                    &signed_in.user.principal,
-                    &query,
-                    SEARCH_LIMIT,
-                    state.clock.now(),
-                )
-                .await?;
-            let results = results.into_iter().map(SearchRow::from).collect();
-            Ok(SearchPage {
-                layout,
-                may_break_glass,
-                errors: vec![],
-                query: text,
-                searched: true,
-                results,
-            }
-            .into_response())
+    let filter = search_filter(&params, today);
+    let query = SearchQuery::parse(text).map_err(|message| FieldError {
+        field: "q".into(),
+        message: message.into(),
+    });
+    let (query, filter) = match (query, filter) {
+        (Ok(query), Ok(filter)) => (query, filter),
+        (query, filter) => {
+            page.errors = [query.err(), filter.err()].into_iter().flatten().collect();
+            page.form.mark(&page.errors);
+            page.layout = page.layout.with_error(true);
+            return Ok((StatusCode::BAD_REQUEST, page).into_response());
         }
-        Err(message) => {
-            let errors = vec![FieldError {
-                field: "q".into(),
-                message: message.into(),
-            }];
-            let page = SearchPage {
-                layout: layout.with_error(true),
-                may_break_glass,
-                errors,
-                query: text,
-                searched: false,
-                results: vec![],
+    };
+    let found = state
+        .store
+        .search_persons_page(&signed_in.user.principal, &query, &filter, now)
+        .await?;
+    page.searched = true;
+    page.total = found.total;
+    page.pagination = Pagination::new(&params, filter.offset / PAGE_SIZE + 1, found.total);
+    page.results = found
+        .people
+        .into_iter()
+        .map(|p| SearchRow::new(p, today))
+        .collect();
+    Ok(page.into_response())
+}
+
+/// The filters and page asked for, or the field error to show.
+fn search_filter(params: &SearchParams, today: Date) -> Result<SearchFilter, FieldError> {
+    let error = |field: &str, message: &str| FieldError {
+        field: field.into(),
+        message: message.into(),
+    };
+    let page = match given(&params.page) {
+        None => 1,
+        Some(p) => p
+            .parse::<usize>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| error("page", "The page number must be 1 or more"))?,
+    };
+    let mut filter = SearchFilter {
+        offset: (page - 1).saturating_mul(PAGE_SIZE),
+        limit: PAGE_SIZE,
+        ..SearchFilter::default()
+    };
+    match (
+        given(&params.dob_day),
+        given(&params.dob_month),
+        given(&params.dob_year),
+    ) {
+        (None, None, None) => {}
+        (Some(day), Some(month), Some(year)) => {
+            let date = match (day.parse::<u8>(), month.parse::<u8>(), year.parse::<i32>()) {
+                (Ok(day), Ok(month), Ok(year)) => time::Month::try_from(month)
+                    .ok()
+                    .and_then(|month| Date::from_calendar_date(year, month, day).ok()),
+                _ => None,
             };
-            Ok((StatusCode::BAD_REQUEST, page).into_response())
+            let date = date
+                .filter(|d| *d <= today)
+                .ok_or_else(|| error("dob-day", "Date of birth must be a real date in the past"))?;
+            filter.born_from = Some(date);
+            filter.born_to = Some(date);
+        }
+        _ => {
+            return Err(error(
+                "dob-day",
+                "Date of birth must include a day, month and year",
+            ));
+        }
+    }
+    if let Some(age) = given(&params.age) {
+        let age = age
+            .parse::<i32>()
+            .ok()
+            .filter(|a| (0..=200).contains(a))
+            .ok_or_else(|| error("age", "Age must be a whole number of years, like 14"))?;
+        // Aged `age` today: born after this day `age + 1` years ago, and on or before this
+        // day `age` years ago.
+        let from = years_before(today, age + 1).and_then(Date::next_day);
+        let to = years_before(today, age);
+        filter.born_from = filter.born_from.max(from);
+        filter.born_to = match (filter.born_to, to) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    Ok(filter)
+}
+
+/// A parameter given and not blank.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The same day `years` years before `day` (28 February for 29 February in a common year).
+fn years_before(day: Date, years: i32) -> Option<Date> {
+    let year = day.year().checked_sub(years)?;
+    day.replace_year(year)
+        .ok()
+        .or_else(|| Date::from_calendar_date(year, day.month(), 28).ok())
+}
+
+/// A child's age in whole years on `today`.
+pub(crate) fn age_on(born: Date, today: Date) -> i32 {
+    let years = today.year() - born.year();
+    if (today.month() as u8, today.day()) < (born.month() as u8, born.day()) {
+        years - 1
+    } else {
+        years
+    }
+}
+
+/// The filters as typed, to show them again.
+#[derive(Debug, Default)]
+pub(crate) struct SearchForm {
+    pub dob_day: String,
+    pub dob_month: String,
+    pub dob_year: String,
+    pub age: String,
+    /// Which fields have an error, to mark them.
+    pub q_error: bool,
+    pub dob_error: bool,
+    pub age_error: bool,
+}
+
+impl SearchForm {
+    fn mark(&mut self, errors: &[FieldError]) {
+        let has = |field: &str| errors.iter().any(|e| e.field == field);
+        self.q_error = has("q");
+        self.dob_error = has("dob-day");
+        self.age_error = has("age");
+    }
+}
+
+impl From<&SearchParams> for SearchForm {
+    fn from(p: &SearchParams) -> Self {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            dob_day: text(&p.dob_day),
+            dob_month: text(&p.dob_month),
+            dob_year: text(&p.dob_year),
+            age: text(&p.age),
+            ..Self::default()
+        }
+    }
+}
+
+/// GOV.UK pagination: previous, numbered pages, next; each link keeps the search.
+#[derive(Debug, Default)]
+pub(crate) struct Pagination {
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    pub pages: Vec<PageLink>,
+}
+
+#[derive(Debug)]
+pub(crate) struct PageLink {
+    pub number: usize,
+    pub href: String,
+    pub current: bool,
+}
+
+impl Pagination {
+    fn new(params: &SearchParams, current: usize, total: u64) -> Self {
+        let count = usize::try_from(total)
+            .unwrap_or(usize::MAX)
+            .div_ceil(PAGE_SIZE);
+        if count <= 1 {
+            return Self::default();
+        }
+        let href = |number: usize| {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            for (key, value) in [
+                ("q", &params.q),
+                ("dob-day", &params.dob_day),
+                ("dob-month", &params.dob_month),
+                ("dob-year", &params.dob_year),
+                ("age", &params.age),
+            ] {
+                if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                    query.append_pair(key, value);
+                }
+            }
+            query.append_pair("page", &number.to_string());
+            format!("/people?{}", query.finish())
+        };
+        // The first, the last, and those next to the current page.
+        let pages = (1..=count)
+            .filter(|n| *n == 1 || *n == count || n.abs_diff(current) <= 1)
+            .map(|number| PageLink {
+                number,
+                href: href(number),
+                current: number == current,
+            })
+            .collect();
+        Self {
+            previous: (current > 1).then(|| href(current - 1)),
+            next: (current < count).then(|| href(current + 1)),
+            pages,
         }
     }
 }
@@ -222,15 +405,20 @@ fn optional_date(date: Option<Date>) -> String {
 pub(crate) struct SearchRow {
     pub id: String,
     pub name: String,
+    pub age: String,
     pub date_of_birth: String,
     pub agencies: String,
 }
 
-impl From<PersonSummary> for SearchRow {
-    fn from(person: PersonSummary) -> Self {
+impl SearchRow {
+    fn new(person: PersonSummary, today: Date) -> Self {
         Self {
             id: person.id.to_string(),
             name: format!("{} {}", person.given_name, person.family_name),
+            age: person
+                .date_of_birth
+                .map(|born| age_on(born, today).to_string())
+                .unwrap_or_else(|| "Not known".into()),
             date_of_birth: optional_date(person.date_of_birth),
             agencies: person.agencies.join(", "),
         }
@@ -246,6 +434,10 @@ pub(crate) struct SearchPage {
     pub query: String,
     pub searched: bool,
     pub results: Vec<SearchRow>,
+    /// How many children match in all (only those the viewer may see).
+    pub total: u64,
+    pub pagination: Pagination,
+    pub form: SearchForm,
 }
 
 pub(crate) struct TimelineRow {
@@ -432,10 +624,11 @@ impl PersonPage {
                 ..layout
             },
             emergency_until: view.emergency_access_until.map(|until| {
-                let time = until
+                let (local, zone) = london(until);
+                let time = local
                     .format(format_description!("[hour]:[minute]"))
                     .unwrap_or_default();
-                format!("{time} UTC on {}", long_date(until.date()))
+                format!("{time} {zone} on {}", long_date(local.date()))
             }),
             person_id: view.id.to_string(),
             agencies: agencies.join(", "),
