@@ -73,26 +73,7 @@ async fn outcome(store: &Store, tenant: &TenantCode) -> Outcome {
     // The queue by role and agency code (the recipient key holds the agency's random id).
     let sql = "SELECT al.person_id, al.rule_id, al.recipient_role || ':' || COALESCE(a.code, '') \
                FROM alerts al LEFT JOIN agencies a ON a.id = al.recipient_agency WHERE al.tenant_code = $1";
-    let alerts: Vec<(uuid::Uuid, String, String)> = match store.location() {
-        StoreLocation::Sqlite(path) => {
-            let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
-                .await
-                .unwrap();
-            sqlx::query_as(sql)
-                .bind(tenant.as_str())
-                .fetch_all(&pool)
-                .await
-                .unwrap()
-        }
-        StoreLocation::Postgres(url) => {
-            let pool = sqlx::PgPool::connect(url).await.unwrap();
-            sqlx::query_as(sql)
-                .bind(tenant.as_str())
-                .fetch_all(&pool)
-                .await
-                .unwrap()
-        }
-    };
+    let alerts: Vec<(uuid::Uuid, String, String)> = rows(store, sql, tenant).await;
     let mut alerts: Vec<_> = alerts
         .into_iter()
         .map(|(person, rule, queue)| (by_person[&person].clone(), rule, queue))
@@ -545,28 +526,41 @@ async fn reactions_see_the_claimed_jobs_and_a_failing_one_fails_them() {
     }
 }
 
-/// Rows of one query's single column of counts, on either backend.
-async fn count(store: &Store, sql: &'static str, tenant: &TenantCode) -> i64 {
+/// The rows a query bound to `tenant` gives, read straight from either backend's database
+/// (what the store holds, not what a viewer may see).
+async fn rows<T>(store: &Store, sql: &'static str, tenant: &TenantCode) -> Vec<T>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
     match store.location() {
         StoreLocation::Sqlite(path) => {
             let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
                 .await
                 .unwrap();
-            sqlx::query_scalar(sql)
+            sqlx::query_as(sql)
                 .bind(tenant.as_str())
-                .fetch_one(&pool)
+                .fetch_all(&pool)
                 .await
                 .unwrap()
         }
         StoreLocation::Postgres(url) => {
             let pool = sqlx::PgPool::connect(url).await.unwrap();
-            sqlx::query_scalar(sql)
+            sqlx::query_as(sql)
                 .bind(tenant.as_str())
-                .fetch_one(&pool)
+                .fetch_all(&pool)
                 .await
                 .unwrap()
         }
     }
+}
+
+/// A count a query bound to `tenant` gives.
+async fn count(store: &Store, sql: &'static str, tenant: &TenantCode) -> i64 {
+    let counted: Vec<(i64,)> = rows(store, sql, tenant).await;
+    counted.first().map_or(0, |(n,)| *n)
 }
 
 /// Every agency's feed submitted at once, while two workers drain the queue at the same
