@@ -1,5 +1,6 @@
 //! The two backends. `queries.rs` is compiled once inside each, with `Db` naming that
-//! backend, so every query is checked against both databases' types.
+//! backend, so the Rust around every query compiles for both; `tests/statements.rs` prepares the
+//! SQL itself against both schemas.
 
 pub(crate) mod postgres;
 pub(crate) mod sqlite;

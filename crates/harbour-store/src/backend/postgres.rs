@@ -50,7 +50,8 @@ pub(crate) fn after_connect(port: u16) {
 #[path = "postgres_nodelay.rs"]
 pub(crate) mod nodelay;
 
-// Compiled once per backend on purpose: the same SQL, checked against each database's types.
+// Compiled once per backend on purpose: the same SQL and Rust for each database (the SQL is
+// prepared against both schemas by tests/statements.rs).
 #[allow(clippy::duplicate_mod)]
 #[path = "queries.rs"]
 pub(crate) mod queries;

@@ -13,7 +13,8 @@ pub(crate) async fn begin_write(
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
-// Compiled once per backend on purpose: the same SQL, checked against each database's types.
+// Compiled once per backend on purpose: the same SQL and Rust for each database (the SQL is
+// prepared against both schemas by tests/statements.rs).
 #[allow(clippy::duplicate_mod)]
 #[path = "queries.rs"]
 pub(crate) mod queries;
