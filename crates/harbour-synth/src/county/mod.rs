@@ -825,7 +825,14 @@ nickname exists), given-name and surname typos (police 4-5%, others 1-2%), short
 double-barrelled surnames, day and month swapped (2%), a year out (0.5%), a missing date of \
 birth (police 4%), an older postcode (12%), aliases (police 8%), and identifiers only where that \
 agency holds them (UPN at schools and the LA, NHS number at health and mostly at social care). \
-About 1.5% of children are twins.\n",
+About 1.5% of children are twins.\n\n\
+## Details\n\n\
+The feeds carry the optional details `docs/feeds.md` lists: each leaver's destination and the \
+year group in each school's CTF, a reason and a referrer for every social-care referral, MACE \
+referrals from the police and the youth justice service as well as social care, each missing \
+episode's length and whether the child was found out of the area (4% of the episodes of \
+children at low or medium risk, 15% at high risk), stops and searches with their outcomes (about seven in ten no \
+further action) and the severity of each injury seen at the emergency department.\n",
         seed = config.seed,
         children = s.children,
         adults = s.adults,
