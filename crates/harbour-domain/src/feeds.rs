@@ -81,9 +81,12 @@ impl Feed {
     /// is police intelligence, and a youth-justice row whose `detail` mentions MACE is
     /// restricted (work with a child known to the exploitation panel is not for every school
     /// the child attended); everything else is ordinary.
+    /// A MACE referral is restricted whoever sends it (police and youth justice may send one
+    /// too): that a child is before the exploitation panel is not for every school.
     pub fn default_handling(self, kind: EventKind, detail: Option<&str>) -> Handling {
         match self {
             Self::SocialCare => Handling::Restricted,
+            _ if kind == EventKind::MaceReferral => Handling::Restricted,
             Self::Health => Handling::HealthConfidential,
             Self::Police if kind == EventKind::IntelligenceReport => Handling::PoliceIntelligence,
             Self::YouthJustice if detail.is_some_and(mentions_mace) => Handling::Restricted,
@@ -95,6 +98,31 @@ impl Feed {
     /// as before. `handling` is the sender's handling marker for the row's event (see
     /// [`Self::default_handling`] for the marker when it is left out).
     pub const OPTIONAL_COLUMNS: &'static [&'static str] = &["handling"];
+
+    /// Every column this feed may carry beyond [`Self::columns`]: [`Self::OPTIONAL_COLUMNS`]
+    /// and the feed's own optional details (a file without them is read as before; the
+    /// code lists are in [`crate::feed_codes`], and `docs/feeds.md` says which rows each
+    /// belongs to).
+    pub fn optional_columns(self) -> &'static [&'static str] {
+        match self {
+            Self::SchoolRoll => &["handling", "destination", "year_group"],
+            Self::SocialCare => &["handling", "referral_reason", "referrer"],
+            Self::Police => &[
+                "handling",
+                "referrer",
+                "missing_hours",
+                "found_out_of_area",
+                "found_at",
+                "outcome",
+            ],
+            Self::YouthJustice => &["handling", "referrer"],
+            Self::Health => &["handling", "severity"],
+            Self::SchoolCtf
+            | Self::SchoolAttendance
+            | Self::SchoolExclusions
+            | Self::LaEducation => Self::OPTIONAL_COLUMNS,
+        }
+    }
 
     /// The CSV header, in order (none for the XML feed).
     pub fn columns(self) -> &'static [&'static str] {
@@ -348,6 +376,19 @@ mod tests {
                 .default_handling(EventKind::YouthJusticeIntervention, Some("Menace")),
             Handling::Ordinary
         );
+        assert_eq!(
+            Feed::Police.default_handling(EventKind::MaceReferral, None),
+            Handling::Restricted
+        );
+        for feed in Feed::ALL {
+            assert!(feed.optional_columns().starts_with(Feed::OPTIONAL_COLUMNS));
+            assert!(
+                feed.optional_columns()
+                    .iter()
+                    .all(|c| !feed.columns().contains(c)),
+                "{feed}: an optional column is also required"
+            );
+        }
         assert!(
             "school_census"
                 .parse::<Feed>()

@@ -6,6 +6,7 @@
 
 mod clock;
 mod codes;
+pub mod feed_codes;
 pub mod feeds;
 mod ids;
 mod nhs_number;

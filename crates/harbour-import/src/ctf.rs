@@ -9,6 +9,7 @@
 
 use crate::rows::{FeedEvent, FeedIdentity, ImportRow, QuarantineRow};
 use crate::values;
+use harbour_domain::feed_codes::{DESTINATIONS, code_in};
 use harbour_domain::{EventKind, Handling, Postcode, Upn};
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -111,6 +112,8 @@ struct Pupil {
     dob: String,
     sex: String,
     postcode: String,
+    /// `BasicDetails/NCyearActual`: the year group when the file was written.
+    year_group: String,
     schools: Vec<School>,
     years: Vec<YearData>,
 }
@@ -280,6 +283,7 @@ impl<R: BufRead> CtfReader<R> {
                             ("Pupil", "DOB") => p.dob = value,
                             ("Pupil", "Sex" | "Gender") => p.sex = value,
                             ("Address", "PostCode") => p.postcode = value,
+                            ("BasicDetails", "NCyearActual") => p.year_group = value,
                             (_, "Pupil") => {
                                 self.pupils += 1;
                                 let done = pupil.take().unwrap_or_default();
@@ -347,6 +351,18 @@ impl<R: BufRead> CtfReader<R> {
             "" => None,
             text => Some(Postcode::parse(text).map_err(|e| fail("PostCode", text, e.to_string()))?),
         };
+        let year_group = match pupil.year_group.trim() {
+            "" => None,
+            text => values::curriculum_year(text)
+                .map_err(|e| fail("NCyearActual", text, format!("NCyearActual {e}")))?,
+        };
+        // The year group is the pupil's when the file was written, so it belongs on the
+        // latest leaving (the move the file was made for), not on every stint.
+        let last_leaving = pupil
+            .schools
+            .iter()
+            .filter_map(|s| values::date(&s.leaving).ok())
+            .max();
         let identity = FeedIdentity {
             record_key: upn.as_str().to_owned(),
             given_name: forename,
@@ -418,12 +434,23 @@ impl<R: BufRead> CtfReader<R> {
                 } else {
                     format!(" ({})", school.reason)
                 };
+                let mut details =
+                    json!({ "lea": school.lea, "estab": school.estab, "reason": school.reason });
+                // A leaving reason that names a destination is also a field rules can test.
+                if let Some(map) = details.as_object_mut() {
+                    if let Some(code) = code_in(DESTINATIONS, &school.reason) {
+                        map.insert("destination".into(), code.into());
+                    }
+                    if let Some(year) = year_group.filter(|_| Some(leaving) == last_leaving) {
+                        map.insert("year_group".into(), year.into());
+                    }
+                }
                 push(
                     EventKind::SchoolLeaving,
                     format!("{upn}-leaving-{}{}-{leaving}", school.lea, school.estab),
                     leaving,
                     format!("Left the roll at {at}{reason}"),
-                    json!({ "lea": school.lea, "estab": school.estab, "reason": school.reason }),
+                    details,
                 );
             }
         }

@@ -171,3 +171,31 @@ fn a_refused_pupil_records_the_line_of_its_pupil_element() {
         .unwrap();
     assert_eq!(refused.line, second_pupil_line, "a line, not a byte offset");
 }
+
+#[test]
+fn the_leaving_reason_and_year_group_reach_the_leaving_event_as_fields() {
+    let pupil = JAYDEN.replace(
+        "<EnrolStatus>C</EnrolStatus>",
+        "<EnrolStatus>C</EnrolStatus><NCyearActual>9</NCyearActual>",
+    );
+    let rows = read_all(&ctf(&pupil)).unwrap().remove(0).unwrap();
+    let leaving = &rows[1].event;
+    assert_eq!(leaving.kind, EventKind::SchoolLeaving);
+    assert_eq!(leaving.details["destination"], "permanent_exclusion");
+    assert_eq!(leaving.details["year_group"], 9);
+    // The year group is the pupil's when the file was written: not carried back to joining.
+    assert!(rows[0].event.details.get("year_group").is_none());
+    // A leaving reason that names no destination stays as text, as before.
+    let moved = pupil.replace("Permanent exclusion", "Family moved house");
+    let rows = read_all(&ctf(&moved)).unwrap().remove(0).unwrap();
+    assert!(rows[1].event.details.get("destination").is_none());
+    assert_eq!(rows[1].event.details["reason"], "Family moved house");
+    // A year group that is not a curriculum year refuses the pupil, naming the element.
+    let bad = pupil.replace("<NCyearActual>9<", "<NCyearActual>Year 9<");
+    let refused = read_all(&ctf(&bad)).unwrap().remove(0).unwrap_err();
+    assert_eq!(refused.field, "NCyearActual", "{refused:?}");
+    assert!(
+        refused.reason.contains("national curriculum year"),
+        "{refused:?}"
+    );
+}

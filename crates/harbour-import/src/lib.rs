@@ -8,6 +8,7 @@
 //! is `harbour-ingest`'s job.
 
 pub mod ctf;
+mod details;
 pub mod export;
 pub mod people;
 pub mod row;

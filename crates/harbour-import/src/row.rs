@@ -33,7 +33,7 @@ impl Header {
                 })?;
             index.insert(*column, position);
         }
-        for column in Feed::OPTIONAL_COLUMNS {
+        for column in feed.optional_columns() {
             if let Some(position) = header.iter().position(|h| {
                 h.trim()
                     .trim_start_matches('\u{feff}')
@@ -50,15 +50,16 @@ impl Header {
     }
 }
 
-struct Row<'a> {
+pub(crate) struct Row<'a> {
     header: &'a Header,
     record: &'a csv::StringRecord,
 }
 
-type Problem = (&'static str, String, String);
+/// A refused row: the field, the value (cut short) and the reason.
+pub(crate) type Problem = (&'static str, String, String);
 
 impl Row<'_> {
-    fn raw(&self, column: &'static str) -> &str {
+    pub(crate) fn raw(&self, column: &'static str) -> &str {
         self.header
             .index
             .get(column)
@@ -66,7 +67,7 @@ impl Row<'_> {
             .unwrap_or("")
     }
 
-    fn fail(&self, column: &'static str, reason: impl Into<String>) -> Problem {
+    pub(crate) fn fail(&self, column: &'static str, reason: impl Into<String>) -> Problem {
         (
             column,
             self.raw(column).chars().take(200).collect(),
@@ -74,12 +75,12 @@ impl Row<'_> {
         )
     }
 
-    fn text(&self, column: &'static str, max: usize) -> Result<Option<String>, Problem> {
+    pub(crate) fn text(&self, column: &'static str, max: usize) -> Result<Option<String>, Problem> {
         values::text(self.raw(column), max)
             .map_err(|reason| self.fail(column, format!("{column} {reason}")))
     }
 
-    fn required(&self, column: &'static str, max: usize) -> Result<String, Problem> {
+    pub(crate) fn required(&self, column: &'static str, max: usize) -> Result<String, Problem> {
         self.text(column, max)?
             .ok_or_else(|| self.fail(column, format!("{column} is required")))
     }
@@ -103,7 +104,11 @@ impl Row<'_> {
         values::whole_number(&value).map_err(|reason| self.fail(column, reason))
     }
 
-    fn choice<'c>(&self, column: &'static str, allowed: &[&'c str]) -> Result<&'c str, Problem> {
+    pub(crate) fn choice<'c>(
+        &self,
+        column: &'static str,
+        allowed: &[&'c str],
+    ) -> Result<&'c str, Problem> {
         let value = self.required(column, 40)?.to_lowercase();
         allowed
             .iter()
@@ -126,7 +131,7 @@ pub fn parse_fields(
     line: u64,
     today: Date,
 ) -> Result<ImportRow, Box<QuarantineRow>> {
-    let columns = || feed.columns().iter().chain(Feed::OPTIONAL_COLUMNS);
+    let columns = || feed.columns().iter().chain(feed.optional_columns());
     let header = Header {
         feed,
         index: columns().enumerate().map(|(i, c)| (*c, i)).collect(),
@@ -182,7 +187,7 @@ pub fn parse_row(
 fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEvent), Problem> {
     let identity = identity(row, feed, today)?;
     let event_key = row.required("event_key", MAX_KEY)?;
-    let (kind, occurred_on, summary, details) = match feed {
+    let (kind, occurred_on, mut summary, mut details) = match feed {
         Feed::SchoolCtf => {
             return Err(row.fail(
                 "record_key",
@@ -291,6 +296,7 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
                 "rui_end",
                 "stop_search",
                 "intelligence",
+                "mace_referral",
             ];
             let kind = match row.choice("type", &kinds)? {
                 "caution" => EventKind::Caution,
@@ -301,6 +307,7 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
                 "rui_start" => EventKind::RuiStart,
                 "rui_end" => EventKind::RuiEnd,
                 "stop_search" => EventKind::StopAndSearch,
+                "mace_referral" => EventKind::MaceReferral,
                 _ => EventKind::IntelligenceReport,
             };
             let offence = row.text("offence", MAX_TEXT)?;
@@ -378,8 +385,9 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
             )
         }
         Feed::YouthJustice => {
-            let kind = match row.choice("type", &["order", "intervention"])? {
+            let kind = match row.choice("type", &["order", "intervention", "mace_referral"])? {
                 "order" => EventKind::YouthJusticeOrder,
+                "mace_referral" => EventKind::MaceReferral,
                 _ => EventKind::YouthJusticeIntervention,
             };
             let summary = row
@@ -388,6 +396,7 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
             (kind, row.date("date")?, summary, json!({}))
         }
     };
+    crate::details::read(row, feed, kind, &mut summary, &mut details)?;
     let detail = row.text("detail", MAX_TEXT)?;
     let handling = handling_for(row, feed, kind, detail.as_deref())?;
     let date_column = match feed {
@@ -541,6 +550,10 @@ fn grading(text: &str) -> Option<String> {
 #[cfg(test)]
 #[path = "row_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "details_tests.rs"]
+mod details_tests;
 
 /// One JSON feed row: column name → value, as the feed API takes it. A row that names a
 /// column twice is refused (a map would keep the last and silently drop the first).

@@ -54,9 +54,52 @@ pub fn whole_number(value: &str) -> Result<u32, String> {
         .map_err(|_| format!("{:?} is not a whole number", value.trim()))
 }
 
+/// A national curriculum year group as schools' systems write it (the CBDS codes of the CTF's
+/// `NCyearActual`): `R` (or `0`) for reception, `1` to `14`, nursery `N1` and `N2`, and `X`
+/// for a child not following the national curriculum. Stored as a number rules can compare
+/// (`year_group >= 10`): reception is 0, N1 and N2 are -2 and -1; `X` has no number (`None`).
+pub fn curriculum_year(value: &str) -> Result<Option<i64>, String> {
+    let value = value.trim().to_uppercase();
+    let year = match value.as_str() {
+        "X" => return Ok(None),
+        "R" => 0,
+        "N1" => -2,
+        "N2" => -1,
+        number => number
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (0..=14).contains(n))
+            .ok_or_else(|| {
+                format!("{value:?} is not a national curriculum year: use R, 1 to 14, N1, N2 or X")
+            })?,
+    };
+    Ok(Some(year))
+}
+
+/// How a curriculum year reads on a timeline.
+pub fn curriculum_year_words(year: i64) -> String {
+    match year {
+        -2 => "Nursery (N1)".into(),
+        -1 => "Nursery (N2)".into(),
+        0 => "Reception".into(),
+        n => format!("Year {n}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn curriculum_years_in_every_spelling_and_others_refused() {
+        assert_eq!(curriculum_year(" r ").unwrap(), Some(0));
+        assert_eq!(curriculum_year("n1").unwrap(), Some(-2));
+        assert_eq!(curriculum_year("11").unwrap(), Some(11));
+        assert_eq!(curriculum_year("X").unwrap(), None);
+        assert!(curriculum_year("15").unwrap_err().contains("R, 1 to 14"));
+        assert!(curriculum_year("Year 10").is_err());
+        assert_eq!(curriculum_year_words(10), "Year 10");
+    }
 
     #[test]
     fn dates_in_either_order_and_impossible_ones_refused() {

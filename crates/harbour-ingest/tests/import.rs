@@ -106,6 +106,31 @@ async fn a_synthetic_county_imports_and_resending_it_changes_nothing() {
                 .iter()
                 .all(|q| !q.reason.is_empty() && !q.field.is_empty() && q.line > 1)
         );
+        // The county's noise is in identities: every optional detail it writes (destinations,
+        // year groups, referral reasons, missing episodes, outcomes, severities) is accepted.
+        let details = [
+            "destination",
+            "year_group",
+            "LeavingReason",
+            "NCyearActual",
+            "referral_reason",
+            "referrer",
+            "missing_hours",
+            "found_out_of_area",
+            "found_at",
+            "outcome",
+            "severity",
+        ];
+        assert!(
+            quarantined
+                .iter()
+                .all(|q| !details.contains(&q.field.as_str())),
+            "{:?}",
+            quarantined
+                .iter()
+                .filter(|q| details.contains(&q.field.as_str()))
+                .collect::<Vec<_>>()
+        );
 
         let (_, _, second) = import_manifest(&store, &county_dir).await;
         assert_eq!(

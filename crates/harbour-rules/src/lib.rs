@@ -139,6 +139,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../../../rules/missing-episodes.toml"),
     ),
     (
+        "missing-found-out-of-area.toml",
+        include_str!("../../../rules/missing-found-out-of-area.toml"),
+    ),
+    (
         "rui-over-three-months.toml",
         include_str!("../../../rules/rui-over-three-months.toml"),
     ),

@@ -313,7 +313,14 @@ fn example(source: &Source<'_>, spanned: &Spanned<ExampleFile>) -> Result<Exampl
                 (_, toml::Value::Float(n)) => {
                     details.insert(key.clone(), serde_json::Value::from(*n));
                 }
-                _ => return Err(bad(format!("event field {key} must be text or a number"))),
+                (_, toml::Value::Boolean(b)) => {
+                    details.insert(key.clone(), serde_json::Value::Bool(*b));
+                }
+                _ => {
+                    return Err(bad(format!(
+                        "event field {key} must be text, a number or true/false"
+                    )));
+                }
             }
         }
         let on = on.ok_or_else(|| bad("every event needs on = \"YYYY-MM-DD\"".into()))?;

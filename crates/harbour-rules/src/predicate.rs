@@ -15,14 +15,18 @@ use std::sync::Arc;
 pub enum FieldType {
     Text,
     Number,
+    /// Yes or no (`found_out_of_area == true`); absent, it is null and matches nothing.
+    Bool,
 }
 
 /// The fields each kind of event carries, as the feeds record them (see docs/feeds.md).
 /// Every event also has `summary`, its one-line description.
 pub fn fields_of(kind: EventKind) -> &'static [(&'static str, FieldType)] {
     use EventKind as K;
-    use FieldType::{Number, Text};
+    use FieldType::{Bool, Number, Text};
     match kind {
+        K::SchoolEnrolment => &[("year_group", Number)],
+        K::SchoolLeaving => &[("destination", Text), ("year_group", Number)],
         K::AttendanceSummary => &[
             ("percent", Number),
             ("sessions_possible", Number),
@@ -30,16 +34,20 @@ pub fn fields_of(kind: EventKind) -> &'static [(&'static str, FieldType)] {
         ],
         K::Suspension => &[("reason", Text), ("sessions", Number)],
         K::PermanentExclusion => &[("reason", Text)],
-        K::Caution
-        | K::Arrest
-        | K::Charge
-        | K::MissingEpisode
-        | K::VictimOfCrime
-        | K::RuiStart
-        | K::RuiEnd
-        | K::StopAndSearch => &[("offence", Text)],
+        K::Caution | K::Arrest | K::Charge | K::VictimOfCrime | K::RuiStart | K::RuiEnd => {
+            &[("offence", Text)]
+        }
+        K::MissingEpisode => &[
+            ("offence", Text),
+            ("missing_hours", Number),
+            ("found_out_of_area", Bool),
+            ("found_at", Text),
+        ],
+        K::StopAndSearch => &[("offence", Text), ("outcome", Text)],
         K::IntelligenceReport => &[("grading", Text)],
-        K::EmergencyAttendance => &[("reason", Text)],
+        K::EmergencyAttendance => &[("reason", Text), ("severity", Text)],
+        K::SocialCareReferral => &[("referral_reason", Text), ("referrer", Text)],
+        K::MaceReferral => &[("referrer", Text)],
         _ => &[],
     }
 }
@@ -156,8 +164,9 @@ impl cel::context::VariableResolver for EventFields<'_> {
                 (Some(serde_json::Value::Number(n)), _) => {
                     cel::Value::Float(n.as_f64().unwrap_or(f64::NAN))
                 }
+                (Some(serde_json::Value::Bool(b)), _) => cel::Value::Bool(*b),
                 (_, FieldType::Text) => cel::Value::String(Arc::new(String::new())),
-                (_, FieldType::Number) => cel::Value::Null,
+                (_, FieldType::Number | FieldType::Bool) => cel::Value::Null,
             }
         })
     }

@@ -83,6 +83,9 @@ pub struct Event {
     /// The optional `handling` column as the sender writes it: empty for the feed's default,
     /// or the marker a real sender's system sets on such a row.
     pub handling: &'static str,
+    /// The feed's optional detail columns the sender fills (`Feed::optional_columns`), by
+    /// name: a destination, a missing episode's length, a stop and search's outcome…
+    pub details: Vec<(&'static str, String)>,
 }
 
 /// What shapes a child's life in the simulation.
@@ -113,6 +116,17 @@ pub fn terms(year: i32) -> [(Date, Date); 3] {
         (date(year + 1, 1, 6), date(year + 1, 3, 27)),
         (date(year + 1, 4, 14), date(year + 1, 7, 18)),
     ]
+}
+
+/// The national curriculum year group on `day` of a child who started reception in the
+/// academic year `reception` (0 is reception).
+pub fn year_group_on(reception: i32, day: Date) -> i32 {
+    let academic_year = if u8::from(day.month()) >= 9 {
+        day.year()
+    } else {
+        day.year() - 1
+    };
+    academic_year - reception
 }
 
 /// The academic year in which a child born on `dob` starts reception.

@@ -24,6 +24,18 @@ use time::{Date, Duration, Month};
 
 pub use sim::{FIRST_YEAR, LAST_YEAR};
 
+/// Mixed into the seed for each child's second random stream (the feeds' optional details).
+const DETAILS_STREAM: u64 = 0x6465_7461_696c_7321;
+
+/// An event's optional detail column `column`, or empty.
+fn detail<'e>(event: &'e Event, column: &str) -> &'e str {
+    event
+        .details
+        .iter()
+        .find(|(c, _)| *c == column)
+        .map_or("", |(_, v)| v.as_str())
+}
+
 /// The local-authority code the synthetic county uses (not a real authority).
 pub const TENANT: &str = "999";
 
@@ -106,8 +118,12 @@ struct Writers {
     /// Each school's Common Transfer File, open while pupils are appended.
     ctf: BTreeMap<Supplier, BufWriter<File>>,
     /// The current child's joining and leaving events, by school, written as one CTF pupil
-    /// when the child is done.
-    roll: Vec<(Supplier, bool, Date)>,
+    /// when the child is done: (school, joined, date, destination on leaving).
+    roll: Vec<(Supplier, bool, Date, String)>,
+    /// The academic year the current child started reception, for the CTF's `NCyearActual`.
+    reception: i32,
+    /// The day the data is taken.
+    as_of: Date,
     schools: Schools,
     summary: Summary,
 }
@@ -135,7 +151,9 @@ impl Writers {
         if event.feed == Feed::SchoolRoll {
             // Schools send their roll as Common Transfer Files: kept until the child is done.
             let joined = event.columns.first().is_some_and(|t| t == "joined");
-            self.roll.push((event.supplier, joined, event.date));
+            let destination = detail(event, "destination").to_owned();
+            self.roll
+                .push((event.supplier, joined, event.date, destination));
             let first = self.keys.entry((event.supplier, person.id)).or_insert(0);
             let new_record = *first == 0;
             *first += 1;
@@ -161,7 +179,13 @@ impl Writers {
             })?;
             let mut writer = csv::Writer::from_writer(BufWriter::with_capacity(32 * 1024, file));
             writer
-                .write_record(event.feed.columns().iter().chain(Feed::OPTIONAL_COLUMNS))
+                .write_record(
+                    event
+                        .feed
+                        .columns()
+                        .iter()
+                        .chain(event.feed.optional_columns()),
+                )
                 .map_err(|source| SynthError::Csv {
                     path: path.clone(),
                     source,
@@ -229,7 +253,12 @@ impl Writers {
         };
         row.push(&event_key);
         row.extend(event.columns.iter().map(String::as_str));
-        row.push(event.handling);
+        for column in event.feed.optional_columns() {
+            row.push(match *column {
+                "handling" => event.handling,
+                other => detail(event, other),
+            });
+        }
         let writer = self
             .feeds
             .get_mut(&(event.supplier, event.feed))
@@ -257,17 +286,19 @@ impl Writers {
         let mut roll = std::mem::take(&mut self.roll);
         // In date order (joining before leaving on the same day), so each leaving closes the
         // stint it belongs to.
-        roll.sort_by_key(|(school, joined, date)| (*school, *date, !*joined));
-        let mut by_school: BTreeMap<Supplier, Vec<(Date, Option<Date>)>> = BTreeMap::new();
-        for (school, joined, date) in roll {
+        roll.sort_by_key(|(school, joined, date, _)| (*school, *date, !*joined));
+        // Each stint: joined, and left with the destination.
+        type Stint = (Date, Option<(Date, String)>);
+        let mut by_school: BTreeMap<Supplier, Vec<Stint>> = BTreeMap::new();
+        for (school, joined, date, destination) in roll {
             let stints = by_school.entry(school).or_default();
             if joined {
                 stints.push((date, None));
             } else if let Some(open) = stints.iter_mut().rev().find(|s| s.1.is_none()) {
-                open.1 = Some(date);
+                open.1 = Some((date, destination));
             } else {
                 // On the roll before the history begins: the file says they joined then.
-                stints.push((sim::history_start().min(date), Some(date)));
+                stints.push((sim::history_start().min(date), Some((date, destination))));
             }
         }
         // Count what the files say, so the summary matches what an import reads.
@@ -293,9 +324,27 @@ impl Writers {
                 _ => "0000".into(),
             };
             let text = |value: &str| quick_xml::escape::escape(value).into_owned();
+            // The year group when the school wrote the file: at the last leaving, or now for
+            // a pupil still on its roll.
+            let written = if stints.iter().any(|s| s.1.is_none()) {
+                Some(self.as_of)
+            } else {
+                stints
+                    .iter()
+                    .filter_map(|s| s.1.as_ref().map(|l| l.0))
+                    .max()
+            };
+            let year_group = written
+                .map(|day| life::year_group_on(self.reception, day))
+                .filter(|year| (0..=14).contains(year))
+                .map(|year| match year {
+                    0 => "<BasicDetails><NCyearActual>R</NCyearActual></BasicDetails>".to_owned(),
+                    n => format!("<BasicDetails><NCyearActual>{n}</NCyearActual></BasicDetails>"),
+                })
+                .unwrap_or_default();
             let mut pupil = format!(
                 "<Pupil><UPN>{}</UPN><Surname>{}</Surname><Forename>{}</Forename><DOB>{}</DOB><Sex>{}</Sex>\
-                 <Address><PostCode>{}</PostCode></Address><SchoolHistory>",
+                 {year_group}<Address><PostCode>{}</PostCode></Address><SchoolHistory>",
                 text(view.upn.as_deref().unwrap_or("")),
                 text(&view.family),
                 text(&view.given),
@@ -309,7 +358,14 @@ impl Writers {
                      <EntryDate>{entry}</EntryDate>{}</School>",
                     text(&name),
                     leaving
-                        .map(|d| format!("<LeavingDate>{d}</LeavingDate>"))
+                        .map(|(d, destination)| if destination.is_empty() {
+                            format!("<LeavingDate>{d}</LeavingDate>")
+                        } else {
+                            format!(
+                                "<LeavingDate>{d}</LeavingDate><LeavingReason>{}</LeavingReason>",
+                                text(&destination)
+                            )
+                        })
                         .unwrap_or_default()
                 ));
             }
@@ -519,6 +575,8 @@ pub fn generate(
         identities_path,
         ctf: BTreeMap::new(),
         roll: Vec::new(),
+        reception: 0,
+        as_of: config.as_of,
         schools: Schools::for_children(config.children),
         summary: Summary::default(),
     };
@@ -570,12 +628,23 @@ pub fn generate(
         } else {
             Risk::Low
         };
+        // The details the feeds gained later come from a stream of their own, so that the
+        // rest of each child's life is drawn exactly as before they were added.
+        let mut details = Rng::new(config.seed ^ DETAILS_STREAM, index);
         let events = if trajectory {
             writers.summary.trajectories += 1;
-            sim::trajectory_events(&mut rng, &mut person, schools, config.as_of)
+            sim::trajectory_events(&mut rng, &mut details, &mut person, schools, config.as_of)
         } else {
-            sim::child_events(&mut rng, &mut person, schools, risk, config.as_of)
+            sim::child_events(
+                &mut rng,
+                &mut details,
+                &mut person,
+                schools,
+                risk,
+                config.as_of,
+            )
         };
+        writers.reception = life::reception_year(person.dob);
         let mut views = BTreeMap::new();
         for event in &events {
             writers.write(&person, &mut views, config.seed, event)?;
@@ -602,6 +671,7 @@ pub fn generate(
                         String::new(),
                     ],
                     handling: "",
+                    details: Vec::new(),
                 },
                 Event {
                     supplier: Supplier::Police,
@@ -614,6 +684,7 @@ pub fn generate(
                         "2/B/P".into(),
                     ],
                     handling: "police_intelligence",
+                    details: Vec::new(),
                 },
             ];
             let mut views = BTreeMap::new();
@@ -754,7 +825,14 @@ nickname exists), given-name and surname typos (police 4-5%, others 1-2%), short
 double-barrelled surnames, day and month swapped (2%), a year out (0.5%), a missing date of \
 birth (police 4%), an older postcode (12%), aliases (police 8%), and identifiers only where that \
 agency holds them (UPN at schools and the LA, NHS number at health and mostly at social care). \
-About 1.5% of children are twins.\n",
+About 1.5% of children are twins.\n\n\
+## Details\n\n\
+The feeds carry the optional details `docs/feeds.md` lists: each leaver's destination and the \
+year group in each school's CTF, a reason and a referrer for every social-care referral, MACE \
+referrals from the police and the youth justice service as well as social care, each missing \
+episode's length and whether the child was found out of the area (4% of the episodes of \
+children at low or medium risk, 15% at high risk), stops and searches with their outcomes (about seven in ten no \
+further action) and the severity of each injury seen at the emergency department.\n",
         seed = config.seed,
         children = s.children,
         adults = s.adults,

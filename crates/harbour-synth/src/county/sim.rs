@@ -45,7 +45,160 @@ fn ev(supplier: Supplier, feed: Feed, date: Date, columns: &[&str]) -> Event {
         date,
         columns: columns.iter().map(|c| (*c).to_owned()).collect(),
         handling: "",
+        details: Vec::new(),
     }
+}
+
+/// `ev` with the sender's optional detail columns filled.
+fn detailed(event: Event, details: &[(&'static str, &str)]) -> Event {
+    Event {
+        details: details.iter().map(|(c, v)| (*c, (*v).to_owned())).collect(),
+        ..event
+    }
+}
+
+/// A weighted pick from `(value, weight)` pairs.
+fn weighted(rng: &mut Rng, choices: &[(&'static str, u32)]) -> &'static str {
+    let total: u32 = choices.iter().map(|(_, w)| w).sum();
+    let mut draw = u32::try_from(rng.below(u64::from(total))).unwrap_or(0);
+    for (value, weight) in choices {
+        if draw < *weight {
+            return value;
+        }
+        draw -= weight;
+    }
+    choices.first().map_or("", |(v, _)| v)
+}
+
+/// Who referred a child to children's social care, at about the shares of the CIN census's
+/// referral sources (police, schools and health give most).
+fn referral_source(rng: &mut Rng) -> &'static str {
+    weighted(
+        rng,
+        &[
+            ("police", 29),
+            ("school", 21),
+            ("health", 14),
+            ("la_education", 5),
+            ("social_care", 7),
+            ("family", 8),
+            ("self", 1),
+            ("other", 15),
+        ],
+    )
+}
+
+/// Why: mostly abuse and neglect at home; exploitation and going missing more often for
+/// children at higher risk.
+fn referral_reason(rng: &mut Rng, risk: Risk) -> &'static str {
+    let exploitation = match risk {
+        Risk::Low => 1,
+        Risk::Medium => 6,
+        Risk::High => 20,
+    };
+    weighted(
+        rng,
+        &[
+            ("neglect", 25),
+            ("emotional_abuse", 15),
+            ("domestic_abuse", 20),
+            ("physical_abuse", 10),
+            ("sexual_abuse", 3),
+            ("mental_health", 8),
+            ("substance_misuse", 4),
+            ("self_harm", 3),
+            ("criminal_exploitation", exploitation),
+            ("sexual_exploitation", exploitation / 2),
+            ("going_missing", exploitation / 2),
+            ("gangs", exploitation / 3),
+            ("other", 6),
+        ],
+    )
+}
+
+/// A missing episode's length and where the child was found. Most children come home within
+/// a day; children at high risk are found out of the area far more often.
+fn missing_details(rng: &mut Rng, risk: Risk) -> Vec<(&'static str, String)> {
+    let hours = match rng.below(10) {
+        0..=5 => rng.between(1, 12),
+        6..=8 => rng.between(12, 48),
+        _ => rng.between(48, 168),
+    };
+    let far = rng.chance(match risk {
+        Risk::Low | Risk::Medium => 0.04,
+        Risk::High => 0.15,
+    });
+    let place = if far {
+        rng.pick(&[
+            "Found by another force in a neighbouring county",
+            "Found at an address in another county",
+            "Found at a railway station in another county",
+        ])
+    } else {
+        rng.pick(&[
+            "Returned home",
+            "Found at a friend's house",
+            "Found in the town centre",
+        ])
+    };
+    let mut details = vec![
+        ("missing_hours", hours.to_string()),
+        (
+            "found_out_of_area",
+            if far { "yes" } else { "no" }.to_owned(),
+        ),
+    ];
+    // Not every force records where the child was found as text.
+    if rng.chance(0.7) {
+        details.push(("found_at", place.copied().unwrap_or_default().to_owned()));
+    }
+    details
+}
+
+/// How bad an injury seen at the emergency department was.
+fn severity(rng: &mut Rng, reason: &str) -> &'static str {
+    let weights: &[(&'static str, u32)] = match reason {
+        "injury" => &[
+            ("minor", 750),
+            ("moderate", 200),
+            ("serious", 45),
+            ("life_threatening", 5),
+        ],
+        _ => &[
+            ("minor", 450),
+            ("moderate", 380),
+            ("serious", 140),
+            ("life_threatening", 30),
+        ],
+    };
+    weighted(rng, weights)
+}
+
+/// A stop and search's object and outcome: most find nothing (England, year to March 2024:
+/// about seven in ten no further action, one in seven an arrest). A khat or cannabis warning
+/// is for adults only, so children never get one.
+fn stop_search(rng: &mut Rng) -> (&'static str, &'static str) {
+    let object = weighted(
+        rng,
+        &[
+            ("Controlled drugs", 60),
+            ("Offensive weapons", 20),
+            ("Stolen goods", 15),
+            ("Articles for use in criminal damage", 5),
+        ],
+    );
+    let outcome = weighted(
+        rng,
+        &[
+            ("no_further_action", 70),
+            ("arrest", 14),
+            ("community_resolution", 9),
+            ("summons", 3),
+            ("caution", 2),
+            ("penalty_notice", 2),
+        ],
+    );
+    (object, outcome)
 }
 
 /// `ev` with the sender's handling marker in the `handling` column.
@@ -70,8 +223,11 @@ fn reason(rng: &mut Rng, serious: bool) -> &'static str {
 }
 
 /// Simulates one child's recorded life. `as_of` is the day the data is taken.
+/// `details` is the child's second stream, for the details the feeds gained later (issue 14):
+/// drawing them from it leaves every other draw, and so the rest of the county, as it was.
 pub fn child_events(
     rng: &mut Rng,
+    details: &mut Rng,
     person: &mut Person,
     schools: Schools,
     risk: Risk,
@@ -109,7 +265,7 @@ pub fn child_events(
         let year_group = year - reception;
         if !(0..=11).contains(&year_group) {
             if let Some(school) = on_roll.take() {
-                school_leaving(&mut events, school, terms(year - 1)[2].1);
+                school_leaving(&mut events, school, terms(year - 1)[2].1, "post_16");
             }
             continue;
         }
@@ -120,7 +276,12 @@ pub fn child_events(
         }
         if on_roll != Some(wanted) {
             if let Some(school) = on_roll.take() {
-                school_leaving(&mut events, school, autumn.0 - Duration::days(40));
+                school_leaving(
+                    &mut events,
+                    school,
+                    autumn.0 - Duration::days(40),
+                    "another_school",
+                );
             }
             let joined = autumn.0;
             events.push(school_row(
@@ -193,7 +354,12 @@ pub fn child_events(
                     day,
                     &["PERM", &day.to_string(), "", reason(rng, true)],
                 ));
-                school_leaving(&mut events, school, day + Duration::days(6));
+                school_leaving(
+                    &mut events,
+                    school,
+                    day + Duration::days(6),
+                    "permanent_exclusion",
+                );
                 let pru = schools.pru();
                 let placed = day + Duration::days(rng.between(5, 30));
                 place_at_pru(&mut events, pru, placed);
@@ -206,7 +372,12 @@ pub fn child_events(
             if start <= as_of {
                 let end = start + Duration::days(rng.between(120, 700));
                 if let Some(school) = on_roll.take() {
-                    school_leaving(&mut events, school, start - Duration::days(1));
+                    school_leaving(
+                        &mut events,
+                        school,
+                        start - Duration::days(1),
+                        "home_education",
+                    );
                 }
                 events.push(ev(
                     Supplier::La,
@@ -266,11 +437,17 @@ pub fn child_events(
     };
     if rng.chance(cin_chance) {
         let referral = day_between(rng, day, as_of);
-        events.push(ev(
-            Supplier::SocialCare,
-            Feed::SocialCare,
-            referral,
-            &["referral", &referral.to_string()],
+        events.push(detailed(
+            ev(
+                Supplier::SocialCare,
+                Feed::SocialCare,
+                referral,
+                &["referral", &referral.to_string()],
+            ),
+            &[
+                ("referral_reason", referral_reason(details, risk)),
+                ("referrer", referral_source(details)),
+            ],
         ));
         let assessed = referral + Duration::days(rng.between(10, 45));
         if assessed <= as_of {
@@ -354,24 +531,60 @@ pub fn child_events(
                                 order,
                                 &["order", &order.to_string(), "Referral order, 6 months"],
                             ));
+                            // The youth justice service refers some of its children at
+                            // highest risk to the exploitation panel itself.
+                            let referred = order + Duration::days(details.between(14, 60));
+                            if risk == Risk::High && details.chance(0.3) && referred <= as_of {
+                                events.push(ev(
+                                    Supplier::YouthJustice,
+                                    Feed::YouthJustice,
+                                    referred,
+                                    &[
+                                        "mace_referral",
+                                        &referred.to_string(),
+                                        "Referred to the MACE panel",
+                                    ],
+                                ));
+                            }
                         }
                     }
                 }
             }
             for _ in 0..rng.poisson(missing_rate) {
                 let when = day_between(rng, day, year_end);
-                events.push(ev(
+                events.push(Event {
+                    details: missing_details(details, risk),
+                    ..ev(
+                        Supplier::Police,
+                        Feed::Police,
+                        when,
+                        &[
+                            "missing",
+                            &when.to_string(),
+                            "Reported missing from home",
+                            "",
+                        ],
+                    )
+                });
+            }
+        }
+        let stop_rate = match risk {
+            Risk::Low => 0.003,
+            Risk::Medium => 0.03,
+            Risk::High => 0.25,
+        };
+        if age >= 12 && details.chance(stop_rate) {
+            let when = day_between(details, day, year_end);
+            let (object, outcome) = stop_search(details);
+            events.push(detailed(
+                ev(
                     Supplier::Police,
                     Feed::Police,
                     when,
-                    &[
-                        "missing",
-                        &when.to_string(),
-                        "Reported missing from home",
-                        "",
-                    ],
-                ));
-            }
+                    &["stop_search", &when.to_string(), object, ""],
+                ),
+                &[("outcome", outcome)],
+            ));
         }
         for _ in 0..rng.poisson(contact_rate) {
             let when = day_between(rng, day, year_end);
@@ -402,20 +615,28 @@ pub fn child_events(
             } else {
                 "self_harm"
             };
-            events.push(ev(
+            let event = ev(
                 Supplier::Health,
                 Feed::Health,
                 when,
                 &["ed_attendance", &when.to_string(), reason],
-            ));
+            );
+            events.push(if reason == "illness" {
+                event
+            } else {
+                detailed(event, &[("severity", severity(details, reason))])
+            });
         }
         if rng.chance(ed_assault_rate) {
             let when = day_between(rng, day, year_end);
-            events.push(ev(
-                Supplier::Health,
-                Feed::Health,
-                when,
-                &["ed_attendance", &when.to_string(), "assault"],
+            events.push(detailed(
+                ev(
+                    Supplier::Health,
+                    Feed::Health,
+                    when,
+                    &["ed_attendance", &when.to_string(), "assault"],
+                ),
+                &[("severity", severity(details, "assault"))],
             ));
         }
         day = year_end + Duration::days(1);
@@ -456,12 +677,12 @@ fn place_at_pru(events: &mut Vec<Event>, pru: u16, placed: Date) {
     ));
 }
 
-fn school_leaving(events: &mut Vec<Event>, school: u16, when: Date) {
-    events.push(school_row(
-        school,
-        Feed::SchoolRoll,
-        when,
-        &["left", &when.to_string()],
+/// Leaving a roll, with where the child went (`destination`, written to the school's CTF as
+/// its `LeavingReason`).
+fn school_leaving(events: &mut Vec<Event>, school: u16, when: Date, destination: &str) {
+    events.push(detailed(
+        school_row(school, Feed::SchoolRoll, when, &["left", &when.to_string()]),
+        &[("destination", destination)],
     ));
 }
 
@@ -472,6 +693,7 @@ fn school_leaving(events: &mut Vec<Event>, school: u16, when: Date) {
 /// investigation and, at 17, serious violence. Dates vary child to child.
 pub fn trajectory_events(
     rng: &mut Rng,
+    details: &mut Rng,
     person: &mut Person,
     schools: Schools,
     as_of: Date,
@@ -577,21 +799,16 @@ pub fn trajectory_events(
         pex,
         &["PERM", &pex.to_string(), "", reason(rng, true)],
     ));
-    events.push(school_row(
+    school_leaving(
+        &mut events,
         secondary,
-        Feed::SchoolRoll,
         pex + Duration::days(6),
-        &["left", &(pex + Duration::days(6)).to_string()],
-    ));
+        "permanent_exclusion",
+    );
     let placed = pex + Duration::days(8);
     place_at_pru(&mut events, pru, placed);
     let ehe = placed + Duration::days(rng.between(20, 50));
-    events.push(school_row(
-        pru,
-        Feed::SchoolRoll,
-        ehe - Duration::days(1),
-        &["left", &(ehe - Duration::days(1)).to_string()],
-    ));
+    school_leaving(&mut events, pru, ehe - Duration::days(1), "home_education");
     events.push(ev(
         Supplier::La,
         Feed::LaEducation,
@@ -603,11 +820,20 @@ pub fn trajectory_events(
         ],
     ));
     let referral = ehe + Duration::days(rng.between(20, 60));
-    events.push(ev(
-        Supplier::SocialCare,
-        Feed::SocialCare,
-        referral,
-        &["referral", &referral.to_string()],
+    events.push(detailed(
+        ev(
+            Supplier::SocialCare,
+            Feed::SocialCare,
+            referral,
+            &["referral", &referral.to_string()],
+        ),
+        &[
+            ("referral_reason", "criminal_exploitation"),
+            (
+                "referrer",
+                weighted(details, &[("la_education", 1), ("police", 1)]),
+            ),
+        ],
     ));
     // Police systems mark intelligence as such.
     events.push(handled(
@@ -625,12 +851,29 @@ pub fn trajectory_events(
         "police_intelligence",
     ));
     let mace = referral + Duration::days(rng.between(14, 40));
-    events.push(ev(
-        Supplier::SocialCare,
-        Feed::SocialCare,
-        mace,
-        &["mace_referral", &mace.to_string()],
-    ));
+    // Most MACE referrals reach the panel through social care, naming who asked; the police
+    // send some themselves.
+    events.push(if details.chance(0.3) {
+        ev(
+            Supplier::Police,
+            Feed::Police,
+            mace,
+            &["mace_referral", &mace.to_string(), "", ""],
+        )
+    } else {
+        detailed(
+            ev(
+                Supplier::SocialCare,
+                Feed::SocialCare,
+                mace,
+                &["mace_referral", &mace.to_string()],
+            ),
+            &[(
+                "referrer",
+                weighted(details, &[("school", 3), ("police", 3), ("social_care", 4)]),
+            )],
+        )
+    });
     let ehe_end = y(3)[2].1 - Duration::days(14);
     events.push(ev(
         Supplier::La,
@@ -655,18 +898,40 @@ pub fn trajectory_events(
     ));
     for gap in [40, 55] {
         let missing = cme2 + Duration::days(gap + rng.between(0, 20));
-        events.push(ev(
-            Supplier::Police,
-            Feed::Police,
-            missing,
+        let hours = details.between(24, 96).to_string();
+        events.push(detailed(
+            ev(
+                Supplier::Police,
+                Feed::Police,
+                missing,
+                &[
+                    "missing",
+                    &missing.to_string(),
+                    "Reported missing from home; found in another county",
+                    "",
+                ],
+            ),
             &[
-                "missing",
-                &missing.to_string(),
-                "Reported missing from home; found in another county",
-                "",
+                ("missing_hours", hours.as_str()),
+                ("found_out_of_area", "yes"),
+                (
+                    "found_at",
+                    "Found at an address used to sell drugs in another county",
+                ),
             ],
         ));
     }
+    // Stopped and searched for drugs between the missing episodes and the arrest.
+    let stopped = cme2 + Duration::days(80 + details.between(0, 5));
+    events.push(detailed(
+        ev(
+            Supplier::Police,
+            Feed::Police,
+            stopped,
+            &["stop_search", &stopped.to_string(), "Controlled drugs", ""],
+        ),
+        &[("outcome", "no_further_action")],
+    ));
     let arrest = at_age(rng, 15, 300).max(cme2 + Duration::days(90));
     events.push(ev(
         Supplier::Police,
@@ -704,11 +969,17 @@ pub fn trajectory_events(
     let harm = at_age(rng, 17, 300);
     if harm <= as_of {
         person.harm_date = Some(harm);
-        events.push(ev(
-            Supplier::Health,
-            Feed::Health,
-            harm,
-            &["ed_attendance", &harm.to_string(), "assault"],
+        events.push(detailed(
+            ev(
+                Supplier::Health,
+                Feed::Health,
+                harm,
+                &["ed_attendance", &harm.to_string(), "assault"],
+            ),
+            &[(
+                "severity",
+                weighted(details, &[("serious", 3), ("life_threatening", 2)]),
+            )],
         ));
         events.push(ev(
             Supplier::Police,

@@ -1,4 +1,7 @@
 use super::*;
+use harbour_domain::feed_codes::{
+    DESTINATIONS, INJURY_SEVERITIES, REFERRAL_REASONS, REFERRERS, STOP_SEARCH_OUTCOMES, code_in,
+};
 
 fn read(dir: &Path, file: &str) -> String {
     std::fs::read_to_string(dir.join(file)).unwrap()
@@ -52,6 +55,12 @@ fn feeds_match_their_layouts_and_every_record_is_in_the_truth() {
     assert_eq!(known.len() as u64, summary.source_records);
     let mut rows = 0;
     let mut handled: std::collections::BTreeMap<(Feed, String), u64> = Default::default();
+    // (feed, optional detail column) → value → rows.
+    let mut details: std::collections::BTreeMap<
+        (Feed, String),
+        std::collections::BTreeMap<String, u64>,
+    > = Default::default();
+    let (mut leaving_reasons, mut year_groups) = (0, 0);
     for feed in manifest["feeds"].as_array().unwrap() {
         let layout: Feed = feed["feed"].as_str().unwrap().parse().unwrap();
         let agency = feed["agency"].as_str().unwrap().to_owned();
@@ -74,17 +83,44 @@ fn feeds_match_their_layouts_and_every_record_is_in_the_truth() {
                 );
                 rows += (pupil.matches("<EntryDate>").count()
                     + pupil.matches("<LeavingDate>").count()) as u64;
+                for reason in pupil.split("<LeavingReason>").skip(1) {
+                    let code = reason.split('<').next().unwrap();
+                    assert!(
+                        code_in(DESTINATIONS, code) == Some(code),
+                        "LeavingReason {code:?}"
+                    );
+                    leaving_reasons += 1;
+                }
+                if let Some(year) = pupil.split("<NCyearActual>").nth(1) {
+                    let year = year.split('<').next().unwrap();
+                    assert!(
+                        year == "R" || (1..=11).contains(&year.parse::<i32>().unwrap()),
+                        "NCyearActual {year:?}"
+                    );
+                    year_groups += 1;
+                }
             }
             continue;
         }
         let mut reader = csv::Reader::from_path(out.join(feed["file"].as_str().unwrap())).unwrap();
-        assert_eq!(
-            reader.headers().unwrap().iter().collect::<Vec<_>>(),
-            [layout.columns(), Feed::OPTIONAL_COLUMNS].concat()
-        );
+        let header = [layout.columns(), layout.optional_columns()].concat();
+        assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), header);
         for row in reader.records() {
             let row = row.unwrap();
-            assert_eq!(row.len(), layout.columns().len() + 1);
+            assert_eq!(row.len(), header.len());
+            for (column, value) in header
+                .iter()
+                .zip(row.iter())
+                .skip(layout.columns().len() + 1)
+            {
+                if !value.is_empty() {
+                    *details
+                        .entry((layout, (*column).to_owned()))
+                        .or_default()
+                        .entry(value.to_owned())
+                        .or_default() += 1;
+                }
+            }
             // The handling column is empty (the feed's default) or one of the policy's markers.
             let marker = &row[layout.columns().len()];
             assert!(
@@ -109,6 +145,64 @@ fn feeds_match_their_layouts_and_every_record_is_in_the_truth() {
         handled.contains_key(&(Feed::YouthJustice, "restricted".into()))
             && handled.contains_key(&(Feed::Police, "police_intelligence".into())),
         "{handled:?}"
+    );
+    // The details the feeds carry, written at plausible rates and always in their code lists.
+    let values = |feed: Feed, column: &str| {
+        details
+            .get(&(feed, column.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let total = |counts: &std::collections::BTreeMap<String, u64>| counts.values().sum::<u64>();
+    for (feed, column, list) in [
+        (Feed::Police, "outcome", STOP_SEARCH_OUTCOMES),
+        (Feed::Health, "severity", INJURY_SEVERITIES),
+        (Feed::SocialCare, "referral_reason", REFERRAL_REASONS),
+        (Feed::SocialCare, "referrer", REFERRERS),
+    ] {
+        let counts = values(feed, column);
+        assert!(total(&counts) > 0, "{feed} {column} is never written");
+        for value in counts.keys() {
+            assert_eq!(
+                code_in(list, value),
+                Some(value.as_str()),
+                "{feed} {column}"
+            );
+        }
+    }
+    let outcomes = values(Feed::Police, "outcome");
+    assert!(
+        outcomes["no_further_action"] * 2 > total(&outcomes),
+        "most searches find nothing: {outcomes:?}"
+    );
+    let severity = values(Feed::Health, "severity");
+    assert!(
+        severity.get("life_threatening").copied().unwrap_or(0) * 20 < total(&severity),
+        "{severity:?}"
+    );
+    let out_of_area = values(Feed::Police, "found_out_of_area");
+    let yes = out_of_area.get("yes").copied().unwrap_or(0);
+    assert!(
+        yes > 0
+            && yes * 4 < total(&out_of_area)
+            && out_of_area.keys().all(|v| v == "yes" || v == "no"),
+        "{out_of_area:?}"
+    );
+    let hours = values(Feed::Police, "missing_hours");
+    assert_eq!(
+        total(&hours),
+        total(&out_of_area),
+        "every episode has a length"
+    );
+    assert!(
+        hours
+            .keys()
+            .all(|h| (1..=8_760).contains(&h.parse::<u32>().unwrap()))
+    );
+    assert!(total(&values(Feed::Police, "found_at")) > 0);
+    assert!(
+        leaving_reasons > 0 && year_groups > 0,
+        "{leaving_reasons} {year_groups}"
     );
     let readme = read(&out, "README.md");
     assert!(
