@@ -12,6 +12,7 @@
 pub mod clock;
 pub mod exclusions;
 pub mod hours;
+pub mod not_in_school;
 pub mod task;
 
 pub use clock::{ClockState, Deadline, Window, WindowState};

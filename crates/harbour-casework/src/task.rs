@@ -20,6 +20,14 @@ pub enum TaskKind {
     ReviewOffer,
     /// A part-time offer has run longer than the limit: make it full-time or record why not.
     PartTimeOffer,
+    /// A home-education registration needs the authority's s.434A consent decision.
+    EheConsent,
+    /// The authority may ask for a home visit within 15 days of registration.
+    EheHomeVisit,
+    /// Ask the parents for information (at least every 12 months).
+    EheInformationRequest,
+    /// Trace a child missing education within the limit (20 school days by default).
+    TraceMissingChild,
 }
 
 impl TaskKind {
@@ -31,6 +39,10 @@ impl TaskKind {
             Self::ReviewHearing => "Independent review panel hearing",
             Self::ReviewOffer => "Review the education offer",
             Self::PartTimeOffer => "Part-time offer past its limit",
+            Self::EheConsent => "Decide consent to home education (s.434A)",
+            Self::EheHomeVisit => "Ask for a home visit (within 15 days)",
+            Self::EheInformationRequest => "Ask for information about home education",
+            Self::TraceMissingChild => "Trace a child missing education",
         }
     }
 
@@ -38,7 +50,10 @@ impl TaskKind {
     pub fn counts_school_days(self) -> bool {
         matches!(
             self,
-            Self::ArrangeProvision | Self::BoardDecision | Self::ReviewHearing
+            Self::ArrangeProvision
+                | Self::BoardDecision
+                | Self::ReviewHearing
+                | Self::TraceMissingChild
         )
     }
 }
