@@ -11,6 +11,7 @@
 
 pub mod clock;
 pub mod exclusions;
+pub mod fair_access;
 pub mod hours;
 pub mod not_in_school;
 pub mod task;
