@@ -2,11 +2,11 @@
 //! window in which someone (a parent) may act. Each shows as due, met or missed with its
 //! dates, which is what an officer and an inspector ask of a register.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::Date;
 
 /// How a deadline stands on a given day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ClockState {
     /// Not yet met; the due day has not passed.
@@ -49,7 +49,7 @@ impl ClockState {
 }
 
 /// A duty with a last day, met by the first day something happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deadline {
     pub due: Date,
     pub met_on: Option<Date>,
@@ -73,7 +73,7 @@ impl Deadline {
 }
 
 /// How a window stands on a given day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum WindowState {
     /// Still open until `closes`.
@@ -85,7 +85,7 @@ pub enum WindowState {
 }
 
 /// A period in which someone may act (a parent's right to ask for a review).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     pub closes: Date,
     pub used_on: Option<Date>,

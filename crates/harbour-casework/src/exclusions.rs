@@ -25,11 +25,11 @@ use crate::clock::{Deadline, Window};
 use crate::hours::Hours;
 use crate::task::{Task, TaskKind};
 use harbour_rules::calendar::Calendar;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
 
 /// What a council may set for its register (`rules/registers.toml` in a deployment).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
     /// Hours a week that count as full-time (25 by default).
     pub full_time: Hours,
@@ -50,7 +50,7 @@ impl Default for Settings {
 }
 
 /// The independent review panel's decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PanelOutcome {
     /// The board's decision stands.
@@ -62,7 +62,7 @@ pub enum PanelOutcome {
 }
 
 /// Why an entry closed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Closure {
     /// The board (or the head, by cancelling) reinstated the pupil.
@@ -87,7 +87,7 @@ impl Closure {
 }
 
 /// Something recorded on an entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "fact", rename_all = "snake_case")]
 pub enum Fact {
     /// The governing board met and decided; parents were told in writing on `parents_told_on`.
@@ -162,7 +162,7 @@ pub struct Entry {
 }
 
 /// Whether an entry is open.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Status {
     Open,
@@ -170,7 +170,7 @@ pub enum Status {
 }
 
 /// The offer in force, and whether it is full-time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentOffer {
     pub provider: String,
     pub hours: Hours,
@@ -181,7 +181,7 @@ pub struct CurrentOffer {
 }
 
 /// Where an entry stands on a day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assessment {
     pub status: Status,
     pub day_six: Deadline,
@@ -562,7 +562,7 @@ impl Entry {
 }
 
 /// The register's figures on a day, for the list page and `harbour report exclusions`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Figures {
     /// Entries open on the day.
     pub on_register: usize,

@@ -10,7 +10,7 @@
 //! child and in aggregate.
 
 use crate::hours::Hours;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::Date;
 
@@ -24,7 +24,7 @@ fn refuse<T>(field: &'static str, message: impl Into<String>) -> Result<T, Refus
 }
 
 /// What the allocated school said.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Response {
     Pending,
@@ -33,7 +33,7 @@ pub enum Response {
 }
 
 /// One fair-access panel decision: a child allocated to a school.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     pub on: Date,
     /// The allocated school's code (its agency).
@@ -59,7 +59,7 @@ impl Decision {
 }
 
 /// A school's size and the area it is in, for the per-1,000 rates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct School {
     pub code: String,
     pub name: String,
@@ -68,7 +68,7 @@ pub struct School {
 }
 
 /// One row of the consistency table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rate {
     /// A school's code, or an area's name.
     pub key: String,
@@ -81,7 +81,7 @@ pub struct Rate {
 }
 
 /// The consistency view: each school's and each area's rate, and the county's.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Consistency {
     pub schools: Vec<Rate>,
     pub areas: Vec<Rate>,
@@ -163,7 +163,7 @@ pub fn consistency(
 }
 
 /// The kind of alternative provision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProvisionKind {
     PupilReferralUnit,
@@ -173,7 +173,7 @@ pub enum ProvisionKind {
 }
 
 /// How a placement ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlacementOutcome {
     ReturnedToMainstream,
@@ -183,7 +183,7 @@ pub enum PlacementOutcome {
 }
 
 /// A place in alternative provision or a PRU.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placement {
     pub provider: String,
     pub kind: ProvisionKind,
@@ -240,7 +240,7 @@ impl Placement {
 
 /// The pathway in aggregate: how many placements followed an exclusion and the median days
 /// from exclusion to place.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pathway {
     pub placements: usize,
     pub after_exclusion: usize,

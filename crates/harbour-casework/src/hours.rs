@@ -1,11 +1,13 @@
 //! Hours of education a week, as officers record them (25, 27.5): whole tenths, so sums and
 //! comparisons with the full-time threshold are exact and the value stores as an integer.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Hours a week, in tenths of an hour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Hours(u16);
 

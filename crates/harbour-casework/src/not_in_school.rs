@@ -22,11 +22,11 @@ use crate::clock::Deadline;
 use crate::hours::Hours;
 use crate::task::{Task, TaskKind};
 use harbour_rules::calendar::Calendar;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
 
 /// What a council may set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
     /// School days to trace a missing child before escalation (20 by default).
     pub trace_within_school_days: u32,
@@ -96,7 +96,7 @@ fn required(field: &'static str, text: &str, message: &str) -> Result<(), Refusa
 // ---------------------------------------------------------------------------------------
 
 /// Why the authority's consent is needed before a child is home educated (s.434A).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentCondition {
     /// Condition A: placed by the authority at a special school.
@@ -107,7 +107,7 @@ pub enum ConsentCondition {
 
 /// What the timeline shows about the child when the registration is made, which decides
 /// whether consent is needed. Worked out by the caller from the person's events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ChildCircumstances {
     pub at_special_school: bool,
     pub under_child_protection: bool,
@@ -126,7 +126,7 @@ impl ChildCircumstances {
 }
 
 /// Another person or organisation educating the child (s.436C(1)(f)).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provider {
     pub name: String,
     pub address: String,
@@ -135,7 +135,7 @@ pub struct Provider {
 }
 
 /// The s.436C(1) content of a registration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
     /// Each parent's name and home address.
     pub parents: Vec<(String, String)>,
@@ -147,7 +147,7 @@ pub struct Registration {
 }
 
 /// The authority's view of whether the education is suitable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Suitability {
     Suitable,
@@ -157,7 +157,7 @@ pub enum Suitability {
 }
 
 /// Why a home-education case closed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum EheClosure {
     ReturnedToSchool {
@@ -173,7 +173,7 @@ pub enum EheClosure {
 }
 
 /// Something recorded on a home-education case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "fact", rename_all = "snake_case")]
 pub enum EheFact {
     /// The registration's content, first given or later updated.
@@ -215,7 +215,7 @@ pub struct EheCase {
 }
 
 /// Where a home-education case stands on a day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EheAssessment {
     pub open: bool,
     pub consent_needed: Option<ConsentCondition>,
@@ -417,7 +417,7 @@ impl EheCase {
 // ---------------------------------------------------------------------------------------
 
 /// The steps of tracing a missing child, in the order guidance suggests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TraceStep {
     FamilyContacted,
@@ -459,7 +459,7 @@ impl TraceStep {
 }
 
 /// Where a missing child was found, closing the episode.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum CmeClosure {
     FoundOnRoll { school: String },
@@ -469,7 +469,7 @@ pub enum CmeClosure {
 }
 
 /// Something recorded on a missing-education episode.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "fact", rename_all = "snake_case")]
 pub enum CmeFact {
     Step {
@@ -495,7 +495,7 @@ pub struct CmeEpisode {
 }
 
 /// Where an episode stands on a day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CmeAssessment {
     pub open: bool,
     /// Traced by the limit, or not: met by the episode's (latest) closure.
@@ -606,7 +606,7 @@ impl CmeEpisode {
 
 /// The register's figures on a day, for the list pages and
 /// `harbour report children-not-in-school`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Figures {
     pub home_educated: usize,
     pub home_educated_without_consent: usize,

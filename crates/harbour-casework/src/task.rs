@@ -2,11 +2,11 @@
 //! clocks into tasks of this one shape, so the "My work" queue can list them all together,
 //! overdue first.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::Date;
 
 /// What is to be done. Each workflow adds its own kinds here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
     /// Arrange full-time education from the sixth school day of a permanent exclusion (the
@@ -59,7 +59,7 @@ impl TaskKind {
 }
 
 /// One thing to do, by a day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
     pub kind: TaskKind,
     pub due: Date,
