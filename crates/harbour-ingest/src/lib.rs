@@ -5,7 +5,8 @@
 //!    parsed by the pure `harbour-import` and stored in batches, each in one transaction;
 //!    then a job is queued durably in the store for what follows;
 //! 2. **incremental linking** (`Store::link_new`): new records join the people already known;
-//! 3. **workflow reactions** ([`Reaction`]): the place later workflows react to what arrived;
+//! 3. **workflow reactions** ([`Reaction`]): the place later workflows react to what arrived
+//!    (today [`registers`]: a permanent exclusion opens a register entry);
 //! 4. **rules** (`Store::run_rules` over the timelines that changed): alerts are raised.
 //!
 //! Steps 2–4 run from the queue: in the background by a [`Worker`] (started by `harbour
@@ -16,6 +17,7 @@ pub mod agencies;
 mod error;
 pub mod file;
 mod pipeline;
+pub mod registers;
 mod worker;
 
 pub use agencies::{Placement, set_up_agencies};

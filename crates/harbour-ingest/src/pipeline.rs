@@ -20,7 +20,8 @@ pub type ReactionFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + 
 /// the order they were added ([`Pipeline::with_reaction`]), after linking and before the
 /// rules, once for each claim of the queue, with every job the claim took (one tenant's).
 /// A reaction may run twice for the same rows (a job resumed after a crash), so it must
-/// change nothing the second time. None are registered today.
+/// change nothing the second time. Every pipeline starts with the registers' reaction
+/// ([`crate::registers::OpenRegisterEntries`]: permanent exclusions open register entries).
 pub trait Reaction: Send + Sync + std::fmt::Debug {
     /// A short stable name, for logs and the job's failure message.
     fn name(&self) -> &'static str;
@@ -71,7 +72,7 @@ impl Pipeline {
             rules,
             clock,
             linking: harbour_link::Settings::default(),
-            reactions: Vec::new(),
+            reactions: vec![Arc::new(crate::registers::OpenRegisterEntries)],
             wake: tokio::sync::Notify::new(),
         }
     }

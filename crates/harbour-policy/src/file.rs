@@ -35,6 +35,33 @@ pub enum Function {
     IdentityReview,
 }
 
+/// A register the council keeps (`harbour-casework`), each with its own readers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Register {
+    /// Permanently excluded children (recommendation 8 of the Child AA review).
+    Exclusions,
+}
+
+impl Register {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Exclusions => "exclusions",
+        }
+    }
+}
+
+/// Who may use a register: `keep` sees every entry and records on it; `own_agency` sees,
+/// read only, the entries that name their own agency (a school: the children it excluded).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRule {
+    pub keep: Vec<Role>,
+    #[serde(default)]
+    pub own_agency: Vec<Role>,
+    pub lawful_basis: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
@@ -76,6 +103,8 @@ struct RawFile {
     #[serde(default)]
     functions: BTreeMap<Function, Vec<Role>>,
     second_factor: SecondFactor,
+    #[serde(default)]
+    registers: BTreeMap<Register, RegisterRule>,
 }
 
 /// Why a policy file was refused. The previous policy stays in force.
@@ -103,6 +132,10 @@ pub enum PolicyError {
         "role {0} can see police intelligence from other agencies, so it must be listed in second_factor.required_for"
     )]
     SecondFactorMissing(Role),
+    #[error("registers.{0} has no lawful basis; every disclosure must record one")]
+    RegisterNoLawfulBasis(&'static str),
+    #[error("registers.{0} names no role to keep it")]
+    RegisterNoKeeper(&'static str),
 }
 
 pub(crate) struct PolicyFile {
@@ -110,6 +143,7 @@ pub(crate) struct PolicyFile {
     pub break_glass: BreakGlass,
     pub functions: Vec<(Function, BTreeSet<Role>)>,
     pub second_factor: BTreeSet<Role>,
+    pub registers: BTreeMap<Register, RegisterRule>,
 }
 
 impl PolicyFile {
@@ -163,7 +197,16 @@ impl PolicyFile {
                 return Err(PolicyError::SecondFactorMissing(*role));
             }
         }
+        for (register, rule) in &raw.registers {
+            if rule.lawful_basis.trim().is_empty() {
+                return Err(PolicyError::RegisterNoLawfulBasis(register.as_str()));
+            }
+            if rule.keep.is_empty() {
+                return Err(PolicyError::RegisterNoKeeper(register.as_str()));
+            }
+        }
         Ok(Self {
+            registers: raw.registers,
             rules: raw.rules,
             break_glass: raw.break_glass,
             functions: raw

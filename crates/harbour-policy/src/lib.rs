@@ -10,9 +10,11 @@ mod file;
 mod scope;
 
 use harbour_domain::{AgencyId, Handling, Role, TenantCode, UserId};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-pub use file::{BreakGlass, Function, PolicyError, Relationship, Rule, Supplier};
+pub use file::{
+    BreakGlass, Function, PolicyError, Register, RegisterRule, Relationship, Rule, Supplier,
+};
 pub use scope::{Clause, Scope};
 
 /// The policy that ships with Harbour.
@@ -55,6 +57,15 @@ impl Decision {
 /// The rule id used in decisions and the audit for emergency access.
 pub const BREAK_GLASS_RULE: &str = "break-glass";
 
+/// How much of a register someone may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisterAccess {
+    /// Every entry, and recording on them: the officers who keep it.
+    Keep,
+    /// The entries naming the viewer's own agency, read only.
+    OwnAgency,
+}
+
 /// A loaded, checked policy.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -62,6 +73,7 @@ pub struct Policy {
     break_glass: BreakGlass,
     functions: Vec<(Function, BTreeSet<Role>)>,
     second_factor: BTreeSet<Role>,
+    registers: BTreeMap<Register, RegisterRule>,
 }
 
 impl Policy {
@@ -73,6 +85,7 @@ impl Policy {
             break_glass: file.break_glass,
             functions: file.functions,
             second_factor: file.second_factor,
+            registers: file.registers,
         })
     }
 
@@ -156,6 +169,31 @@ impl Policy {
         self.functions.iter().any(|(f, roles)| {
             *f == function && roles.iter().any(|role| principal.roles.contains(role))
         })
+    }
+
+    /// How much of `register` `principal` may see, if anything (default deny: a register the
+    /// file does not list is open to no one).
+    pub fn register_access(
+        &self,
+        principal: &Principal,
+        register: Register,
+    ) -> Option<RegisterAccess> {
+        let rule = self.registers.get(&register)?;
+        let holds = |roles: &[Role]| roles.iter().any(|role| principal.roles.contains(role));
+        if holds(&rule.keep) {
+            Some(RegisterAccess::Keep)
+        } else if holds(&rule.own_agency) {
+            Some(RegisterAccess::OwnAgency)
+        } else {
+            None
+        }
+    }
+
+    /// The lawful basis recorded for disclosures from `register`.
+    pub fn register_lawful_basis(&self, register: Register) -> Option<&str> {
+        self.registers
+            .get(&register)
+            .map(|rule| rule.lawful_basis.as_str())
     }
 
     /// Must someone holding these roles sign in with a second factor?

@@ -238,3 +238,45 @@ lawful_basis = "x""#,
         Err(PolicyError::SecondFactorMissing(Role::SocialWorker))
     ));
 }
+
+#[test]
+fn registers_open_to_their_keepers_and_to_the_agency_they_name() {
+    let policy = Policy::default_policy().unwrap();
+    let school = AgencyId::new_v7();
+    let keeper = principal(school, &[Role::LaInclusionOfficer]);
+    let dsl = principal(school, &[Role::SchoolDsl]);
+    let police = principal(school, &[Role::PoliceMaceCoordinator]);
+    let register = Register::Exclusions;
+    assert_eq!(
+        policy.register_access(&keeper, register),
+        Some(RegisterAccess::Keep)
+    );
+    assert_eq!(
+        policy.register_access(&dsl, register),
+        Some(RegisterAccess::OwnAgency)
+    );
+    assert_eq!(policy.register_access(&police, register), None);
+    assert!(policy.register_lawful_basis(register).is_some());
+
+    // A file that lists no registers opens none.
+    let bare = Policy::parse(&with_tail("")).unwrap();
+    assert_eq!(bare.register_access(&keeper, register), None);
+    let no_basis = with_tail("").replace(
+        "[second_factor]",
+        "[registers.exclusions]\nkeep = [\"la_inclusion_officer\"]\nlawful_basis = \"\"\n\n[second_factor]",
+    );
+    assert!(matches!(
+        Policy::parse(&no_basis),
+        Err(PolicyError::RegisterNoLawfulBasis("exclusions"))
+    ));
+    let unknown = with_tail("").replace(
+        "[second_factor]",
+        "[registers.detentions]\nkeep = [\"la_inclusion_officer\"]\nlawful_basis = \"b\"\n\n[second_factor]",
+    );
+    assert!(
+        Policy::parse(&unknown)
+            .unwrap_err()
+            .to_string()
+            .contains("detentions")
+    );
+}

@@ -166,6 +166,31 @@ impl Calendar {
         }
         day + Duration::days(i64::from(n))
     }
+
+    /// How many school days fall after `from` and on or before `to` (0 when `to` is not after
+    /// `from`): the inverse of [`Self::add_school_days`], for "took 7 school days" figures.
+    pub fn school_days_between(&self, from: Date, to: Date) -> u32 {
+        let mut count = 0;
+        let mut current = from;
+        while current < to {
+            let Some(next) = current.next_day() else {
+                break;
+            };
+            current = next;
+            if self.is_school_day(current) {
+                count += 1;
+            }
+        }
+        count
+    }
+
+    /// The `n`th school day of a period that starts on `first` (counted as day 1 when it is a
+    /// school day; otherwise the next school day is day 1). The statutory "sixth day of a
+    /// permanent exclusion" is `nth_school_day(first_day, 6)`.
+    pub fn nth_school_day(&self, first: Date, n: u32) -> Date {
+        let day_one = self.add_school_days(first, 0);
+        self.add_school_days(day_one, n.saturating_sub(1))
+    }
 }
 
 #[cfg(test)]
@@ -188,6 +213,44 @@ mod tests {
         );
         assert!(!calendar.is_school_day(date!(2025 - 08 - 04)));
         assert!(!calendar.is_school_day(date!(2025 - 03 - 08)));
+    }
+
+    #[test]
+    fn school_days_between_counts_what_add_school_days_adds() {
+        let calendar = Calendar::default();
+        let friday = date!(2024 - 12 - 13);
+        assert_eq!(
+            calendar.school_days_between(friday, date!(2024 - 12 - 20)),
+            5
+        );
+        assert_eq!(
+            calendar.school_days_between(friday, date!(2025 - 01 - 09)),
+            9
+        );
+        assert_eq!(calendar.school_days_between(friday, friday), 0);
+        assert_eq!(
+            calendar.school_days_between(friday, date!(2024 - 12 - 01)),
+            0
+        );
+    }
+
+    #[test]
+    fn the_sixth_day_counts_the_first_day_as_one() {
+        let calendar = Calendar::default();
+        // Excluded from Monday 4 November 2024: day 6 is Monday 11 November.
+        assert_eq!(
+            calendar.nth_school_day(date!(2024 - 11 - 04), 6),
+            date!(2024 - 11 - 11)
+        );
+        // From a Saturday, day 1 is the Monday.
+        assert_eq!(
+            calendar.nth_school_day(date!(2024 - 11 - 02), 6),
+            date!(2024 - 11 - 11)
+        );
+        assert_eq!(
+            calendar.nth_school_day(date!(2024 - 11 - 04), 1),
+            date!(2024 - 11 - 04)
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::StoreError;
 use crate::audit::{AuditEntry, Outcome};
 use crate::store::{Pools, Store};
 use harbour_domain::{AgencyId, TenantCode};
-use harbour_policy::{Function, Principal, Scope};
+use harbour_policy::{Function, Principal, Register, Scope};
 use time::OffsetDateTime;
 
 /// Who is going through the gate.
@@ -58,6 +58,9 @@ pub(crate) enum Needs {
     Records,
     /// One of the parts of Harbour named in the policy's `[functions]`.
     Function(Function),
+    /// A register, to any extent the policy's `[registers]` gives (the method then limits a
+    /// reader to the entries of their own agency, and writes to the register's keepers).
+    Register(Register),
     /// Only the actor's own affairs: their session, their queue, their emergency-access
     /// request (the method then applies the policy's finer rules itself).
     Own,
@@ -245,6 +248,9 @@ impl Store {
                 let allowed = match needs {
                     Needs::Records => !scope.is_empty(),
                     Needs::Function(function) => self.policy.allows_function(who, function),
+                    Needs::Register(register) => {
+                        self.policy.register_access(who, register).is_some()
+                    }
                     Needs::Own => true,
                     Needs::Service => false,
                 };

@@ -52,6 +52,7 @@ mod jobs;
 mod linking;
 mod location;
 mod model;
+mod registers;
 mod search;
 mod store;
 #[cfg(feature = "test-support")]
@@ -78,6 +79,9 @@ pub use model::{
     FeedIdentity, Health, IdentityRecord, ImportCounts, ImportRow, LoadReport, NewAgency, NewEvent,
     NewPerson, NewSourceRecord, NewUser, PersonSummary, PersonView, QuarantineEntry, QuarantineRow,
     SearchFilter, SearchResults, SessionUser, SignInAccount, StaffMember, TimelineEntry,
+};
+pub use registers::{
+    ExclusionEntry, ExclusionsRegister, RecordedFact, RegisterChild, RegisterDay, RegisterRefusal,
 };
 pub use search::SearchQuery;
 pub use store::{BackupOutcome, Store};

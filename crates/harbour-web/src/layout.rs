@@ -13,8 +13,8 @@ use askama_web::WebTemplate;
 use harbour_domain::Role;
 use harbour_store::SessionUser;
 use std::collections::BTreeSet;
-use time::macros::{format_description, offset};
-use time::{Date, Month, OffsetDateTime, UtcOffset};
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
 
 /// The signed-in user, as the page header needs them. `session::SignedIn` is the one
 /// implementation; going through this trait keeps the layout clear of `session`, which
@@ -153,30 +153,10 @@ pub(crate) fn date_time(at: OffsetDateTime) -> String {
     format!("{} {time} {zone}", long_date(local.date()))
 }
 
-/// An instant in Europe/London time, with the zone's abbreviation.
-///
-/// No time-zone database crate is needed for this one zone: the UK rule is short and fixed
-/// by law (the Summer Time Order 2002): British Summer Time (UTC+1) from 01:00 UTC on the
-/// last Sunday of March to 01:00 UTC on the last Sunday of October, Greenwich Mean Time
-/// (UTC+0) otherwise. Should Parliament change it, this function and its test change.
+/// An instant in Europe/London time, with the zone's abbreviation (see
+/// [`harbour_domain::london`]).
 pub(crate) fn london(at: OffsetDateTime) -> (OffsetDateTime, &'static str) {
-    let utc = at.to_offset(UtcOffset::UTC);
-    let change = |month| {
-        last_sunday(utc.year(), month).map(|day| day.with_hms(1, 0, 0).map(|t| t.assume_utc()))
-    };
-    match (change(Month::March), change(Month::October)) {
-        (Some(Ok(starts)), Some(Ok(ends))) if utc >= starts && utc < ends => {
-            (utc.to_offset(offset!(+1)), "BST")
-        }
-        _ => (utc, "GMT"),
-    }
-}
-
-/// The last Sunday of a 31-day month (March and October are).
-fn last_sunday(year: i32, month: Month) -> Option<Date> {
-    let last = Date::from_calendar_date(year, month, 31).ok()?;
-    let back = last.weekday().number_days_from_sunday();
-    last.checked_sub(time::Duration::days(i64::from(back)))
+    harbour_domain::london(at)
 }
 
 pub(crate) fn role_labels(roles: &BTreeSet<Role>) -> String {

@@ -59,6 +59,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Find a person's id (for `harbour rules replay --person`) by name, UPN or NHS number.
     Person(PersonArgs),
+    /// The council's registers: who is on them, where each stands, and the figures.
+    Report(ReportArgs),
     /// Add a local authority (a tenant): the first step in setting up a new deployment.
     Tenant(TenantArgs),
     /// Add a partner agency (a school, the police force, a health trust…).
@@ -351,7 +353,6 @@ pub enum PersonCommand {
     Find {
         #[command(flatten)]
         store: StoreArgs,
-        /// The local authority's code (needed when the store holds more than one).
         /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]
         tenant: Option<String>,
@@ -359,6 +360,38 @@ pub enum PersonCommand {
         #[arg(value_name = "NAME|UPN|NHS")]
         query: String,
         /// Print JSON lines, one person a line, instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The permanent exclusions register: each child with their day-6, board and review
+    /// clocks and their education offer, then the figures (number on the register, share
+    /// with full-time education by day 6, median school days to provision, overdue
+    /// reviews). Entries open from the feeds as exclusions arrive. The report is audited,
+    /// naming every child.
+    Exclusions {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The local authority's code (needed only when the store holds more than one).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// A directory of rule files whose calendar.toml gives the school terms (default:
+        /// the built-in rules' calendar).
+        #[arg(long, env = "HARBOUR_RULES")]
+        rules: Option<PathBuf>,
+        /// The day to report on, YYYY-MM-DD (default: today in London).
+        #[arg(long, value_name = "DATE")]
+        on: Option<String>,
+        /// Print the register as one JSON object (dates as YYYY-MM-DD).
         #[arg(long)]
         json: bool,
     },

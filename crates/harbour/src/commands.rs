@@ -66,6 +66,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Link(args) => crate::link::link(args).await,
         Command::Rules(args) => crate::rules::rules(args).await,
         Command::Person(args) => crate::admin::person(args.command).await,
+        Command::Report(args) => crate::report::report(args.command).await,
         Command::Tenant(args) => crate::admin::tenant(args.command).await,
         Command::Agency(args) => crate::admin::agency(args.command).await,
         Command::User(args) => crate::admin::user(args.command).await,

@@ -6,6 +6,7 @@ mod commands;
 mod feeds;
 mod link;
 mod logging;
+mod report;
 mod rules;
 mod shared;
 

@@ -430,6 +430,24 @@ fn a_synthetic_county_imports_into_an_existing_authority() {
         "",
     ));
     assert!(quarantine.contains("rows waiting"), "{quarantine}");
+    // The import opened a register entry for each permanent exclusion; the report lists them
+    // with their clocks and the figures, and says so as JSON.
+    let report = ok(harbour(
+        &data,
+        &["report", "exclusions", "--on", "2026-09-01", "--json"],
+        "",
+    ));
+    let register: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
+    let entries = register["entries"].as_array().unwrap();
+    assert!(!entries.is_empty(), "{report}");
+    assert!(entries[0]["assessment"]["day_six"]["due"].is_string());
+    assert!(register["figures"]["on_register"].as_u64().is_some());
+    let table = ok(harbour(&data, &["report", "exclusions"], ""));
+    assert!(table.contains("On the register:"), "{table}");
+    assert!(table.contains("DAY 6"), "{table}");
+    let bad = harbour(&data, &["report", "exclusions", "--on", "1 Sept"], "");
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("--on"), "{}", text(&bad));
     let db = data.join("harbour.sqlite3");
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         use sqlx::Connection;

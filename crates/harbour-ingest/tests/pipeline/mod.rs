@@ -124,6 +124,22 @@ async fn the_command_line_and_the_feed_api_give_the_same_people_and_alerts() {
         assert_eq!(ran[0].jobs, imported.jobs);
         assert!(ran[0].rules.alerts_raised > 0, "{:?}", ran[0].rules);
         let by_cli = outcome(&store, &tenant).await;
+        // Every permanent exclusion the feeds sent opened one register entry.
+        let exclusions = count(
+            &store,
+            "SELECT COUNT(*) FROM (SELECT DISTINCT agency_id, record_key FROM events \
+             WHERE tenant_code = $1 AND kind = 'permanent_exclusion') x",
+            &tenant,
+        )
+        .await;
+        let entries = count(
+            &store,
+            "SELECT COUNT(*) FROM register_entries WHERE tenant_code = $1 AND register = 'exclusions'",
+            &tenant,
+        )
+        .await;
+        assert!(exclusions > 0, "the county has permanent exclusions");
+        assert_eq!(entries, exclusions, "one register entry per exclusion");
 
         // The feed API's way, on a fresh store of the same backend: each file's rows
         // submitted, answered once stored and queued, then a background worker runs them.

@@ -80,5 +80,9 @@ pub(crate) mod case_events;
 #[path = "jobs.rs"]
 pub(crate) mod jobs;
 
+#[allow(clippy::duplicate_mod)]
+#[path = "registers.rs"]
+pub(crate) mod registers;
+
 #[path = "bulk_postgres.rs"]
 pub(crate) mod bulk;

@@ -1,0 +1,391 @@
+//! Fair access and alternative provision (recommendations 5 and 9 of the Child AA review:
+//! consistency in fair-access placements across the county, and a clear pathway into
+//! alternative provision).
+//!
+//! The fair-access panel places children who have no school place, often after an
+//! exclusion. Its log is a list of [`Decision`]s; the consistency view asks whether every
+//! school takes its share: placements per 1,000 pupils on roll, per school and per area,
+//! beside the county's rate. An alternative-provision [`Placement`] is an entry of its own,
+//! linked to the exclusion it follows, so the time from exclusion to a place is known for each
+//! child and in aggregate.
+
+use crate::hours::Hours;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use time::Date;
+
+pub use crate::exclusions::Refusal;
+
+fn refuse<T>(field: &'static str, message: impl Into<String>) -> Result<T, Refusal> {
+    Err(Refusal {
+        field,
+        message: message.into(),
+    })
+}
+
+/// What the allocated school said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Response {
+    Pending,
+    Accepted,
+    Refused,
+}
+
+/// One fair-access panel decision: a child allocated to a school.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub on: Date,
+    /// The allocated school's code (its agency).
+    pub school: String,
+    pub reason: String,
+    pub response: Response,
+}
+
+impl Decision {
+    /// Checks a decision as the panel clerk records it.
+    pub fn check(&self, today: Date) -> Result<(), Refusal> {
+        if self.on > today {
+            return refuse("on", "The panel's date cannot be in the future");
+        }
+        if self.school.trim().is_empty() {
+            return refuse("school", "Choose the school the child was allocated to");
+        }
+        if self.reason.trim().is_empty() {
+            return refuse("reason", "Enter why the child came to the panel");
+        }
+        Ok(())
+    }
+}
+
+/// A school's size and the area it is in, for the per-1,000 rates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct School {
+    pub code: String,
+    pub name: String,
+    pub area: String,
+    pub pupils_on_roll: u32,
+}
+
+/// One row of the consistency table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rate {
+    /// A school's code, or an area's name.
+    pub key: String,
+    pub label: String,
+    pub placements: u32,
+    pub refusals: u32,
+    pub pupils_on_roll: u32,
+    /// Accepted placements per 1,000 pupils on roll (none for a school with no roll).
+    pub per_thousand: Option<f64>,
+}
+
+/// The consistency view: each school's and each area's rate, and the county's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Consistency {
+    pub schools: Vec<Rate>,
+    pub areas: Vec<Rate>,
+    pub county: Rate,
+}
+
+fn per_thousand(placements: u32, pupils: u32) -> Option<f64> {
+    (pupils > 0).then(|| f64::from(placements) * 1_000.0 / f64::from(pupils))
+}
+
+/// Placements per 1,000 pupils, counting accepted decisions made from `from` to `to`
+/// inclusive. A decision for a school not in `schools` is counted in the county only, so
+/// the county total always equals the log.
+pub fn consistency(
+    schools: &[School],
+    decisions: &[Decision],
+    from: Date,
+    to: Date,
+) -> Consistency {
+    let mut by_school: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+    let (mut county_placed, mut county_refused) = (0, 0);
+    for d in decisions.iter().filter(|d| from <= d.on && d.on <= to) {
+        let counts = by_school.entry(d.school.as_str()).or_default();
+        match d.response {
+            Response::Accepted => {
+                counts.0 += 1;
+                county_placed += 1;
+            }
+            Response::Refused => {
+                counts.1 += 1;
+                county_refused += 1;
+            }
+            Response::Pending => {}
+        }
+    }
+    let mut areas: BTreeMap<&str, (u32, u32, u32)> = BTreeMap::new();
+    let mut school_rates = Vec::new();
+    for school in schools {
+        let (placed, refused) = by_school
+            .get(school.code.as_str())
+            .copied()
+            .unwrap_or_default();
+        let area = areas.entry(school.area.as_str()).or_default();
+        area.0 += placed;
+        area.1 += refused;
+        area.2 += school.pupils_on_roll;
+        school_rates.push(Rate {
+            key: school.code.clone(),
+            label: school.name.clone(),
+            placements: placed,
+            refusals: refused,
+            pupils_on_roll: school.pupils_on_roll,
+            per_thousand: per_thousand(placed, school.pupils_on_roll),
+        });
+    }
+    let pupils: u32 = schools.iter().map(|s| s.pupils_on_roll).sum();
+    Consistency {
+        schools: school_rates,
+        areas: areas
+            .into_iter()
+            .map(|(name, (placed, refused, roll))| Rate {
+                key: name.to_owned(),
+                label: name.to_owned(),
+                placements: placed,
+                refusals: refused,
+                pupils_on_roll: roll,
+                per_thousand: per_thousand(placed, roll),
+            })
+            .collect(),
+        county: Rate {
+            key: "county".into(),
+            label: "County".into(),
+            placements: county_placed,
+            refusals: county_refused,
+            pupils_on_roll: pupils,
+            per_thousand: per_thousand(county_placed, pupils),
+        },
+    }
+}
+
+/// The kind of alternative provision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvisionKind {
+    PupilReferralUnit,
+    AlternativeProvisionAcademy,
+    IndependentProvider,
+    Tuition,
+}
+
+/// How a placement ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlacementOutcome {
+    ReturnedToMainstream,
+    MovedToSpecialistProvision,
+    CompletedCompulsoryEducation,
+    BrokeDown,
+}
+
+/// A place in alternative provision or a PRU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    pub provider: String,
+    pub kind: ProvisionKind,
+    pub hours: Hours,
+    pub starts_on: Date,
+    pub review_on: Option<Date>,
+    pub ended: Option<(Date, PlacementOutcome)>,
+    /// The first day of the permanent exclusion it follows, when it follows one.
+    pub after_exclusion: Option<Date>,
+}
+
+impl Placement {
+    pub fn check(&self, today: Date) -> Result<(), Refusal> {
+        if self.provider.trim().is_empty() {
+            return refuse("provider", "Enter the provider");
+        }
+        if self.hours.tenths() == 0 {
+            return refuse("hours", "Enter the hours a week, more than 0");
+        }
+        if let Some(excluded) = self.after_exclusion
+            && self.starts_on < excluded
+        {
+            return refuse(
+                "starts_on",
+                format!("The placement must start on or after the exclusion ({excluded})"),
+            );
+        }
+        if let Some(review) = self.review_on
+            && review <= self.starts_on
+        {
+            return refuse("review_on", "The review must be after the placement starts");
+        }
+        if let Some((ended, _)) = self.ended {
+            if ended < self.starts_on {
+                return refuse("ended_on", "The placement cannot end before it starts");
+            }
+            if ended > today {
+                return refuse("ended_on", "The end cannot be in the future");
+            }
+        }
+        Ok(())
+    }
+
+    /// Calendar days from the exclusion to the placement's start.
+    pub fn days_from_exclusion(&self) -> Option<i64> {
+        self.after_exclusion
+            .map(|excluded| (self.starts_on - excluded).whole_days())
+    }
+
+    pub fn review_overdue(&self, today: Date) -> bool {
+        self.ended.is_none() && self.review_on.is_some_and(|r| today > r)
+    }
+}
+
+/// The pathway in aggregate: how many placements followed an exclusion and the median days
+/// from exclusion to place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pathway {
+    pub placements: usize,
+    pub after_exclusion: usize,
+    pub median_days_from_exclusion: Option<f64>,
+    pub reviews_overdue: usize,
+}
+
+impl Pathway {
+    pub fn of<'a>(placements: impl IntoIterator<Item = &'a Placement>, today: Date) -> Self {
+        let mut days = Vec::new();
+        let mut pathway = Self {
+            placements: 0,
+            after_exclusion: 0,
+            median_days_from_exclusion: None,
+            reviews_overdue: 0,
+        };
+        for p in placements {
+            pathway.placements += 1;
+            if let Some(d) = p.days_from_exclusion() {
+                pathway.after_exclusion += 1;
+                days.push(d);
+            }
+            if p.review_overdue(today) {
+                pathway.reviews_overdue += 1;
+            }
+        }
+        days.sort_unstable();
+        let n = days.len();
+        pathway.median_days_from_exclusion = match n {
+            0 => None,
+            _ if n % 2 == 1 => days.get(n / 2).map(|d| *d as f64),
+            _ => match (days.get(n / 2 - 1), days.get(n / 2)) {
+                (Some(a), Some(b)) => Some((*a + *b) as f64 / 2.0),
+                _ => None,
+            },
+        };
+        pathway
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn school(code: &str, area: &str, roll: u32) -> School {
+        School {
+            code: code.into(),
+            name: format!("{code} School"),
+            area: area.into(),
+            pupils_on_roll: roll,
+        }
+    }
+
+    fn decision(school: &str, on: Date, response: Response) -> Decision {
+        Decision {
+            on,
+            school: school.into(),
+            reason: "Permanently excluded".into(),
+            response,
+        }
+    }
+
+    #[test]
+    fn rates_are_per_thousand_pupils_with_the_county_beside_them() {
+        let schools = [
+            school("A", "North", 1_000),
+            school("B", "North", 500),
+            school("C", "South", 2_000),
+        ];
+        let day = date!(2025 - 02 - 01);
+        let decisions = [
+            decision("A", day, Response::Accepted),
+            decision("A", day, Response::Accepted),
+            decision("B", day, Response::Refused),
+            decision("B", day, Response::Accepted),
+            decision("C", day, Response::Pending),
+            decision("Z", day, Response::Accepted),
+            decision("A", date!(2023 - 01 - 01), Response::Accepted),
+        ];
+        let c = consistency(
+            &schools,
+            &decisions,
+            date!(2024 - 09 - 01),
+            date!(2025 - 07 - 31),
+        );
+        assert_eq!(c.schools[0].per_thousand, Some(2.0));
+        assert_eq!(c.schools[1].per_thousand, Some(2.0));
+        assert_eq!(c.schools[1].refusals, 1);
+        assert_eq!(c.schools[2].per_thousand, Some(0.0));
+        assert_eq!(c.areas[0].key, "North");
+        assert_eq!(c.areas[0].per_thousand, Some(2.0));
+        assert_eq!(
+            c.county.placements, 4,
+            "the unknown school Z counts in the county"
+        );
+        assert_eq!(c.county.pupils_on_roll, 3_500);
+    }
+
+    #[test]
+    fn a_placement_after_an_exclusion_is_timed_and_checked() {
+        let p = Placement {
+            provider: "Riverside PRU".into(),
+            kind: ProvisionKind::PupilReferralUnit,
+            hours: Hours::whole(25),
+            starts_on: date!(2024 - 11 - 18),
+            review_on: Some(date!(2025 - 01 - 13)),
+            ended: None,
+            after_exclusion: Some(date!(2024 - 11 - 04)),
+        };
+        assert!(p.check(date!(2024 - 11 - 20)).is_ok());
+        assert_eq!(p.days_from_exclusion(), Some(14));
+        assert!(p.review_overdue(date!(2025 - 01 - 14)));
+        let early = Placement {
+            starts_on: date!(2024 - 11 - 01),
+            ..p.clone()
+        };
+        assert_eq!(
+            early.check(date!(2024 - 11 - 20)).unwrap_err().field,
+            "starts_on"
+        );
+        let ends_first = Placement {
+            ended: Some((date!(2024 - 11 - 10), PlacementOutcome::BrokeDown)),
+            ..p.clone()
+        };
+        assert_eq!(
+            ends_first.check(date!(2024 - 11 - 20)).unwrap_err().field,
+            "ended_on"
+        );
+        let pathway = Pathway::of([&p, &p.clone()], date!(2025 - 01 - 14));
+        assert_eq!(pathway.median_days_from_exclusion, Some(14.0));
+        assert_eq!(pathway.reviews_overdue, 2);
+    }
+
+    #[test]
+    fn a_decision_needs_a_school_and_a_reason() {
+        let today = date!(2025 - 02 - 01);
+        let mut d = decision(" ", today, Response::Pending);
+        assert_eq!(d.check(today).unwrap_err().field, "school");
+        d.school = "A".into();
+        d.reason = String::new();
+        assert_eq!(d.check(today).unwrap_err().field, "reason");
+        d.reason = "Moved into the area mid-year".into();
+        assert!(d.check(today).is_ok());
+        d.on = date!(2025 - 02 - 02);
+        assert_eq!(d.check(today).unwrap_err().field, "on");
+    }
+}

@@ -1,0 +1,681 @@
+//! The children not in school register: elective home education (EHE) and children missing
+//! education (CME), for the council's CME and EHE officers. Child AA was home educated after
+//! his permanent exclusion and twice missing education: the times he was most exposed.
+//!
+//! Both are cases in the same shape as [`crate::exclusions`]: a first day and an appended
+//! list of facts, checked by `check` and read by `assess`. The law, from
+//! `../shared/reference/domain-standards.md` sections 4.6 and 5:
+//! - **EHE registration** holds the s.436C(1) content (parents, who educates, estimated hours
+//!   by parents and by others, other providers). The authority asks for information at least
+//!   every 12 months and not more often than every 3, may ask for a home visit within 15 days
+//!   of registration, and records whether the education appears suitable.
+//! - **Consent (s.434A)**: a registered pupil at a special school placed by the authority, or
+//!   a child under s.47 enquiries or a child protection plan, may not be withdrawn for home
+//!   education without the authority's consent. Such a registration stays flagged until the
+//!   authority records its decision.
+//! - **CME**: an episode is traced step by step (family, home visit, health, school-to-school
+//!   search, neighbouring authorities, police, the Home Office where relevant), escalates when
+//!   the child is not traced within 20 school days (configurable), and closes with where the
+//!   child was found.
+
+use crate::clock::Deadline;
+use crate::hours::Hours;
+use crate::task::{Task, TaskKind};
+use harbour_rules::calendar::Calendar;
+use serde::{Deserialize, Serialize};
+use time::{Date, Duration};
+
+/// What a council may set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// School days to trace a missing child before escalation (20 by default).
+    pub trace_within_school_days: u32,
+    /// Days after registration within which a home visit may be asked for (15).
+    pub home_visit_within: Duration,
+    /// The longest gap between information requests (12 months, taken as 365 days).
+    pub request_at_least_every: Duration,
+    /// The shortest gap between information requests (3 months, taken as 91 days).
+    pub request_at_most_every: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            trace_within_school_days: 20,
+            home_visit_within: Duration::days(15),
+            request_at_least_every: Duration::days(365),
+            request_at_most_every: Duration::days(91),
+        }
+    }
+}
+
+pub use crate::exclusions::Refusal;
+
+fn refuse(field: &'static str, message: impl Into<String>) -> Result<(), Refusal> {
+    Err(Refusal {
+        field,
+        message: message.into(),
+    })
+}
+
+fn not_future(field: &'static str, day: Date, today: Date, what: &str) -> Result<(), Refusal> {
+    if day > today {
+        refuse(field, format!("{what} cannot be in the future"))
+    } else {
+        Ok(())
+    }
+}
+
+fn not_before(
+    field: &'static str,
+    day: Date,
+    first: Date,
+    what: &str,
+    since: &str,
+) -> Result<(), Refusal> {
+    if day < first {
+        refuse(
+            field,
+            format!("{what} must be on or after {since} ({first})"),
+        )
+    } else {
+        Ok(())
+    }
+}
+
+fn required(field: &'static str, text: &str, message: &str) -> Result<(), Refusal> {
+    if text.trim().is_empty() {
+        refuse(field, message)
+    } else {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Elective home education
+// ---------------------------------------------------------------------------------------
+
+/// Why the authority's consent is needed before a child is home educated (s.434A).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentCondition {
+    /// Condition A: placed by the authority at a special school.
+    SpecialSchool,
+    /// Condition B: s.47 enquiries under way, or a child protection plan.
+    ChildProtection,
+}
+
+/// What the timeline shows about the child when the registration is made, which decides
+/// whether consent is needed. Worked out by the caller from the person's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ChildCircumstances {
+    pub at_special_school: bool,
+    pub under_child_protection: bool,
+}
+
+impl ChildCircumstances {
+    pub fn consent_condition(self) -> Option<ConsentCondition> {
+        if self.at_special_school {
+            Some(ConsentCondition::SpecialSchool)
+        } else if self.under_child_protection {
+            Some(ConsentCondition::ChildProtection)
+        } else {
+            None
+        }
+    }
+}
+
+/// Another person or organisation educating the child (s.436C(1)(f)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provider {
+    pub name: String,
+    pub address: String,
+    pub kind: String,
+    pub hours: Hours,
+}
+
+/// The s.436C(1) content of a registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    /// Each parent's name and home address.
+    pub parents: Vec<(String, String)>,
+    /// The names of the parents who provide education.
+    pub educating_parents: Vec<String>,
+    pub hours_by_parents: Hours,
+    pub hours_by_others: Hours,
+    pub providers: Vec<Provider>,
+}
+
+/// The authority's view of whether the education is suitable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Suitability {
+    Suitable,
+    /// Not shown to be suitable: the s.437 notice (at least 15 days) and a school attendance
+    /// order may follow.
+    NotSuitable,
+}
+
+/// Why a home-education case closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum EheClosure {
+    ReturnedToSchool {
+        school: String,
+    },
+    MovedAway {
+        authority: String,
+        told_on: Date,
+    },
+    LeftCompulsoryEducation,
+    /// The education was not suitable and the child is now missing education.
+    BecameMissingEducation,
+}
+
+/// Something recorded on a home-education case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fact", rename_all = "snake_case")]
+pub enum EheFact {
+    /// The registration's content, first given or later updated.
+    Registered(Registration),
+    /// The authority's consent decision where s.434A applies.
+    ConsentDecision {
+        on: Date,
+        granted: bool,
+    },
+    InformationRequested {
+        on: Date,
+    },
+    InformationReceived {
+        on: Date,
+    },
+    HomeVisitRequested {
+        on: Date,
+    },
+    SuitabilityOutcome {
+        on: Date,
+        outcome: Suitability,
+    },
+    Closed {
+        on: Date,
+        closure: EheClosure,
+    },
+    Reopened {
+        on: Date,
+        why: String,
+    },
+}
+
+/// A home-education case: registered on `first_day`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EheCase {
+    pub first_day: Date,
+    pub circumstances: ChildCircumstances,
+    pub facts: Vec<EheFact>,
+}
+
+/// Where a home-education case stands on a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EheAssessment {
+    pub open: bool,
+    pub consent_needed: Option<ConsentCondition>,
+    /// `Some(granted)` once decided.
+    pub consent: Option<bool>,
+    /// Consent is needed and has not been granted: the case is flagged.
+    pub without_consent: bool,
+    pub home_visit: Deadline,
+    pub last_request: Option<Date>,
+    /// The latest day the next information request should be made.
+    pub next_request_due: Option<Date>,
+    /// The earliest day the next request may be made.
+    pub next_request_allowed: Option<Date>,
+    pub suitability: Option<Suitability>,
+    pub tasks: Vec<Task>,
+}
+
+impl EheCase {
+    fn is_closed(&self) -> bool {
+        self.facts.iter().rev().find_map(|f| match f {
+            EheFact::Closed { .. } => Some(true),
+            EheFact::Reopened { .. } => Some(false),
+            _ => None,
+        }) == Some(true)
+    }
+
+    fn last_request(&self) -> Option<Date> {
+        self.facts
+            .iter()
+            .filter_map(|f| match f {
+                EheFact::InformationRequested { on } => Some(*on),
+                _ => None,
+            })
+            .max()
+    }
+
+    pub fn check(&self, fact: &EheFact, settings: &Settings, today: Date) -> Result<(), Refusal> {
+        let closed = self.is_closed();
+        match fact {
+            EheFact::Reopened { .. } if !closed => return refuse("why", "This case is open"),
+            EheFact::Reopened { .. } => {}
+            _ if closed => {
+                return refuse(
+                    "case",
+                    "This case is closed: reopen it before recording anything else",
+                );
+            }
+            _ => {}
+        }
+        let first = self.first_day;
+        let since = "registration";
+        match fact {
+            EheFact::Registered(r) => {
+                if r.parents.is_empty() {
+                    return refuse("parents", "Enter at least one parent's name and address");
+                }
+                for (name, address) in &r.parents {
+                    required("parents", name, "Enter each parent's name")?;
+                    required("parents", address, "Enter each parent's home address")?;
+                }
+                if r.educating_parents.is_empty() && r.providers.is_empty() {
+                    return refuse(
+                        "educating_parents",
+                        "Enter who educates the child: a parent or another provider",
+                    );
+                }
+                for name in &r.educating_parents {
+                    if !r.parents.iter().any(|(p, _)| p == name) {
+                        return refuse(
+                            "educating_parents",
+                            format!("{name} is not one of the parents entered"),
+                        );
+                    }
+                }
+                for p in &r.providers {
+                    required("providers", &p.name, "Enter each provider's name")?;
+                    required(
+                        "providers",
+                        &p.address,
+                        "Enter each provider's address (or website for online education)",
+                    )?;
+                }
+                Ok(())
+            }
+            EheFact::ConsentDecision { on, .. } => {
+                if self.circumstances.consent_condition().is_none() {
+                    return refuse(
+                        "granted",
+                        "Consent is not needed for this child (no special school placement or child protection enquiry)",
+                    );
+                }
+                not_future("on", *on, today, "The consent decision")
+            }
+            EheFact::InformationRequested { on } => {
+                not_before("on", *on, first, "The request", since)?;
+                not_future("on", *on, today, "The request")?;
+                if let Some(last) = self.last_request() {
+                    let allowed = last + settings.request_at_most_every;
+                    if *on < allowed {
+                        return refuse(
+                            "on",
+                            format!(
+                                "Information was last requested on {last}: the next request may not be made before {allowed} (not more often than every 3 months)"
+                            ),
+                        );
+                    }
+                }
+                Ok(())
+            }
+            EheFact::InformationReceived { on } => {
+                if self.last_request().is_none_or(|r| r > *on) {
+                    return refuse("on", "No request had been made by that day");
+                }
+                not_future("on", *on, today, "The date received")
+            }
+            EheFact::HomeVisitRequested { on } => {
+                not_before("on", *on, first, "The visit request", since)?;
+                not_future("on", *on, today, "The visit request")
+            }
+            EheFact::SuitabilityOutcome { on, .. } => {
+                not_before("on", *on, first, "The outcome", since)?;
+                not_future("on", *on, today, "The outcome")
+            }
+            EheFact::Closed { on, closure } => {
+                not_before("on", *on, first, "The closure", since)?;
+                not_future("on", *on, today, "The closure")?;
+                match closure {
+                    EheClosure::ReturnedToSchool { school } => {
+                        required("school", school, "Enter the school")
+                    }
+                    EheClosure::MovedAway { authority, told_on } => {
+                        required("authority", authority, "Enter the authority")?;
+                        not_future("told_on", *told_on, today, "The date they were told")
+                    }
+                    _ => Ok(()),
+                }
+            }
+            EheFact::Reopened { on, why } => {
+                not_future("on", *on, today, "Reopening")?;
+                required("why", why, "Say why the case is reopened")
+            }
+        }
+    }
+
+    pub fn assess(&self, settings: &Settings, today: Date) -> EheAssessment {
+        let open = !self.is_closed();
+        let consent_needed = self.circumstances.consent_condition();
+        let consent = self.facts.iter().rev().find_map(|f| match f {
+            EheFact::ConsentDecision { granted, .. } => Some(*granted),
+            _ => None,
+        });
+        let consent = consent_needed.and(consent);
+        let without_consent = consent_needed.is_some() && consent != Some(true);
+        let home_visit = Deadline::new(
+            self.first_day + settings.home_visit_within,
+            self.facts.iter().find_map(|f| match f {
+                EheFact::HomeVisitRequested { on } => Some(*on),
+                _ => None,
+            }),
+        );
+        let last_request = self.last_request();
+        let next_request_due =
+            open.then(|| last_request.unwrap_or(self.first_day) + settings.request_at_least_every);
+        let next_request_allowed = last_request.map(|r| r + settings.request_at_most_every);
+        let suitability = self.facts.iter().rev().find_map(|f| match f {
+            EheFact::SuitabilityOutcome { outcome, .. } => Some(*outcome),
+            _ => None,
+        });
+        let mut tasks = Vec::new();
+        if open {
+            if without_consent && consent.is_none() {
+                tasks.push(Task::new(TaskKind::EheConsent, self.first_day, today));
+            }
+            if home_visit.met_on.is_none() && today <= home_visit.due {
+                tasks.push(Task::new(TaskKind::EheHomeVisit, home_visit.due, today));
+            }
+            if let Some(due) = next_request_due {
+                tasks.push(Task::new(TaskKind::EheInformationRequest, due, today));
+            }
+        }
+        tasks.sort_by_key(Task::queue_order);
+        EheAssessment {
+            open,
+            consent_needed,
+            consent,
+            without_consent,
+            home_visit,
+            last_request,
+            next_request_due,
+            next_request_allowed,
+            suitability,
+            tasks,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Children missing education
+// ---------------------------------------------------------------------------------------
+
+/// The steps of tracing a missing child, in the order guidance suggests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceStep {
+    FamilyContacted,
+    HomeVisit,
+    Health,
+    SchoolToSchool,
+    NeighbouringAuthorities,
+    Police,
+    HomeOffice,
+}
+
+impl TraceStep {
+    pub const ALL: [Self; 7] = [
+        Self::FamilyContacted,
+        Self::HomeVisit,
+        Self::Health,
+        Self::SchoolToSchool,
+        Self::NeighbouringAuthorities,
+        Self::Police,
+        Self::HomeOffice,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::FamilyContacted => "Family contacted",
+            Self::HomeVisit => "Home visit",
+            Self::Health => "Health services checked",
+            Self::SchoolToSchool => "School-to-school search (Lost Pupil Database)",
+            Self::NeighbouringAuthorities => "Neighbouring authorities asked",
+            Self::Police => "Police asked",
+            Self::HomeOffice => "Home Office asked (where relevant)",
+        }
+    }
+
+    /// Whether a step is needed for every child (the Home Office only where relevant).
+    pub fn always_needed(self) -> bool {
+        self != Self::HomeOffice
+    }
+}
+
+/// Where a missing child was found, closing the episode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum CmeClosure {
+    FoundOnRoll { school: String },
+    MovedAway { authority: String, told_on: Date },
+    HomeEducated,
+    LeftCompulsoryEducation,
+}
+
+/// Something recorded on a missing-education episode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fact", rename_all = "snake_case")]
+pub enum CmeFact {
+    Step {
+        step: TraceStep,
+        on: Date,
+        outcome: String,
+    },
+    Closed {
+        on: Date,
+        closure: CmeClosure,
+    },
+    Reopened {
+        on: Date,
+        why: String,
+    },
+}
+
+/// A missing-education episode that opened on `first_day`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmeEpisode {
+    pub first_day: Date,
+    pub facts: Vec<CmeFact>,
+}
+
+/// Where an episode stands on a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CmeAssessment {
+    pub open: bool,
+    /// Traced by the limit, or not: met by the episode's (latest) closure.
+    pub trace: Deadline,
+    /// Steps done, each with its latest date.
+    pub steps_done: Vec<(TraceStep, Date)>,
+    /// Steps every child needs that are not done.
+    pub steps_left: Vec<TraceStep>,
+    /// Days missing: to the closure, or to the day if still open.
+    pub days_missing: i64,
+    pub escalated: bool,
+    pub tasks: Vec<Task>,
+}
+
+impl CmeEpisode {
+    fn closed_on(&self) -> Option<Date> {
+        self.facts.iter().rev().find_map(|f| match f {
+            CmeFact::Closed { on, .. } => Some(Some(*on)),
+            CmeFact::Reopened { .. } => Some(None),
+            CmeFact::Step { .. } => None,
+        })?
+    }
+
+    pub fn check(&self, fact: &CmeFact, today: Date) -> Result<(), Refusal> {
+        let closed = self.closed_on().is_some();
+        match fact {
+            CmeFact::Reopened { .. } if !closed => return refuse("why", "This episode is open"),
+            CmeFact::Reopened { .. } => {}
+            _ if closed => {
+                return refuse(
+                    "episode",
+                    "This episode is closed: reopen it before recording anything else",
+                );
+            }
+            _ => {}
+        }
+        let first = self.first_day;
+        let since = "the day the child went missing from education";
+        match fact {
+            CmeFact::Step { on, outcome, .. } => {
+                not_before("on", *on, first, "The step", since)?;
+                not_future("on", *on, today, "The step")?;
+                required("outcome", outcome, "Enter what the step found")
+            }
+            CmeFact::Closed { on, closure } => {
+                not_before("on", *on, first, "The closure", since)?;
+                not_future("on", *on, today, "The closure")?;
+                match closure {
+                    CmeClosure::FoundOnRoll { school } => {
+                        required("school", school, "Enter the school")
+                    }
+                    CmeClosure::MovedAway { authority, told_on } => {
+                        required("authority", authority, "Enter the authority")?;
+                        not_future("told_on", *told_on, today, "The date they were told")
+                    }
+                    _ => Ok(()),
+                }
+            }
+            CmeFact::Reopened { on, why } => {
+                not_future("on", *on, today, "Reopening")?;
+                required("why", why, "Say why the episode is reopened")
+            }
+        }
+    }
+
+    pub fn assess(&self, calendar: &Calendar, settings: &Settings, today: Date) -> CmeAssessment {
+        let closed_on = self.closed_on();
+        let open = closed_on.is_none();
+        let due = calendar.add_school_days(self.first_day, settings.trace_within_school_days);
+        // Traced when first closed: a reopened episode keeps its first trace date for the
+        // clock, since the duty was met then; the reopening starts new work.
+        let traced = self.facts.iter().find_map(|f| match f {
+            CmeFact::Closed { on, .. } => Some(*on),
+            _ => None,
+        });
+        let trace = Deadline::new(due, traced);
+        let mut steps_done: Vec<(TraceStep, Date)> = Vec::new();
+        for fact in &self.facts {
+            if let CmeFact::Step { step, on, .. } = fact {
+                match steps_done.iter_mut().find(|(s, _)| s == step) {
+                    Some((_, latest)) => *latest = (*latest).max(*on),
+                    None => steps_done.push((*step, *on)),
+                }
+            }
+        }
+        steps_done.sort();
+        let steps_left: Vec<TraceStep> = TraceStep::ALL
+            .into_iter()
+            .filter(|s| s.always_needed() && !steps_done.iter().any(|(d, _)| d == s))
+            .collect();
+        let end = closed_on.unwrap_or(today);
+        let escalated = open && today > due;
+        let mut tasks = Vec::new();
+        if open {
+            tasks.push(Task::new(TaskKind::TraceMissingChild, due, today));
+        }
+        CmeAssessment {
+            open,
+            trace,
+            steps_done,
+            steps_left,
+            days_missing: (end - self.first_day).whole_days().max(0),
+            escalated,
+            tasks,
+        }
+    }
+}
+
+/// The register's figures on a day, for the list pages and
+/// `harbour report children-not-in-school`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    pub home_educated: usize,
+    pub home_educated_without_consent: usize,
+    pub information_requests_overdue: usize,
+    pub missing_education: usize,
+    /// Median days missing over every episode (open ones to the day).
+    pub median_days_missing: Option<f64>,
+    /// Episodes whose limit has passed or that are closed: the cohort of the next figure.
+    pub episodes_due: usize,
+    pub traced_within_limit: usize,
+    pub share_traced_within_limit: Option<f64>,
+}
+
+impl Figures {
+    pub fn of<'a>(
+        ehe: impl IntoIterator<Item = &'a EheAssessment>,
+        cme: impl IntoIterator<Item = &'a CmeAssessment>,
+        today: Date,
+    ) -> Self {
+        let mut f = Self {
+            home_educated: 0,
+            home_educated_without_consent: 0,
+            information_requests_overdue: 0,
+            missing_education: 0,
+            median_days_missing: None,
+            episodes_due: 0,
+            traced_within_limit: 0,
+            share_traced_within_limit: None,
+        };
+        for a in ehe.into_iter().filter(|a| a.open) {
+            f.home_educated += 1;
+            if a.without_consent {
+                f.home_educated_without_consent += 1;
+            }
+            if a.next_request_due.is_some_and(|due| today > due) {
+                f.information_requests_overdue += 1;
+            }
+        }
+        let mut days = Vec::new();
+        for a in cme {
+            if a.open {
+                f.missing_education += 1;
+            }
+            days.push(a.days_missing);
+            if !a.open || today > a.trace.due {
+                f.episodes_due += 1;
+                if matches!(a.trace.state(today), crate::ClockState::Met { .. }) {
+                    f.traced_within_limit += 1;
+                }
+            }
+        }
+        if f.episodes_due > 0 {
+            f.share_traced_within_limit =
+                Some(f.traced_within_limit as f64 / f.episodes_due as f64);
+        }
+        days.sort_unstable();
+        let n = days.len();
+        f.median_days_missing = match n {
+            0 => None,
+            _ if n % 2 == 1 => days.get(n / 2).map(|d| *d as f64),
+            _ => match (days.get(n / 2 - 1), days.get(n / 2)) {
+                (Some(a), Some(b)) => Some((*a + *b) as f64 / 2.0),
+                _ => None,
+            },
+        };
+        f
+    }
+}
+
+#[cfg(test)]
+#[path = "not_in_school_tests.rs"]
+mod tests;

@@ -1,0 +1,339 @@
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+use super::*;
+use crate::clock::ClockState;
+use proptest::prelude::*;
+use time::macros::date;
+
+const REGISTERED: Date = date!(2024 - 09 - 16);
+
+fn registration() -> Registration {
+    Registration {
+        parents: vec![("Dana Fenwick".into(), "4 Mill Lane, Carrow".into())],
+        educating_parents: vec!["Dana Fenwick".into()],
+        hours_by_parents: Hours::whole(15),
+        hours_by_others: Hours::whole(5),
+        providers: vec![Provider {
+            name: "Carrow Tutors".into(),
+            address: "carrow-tutors.example".into(),
+            kind: "online tuition".into(),
+            hours: Hours::whole(5),
+        }],
+    }
+}
+
+fn ehe(circumstances: ChildCircumstances, facts: Vec<EheFact>) -> EheCase {
+    EheCase {
+        first_day: REGISTERED,
+        circumstances,
+        facts,
+    }
+}
+
+#[test]
+fn a_child_under_child_protection_is_flagged_until_consent_is_decided() {
+    let cp = ChildCircumstances {
+        at_special_school: false,
+        under_child_protection: true,
+    };
+    let case = ehe(cp, vec![EheFact::Registered(registration())]);
+    let today = date!(2024 - 09 - 20);
+    let a = case.assess(&Settings::default(), today);
+    assert_eq!(a.consent_needed, Some(ConsentCondition::ChildProtection));
+    assert!(a.without_consent);
+    assert_eq!(a.tasks[0].kind, TaskKind::EheConsent);
+
+    let refused = ehe(
+        cp,
+        vec![
+            EheFact::Registered(registration()),
+            EheFact::ConsentDecision {
+                on: date!(2024 - 09 - 19),
+                granted: false,
+            },
+        ],
+    );
+    let a = refused.assess(&Settings::default(), today);
+    assert!(a.without_consent, "refused consent stays flagged");
+    assert!(!a.tasks.iter().any(|t| t.kind == TaskKind::EheConsent));
+
+    let granted = ehe(
+        cp,
+        vec![
+            EheFact::Registered(registration()),
+            EheFact::ConsentDecision {
+                on: date!(2024 - 09 - 19),
+                granted: true,
+            },
+        ],
+    );
+    assert!(!granted.assess(&Settings::default(), today).without_consent);
+}
+
+#[test]
+fn consent_cannot_be_recorded_where_the_law_does_not_ask_for_it() {
+    let case = ehe(ChildCircumstances::default(), vec![]);
+    let fact = EheFact::ConsentDecision {
+        on: REGISTERED,
+        granted: true,
+    };
+    assert_eq!(
+        case.check(&fact, &Settings::default(), REGISTERED)
+            .unwrap_err()
+            .field,
+        "granted"
+    );
+    assert!(
+        !case
+            .assess(&Settings::default(), REGISTERED)
+            .without_consent
+    );
+}
+
+#[test]
+fn information_requests_are_at_least_yearly_and_at_most_three_monthly() {
+    let settings = Settings::default();
+    let case = ehe(
+        ChildCircumstances::default(),
+        vec![EheFact::InformationRequested {
+            on: date!(2024 - 10 - 01),
+        }],
+    );
+    let too_soon = EheFact::InformationRequested {
+        on: date!(2024 - 12 - 01),
+    };
+    let refusal = case
+        .check(&too_soon, &settings, date!(2024 - 12 - 01))
+        .unwrap_err();
+    assert!(refusal.message.contains("2024-12-31"), "{refusal}");
+    let later = EheFact::InformationRequested {
+        on: date!(2024 - 12 - 31),
+    };
+    assert!(case.check(&later, &settings, date!(2024 - 12 - 31)).is_ok());
+    let a = case.assess(&settings, date!(2025 - 10 - 02));
+    assert_eq!(a.next_request_due, Some(date!(2025 - 10 - 01)));
+    assert!(
+        a.tasks
+            .iter()
+            .any(|t| t.kind == TaskKind::EheInformationRequest && t.overdue)
+    );
+}
+
+#[test]
+fn a_registration_names_who_educates_the_child() {
+    let case = ehe(ChildCircumstances::default(), vec![]);
+    let mut r = registration();
+    r.educating_parents = vec!["Someone Else".into()];
+    assert_eq!(
+        case.check(&EheFact::Registered(r), &Settings::default(), REGISTERED)
+            .unwrap_err()
+            .field,
+        "educating_parents"
+    );
+    let mut r = registration();
+    r.parents.clear();
+    assert_eq!(
+        case.check(&EheFact::Registered(r), &Settings::default(), REGISTERED)
+            .unwrap_err()
+            .field,
+        "parents"
+    );
+    assert!(
+        case.check(
+            &EheFact::Registered(registration()),
+            &Settings::default(),
+            REGISTERED
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn the_home_visit_may_be_asked_for_within_fifteen_days() {
+    let case = ehe(ChildCircumstances::default(), vec![]);
+    let a = case.assess(&Settings::default(), date!(2024 - 09 - 20));
+    assert_eq!(a.home_visit.due, date!(2024 - 10 - 01));
+    assert!(a.tasks.iter().any(|t| t.kind == TaskKind::EheHomeVisit));
+    let later = case.assess(&Settings::default(), date!(2024 - 10 - 02));
+    assert!(!later.tasks.iter().any(|t| t.kind == TaskKind::EheHomeVisit));
+}
+
+/// Missing from Monday 3 March 2025: the 20 school days after it are 4-31 March, so the
+/// child should be traced by Monday 31 March.
+const MISSING: Date = date!(2025 - 03 - 03);
+
+fn episode(facts: Vec<CmeFact>) -> CmeEpisode {
+    CmeEpisode {
+        first_day: MISSING,
+        facts,
+    }
+}
+
+fn cal() -> Calendar {
+    Calendar::default()
+}
+
+#[test]
+fn a_missing_child_is_traced_step_by_step_and_escalates_after_twenty_school_days() {
+    let e = episode(vec![
+        CmeFact::Step {
+            step: TraceStep::FamilyContacted,
+            on: date!(2025 - 03 - 04),
+            outcome: "No answer on the numbers held".into(),
+        },
+        CmeFact::Step {
+            step: TraceStep::HomeVisit,
+            on: date!(2025 - 03 - 06),
+            outcome: "House empty; neighbour says they left in February".into(),
+        },
+    ]);
+    let a = e.assess(&cal(), &Settings::default(), date!(2025 - 03 - 10));
+    assert_eq!(a.trace.due, date!(2025 - 03 - 31));
+    assert!(!a.escalated);
+    assert_eq!(a.steps_done.len(), 2);
+    assert_eq!(
+        a.steps_left,
+        [
+            TraceStep::Health,
+            TraceStep::SchoolToSchool,
+            TraceStep::NeighbouringAuthorities,
+            TraceStep::Police
+        ]
+    );
+    let late = e.assess(&cal(), &Settings::default(), date!(2025 - 04 - 15));
+    assert!(late.escalated);
+    assert!(late.tasks[0].overdue);
+    assert_eq!(late.days_missing, 43);
+}
+
+#[test]
+fn closing_an_episode_traces_the_child_and_keeps_the_first_trace_date() {
+    let found = CmeFact::Closed {
+        on: date!(2025 - 03 - 20),
+        closure: CmeClosure::FoundOnRoll {
+            school: "Northgate School, Kent".into(),
+        },
+    };
+    let mut e = episode(vec![found]);
+    let today = date!(2025 - 04 - 30);
+    let a = e.assess(&cal(), &Settings::default(), today);
+    assert!(!a.open && a.tasks.is_empty());
+    assert!(matches!(a.trace.state(today), ClockState::Met { .. }));
+    assert_eq!(a.days_missing, 17);
+    let step = CmeFact::Step {
+        step: TraceStep::Police,
+        on: today,
+        outcome: "x".into(),
+    };
+    assert_eq!(e.check(&step, today).unwrap_err().field, "episode");
+    e.facts.push(CmeFact::Reopened {
+        on: today,
+        why: "Left the Kent school".into(),
+    });
+    let a = e.assess(&cal(), &Settings::default(), today);
+    assert!(a.open);
+    assert!(matches!(a.trace.state(today), ClockState::Met { .. }));
+}
+
+#[test]
+fn steps_and_closures_are_refused_with_the_field_named() {
+    let e = episode(vec![]);
+    let today = date!(2025 - 03 - 10);
+    let early = CmeFact::Step {
+        step: TraceStep::Health,
+        on: date!(2025 - 02 - 01),
+        outcome: "Registered with a GP in Leeds".into(),
+    };
+    assert_eq!(e.check(&early, today).unwrap_err().field, "on");
+    let blank = CmeFact::Step {
+        step: TraceStep::Health,
+        on: today,
+        outcome: " ".into(),
+    };
+    assert_eq!(e.check(&blank, today).unwrap_err().field, "outcome");
+    let nowhere = CmeFact::Closed {
+        on: today,
+        closure: CmeClosure::MovedAway {
+            authority: String::new(),
+            told_on: today,
+        },
+    };
+    assert_eq!(e.check(&nowhere, today).unwrap_err().field, "authority");
+}
+
+#[test]
+fn figures_count_both_registers() {
+    let today = date!(2025 - 05 - 01);
+    let settings = Settings::default();
+    let cp = ChildCircumstances {
+        at_special_school: false,
+        under_child_protection: true,
+    };
+    let ehe_cases = [
+        ehe(cp, vec![]),
+        ehe(ChildCircumstances::default(), vec![]),
+        ehe(
+            ChildCircumstances::default(),
+            vec![EheFact::Closed {
+                on: date!(2024 - 12 - 01),
+                closure: EheClosure::LeftCompulsoryEducation,
+            }],
+        ),
+    ];
+    let ehe: Vec<EheAssessment> = ehe_cases
+        .iter()
+        .map(|c| c.assess(&settings, today))
+        .collect();
+    let on_time = episode(vec![CmeFact::Closed {
+        on: date!(2025 - 03 - 20),
+        closure: CmeClosure::HomeEducated,
+    }]);
+    let late = episode(vec![CmeFact::Closed {
+        on: date!(2025 - 04 - 20),
+        closure: CmeClosure::LeftCompulsoryEducation,
+    }]);
+    let open = episode(vec![]);
+    let cme: Vec<CmeAssessment> = [&on_time, &late, &open]
+        .iter()
+        .map(|e| e.assess(&cal(), &settings, today))
+        .collect();
+    let f = Figures::of(&ehe, &cme, today);
+    assert_eq!(f.home_educated, 2);
+    assert_eq!(f.home_educated_without_consent, 1);
+    // Registered September 2024 and never asked: the first request is due September 2025.
+    assert_eq!(f.information_requests_overdue, 0);
+    let a_year_on = date!(2025 - 09 - 17);
+    let ehe_later: Vec<EheAssessment> = ehe_cases
+        .iter()
+        .map(|c| c.assess(&settings, a_year_on))
+        .collect();
+    assert_eq!(
+        Figures::of(&ehe_later, &cme, a_year_on).information_requests_overdue,
+        2
+    );
+    assert_eq!(f.missing_education, 1);
+    assert_eq!(f.episodes_due, 3);
+    assert_eq!(f.traced_within_limit, 1);
+    // 17, 48 and 59 days: median 48.
+    assert_eq!(f.median_days_missing, Some(48.0));
+}
+
+proptest! {
+    /// Whatever steps are recorded, done and left partition the steps every child needs,
+    /// and days missing never go below zero.
+    #[test]
+    fn trace_steps_partition(steps in proptest::collection::vec((0usize..7, 0i64..60), 0..12), days in 0i64..120) {
+        let facts = steps.iter().map(|(s, d)| CmeFact::Step {
+            step: TraceStep::ALL[*s],
+            on: MISSING + Duration::days(*d),
+            outcome: "done".into(),
+        }).collect();
+        let a = episode(facts).assess(&cal(), &Settings::default(), MISSING + Duration::days(days));
+        for step in TraceStep::ALL.into_iter().filter(|s| s.always_needed()) {
+            let done = a.steps_done.iter().any(|(d, _)| *d == step);
+            prop_assert_ne!(done, a.steps_left.contains(&step));
+        }
+        prop_assert!(a.days_missing >= 0);
+        prop_assert_eq!(a.escalated, a.trace.state(MISSING + Duration::days(days)).is_missed());
+    }
+}

@@ -1,0 +1,521 @@
+//! The council's registers, stored: entries and their facts, through the gate. What the facts
+//! mean (clocks, states, tasks, figures, what may be recorded) is decided in
+//! `harbour-casework`; this module keeps them and applies its answers.
+//!
+//! Access is the policy's `[registers]` section: a register's keepers see every entry and
+//! record on them; roles listed under `own_agency` see, read only, the entries that name their
+//! agency (a school: the children it excluded); everyone else is refused at the gate and the
+//! refusal audited. Every read names the children shown as its audit subjects; every fact
+//! recorded is audited with the entry and the kind of fact (never its free text) and added to
+//! the child's workflow history (`case_events`).
+
+use crate::StoreError;
+use crate::case_events::NewCaseEvent;
+use crate::gate::{Actor, Guarded, Needs, Work};
+use crate::store::Store;
+use harbour_casework::exclusions::{Assessment, Entry, Fact, Figures, Refusal, Settings};
+use harbour_domain::{AgencyId, EventKind, PersonId, TenantCode};
+use harbour_policy::{Principal, Register, RegisterAccess};
+use harbour_rules::calendar::Calendar;
+use serde::Serialize;
+use sqlx::FromRow;
+use std::collections::BTreeMap;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+const EXCLUSIONS: Register = Register::Exclusions;
+const WORKFLOW: &str = "exclusions_register";
+
+/// Which child an entry is about, for those entitled to see the register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegisterChild {
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Option<Date>,
+}
+
+/// A fact as recorded: what, when and by whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordedFact {
+    pub fact: Fact,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+    /// The member of staff's name; `None` for Harbour itself.
+    pub recorded_by: Option<String>,
+}
+
+/// One entry of the permanent exclusions register, with where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExclusionEntry {
+    pub id: Uuid,
+    pub person: PersonId,
+    pub child: Option<RegisterChild>,
+    /// The excluding school.
+    pub school: Option<AgencyId>,
+    pub school_name: Option<String>,
+    pub first_day: Date,
+    /// Opened from a feed's permanent exclusion (rather than by hand).
+    pub from_feed: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub opened_at: OffsetDateTime,
+    pub history: Vec<RecordedFact>,
+    pub assessment: Assessment,
+}
+
+/// The register as one reader may see it, with its figures over those entries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExclusionsRegister {
+    pub entries: Vec<ExclusionEntry>,
+    pub figures: Figures,
+    /// Whether the reader keeps the register (may record) or sees their agency's entries.
+    pub may_record: bool,
+}
+
+/// Why a change to a register was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegisterRefusal {
+    #[error("your role cannot record on this register")]
+    NotAllowed,
+    #[error("there is no such entry")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(Refusal),
+}
+
+/// What a read needs to work out where each entry stands.
+#[derive(Debug, Clone, Copy)]
+pub struct RegisterDay<'a> {
+    pub calendar: &'a Calendar,
+    pub settings: Settings,
+    /// The day in the council's time zone (Europe/London), for the clocks.
+    pub today: Date,
+}
+
+// Rows as the backends read them (one definition for both: FromRow is generic over the
+// database).
+
+/// A permanent exclusion not yet on the register: the latest version of each event of the
+/// kind, by agency and key.
+#[derive(Debug, FromRow)]
+pub(crate) struct Candidate {
+    pub agency_id: Uuid,
+    pub record_key: String,
+    pub person_id: Uuid,
+    pub occurred_on: Date,
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct EntryRow {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub agency_id: Option<Uuid>,
+    pub agency_name: Option<String>,
+    pub first_day: Date,
+    pub source_key: Option<String>,
+    pub opened_at: OffsetDateTime,
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct FactRow {
+    pub entry_id: Uuid,
+    pub fact: String,
+    pub recorded_at: OffsetDateTime,
+    pub recorded_by_name: Option<String>,
+}
+
+/// The child's name as the excluding school's record (or, for an entry added by hand, the
+/// most recent record) gives it: for the register's keepers, who are entitled to know which
+/// child is on it.
+#[derive(Debug, FromRow)]
+pub(crate) struct NameRow {
+    pub person_id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Option<Date>,
+}
+
+/// Builds the register's entries from its rows, facts and names.
+fn assemble(
+    rows: Vec<EntryRow>,
+    facts: Vec<FactRow>,
+    names: BTreeMap<Uuid, RegisterChild>,
+    day: RegisterDay<'_>,
+) -> Vec<ExclusionEntry> {
+    let mut by_entry: BTreeMap<Uuid, Vec<RecordedFact>> = BTreeMap::new();
+    for f in facts {
+        // A fact that no longer reads (written by a newer Harbour) is left out rather than
+        // failing the whole register.
+        let Ok(fact) = serde_json::from_str::<Fact>(&f.fact) else {
+            tracing::warn!(entry = %f.entry_id, "a register fact could not be read");
+            continue;
+        };
+        by_entry.entry(f.entry_id).or_default().push(RecordedFact {
+            fact,
+            recorded_at: f.recorded_at,
+            recorded_by: f.recorded_by_name,
+        });
+    }
+    rows.into_iter()
+        .map(|row| {
+            let history = by_entry.remove(&row.id).unwrap_or_default();
+            let entry = Entry {
+                first_day: row.first_day,
+                facts: history.iter().map(|f| f.fact.clone()).collect(),
+            };
+            ExclusionEntry {
+                id: row.id,
+                person: PersonId(row.person_id),
+                child: names.get(&row.person_id).cloned(),
+                school: row.agency_id.map(AgencyId),
+                school_name: row.agency_name,
+                first_day: row.first_day,
+                from_feed: row.source_key.is_some(),
+                opened_at: row.opened_at,
+                assessment: entry.assess(day.calendar, &day.settings, day.today),
+                history,
+            }
+        })
+        .collect()
+}
+
+impl Store {
+    /// Opens an entry for every permanent exclusion a feed has sent that is not on the
+    /// register yet (a corrected exclusion, re-sent under the same key, is the same entry).
+    /// Harbour's own work, after imports; returns how many entries it opened.
+    pub async fn open_exclusion_entries(
+        &self,
+        tenant: &TenantCode,
+        now: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        let work = Work::new(
+            "register_open_from_feeds",
+            "open register entries for permanent exclusions the feeds sent",
+        );
+        let mut g = self.service_gate(tenant, None, work, now).await?;
+        let opened = in_gate!(g, [registers as r, case_events as c], tx => {
+            let candidates = r::unregistered_events(
+                tx, tenant, EXCLUSIONS.as_str(), EventKind::PermanentExclusion.as_str(),
+            ).await?;
+            let mut history = Vec::new();
+            for candidate in &candidates {
+                let id = Uuid::now_v7();
+                r::insert_entry(tx, tenant, &r::NewEntry {
+                    id,
+                    register: EXCLUSIONS.as_str(),
+                    person: candidate.person_id,
+                    agency: Some(candidate.agency_id),
+                    first_day: candidate.occurred_on,
+                    source_key: Some(&candidate.record_key),
+                    opened_by: None,
+                }, now).await?;
+                history.push(NewCaseEvent {
+                    person: PersonId(candidate.person_id),
+                    workflow: WORKFLOW,
+                    record: id,
+                    action: "opened".into(),
+                    at: now,
+                    by: None,
+                    detail: serde_json::json!({ "from": "feed" }).to_string(),
+                });
+            }
+            c::append(tx, tenant, &history).await?;
+            g.entry.set_subjects(candidates.iter().map(|c| PersonId(c.person_id)));
+            candidates.len()
+        });
+        g.entry.detail =
+            serde_json::json!({ "register": EXCLUSIONS.as_str(), "opened": opened }).to_string();
+        g.commit().await?;
+        Ok(opened)
+    }
+
+    /// The permanent exclusions register as `who` may see it, or `None` if their roles open
+    /// none of it (refused and audited). Audited naming every child shown.
+    pub async fn exclusions_register(
+        &self,
+        who: &Principal,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<ExclusionsRegister>, StoreError> {
+        let work = Work::new("view_register", "see the permanent exclusions register");
+        let Some(g) = self
+            .gate_read(Actor::Staff(who), Needs::Register(EXCLUSIONS), work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        // The gate let them in, so the policy gives them some access; the narrower reading
+        // is the safe one should it ever not.
+        let access = self
+            .policy
+            .register_access(who, EXCLUSIONS)
+            .unwrap_or(RegisterAccess::OwnAgency);
+        let agency = (access == RegisterAccess::OwnAgency).then_some(who.agency.0);
+        let (g, entries) = self.read_register(g, &who.tenant, agency, day).await?;
+        finish_read(g, &entries).await?;
+        Ok(Some(ExclusionsRegister {
+            figures: Figures::of(entries.iter().map(|e| &e.assessment), day.today),
+            entries,
+            may_record: access == RegisterAccess::Keep,
+        }))
+    }
+
+    /// The whole register of `tenant`, for `harbour report exclusions` at the command line
+    /// (Harbour's own work: audited as such, naming every child).
+    pub async fn exclusions_register_report(
+        &self,
+        tenant: &TenantCode,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<ExclusionsRegister, StoreError> {
+        let work = Work::new(
+            "report_register",
+            "report on the permanent exclusions register",
+        );
+        let g = self.service_read(tenant, None, work, now).await?;
+        let (g, entries) = self.read_register(g, tenant, None, day).await?;
+        finish_read(g, &entries).await?;
+        Ok(ExclusionsRegister {
+            figures: Figures::of(entries.iter().map(|e| &e.assessment), day.today),
+            entries,
+            may_record: false,
+        })
+    }
+
+    async fn read_register(
+        &self,
+        mut g: Guarded,
+        tenant: &TenantCode,
+        agency: Option<Uuid>,
+        day: RegisterDay<'_>,
+    ) -> Result<(Guarded, Vec<ExclusionEntry>), StoreError> {
+        let entries = in_gate!(g, [registers as r], tx => {
+            let rows = r::entries(tx, tenant, EXCLUSIONS.as_str(), agency).await?;
+            let facts = r::facts(tx, tenant, EXCLUSIONS.as_str()).await?;
+            let names = r::names(tx, tenant, EXCLUSIONS.as_str()).await?;
+            let mut first_names = BTreeMap::new();
+            for n in names {
+                first_names.entry(n.person_id).or_insert(RegisterChild {
+                    given_name: n.given_name,
+                    family_name: n.family_name,
+                    date_of_birth: n.date_of_birth,
+                });
+            }
+            assemble(rows, facts, first_names, day)
+        });
+        Ok((g, entries))
+    }
+
+    /// One entry, if `who` may see it: for a reader limited to their agency, an entry of
+    /// another agency is answered as missing (as for any record they may not open).
+    pub async fn exclusion_entry(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<ExclusionEntry>, StoreError> {
+        let work = Work::new(
+            "view_register_entry",
+            "see a permanent exclusions register entry",
+        );
+        let access = self.policy.register_access(who, EXCLUSIONS);
+        let Some(mut g) = self
+            .gate_read(Actor::Staff(who), Needs::Register(EXCLUSIONS), work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let tenant = &who.tenant;
+        let found = in_gate!(g, [registers as r], tx => {
+            match r::entry(tx, tenant, EXCLUSIONS.as_str(), id).await? {
+                Some(row) if access == Some(RegisterAccess::Keep)
+                    || row.agency_id == Some(who.agency.0) => {
+                    let facts = r::facts_of(tx, tenant, id).await?;
+                    let names = r::names(tx, tenant, EXCLUSIONS.as_str()).await?;
+                    let names: BTreeMap<Uuid, RegisterChild> = names
+                        .into_iter()
+                        .filter(|n| n.person_id == row.person_id)
+                        .take(1)
+                        .map(|n| (n.person_id, RegisterChild {
+                            given_name: n.given_name,
+                            family_name: n.family_name,
+                            date_of_birth: n.date_of_birth,
+                        }))
+                        .collect();
+                    assemble(vec![row], facts, names, day).pop()
+                }
+                _ => None,
+            }
+        });
+        match found {
+            Some(entry) => {
+                g.entry.set_subjects([entry.person]);
+                g.entry.detail =
+                    serde_json::json!({ "register": EXCLUSIONS.as_str(), "entry": id }).to_string();
+                g.commit().await?;
+                Ok(Some(entry))
+            }
+            None => {
+                g.refuse(Some(serde_json::json!({ "register": EXCLUSIONS.as_str(), "entry": id, "refused": "not found" }).to_string())).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Adds an entry by hand (a permanent exclusion no feed has sent): the register's keepers
+    /// only. Returns the new entry's id.
+    pub async fn add_exclusion_entry(
+        &self,
+        who: &Principal,
+        person: PersonId,
+        school: Option<AgencyId>,
+        first_day: Date,
+        today: Date,
+        now: OffsetDateTime,
+    ) -> Result<Result<Uuid, RegisterRefusal>, StoreError> {
+        let work = Work::new(
+            "register_add_entry",
+            "add a permanent exclusion to the register",
+        );
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), Needs::Register(EXCLUSIONS), work, now)
+            .await?
+        else {
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        };
+        if self.policy.register_access(who, EXCLUSIONS) != Some(RegisterAccess::Keep) {
+            g.refuse(Some(r#"{"refused":"read only"}"#.into())).await?;
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        }
+        if first_day > today {
+            g.refuse(Some(r#"{"refused":"future first day"}"#.into()))
+                .await?;
+            return Ok(Err(RegisterRefusal::Invalid(Refusal {
+                field: "first_day",
+                message: "The first day of the exclusion cannot be in the future".into(),
+            })));
+        }
+        let id = Uuid::now_v7();
+        let tenant = &who.tenant;
+        in_gate!(g, [registers as r, case_events as c], tx => {
+            r::insert_entry(tx, tenant, &r::NewEntry {
+                id,
+                register: EXCLUSIONS.as_str(),
+                person: person.0,
+                agency: school.map(|s| s.0),
+                first_day,
+                source_key: None,
+                opened_by: Some(who.user.0),
+            }, now).await?;
+            c::append(tx, tenant, &[NewCaseEvent {
+                person,
+                workflow: WORKFLOW,
+                record: id,
+                action: "opened".into(),
+                at: now,
+                by: Some(who.user),
+                detail: serde_json::json!({ "from": "hand" }).to_string(),
+            }]).await?;
+        });
+        g.entry.set_subjects([person]);
+        g.entry.detail =
+            serde_json::json!({ "register": EXCLUSIONS.as_str(), "entry": id }).to_string();
+        g.commit().await?;
+        Ok(Ok(id))
+    }
+
+    /// Records `fact` on an entry, if the register's rules accept it on `day` (a refusal
+    /// names the form field). The register's keepers only; audited either way.
+    pub async fn record_on_exclusion(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        fact: &Fact,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Result<(), RegisterRefusal>, StoreError> {
+        let work = Work::new(
+            "register_record",
+            "record on the permanent exclusions register",
+        );
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), Needs::Register(EXCLUSIONS), work, now)
+            .await?
+        else {
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        };
+        let kind = fact_kind(fact);
+        if self.policy.register_access(who, EXCLUSIONS) != Some(RegisterAccess::Keep) {
+            g.refuse(Some(
+                serde_json::json!({ "entry": id, "fact": kind, "refused": "read only" })
+                    .to_string(),
+            ))
+            .await?;
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        }
+        let tenant = &who.tenant;
+        let text = serde_json::to_string(fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let outcome = in_gate!(g, [registers as r, case_events as c], tx => {
+            match r::entry(tx, tenant, EXCLUSIONS.as_str(), id).await? {
+                None => Err(RegisterRefusal::NotFound),
+                Some(row) => {
+                    let facts = r::facts_of(tx, tenant, id).await?;
+                    let entry = Entry {
+                        first_day: row.first_day,
+                        facts: facts.iter().filter_map(|f| serde_json::from_str(&f.fact).ok()).collect(),
+                    };
+                    match entry.check(fact, day.calendar, day.today) {
+                        Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
+                        Ok(()) => {
+                            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                            c::append(tx, tenant, &[NewCaseEvent {
+                                person: PersonId(row.person_id),
+                                workflow: WORKFLOW,
+                                record: id,
+                                action: kind.into(),
+                                at: now,
+                                by: Some(who.user),
+                                detail: "{}".into(),
+                            }]).await?;
+                            g.entry.set_subjects([PersonId(row.person_id)]);
+                            Ok(())
+                        }
+                    }
+                }
+            }
+        });
+        let detail = |refused: Option<String>| {
+            serde_json::json!({ "register": EXCLUSIONS.as_str(), "entry": id, "fact": kind, "refused": refused }).to_string()
+        };
+        match &outcome {
+            Ok(()) => {
+                g.entry.detail = detail(None);
+                g.commit().await?;
+            }
+            Err(refusal) => g.refuse(Some(detail(Some(refusal.to_string())))).await?,
+        }
+        Ok(outcome)
+    }
+}
+
+/// The kind of a fact, for the audit and the history: never its free text.
+fn fact_kind(fact: &Fact) -> &'static str {
+    match fact {
+        Fact::BoardDecision { .. } => "board_decision",
+        Fact::ReviewApplied { .. } => "review_applied",
+        Fact::ReviewHearing { .. } => "review_hearing",
+        Fact::Offer { .. } => "offer",
+        Fact::Attended { .. } => "attended",
+        Fact::Review { .. } => "review",
+        Fact::Closed { .. } => "closed",
+        Fact::Reopened { .. } => "reopened",
+    }
+}
+
+async fn finish_read(mut g: Guarded, entries: &[ExclusionEntry]) -> Result<(), StoreError> {
+    g.entry.set_subjects(entries.iter().map(|e| e.person));
+    g.entry.detail =
+        serde_json::json!({ "register": EXCLUSIONS.as_str(), "entries": entries.len() })
+            .to_string();
+    g.commit().await
+}

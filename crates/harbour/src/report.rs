@@ -1,0 +1,117 @@
+//! `harbour report`: the council's registers at the command line, for the officers who keep
+//! them and for the figures a partnership asks for.
+
+use crate::cli::ReportCommand;
+use crate::rules::load_rules;
+use crate::shared::{choose_tenant, open_store, print_table};
+use anyhow::Context;
+use harbour_casework::ClockState;
+use harbour_casework::exclusions::{Settings, Status};
+use harbour_domain::{Clock, SystemClock, london_today};
+use harbour_store::RegisterDay;
+use std::process::ExitCode;
+use time::Date;
+use time::macros::format_description;
+
+pub async fn report(command: ReportCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ReportCommand::Exclusions {
+            store,
+            tenant,
+            rules,
+            on,
+            json,
+        } => {
+            let rules = load_rules(rules.as_deref())?;
+            let store = open_store(&store).await?;
+            let tenant = choose_tenant(&store, tenant.as_deref()).await?;
+            let now = SystemClock.now();
+            let today = match on {
+                Some(text) => Date::parse(&text, format_description!("[year]-[month]-[day]"))
+                    .with_context(|| format!("--on {text:?} is not a date like 2026-09-01"))?,
+                None => london_today(now),
+            };
+            let day = RegisterDay {
+                calendar: rules.calendar(),
+                settings: Settings::default(),
+                today,
+            };
+            let register = store.exclusions_register_report(&tenant, day, now).await?;
+            if json {
+                println!("{}", serde_json::to_string(&register)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let rows: Vec<[String; 7]> = register
+                .entries
+                .iter()
+                .map(|e| {
+                    let a = &e.assessment;
+                    [
+                        e.child
+                            .as_ref()
+                            .map(|c| format!("{} {}", c.given_name, c.family_name))
+                            .unwrap_or_else(|| e.person.0.to_string()),
+                        e.school_name.clone().unwrap_or_default(),
+                        e.first_day.to_string(),
+                        clock(a.day_six.state(today)),
+                        clock(a.board.state(today)),
+                        match (&a.status, a.next_review) {
+                            (Status::Closed { closure, .. }, _) => {
+                                format!("closed: {}", closure.label())
+                            }
+                            (Status::Open, Some(due)) if today > due => format!("overdue {due}"),
+                            (Status::Open, Some(due)) => format!("due {due}"),
+                            (Status::Open, None) => String::new(),
+                        },
+                        a.offer
+                            .as_ref()
+                            .map(|o| {
+                                let kind = if o.full_time {
+                                    "full-time"
+                                } else {
+                                    "part-time"
+                                };
+                                format!("{} h {kind}, {}", o.hours, o.provider)
+                            })
+                            .unwrap_or_else(|| "none".into()),
+                    ]
+                })
+                .collect();
+            print_table(
+                &[
+                    "CHILD", "SCHOOL", "EXCLUDED", "DAY 6", "BOARD", "REVIEW", "OFFER",
+                ],
+                &rows,
+            );
+            let f = &register.figures;
+            println!();
+            println!("On the register:            {}", f.on_register);
+            println!(
+                "Full-time by day 6:         {} of {}{}",
+                f.full_time_by_day_six,
+                f.past_day_six,
+                f.share_full_time_by_day_six
+                    .map(|s| format!(" ({:.0}%)", s * 100.0))
+                    .unwrap_or_default()
+            );
+            println!(
+                "Median school days to full-time education: {}",
+                f.median_school_days_to_provision
+                    .map(|d| format!("{d:.1}"))
+                    .unwrap_or_else(|| "none yet".into())
+            );
+            println!("Reviews overdue:            {}", f.overdue_reviews);
+            println!("Part-time past the limit:   {}", f.part_time_too_long);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn clock(state: ClockState) -> String {
+    match state {
+        ClockState::Due { due } => format!("due {due}"),
+        ClockState::Met { on, .. } => format!("met {on}"),
+        ClockState::MetLate { due, on } => format!("late {on} (due {due})"),
+        ClockState::Missed { due } => format!("missed {due}"),
+    }
+}
