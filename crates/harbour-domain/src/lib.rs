@@ -10,6 +10,7 @@ pub mod feeds;
 mod ids;
 mod nhs_number;
 mod postcode;
+mod school_number;
 mod upn;
 
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -17,4 +18,5 @@ pub use codes::{AgencyKind, EventKind, Handling, Role, UnknownCode};
 pub use ids::{AgencyId, EventId, IngestJobId, PersonId, SourceRecordId, TenantCode, UserId};
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use postcode::{Postcode, PostcodeError};
+pub use school_number::{SchoolNumber, SchoolNumberError};
 pub use upn::{Upn, UpnError};

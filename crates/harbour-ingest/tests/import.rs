@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failure
 
 use harbour_domain::feeds::Feed;
-use harbour_domain::{AgencyId, AgencyKind, Role, TenantCode, UserId};
+use harbour_domain::{AgencyId, AgencyKind, Role, SchoolNumber, TenantCode, UserId};
 use harbour_ingest::{
     FeedFile, FileError, Placement, Progress, import_file, import_files, set_up_agencies,
 };
@@ -1025,5 +1025,203 @@ async fn reviewers_merge_split_and_undo_and_linking_obeys_them() {
             store.verify_audit().await.unwrap(),
             AuditVerification::Intact { .. }
         ));
+    }
+}
+
+/// Northgate (999/2003) is the child's third school. Its transfer file carries his earlier
+/// schools in its history: Ashdown (999/2001, in Harbour, which sends its own roll) and
+/// Brookfield (999/2002, not in Harbour). Those stints are Northgate's report about the
+/// other schools, not its own record: Ashdown's own admission and leaving show once, the
+/// rest as reported by Northgate about the school they describe, and an alert about a
+/// moment in 2016 goes to the school the child was at then (Ashdown), one in 2018 at a
+/// school not in Harbour to the local authority's officer, never to Northgate.
+#[tokio::test]
+async fn history_in_a_transfer_file_is_reported_about_the_school_it_describes() {
+    for (store, dir) in stores().await {
+        let tenant = TenantCode::parse("999").unwrap();
+        store.create_tenant(&tenant, "Test", NOW).await.unwrap();
+        let mut agencies = Vec::new();
+        for (code, name, kind) in [
+            ("ashdown", "Ashdown Primary", AgencyKind::School),
+            ("northgate", "Northgate Academy", AgencyKind::School),
+            ("council", "Test Council", AgencyKind::LocalAuthority),
+        ] {
+            let id = AgencyId::new_v7();
+            store
+                .create_agency(
+                    &NewAgency {
+                        id,
+                        tenant: tenant.clone(),
+                        code: code.into(),
+                        name: name.into(),
+                        kind,
+                    },
+                    NOW,
+                )
+                .await
+                .unwrap();
+            agencies.push(id);
+        }
+        let (ashdown, northgate, council) = (agencies[0], agencies[1], agencies[2]);
+        store
+            .set_school_number(
+                &tenant,
+                ashdown,
+                &SchoolNumber::parse("999/2001").unwrap(),
+                NOW,
+            )
+            .await
+            .unwrap();
+        store
+            .set_school_number(
+                &tenant,
+                northgate,
+                &SchoolNumber::parse("9992003").unwrap(),
+                NOW,
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .set_school_number(
+                    &tenant,
+                    council,
+                    &SchoolNumber::parse("999/2001").unwrap(),
+                    NOW
+                )
+                .await
+                .is_err(),
+            "a number names one school"
+        );
+        let import = |agency, feed, name: &str, text: &str| {
+            let file = dir.path().join(name);
+            std::fs::write(&file, text).unwrap();
+            let store = store.clone();
+            let tenant = tenant.clone();
+            async move {
+                import_file(&store, &tenant, agency, feed, &file, NOW, |_| {})
+                    .await
+                    .unwrap()
+            }
+        };
+        let person = "R201100018042,Jayden,Mercer,2009-05-14,M,BN7 2LD";
+        import(
+            ashdown,
+            Feed::SchoolRoll,
+            "ashdown.csv",
+            &format!(
+                "record_key,upn,given_name,family_name,date_of_birth,sex,postcode,event_key,type,date\n\
+                 A1,{person},A1-in,joined,2013-09-04\nA1,{person},A1-out,left,2017-07-21\n"
+            ),
+        )
+        .await;
+        let school = |lea: &str, estab: &str, name: &str, from: &str, to: &str| {
+            format!(
+                "<School><LEA>{lea}</LEA><Estab>{estab}</Estab><SchoolName>{name}</SchoolName>\
+                 <EntryDate>{from}</EntryDate>{}</School>",
+                if to.is_empty() {
+                    String::new()
+                } else {
+                    format!("<LeavingDate>{to}</LeavingDate>")
+                }
+            )
+        };
+        let ctf = format!(
+            "<?xml version=\"1.0\"?>\n<CTfile><Header><SourceSchool><LEA>999</LEA><Estab>2003</Estab>\
+             <SchoolName>Northgate Academy</SchoolName></SourceSchool></Header>\n<CTFpupilData>\n\
+             <Pupil><UPN>R201100018042</UPN><Surname>Mercer</Surname><Forename>Jayden</Forename>\
+             <DOB>2009-05-14</DOB><Sex>M</Sex><SchoolHistory>{}{}{}</SchoolHistory></Pupil>\n\
+             </CTFpupilData></CTfile>\n",
+            school("999", "2001", "Ashdown Primary", "2013-09-04", "2017-07-21"),
+            school(
+                "999",
+                "2002",
+                "Brookfield School",
+                "2017-09-06",
+                "2018-07-20"
+            ),
+            school("999", "2003", "Northgate Academy", "2018-09-05", ""),
+        );
+        import(northgate, Feed::SchoolCtf, "northgate.xml", &ctf).await;
+        import(
+            council,
+            Feed::LaEducation,
+            "council.csv",
+            &format!(
+                "{LA_HEADER}C1,{person},C1-cme,cme_start,2016-05-10,\nC1,{person},C2-cme,cme_start,2018-03-12,\n"
+            ),
+        )
+        .await;
+        let child = person_of(&store, &tenant, "A1").await;
+        let officer = Principal {
+            user: UserId::new_v7(),
+            tenant: tenant.clone(),
+            agency: council,
+            roles: [Role::LaCmeEheOfficer].into(),
+        };
+        let view = store
+            .person_view(&officer, child, NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        let rows: Vec<String> = view
+            .timeline
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {} {}",
+                    e.occurred_on,
+                    e.kind.as_str(),
+                    e.agency_name,
+                    e.reported_about.as_deref().unwrap_or("own")
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "2013-09-04 school_enrolment Ashdown Primary own",
+                "2016-05-10 cme_start Test Council own",
+                "2017-07-21 school_leaving Ashdown Primary own",
+                "2017-09-06 school_enrolment Northgate Academy 999/2002",
+                "2018-03-12 cme_start Test Council own",
+                "2018-07-20 school_leaving Northgate Academy 999/2002",
+                "2018-09-05 school_enrolment Northgate Academy own",
+            ],
+            "one row for each moment, history marked as Northgate's report"
+        );
+        let rules = harbour_rules::RuleSet::builtin().unwrap();
+        let replay = store
+            .replay(&officer, child, &rules, NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            replay.events.len(),
+            7,
+            "no duplicate in the rules' timeline"
+        );
+        let told = |on: &str| -> Vec<String> {
+            replay
+                .alerts
+                .iter()
+                .filter(|a| a.rule == "child-missing-education" && a.on.to_string() == on)
+                .flat_map(|a| a.told.clone())
+                .collect()
+        };
+        let in_2016 = told("2016-05-10");
+        assert!(
+            in_2016.iter().any(|t| t.contains("Ashdown Primary"))
+                && !in_2016.iter().any(|t| t.contains("Northgate")),
+            "{in_2016:?}"
+        );
+        let in_2018 = told("2018-03-12");
+        assert!(
+            !in_2018.is_empty() && !in_2018.iter().any(|t| t.contains("Northgate")),
+            "{in_2018:?}"
+        );
+        // Sending the file again changes nothing.
+        let again = import(northgate, Feed::SchoolCtf, "northgate.xml", &ctf).await;
+        assert_eq!(again.accepted + again.superseded, 0, "{again:?}");
     }
 }
