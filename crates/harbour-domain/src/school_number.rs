@@ -16,15 +16,24 @@ pub struct SchoolNumberError(pub String);
 impl SchoolNumber {
     /// Parses `999/4125`, `999 4125` or `9994125` into `999/4125`.
     pub fn parse(input: &str) -> Result<Self, SchoolNumberError> {
-        let digits: String = input
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '/' && *c != '-')
-            .collect();
-        if digits.len() != 7 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(SchoolNumberError(input.trim().to_owned()));
+        let refuse = || SchoolNumberError(input.trim().to_owned());
+        let digits = |text: &str, n: usize| {
+            let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            (text.len() == n && text.bytes().all(|b| b.is_ascii_digit())).then_some(text)
+        };
+        // With a separator, each side must be whole: 99/41255 is not 994/1255.
+        let (la, estab) = match input.split_once(['/', '-']) {
+            Some((la, estab)) => (digits(la, 3), digits(estab, 4)),
+            None => {
+                let all = digits(input, 7).ok_or_else(refuse)?;
+                let (la, estab) = all.split_at(3);
+                (Some(la.to_owned()), Some(estab.to_owned()))
+            }
+        };
+        match (la, estab) {
+            (Some(la), Some(estab)) => Ok(Self(format!("{la}/{estab}"))),
+            _ => Err(refuse()),
         }
-        let (la, estab) = digits.split_at(3);
-        Ok(Self(format!("{la}/{estab}")))
     }
 
     /// The number from a transfer file's `LEA` and `Estab` elements.

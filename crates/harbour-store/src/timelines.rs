@@ -299,4 +299,91 @@ mod tests {
         );
         assert!(unknown.is_none());
     }
+
+    /// Issue 14, point 3: a transfer file's report of a stint the earlier school sent itself
+    /// is left out; one it alone reports is placed at the school it describes.
+    #[test]
+    fn reports_are_placed_at_the_school_they_describe_and_never_repeat_its_own_record() {
+        let (ashdown, northgate, person) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let builder = Builder::new(
+            [
+                (
+                    ashdown,
+                    "school".to_owned(),
+                    "Ashdown".to_owned(),
+                    Some("999/2001".to_owned()),
+                ),
+                (northgate, "school".to_owned(), "Northgate".to_owned(), None),
+            ],
+            [(person, None)],
+        );
+        let row = |agency, key, kind, on, about| {
+            EventRow::new(Uuid::now_v7(), agency, key, 1, kind, on, "", "{}", about)
+                .unwrap_or_else(|| unreachable!("a known kind"))
+        };
+        let rows = vec![
+            row(
+                ashdown,
+                "a-in",
+                "school_enrolment",
+                date!(2013 - 09 - 04),
+                None,
+            ),
+            row(
+                northgate,
+                "n-a-in",
+                "school_enrolment",
+                date!(2013 - 09 - 04),
+                Some("999/2001"),
+            ),
+            row(
+                northgate,
+                "n-a-out",
+                "school_leaving",
+                date!(2017 - 07 - 21),
+                Some("999/2001"),
+            ),
+            row(
+                northgate,
+                "n-b-in",
+                "school_enrolment",
+                date!(2017 - 09 - 06),
+                Some("999/2002"),
+            ),
+            row(
+                northgate,
+                "n-b-in-2",
+                "school_enrolment",
+                date!(2017 - 09 - 06),
+                Some("999/2002"),
+            ),
+            row(
+                northgate,
+                "n-in",
+                "school_enrolment",
+                date!(2018 - 09 - 05),
+                None,
+            ),
+        ];
+        let t = builder.timeline(person, &rows);
+        let placed: Vec<(Date, &str, Option<School>)> = t
+            .events
+            .iter()
+            .map(|e| (e.on, &*e.agency_name, e.school.clone()))
+            .collect();
+        let at = |id: Uuid| Some(School::Agency(id.to_string().into()));
+        assert_eq!(
+            placed,
+            [
+                (date!(2013 - 09 - 04), "Ashdown", at(ashdown)),
+                (date!(2017 - 07 - 21), "Northgate", at(ashdown)),
+                (
+                    date!(2017 - 09 - 06),
+                    "Northgate",
+                    Some(School::Elsewhere("999/2002".into()))
+                ),
+                (date!(2018 - 09 - 05), "Northgate", at(northgate)),
+            ]
+        );
+    }
 }
