@@ -12,6 +12,7 @@ mod ids;
 mod london;
 mod nhs_number;
 mod postcode;
+mod school_number;
 mod upn;
 
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -20,4 +21,5 @@ pub use ids::{AgencyId, EventId, IngestJobId, PersonId, SourceRecordId, TenantCo
 pub use london::{london, london_today};
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use postcode::{Postcode, PostcodeError};
+pub use school_number::{SchoolNumber, SchoolNumberError};
 pub use upn::{Upn, UpnError};

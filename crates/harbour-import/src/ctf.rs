@@ -3,14 +3,16 @@
 //! Read as a stream with quick-xml, one `Pupil` at a time, so memory stays flat whatever the
 //! file's size. Each pupil becomes an identity (UPN, names, date of birth, sex, postcode) and
 //! events: joining and leaving each school in `SchoolHistory`, and each year's attendance in
-//! `Attendance/YearData`. A file with a DTD (`<!DOCTYPE`) is refused whole: a CTF never needs
+//! `Attendance/YearData`. A stint or a year at a school other than the file's own
+//! (`Header/SourceSchool`) is history the sender reports about that school, and its events say
+//! which school they describe (`FeedEvent::about_school`). A file with a DTD (`<!DOCTYPE`) is refused whole: a CTF never needs
 //! one, and entity definitions are how "billion laughs" and external-entity attacks work.
 //! Only XML's five predefined entities and character references are read.
 
 use crate::rows::{FeedEvent, FeedIdentity, ImportRow, QuarantineRow};
 use crate::values;
 use harbour_domain::feed_codes::{DESTINATIONS, code_in};
-use harbour_domain::{EventKind, Handling, Postcode, Upn};
+use harbour_domain::{EventKind, Handling, Postcode, SchoolNumber, Upn};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde_json::json;
@@ -135,6 +137,8 @@ pub struct CtfReader<R: BufRead> {
     today: Date,
     started: bool,
     pupils: u64,
+    /// The sending school's `LEA` and `Estab`, from `Header/SourceSchool`.
+    source: (String, String),
 }
 
 impl<R: BufRead> std::fmt::Debug for CtfReader<R> {
@@ -172,6 +176,7 @@ impl<R: BufRead> CtfReader<R> {
             today,
             started: false,
             pupils: 0,
+            source: (String::new(), String::new()),
         }
     }
 
@@ -275,6 +280,12 @@ impl<R: BufRead> CtfReader<R> {
                             }
                             _ => {}
                         }
+                    } else if parent == "SourceSchool" {
+                        match name.as_str() {
+                            "LEA" => self.source.0 = value,
+                            "Estab" => self.source.1 = value,
+                            _ => {}
+                        }
                     } else if let Some(p) = pupil.as_mut() {
                         match (parent, name.as_str()) {
                             ("Pupil", "UPN") => p.upn = value,
@@ -308,6 +319,16 @@ impl<R: BufRead> CtfReader<R> {
                 _ => {}
             }
         }
+    }
+
+    /// The school an entry of the history describes, when it is not the sending school: the
+    /// entry is then the sender's report about it. A file that does not name its sender, or
+    /// an entry without a readable number, is taken as the sender's own record, as Harbour
+    /// has always read it.
+    fn about(&self, lea: &str, estab: &str) -> Option<SchoolNumber> {
+        let source = SchoolNumber::from_parts(&self.source.0, &self.source.1).ok()?;
+        let entry = SchoolNumber::from_parts(lea, estab).ok()?;
+        (entry != source).then_some(entry)
     }
 
     /// A pupil's identity and events, or why the pupil cannot be accepted.
@@ -378,7 +399,8 @@ impl<R: BufRead> CtfReader<R> {
                         key: String,
                         on: Date,
                         summary: String,
-                        details: serde_json::Value| {
+                        details: serde_json::Value,
+                        about_school: Option<SchoolNumber>| {
             rows.push(ImportRow::new(
                 line,
                 identity.clone(),
@@ -389,10 +411,12 @@ impl<R: BufRead> CtfReader<R> {
                     handling: Handling::Ordinary,
                     summary,
                     details,
+                    about_school,
                 },
             ));
         };
         for school in &pupil.schools {
+            let about = self.about(&school.lea, &school.estab);
             let at = format!(
                 "{} ({}/{})",
                 if school.name.is_empty() {
@@ -418,6 +442,7 @@ impl<R: BufRead> CtfReader<R> {
                 entry,
                 format!("Joined the roll at {at}"),
                 json!({ "lea": school.lea, "estab": school.estab }),
+                about.clone(),
             );
             if !school.leaving.is_empty() {
                 let leaving = values::date(&school.leaving)
@@ -451,6 +476,7 @@ impl<R: BufRead> CtfReader<R> {
                     leaving,
                     format!("Left the roll at {at}{reason}"),
                     details,
+                    about.clone(),
                 );
             }
         }
@@ -488,6 +514,7 @@ impl<R: BufRead> CtfReader<R> {
                     }
                 ),
                 json!({ "year": start, "sessions_possible": possible, "sessions_attended": attended, "percent": (percent * 10.0).round() / 10.0 }),
+                self.about(&year.lea, &year.estab),
             );
         }
         Ok(rows)

@@ -199,3 +199,50 @@ fn the_leaving_reason_and_year_group_reach_the_leaving_event_as_fields() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn history_at_other_schools_is_reported_about_them_and_the_senders_own_is_not() {
+    let earlier = r#"<School><LEA>999</LEA><Estab>2001</Estab><SchoolName>Ashdown Primary</SchoolName><EntryDate>2014-09-03</EntryDate><LeavingDate>2020-07-20</LeavingDate></School>
+      </SchoolHistory>"#;
+    let year = r#"<YearData><Year>2019</Year><LEA>999</LEA><Estab>2001</Estab><SessionsPossible>380</SessionsPossible><SessionsAttended>370</SessionsAttended></YearData>
+      </Attendance>"#;
+    let pupil = JAYDEN
+        .replace("</SchoolHistory>", earlier)
+        .replace("</Attendance>", year);
+    let pupils = read_all(&ctf(&pupil)).unwrap();
+    let about: Vec<(EventKind, Option<String>)> = pupils[0]
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.event.kind,
+                r.event.about_school.as_ref().map(ToString::to_string),
+            )
+        })
+        .collect();
+    let ashdown = Some("999/2001".to_owned());
+    assert_eq!(
+        about,
+        [
+            (EventKind::SchoolEnrolment, None),
+            (EventKind::SchoolLeaving, None),
+            (EventKind::SchoolEnrolment, ashdown.clone()),
+            (EventKind::SchoolLeaving, ashdown.clone()),
+            (EventKind::AttendanceSummary, None),
+            (EventKind::AttendanceSummary, ashdown),
+        ]
+    );
+    // A file that does not name its sender: every entry is read as the sender's own.
+    let anonymous = ctf(&pupil)
+        .replace("<SourceSchool>", "<Other>")
+        .replace("</SourceSchool>", "</Other>");
+    let rows = read_all(&anonymous).unwrap();
+    assert!(
+        rows[0]
+            .as_ref()
+            .unwrap()
+            .iter()
+            .all(|r| r.event.about_school.is_none())
+    );
+}

@@ -434,6 +434,8 @@ fn parse(row: &Row<'_>, feed: Feed, today: Date) -> Result<(FeedIdentity, FeedEv
             handling,
             summary,
             details,
+            // A feed row is always the agency's own record.
+            about_school: None,
         },
     ))
 }

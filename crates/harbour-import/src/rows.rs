@@ -3,7 +3,7 @@
 //! here, beside the parser that makes them, so the parser needs no database; the store takes
 //! them as its input (`Store::import_batch`).
 
-use harbour_domain::{EventKind, Handling, NhsNumber, Postcode, Upn};
+use harbour_domain::{EventKind, Handling, NhsNumber, Postcode, SchoolNumber, Upn};
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
@@ -30,6 +30,11 @@ pub struct FeedEvent {
     pub handling: Handling,
     pub summary: String,
     pub details: serde_json::Value,
+    /// For history a school's transfer file gives about another school (a stint at an
+    /// earlier school, that school's attendance), the school it describes: the event is the
+    /// sender's report about that school, not the sender's own record. `None` for an
+    /// agency's own record.
+    pub about_school: Option<SchoolNumber>,
 }
 
 /// A valid feed row, ready to store.
@@ -56,6 +61,12 @@ impl ImportRow {
             event.handling.as_str(),
             event.summary,
         );
+        // Which school a report describes is part of what it says; an agency's own record
+        // hashes as it always has, so upgrading changes none of their hashes.
+        let text = match &event.about_school {
+            Some(school) => format!("{text}\u{1f}about {school}"),
+            None => text,
+        };
         let content_hash = hex::encode(Sha256::digest(text.as_bytes()));
         Self {
             line,

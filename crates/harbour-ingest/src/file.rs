@@ -168,9 +168,29 @@ fn open_file(feed: Feed, path: &Path, now: OffsetDateTime) -> Result<OpenedFile,
     })?;
     let today = now.date();
     // A file cut off in transfer ends part-way through its last row; CSV readers take such a
-    // row (even an unterminated quote) as complete, so a missing final newline marks it.
-    let truncated = ends_without_newline(path).map_err(|e| read_error(e.to_string()))?;
+    // row (even an unterminated quote) as complete, so a missing final newline marks a file
+    // whose last row must be looked at before anything from it is stored.
+    let unterminated = ends_without_newline(path).map_err(|e| read_error(e.to_string()))?;
+    let fields = header_record.len();
+    let whole_path = path.to_owned();
     let parsed = spawn_parser(move |sink| {
+        if unterminated {
+            // Read once to the end before the first batch is stored (a batch is committed as
+            // soon as it arrives): a file cut off part-way through a row stores nothing, as a
+            // cut-off Common Transfer File stores nothing.
+            let cut = cut_off_row(&whole_path, fields).map_err(|e| FileError::Read {
+                path: shown.clone(),
+                message: e.to_string(),
+            })?;
+            if let Some((line, why)) = cut {
+                return Err(FileError::Broken {
+                    path: shown.clone(),
+                    message: format!(
+                        "the file ends part-way through the row at line {line} ({why}): it looks cut off; send the whole file again"
+                    ),
+                });
+            }
+        }
         // One record is held back, so that when the next read finds nothing we know it was
         // the last (which a truncated file leaves incomplete).
         let mut pending: Option<csv::ByteRecord> = None;
@@ -190,10 +210,7 @@ fn open_file(feed: Feed, path: &Path, now: OffsetDateTime) -> Result<OpenedFile,
             };
             if let Some(previous) = pending.take() {
                 let line = previous.position().map_or(0, csv::Position::line);
-                if truncated && !more {
-                    let reason = "the file ends part-way through this row (it looks cut off); send the whole file again";
-                    sink.rejected.push(broken(line, &previous, reason.into()));
-                } else if previous.len() != header_record.len() {
+                if previous.len() != header_record.len() {
                     let reason = format!(
                         "the row has {} fields; the header has {}",
                         previous.len(),
@@ -224,6 +241,48 @@ fn open_file(feed: Feed, path: &Path, now: OffsetDateTime) -> Result<OpenedFile,
         file_name,
         parsed,
     })
+}
+
+/// For a file that ends without a newline, whether its last row was cut off: it has fewer
+/// fields than the header's `fields`, or a quoted field that is never closed (an odd number
+/// of quotes from the row's start to the end of the file: quotes in a whole row come in
+/// pairs). Gives the line the row starts on and why. A last row that is whole but has no
+/// final newline is not cut off: many exporters write files that way, and its fields are
+/// checked like any other row's.
+fn cut_off_row(path: &Path, fields: usize) -> std::io::Result<Option<(u64, String)>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(std::io::Error::other)?;
+    let mut record = csv::ByteRecord::new();
+    let mut last: Option<(usize, csv::Position)> = None;
+    // A row that cannot be read at all stops the look; the import then quarantines it.
+    while let Ok(true) = reader.read_byte_record(&mut record) {
+        if let Some(position) = record.position() {
+            last = Some((record.len(), position.clone()));
+        }
+    }
+    let Some((found, position)) = last else {
+        return Ok(None);
+    };
+    if found < fields {
+        return Ok(Some((
+            position.line(),
+            format!("the row has {found} fields; the header has {fields}"),
+        )));
+    }
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(position.byte()))?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail)?;
+    if tail.iter().filter(|b| **b == b'"').count() % 2 == 1 {
+        return Ok(Some((
+            position.line(),
+            "a quoted field is never closed".into(),
+        )));
+    }
+    Ok(None)
 }
 
 /// Whether the file's last byte is something other than a newline (an empty file is fine).

@@ -438,7 +438,7 @@ mod tests {
             on,
             agency: agency.into(),
             agency_name: agency.into(),
-            from_school: agency == "school",
+            school: crate::School::own(&agency.into(), agency == "school"),
             summary: String::new(),
             details: crate::Fields::from_json(kind, details),
         }

@@ -4,7 +4,7 @@
 
 use crate::RuleSet;
 use crate::rule::{Condition, Limit, Match, Rule, Window};
-use crate::timeline::Timeline;
+use crate::timeline::{School, Timeline};
 use harbour_domain::Role;
 use std::collections::BTreeSet;
 use time::{Date, Duration};
@@ -493,10 +493,10 @@ impl RuleSet {
         out
     }
 
-    /// Who a firing goes to. A school's designated safeguarding lead means the last school
-    /// that recorded something about the child by that day; with no school known, the
-    /// children-missing-education officer is told instead (a child with no school is their
-    /// concern).
+    /// Who a firing goes to. A school's designated safeguarding lead means the lead of the
+    /// school the child was at on the day it fired ([`Timeline::school_on`]); with no school
+    /// known, or one Harbour does not hold, the children-missing-education officer is told
+    /// instead (a child with no school is their concern, and they can reach any school).
     pub fn recipients(&self, firing: &Firing, timeline: &Timeline) -> Vec<Recipient> {
         let Some(rule) = self.rule(&firing.rule) else {
             return Vec::new();
@@ -505,11 +505,12 @@ impl RuleSet {
         for role in &rule.notify {
             let recipient = if *role == Role::SchoolDsl {
                 match timeline.school_on(firing.on) {
-                    Some(school) => Recipient {
+                    Some(School::Agency(school)) => Recipient {
                         role: Role::SchoolDsl,
-                        school: Some(school.to_owned()),
+                        school: Some(school.to_string()),
                     },
-                    None => Recipient {
+                    // The child was at a school Harbour does not hold, or at none.
+                    Some(School::Elsewhere(_)) | None => Recipient {
                         role: Role::LaCmeEheOfficer,
                         school: None,
                     },

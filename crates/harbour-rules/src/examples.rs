@@ -3,7 +3,7 @@
 //! threshold and running `harbour rules test rules/` shows at once which examples break.
 
 use crate::RuleSet;
-use crate::timeline::{Event, Fields, Timeline};
+use crate::timeline::{Event, Fields, School, Timeline};
 use time::{Date, Duration};
 
 /// One example that did not give what it said it would.
@@ -72,7 +72,7 @@ impl RuleSet {
                         } else {
                             "an agency".into()
                         },
-                        from_school: e.from_school,
+                        school: e.from_school.then(|| School::Agency("school".into())),
                         summary: e.kind.label().to_owned(),
                         details: Fields::from_map(e.kind, &e.details),
                     })

@@ -21,7 +21,7 @@ pub mod timeline;
 pub use evaluate::{Firing, Recipient};
 pub use load::{CALENDAR_FILE, LoadError, ROUTING_FILE, STATES_FILE};
 pub use rule::{Condition, Limit, Rule, Severity};
-pub use timeline::{Event, Fields, Timeline};
+pub use timeline::{Event, Fields, School, Timeline};
 
 use calendar::Calendar;
 use harbour_domain::Role;

@@ -14,20 +14,40 @@ pub struct Event {
     pub id: String,
     pub kind: EventKind,
     pub on: Date,
-    /// The agency that recorded it, and whether that agency is a school: an alert for "the
-    /// designated safeguarding lead of the child's school" goes to the last school that
-    /// recorded something about the child.
+    /// The agency that recorded it.
     /// Shared, not copied: a county's timelines hold millions of events from a few hundred
     /// agencies.
     pub agency: Arc<str>,
     /// The agency's name, for people to read.
     pub agency_name: Arc<str>,
-    pub from_school: bool,
+    /// The school the event is about, if any: the recording school for its own record; for
+    /// history one school's transfer file reports about another, the school it describes.
+    /// An alert for "the designated safeguarding lead of the child's school" goes by these
+    /// (see [`Timeline::school_on`]).
+    pub school: Option<School>,
     /// Empty when the caller knows no condition reads it (a full run over a county).
     pub summary: String,
     /// The structured fields rule conditions may test (a suspension's reason code, an
     /// attendance percentage, an offence).
     pub details: Fields,
+}
+
+/// A school an event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum School {
+    /// A school in Harbour, by its agency id (the text of [`Event::agency`] for its own
+    /// records).
+    Agency(Arc<str>),
+    /// A school Harbour does not hold, by its DfE number (LA/ESTAB), as another school's
+    /// transfer file named it: it has no lead in Harbour to tell.
+    Elsewhere(Arc<str>),
+}
+
+impl School {
+    /// The recording agency, when it is a school: how an agency's own record is placed.
+    pub fn own(agency: &Arc<str>, is_school: bool) -> Option<Self> {
+        is_school.then(|| Self::Agency(Arc::clone(agency)))
+    }
 }
 
 /// The fields of an event that rule conditions can name (`fields_of` its kind); anything
@@ -140,14 +160,44 @@ impl Timeline {
         }
     }
 
-    /// The agency of the last school to record something about the child on or before `day`.
-    pub fn school_on(&self, day: Date) -> Option<&str> {
-        self.events
+    /// The school the child was at on `day`, by the roll as the events give it: of the
+    /// schools whose roll the child is on that day (joined, and not left before `day`; a
+    /// school that recorded something without a joining counts as joined then), the one
+    /// joined or heard from last. With no school's roll open, the school the child was last
+    /// at (a child who left, or was excluded, is still that school's concern). Each event
+    /// counts for the school it is about, so a transfer file's history places the child at
+    /// the earlier school it describes, not at the sender.
+    pub fn school_on(&self, day: Date) -> Option<&School> {
+        // Each school heard of so far, the last day it was heard from, and whether the child
+        // is still on its roll; in the order they were last heard from.
+        let mut schools: Vec<(&School, Date, bool)> = Vec::new();
+        for event in self.events.iter().take_while(|e| e.on <= day) {
+            let Some(school) = event.school.as_ref() else {
+                continue;
+            };
+            let known = schools.iter().position(|(s, ..)| *s == school);
+            let was_on_roll = known
+                .and_then(|i| schools.get(i))
+                .is_none_or(|(_, _, on_roll)| *on_roll);
+            let on_roll = match event.kind {
+                EventKind::SchoolEnrolment => true,
+                // Left before the day: off the roll. Leaving on the day itself (an exclusion)
+                // is still that school's moment.
+                EventKind::SchoolLeaving => event.on >= day && was_on_roll,
+                // A report after leaving (a late attendance summary) does not rejoin.
+                _ => was_on_roll,
+            };
+            if let Some(i) = known {
+                schools.remove(i);
+            }
+            schools.push((school, event.on, on_roll));
+        }
+        schools
             .iter()
-            .take_while(|e| e.on <= day)
-            .filter(|e| e.from_school)
-            .last()
-            .map(|e| &*e.agency)
+            .rev()
+            .find(|(.., on_roll)| *on_roll)
+            .or_else(|| schools.last())
+            .map(|(school, ..)| *school)
     }
 
     /// Whole months of age on `day`.
@@ -185,6 +235,99 @@ mod tests {
         assert_eq!(t.day_aged(17 * 12 + 6), Some(date!(2025 - 09 - 15)));
         let leap = Timeline::new("p", Some(date!(2008 - 08 - 31)), Vec::new());
         assert_eq!(leap.day_aged(6), Some(date!(2009 - 02 - 28)));
+    }
+
+    /// Issue 14, point 3: a moment goes to the school whose roll the child was on that day,
+    /// whoever reported the stint.
+    #[test]
+    fn the_school_on_a_day_follows_the_roll() {
+        let ashdown = School::Agency("ashdown".into());
+        let brookfield = School::Elsewhere("999/2002".into());
+        let northgate = School::Agency("northgate".into());
+        let event = |n: u8, kind: EventKind, on: Date, agency: &str, school: &School| Event {
+            id: format!("{n:02}"),
+            kind,
+            on,
+            agency: agency.into(),
+            agency_name: agency.into(),
+            school: Some(school.clone()),
+            summary: String::new(),
+            details: Fields::default(),
+        };
+        use EventKind::{AttendanceSummary, SchoolEnrolment, SchoolLeaving};
+        let t = Timeline::new(
+            "p",
+            None,
+            vec![
+                // Northgate's transfer file reports the earlier schools, recorded after
+                // Ashdown's own admission on the same day.
+                event(
+                    1,
+                    SchoolEnrolment,
+                    date!(2013 - 09 - 04),
+                    "ashdown",
+                    &ashdown,
+                ),
+                event(
+                    2,
+                    SchoolEnrolment,
+                    date!(2013 - 09 - 04),
+                    "northgate",
+                    &ashdown,
+                ),
+                event(
+                    3,
+                    SchoolLeaving,
+                    date!(2017 - 07 - 21),
+                    "northgate",
+                    &ashdown,
+                ),
+                event(
+                    4,
+                    SchoolEnrolment,
+                    date!(2017 - 09 - 06),
+                    "northgate",
+                    &brookfield,
+                ),
+                // Ashdown's late summary of a term before he left does not put him back.
+                event(
+                    5,
+                    AttendanceSummary,
+                    date!(2017 - 10 - 01),
+                    "ashdown",
+                    &ashdown,
+                ),
+                event(
+                    6,
+                    SchoolLeaving,
+                    date!(2018 - 07 - 20),
+                    "northgate",
+                    &brookfield,
+                ),
+                event(
+                    7,
+                    SchoolEnrolment,
+                    date!(2018 - 09 - 05),
+                    "northgate",
+                    &northgate,
+                ),
+            ],
+        );
+        assert_eq!(t.school_on(date!(2013 - 01 - 01)), None);
+        assert_eq!(t.school_on(date!(2016 - 05 - 10)), Some(&ashdown));
+        assert_eq!(
+            t.school_on(date!(2017 - 07 - 21)),
+            Some(&ashdown),
+            "the day he left"
+        );
+        assert_eq!(
+            t.school_on(date!(2017 - 08 - 01)),
+            Some(&ashdown),
+            "the school he left"
+        );
+        assert_eq!(t.school_on(date!(2018 - 03 - 12)), Some(&brookfield));
+        assert_eq!(t.school_on(date!(2018 - 08 - 01)), Some(&brookfield));
+        assert_eq!(t.school_on(date!(2026 - 01 - 01)), Some(&northgate));
     }
 
     #[test]

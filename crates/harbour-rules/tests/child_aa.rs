@@ -28,7 +28,7 @@ fn event(
         on,
         agency: agency.into(),
         agency_name: agency.into(),
-        from_school: school,
+        school: harbour_rules::School::own(&agency.into(), school),
         summary: summary.to_owned(),
         details: Fields::from_map(kind, &details),
     }

@@ -160,8 +160,14 @@ pub struct TimelineEntry {
     pub recorded_at: OffsetDateTime,
     pub handling: Handling,
     pub summary: String,
+    /// The agency that recorded it (for a report about another school, the school that
+    /// reported it).
     pub agency: AgencyId,
     pub agency_name: String,
+    /// For history a school's transfer file reported about another school, the DfE number
+    /// (LA/ESTAB) of the school it describes: shown as reported by `agency_name` in its
+    /// transfer file, not as its own record.
+    pub reported_about: Option<String>,
 }
 
 /// The single view of a person: only what the viewer may see.

@@ -7,7 +7,7 @@ use crate::model::{
     SearchFilter, SearchResults, SessionUser,
 };
 use crate::search::SearchQuery;
-use harbour_domain::{PersonId, TenantCode, UserId};
+use harbour_domain::{AgencyId, PersonId, SchoolNumber, TenantCode, UserId};
 use harbour_policy::{Decision, EventFacts, Policy, Principal};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -184,6 +184,29 @@ impl Store {
             .service_gate(&agency.tenant, Some(agency.id), work, now)
             .await?;
         in_gate!(g, queries as q, tx => q::insert_agency(tx, agency).await)?;
+        g.commit().await
+    }
+
+    /// Records a school's DfE number (LA/ESTAB), by which other schools' transfer files name
+    /// it: history they report about it is then placed at it (its lead is told of moments
+    /// while the child was on its roll). A number names one school of the local authority;
+    /// giving it to a second is refused.
+    pub async fn set_school_number(
+        &self,
+        tenant: &TenantCode,
+        agency: AgencyId,
+        number: &SchoolNumber,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let work = Work::new("set_school_number", "name a school by its DfE number");
+        let mut g = self.service_gate(tenant, Some(agency), work, now).await?;
+        g.entry.detail = serde_json::json!({ "school_number": number.as_str() }).to_string();
+        let updated = in_gate!(g, queries as q, tx => q::set_school_number(tx, tenant, agency, number).await)?;
+        if !updated {
+            return Err(StoreError::Conflict(format!(
+                "no school {agency} in local authority {tenant} to give the number {number}"
+            )));
+        }
         g.commit().await
     }
 

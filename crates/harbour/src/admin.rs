@@ -4,7 +4,9 @@ use crate::cli::{AgencyCommand, PersonCommand, TenantCommand, TokenCommand, User
 use crate::shared::{choose_tenant, find_agency, open_store, print_table};
 use anyhow::{Context, bail};
 use harbour_auth::{password, token, totp};
-use harbour_domain::{AgencyId, AgencyKind, Clock, Role, SystemClock, TenantCode, UserId};
+use harbour_domain::{
+    AgencyId, AgencyKind, Clock, Role, SchoolNumber, SystemClock, TenantCode, UserId,
+};
 use harbour_store::{NewAgency, NewUser, SignInAccount, Store};
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal};
@@ -88,9 +90,17 @@ pub async fn agency(command: AgencyCommand) -> anyhow::Result<ExitCode> {
             code,
             name,
             kind,
+            school_number,
             tenant,
         } => {
             let kind: AgencyKind = kind.parse()?;
+            let school_number = school_number
+                .as_deref()
+                .map(SchoolNumber::parse)
+                .transpose()?;
+            if school_number.is_some() && kind != AgencyKind::School {
+                bail!("--school-number is for schools only");
+            }
             let code = code.trim().to_lowercase();
             if code.is_empty()
                 || !code
@@ -117,6 +127,11 @@ pub async fn agency(command: AgencyCommand) -> anyhow::Result<ExitCode> {
                 kind,
             };
             store.create_agency(&agency, SystemClock.now()).await?;
+            if let Some(number) = &school_number {
+                store
+                    .set_school_number(&tenant, agency.id, number, SystemClock.now())
+                    .await?;
+            }
             println!(
                 "Added {} ({code}, {}) to {tenant}.",
                 agency.name,

@@ -452,6 +452,10 @@ pub enum AgencyCommand {
         /// local_authority, school, police, health or youth_justice.
         #[arg(long)]
         kind: String,
+        /// A school's DfE number, LA/ESTAB (e.g. 999/4125): how other schools' Common
+        /// Transfer Files name it, so that history they report about it is placed at it.
+        #[arg(long)]
+        school_number: Option<String>,
         /// The local authority (needed only when the store holds more than one).
         /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]

@@ -339,6 +339,85 @@ fn a_truncated_common_transfer_file_fails_the_import_and_stores_nothing() {
     });
 }
 
+/// The first bytes of a school roll CSV, cut off part-way through a row: as with a cut-off
+/// Common Transfer File, the import fails, naming the file and the line where it stops, and
+/// stores nothing.
+#[test]
+fn a_truncated_csv_feed_fails_the_import_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ok = |output: Output| {
+        assert!(output.status.success(), "{}", text(&output));
+        text(&output)
+    };
+    ok(harbour(
+        &data,
+        &["tenant", "add", "--code", "845", "--name", "Test County"],
+        "",
+    ));
+    ok(harbour(
+        &data,
+        &[
+            "agency",
+            "add",
+            "--code",
+            "northgate",
+            "--name",
+            "Northgate",
+            "--kind",
+            "school",
+        ],
+        "",
+    ));
+    let mut whole = String::from(
+        "record_key,upn,given_name,family_name,date_of_birth,sex,postcode,event_key,type,date\n",
+    );
+    for n in 0..40 {
+        whole.push_str(&format!(
+            "P{n},,Jayden,Mercer,2009-05-14,M,BN7 2LD,P{n}-join,joined,2020-09-03\n"
+        ));
+    }
+    // Cut part-way through a row (in its postcode): too few fields and no final newline.
+    let cut = &whole[..whole.len() - 200];
+    let cut = &cut[..cut.rfind("BN7").unwrap() + 2];
+    let file = dir.path().join("northgate-roll.csv");
+    std::fs::write(&file, cut).unwrap();
+    let import = harbour(
+        &data,
+        &[
+            "import",
+            "--agency",
+            "northgate",
+            "--feed",
+            "school_roll",
+            file.to_str().unwrap(),
+        ],
+        "",
+    );
+    let said = text(&import);
+    assert!(!import.status.success(), "exit code says it failed: {said}");
+    let line = cut.lines().count();
+    assert!(
+        said.contains("northgate-roll.csv") && said.contains(&format!("line {line}")),
+        "names the file and the line: {said}"
+    );
+    assert!(said.contains("cut off"), "says what was wrong: {said}");
+    let quarantine = ok(harbour(&data, &["quarantine", "list"], ""));
+    assert!(quarantine.contains("0 rows waiting"), "{quarantine}");
+    let db = data.join("harbour.sqlite3");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+            .await
+            .unwrap();
+        let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(events, 0, "nothing from the file stored");
+    });
+}
+
 /// `harbour import --manifest --tenant CODE` loads a synthetic county into an authority that
 /// already exists: no second authority, the authority's own police force sends the police
 /// feed, and the county's schools join it.

@@ -24,6 +24,7 @@ struct RuleEventRow {
     occurred_on: Date,
     summary: String,
     details: String,
+    about_school: Option<String>,
 }
 
 impl RuleEventRow {
@@ -37,6 +38,7 @@ impl RuleEventRow {
             self.occurred_on,
             &self.summary,
             &self.details,
+            self.about_school.as_deref(),
         )
     }
 }
@@ -52,7 +54,7 @@ fn event_columns(with_summary: bool) -> String {
     let summary = if with_summary { "e.summary" } else { "''" };
     format!(
         "SELECT s.person_id, e.id, e.agency_id, e.record_key, e.version, e.kind, e.occurred_on, \
-         {summary} AS summary, e.details FROM source_records s CROSS JOIN events e"
+         {summary} AS summary, e.details, e.about_school FROM source_records s CROSS JOIN events e"
     )
 }
 
@@ -87,8 +89,8 @@ async fn builder(
             .await?
         }
     };
-    let agencies: Vec<(Uuid, String, String)> =
-        sqlx::query_as("SELECT id, kind, name FROM agencies WHERE tenant_code = $1")
+    let agencies: Vec<(Uuid, String, String, Option<String>)> =
+        sqlx::query_as("SELECT id, kind, name, school_number FROM agencies WHERE tenant_code = $1")
             .bind(tenant.as_str())
             .fetch_all(&mut *conn)
             .await?;

@@ -203,7 +203,7 @@ pub(crate) async fn events(
     copy_rows(
         tx,
         "COPY events (tenant_code, id, source_record_id, agency_id, record_key, version, kind, \
-         occurred_on, recorded_at, handling, summary, details, content_hash) FROM STDIN",
+         occurred_on, recorded_at, handling, summary, details, content_hash, about_school) FROM STDIN",
         events,
         |copy, new| {
             let event = &new.row.event;
@@ -220,6 +220,7 @@ pub(crate) async fn events(
                 .text(&event.summary)
                 .text(new.row.details_text())
                 .text(&new.hash)
+                .optional(event.about_school.as_ref().map(|s| s.as_str()))
                 .end_row();
         },
     )

@@ -107,7 +107,7 @@ pub(crate) async fn events(
     for chunk in events.chunks(CHUNK) {
         let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO events (tenant_code, id, source_record_id, agency_id, record_key, version, kind, occurred_on, \
-             recorded_at, handling, summary, details, content_hash) ",
+             recorded_at, handling, summary, details, content_hash, about_school) ",
         );
         qb.push_values(chunk, |mut b, new| {
             let event = &new.row.event;
@@ -123,7 +123,8 @@ pub(crate) async fn events(
                 .push_bind(event.handling.as_str())
                 .push_bind(event.summary.clone())
                 .push_bind(new.row.details_text().to_owned())
-                .push_bind(new.hash.clone());
+                .push_bind(new.hash.clone())
+                .push_bind(event.about_school.as_ref().map(ToString::to_string));
         });
         qb.build().execute(&mut **tx).await?;
     }

@@ -12,8 +12,10 @@ use crate::model::{
     SearchFilter, SearchResults, SessionUser, TimelineEntry,
 };
 use crate::search::SearchQuery;
-use harbour_domain::Handling;
-use harbour_domain::{AgencyId, EventId, PersonId, Role, SourceRecordId, TenantCode, UserId};
+use harbour_domain::{
+    AgencyId, EventId, PersonId, Role, SchoolNumber, SourceRecordId, TenantCode, UserId,
+};
+use harbour_domain::{EventKind, Handling};
 use harbour_policy::{Principal, Scope};
 // Dynamic SQL here is assembled only from constants in this crate: the backend's
 // ROLES_AGGREGATE, matchers from `SearchQuery::matcher`, and scopes from `gate::scope_sql`,
@@ -347,6 +349,31 @@ pub(crate) async fn insert_agency(tx: &mut Tx, agency: &NewAgency) -> Result<(),
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Gives a school its DfE number; false when no school of `tenant` has that id. A number
+/// another school holds is refused by the unique index, as a conflict.
+pub(crate) async fn set_school_number(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    agency: AgencyId,
+    number: &SchoolNumber,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE agencies SET school_number = $1 WHERE tenant_code = $2 AND id = $3 AND kind = 'school'",
+    )
+    .bind(number.as_str())
+    .bind(tenant.as_str())
+    .bind(agency.0)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(format!(
+            "another school of local authority {tenant} has the number {number}"
+        )),
+        _ => StoreError::Database(e),
+    })?;
+    Ok(done.rows_affected() == 1)
 }
 
 #[derive(FromRow)]
@@ -931,9 +958,14 @@ struct TimelineRow {
     summary: String,
     agency_id: Uuid,
     agency_name: String,
+    about_school: Option<String>,
+    /// The school of that number in Harbour, if any.
+    about_agency: Option<Uuid>,
 }
 
-/// The person's events the viewer may see, oldest first.
+/// The person's events the viewer may see, oldest first. History a transfer file reported
+/// about another school shows once: not where that school's own record (or an earlier
+/// report) says the same (`timelines::unrepeated`, as the rules' timelines do).
 pub(crate) async fn visible_timeline(
     tx: &mut Tx,
     viewer: &Principal,
@@ -943,10 +975,12 @@ pub(crate) async fn visible_timeline(
 ) -> Result<Vec<TimelineEntry>, StoreError> {
     let mut qb = QueryBuilder::<Db>::new(
         "SELECT e.id, e.kind, e.occurred_on, e.recorded_at, e.handling, e.summary, e.agency_id, \
-         a.name AS agency_name \
+         a.name AS agency_name, e.about_school, r.id AS about_agency \
          FROM events e \
          JOIN source_records sr ON sr.tenant_code = e.tenant_code AND sr.id = e.source_record_id \
-         JOIN agencies a ON a.id = e.agency_id WHERE e.tenant_code = ",
+         JOIN agencies a ON a.id = e.agency_id \
+         LEFT JOIN agencies r ON r.tenant_code = e.tenant_code AND r.school_number = e.about_school \
+         WHERE e.tenant_code = ",
     );
     qb.push_bind(viewer.tenant.as_str().to_owned())
         .push(" AND sr.person_id = ")
@@ -959,8 +993,37 @@ pub(crate) async fn visible_timeline(
     push_scope(&mut qb, scope, viewer, now);
     qb.push(" ORDER BY e.occurred_on, e.recorded_at, e.id");
     let rows: Vec<TimelineRow> = qb.build_query_as().fetch_all(&mut **tx).await?;
+    let schools: Vec<(Option<String>, bool, EventKind, Date)> = rows
+        .iter()
+        .map(|row| -> Result<_, StoreError> {
+            let school = match (&row.about_school, row.about_agency) {
+                (Some(_), Some(agency)) => Some(agency.to_string()),
+                (Some(number), None) => Some(number.clone()),
+                // An agency's own record: a school's is keyed by its id (a non-school's never
+                // matches a report, which is always about a school).
+                (None, _) => Some(row.agency_id.to_string()),
+            };
+            let kind = row.kind.parse().map_err(StoreError::corrupt)?;
+            Ok((school, row.about_school.is_some(), kind, row.occurred_on))
+        })
+        .collect::<Result<_, _>>()?;
+    // In the order stored (ids are time-ordered), as the rules' timelines weigh reports.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|i| rows.get(*i).map(|r| r.id));
+    let verdicts = crate::timelines::unrepeated(order.iter().filter_map(|i| {
+        let (school, reported, kind, on) = schools.get(*i)?;
+        Some((school.as_deref(), *reported, *kind, *on))
+    }));
+    let mut keep = vec![true; rows.len()];
+    for (i, verdict) in order.iter().zip(verdicts) {
+        if let Some(k) = keep.get_mut(*i) {
+            *k = verdict;
+        }
+    }
     rows.into_iter()
-        .map(|row| {
+        .zip(keep)
+        .filter(|(_, keep)| *keep)
+        .map(|(row, _)| {
             Ok(TimelineEntry {
                 event: EventId(row.id),
                 kind: row.kind.parse().map_err(StoreError::corrupt)?,
@@ -970,6 +1033,7 @@ pub(crate) async fn visible_timeline(
                 summary: row.summary,
                 agency: AgencyId(row.agency_id),
                 agency_name: row.agency_name,
+                reported_about: row.about_school,
             })
         })
         .collect()

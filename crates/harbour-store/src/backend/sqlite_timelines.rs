@@ -34,6 +34,7 @@ struct RawEvent {
     record_key: Range<usize>,
     summary: Range<usize>,
     details: Range<usize>,
+    about: Option<Range<usize>>,
 }
 
 /// The rows of a run of persons, as read: the reading thread only copies; building the
@@ -72,6 +73,7 @@ impl RawChunk {
                         on: e.on,
                         summary: text(&e.summary),
                         details: text(&e.details),
+                        about: e.about.as_ref().map(text),
                     })
                     .collect();
                 (*person, builder.timeline(*person, &rows))
@@ -131,9 +133,12 @@ fn date(row: &Row<'_>, column: usize) -> rusqlite::Result<Option<Date>> {
 }
 
 fn builder(db: &Connection, tenant: &str) -> rusqlite::Result<Builder> {
-    let mut agencies = db.prepare("SELECT id, kind, name FROM agencies WHERE tenant_code = ?1")?;
+    let mut agencies =
+        db.prepare("SELECT id, kind, name, school_number FROM agencies WHERE tenant_code = ?1")?;
     let agencies = agencies
-        .query_map([tenant], |r| Ok((uuid(r, 0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([tenant], |r| {
+            Ok((uuid(r, 0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut births =
         db.prepare("SELECT person_id, date_of_birth FROM source_records WHERE tenant_code = ?1")?;
@@ -163,7 +168,7 @@ fn read(
     // The CROSS JOIN fixes the join order, as in the sqlx query (see alerts.rs).
     let mut statement = db.prepare(&format!(
         "SELECT s.person_id, e.id, e.agency_id, e.record_key, e.version, e.kind, e.occurred_on, \
-         {summary}, e.details FROM source_records s CROSS JOIN events e \
+         {summary}, e.details, e.about_school FROM source_records s CROSS JOIN events e \
          WHERE s.tenant_code = ?1 AND e.tenant_code = s.tenant_code AND e.source_record_id = s.id \
          ORDER BY s.person_id"
     ))?;
@@ -199,6 +204,10 @@ fn read(
             } else {
                 raw.push_text(row.get_ref(8)?.as_str()?)
             },
+            about: row
+                .get_ref(9)?
+                .as_str_or_null()?
+                .map(|number| raw.push_text(number)),
         };
         raw.events.push(event);
         let end = raw.events.len();

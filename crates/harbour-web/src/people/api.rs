@@ -140,6 +140,12 @@ pub(crate) struct TimelineEntryBody {
     /// The agency that supplied the event.
     agency: Uuid,
     agency_name: String,
+    /// For history a school's transfer file reported about another school, that school's
+    /// DfE number (LA/ESTAB): the event is the supplying agency's report about it, not its
+    /// own record. Absent for an agency's own record.
+    #[schema(example = "999/2001")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reported_about: Option<String>,
 }
 
 impl From<TimelineEntry> for TimelineEntryBody {
@@ -157,6 +163,7 @@ impl From<TimelineEntry> for TimelineEntryBody {
             summary: e.summary,
             agency: e.agency.0,
             agency_name: e.agency_name,
+            reported_about: e.reported_about,
         }
     }
 }

@@ -643,7 +643,13 @@ impl PersonPage {
                     date: long_date(event.occurred_on),
                     kind: event.kind.label(),
                     summary: event.summary.clone(),
-                    agency: event.agency_name.clone(),
+                    // History one school reported about another says whose report it is.
+                    agency: match &event.reported_about {
+                        Some(_) => {
+                            format!("Reported by {} in its transfer file", event.agency_name)
+                        }
+                        None => event.agency_name.clone(),
+                    },
                     handling: event.handling.label(),
                     handling_class: handling_class(event.handling),
                 })

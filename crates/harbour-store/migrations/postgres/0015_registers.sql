@@ -1,4 +1,4 @@
--- The council's registers (PostgreSQL). Kept in step with ../sqlite/0019_registers.sql.
+-- The council's registers (PostgreSQL). Kept in step with ../sqlite/0015_registers.sql.
 
 -- One entry per case on a register (today: one permanent exclusion of one child). An entry
 -- opened from a feed names the agency and the agency's own key of the event it came from

@@ -1,4 +1,4 @@
--- The council's registers (SQLite). Kept in step with ../postgres/0019_registers.sql, which
+-- The council's registers (SQLite). Kept in step with ../postgres/0015_registers.sql, which
 -- says what these tables are for.
 CREATE TABLE register_entries (
     tenant_code     TEXT NOT NULL REFERENCES tenants (code),
