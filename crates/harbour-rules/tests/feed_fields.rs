@@ -15,7 +15,7 @@ fn event(kind: EventKind, details: &str) -> Event {
         on: date!(2024 - 05 - 01),
         agency: "police".into(),
         agency_name: "Police".into(),
-        from_school: false,
+        school: None,
         summary: String::new(),
         details: Fields::from_json(kind, details),
     }
