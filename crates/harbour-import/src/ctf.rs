@@ -393,6 +393,7 @@ impl<R: BufRead> CtfReader<R> {
             postcode,
             upn: Some(upn.clone()),
             nhs_number: None,
+            alias: None,
         };
         let mut rows = Vec::new();
         let mut push = |kind: EventKind,

@@ -143,6 +143,7 @@ pub fn read_people(input: impl Read) -> Result<People, PeopleError> {
             postcode = postcode_in(value(address_at, "address")?).unwrap_or_default();
         }
         people.records.push(Record {
+            aliases: Vec::new(),
             given_name: value(Some(given_at), "given_name")?.to_owned(),
             family_name: value(Some(family_at), "family_name")?.to_owned(),
             date_of_birth: date_of_birth(value(Some(dob_at), "dob")?),

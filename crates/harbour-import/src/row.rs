@@ -486,6 +486,11 @@ fn identity(row: &Row<'_>, feed: Feed, today: Date) -> Result<FeedIdentity, Prob
     } else {
         None
     };
+    let alias = if feed.columns().contains(&"alias") {
+        row.text("alias", MAX_NAME)?
+    } else {
+        None
+    };
     if feed == Feed::Health && nhs_number.is_none() {
         return Err(row.fail("nhs_number", "nhs_number is required in the health feed"));
     }
@@ -498,6 +503,7 @@ fn identity(row: &Row<'_>, feed: Feed, today: Date) -> Result<FeedIdentity, Prob
         postcode,
         upn,
         nhs_number,
+        alias,
     })
 }
 

@@ -442,3 +442,42 @@ fn a_json_row_with_a_repeated_key_is_refused_naming_the_key() {
     let fields: Fields = serde_json::from_str(r#"{"record_key": "A1"}"#).unwrap();
     assert_eq!(fields.get("record_key").map(String::as_str), Some("A1"));
 }
+
+#[test]
+fn the_police_alias_is_kept_as_another_name() {
+    let victim = |alias: &'static str| {
+        parse(
+            Feed::Police,
+            &[
+                ("record_key", "PN7"),
+                ("given_name", "J"),
+                ("family_name", "Okonkwo"),
+                ("alias", alias),
+                ("event_key", "PN7-1"),
+                ("type", "victim"),
+                ("date", "2025-11-02"),
+                ("offence", "Wounding"),
+            ],
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        victim(" Jay Okonkwo ").identity.alias.as_deref(),
+        Some("Jay Okonkwo")
+    );
+    assert_eq!(victim("").identity.alias, None, "an empty alias is none");
+    let pupil = parse(
+        Feed::SchoolExclusions,
+        &with(
+            PUPIL,
+            &[
+                ("category", "SUSP"),
+                ("start_date", "14/06/2021"),
+                ("sessions", "6"),
+                ("reason", "db"),
+            ],
+        ),
+    )
+    .unwrap();
+    assert_eq!(pupil.identity.alias, None, "only the police feed has one");
+}

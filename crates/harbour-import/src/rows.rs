@@ -18,6 +18,9 @@ pub struct FeedIdentity {
     pub postcode: Option<Postcode>,
     pub upn: Option<Upn>,
     pub nhs_number: Option<NhsNumber>,
+    /// Another name the person uses (the police feed's `alias` column), linked as one of
+    /// their names.
+    pub alias: Option<String>,
 }
 
 /// One event, as a feed row states it.

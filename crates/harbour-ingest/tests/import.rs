@@ -19,6 +19,8 @@ const NOW: OffsetDateTime = datetime!(2026-09-01 09:00 UTC);
 
 // One test binary for the crate: the pipeline's tests live beside the import's.
 mod pipeline;
+// Issue 15's case: a boy's records under his initials, a merge, and the relinks after it.
+mod linkcase;
 
 async fn stores() -> Vec<(Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();

@@ -1,10 +1,27 @@
 //! Clustering linked pairs into persons without chaining different people together.
 //!
-//! Pairs are taken strongest first and their two groups joined, as in single-linkage
-//! clustering, but a join is refused when any record of one group must be held apart from any
-//! record of the other. Without that check, A–B and B–C links would put A with C even when A
-//! and C are twins; with it, B goes with whichever twin it matches best and the other stays
-//! apart.
+//! Three kinds of evidence join records, in order of authority:
+//!
+//! 1. A person's decisions ([`Decision`]): "the same" joins two records, "not the same" keeps
+//!    them apart for good. They are taken newest first, so a later decision about the same
+//!    records overrides an earlier one (a merge after a split, a split after a merge), and each
+//!    is kept unless a newer one contradicts it.
+//! 2. A shared verified identifier (`identified`): records with the same valid UPN or NHS
+//!    number are one child, and no rule parts them; only a person's "not the same" can.
+//! 3. Scored links (`edges`), strongest first, as in single-linkage clustering, but a join is
+//!    refused when any record of one group must be held apart from any record of the other.
+//!    Without that check, A–B and B–C links would put A with C even when A and C are twins;
+//!    with it, B goes with whichever twin it matches best and the other stays apart.
+
+use std::collections::HashSet;
+
+/// A person's decision about two records: the same child or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub a: u32,
+    pub b: u32,
+    pub same: bool,
+}
 
 /// A link between two records and its weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,12 +81,20 @@ impl Groups {
     }
 }
 
-/// Clusters `records` records: first the `must` pairs (a reviewer said they are the same
-/// person), then `edges` strongest first, each refused if `apart(x, y)` holds for any x in one
-/// group and y in the other.
+/// Two record indices as one set member, smaller first.
+fn key(x: u32, y: u32) -> (u32, u32) {
+    (x.min(y), x.max(y))
+}
+
+/// Clusters `records` records: first a person's `decisions` (oldest first, as recorded; see
+/// the module comment), then the `identified` pairs (sharing a verified identifier), then
+/// `edges` strongest first, each refused if `apart(x, y)` holds for any x in one group and y
+/// in the other. A person's "not the same" is never overridden by anything but a newer
+/// decision of a person.
 pub fn cluster(
     records: usize,
-    must: &[(u32, u32)],
+    decisions: &[Decision],
+    identified: &[(u32, u32)],
     edges: &[Edge],
     apart: impl Fn(u32, u32) -> bool,
 ) -> Clusters {
@@ -78,9 +103,31 @@ pub fn cluster(
         parent: (0..n).collect(),
         members: (0..n).map(|i| vec![i]).collect(),
     };
-    for &(a, b) in must {
+    // Whether any record of one group and any of the other pass `test`.
+    fn across(groups: &Groups, ra: u32, rb: u32, test: impl Fn(u32, u32) -> bool) -> bool {
+        let empty = Vec::new();
+        let left = groups.members.get(ra as usize).unwrap_or(&empty);
+        let right = groups.members.get(rb as usize).unwrap_or(&empty);
+        left.iter().any(|x| right.iter().any(|y| test(*x, *y)))
+    }
+    let mut told_apart: HashSet<(u32, u32)> = HashSet::new();
+    for d in decisions.iter().rev() {
+        let (ra, rb) = (groups.root(d.a), groups.root(d.b));
+        if d.same {
+            // A newer "not the same" between the two groups outweighs this older "same".
+            if ra != rb && !across(&groups, ra, rb, |x, y| told_apart.contains(&key(x, y))) {
+                groups.join(ra, rb);
+            }
+        } else if ra != rb {
+            // Unless a newer "same" already joined them.
+            told_apart.insert(key(d.a, d.b));
+        }
+    }
+    let refused_by_person =
+        |groups: &Groups, ra, rb| across(groups, ra, rb, |x, y| told_apart.contains(&key(x, y)));
+    for &(a, b) in identified {
         let (ra, rb) = (groups.root(a), groups.root(b));
-        if ra != rb {
+        if ra != rb && !refused_by_person(&groups, ra, rb) {
             groups.join(ra, rb);
         }
     }
@@ -97,10 +144,9 @@ pub fn cluster(
         if ra == rb {
             continue;
         }
-        let empty = Vec::new();
-        let left = groups.members.get(ra as usize).unwrap_or(&empty);
-        let right = groups.members.get(rb as usize).unwrap_or(&empty);
-        if left.iter().any(|x| right.iter().any(|y| apart(*x, *y))) {
+        if across(&groups, ra, rb, |x, y| {
+            told_apart.contains(&key(x, y)) || apart(x, y)
+        }) {
             refused.push(*edge);
             continue;
         }
@@ -140,7 +186,9 @@ mod tests {
 
     #[test]
     fn links_join_transitively() {
-        let c = cluster(5, &[], &[edge(0, 1, 10.0), edge(1, 2, 9.0)], |_, _| false);
+        let c = cluster(5, &[], &[], &[edge(0, 1, 10.0), edge(1, 2, 9.0)], |_, _| {
+            false
+        });
         assert_eq!(c.of, vec![0, 0, 0, 1, 2]);
         assert_eq!(c.count, 3);
         assert!(c.refused.is_empty());
@@ -150,7 +198,7 @@ mod tests {
     fn twins_are_never_chained_together() {
         // 0 and 1 are twins; 2 is a police record of twin 0 that also resembles twin 1.
         let twins = |x: u32, y: u32| (x.min(y), x.max(y)) == (0, 1);
-        let c = cluster(3, &[], &[edge(1, 2, 11.0), edge(0, 2, 12.0)], twins);
+        let c = cluster(3, &[], &[], &[edge(1, 2, 11.0), edge(0, 2, 12.0)], twins);
         assert_eq!(c.of[0], c.of[2], "the stronger link wins");
         assert_ne!(c.of[0], c.of[1], "the twins stay apart");
         assert_eq!(c.refused, vec![edge(1, 2, 11.0)]);
@@ -158,9 +206,34 @@ mod tests {
 
     #[test]
     fn a_reviewers_decision_comes_first() {
-        let c = cluster(3, &[(0, 2)], &[edge(0, 1, 5.0)], |x, y| {
+        let same = Decision {
+            a: 0,
+            b: 2,
+            same: true,
+        };
+        let c = cluster(3, &[same], &[], &[edge(0, 1, 5.0)], |x, y| {
             (x, y) == (1, 2) || (x, y) == (2, 1)
         });
         assert_eq!(c.of, vec![0, 1, 0]);
+    }
+
+    #[test]
+    fn a_shared_identifier_outweighs_the_rules_but_not_a_person() {
+        // 0 and 2 share a UPN; the rule would hold 1 and 2 apart; a person merged 0 and 1.
+        let rule = |x: u32, y: u32| key(x, y) == (1, 2);
+        let merged = Decision {
+            a: 0,
+            b: 1,
+            same: true,
+        };
+        let c = cluster(3, &[merged], &[(0, 2)], &[], rule);
+        assert_eq!(c.of, vec![0, 0, 0], "the UPN holds them together");
+        let parted = Decision {
+            a: 0,
+            b: 2,
+            same: false,
+        };
+        let c = cluster(3, &[merged, parted], &[(0, 2)], &[], rule);
+        assert_eq!(c.of, vec![0, 0, 1], "a person's split parts even a UPN");
     }
 }

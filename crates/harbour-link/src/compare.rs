@@ -55,6 +55,7 @@ impl Field {
                 "nickname",
                 "very close spelling",
                 "close spelling",
+                "initials or a part",
                 "different",
             ],
             Field::FamilyName => &[
@@ -76,6 +77,11 @@ impl Field {
         }
     }
 }
+
+/// The given-name level where one name could be the other's initials or a part of it.
+pub const GIVEN_INITIALS: usize = 4;
+/// The given-name level of two different names.
+pub const GIVEN_DIFFERENT: usize = 5;
 
 /// One pair's comparison: each field's level index packed three bits a field, with 7 for
 /// "either side has no value" (no evidence either way).
@@ -125,6 +131,7 @@ pub fn compare(a: &Prepared, b: &Prepared) -> Pattern {
             NameLevel::Nickname,
             NameLevel::VeryClose,
             NameLevel::Close,
+            NameLevel::Initials,
             NameLevel::Different,
         ],
     );
@@ -184,6 +191,10 @@ pub enum NameLevel {
     Close,
     /// Family names only: one part of a double-barrelled name matches the other name.
     SharesPart,
+    /// Given names only: one could be the other's initials, or a part of it ("J" and
+    /// "Jayden"; "JP", "J P" or "John P" and "John Paul"; "John" and "John Paul"). Neither the
+    /// same name nor a different one: a person decides.
+    Initials,
     Different,
     /// One side (or both) has no value: no evidence either way.
     Missing,
@@ -259,20 +270,113 @@ fn similarity_level(a: &str, b: &str) -> Option<NameLevel> {
     }
 }
 
-fn given_level(a: &Prepared, b: &Prepared) -> NameLevel {
-    if a.given.is_empty() || b.given.is_empty() {
-        return NameLevel::Missing;
-    }
-    if a.given == b.given {
-        return NameLevel::Exact;
-    }
-    if a.given_groups.iter().any(|g| b.given_groups.contains(g)) {
-        return NameLevel::Nickname;
-    }
-    similarity_level(&a.given, &b.given).unwrap_or(NameLevel::Different)
+/// One given name in comparable form: the record's own, or one of its aliases.
+#[derive(Clone, Copy)]
+struct Given<'a> {
+    whole: &'a str,
+    groups: &'a [u16],
+    parts: &'a [String],
 }
 
+fn given_names(p: &Prepared) -> impl Iterator<Item = Given<'_>> {
+    std::iter::once(Given {
+        whole: &p.given,
+        groups: &p.given_groups,
+        parts: &p.given_parts,
+    })
+    .chain(p.aliases.iter().map(|a| Given {
+        whole: &a.given,
+        groups: &a.given_groups,
+        parts: &a.given_parts,
+    }))
+    .filter(|g| !g.whole.is_empty())
+}
+
+/// The best level any of `a`'s given names (its own or an alias) reaches with any of `b`'s:
+/// an alias that matches counts as a name that matches.
+fn given_level(a: &Prepared, b: &Prepared) -> NameLevel {
+    let mut best = NameLevel::Missing;
+    for x in given_names(a) {
+        for y in given_names(b) {
+            let level = one_given_level(x, y);
+            if level == NameLevel::Exact {
+                return level;
+            }
+            best = best.min(level);
+        }
+    }
+    best
+}
+
+fn one_given_level(a: Given<'_>, b: Given<'_>) -> NameLevel {
+    if a.whole == b.whole {
+        return NameLevel::Exact;
+    }
+    if a.groups.iter().any(|g| b.groups.contains(g)) {
+        return NameLevel::Nickname;
+    }
+    // Before spelling: "John P" is as close to "John Peter" as to "John Paul" by its letters,
+    // and a person must say which.
+    if initials_or_part(a, b) || initials_or_part(b, a) {
+        return NameLevel::Initials;
+    }
+    similarity_level(a.whole, b.whole).unwrap_or(NameLevel::Different)
+}
+
+/// Whether `short` could be written for `long`: its initials ("J" or "JP" for "John Paul"),
+/// its parts word by word with some as initials ("John P", "J Paul"), or one of its words
+/// ("John" or "Paul" for "John Paul").
+fn initials_or_part(short: Given<'_>, long: Given<'_>) -> bool {
+    let first = |w: &str| w.chars().next();
+    let initials: String = long.parts.iter().filter_map(|w| first(w)).collect();
+    // One short word that is the first letters of the long name's first words.
+    if let [word] = short.parts {
+        let letters = word.chars().count();
+        if (1..=3).contains(&letters)
+            && letters <= long.parts.len().max(1)
+            && initials.starts_with(word.as_str())
+        {
+            return true;
+        }
+        if long.parts.len() > 1 && long.parts.iter().any(|w| w == word) {
+            return true;
+        }
+    }
+    // Word by word: each the same word, or an initial of it; the long name may go on.
+    if short.parts.len() > 1 && short.parts.len() <= long.parts.len() {
+        return short
+            .parts
+            .iter()
+            .zip(long.parts)
+            .all(|(s, l)| s == l || (s.chars().count() == 1 && first(s) == first(l)));
+    }
+    false
+}
+
+/// The family names' level, or the better level an alias's family name reaches.
 fn family_level(a: &Prepared, b: &Prepared) -> NameLevel {
+    let own = own_family_level(a, b);
+    let aliased = |x: &Prepared, y: &Prepared| {
+        x.aliases
+            .iter()
+            .filter(|alias| !alias.family.is_empty() && !y.family.is_empty())
+            .map(|alias| {
+                if alias.family == y.family {
+                    NameLevel::Exact
+                } else {
+                    similarity_level(&alias.family, &y.family).unwrap_or(NameLevel::Different)
+                }
+            })
+            .min()
+    };
+    [Some(own), aliased(a, b), aliased(b, a)]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(own)
+}
+
+fn own_family_level(a: &Prepared, b: &Prepared) -> NameLevel {
     if a.family.is_empty() || b.family.is_empty() {
         return NameLevel::Missing;
     }
@@ -312,7 +416,7 @@ pub fn given_name(a: &str, b: &str) -> NameLevel {
 }
 
 pub fn family_name(a: &str, b: &str) -> NameLevel {
-    family_level(&named("", a), &named("", b))
+    own_family_level(&named("", a), &named("", b))
 }
 
 /// How two dates of birth compare, best level first.
@@ -448,10 +552,70 @@ mod tests {
         assert_eq!(given_name("Amelia", "Oliver"), NameLevel::Different);
         assert_eq!(given_name("Zoë", "Zoe"), NameLevel::Exact, "accents fold");
         assert_eq!(given_name("", "Amelia"), NameLevel::Missing);
+        for (short, long) in [
+            ("J", "Jayden"),
+            ("J", "John Paul"),
+            ("JP", "John Paul"),
+            ("J.P.", "John-Paul"),
+            ("J P", "John Paul"),
+            ("John P", "John Paul"),
+            ("Paul", "John Paul"),
+        ] {
+            assert_eq!(
+                given_name(short, long),
+                NameLevel::Initials,
+                "{short} {long}"
+            );
+            assert_eq!(
+                given_name(long, short),
+                NameLevel::Initials,
+                "{long} {short}"
+            );
+        }
+        assert_eq!(given_name("John-Paul", "John Paul"), NameLevel::Exact);
+        assert_eq!(given_name("K", "Jayden"), NameLevel::Different);
+        assert_eq!(
+            given_name("Eva", "Ava"),
+            NameLevel::Different,
+            "a name, not initials"
+        );
         assert_eq!(
             given_name("'-", "Amelia"),
             NameLevel::Missing,
             "punctuation alone is no name"
+        );
+    }
+
+    #[test]
+    fn an_alias_that_matches_counts_as_a_name_that_matches() {
+        let known_as = |given: &str, family: &str, alias: &str| {
+            Prepared::new(&Record {
+                given_name: given.into(),
+                family_name: family.into(),
+                aliases: vec![alias.into()],
+                ..Record::default()
+            })
+        };
+        let school = named("Jayden", "Mercer");
+        let police = known_as("Kai", "Mercer", "Jayden");
+        let p = compare(&police, &school);
+        assert_eq!(p.level(Field::GivenName), Some(0), "the alias is his name");
+        assert!(
+            !crate::score::held_apart(p),
+            "and no reason to hold him apart"
+        );
+        let married = known_as("Kai", "Okafor", "Jay Mercer");
+        let p = compare(&married, &named("Jay", "Mercer"));
+        assert_eq!(
+            p.level(Field::FamilyName),
+            Some(0),
+            "a family name in the alias"
+        );
+        let p = compare(&police, &named("Harvey", "Mercer"));
+        assert_eq!(
+            p.level(Field::GivenName),
+            Some(GIVEN_DIFFERENT),
+            "neither his name nor his alias"
         );
     }
 
@@ -523,6 +687,7 @@ mod tests {
             postcode: "BN7 2LD".into(),
             upn: Some("R201100018042".into()),
             nhs_number: None,
+            aliases: Vec::new(),
         });
         let b = Prepared::new(&Record {
             given_name: "Bill".into(),
@@ -532,6 +697,7 @@ mod tests {
             postcode: "BN7 4QS".into(),
             upn: Some("P207000016049".into()),
             nhs_number: Some("9434765919".into()),
+            aliases: Vec::new(),
         });
         let p = compare(&a, &b);
         assert_eq!(

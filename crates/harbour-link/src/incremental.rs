@@ -3,11 +3,11 @@
 //! person of the best match if that match is strong enough and nothing in that person's
 //! records must be held apart from it.
 
-use crate::compare::compare;
+use crate::compare::{Field, compare};
 use crate::linkage::Settings;
 use crate::model::Model;
 use crate::record::Prepared;
-use crate::score::{Scorer, TermFrequencies, held_apart, probability};
+use crate::score::{Scorer, TermFrequencies, held_apart, probability, undecided};
 use serde::{Deserialize, Serialize};
 
 /// What a full run learnt, kept so later records are scored the same way.
@@ -49,18 +49,30 @@ pub fn place<'a, P: Copy + PartialEq>(
     candidates: &[Candidate<'a, P>],
     members: impl Fn(P) -> Vec<&'a Prepared>,
 ) -> Placement<P> {
-    let mut scored: Vec<(usize, f64, f64, bool)> = candidates
+    // A verified identifier it shares with a candidate places it with no score and no rule.
+    let shares = |c: &Prepared| {
+        (record.verified_upn && c.verified_upn && record.upn == c.upn)
+            || (record.verified_nhs && c.verified_nhs && record.nhs_number == c.nhs_number)
+    };
+    if let Some(c) = candidates.iter().find(|c| shares(c.record)) {
+        return Placement {
+            join: Some((c.person, 1.0)),
+            doubts: Vec::new(),
+        };
+    }
+    let mut scored: Vec<(usize, f64, f64, bool, bool)> = candidates
         .iter()
         .enumerate()
         .map(|(i, c)| {
             let pattern = compare(record, c.record);
             let weight = scorer.weight(record, pattern);
-            (i, weight, probability(weight), held_apart(pattern))
+            let p = probability(weight);
+            (i, weight, p, held_apart(pattern), undecided(pattern))
         })
         .collect();
     scored.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
     let mut join = None;
-    for &(i, _, p, apart) in &scored {
+    for &(i, _, p, apart, open) in &scored {
         if p < settings.match_probability {
             break;
         }
@@ -68,6 +80,7 @@ pub fn place<'a, P: Copy + PartialEq>(
             continue;
         };
         if apart
+            || open
             || members(candidate.person)
                 .iter()
                 .any(|m| held_apart(compare(record, m)))
@@ -78,15 +91,16 @@ pub fn place<'a, P: Copy + PartialEq>(
         break;
     }
     let joined = join.map(|(person, _)| person);
+    // Undecided pairs (initials) are doubts however high they score.
     let doubts = scored
         .iter()
-        .filter(|(i, _, p, apart)| {
+        .filter(|(i, _, p, apart, open)| {
             *p >= settings.review_probability
-                && *p < settings.match_probability
+                && (*p < settings.match_probability || *open)
                 && !apart
                 && candidates.get(*i).map(|c| c.person) != joined
         })
-        .map(|&(candidate, weight, probability, _)| Doubt {
+        .map(|&(candidate, weight, probability, _, _)| Doubt {
             candidate,
             weight,
             probability,
@@ -96,6 +110,19 @@ pub fn place<'a, P: Copy + PartialEq>(
 }
 
 impl Trained {
+    /// Whether the model has a weight for every level the comparisons give today: one trained
+    /// before a level was added (the given name's "initials or a part") must be trained again.
+    pub fn fits(&self) -> bool {
+        let shape = |table: &[Vec<f64>]| {
+            table.len() == Field::ALL.len()
+                && table
+                    .iter()
+                    .zip(Field::ALL)
+                    .all(|(levels, field)| levels.len() == field.levels().len())
+        };
+        shape(&self.model.m) && shape(&self.model.u)
+    }
+
     pub fn scorer(&self) -> Scorer {
         Scorer::new(self.model.clone(), self.tf.clone())
     }
@@ -116,12 +143,13 @@ mod tests {
             postcode: "BN7 2LD".into(),
             upn: upn.map(Into::into),
             nhs_number: None,
+            aliases: Vec::new(),
         }
     }
 
     fn scorer() -> Scorer {
         let u = vec![
-            vec![0.01, 0.001, 0.001, 0.002, 0.986],
+            vec![0.01, 0.001, 0.001, 0.002, 0.001, 0.985],
             vec![0.005, 0.001, 0.002, 0.001, 0.991],
             vec![0.0002, 0.0001, 0.01, 0.0003, 0.9894],
             vec![0.0001, 0.001, 0.01, 0.9889],
@@ -192,6 +220,10 @@ mod tests {
         };
         let back: Trained =
             serde_json::from_str(&serde_json::to_string(&trained).unwrap()).unwrap();
+        assert!(back.fits());
+        let mut old = back.clone();
+        old.model.m[0].pop();
+        assert!(!old.fits(), "a model from before a level was added");
         assert_eq!(back.tf, trained.tf);
         // JSON may move a float by its last bit; nothing a score can notice.
         let (a, b) = (Prepared::new(&records[0]), Prepared::new(&records[1]));

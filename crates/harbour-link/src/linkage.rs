@@ -5,7 +5,7 @@ use crate::cluster::{self, Edge};
 use crate::compare::{Field, Pattern, compare};
 use crate::model::{Comparison, Model, estimate_u};
 use crate::record::{Prepared, Record};
-use crate::score::{Scorer, TermFrequencies, held_apart, probability};
+use crate::score::{Scorer, TermFrequencies, held_apart, probability, undecided};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -44,13 +44,7 @@ impl Default for Settings {
     }
 }
 
-/// A reviewer's decision about two records: the same person or not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decision {
-    pub a: u32,
-    pub b: u32,
-    pub same: bool,
-}
+pub use crate::cluster::Decision;
 
 /// A compared pair with its score.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,7 +140,7 @@ pub struct Linkage {
 /// Where EM starts: agreement likely among matches, every level possible.
 pub fn starting_m() -> Vec<Vec<f64>> {
     vec![
-        vec![0.85, 0.04, 0.04, 0.03, 0.04],
+        vec![0.85, 0.04, 0.04, 0.03, 0.01, 0.03],
         vec![0.85, 0.04, 0.03, 0.03, 0.05],
         vec![0.90, 0.02, 0.04, 0.01, 0.03],
         vec![0.80, 0.05, 0.05, 0.10],
@@ -315,8 +309,33 @@ fn distinct<'a>(patterns: impl IntoIterator<Item = &'a Pattern>) -> Vec<(Compari
     distinct
 }
 
+/// Pairs of records sharing a verified UPN or NHS number, each record paired with the first
+/// record holding the same identifier: one child, whatever the rules say.
+fn identified(prepared: &[Prepared]) -> Vec<(u32, u32)> {
+    let mut first: HashMap<(bool, &str), u32> = HashMap::new();
+    let mut pairs = Vec::new();
+    for (p, i) in prepared.iter().zip(0u32..) {
+        let ids = [
+            (true, p.upn.as_deref().filter(|_| p.verified_upn)),
+            (false, p.nhs_number.as_deref().filter(|_| p.verified_nhs)),
+        ];
+        for (is_upn, id) in ids {
+            if let Some(id) = id {
+                match first.get(&(is_upn, id)) {
+                    Some(j) => pairs.push((*j, i)),
+                    None => {
+                        first.insert((is_upn, id), i);
+                    }
+                }
+            }
+        }
+    }
+    pairs
+}
+
 /// Links `records` into clusters. `decisions` are earlier reviewers' answers, indices into
-/// `records`: "same" pairs are joined first, "not the same" pairs are never joined.
+/// `records`, oldest first: the newest decision about records wins, "same" pairs are joined
+/// first, "not the same" pairs are never joined (see [`cluster`]).
 pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> Linkage {
     let mut clock = Stopwatch::start();
     let prepared: Vec<Prepared> = records.par_iter().map(Prepared::new).collect();
@@ -382,14 +401,10 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         .filter(|d| !d.same)
         .map(|d| (d.a.min(d.b), d.a.max(d.b)))
         .collect();
-    let must: Vec<(u32, u32)> = decisions
-        .iter()
-        .filter(|d| d.same)
-        .map(|d| (d.a, d.b))
-        .collect();
+    // Pairs no score decides (initials, a middle name) are never linked automatically.
     let edges: Vec<Edge> = scored
         .iter()
-        .filter(|p| p.probability >= settings.match_probability)
+        .filter(|p| p.probability >= settings.match_probability && !undecided(p.pattern))
         .map(|p| Edge {
             a: p.a,
             b: p.b,
@@ -402,9 +417,6 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         .map(|p| (pair_key(p.a, p.b), p.pattern))
         .collect();
     let apart = |x: u32, y: u32| {
-        if !rejected.is_empty() && rejected.contains(&(x.min(y), x.max(y))) {
-            return true;
-        }
         if let Some(pattern) = compared.get(&pair_key(x, y)) {
             return held_apart(*pattern);
         }
@@ -413,15 +425,21 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
             _ => true,
         }
     };
-    let clusters = cluster::cluster(prepared.len(), &must, &edges, apart);
+    let clusters = cluster::cluster(
+        prepared.len(),
+        decisions,
+        &identified(&prepared),
+        &edges,
+        apart,
+    );
 
     let cluster_of = |x: u32| clusters.of.get(x as usize).copied();
     // Pairs held apart by the guard are not queued: conflicting identifiers and different
-    // given names are answers, not doubts.
+    // given names are answers, not doubts. Undecided pairs are queued however high they score.
     let review: Vec<ScoredPair> = scored
         .iter()
         .filter(|p| {
-            p.probability < settings.match_probability
+            (p.probability < settings.match_probability || undecided(p.pattern))
                 && !held_apart(p.pattern)
                 && cluster_of(p.a) != cluster_of(p.b)
                 && !rejected.contains(&(p.a.min(p.b), p.a.max(p.b)))
@@ -468,6 +486,7 @@ mod tests {
             postcode: postcode.into(),
             upn: None,
             nhs_number: None,
+            aliases: Vec::new(),
         }
     }
 
@@ -549,6 +568,90 @@ mod tests {
         );
         assert_ne!(decided.clusters[0], decided.clusters[1], "told apart");
         assert_eq!(decided.clusters[2], decided.clusters[4], "told together");
+    }
+
+    /// The case of issue 15: one boy's records from two schools under his UPN, his last
+    /// school's roll under his initials with no UPN, and a police victim record under
+    /// initials, in a town of other children.
+    fn the_boy_under_his_initials() -> (Vec<Record>, [usize; 4]) {
+        let mut records = town().0;
+        let born = date!(2009 - 06 - 14);
+        let mut first = child("Jayden", "Okonkwo", born, "BN7 2LD");
+        first.upn = Some("A820200007001".into());
+        let mut second = first.clone();
+        second.postcode = "BN7 2QS".into();
+        let last = child("J", "Okonkwo", born, "BN7 2QS");
+        let police = child("J", "Okonkwo", born, "BN7 2QS");
+        let at = records.len();
+        records.extend([first, second, last, police]);
+        (records, [at, at + 1, at + 2, at + 3])
+    }
+
+    #[test]
+    fn initials_go_to_review_rather_than_being_held_apart() {
+        let (records, [first, second, last, police]) = the_boy_under_his_initials();
+        let linkage = link(&records, &Settings::default(), &[]);
+        let c = &linkage.clusters;
+        assert_eq!(c[first], c[second], "same UPN");
+        assert_eq!(c[last], c[police], "the same initials, dob and address");
+        assert_ne!(c[first], c[last], "initials alone do not decide");
+        let them = |p: &ScoredPair| {
+            let (a, b) = (p.a as usize, p.b as usize);
+            [first, second].contains(&a.min(b)) && [last, police].contains(&a.max(b))
+        };
+        assert!(
+            linkage.review.iter().any(them),
+            "a person decides whether J is Jayden: {:?}",
+            linkage.stats
+        );
+    }
+
+    #[test]
+    fn a_merge_holds_and_never_splits_records_sharing_a_upn() {
+        let (records, [first, second, last, police]) = the_boy_under_his_initials();
+        let merged = Decision {
+            a: first as u32,
+            b: last as u32,
+            same: true,
+        };
+        let linkage = link(&records, &Settings::default(), &[merged]);
+        let c = &linkage.clusters;
+        assert_eq!(c[first], c[last], "the reviewer's merge holds");
+        assert_eq!(c[first], c[second], "records sharing a UPN stay together");
+        assert_eq!(c[last], c[police], "and he is one person, not three");
+    }
+
+    #[test]
+    fn the_newest_decision_about_a_pair_wins() {
+        let (records, _) = town();
+        let (same, apart) = (
+            Decision {
+                a: 0,
+                b: 2,
+                same: true,
+            },
+            Decision {
+                a: 0,
+                b: 2,
+                same: false,
+            },
+        );
+        let c = link(&records, &Settings::default(), &[same, apart]).clusters;
+        assert_ne!(c[0], c[2], "told together, then told apart");
+        let c = link(&records, &Settings::default(), &[apart, same]).clusters;
+        assert_eq!(c[0], c[2], "told apart, then told together");
+    }
+
+    #[test]
+    fn a_person_can_part_records_sharing_a_upn() {
+        let (records, [first, second, ..]) = the_boy_under_his_initials();
+        let split = Decision {
+            a: first as u32,
+            b: second as u32,
+            same: false,
+        };
+        let c = link(&records, &Settings::default(), &[split]).clusters;
+        assert_ne!(c[first], c[second], "only a person's split parts a UPN");
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub struct Record {
     pub postcode: String,
     pub upn: Option<String>,
     pub nhs_number: Option<String>,
+    /// Other names the person uses (the police feed's `alias`): a given name ("Jay"), or a
+    /// given and family name ("Jay Smith").
+    #[serde(default)]
+    pub aliases: Vec<String>,
 }
 
 /// Recorded sex, where it is one of the two the feeds carry.
@@ -43,6 +47,44 @@ pub struct Prepared {
     pub upn: Option<String>,
     /// NHS number digits, if any.
     pub nhs_number: Option<String>,
+    /// The parts of the given name, normalised: "John-Paul" → ["john", "paul"], "J P" →
+    /// ["j", "p"]; compared when the names as a whole differ, for initials and middle names.
+    pub given_parts: Vec<String>,
+    /// Whether the UPN and the NHS number pass their check digits: records sharing a verified
+    /// identifier are one child, and no rule parts them.
+    pub verified_upn: bool,
+    pub verified_nhs: bool,
+    /// Other names the person uses, each in the same comparable form.
+    pub aliases: Vec<Alias>,
+}
+
+/// Another name a person uses, normalised like the record's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Alias {
+    pub given: String,
+    pub given_groups: Vec<u16>,
+    pub given_parts: Vec<String>,
+    /// "" when the alias is a given name only.
+    pub family: String,
+}
+
+impl Alias {
+    /// "Jay" is a given name; "Jay Smith" a given name and a family name (the last word).
+    fn new(text: &str) -> Option<Alias> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let (given_words, family) = match words.split_last() {
+            Some((last, rest)) if !rest.is_empty() => (rest.to_vec(), normalise::name(last)),
+            _ => (words, String::new()),
+        };
+        let given_text = given_words.join(" ");
+        let given = normalise::name(&given_text);
+        (!given.is_empty()).then(|| Alias {
+            given_groups: nicknames::groups(&given),
+            given_parts: normalise::parts(&given_text),
+            given,
+            family,
+        })
+    }
 }
 
 impl Prepared {
@@ -56,7 +98,29 @@ impl Prepared {
             .filter(|c| !c.is_whitespace())
             .flat_map(char::to_uppercase)
             .collect();
+        let upn: Option<String> = record
+            .upn
+            .as_deref()
+            .map(|u| u.trim().to_uppercase())
+            .and_then(nonempty);
+        let nhs_number: Option<String> = record
+            .nhs_number
+            .as_deref()
+            .map(|n| n.chars().filter(char::is_ascii_digit).collect())
+            .and_then(nonempty);
         Prepared {
+            verified_upn: upn
+                .as_deref()
+                .is_some_and(|u| harbour_domain::Upn::parse(u).is_ok()),
+            verified_nhs: nhs_number
+                .as_deref()
+                .is_some_and(|n| harbour_domain::NhsNumber::parse(n).is_ok()),
+            given_parts: normalise::parts(&record.given_name),
+            aliases: record
+                .aliases
+                .iter()
+                .filter_map(|a| Alias::new(a))
+                .collect(),
             given_groups: nicknames::groups(&given),
             given,
             family: normalise::name(&record.family_name),
@@ -76,16 +140,8 @@ impl Prepared {
             } else {
                 String::new()
             },
-            upn: record
-                .upn
-                .as_deref()
-                .map(|u| u.trim().to_uppercase())
-                .and_then(nonempty),
-            nhs_number: record
-                .nhs_number
-                .as_deref()
-                .map(|n| n.chars().filter(char::is_ascii_digit).collect())
-                .and_then(nonempty),
+            upn,
+            nhs_number,
         }
     }
 
@@ -118,7 +174,25 @@ mod tests {
             postcode: "bn7 2ld".into(),
             upn: Some(" r201100018042 ".into()),
             nhs_number: Some("943 476 5919".into()),
+            aliases: vec!["Jay Smith".into(), " ".into(), "Bo".into()],
         });
+        assert!(p.verified_upn && p.verified_nhs, "both check digits pass");
+        assert_eq!(p.aliases.len(), 2, "a blank alias is no name");
+        assert_eq!(
+            (p.aliases[0].given.as_str(), p.aliases[0].family.as_str()),
+            ("jay", "smith")
+        );
+        assert_eq!(
+            (p.aliases[1].given.as_str(), p.aliases[1].family.as_str()),
+            ("bo", "")
+        );
+        assert_eq!(p.given_parts, ["bill"]);
+        let unchecked = Prepared::new(&Record {
+            upn: Some("R201100018043".into()),
+            nhs_number: Some("9434765910".into()),
+            ..Record::default()
+        });
+        assert!(!unchecked.verified_upn && !unchecked.verified_nhs);
         assert_eq!(p.given, "bill");
         assert!(!p.given_groups.is_empty(), "Bill is a short form");
         assert_eq!(p.family, "smithoneil");

@@ -2,7 +2,7 @@
 //! agree exactly weighted by how common the value is (term frequency), so two records that
 //! share a rare surname count for more than two that share "Smith".
 
-use crate::compare::{Field, Pattern, compare};
+use crate::compare::{Field, GIVEN_DIFFERENT, GIVEN_INITIALS, Pattern, compare};
 use crate::model::Model;
 use crate::record::Prepared;
 use serde::{Deserialize, Serialize};
@@ -206,14 +206,27 @@ impl Scorer {
 
 /// Pairs that must never be put together automatically, however high their score: conflicting
 /// verified identifiers, or different given names with no identifier agreeing (twins and
-/// siblings share a surname, an address and sometimes a birthday, and little else).
+/// siblings share a surname, an address and sometimes a birthday, and little else). Given
+/// names that are variants of each other (a nickname, a typo, initials, a middle name) are
+/// never a reason to hold apart.
 pub fn held_apart(pattern: Pattern) -> bool {
     let level = |f| pattern.level(f);
     if level(Field::Upn) == Some(1) || level(Field::NhsNumber) == Some(1) {
         return true;
     }
-    if level(Field::Upn) == Some(0) || level(Field::NhsNumber) == Some(0) {
+    if identifier_agrees(pattern) {
         return false;
     }
-    level(Field::GivenName) == Some(4)
+    level(Field::GivenName) == Some(GIVEN_DIFFERENT)
+}
+
+fn identifier_agrees(pattern: Pattern) -> bool {
+    pattern.level(Field::Upn) == Some(0) || pattern.level(Field::NhsNumber) == Some(0)
+}
+
+/// Pairs no score can decide alone: one given name could be the other's initials or a part
+/// of it ("J" and "Jayden"), and no identifier agrees. A twin's initials are his brother's
+/// too, so such a pair is never linked automatically; it goes to a person for review.
+pub fn undecided(pattern: Pattern) -> bool {
+    pattern.level(Field::GivenName) == Some(GIVEN_INITIALS) && !identifier_agrees(pattern)
 }

@@ -29,6 +29,8 @@ pub struct ReviewSide {
     pub postcode: Option<String>,
     pub upn: Option<String>,
     pub nhs_number: Option<String>,
+    /// Another name the person uses, where the agency gave one.
+    pub alias: Option<String>,
 }
 
 /// A pair waiting for a decision, with each field's evidence.
@@ -91,6 +93,7 @@ macro_rules! side {
             postcode: $r.postcode,
             upn: $r.upn,
             nhs_number: $r.nhs_number,
+            alias: $r.alias,
         }
     };
 }
@@ -115,6 +118,25 @@ async fn finish<T>(
 /// Every identity decision needs the policy's identity-review function.
 const IDENTITY_REVIEW: Needs = Needs::Function(Function::IdentityReview);
 
+/// The "same child" decisions a merge records: `anchor` with every other record of both
+/// people (each pair smaller first), so every later linking run keeps all of them together,
+/// not only the two records a reviewer looked at. `except` is a pair already decided.
+fn merged_pairs(
+    anchor: Uuid,
+    records: impl IntoIterator<Item = Uuid>,
+    except: Option<(Uuid, Uuid)>,
+) -> Vec<(Uuid, Uuid)> {
+    let mut pairs: Vec<(Uuid, Uuid)> = records
+        .into_iter()
+        .filter(|r| *r != anchor)
+        .map(|r| (anchor.min(r), anchor.max(r)))
+        .filter(|pair| Some(*pair) != except)
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
 fn prepared(side: &ReviewSide) -> Prepared {
     Prepared::new(&Record {
         given_name: side.given_name.clone(),
@@ -124,6 +146,7 @@ fn prepared(side: &ReviewSide) -> Prepared {
         postcode: side.postcode.clone().unwrap_or_default(),
         upn: side.upn.clone(),
         nhs_number: side.nhs_number.clone(),
+        aliases: side.alias.iter().cloned().collect(),
     })
 }
 
@@ -217,6 +240,7 @@ impl Store {
                                 let (pa, pb) = (*pa, *pb);
                                 let mut change = None;
                                 if same && pa != pb {
+                                    let kept = l::persons_of(tx, &who.tenant, l::Records::OfPerson(pa)).await?;
                                     let moved = l::persons_of(tx, &who.tenant, l::Records::OfPerson(pb)).await?;
                                     let write = l::LinkWrite {
                                         change_id: Uuid::now_v7(),
@@ -227,6 +251,13 @@ impl Store {
                                         ..l::LinkWrite::default()
                                     };
                                     l::write(tx, &who.tenant, &write, now).await?;
+                                    let reviewed = (r.record_a.min(r.record_b), r.record_a.max(r.record_b));
+                                    let pairs = merged_pairs(
+                                        r.record_a,
+                                        kept.iter().chain(&moved).map(|(id, _)| *id),
+                                        Some(reviewed),
+                                    );
+                                    l::insert_decisions(tx, &who.tenant, &pairs, "same", who.user.0, note.trim(), write.change_id, now).await?;
                                     change = Some(write.change_id);
                                 }
                                 let status = if same { "same" } else { "different" };
@@ -327,7 +358,7 @@ impl Store {
                 let kept = l::persons_of(tx, &who.tenant, l::Records::OfPerson(keep.0)).await?;
                 let moving = l::persons_of(tx, &who.tenant, l::Records::OfPerson(other.0)).await?;
                 match (kept.first(), moving.first()) {
-                    (Some((a, _)), Some((b, _))) => {
+                    (Some((a, _)), Some(_)) => {
                         let write = l::LinkWrite {
                             change_id: Uuid::now_v7(),
                             kind: "merge",
@@ -337,8 +368,8 @@ impl Store {
                             ..l::LinkWrite::default()
                         };
                         l::write(tx, &who.tenant, &write, now).await?;
-                        let pair = ((*a).min(*b), (*a).max(*b));
-                        l::insert_decisions(tx, &who.tenant, &[pair], "same", who.user.0, reason.trim(), write.change_id, now).await?;
+                        let pairs = merged_pairs(*a, kept.iter().chain(&moving).map(|(id, _)| *id), None);
+                        l::insert_decisions(tx, &who.tenant, &pairs, "same", who.user.0, reason.trim(), write.change_id, now).await?;
                         g.entry.detail = serde_json::json!({ "change": write.change_id, "records": moving.len() }).to_string();
                         Ok(keep)
                     }

@@ -52,6 +52,7 @@ macro_rules! identity {
             postcode: $r.postcode.unwrap_or_default(),
             upn: $r.upn,
             nhs_number: $r.nhs_number,
+            aliases: $r.alias.into_iter().collect(),
         }
     };
 }
@@ -212,6 +213,11 @@ impl Store {
         };
         let trained: Trained = serde_json::from_str(&json)
             .map_err(|e| StoreError::corrupt(format!("the stored linking model: {e}")))?;
+        if !trained.fits() {
+            // Learnt before the comparisons changed: learn again from everyone.
+            drop(g);
+            return self.relink(tenant, settings, now).await;
+        }
         let scorer = trained.scorer();
         let (report, detail) = in_gate!(g, [queries as q, linking as l], tx => {
             let fresh = rows_from!(l::records(tx, tenant, true).await?);

@@ -165,8 +165,52 @@ fn test(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// One synthetic person of the truth file.
+struct Truth {
+    person: String,
+    child: bool,
+    trajectory: bool,
+    harm: Option<time::Date>,
+}
+
+/// One outcome per true child, however the linkage split them: each Harbour person's firings
+/// go to the true person most of its records belong to (`true_of`), and the firings of
+/// every Harbour person of one child are pooled, each (rule, day) once. Without the pooling a
+/// child split into two people counted as two children, twice in every rate. In the true
+/// persons' order, so every run agrees.
+fn outcomes_by_child(
+    firings: Vec<(PersonId, Vec<(String, time::Date)>)>,
+    true_of: impl Fn(&PersonId) -> Option<String>,
+    truth_of: &HashMap<&str, &Truth>,
+) -> Vec<harbour_rules::score::Outcome> {
+    let mut pooled: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeSet<(String, time::Date)>,
+    > = std::collections::BTreeMap::new();
+    for (person, fired) in firings {
+        let Some(true_person) = true_of(&person) else {
+            continue;
+        };
+        if !truth_of.get(true_person.as_str()).is_some_and(|t| t.child) {
+            continue;
+        }
+        pooled.entry(true_person).or_default().extend(fired);
+    }
+    pooled
+        .into_iter()
+        .filter_map(|(person, fired)| {
+            let t = truth_of.get(person.as_str())?;
+            Some(harbour_rules::score::Outcome {
+                trajectory: t.trajectory,
+                harm: t.harm,
+                firings: fired.into_iter().collect(),
+            })
+        })
+        .collect()
+}
+
 /// Scores early identification: each Harbour person is matched to the synthetic person most
-/// of their records belong to.
+/// of their records belong to, and each child counted once (see [`outcomes_by_child`]).
 async fn evaluate(
     store: &harbour_store::Store,
     tenant: &harbour_domain::TenantCode,
@@ -175,12 +219,6 @@ async fn evaluate(
     now: time::OffsetDateTime,
 ) -> anyhow::Result<harbour_rules::score::Report> {
     let today = now.date();
-    struct Truth {
-        person: String,
-        child: bool,
-        trajectory: bool,
-        harm: Option<time::Date>,
-    }
     let mut reader = csv::Reader::from_path(truth)
         .with_context(|| format!("cannot read {}", truth.display()))?;
     let headers = reader.headers()?.clone();
@@ -240,32 +278,21 @@ async fn evaluate(
     let truth_of: HashMap<&str, &Truth> =
         by_record.values().map(|t| (t.person.as_str(), t)).collect();
     let firings = store.evaluate_all(tenant, rules, now).await?;
-    let mut outcomes = Vec::new();
-    let mut earliest = today;
-    for (person, fired) in firings {
-        let Some(true_person) = votes.get(&person.0).and_then(|v| {
+    let true_of = |person: &PersonId| {
+        votes.get(&person.0).and_then(|v| {
             // Most records; on a tie, the smaller id, so that every run agrees.
             v.iter()
                 .max_by_key(|(p, n)| (**n, std::cmp::Reverse(**p)))
-                .map(|(p, _)| *p)
-        }) else {
-            continue;
-        };
-        let Some(t) = truth_of.get(true_person) else {
-            continue;
-        };
-        if !t.child {
-            continue;
-        }
-        for (_, on) in &fired {
-            earliest = earliest.min(*on);
-        }
-        outcomes.push(harbour_rules::score::Outcome {
-            trajectory: t.trajectory,
-            harm: t.harm,
-            firings: fired,
-        });
-    }
+                .map(|(p, _)| (*p).to_owned())
+        })
+    };
+    let outcomes = outcomes_by_child(firings, true_of, &truth_of);
+    let earliest = outcomes
+        .iter()
+        .flat_map(|o| o.firings.iter().map(|(_, on)| *on))
+        .min()
+        .unwrap_or(today)
+        .min(today);
     if outcomes.is_empty() {
         bail!(
             "no person in the store matches a child in {}",
@@ -359,4 +386,67 @@ fn print_alert(alert: &harbour_rules::replay::ReplayAlert) {
         alert.due,
         alert.because
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn a_child_split_into_two_people_is_counted_once() {
+        let truth = [
+            Truth {
+                person: "child-1".into(),
+                child: true,
+                trajectory: true,
+                harm: Some(date!(2025 - 11 - 02)),
+            },
+            Truth {
+                person: "adult-1".into(),
+                child: false,
+                trajectory: false,
+                harm: None,
+            },
+        ];
+        let truth_of: HashMap<&str, &Truth> =
+            truth.iter().map(|t| (t.person.as_str(), t)).collect();
+        let (named, initials, adult) = (
+            PersonId(uuid::Uuid::from_u128(1)),
+            PersonId(uuid::Uuid::from_u128(2)),
+            PersonId(uuid::Uuid::from_u128(3)),
+        );
+        let fired = |rule: &str, on| (rule.to_owned(), on);
+        let firings = vec![
+            (
+                named,
+                vec![fired("cme-after-exclusion", date!(2023 - 03 - 01))],
+            ),
+            (
+                initials,
+                vec![
+                    fired("cme-after-exclusion", date!(2023 - 03 - 01)),
+                    fired("police-victim", date!(2025 - 11 - 02)),
+                ],
+            ),
+            (adult, vec![fired("police-victim", date!(2024 - 01 - 01))]),
+        ];
+        let true_of =
+            |p: &PersonId| Some(if *p == adult { "adult-1" } else { "child-1" }.to_owned());
+        let outcomes = outcomes_by_child(firings, true_of, &truth_of);
+        assert_eq!(
+            outcomes.len(),
+            1,
+            "one child, however many people he was split into"
+        );
+        assert_eq!(
+            outcomes[0].firings,
+            vec![
+                fired("cme-after-exclusion", date!(2023 - 03 - 01)),
+                fired("police-victim", date!(2025 - 11 - 02)),
+            ],
+            "each firing once"
+        );
+        assert!(outcomes[0].trajectory);
+    }
 }

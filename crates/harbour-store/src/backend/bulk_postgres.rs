@@ -169,7 +169,7 @@ pub(crate) async fn records(
     copy_rows(
         tx,
         "COPY source_records (tenant_code, id, agency_id, record_key, person_id, given_name, \
-         family_name, date_of_birth, sex, upn, nhs_number, postcode, recorded_at) FROM STDIN",
+         family_name, date_of_birth, sex, upn, nhs_number, postcode, alias, recorded_at) FROM STDIN",
         records,
         |copy, record| {
             let identity = record.identity;
@@ -185,6 +185,7 @@ pub(crate) async fn records(
                 .optional(identity.upn.as_ref().map(|u| u.as_str()))
                 .optional(identity.nhs_number.as_ref().map(|n| n.as_str()))
                 .optional(identity.postcode.as_ref().map(|p| p.as_str()))
+                .optional(identity.alias.as_deref())
                 .text(&now)
                 .end_row();
         },

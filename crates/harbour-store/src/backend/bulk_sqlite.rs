@@ -74,7 +74,7 @@ pub(crate) async fn records(
     for chunk in records.chunks(CHUNK) {
         let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO source_records (tenant_code, id, agency_id, record_key, person_id, given_name, \
-             family_name, date_of_birth, sex, upn, nhs_number, postcode, recorded_at) ",
+             family_name, date_of_birth, sex, upn, nhs_number, postcode, alias, recorded_at) ",
         );
         qb.push_values(chunk, |mut b, record| {
             let identity = record.identity;
@@ -90,6 +90,7 @@ pub(crate) async fn records(
                 .push_bind(identity.upn.as_ref().map(|u| u.as_str().to_owned()))
                 .push_bind(identity.nhs_number.as_ref().map(|n| n.as_str().to_owned()))
                 .push_bind(identity.postcode.as_ref().map(|p| p.as_str().to_owned()))
+                .push_bind(identity.alias.clone())
                 .push_bind(now);
         });
         qb.build().execute(&mut **tx).await?;

@@ -24,10 +24,11 @@ pub(crate) struct LinkRow {
     pub upn: Option<String>,
     pub nhs_number: Option<String>,
     pub postcode: Option<String>,
+    pub alias: Option<String>,
 }
 
 const COLUMNS: &str = "s.id, s.person_id, s.given_name, s.family_name, s.date_of_birth, s.sex, \
-                       s.upn, s.nhs_number, s.postcode";
+                       s.upn, s.nhs_number, s.postcode, s.alias";
 
 /// Every record of the tenant, or only those not linked yet, in arrival order.
 pub(crate) async fn records(
@@ -368,6 +369,7 @@ pub(crate) struct SideRow {
     pub upn: Option<String>,
     pub nhs_number: Option<String>,
     pub postcode: Option<String>,
+    pub alias: Option<String>,
 }
 
 pub(crate) async fn sides(
@@ -378,7 +380,7 @@ pub(crate) async fn sides(
     fetch_in(
         &mut *conn,
         "SELECT s.id, s.person_id, a.name AS agency_name, s.given_name, s.family_name, \
-         s.date_of_birth, s.sex, s.upn, s.nhs_number, s.postcode FROM source_records s \
+         s.date_of_birth, s.sex, s.upn, s.nhs_number, s.postcode, s.alias FROM source_records s \
          JOIN agencies a ON a.id = s.agency_id",
         tenant,
         "s.id",
@@ -463,7 +465,9 @@ pub(crate) async fn set_decision(
 }
 
 /// Records decisions a change made ("same" for a merge, "different" for a split), so later
-/// linking runs obey them and undoing the change withdraws them.
+/// linking runs obey them and undoing the change withdraws them. A decision about a pair
+/// already decided replaces it and takes a new id, so the newest decision sorts last (ids
+/// are time-ordered) even when two are made in the same instant.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn insert_decisions(
     tx: &mut Tx,
@@ -479,7 +483,7 @@ pub(crate) async fn insert_decisions(
         sqlx::query(
             "INSERT INTO link_reviews (tenant_code, id, record_a, record_b, weight, probability, status, raised_at, decided_by, decided_at, note, change_id) \
              VALUES ($1, $2, $3, $4, 0, 0, $9, $5, $6, $5, $7, $8) \
-             ON CONFLICT (tenant_code, record_a, record_b) DO UPDATE SET status = $9, \
+             ON CONFLICT (tenant_code, record_a, record_b) DO UPDATE SET id = $2, status = $9, \
                decided_by = $6, decided_at = $5, note = $7, change_id = $8",
         )
         .bind(tenant.as_str())
