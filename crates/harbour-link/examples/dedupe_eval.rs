@@ -1,4 +1,7 @@
-//! Scratch evaluation: link a dedupe CSV with chosen settings and print the scores.
+//! Links a `link dedupe` CSV with the first N blocking rules allowed to link, and prints the
+//! scores: for trying settings in seconds with a release build of this crate alone
+//! (`cargo run --release -p harbour-link --example dedupe_eval -- 8 FILE.csv…`), rather than
+//! rebuilding the whole binary. How `Settings::linking_rules` was chosen (BENCHMARKS.md).
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 use harbour_link::{Record, Settings, link};
 fn fields(line: &str) -> Vec<String> {
