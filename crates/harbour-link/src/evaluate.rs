@@ -103,6 +103,44 @@ pub fn score<P: Hash + Eq, T: Hash + Eq>(predicted: &[P], truth: &[T]) -> Scores
     }
 }
 
+/// How many of the truly matching pairs blocking made candidates: the ceiling on recall,
+/// since a pair never compared can never be linked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Completeness {
+    pub true_pairs: u64,
+    /// True pairs among the candidates.
+    pub found: u64,
+    /// found / true_pairs (1 when there are no true pairs).
+    pub completeness: f64,
+}
+
+/// Pair completeness of `candidates` (record indices, each pair once, either order) against
+/// `truth`, a cluster label per record.
+pub fn pair_completeness<T: Hash + Eq>(candidates: &[(u32, u32)], truth: &[T]) -> Completeness {
+    let (t, t_count) = numbered(truth);
+    let mut sizes = vec![0u64; t_count];
+    for &ti in &t {
+        if let Some(c) = sizes.get_mut(ti as usize) {
+            *c += 1;
+        }
+    }
+    let true_pairs: u64 = sizes.iter().map(|n| pairs(*n)).sum();
+    let label = |i: u32| t.get(i as usize);
+    let found = candidates
+        .iter()
+        .filter(|(a, b)| a != b && label(*a).is_some() && label(*a) == label(*b))
+        .count() as u64;
+    Completeness {
+        true_pairs,
+        found,
+        completeness: if true_pairs == 0 {
+            1.0
+        } else {
+            found as f64 / true_pairs as f64
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +165,17 @@ mod tests {
         assert_eq!(s.mixed_clusters, 1);
         assert_eq!(s.split_persons, 1);
         assert_eq!(s.exact_clusters, 0);
+    }
+
+    #[test]
+    fn pair_completeness_is_the_share_of_true_pairs_among_the_candidates() {
+        let truth = ["a", "a", "a", "b", "b", "c"];
+        // True pairs: (0,1) (0,2) (1,2) (3,4). Candidates find two of them, plus a wrong one.
+        let found = pair_completeness(&[(0, 1), (4, 3), (2, 5)], &truth);
+        assert_eq!((found.true_pairs, found.found), (4, 2));
+        assert!((found.completeness - 0.5).abs() < 1e-12);
+        let none = pair_completeness(&[], &["a", "b"]);
+        assert_eq!(none.completeness, 1.0, "nothing to find: nothing missed");
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub struct Prepared {
     pub family_parts: Vec<String>,
     pub date_of_birth: Option<Date>,
     pub sex: Option<Sex>,
-    /// Postcode in capitals without spaces ("" when none or too short to be one).
+    /// Postcode in capitals without spaces ("" when none or too short to be one: fewer than
+    /// five characters, or four digits, as other countries write theirs).
     pub postcode: String,
     /// Upper-cased UPN, if any.
     pub upn: Option<String>,
@@ -135,7 +136,9 @@ impl Prepared {
                 Some("F" | "f") => Some(Sex::Female),
                 _ => None,
             },
-            postcode: if postcode.len() >= 5 {
+            postcode: if postcode.len() >= 5
+                || (postcode.len() == 4 && postcode.bytes().all(|b| b.is_ascii_digit()))
+            {
                 postcode
             } else {
                 String::new()
@@ -145,15 +148,32 @@ impl Prepared {
         }
     }
 
-    /// The outward code (district) of the postcode: "BN72LD" → "BN7".
+    /// Whether the postcode ends as a UK one does (an inward code: a digit and two letters),
+    /// so that it has a district and a sector.
+    fn uk_shaped(&self) -> bool {
+        let inward = self
+            .postcode
+            .len()
+            .checked_sub(3)
+            .and_then(|at| self.postcode.as_bytes().get(at..));
+        matches!(inward, Some([d, a, b]) if d.is_ascii_digit() && a.is_ascii_alphabetic() && b.is_ascii_alphabetic())
+    }
+
+    /// The outward code (district) of a UK postcode: "BN72LD" → "BN7".
     pub fn postcode_district(&self) -> Option<&str> {
+        if !self.uk_shaped() {
+            return None;
+        }
         self.postcode
             .get(..self.postcode.len().checked_sub(3)?)
             .filter(|d| !d.is_empty())
     }
 
-    /// The sector: outward code and the inward digit, "BN72LD" → "BN72".
+    /// The sector of a UK postcode: outward code and the inward digit, "BN72LD" → "BN72".
     pub fn postcode_sector(&self) -> Option<&str> {
+        if !self.uk_shaped() {
+            return None;
+        }
         self.postcode
             .get(..self.postcode.len().checked_sub(2)?)
             .filter(|d| d.len() > 1)
@@ -203,6 +223,24 @@ mod tests {
         assert_eq!(p.postcode_sector(), Some("BN72"));
         assert_eq!(p.upn.as_deref(), Some("R201100018042"));
         assert_eq!(p.nhs_number.as_deref(), Some("9434765919"));
+
+        // A postcode from another country (Australia's four digits, a US ZIP) is still a
+        // postcode to compare whole, but has no UK district or sector.
+        let abroad = |code: &str| {
+            Prepared::new(&Record {
+                postcode: code.into(),
+                ..Record::default()
+            })
+        };
+        assert_eq!(abroad("2615").postcode, "2615");
+        assert_eq!(abroad("2615").postcode_district(), None);
+        assert_eq!(abroad("90210").postcode_sector(), None);
+        assert_eq!(
+            abroad("BN7").postcode,
+            "",
+            "a district alone is not a postcode"
+        );
+        assert_eq!(abroad("W1A 1AA").postcode_district(), Some("W1A"));
 
         let empty = Prepared::new(&Record::default());
         assert_eq!(empty, Prepared::default());

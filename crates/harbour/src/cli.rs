@@ -307,6 +307,9 @@ pub struct DedupeArgs {
     /// Link pairs at or above this match probability.
     #[arg(long, default_value_t = 0.99)]
     pub match_probability: f64,
+    /// Also write every candidate pair blocking produced (id_a,id_b), for measuring it.
+    #[arg(long)]
+    pub candidates: Option<PathBuf>,
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,

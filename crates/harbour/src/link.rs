@@ -4,7 +4,7 @@ use crate::cli::{DedupeArgs, LinkArgs, LinkCommand};
 use crate::shared::{choose_tenant, open_store};
 use anyhow::{Context, bail};
 use harbour_domain::{Clock, SystemClock, TenantCode};
-use harbour_link::evaluate::{Scores, score};
+use harbour_link::evaluate::{Completeness, Scores, pair_completeness, score};
 use harbour_link::linkage::Stats;
 use harbour_link::{Settings, link as run_linkage};
 use harbour_store::{LinkReport, Store};
@@ -128,6 +128,9 @@ struct Report<'a> {
     output: String,
     #[serde(flatten)]
     scores: Option<&'a Scores>,
+    /// With known truth: the share of true pairs blocking made candidates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pair_completeness: Option<&'a Completeness>,
 }
 
 fn print_scores(s: &Scores) {
@@ -153,6 +156,9 @@ fn dedupe(args: &DedupeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("{}", args.input.display()))?;
     let settings = Settings {
         match_probability: args.match_probability,
+        // The candidates are kept only to measure blocking: against the truth (when the file
+        // has one) or written out (when asked).
+        keep_candidates: people.clusters.is_some() || args.candidates.is_some(),
         ..Settings::default()
     };
     let linkage = run_linkage(&people.records, &settings, &[]);
@@ -171,10 +177,27 @@ fn dedupe(args: &DedupeArgs) -> anyhow::Result<ExitCode> {
         .flush()
         .with_context(|| format!("cannot write {}", output.display()))?;
 
+    if let Some(path) = &args.candidates {
+        let mut writer = csv::Writer::from_path(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        writer.write_record(["id_a", "id_b"])?;
+        for (a, b) in &linkage.candidates {
+            let id = |i: &u32| people.ids.get(*i as usize).map_or("", String::as_str);
+            writer.write_record([id(a), id(b)])?;
+        }
+        writer
+            .flush()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+
     let scores = people
         .clusters
         .as_ref()
         .map(|truth| score(&linkage.clusters, truth));
+    let completeness = people
+        .clusters
+        .as_ref()
+        .map(|truth| pair_completeness(&linkage.candidates, truth));
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
         let report = Report {
@@ -182,6 +205,7 @@ fn dedupe(args: &DedupeArgs) -> anyhow::Result<ExitCode> {
             seconds,
             output: output.display().to_string(),
             scores: scores.as_ref(),
+            pair_completeness: completeness.as_ref(),
         };
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -194,6 +218,12 @@ fn dedupe(args: &DedupeArgs) -> anyhow::Result<ExitCode> {
         println!("Wrote {}.", output.display());
         if let Some(s) = &scores {
             print_scores(s);
+        }
+        if let Some(c) = &completeness {
+            println!(
+                "Blocking made candidates of {} of {} true pairs (pair completeness {:.4}).",
+                c.found, c.true_pairs, c.completeness
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

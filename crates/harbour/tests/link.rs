@@ -38,6 +38,7 @@ fn dedupe_links_a_synthetic_county_with_precision_first() {
     assert!(synth.status.success(), "{}", text(&synth));
     let input = county.join("identities.csv");
     let output = dir.path().join("clusters.csv");
+    let candidates = dir.path().join("candidates.csv");
     let run = harbour(&[
         "link",
         "dedupe",
@@ -45,6 +46,8 @@ fn dedupe_links_a_synthetic_county_with_precision_first() {
         input.to_str().unwrap(),
         "--output",
         output.to_str().unwrap(),
+        "--candidates",
+        candidates.to_str().unwrap(),
         "--json",
     ]);
     assert!(run.status.success(), "{}", text(&run));
@@ -66,6 +69,29 @@ fn dedupe_links_a_synthetic_county_with_precision_first() {
         .map(|r| r.rsplit(',').next().unwrap())
         .collect();
     assert_eq!(clusters.len() as u64, report["clusters"].as_u64().unwrap());
+
+    // Blocking's own figure: the share of true pairs that became candidates, from the
+    // cluster column (used only to score), and the candidate pairs themselves, by id.
+    let completeness = report["pair_completeness"]["completeness"]
+        .as_f64()
+        .unwrap();
+    assert!(completeness >= recall, "{completeness} < recall {recall}");
+    assert!(completeness > 0.99, "{report}");
+    let pairs = std::fs::read_to_string(&candidates).unwrap();
+    let pairs: Vec<&str> = pairs.lines().collect();
+    assert_eq!(pairs[0], "id_a,id_b");
+    assert_eq!(
+        pairs.len() as u64 - 1,
+        report["candidate_pairs"].as_u64().unwrap()
+    );
+    let ids: std::collections::HashSet<&str> = rows[1..]
+        .iter()
+        .map(|r| r.split(',').next().unwrap())
+        .collect();
+    assert!(pairs[1..].iter().all(|p| {
+        let (a, b) = p.split_once(',').unwrap();
+        a != b && ids.contains(a) && ids.contains(b)
+    }));
 }
 
 #[test]
