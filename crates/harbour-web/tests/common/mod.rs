@@ -283,11 +283,16 @@ impl App {
             agency: staff.agency,
             roles: staff.roles,
         };
+        let every = harbour_store::AuditPage {
+            offset: 0,
+            limit: 10_000,
+        };
         self.store
-            .denied_attempts(&principal, self.clock.now())
+            .denied_attempts(&principal, every, self.clock.now())
             .await
             .unwrap()
             .unwrap()
+            .lines
     }
 
     pub async fn staff(&self, email: &str) -> harbour_store::StaffMember {
