@@ -89,14 +89,27 @@ pub fn verify(stored: &str, password: &str) -> bool {
 }
 
 /// Spends the same effort as checking a real password, for accounts that do not exist, so
-/// the time a sign-in takes does not say whether the account is real.
-pub fn verify_against_nothing(password: &str) {
-    static DUMMY: OnceLock<Option<String>> = OnceLock::new();
-    if let Some(dummy) =
-        DUMMY.get_or_init(|| hash("not a real password, only a timing stand-in").ok())
-    {
-        let _ = verify(dummy, password);
+/// the time a sign-in takes does not say whether the account is real. Gives whether the
+/// Argon2id check ran (it does unless the stand-in hash could not be made), so a caller can
+/// count password checks the same way on both paths.
+pub fn verify_against_nothing(password: &str) -> bool {
+    match stand_in() {
+        Some(stand_in) => {
+            let _ = verify(stand_in, password);
+            true
+        }
+        None => false,
     }
+}
+
+/// The hash an unknown account's password is checked against: made by [`hash`] once, so it
+/// has the same algorithm and cost as every real one (a test compares them, because timing
+/// the two paths is not something a test on a loaded machine can do reliably).
+fn stand_in() -> Option<&'static str> {
+    static STAND_IN: OnceLock<Option<String>> = OnceLock::new();
+    STAND_IN
+        .get_or_init(|| hash("not a real password, only a timing stand-in").ok())
+        .as_deref()
 }
 
 #[cfg(test)]
@@ -112,6 +125,26 @@ mod tests {
         assert!(verify(&first, "correct horse battery staple"));
         assert!(!verify(&first, "correct horse battery stapler"));
         assert!(!verify("not a hash", "anything"));
+    }
+
+    #[test]
+    fn an_unknown_account_costs_the_same_argon2id_work_as_a_real_one() {
+        let real = hash("correct horse battery staple").unwrap();
+        let stand_in = stand_in().unwrap();
+        let (real, stand_in) = (
+            PasswordHash::new(&real).unwrap(),
+            PasswordHash::new(stand_in).unwrap(),
+        );
+        assert_eq!(stand_in.algorithm, real.algorithm);
+        assert_eq!(stand_in.version, real.version);
+        // The cost parameters (memory, iterations, lanes) are what make the time.
+        assert_eq!(stand_in.params, real.params);
+        assert_eq!(
+            stand_in.hash.map(|h| h.len()),
+            real.hash.map(|h| h.len()),
+            "same output length"
+        );
+        assert!(verify_against_nothing("anything at all"), "the check ran");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use crate::StoreError;
 use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::model::{
-    ApiToken, AuditLine, AuditOfPerson, BreakGlassGrant, SignInAccount, StaffMember,
+    ApiToken, AuditLines, AuditOfPerson, AuditPage, BreakGlassGrant, SignInAccount, StaffMember,
 };
 use crate::search::SearchQuery;
 use crate::store::Store;
@@ -499,6 +499,7 @@ impl Store {
         &self,
         who: &Principal,
         person: PersonId,
+        page: AuditPage,
         now: OffsetDateTime,
     ) -> Result<Option<AuditOfPerson>, StoreError> {
         let work = Work::new("audit_review", "who has seen this child's record");
@@ -512,18 +513,20 @@ impl Store {
         // The child's name, read for the audit review itself (the reviewer has no records
         // scope): the entry says it was shown.
         g.entry.detail = serde_json::json!({ "shown": "name" }).to_string();
-        let lines = in_gate!(g, accounts as a, tx => a::audit_for_person(tx, &who.tenant, person, AUDIT_PAGE).await)?;
+        let lines = in_gate!(g, accounts as a, tx => a::audit_for_person(tx, &who.tenant, person, page).await)?;
         let name = in_gate!(g, accounts as a, tx => a::person_name(tx, &who.tenant, person).await)?;
         g.commit().await?;
         Ok(Some(AuditOfPerson { name, lines }))
     }
 
-    /// Refused attempts, newest first; `None` if `who` may not review the audit.
+    /// One page of the refused attempts, newest first, with how many there are in all;
+    /// `None` if `who` may not review the audit.
     pub async fn denied_attempts(
         &self,
         who: &Principal,
+        page: AuditPage,
         now: OffsetDateTime,
-    ) -> Result<Option<Vec<AuditLine>>, StoreError> {
+    ) -> Result<Option<AuditLines>, StoreError> {
         let work = Work::new("audit_review", "review refused attempts");
         let Some(mut g) = self
             .gate(Actor::Staff(who), AUDIT_REVIEW, work, now)
@@ -532,7 +535,7 @@ impl Store {
             return Ok(None);
         };
         let lines =
-            in_gate!(g, accounts as a, tx => a::denied_entries(tx, &who.tenant, AUDIT_PAGE).await)?;
+            in_gate!(g, accounts as a, tx => a::denied_entries(tx, &who.tenant, page).await)?;
         g.commit().await?;
         Ok(Some(lines))
     }

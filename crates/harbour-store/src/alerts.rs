@@ -458,15 +458,20 @@ impl Store {
     }
 
     /// One person's whole timeline as the rules read it, for replay by an operator at the
-    /// command line (who holds the database). Audited as a replay of that person.
+    /// command line (who holds the database). Audited as a replay of that person, credited
+    /// to `by`, the member of staff who runs it: the data-protection officer's review then
+    /// says who replayed which child, as it does for a replay on the web.
     pub async fn rule_timeline(
         &self,
         tenant: &TenantCode,
         person: PersonId,
+        by: &crate::StaffMember,
         now: OffsetDateTime,
     ) -> Result<Option<Timeline>, StoreError> {
         let work = Work::new("replay_rules", "review when the rules would have fired");
         let mut g = self.service_read(tenant, None, work, now).await?;
+        g.entry.user = Some(by.id);
+        g.entry.agency = Some(by.agency);
         g.entry.set_subjects([person]);
         let mut timelines =
             in_gate!(g, alerts as a, tx => a::timelines(tx, tenant, &[person.0]).await)?;

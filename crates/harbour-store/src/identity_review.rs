@@ -57,6 +57,18 @@ pub struct PersonChange {
     pub undone: bool,
 }
 
+/// How a pair that has left the queue was decided, for a reviewer whose own decision came
+/// after a colleague's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewDecided {
+    /// "The same child" (true) or "different children" (false).
+    pub same: bool,
+    /// Who decided, if a person did.
+    pub by: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub at: Option<OffsetDateTime>,
+}
+
 /// Why an identity change was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdentityRefusal {
@@ -204,6 +216,39 @@ impl Store {
         g.entry.detail = serde_json::json!({ "pairs": items.len() }).to_string();
         g.commit().await?;
         Ok(Some(items))
+    }
+
+    /// How pair `review` was decided, if it has been: `None` if `who` may not review identity,
+    /// `Some(None)` if there is no such pair or it is still waiting. Names a member of staff
+    /// and a decision, never a child; audited as a look at the review.
+    pub async fn decided_review(
+        &self,
+        who: &Principal,
+        review: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Option<Option<ReviewDecided>>, StoreError> {
+        let work = Work::new(
+            "identity_review",
+            "decide whether records are the same child",
+        );
+        let Some(mut g) = self
+            .gate_read(Actor::Staff(who), IDENTITY_REVIEW, work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let decided = in_gate!(g, linking as l, tx => {
+            l::decided_review(tx, &who.tenant, review).await?.map(|row| ReviewDecided {
+                same: row.status == "same",
+                by: row.decided_by_name,
+                at: row.decided_at,
+            })
+        });
+        g.entry.detail =
+            serde_json::json!({ "review": review, "already_decided": decided.is_some() })
+                .to_string();
+        g.commit().await?;
+        Ok(Some(decided))
     }
 
     /// Decides a pair. "Same" merges the two people (the second record's person joins the

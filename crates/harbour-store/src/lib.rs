@@ -70,15 +70,18 @@ pub use error::StoreError;
 pub use harbour_rules::alerts::{
     Action as AlertAction, Refusal as AlertRefusal, Status as AlertStatus,
 };
-pub use identity_review::{IdentityRefusal, LinkReviewItem, PersonChange, ReviewSide};
+pub use identity_review::{
+    IdentityRefusal, LinkReviewItem, PersonChange, ReviewDecided, ReviewSide,
+};
 pub use jobs::{IngestJob, JobStatus, NewIngestJob};
 pub use linking::LinkReport;
 pub use location::StoreLocation;
 pub use model::{
-    Agency, ApiToken, AuditLine, AuditOfPerson, Batch, BreakGlassGrant, DemoUser, FeedEvent,
-    FeedIdentity, Health, IdentityRecord, ImportCounts, ImportRow, LoadReport, NewAgency, NewEvent,
-    NewPerson, NewSourceRecord, NewUser, PersonSummary, PersonView, QuarantineEntry, QuarantineRow,
-    SearchFilter, SearchResults, SessionUser, SignInAccount, StaffMember, TimelineEntry,
+    Agency, ApiToken, AuditLine, AuditLines, AuditOfPerson, AuditPage, Batch, BreakGlassGrant,
+    DemoUser, FeedEvent, FeedIdentity, Health, IdentityRecord, ImportCounts, ImportRow, LoadReport,
+    NewAgency, NewEvent, NewPerson, NewSourceRecord, NewUser, PersonSummary, PersonView,
+    QuarantineEntry, QuarantineRow, SearchFilter, SearchResults, SessionUser, SignInAccount,
+    StaffMember, TimelineEntry,
 };
 pub use registers::{
     ExclusionEntry, ExclusionsRegister, RecordedFact, RegisterChild, RegisterDay, RegisterRefusal,

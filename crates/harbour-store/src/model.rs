@@ -115,15 +115,21 @@ pub struct PersonSummary {
     pub date_of_birth: Option<Date>,
     /// The agencies whose records matched, by name.
     pub agencies: Vec<String>,
+    /// The child's current school as the viewer may see it: the school that recorded the
+    /// latest event the viewer may see (as the alert queue says), if any.
+    pub school: Option<String>,
 }
 
 /// What narrows a search, and which page of it: the date-of-birth bounds (inclusive; an
-/// exact date of birth is both, an age is the range of birth dates that give it) and the
-/// page as an offset and a limit. The total counts only children the viewer may see.
+/// exact date of birth is both, an age is the range of birth dates that give it), the
+/// current school (see [`PersonSummary::school`]: judged only from events the viewer may
+/// see) and the page as an offset and a limit. The total counts only children the viewer
+/// may see.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchFilter {
     pub born_from: Option<Date>,
     pub born_to: Option<Date>,
+    pub school: Option<AgencyId>,
     pub offset: usize,
     pub limit: usize,
 }
@@ -266,10 +272,25 @@ pub struct AuditLine {
     pub detail: String,
 }
 
-/// The audit review of one child: their name (for the reviewer, audited) and the entries.
+/// The audit review of one child: their name (for the reviewer, audited), one page of the
+/// entries and how many there are in all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditOfPerson {
     pub name: Option<String>,
+    pub lines: AuditLines,
+}
+
+/// Which page of an audit list to read, newest entry first: skip `offset`, give `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditPage {
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// One page of an audit list, and how many entries the whole list has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditLines {
+    pub total: u64,
     pub lines: Vec<AuditLine>,
 }
 

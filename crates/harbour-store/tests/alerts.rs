@@ -13,6 +13,16 @@ use time::macros::{date, datetime};
 mod common;
 use common::{backends, principal};
 
+/// The member of staff a command-line replay is credited to (the demo's social worker).
+async fn operator(store: &harbour_store::Store) -> harbour_store::StaffMember {
+    store
+        .account_by_email("social.worker@la.example")
+        .await
+        .unwrap()
+        .unwrap()
+        .staff
+}
+
 #[tokio::test]
 async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
     let rules = RuleSet::builtin().unwrap();
@@ -215,7 +225,7 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
 
         // The replay timeline holds every event, whoever may see it.
         let timeline = store
-            .rule_timeline(tenant, jayden, later)
+            .rule_timeline(tenant, jayden, &operator(store).await, later)
             .await
             .unwrap()
             .unwrap();
@@ -245,11 +255,12 @@ async fn a_full_run_reads_the_same_timelines_as_reading_each_person() {
         let tenant = &county.tenant;
         let everyone = store.evaluate_all(tenant, &rules, now).await.unwrap();
         assert!(everyone.len() >= 5, "{name}: {}", everyone.len());
+        let operator = operator(store).await;
         let mut events = 0;
         let mut fired = 0;
         for (person, firings) in &everyone {
             let timeline = store
-                .rule_timeline(tenant, *person, now)
+                .rule_timeline(tenant, *person, &operator, now)
                 .await
                 .unwrap()
                 .unwrap_or_default();
@@ -285,7 +296,7 @@ async fn replay_shows_each_viewer_only_what_their_role_may_open() {
         let county = demo::load_demo(store, now).await.unwrap();
         let jayden = demo::jayden(&county).unwrap();
         let whole = store
-            .rule_timeline(&county.tenant, jayden, now)
+            .rule_timeline(&county.tenant, jayden, &operator(store).await, now)
             .await
             .unwrap()
             .unwrap();

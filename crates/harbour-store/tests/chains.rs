@@ -18,6 +18,38 @@ use time::macros::datetime;
 
 const NOW: OffsetDateTime = datetime!(2026-11-20 10:00 UTC);
 
+/// How long a write that must not wait is given. It is a bound on a hang, not a measure of
+/// speed: a loaded machine (parallel builds, other test binaries) can take seconds for one
+/// write, and a write that truly waits for the held one waits for ever, so a generous bound
+/// tells the two apart without a race.
+const NOT_WAITING: Duration = Duration::from_secs(120);
+
+/// Waits until a session of the database at `url` is waiting for a lock (the second write of
+/// the held tenant), so the test knows that write has reached the lock instead of sleeping
+/// and hoping it has. Gives up after two minutes.
+async fn a_session_waits_for_a_lock(url: &str) {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let (waiting,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the same tenant's second write never reached the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    pool.close().await;
+}
+
 fn agency(tenant: &TenantCode, code: String) -> NewAgency {
     NewAgency {
         id: AgencyId(uuid::Uuid::now_v7()),
@@ -81,14 +113,14 @@ async fn on_postgres_an_open_write_holds_up_its_own_tenant_only() {
         let held = HeldWrite::open(store, &held_tenant, NOW).await.unwrap();
         // The other tenant's audited write and audited read complete meanwhile.
         tokio::time::timeout(
-            Duration::from_secs(5),
+            NOT_WAITING,
             store.create_agency(&agency(&other, "school".into()), NOW),
         )
         .await
         .expect("another tenant's write waited for the open one")
         .unwrap();
         tokio::time::timeout(
-            Duration::from_secs(5),
+            NOT_WAITING,
             store.person_view(&staff(&other), PersonId::new_v7(), NOW),
         )
         .await
@@ -104,13 +136,16 @@ async fn on_postgres_an_open_write_holds_up_its_own_tenant_only() {
                     .await
             })
         };
-        tokio::time::sleep(Duration::from_millis(700)).await;
+        let StoreLocation::Postgres(url) = store.location() else {
+            unreachable!("this test runs on PostgreSQL only")
+        };
+        a_session_waits_for_a_lock(url).await;
         assert!(
             !same.is_finished(),
             "the same tenant's second write did not wait for the first"
         );
         held.commit().await.unwrap();
-        tokio::time::timeout(Duration::from_secs(5), same)
+        tokio::time::timeout(NOT_WAITING, same)
             .await
             .expect("the waiting write did not go on once the first committed")
             .unwrap()

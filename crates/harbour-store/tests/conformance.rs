@@ -513,6 +513,84 @@ async fn backup_writes_a_checked_copy_or_names_pg_dump() {
     }
 }
 
+/// Issue 14, point 17: search filters by the child's current school (the school that last
+/// recorded something the viewer may see) and names it in each result; the viewer's scope
+/// applies to the filter and the total as to everything else.
+#[tokio::test]
+async fn search_filters_by_current_school_within_the_viewers_scope() {
+    for backend in backends().await {
+        let store = &backend.store;
+        let county = with_demo(store).await;
+        let school = |code: &str| county.agencies.iter().find(|a| a.code == code).unwrap().id;
+        let at = |code: &str| harbour_store::SearchFilter {
+            school: Some(school(code)),
+            limit: 20,
+            ..Default::default()
+        };
+        let social = principal(&county, Role::SocialWorker, "la");
+        let all = store
+            .search_persons_page(&social, &name("mercer"), &at("pru"), NOW)
+            .await
+            .unwrap();
+        assert_eq!(all.total, 1, "{}: {all:?}", backend.name);
+        assert_eq!(
+            all.people[0].school.as_deref(),
+            Some("Harbourshire Pupil Referral Unit"),
+            "{}: the PRU recorded the latest school event",
+            backend.name
+        );
+        // Jayden left Northgate: it is not his current school.
+        let left = store
+            .search_persons_page(&social, &name("mercer"), &at("northgate"), NOW)
+            .await
+            .unwrap();
+        assert_eq!((left.total, left.people.len()), (0, 0), "{}", backend.name);
+        // Without the filter, each result still names the current school.
+        let unfiltered = store
+            .search_persons_page(
+                &social,
+                &name("hart"),
+                &harbour_store::SearchFilter {
+                    limit: 20,
+                    ..Default::default()
+                },
+                NOW,
+            )
+            .await
+            .unwrap();
+        let amelia = unfiltered
+            .people
+            .iter()
+            .find(|p| p.given_name == "Amelia")
+            .unwrap();
+        assert_eq!(amelia.school.as_deref(), Some("Seaview School"));
+        let seaview = store
+            .search_persons_page(&social, &name("hart"), &at("seaview"), NOW)
+            .await
+            .unwrap();
+        assert!(
+            seaview.people.iter().any(|p| p.id == amelia.id),
+            "{}",
+            backend.name
+        );
+        assert_eq!(seaview.total, seaview.people.len() as u64);
+
+        // The scope applies to the filter and the count: Northgate's lead cannot see Amelia
+        // (never known to Northgate), so the same filter finds nobody for them.
+        let northgate = principal(&county, Role::SchoolDsl, "northgate");
+        let hidden = store
+            .search_persons_page(&northgate, &name("hart"), &at("seaview"), NOW)
+            .await
+            .unwrap();
+        assert!(
+            hidden.people.iter().all(|p| p.id != amelia.id),
+            "{}",
+            backend.name
+        );
+        assert_eq!(hidden.total, hidden.people.len() as u64, "{}", backend.name);
+    }
+}
+
 #[tokio::test]
 async fn search_pages_count_only_children_the_viewer_may_see_and_filter_by_birth() {
     for backend in backends().await {

@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 #[rustfmt::skip]
 const DYNAMIC: &[(&str, &str, &str, usize, &str)] = &[
     // -- the gate: the matcher and the viewer's scope are pushed per search -----------------
-    ("backend/queries.rs", "search_persons", "QueryBuilder::new", 3, "the total, the page and its records: the matcher, the birth-date filters and the viewer's scope (push_search_match, push_scope) are pushed at run time"),
+    ("backend/queries.rs", "search_persons", "QueryBuilder::new", 4, "the total, the page, its records and their current schools: the matcher, the birth-date and school filters and the viewer's scope (push_search_match, push_current_school, push_scope) are pushed at run time"),
     ("backend/queries.rs", "visible_identities", "QueryBuilder::new", 1, "the viewer's scope (push_scope) is pushed at run time"),
     ("backend/queries.rs", "visible_timeline", "QueryBuilder::new", 1, "the viewer's scope (push_scope) is pushed at run time"),
     // -- imports and linking: one bound value (or row) per item of a chunk --------------------

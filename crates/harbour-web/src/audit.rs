@@ -202,6 +202,9 @@ pub(crate) struct AuditPersonPage {
     /// The child's name, for the reviewer (the store audits that it was shown).
     pub name: String,
     pub rows: Vec<AuditRow>,
+    /// How many entries there are in all, and the links to the other pages.
+    pub total: String,
+    pub pagination: AuditPagination,
 }
 
 #[derive(Template, WebTemplate)]
@@ -209,6 +212,81 @@ pub(crate) struct AuditPersonPage {
 pub(crate) struct AuditRefusedPage {
     pub layout: Layout,
     pub rows: Vec<AuditRow>,
+    pub total: String,
+    pub pagination: AuditPagination,
+}
+
+/// Audit entries on one page.
+const AUDIT_PAGE_SIZE: usize = 50;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PageParams {
+    page: Option<String>,
+}
+
+/// The page asked for (the first if none), or the refusal of a page number that is not one.
+fn audit_page(params: &PageParams) -> Result<(usize, harbour_store::AuditPage), Problem> {
+    let number = match params
+        .page
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        None => 1,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| Problem::bad_request("page", "The page number must be 1 or more"))?,
+    };
+    let page = harbour_store::AuditPage {
+        offset: (number - 1).saturating_mul(AUDIT_PAGE_SIZE),
+        limit: AUDIT_PAGE_SIZE,
+    };
+    Ok((number, page))
+}
+
+/// "1,234": a count as the pages write it.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// GOV.UK pagination for an audit list at `path`: previous, the first, the last and the
+/// pages next to the current one, and next (as search has).
+#[derive(Debug, Default)]
+pub(crate) struct AuditPagination {
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    /// (number, address, whether it is the current page).
+    pub pages: Vec<(usize, String, bool)>,
+}
+
+impl AuditPagination {
+    fn new(path: &str, current: usize, total: u64) -> Self {
+        let count = usize::try_from(total)
+            .unwrap_or(usize::MAX)
+            .div_ceil(AUDIT_PAGE_SIZE);
+        if count <= 1 && current <= 1 {
+            return Self::default();
+        }
+        let href = |number: usize| format!("{path}?page={number}");
+        Self {
+            previous: (current > 1).then(|| href(current - 1)),
+            next: (current < count).then(|| href(current + 1)),
+            pages: (1..=count.max(current))
+                .filter(|n| *n == 1 || *n == count || n.abs_diff(current) <= 1)
+                .map(|n| (n, href(n), n == current))
+                .collect(),
+        }
+    }
 }
 
 /// One emergency-access grant on the review page.
@@ -343,23 +421,31 @@ async fn person(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
+    Query(params): Query<PageParams>,
 ) -> Result<AuditPersonPage, PageProblem> {
     let Ok(person) = id.parse::<PersonId>() else {
         let problem = Problem::bad_request("id", "The person id in this address is not valid.");
         return Err(refused_before_the_store(&state, &signed_in, problem).await);
     };
+    let (number, page) = match audit_page(&params) {
+        Ok(page) => page,
+        Err(problem) => return Err(refused_before_the_store(&state, &signed_in, problem).await),
+    };
     let audit = state
         .store
-        .audit_for_person(&signed_in.user.principal, person, state.clock.now())
+        .audit_for_person(&signed_in.user.principal, person, page, state.clock.now())
         .await?
         .ok_or_else(not_allowed)?;
+    let path = format!("/audit/people/{person}");
     Ok(AuditPersonPage {
         layout: Layout::new("Who has seen this record", Some(&signed_in), &state),
         person: person.to_string(),
         name: audit
             .name
             .unwrap_or_else(|| "A child with no record".into()),
-        rows: audit.lines.into_iter().map(AuditRow::from).collect(),
+        total: thousands(audit.lines.total),
+        pagination: AuditPagination::new(&path, number, audit.lines.total),
+        rows: audit.lines.lines.into_iter().map(AuditRow::from).collect(),
     })
 }
 
@@ -436,21 +522,36 @@ async fn review(
 async fn refused(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Query(params): Query<PageParams>,
 ) -> Result<AuditRefusedPage, PageProblem> {
+    let (number, page) = match audit_page(&params) {
+        Ok(page) => page,
+        Err(problem) => return Err(refused_before_the_store(&state, &signed_in, problem).await),
+    };
     let lines = state
         .store
-        .denied_attempts(&signed_in.user.principal, state.clock.now())
+        .denied_attempts(&signed_in.user.principal, page, state.clock.now())
         .await?
         .ok_or_else(not_allowed)?;
     Ok(AuditRefusedPage {
         layout: Layout::new("Refused attempts", Some(&signed_in), &state),
-        rows: lines.into_iter().map(AuditRow::from).collect(),
+        total: thousands(lines.total),
+        pagination: AuditPagination::new("/audit/refused", number, lines.total),
+        rows: lines.lines.into_iter().map(AuditRow::from).collect(),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_written_with_thousands_separators() {
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn actions_read_as_plain_words() {

@@ -157,11 +157,15 @@ async fn submit(
         return Ok(sign_in::too_many_attempts(wait));
     }
     let stored = account.password_hash.clone();
-    let matches = tokio::task::spawn_blocking(move || {
-        stored.is_some_and(|hash| password::verify(&hash, &typed_password))
+    let (matches, checked) = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => (password::verify(&hash, &typed_password), true),
+        None => (false, password::verify_against_nothing(&typed_password)),
     })
     .await
     .map_err(|_| Problem::internal())?;
+    if checked {
+        state.metrics.password_checked();
+    }
     if !matches {
         let now = state.clock.now();
         state

@@ -4,7 +4,7 @@
 //! Template: `templates/identity_review.html`. The merge, split and undo forms are on the
 //! person page (`templates/person.html`).
 
-use crate::layout::{FieldError, Layout, long_date};
+use crate::layout::{FieldError, Layout, date_time, long_date};
 use crate::nav::NavEntry;
 use crate::problem::{ApiProblem, ErrorBody, PageProblem, Problem};
 use crate::session::{ApiCaller, SignedIn, check_form_token};
@@ -187,6 +187,9 @@ pub(crate) struct ReviewPage {
     /// The pair that decision was about, and the note typed, kept.
     pub error_pair: String,
     pub note: String,
+    /// Set when the decision was about a pair a colleague had decided meanwhile: how it was
+    /// decided, in words ("Tom Reilly decided they are different children on …").
+    pub already_decided: Option<String>,
 }
 
 async fn queue(
@@ -214,7 +217,39 @@ async fn review_page(
         errors,
         error_pair,
         note,
+        already_decided: None,
     })
+}
+
+/// The queue again after a decision about a pair that has left it, or `None` if the pair
+/// is not decided (then it does not exist, or is waiting and the caller carries on). The
+/// page says who decided it and when; it never points at the pair's form, which is gone.
+async fn decided_meanwhile(
+    state: &AppState,
+    signed_in: &SignedIn,
+    pair: Uuid,
+) -> Result<Option<Response>, PageProblem> {
+    let Some(decided) = state
+        .store
+        .decided_review(&signed_in.user.principal, pair, state.clock.now())
+        .await?
+        .ok_or_else(|| refusal(IdentityRefusal::NotAllowed))?
+    else {
+        return Ok(None);
+    };
+    let what = if decided.same {
+        "they are the same child"
+    } else {
+        "they are different children"
+    };
+    let who = decided.by.as_deref().unwrap_or("A colleague");
+    let when = decided
+        .at
+        .map(|at| format!(" on {}", date_time(at)))
+        .unwrap_or_default();
+    let mut page = review_page(state, signed_in, Vec::new(), String::new(), String::new()).await?;
+    page.already_decided = Some(format!("{who} decided {what}{when}."));
+    Ok(Some((StatusCode::CONFLICT, page).into_response()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -249,10 +284,17 @@ async fn decide(
         Err(problem) => {
             let errors = vec![field_error(&format!("decision-{id}"), problem.message)];
             let page = review_page(&state, &signed_in, errors, id.to_string(), note).await?;
+            // The pair's form is on the page only while the pair waits: if a colleague has
+            // decided it meanwhile, say so instead of pointing at a field that is not there.
+            if !page.pairs.iter().any(|p| p.id == id.to_string())
+                && let Some(decided) = decided_meanwhile(&state, &signed_in, id).await?
+            {
+                return Ok(decided);
+            }
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    state
+    let decided = state
         .store
         .decide_link_review(
             &signed_in.user.principal,
@@ -261,9 +303,14 @@ async fn decide(
             &note,
             state.clock.now(),
         )
-        .await?
-        .map_err(refusal)?;
-    Ok(Redirect::to("/identity-review").into_response())
+        .await?;
+    match decided {
+        Ok(_) => Ok(Redirect::to("/identity-review").into_response()),
+        Err(IdentityRefusal::AlreadyDecided) => decided_meanwhile(&state, &signed_in, id)
+            .await?
+            .ok_or_else(|| refusal(IdentityRefusal::AlreadyDecided).into()),
+        Err(other) => Err(refusal(other).into()),
+    }
 }
 
 fn field_error(field: &str, message: impl Into<String>) -> FieldError {

@@ -247,15 +247,15 @@ async fn check_credentials(
     code: String,
 ) -> Result<Checked, Problem> {
     let stored = account.and_then(|a| a.password_hash.clone());
-    let matches = tokio::task::spawn_blocking(move || match stored {
-        Some(stored) => password::verify(&stored, &password),
-        None => {
-            password::verify_against_nothing(&password);
-            false
-        }
+    let (matches, checked) = tokio::task::spawn_blocking(move || match stored {
+        Some(stored) => (password::verify(&stored, &password), true),
+        None => (false, password::verify_against_nothing(&password)),
     })
     .await
     .map_err(|_| Problem::internal())?;
+    if checked {
+        state.metrics.password_checked();
+    }
     let Some(account) = account.filter(|a| matches && !a.staff.disabled) else {
         return Ok(Checked::Failed);
     };

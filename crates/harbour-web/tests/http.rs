@@ -384,7 +384,8 @@ async fn the_openapi_document_is_served_and_matches_the_code() {
         [
             ("q", Some(true)),
             ("limit", Some(false)),
-            ("offset", Some(false))
+            ("offset", Some(false)),
+            ("school", Some(false))
         ]
     );
 }
@@ -1106,6 +1107,80 @@ async fn split_merge_and_same_child_forms_show_their_errors_on_the_form() {
     );
 }
 
+/// Issue 14, point 16: a same-child decision about a pair a colleague decided meanwhile (with
+/// or without a choice made) says plainly that the pair was already decided, by whom, and
+/// links back to the queue; it never points at a field that is not on the page.
+#[tokio::test]
+async fn a_decision_about_a_pair_a_colleague_already_decided_says_so() {
+    let app = spawn_app().await;
+    let settings = harbour_link::Settings {
+        match_probability: 2.0,
+        review_probability: 0.000_001,
+        ..harbour_link::Settings::default()
+    };
+    app.store
+        .relink(&app.county.tenant, &settings, app.clock.now())
+        .await
+        .unwrap();
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let colleague = app.sign_in(Role::LaCmeEheOfficer, "la").await;
+    let token = app.form_token(&officer).await;
+    let colleague_token = app.form_token(&colleague).await;
+    let (_, queue) = app.page("/identity-review", &officer).await;
+    let pair = queue
+        .split("action=\"/identity-review/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no pair to review: {queue}"))
+        .to_owned();
+    let path = format!("/identity-review/{pair}");
+    let decided = app
+        .post_form(
+            &path,
+            &colleague,
+            &[("csrf_token", &colleague_token), ("decision", "different")],
+        )
+        .await;
+    assert_eq!(decided.status(), StatusCode::SEE_OTHER);
+    let colleague_name = app
+        .county
+        .users
+        .iter()
+        .find(|u| u.roles.contains(&Role::LaCmeEheOfficer))
+        .unwrap()
+        .display_name
+        .clone();
+
+    for form in [
+        vec![("csrf_token", token.as_str()), ("decision", "same")],
+        vec![("csrf_token", token.as_str()), ("note", "same school")],
+    ] {
+        let response = app.post_form(&path, &officer, &form).await;
+        assert_eq!(response.status(), StatusCode::CONFLICT, "{form:?}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("header__user-name"), "{page}");
+        assert!(!page.contains("Go to the home page"), "{page}");
+        assert!(
+            page.contains("This pair has already been decided"),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!(
+                "{colleague_name} decided they are different children"
+            )),
+            "{page}"
+        );
+        assert!(page.contains("Nothing you sent was saved"), "{page}");
+        assert!(page.contains("href=\"/identity-review\""), "{page}");
+        // No error summary pointing at the decided pair's form, which is not on the page.
+        assert!(
+            !page.contains(&format!("href=\"#decision-{pair}\"")),
+            "{page}"
+        );
+        assert!(!page.contains(&format!("action=\"{path}\"")), "{page}");
+    }
+}
+
 #[tokio::test]
 async fn saving_an_action_on_an_alert_confirms_it_with_a_banner() {
     let app = spawn_app().await;
@@ -1335,6 +1410,140 @@ async fn search_gives_the_true_total_pages_and_filters_by_birth() {
     let (status, aged) = app.page("/people?q=mercer&age=200", &sw).await;
     assert_eq!(status, StatusCode::OK);
     assert!(aged.contains("No children found"), "{aged}");
+}
+
+/// Issue 14, point 17: search by the child's current school (page and API), each result
+/// naming it; the viewer's scope applies to the filter and the total.
+#[tokio::test]
+async fn search_filters_by_current_school_and_shows_it() {
+    let app = spawn_app().await;
+    let sw = app.sign_in(Role::SocialWorker, "la").await;
+    let (status, page) = app.page("/people?q=mercer", &sw).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(">Current school<"), "{page}");
+    assert!(page.contains("Harbourshire Pupil Referral Unit"), "{page}");
+    // The filter offers the local authority's schools.
+    assert!(page.contains("<select"), "{page}");
+    assert!(page.contains("value=\"seaview\""), "{page}");
+
+    let (status, at_pru) = app.page("/people?q=mercer&school=pru", &sw).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(at_pru.contains("1 child found"), "{at_pru}");
+    assert!(at_pru.contains("value=\"pru\" selected"), "kept: {at_pru}");
+    let (_, at_northgate) = app.page("/people?q=mercer&school=northgate", &sw).await;
+    assert!(at_northgate.contains("No children found"), "{at_northgate}");
+    let (status, unknown) = app.page("/people?q=mercer&school=nowhere", &sw).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(unknown.contains("href=\"#school\""), "{unknown}");
+
+    // The API: the same filter, the school in each result, the total in the header.
+    let response = app.get("/api/v1/people?q=mercer&school=pru", &sw).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-total-count"], "1");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        body[0]["school"], "Harbourshire Pupil Referral Unit",
+        "{body}"
+    );
+    let response = app
+        .get("/api/v1/people?q=mercer&school=northgate", &sw)
+        .await;
+    assert_eq!(response.headers()["x-total-count"], "0");
+    let (status, refused) = app
+        .json("/api/v1/people?q=mercer&school=nowhere", &sw)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["error"]["field"], "school", "{refused}");
+
+    // Scope: Northgate's lead never knew Amelia Hart, so Seaview's filter finds nobody for
+    // them, and the total says so too.
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let response = app.get("/api/v1/people?q=hart&school=seaview", &dsl).await;
+    assert_eq!(response.headers()["x-total-count"], "0");
+    let (_, seen) = app.page("/people?q=hart&school=seaview", &sw).await;
+    assert!(seen.contains("Amelia Hart"), "{seen}");
+}
+
+/// Issue 14, point 22: the audit pages come in pages, with the total and previous and next
+/// links, as search does.
+#[tokio::test]
+async fn the_audit_pages_are_paged_with_a_total() {
+    let app = spawn_app().await;
+    let sw = app.sign_in(Role::SocialWorker, "la").await;
+    let jayden = app.jayden();
+    for _ in 0..55 {
+        assert_eq!(
+            app.page(&format!("/people/{jayden}"), &sw).await.0,
+            StatusCode::OK
+        );
+    }
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    for _ in 0..55 {
+        assert_eq!(app.page("/audit", &dsl).await.0, StatusCode::FORBIDDEN);
+    }
+    let dpo = app.sign_in(Role::DataProtectionOfficer, "la").await;
+    for path in [
+        format!("/audit/people/{jayden}"),
+        "/audit/refused".to_owned(),
+    ] {
+        let (status, first) = app.page(&path, &dpo).await;
+        assert_eq!(status, StatusCode::OK);
+        let total: usize = first
+            .split(" entries in all")
+            .next()
+            .and_then(|before| before.rsplit('>').next())
+            .and_then(|n| n.trim().replace(',', "").parse().ok())
+            .unwrap_or_else(|| panic!("no total on {path}: {first}"));
+        assert!(total >= 55, "{path}: {total}");
+        assert_eq!(
+            first.matches("<tr>").count() - 1,
+            50,
+            "a page of 50: {path}"
+        );
+        assert!(
+            first.contains(&format!("href=\"{path}?page=2\" rel=\"next\"")),
+            "{first}"
+        );
+        assert!(!first.contains("rel=\"prev\""), "{first}");
+        let (status, second) = app.page(&format!("{path}?page=2"), &dpo).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            second.contains(&format!("href=\"{path}?page=1\" rel=\"prev\"")),
+            "{second}"
+        );
+        assert!(second.contains("aria-current=\"page\">2<"), "{second}");
+        // The entries of the second page are not those of the first.
+        let entry = |page: &str| {
+            page.split("Entry ")
+                .nth(1)
+                .and_then(|rest| rest.split('<').next())
+                .unwrap()
+                .to_owned()
+        };
+        assert_ne!(entry(&first), entry(&second));
+        let (status, _) = app.page(&format!("{path}?page=0"), &dpo).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+    }
+}
+
+/// Issue 14, point 22: a replay on the web is credited to the member of staff who ran it in
+/// the data-protection officer's review of that child (the command line's `--by` does the
+/// same there).
+#[tokio::test]
+async fn the_audit_credits_a_replay_to_who_ran_it() {
+    let app = spawn_app().await;
+    let sw = app.sign_in(Role::SocialWorker, "la").await;
+    let jayden = app.jayden();
+    let (status, _) = app.page(&format!("/people/{jayden}/replay"), &sw).await;
+    assert_eq!(status, StatusCode::OK);
+    let dpo = app.sign_in(Role::DataProtectionOfficer, "la").await;
+    let (_, audit) = app.page(&format!("/audit/people/{jayden}"), &dpo).await;
+    let row = audit
+        .split("<tr>")
+        .find(|row| row.contains("Replayed the rules for a child"))
+        .unwrap_or_else(|| panic!("no replay in {audit}"));
+    assert!(row.contains("Grace Adeyemi"), "{row}");
+    assert!(!row.contains("Harbour (system"), "{row}");
 }
 
 #[tokio::test]

@@ -261,6 +261,11 @@ pub enum RulesCommand {
         /// The person's id (from their page's address, or `harbour person find`).
         #[arg(long)]
         person: String,
+        /// The email of the member of staff running the replay (see `harbour user list`):
+        /// the audit credits the replay to them, so the data-protection officer sees who
+        /// replayed which child.
+        #[arg(long)]
+        by: String,
         /// Print the replay as one JSON object (dates as YYYY-MM-DD).
         #[arg(long)]
         json: bool,

@@ -82,6 +82,7 @@ pub async fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
             tenant,
             rules,
             person,
+            by,
             json,
         } => {
             let set = load_rules(rules.as_deref())?;
@@ -90,8 +91,17 @@ pub async fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("--person {person:?} is not a person id"))?;
             let store = open_store(&store).await?;
             let tenant = choose_tenant(&store, tenant.as_deref()).await?;
+            let staff = store
+                .account_by_email(by.trim())
+                .await?
+                .map(|account| account.staff)
+                .filter(|staff| staff.tenant == tenant && !staff.disabled);
+            let Some(staff) = staff else {
+                store.close().await;
+                bail!("--by {by:?}: no active member of staff of tenant {tenant} has that email");
+            };
             let now = SystemClock.now();
-            let timeline = store.rule_timeline(&tenant, person, now).await?;
+            let timeline = store.rule_timeline(&tenant, person, &staff, now).await?;
             store.close().await;
             let Some(timeline) = timeline else {
                 bail!("no person {person} with any events in tenant {tenant}");

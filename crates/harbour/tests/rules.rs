@@ -16,6 +16,27 @@ fn harbour(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// As [`harbour`], with `stdin` written to the command's standard input.
+fn harbour_with_input(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harbour"))
+        .args(args)
+        .env("HARBOUR_LOG", "warn")
+        .env_remove("HARBOUR_RULES")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn text(output: &Output) -> String {
     format!(
         "{}{}",
@@ -242,6 +263,58 @@ fn rules_run_replay_and_evaluate_on_a_synthetic_county() {
     let id = person["id"].as_str().unwrap().to_owned();
     let table = harbour(&["person", "find", "--data-dir", data, &upn]);
     assert!(text(&table).contains(&id), "{}", text(&table));
+    // A replay is credited to the member of staff who runs it (issue 14, point 22), so the
+    // data-protection officer sees who replayed which child: without `--by` it is refused.
+    let anonymous = harbour(&["rules", "replay", "--data-dir", data, "--person", &id]);
+    assert!(!anonymous.status.success(), "{}", text(&anonymous));
+    assert!(text(&anonymous).contains("--by"), "{}", text(&anonymous));
+    let made = harbour(&[
+        "agency",
+        "add",
+        "--data-dir",
+        data,
+        "--code",
+        "safeguarding",
+        "--name",
+        "Safeguarding team",
+        "--kind",
+        "local_authority",
+    ]);
+    assert!(made.status.success(), "{}", text(&made));
+    let made = harbour_with_input(
+        &[
+            "user",
+            "add",
+            "--data-dir",
+            data,
+            "--agency",
+            "safeguarding",
+            "--role",
+            "social_worker",
+            "--email",
+            "reviewer@la.example",
+            "--name",
+            "Rhea Reviewer",
+        ],
+        "lantern orbit meadow quietly\n",
+    );
+    assert!(made.status.success(), "{}", text(&made));
+    let stranger = harbour(&[
+        "rules",
+        "replay",
+        "--data-dir",
+        data,
+        "--person",
+        &id,
+        "--by",
+        "nobody@la.example",
+    ]);
+    assert!(!stranger.status.success(), "{}", text(&stranger));
+    assert!(
+        text(&stranger).contains("nobody@la.example"),
+        "{}",
+        text(&stranger)
+    );
     let replay = harbour(&[
         "rules",
         "replay",
@@ -249,9 +322,31 @@ fn rules_run_replay_and_evaluate_on_a_synthetic_county() {
         data,
         "--person",
         &id,
+        "--by",
+        "reviewer@la.example",
         "--json",
     ]);
     assert!(replay.status.success(), "{}", text(&replay));
+    let credited = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let db = Path::new(data).join("harbour.sqlite3");
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+            .await
+            .unwrap();
+        let rows: Vec<(Option<String>,)> = sqlx::query_as(
+            "SELECT u.email FROM audit a LEFT JOIN users u ON u.id = a.user_id \
+             WHERE a.action = 'replay_rules' AND a.outcome = 'allowed'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        rows
+    });
+    assert_eq!(
+        credited,
+        [(Some("reviewer@la.example".to_owned()),)],
+        "the replay's audit entry names who ran it"
+    );
     let replay: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
     let iso = |value: &serde_json::Value| {
         value.as_str().is_some_and(|d| {
@@ -280,6 +375,8 @@ fn rules_run_replay_and_evaluate_on_a_synthetic_county() {
         data,
         "--person",
         "00000000-0000-0000-0000-000000000000",
+        "--by",
+        "reviewer@la.example",
     ]);
     assert!(!missing.status.success());
     assert!(text(&missing).contains("no person"), "{}", text(&missing));

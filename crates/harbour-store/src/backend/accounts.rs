@@ -4,7 +4,9 @@
 use super::queries::{Tx, parse_roles};
 use super::{Db, ROLES_AGGREGATE};
 use crate::StoreError;
-use crate::model::{ApiToken, AuditLine, BreakGlassGrant, SignInAccount, StaffMember};
+use crate::model::{
+    ApiToken, AuditLine, AuditLines, AuditPage, BreakGlassGrant, SignInAccount, StaffMember,
+};
 use harbour_domain::{AgencyId, PersonId, TenantCode, UserId};
 use sqlx::{AssertSqlSafe, FromRow, Pool};
 use time::OffsetDateTime;
@@ -511,23 +513,44 @@ impl From<AuditLineRow> for AuditLine {
 const AUDIT_LINE_COLUMNS: &str = "a.seq, a.at, u.display_name AS user_name, ag.name AS agency_name, a.action, a.purpose, a.outcome, a.detail \
      FROM audit a LEFT JOIN users u ON u.id = a.user_id LEFT JOIN agencies ag ON ag.id = a.agency_id";
 
-/// Every audit entry that concerns this child, newest first.
+/// A page's offset and limit as the databases take them.
+fn bounds(page: AuditPage) -> (i64, i64) {
+    (
+        i64::try_from(page.offset).unwrap_or(i64::MAX),
+        i64::try_from(page.limit).unwrap_or(i64::MAX),
+    )
+}
+
+/// One page of the audit entries that concern this child, newest first, and how many there
+/// are in all.
 pub(crate) async fn audit_for_person(
     tx: &mut Tx,
     tenant: &TenantCode,
     person: PersonId,
-    limit: i64,
-) -> Result<Vec<AuditLine>, StoreError> {
+    page: AuditPage,
+) -> Result<AuditLines, StoreError> {
+    let (offset, limit) = bounds(page);
+    let (total,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM audit_subjects WHERE tenant_code = $1 AND person_id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(person.0)
+    .fetch_one(&mut **tx)
+    .await?;
     let rows: Vec<AuditLineRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {AUDIT_LINE_COLUMNS} JOIN audit_subjects s ON s.tenant_code = a.tenant_code AND s.seq = a.seq \
-         WHERE s.tenant_code = $1 AND s.person_id = $2 ORDER BY a.seq DESC LIMIT $3"
+         WHERE s.tenant_code = $1 AND s.person_id = $2 ORDER BY a.seq DESC LIMIT $3 OFFSET $4"
     )))
     .bind(tenant.as_str())
     .bind(person.0)
     .bind(limit)
+    .bind(offset)
     .fetch_all(&mut **tx)
     .await?;
-    Ok(rows.into_iter().map(AuditLine::from).collect())
+    Ok(AuditLines {
+        total: u64::try_from(total).unwrap_or_default(),
+        lines: rows.into_iter().map(AuditLine::from).collect(),
+    })
 }
 
 /// A person's name as their first source record gives it, for the audit review.
@@ -547,20 +570,30 @@ pub(crate) async fn person_name(
     Ok(row.map(|(given, family)| format!("{given} {family}")))
 }
 
-/// Refused attempts, newest first.
+/// One page of the refused attempts, newest first, and how many there are in all.
 pub(crate) async fn denied_entries(
     tx: &mut Tx,
     tenant: &TenantCode,
-    limit: i64,
-) -> Result<Vec<AuditLine>, StoreError> {
+    page: AuditPage,
+) -> Result<AuditLines, StoreError> {
+    let (offset, limit) = bounds(page);
+    let (total,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM audit WHERE tenant_code = $1 AND outcome = 'denied'")
+            .bind(tenant.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
     let rows: Vec<AuditLineRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {AUDIT_LINE_COLUMNS} WHERE a.tenant_code = $1 AND a.outcome = 'denied' ORDER BY a.seq DESC LIMIT $2"
+        "SELECT {AUDIT_LINE_COLUMNS} WHERE a.tenant_code = $1 AND a.outcome = 'denied' ORDER BY a.seq DESC LIMIT $2 OFFSET $3"
     )))
     .bind(tenant.as_str())
     .bind(limit)
+    .bind(offset)
     .fetch_all(&mut **tx)
     .await?;
-    Ok(rows.into_iter().map(AuditLine::from).collect())
+    Ok(AuditLines {
+        total: u64::try_from(total).unwrap_or_default(),
+        lines: rows.into_iter().map(AuditLine::from).collect(),
+    })
 }
 
 // -- tenants and agencies, for the command line -------------------------------------------

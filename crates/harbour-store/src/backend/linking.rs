@@ -356,6 +356,30 @@ pub(crate) async fn review(
     .await?)
 }
 
+/// A pair that is no longer open: its decision, who made it (if a person did) and when.
+#[derive(Debug, Clone, FromRow)]
+pub(crate) struct DecidedRow {
+    pub status: String,
+    pub decided_by_name: Option<String>,
+    pub decided_at: Option<OffsetDateTime>,
+}
+
+pub(crate) async fn decided_review(
+    conn: &mut Conn,
+    tenant: &TenantCode,
+    id: Uuid,
+) -> Result<Option<DecidedRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT r.status, u.display_name AS decided_by_name, r.decided_at FROM link_reviews r \
+         LEFT JOIN users u ON u.id = r.decided_by \
+         WHERE r.tenant_code = $1 AND r.id = $2 AND r.status <> 'open'",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
 /// A record's identity with its agency's name, for a reviewer.
 #[derive(Debug, Clone, FromRow)]
 pub(crate) struct SideRow {

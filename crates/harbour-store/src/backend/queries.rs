@@ -669,6 +669,18 @@ pub(crate) async fn insert_batch(
 /// Appends the viewer's scope as a condition over the event `e` of source record `sr`.
 /// Every value is a bind parameter; handling codes come from a closed enum.
 fn push_scope(qb: &mut QueryBuilder<Db>, scope: &Scope, viewer: &Principal, now: OffsetDateTime) {
+    push_scope_over(qb, scope, viewer, now, "sr");
+}
+
+/// [`push_scope`] over the event `e` of the source record called `records` (a subquery that
+/// needs the outer `sr` names its own records otherwise).
+fn push_scope_over(
+    qb: &mut QueryBuilder<Db>,
+    scope: &Scope,
+    viewer: &Principal,
+    now: OffsetDateTime,
+    records: &'static str,
+) {
     fn handling_list(set: &BTreeSet<Handling>) -> String {
         set.iter()
             .map(|h| format!("'{}'", h.as_str()))
@@ -685,10 +697,10 @@ fn push_scope(qb: &mut QueryBuilder<Db>, scope: &Scope, viewer: &Principal, now:
             qb.push(" AND e.agency_id = ").push_bind(viewer.agency.0);
         }
         if clause.known_to_agency_only {
-            qb.push(
-                " AND EXISTS (SELECT 1 FROM source_records k WHERE k.tenant_code = sr.tenant_code \
-                 AND k.person_id = sr.person_id AND k.agency_id = ",
-            )
+            qb.push(format!(
+                " AND EXISTS (SELECT 1 FROM source_records k WHERE k.tenant_code = {records}.tenant_code \
+                 AND k.person_id = {records}.person_id AND k.agency_id = "
+            ))
             .push_bind(viewer.agency.0)
             .push(")");
         }
@@ -701,10 +713,10 @@ fn push_scope(qb: &mut QueryBuilder<Db>, scope: &Scope, viewer: &Principal, now:
             "e.handling IN ({})",
             handling_list(&scope.break_glass_handling)
         ));
-        qb.push(
-            " AND EXISTS (SELECT 1 FROM break_glass g WHERE g.tenant_code = sr.tenant_code \
-             AND g.person_id = sr.person_id AND g.user_id = ",
-        )
+        qb.push(format!(
+            " AND EXISTS (SELECT 1 FROM break_glass g WHERE g.tenant_code = {records}.tenant_code \
+             AND g.person_id = {records}.person_id AND g.user_id = "
+        ))
         .push_bind(viewer.user.0)
         .push(" AND g.expires_at > ")
         .push_bind(now)
@@ -786,6 +798,24 @@ pub(crate) async fn search_persons(
             person.add(row);
         }
     }
+
+    // Each child's current school, from the events the viewer may see.
+    let mut qb = QueryBuilder::<Db>::new("SELECT p.id, ");
+    push_current_school(&mut qb, "ca.name", ("p.tenant_code", "p.id"), visible, now);
+    qb.push(" FROM persons p WHERE p.tenant_code = ")
+        .push_bind(tenant.as_str().to_owned())
+        .push(" AND p.id IN (");
+    let mut ids = qb.separated(", ");
+    for id in &page {
+        ids.push_bind(*id);
+    }
+    qb.push(")");
+    let schools: Vec<(Uuid, Option<String>)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+    for (id, school) in schools {
+        if let Some(person) = people.iter_mut().find(|p| p.summary.id.0 == id) {
+            person.summary.school = school;
+        }
+    }
     Ok(SearchResults {
         total,
         people: people.into_iter().map(NameTally::finish).collect(),
@@ -832,6 +862,17 @@ fn push_search_match(
     if let Some(to) = filter.born_to {
         qb.push(" AND sr.date_of_birth <= ").push_bind(to);
     }
+    if let Some(school) = filter.school {
+        qb.push(" AND ");
+        push_current_school(
+            qb,
+            "e.agency_id",
+            ("sr.tenant_code", "sr.person_id"),
+            visible,
+            now,
+        );
+        qb.push(" = ").push_bind(school.0);
+    }
     if let Some((viewer, scope)) = visible {
         qb.push(
             " AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_code = sr.tenant_code \
@@ -840,6 +881,30 @@ fn push_search_match(
         push_scope(qb, scope, viewer, now);
         qb.push(")");
     }
+}
+
+/// A scalar subquery for the person whose tenant and id are the columns `person`: `column`
+/// (of the event `e` or its school `ca`) of the latest school event of theirs that the viewer may see (for Harbour itself, of any),
+/// NULL if there is none. Ties on the date go to the later recorded, then the greater id, so
+/// the answer does not depend on the order rows happen to be read in.
+fn push_current_school(
+    qb: &mut QueryBuilder<Db>,
+    column: &'static str,
+    (tenant, person): (&'static str, &'static str),
+    visible: Option<(&Principal, &Scope)>,
+    now: OffsetDateTime,
+) {
+    qb.push(format!(
+        "(SELECT {column} FROM events e \
+         JOIN source_records cs ON cs.tenant_code = e.tenant_code AND cs.id = e.source_record_id \
+         JOIN agencies ca ON ca.id = e.agency_id \
+         WHERE cs.tenant_code = {tenant} AND cs.person_id = {person} AND ca.kind = 'school'"
+    ));
+    if let Some((viewer, scope)) = visible {
+        qb.push(" AND ");
+        push_scope_over(qb, scope, viewer, now, "cs");
+    }
+    qb.push(" ORDER BY e.occurred_on DESC, e.recorded_at DESC, e.id DESC LIMIT 1)");
 }
 
 /// One person's search rows, counting how often each spelling of their name appears.
@@ -856,6 +921,7 @@ impl NameTally {
             family_name: String::new(),
             date_of_birth: None,
             agencies: Vec::new(),
+            school: None,
         };
         Self {
             summary,

@@ -25,6 +25,9 @@ pub(crate) struct SearchParams {
     /// Skip this many people first, for the next page (default 0). The `X-Total-Count`
     /// header gives how many match in all (only children the caller may see).
     offset: Option<u32>,
+    /// Only children whose current school (the school that recorded the latest event the
+    /// caller may see) is this one, by its agency code.
+    school: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,6 +40,9 @@ pub(crate) struct PersonSummaryBody {
     date_of_birth: Option<String>,
     /// Names of the agencies whose records matched.
     agencies: Vec<String>,
+    /// The child's current school, as far as the caller may see: the school that recorded
+    /// the latest event the caller may see.
+    school: Option<String>,
 }
 
 impl From<PersonSummary> for PersonSummaryBody {
@@ -47,6 +53,7 @@ impl From<PersonSummary> for PersonSummaryBody {
             family_name: p.family_name,
             date_of_birth: p.date_of_birth.map(|d| d.to_string()),
             agencies: p.agencies,
+            school: p.school,
         }
     }
 }
@@ -72,9 +79,22 @@ pub(crate) async fn search_people(
     };
     let query =
         SearchQuery::parse(&params.q).map_err(|message| Problem::bad_request("q", message))?;
+    let school = params
+        .school
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let schools = super::schools(&state, &caller.user.principal.tenant).await?;
+    let school = super::school_of(&schools, school).map_err(|_| {
+        Problem::bad_request(
+            "school",
+            "school must be the agency code of one of the schools",
+        )
+    })?;
     let filter = SearchFilter {
         offset: params.offset.unwrap_or(0) as usize,
         limit,
+        school,
         ..SearchFilter::default()
     };
     let found = state

@@ -11,6 +11,7 @@ use crate::nav::{self, NavEntry};
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::get;
+use harbour_domain::{AgencyId, AgencyKind, TenantCode};
 
 /// At most this many children on one page of search results (and by default in the API).
 const SEARCH_LIMIT: usize = 50;
@@ -22,6 +23,32 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/people/{id}", get(pages::person))
         .route("/api/v1/people", get(api::search_people))
         .route("/api/v1/people/{id}", get(api::get_person))
+}
+
+/// The local authority's schools, by name: what the search's school filter offers. (The
+/// directory of agencies holds no child's data.)
+async fn schools(
+    state: &AppState,
+    tenant: &TenantCode,
+) -> Result<Vec<harbour_store::Agency>, harbour_store::StoreError> {
+    let mut schools = state.store.list_agencies(tenant).await?;
+    schools.retain(|a| a.kind == AgencyKind::School);
+    Ok(schools)
+}
+
+/// The school a search names by its agency code (none for a blank one), or why not.
+fn school_of(
+    schools: &[harbour_store::Agency],
+    code: Option<&str>,
+) -> Result<Option<AgencyId>, &'static str> {
+    code.map(|code| {
+        schools
+            .iter()
+            .find(|s| s.code == code)
+            .map(|s| s.id)
+            .ok_or("Choose a school from the list")
+    })
+    .transpose()
 }
 
 /// The home page: every signed-in user's queue.

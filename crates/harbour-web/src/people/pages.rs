@@ -106,6 +106,8 @@ pub(crate) struct SearchParams {
     #[serde(rename = "dob-year")]
     dob_year: Option<String>,
     age: Option<String>,
+    /// The agency code of the child's current school.
+    school: Option<String>,
 }
 
 /// Children on one page of search results.
@@ -124,6 +126,7 @@ pub(crate) async fn search(
     let now = state.clock.now();
     let today = london(now).0.date();
     let form = SearchForm::from(&params);
+    let schools = super::schools(&state, &signed_in.user.principal.tenant).await?;
     let mut page = SearchPage {
         layout,
         may_break_glass,
@@ -134,11 +137,22 @@ pub(crate) async fn search(
         total: 0,
         pagination: Pagination::default(),
         form,
+        schools: schools
+            .iter()
+            .map(|s| (s.code.clone(), s.name.clone()))
+            .collect(),
     };
     let Some(text) = params.q.as_deref() else {
         return Ok(page.into_response());
     };
-    let filter = search_filter(&params, today);
+    let filter = search_filter(&params, today).and_then(|mut filter| {
+        filter.school =
+            super::school_of(&schools, given(&params.school)).map_err(|message| FieldError {
+                field: "school".into(),
+                message: message.into(),
+            })?;
+        Ok(filter)
+    });
     let query = SearchQuery::parse(text).map_err(|message| FieldError {
         field: "q".into(),
         message: message.into(),
@@ -261,10 +275,13 @@ pub(crate) struct SearchForm {
     pub dob_month: String,
     pub dob_year: String,
     pub age: String,
+    /// The school code chosen ("" for any school).
+    pub school: String,
     /// Which fields have an error, to mark them.
     pub q_error: bool,
     pub dob_error: bool,
     pub age_error: bool,
+    pub school_error: bool,
 }
 
 impl SearchForm {
@@ -273,6 +290,7 @@ impl SearchForm {
         self.q_error = has("q");
         self.dob_error = has("dob-day");
         self.age_error = has("age");
+        self.school_error = has("school");
     }
 }
 
@@ -284,6 +302,7 @@ impl From<&SearchParams> for SearchForm {
             dob_month: text(&p.dob_month),
             dob_year: text(&p.dob_year),
             age: text(&p.age),
+            school: text(&p.school),
             ..Self::default()
         }
     }
@@ -320,6 +339,7 @@ impl Pagination {
                 ("dob-month", &params.dob_month),
                 ("dob-year", &params.dob_year),
                 ("age", &params.age),
+                ("school", &params.school),
             ] {
                 if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
                     query.append_pair(key, value);
@@ -408,6 +428,7 @@ pub(crate) struct SearchRow {
     pub age: String,
     pub date_of_birth: String,
     pub agencies: String,
+    pub school: String,
 }
 
 impl SearchRow {
@@ -421,6 +442,7 @@ impl SearchRow {
                 .unwrap_or_else(|| "Not known".into()),
             date_of_birth: optional_date(person.date_of_birth),
             agencies: person.agencies.join(", "),
+            school: person.school.unwrap_or_else(|| "Not known".into()),
         }
     }
 }
@@ -438,6 +460,8 @@ pub(crate) struct SearchPage {
     pub total: u64,
     pub pagination: Pagination,
     pub form: SearchForm,
+    /// The local authority's schools, (code, name), for the school filter.
+    pub schools: Vec<(String, String)>,
 }
 
 pub(crate) struct TimelineRow {

@@ -51,6 +51,27 @@ pub async fn fresh_store() -> (Store, tempfile::TempDir) {
     (store, dir)
 }
 
+/// Asks `probe` until it gives an answer, for work that finishes in the background (a feed
+/// job the worker runs). The bound is only there so that a hang fails instead of running
+/// for ever: five minutes, far beyond what the work takes even on a machine busy with other
+/// builds, so the test waits on the condition and never on a guess of how long it takes.
+pub async fn eventually<T, F>(what: &str, mut probe: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        if let Some(answer) = probe().await {
+            return answer;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up after five minutes waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 pub async fn spawn_app() -> App {
     spawn_app_with(|_| {}).await
 }
@@ -262,11 +283,16 @@ impl App {
             agency: staff.agency,
             roles: staff.roles,
         };
+        let every = harbour_store::AuditPage {
+            offset: 0,
+            limit: 10_000,
+        };
         self.store
-            .denied_attempts(&principal, self.clock.now())
+            .denied_attempts(&principal, every, self.clock.now())
             .await
             .unwrap()
             .unwrap()
+            .lines
     }
 
     pub async fn staff(&self, email: &str) -> harbour_store::StaffMember {
