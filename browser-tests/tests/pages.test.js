@@ -85,6 +85,12 @@ describe('a school designated safeguarding lead', () => {
     assert.match(timeline, /Northgate Academy/);
     assert.doesNotMatch(timeline, /county line/, 'police intelligence must not reach a school');
     assert.doesNotMatch(timeline, /stab wound/, 'health detail must not reach a school');
+    // The education journey, gathered from the same timeline, with absence said in words.
+    const journey = await text(driver, 'main');
+    assert.match(journey, /Education journey/);
+    assert.match(journey, /Attendance by term/);
+    assert.match(journey, /Persistent absence/);
+    await driver.findElement(By.css('svg.chart'));
   });
 
   it('can see the rows the school sent that were refused on import', async () => {

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod exclusions;
 pub mod fair_access;
 pub mod hours;
+pub mod journey;
 pub mod not_in_school;
 pub mod task;
 

@@ -111,7 +111,8 @@ impl Calendar {
         })
     }
 
-    fn terms_of_year(&self, year: i32) -> Vec<Term> {
+    /// The terms of `year`, in date order (exact terms where given, else the pattern).
+    pub fn terms_of_year(&self, year: i32) -> Vec<Term> {
         let exact: Vec<Term> = self
             .exact
             .iter()

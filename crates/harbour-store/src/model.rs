@@ -174,6 +174,12 @@ pub struct TimelineEntry {
     /// (LA/ESTAB) of the school it describes: shown as reported by `agency_name` in its
     /// transfer file, not as its own record.
     pub reported_about: Option<String>,
+    /// The name of the school `reported_about` names, when Harbour holds it.
+    pub reported_about_name: Option<String>,
+    /// The event's structured details as stored (a JSON object), for views that read them
+    /// (the education journey); the API gives each field its own place instead.
+    #[serde(skip)]
+    pub details: String,
 }
 
 /// The single view of a person: only what the viewer may see.

@@ -833,7 +833,15 @@ fn details(kind: EventKind, summary: &str) -> serde_json::Value {
             };
             percent.map_or_else(
                 || serde_json::json!({}),
-                |p| serde_json::json!({ "percent": p, "sessions_possible": sessions_possible }),
+                |p| {
+                    // Whole sessions, as a feed sends them (p is 0-100, so this fits).
+                    let attended = (f64::from(sessions_possible) * p / 100.0).round() as u32;
+                    serde_json::json!({
+                        "percent": p,
+                        "sessions_possible": sessions_possible,
+                        "sessions_attended": attended,
+                    })
+                },
             )
         }
         K::Suspension | K::PermanentExclusion => {
@@ -841,7 +849,17 @@ fn details(kind: EventKind, summary: &str) -> serde_json::Value {
                 .rsplit_once('(')
                 .and_then(|(_, c)| c.strip_suffix(')'))
                 .unwrap_or_default();
-            serde_json::json!({ "reason": code })
+            // "Suspended 3 days": two sessions a school day.
+            let days = summary
+                .split_whitespace()
+                .zip(summary.split_whitespace().skip(1))
+                .find_map(|(n, unit)| unit.starts_with("day").then(|| n.parse::<u32>().ok())?);
+            match (kind, days) {
+                (K::Suspension, Some(days)) => {
+                    serde_json::json!({ "reason": code, "sessions": days * 2 })
+                }
+                _ => serde_json::json!({ "reason": code }),
+            }
         }
         K::EmergencyAttendance => {
             let lower = summary.to_lowercase();

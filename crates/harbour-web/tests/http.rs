@@ -463,6 +463,53 @@ async fn the_timeline_filters_by_agency_and_kind() {
     assert!(page.contains("Showing 1 of"), "{page}");
 }
 
+#[tokio::test]
+async fn the_person_page_shows_the_education_journey_from_the_visible_timeline() {
+    let app = spawn_app().await;
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (status, page) = app.page(&format!("/people/{}", app.jayden()), &dsl).await;
+    assert_eq!(status, StatusCode::OK);
+    let panel = page
+        .split("id=\"education\"")
+        .nth(1)
+        .and_then(|rest| rest.split("id=\"timeline\"").next())
+        .unwrap_or_else(|| panic!("no education journey panel: {page}"));
+    // The roll at Northgate, the permanent exclusion with its reason in words, both
+    // suspensions with their sessions, time missing education and in home education.
+    assert!(
+        panel.contains("Northgate Academy") && panel.contains("3 September 2020"),
+        "{panel}"
+    );
+    assert!(
+        panel.contains("Permanent exclusions") && panel.contains("17 January 2023"),
+        "{panel}"
+    );
+    assert!(
+        panel.contains("Physical assault against a pupil (PP)"),
+        "{panel}"
+    );
+    assert!(
+        panel.contains("suspensions,") && panel.contains("sessions in all"),
+        "{panel}"
+    );
+    assert!(
+        panel.contains("Missing education") && panel.contains("Elective home education"),
+        "{panel}"
+    );
+    assert!(panel.contains("Alternative provision"), "{panel}");
+    // Attendance by term, with persistent absence said in words beside the chart.
+    assert!(
+        panel.contains("Summer term 2022") && panel.contains("Persistent absence"),
+        "{panel}"
+    );
+    assert!(panel.contains("<svg class=\"chart\""), "{panel}");
+    // Nothing from police or health is gathered into it.
+    assert!(
+        !panel.contains("caution") && !panel.contains("Emergency"),
+        "{panel}"
+    );
+}
+
 fn hidden(page: &str, name: &str) -> Vec<String> {
     page.split(&format!("name=\"{name}\" value=\""))
         .skip(1)

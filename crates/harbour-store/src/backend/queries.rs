@@ -1027,6 +1027,8 @@ struct TimelineRow {
     about_school: Option<String>,
     /// The school of that number in Harbour, if any.
     about_agency: Option<Uuid>,
+    about_agency_name: Option<String>,
+    details: String,
 }
 
 /// The person's events the viewer may see, oldest first. History a transfer file reported
@@ -1041,7 +1043,8 @@ pub(crate) async fn visible_timeline(
 ) -> Result<Vec<TimelineEntry>, StoreError> {
     let mut qb = QueryBuilder::<Db>::new(
         "SELECT e.id, e.kind, e.occurred_on, e.recorded_at, e.handling, e.summary, e.agency_id, \
-         a.name AS agency_name, e.about_school, r.id AS about_agency \
+         a.name AS agency_name, e.about_school, r.id AS about_agency, \
+         r.name AS about_agency_name, e.details \
          FROM events e \
          JOIN source_records sr ON sr.tenant_code = e.tenant_code AND sr.id = e.source_record_id \
          JOIN agencies a ON a.id = e.agency_id \
@@ -1100,6 +1103,8 @@ pub(crate) async fn visible_timeline(
                 agency: AgencyId(row.agency_id),
                 agency_name: row.agency_name,
                 reported_about: row.about_school,
+                reported_about_name: row.about_agency_name,
+                details: row.details,
             })
         })
         .collect()

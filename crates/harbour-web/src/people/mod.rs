@@ -5,6 +5,7 @@
 //! Templates: `templates/home.html`, `templates/search.html`, `templates/person.html`.
 
 mod api;
+mod journey;
 mod pages;
 
 use crate::nav::{self, NavEntry};

@@ -1,6 +1,7 @@
 //! The people pages: the home page (the user's alert queue and where to go next), finding a
 //! child, and a child's single view (identity as each agency recorded it, and the timeline).
 
+use super::journey::JourneyPanel;
 use crate::alerts::{self, AlertRow};
 use crate::layout::{FieldError, Layout, london, long_date, role_labels};
 use crate::problem::{PageProblem, Problem};
@@ -390,6 +391,7 @@ pub(crate) async fn person(
         Layout::new("Person", Some(&signed_in), &state),
         view,
         &filter,
+        state.rules.calendar(),
     );
     page.changes = changes.map(|list| {
         list.into_iter()
@@ -512,6 +514,8 @@ pub(crate) struct PersonPage {
     pub agency_choices: Vec<(String, String)>,
     pub kind_choices: Vec<(String, String)>,
     pub identities: Vec<IdentityRow>,
+    /// Schools, exclusions, time out of school and attendance, from the same timeline.
+    pub journey: JourneyPanel,
     /// For identity reviewers: merges, splits and undos that touched this person.
     pub changes: Option<Vec<ChangeRow>>,
 }
@@ -579,7 +583,12 @@ fn best_value(values: &[(String, String)]) -> Option<IdentityField> {
 impl PersonPage {
     /// The headline identity is the value most of the agencies the viewer may see recorded,
     /// with who recorded it; the agency records table shows every variant.
-    pub fn new(layout: Layout, view: PersonView, filter: &TimelineFilter) -> Self {
+    pub fn new(
+        layout: Layout,
+        view: PersonView,
+        filter: &TimelineFilter,
+        calendar: &harbour_rules::calendar::Calendar,
+    ) -> Self {
         let field = |label: &'static str,
                      value: &dyn Fn(&harbour_store::IdentityRecord) -> String| {
             let values: Vec<(String, String)> = view
@@ -642,7 +651,9 @@ impl PersonPage {
         let filter_agency = filter.agency.clone().unwrap_or_default();
         let filter_kind = filter.kind.clone().unwrap_or_default();
         let timeline_total = view.timeline.len();
+        let journey = JourneyPanel::new(&view.timeline, calendar);
         Self {
+            journey,
             layout: Layout {
                 title: name.clone(),
                 ..layout
