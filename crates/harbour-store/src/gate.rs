@@ -12,6 +12,7 @@
 use crate::StoreError;
 use crate::audit::{AuditEntry, Outcome};
 use crate::store::{Pools, Store};
+use crate::write_queue::{Turn, WriteQueue};
 use harbour_domain::{AgencyId, TenantCode};
 use harbour_policy::{Function, Principal, Register, Scope};
 use time::OffsetDateTime;
@@ -114,6 +115,9 @@ pub(crate) struct Guarded {
     /// whose lock a write holds (PostgreSQL): never change it.
     pub(crate) entry: AuditEntry,
     pools: Pools,
+    queue: WriteQueue,
+    /// A write's turn (`write_queue.rs`), held until the transaction ends.
+    turn: Option<Turn>,
     mode: Mode,
 }
 
@@ -157,8 +161,9 @@ impl Guarded {
             GuardedTx::Sqlite(tx) => tx.commit().await?,
             GuardedTx::Postgres(tx) => tx.commit().await?,
         }
+        drop(self.turn);
         if self.mode == Mode::Read {
-            append_alone(&self.pools, &self.entry).await?;
+            append_alone(&self.pools, &self.queue, &self.entry).await?;
         }
         Ok(())
     }
@@ -177,17 +182,21 @@ impl Guarded {
             scope,
             entry,
             pools,
+            queue,
             ..
         } = self;
         match tx {
             GuardedTx::Sqlite(tx) => tx.commit().await?,
             GuardedTx::Postgres(tx) => tx.commit().await?,
         }
+        let (tx, turn) = begin(&pools, &queue, Mode::Write, &entry.tenant).await?;
         Ok(Self {
-            tx: begin(&pools, Mode::Write, &entry.tenant).await?,
+            tx,
             scope,
             entry,
             pools,
+            queue,
+            turn,
             mode: Mode::Write,
         })
     }
@@ -199,11 +208,13 @@ impl Guarded {
             GuardedTx::Sqlite(tx) => tx.rollback().await?,
             GuardedTx::Postgres(tx) => tx.rollback().await?,
         }
+        // The refusal's entry is a write of its own: this work's turn ends first.
+        drop(self.turn);
         self.entry.outcome = Outcome::Denied;
         if let Some(detail) = detail {
             self.entry.detail = detail;
         }
-        append_alone(&self.pools, &self.entry).await
+        append_alone(&self.pools, &self.queue, &self.entry).await
     }
 }
 
@@ -263,14 +274,17 @@ impl Store {
         };
         if !allowed {
             entry.outcome = Outcome::Denied;
-            append_alone(&self.pools, &entry).await?;
+            append_alone(&self.pools, &self.write_queue, &entry).await?;
             return Ok(None);
         }
+        let (tx, turn) = begin(&self.pools, &self.write_queue, mode, actor.tenant()).await?;
         Ok(Some(Guarded {
-            tx: begin(&self.pools, mode, actor.tenant()).await?,
+            tx,
             scope,
             entry,
             pools: self.pools.clone(),
+            queue: self.write_queue.clone(),
+            turn,
             mode,
         }))
     }
@@ -317,14 +331,24 @@ impl Store {
         let mut entry = actor.entry(now, work.action, work.purpose);
         entry.outcome = Outcome::Denied;
         entry.detail = detail;
-        append_alone(&self.pools, &entry).await
+        append_alone(&self.pools, &self.write_queue, &entry).await
     }
 }
 
 /// The only place a transaction is begun. A write works for `tenant` (the actor's): its audit
-/// entry joins that tenant's chain, and on PostgreSQL it holds that tenant's lock.
-async fn begin(pools: &Pools, mode: Mode, tenant: &TenantCode) -> Result<GuardedTx, StoreError> {
-    Ok(match (pools, mode) {
+/// entry joins that tenant's chain, and on PostgreSQL it holds that tenant's lock. A write
+/// waits for its turn in `queue` before it takes a connection, and gives back the turn.
+async fn begin(
+    pools: &Pools,
+    queue: &WriteQueue,
+    mode: Mode,
+    tenant: &TenantCode,
+) -> Result<(GuardedTx, Option<Turn>), StoreError> {
+    let turn = match mode {
+        Mode::Write => Some(queue.turn(tenant).await),
+        Mode::Read => None,
+    };
+    let tx = match (pools, mode) {
         (Pools::Sqlite(pool), Mode::Write) => {
             GuardedTx::Sqlite(crate::backend::sqlite::begin_write(pool).await?)
         }
@@ -342,11 +366,18 @@ async fn begin(pools: &Pools, mode: Mode, tenant: &TenantCode) -> Result<Guarded
                 .await?;
             GuardedTx::Postgres(tx)
         }
-    })
+    };
+    Ok((tx, turn))
 }
 
-/// Appends `entry` in a transaction of its own (on PostgreSQL, holding its tenant's lock).
-async fn append_alone(pools: &Pools, entry: &AuditEntry) -> Result<(), StoreError> {
+/// Appends `entry` in a transaction of its own (on PostgreSQL, holding its tenant's lock),
+/// in its turn.
+async fn append_alone(
+    pools: &Pools,
+    queue: &WriteQueue,
+    entry: &AuditEntry,
+) -> Result<(), StoreError> {
+    let _turn = queue.turn(&entry.tenant).await;
     match pools {
         Pools::Sqlite(pool) => {
             use crate::backend::sqlite::queries as q;

@@ -58,6 +58,7 @@ mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod timelines;
+mod write_queue;
 
 pub use accounts::{BreakGlassOutcome, BreakGlassRefusal, SignInRefusal};
 pub use alerts::{

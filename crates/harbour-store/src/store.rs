@@ -27,6 +27,8 @@ pub(crate) enum Pools {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pools: Pools,
+    /// Writers wait here for their turn before they take a connection (`write_queue.rs`).
+    pub(crate) write_queue: crate::write_queue::WriteQueue,
     pub(crate) policy: Arc<Policy>,
     location: StoreLocation,
     /// How far imports have grown the events table since the planner last looked.
@@ -54,7 +56,7 @@ pub enum BackupOutcome {
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connections in a SQLite pool: readers for the web service while one writes.
-const SQLITE_CONNECTIONS: u32 = 8;
+pub(crate) const SQLITE_CONNECTIONS: u32 = 8;
 
 impl Store {
     /// Opens (creating if need be) and migrates the database, and refuses to start if SQLite
@@ -127,8 +129,13 @@ impl Store {
                 Pools::Postgres(pool)
             }
         };
+        let write_queue = match &pools {
+            Pools::Sqlite(_) => crate::write_queue::WriteQueue::one_writer(),
+            Pools::Postgres(_) => crate::write_queue::WriteQueue::per_tenant(),
+        };
         Ok(Self {
             pools,
+            write_queue,
             policy: Arc::new(policy),
             location,
             growth: Arc::default(),

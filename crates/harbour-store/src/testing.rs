@@ -67,3 +67,10 @@ impl HeldWrite {
         self.0.commit().await
     }
 }
+
+/// How many of this store's writers of `tenant` hold or wait for their turn
+/// (`write_queue.rs`): a write that waits inside Harbour holds no connection, so the
+/// database cannot see it wait.
+pub fn writers_in_turn(store: &crate::Store, tenant: &harbour_domain::TenantCode) -> usize {
+    store.write_queue.writers(tenant)
+}

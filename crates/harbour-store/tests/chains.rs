@@ -126,12 +126,18 @@ async fn on_postgres_an_open_write_holds_up_its_own_tenant_only() {
         .await
         .expect("another tenant's audited read waited for the open write")
         .unwrap();
-        // A second write of the same tenant waits until the first has committed.
+        // A second write of the same tenant from another Harbour process on the same
+        // database (a command-line import beside the server) waits for the database's lock.
+        let elsewhere = Store::open(
+            store.location().clone(),
+            harbour_policy::Policy::default_policy().unwrap(),
+        )
+        .await
+        .unwrap();
         let same = {
-            let store = store.clone();
             let tenant = held_tenant.clone();
             tokio::spawn(async move {
-                store
+                elsewhere
                     .create_agency(&agency(&tenant, "school".into()), NOW)
                     .await
             })
@@ -144,22 +150,42 @@ async fn on_postgres_an_open_write_holds_up_its_own_tenant_only() {
             !same.is_finished(),
             "the same tenant's second write did not wait for the first"
         );
+        // One from this process waits its turn inside Harbour, without a connection.
+        let queued = {
+            let (store, tenant) = (store.clone(), held_tenant.clone());
+            tokio::spawn(async move {
+                store
+                    .create_agency(&agency(&tenant, "college".into()), NOW)
+                    .await
+            })
+        };
+        let deadline = tokio::time::Instant::now() + NOT_WAITING;
+        while harbour_store::testing::writers_in_turn(store, &held_tenant) < 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the same process's second write never queued"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(!queued.is_finished(), "the queued write did not wait");
         held.commit().await.unwrap();
-        tokio::time::timeout(NOT_WAITING, same)
-            .await
-            .expect("the waiting write did not go on once the first committed")
-            .unwrap()
-            .unwrap();
+        for waiting in [same, queued] {
+            tokio::time::timeout(NOT_WAITING, waiting)
+                .await
+                .expect("a waiting write did not go on once the first committed")
+                .unwrap()
+                .unwrap();
+        }
 
         assert_eq!(
             store.verify_audit().await.unwrap(),
-            AuditVerification::Intact { entries: 6 }
+            AuditVerification::Intact { entries: 7 }
         );
         let numbers = numbers(store).await;
         assert_eq!(
             numbers["845"],
-            [1, 2, 3],
-            "create, held write, the write that waited"
+            [1, 2, 3, 4],
+            "create, held write, the two writes that waited"
         );
         assert_eq!(numbers["846"], [1, 2, 3]);
     }
