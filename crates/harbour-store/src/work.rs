@@ -143,6 +143,10 @@ pub struct WorkItem {
     /// setting): shown so in the queue it escalated to.
     pub escalated: bool,
     pub owner: Option<Owner>,
+    /// Whether the reader may open the record itself (the alert, the register entry) to
+    /// complete the task; not so for a register task escalated to a role that does not
+    /// keep the register, who follows it up with its owner.
+    pub may_open: bool,
     /// The colleagues the reader may give this record to (empty when the reader may not
     /// assign it, as an escalation's recipient who does not keep the register).
     pub assignable: Vec<UserId>,
@@ -388,6 +392,7 @@ impl Store {
                     overdue: is_overdue(a.status, a.due_on, today),
                     escalated: a.escalated_to.is_some(),
                     owner: None,
+                    may_open: true,
                     assignable,
                 }
             })
@@ -456,6 +461,7 @@ impl Store {
                     overdue: task.overdue,
                     escalated,
                     owner: None,
+                    may_open: keeps,
                     assignable: keepers.clone(),
                 });
             }

@@ -1646,10 +1646,15 @@ async fn my_work_lists_each_roles_tasks_and_assigns_them_to_colleagues_who_may_w
     assert!(!register.is_empty(), "{escalated}");
     assert!(register.iter().all(|t| t["escalated"] == true
         && t["child"].is_null()
+        && t["link"].is_null()
         && t["assignable"].as_array().unwrap().is_empty()));
     let (_, page) = app.page("/work", &chair).await;
     assert!(page.contains("Not shown to your role"), "{page}");
     assert!(page.contains("Not yours to give"), "{page}");
+    assert!(
+        page.contains("follow it up with the person responsible"),
+        "{page}"
+    );
 
     // Giving the entry away: not to a social worker (the reason is shown), not without the
     // form's token; to a colleague who keeps the register, yes.

@@ -40,8 +40,10 @@ pub(crate) struct TaskBody {
     overdue: bool,
     escalated: bool,
     owner: Option<ColleagueBody>,
-    /// Where the task is completed: the alert's page, or the register entry's.
-    link: String,
+    /// Where the task is completed: the alert's page, or the register entry's; null when
+    /// your role may not open it (a register task escalated to you: follow it up with its
+    /// owner).
+    link: Option<String>,
     /// The colleagues you may give this record to (empty: not yours to give).
     assignable: Vec<ColleagueBody>,
 }
@@ -63,7 +65,9 @@ fn body(item: WorkItem, names: &HashMap<UserId, String>) -> TaskBody {
             id: o.user.0,
             name: o.name,
         }),
-        link: record_link(item.workflow, item.record),
+        link: item
+            .may_open
+            .then(|| record_link(item.workflow, item.record)),
         assignable: item
             .assignable
             .iter()

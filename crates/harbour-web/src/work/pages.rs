@@ -27,7 +27,8 @@ pub(crate) struct Choice {
 /// One task of the queue, ready to show.
 pub(crate) struct WorkRow {
     pub what: String,
-    /// Where the task is completed (the alert, or the register entry).
+    /// Where the task is completed (the alert, or the register entry); empty when the
+    /// reader may not open it (a register task escalated to them).
     pub link: String,
     /// Which workflow it comes from ("Alert", "Permanent exclusions register").
     pub source: &'static str,
@@ -89,7 +90,11 @@ fn row(item: WorkItem, colleagues: &[Colleague]) -> WorkRow {
         None => ("Not shown to your role".to_owned(), String::new()),
     };
     WorkRow {
-        link: record_link(item.workflow, item.record),
+        link: if item.may_open {
+            record_link(item.workflow, item.record)
+        } else {
+            String::new()
+        },
         source: source(item.workflow),
         what: item.what,
         child,
