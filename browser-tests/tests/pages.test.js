@@ -170,6 +170,41 @@ describe('a social worker with alerts', () => {
   });
 });
 
+describe('an LA inclusion officer with a work queue', () => {
+  it('sees the register tasks due in school days, and takes one on', async () => {
+    const { driver } = browser;
+    await signInAs(driver, demo.baseUrl, 'inclusion@la.example');
+    await driver.get(`${demo.baseUrl}/`);
+    await clickAndLoad(driver, By.linkText('My work'));
+    assert.match(await text(driver, 'h1'), /My work/);
+    await assertAccessible(driver, 'my work');
+    await screenshot(driver, '15-my-work');
+    const tasks = await text(driver, '#work-tasks');
+    assert.match(tasks, /Arrange full-time education from day 6/);
+    assert.match(tasks, /school days? overdue/);
+    assert.match(tasks, /Nobody yet/);
+    await clickAndLoad(driver, By.css('form[action="/work/assign"] button[type="submit"]'));
+    assert.match(await text(driver, '.notification-banner'), /Task assigned/);
+    assert.match(await text(driver, '#work-tasks'), /Priya Shah/);
+    await driver.findElement(By.css('#work-show option[value="mine"]')).click();
+    await clickAndLoad(driver, By.css('#work-filter button[type="submit"]'));
+    assert.match(await text(driver, '#work-tasks'), /Priya Shah/);
+    await assertAccessible(driver, 'my work, given to me');
+    await screenshot(driver, '15-my-work-mine');
+    await signOut(driver);
+  });
+
+  it('shows the MACE chair the register tasks escalated to them, without the child', async () => {
+    const { driver } = browser;
+    await signInAs(driver, demo.baseUrl, 'mace.chair@la.example');
+    await visit(driver, `${demo.baseUrl}/work`, '16-my-work-escalated');
+    const tasks = await text(driver, '#work-tasks');
+    assert.match(tasks, /Escalated/);
+    assert.match(tasks, /Not shown to your role/);
+    await signOut(driver);
+  });
+});
+
 describe('on a phone-sized screen', () => {
   it('lays the person page out without losing content', async () => {
     const phone = await startBrowser({ width: 390, height: 844 });

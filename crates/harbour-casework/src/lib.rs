@@ -19,4 +19,4 @@ pub mod task;
 
 pub use clock::{ClockState, Deadline, Window, WindowState};
 pub use hours::Hours;
-pub use task::{Task, TaskKind};
+pub use task::{Escalation, Task, TaskKind};

@@ -189,6 +189,14 @@ impl Policy {
         }
     }
 
+    /// The roles that keep `register` (none for a register the file does not list): an
+    /// overdue task of the register escalates from these.
+    pub fn register_keepers(&self, register: Register) -> &[Role] {
+        self.registers
+            .get(&register)
+            .map_or(&[], |rule| rule.keep.as_slice())
+    }
+
     /// The lawful basis recorded for disclosures from `register`.
     pub fn register_lawful_basis(&self, register: Register) -> Option<&str> {
         self.registers

@@ -615,7 +615,7 @@ impl Store {
 
     /// Alerts of `who`'s queues, each about a child the viewer may see (and the filter
     /// admits), told only what the viewer may open.
-    async fn queue_inside(
+    pub(crate) async fn queue_inside(
         &self,
         g: &mut Guarded,
         who: &Principal,

@@ -58,6 +58,7 @@ mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod timelines;
+mod work;
 mod write_queue;
 
 pub use accounts::{BreakGlassOutcome, BreakGlassRefusal, SignInRefusal};
@@ -89,3 +90,7 @@ pub use registers::{
 };
 pub use search::SearchQuery;
 pub use store::{BackupOutcome, Store};
+pub use work::{
+    AssignRefusal, Colleague, MAX_NOTE_CHARS, Owner, WorkChild, WorkDay, WorkFilter, WorkItem,
+    WorkQueue, Workflow,
+};

@@ -496,6 +496,17 @@ impl Store {
         }
         Ok(outcome)
     }
+
+    /// Every entry of the register with where it stands, read in `g` (whose caller has
+    /// already decided what the reader may be told): for the work queue's tasks.
+    pub(crate) async fn exclusion_entries_inside(
+        &self,
+        g: Guarded,
+        tenant: &TenantCode,
+        day: RegisterDay<'_>,
+    ) -> Result<(Guarded, Vec<ExclusionEntry>), StoreError> {
+        self.read_register(g, tenant, None, day).await
+    }
 }
 
 /// The kind of a fact, for the audit and the history: never its free text.

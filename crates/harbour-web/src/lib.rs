@@ -17,6 +17,7 @@ mod people;
 mod quarantine;
 mod service;
 mod sign_in;
+mod work;
 
 // Shared by every capability; none of these imports a capability.
 mod assets;

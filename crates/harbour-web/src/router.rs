@@ -6,7 +6,7 @@ use crate::nav::NavEntry;
 use crate::state::AppState;
 use crate::{
     alerts, api, assets, audit, emergency, feeds, identity, metrics, people, problem, quarantine,
-    service, sign_in,
+    service, sign_in, work,
 };
 use axum::Router;
 use axum::body::Body;
@@ -41,6 +41,7 @@ const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
 /// The main navigation, in the order shown; each user sees the entries their role may use.
 const NAVIGATION: &[NavEntry] = &[
     people::HOME_NAV,
+    work::NAV,
     people::NAV,
     emergency::NAV,
     quarantine::NAV,
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sign_in::routes())
         .merge(people::routes())
         .merge(alerts::routes())
+        .merge(work::routes())
         .merge(identity::routes())
         .merge(quarantine::routes())
         .merge(emergency::routes())

@@ -39,6 +39,9 @@ struct Expected {
     partner_known: BTreeSet<Handling>,
     partner_unknown: BTreeSet<Handling>,
     emergency: BTreeSet<Handling>,
+    /// Whether "My work" lists the permanent exclusions register's tasks (its keepers).
+    #[serde(default)]
+    register_tasks: bool,
 }
 
 impl Expected {
@@ -545,6 +548,9 @@ async fn alerts_describe_only_the_evidence_each_role_may_open() {
         .await
         .unwrap();
     assert!(report.alerts_raised >= 4, "{report:?}");
+    // The school's permanent exclusion opens an entry on the register (its day six, 17
+    // November, is three school days past: not yet escalated).
+    assert_eq!(store.open_exclusion_entries(&tenant, now).await.unwrap(), 1);
 
     let state = AppState::new(
         store.clone(),
@@ -625,9 +631,52 @@ async fn alerts_describe_only_the_evidence_each_role_may_open() {
             _ => "partner_unknown",
         };
         let may_open = expected[role].sees(relationship, Handling::HealthConfidential);
+        let (status, work_page) = get("/work".into(), cookies[role].clone()).await;
+        assert_eq!(status, StatusCode::OK, "{role} /work");
+        let (status, tasks) = get("/api/v1/tasks".into(), cookies[role].clone()).await;
+        assert_eq!(status, StatusCode::OK, "{role} /api/v1/tasks");
+        // My work holds exactly the role's own alert queue (the police theirs and no other),
+        // and the register's tasks only for its keepers.
+        let tasks_json: serde_json::Value = serde_json::from_str(&tasks).unwrap();
+        let queue_json: serde_json::Value = serde_json::from_str(&queues[role]).unwrap();
+        let alert_tasks: BTreeSet<&str> = tasks_json
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["workflow"] == "alert")
+            .map(|t| t["record"].as_str().unwrap())
+            .collect();
+        let queued: BTreeSet<&str> = queue_json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            alert_tasks, queued,
+            "{role}: My work's alerts are its queue"
+        );
+        let register_tasks = tasks_json
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["workflow"] == "exclusions_register")
+            .count();
+        assert_eq!(
+            register_tasks > 0,
+            expected[role].register_tasks,
+            "{role}: register tasks {tasks}"
+        );
+        assert_eq!(
+            work_page.contains("Robin Alertchild"),
+            expected[role].register_tasks || !queued.is_empty(),
+            "{role}: the child is named on My work only to those whose work it is"
+        );
         let mut bodies = vec![
             ("home", get("/".into(), cookies[role].clone()).await.1),
             ("api queue", queues[role].clone()),
+            ("work page", work_page),
+            ("api tasks", tasks),
         ];
         for id in &ids {
             let (status, body) = get(format!("/alerts/{id}"), cookies[role].clone()).await;

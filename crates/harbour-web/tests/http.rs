@@ -1604,3 +1604,207 @@ async fn the_navigation_marks_the_current_page() {
     );
     assert_eq!(page.matches(r#"aria-current="page""#).count(), 1, "{page}");
 }
+
+/// Issue 16, point 2: "My work" lists each role's open tasks, from alerts and from the
+/// registers it keeps, with the due date in school days where the law counts them; a task
+/// is given to a colleague who may work it (the form and the API), and refused otherwise
+/// with the reason.
+#[tokio::test]
+async fn my_work_lists_each_roles_tasks_and_assigns_them_to_colleagues_who_may_work_them() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    let rules = harbour_rules::RuleSet::builtin().unwrap();
+    let tenant = &app.county.tenant;
+    app.store
+        .run_rules(
+            tenant,
+            &rules,
+            harbour_store::RunScope::All,
+            now.date(),
+            now,
+        )
+        .await
+        .unwrap();
+    app.store.open_exclusion_entries(tenant, now).await.unwrap();
+
+    // The inclusion officer: the register's clocks, the child named, in school days.
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let (status, page) = app.page("/work", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("<h1 class=\"heading-xl\">My work</h1>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("href=\"/work\""),
+        "the navigation has My work"
+    );
+    assert!(
+        page.contains("Arrange full-time education from day 6"),
+        "{page}"
+    );
+    assert!(page.contains("Jayden Mercer"), "{page}");
+    assert!(page.contains(&format!("href=\"/people/{}\"", app.jayden())));
+    assert!(page.contains("school days overdue"), "{page}");
+    assert!(page.contains("href=\"/registers/exclusions/"), "{page}");
+    assert!(page.contains("Escalated"), "{page}");
+    assert!(page.contains("Nobody yet"), "{page}");
+
+    let (status, tasks) = app.json("/api/v1/tasks", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    let tasks = tasks.as_array().unwrap().clone();
+    let provision = tasks
+        .iter()
+        .find(|t| t["what"] == "Arrange full-time education from day 6")
+        .unwrap()
+        .clone();
+    assert_eq!(provision["workflow"], "exclusions_register");
+    assert_eq!(provision["child"], "Jayden Mercer");
+    assert!(provision["school_days_left"].as_i64().unwrap() < 0);
+    assert_eq!(provision["overdue"], true);
+    assert_eq!(provision["owner"], serde_json::Value::Null);
+    let record = provision["record"].as_str().unwrap().to_owned();
+    let (status, bad) = app.json("/api/v1/tasks?show=everything", &officer).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+
+    // The social worker: alerts only; the MACE chair: the register's overdue tasks,
+    // escalated to them, without the child's name; the police: their own queue only.
+    let social = app.sign_in(Role::SocialWorker, "la").await;
+    let (_, theirs) = app.json("/api/v1/tasks", &social).await;
+    let theirs = theirs.as_array().unwrap().clone();
+    assert!(!theirs.is_empty());
+    assert!(
+        theirs.iter().all(|t| t["workflow"] == "alert"),
+        "{theirs:?}"
+    );
+    assert!(
+        theirs
+            .iter()
+            .all(|t| t["link"].as_str().unwrap().starts_with("/alerts/"))
+    );
+    let chair = app.sign_in(Role::MaceChair, "la").await;
+    let (_, escalated) = app.json("/api/v1/tasks", &chair).await;
+    let register: Vec<&serde_json::Value> = escalated
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["workflow"] == "exclusions_register")
+        .collect();
+    assert!(!register.is_empty(), "{escalated}");
+    assert!(register.iter().all(|t| t["escalated"] == true
+        && t["child"].is_null()
+        && t["link"].is_null()
+        && t["assignable"].as_array().unwrap().is_empty()));
+    let (_, page) = app.page("/work", &chair).await;
+    assert!(page.contains("Not shown to your role"), "{page}");
+    assert!(page.contains("Not yours to give"), "{page}");
+    assert!(
+        page.contains("follow it up with the person responsible"),
+        "{page}"
+    );
+
+    // Giving the entry away: not to a social worker (the reason is shown), not without the
+    // form's token; to a colleague who keeps the register, yes.
+    let token = app.form_token(&officer).await;
+    let social_id = app.user_id(Role::SocialWorker, "la");
+    let officer_id = app.user_id(Role::LaInclusionOfficer, "la");
+    let form = |token: &str, assignee: &str| {
+        vec![
+            ("csrf_token", token.to_owned()),
+            ("workflow", "exclusions_register".to_owned()),
+            ("record", record.clone()),
+            ("assignee", assignee.to_owned()),
+            ("show", "all".to_owned()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let cookie = officer.clone();
+        let app = &app;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form("/work/assign", &cookie, &fields).await
+        }
+    };
+    let refused = post(form(&token, &social_id)).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("There is a problem"), "{body}");
+    assert!(
+        body.contains("Grace Adeyemi cannot work this task: their role does not keep the permanent exclusions register"),
+        "{body}"
+    );
+    let forged = post(form("0000", &officer_id)).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let done = post(form(&token, &officer_id)).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        done.headers()["location"].to_str().unwrap(),
+        "/work?show=all&assigned=1"
+    );
+    let (_, page) = app.page("/work?show=all&assigned=1", &officer).await;
+    assert!(page.contains("Task assigned"), "{page}");
+    let (_, mine) = app.json("/api/v1/tasks?show=mine", &officer).await;
+    let mine = mine.as_array().unwrap();
+    assert!(!mine.is_empty());
+    assert!(
+        mine.iter()
+            .all(|t| t["record"] == record.as_str() && t["owner"]["name"] == "Priya Shah")
+    );
+    let (_, unassigned) = app.json("/api/v1/tasks?show=unassigned", &officer).await;
+    assert!(
+        unassigned
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["record"] != record.as_str())
+    );
+
+    // The API: the social worker may not give the register's entry away; their alert not to
+    // the police, who do not work that queue; to themselves, yes.
+    let assign = |cookie: String, body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/tasks/assign"))
+                .header(reqwest::header::COOKIE, cookie)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let response = assign(
+        social.clone(),
+        serde_json::json!({"workflow": "exclusions_register", "record": record, "assignee": social_id}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let alert = theirs[0]["record"].as_str().unwrap().to_owned();
+    let police_id = app.user_id(Role::PoliceMaceCoordinator, "police");
+    let response = assign(
+        social.clone(),
+        serde_json::json!({"workflow": "alert", "record": alert, "assignee": police_id}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        body.to_string().contains("the alert is not in their queue"),
+        "{body}"
+    );
+    let response = assign(
+        social.clone(),
+        serde_json::json!({"workflow": "transfer", "record": alert, "assignee": social_id}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = assign(
+        social.clone(),
+        serde_json::json!({"workflow": "alert", "record": alert, "assignee": social_id}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, mine) = app.json("/api/v1/tasks?show=mine", &social).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(mine[0]["owner"]["name"], "Grace Adeyemi");
+}

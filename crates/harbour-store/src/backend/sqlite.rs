@@ -47,5 +47,9 @@ pub(crate) mod jobs;
 #[path = "registers.rs"]
 pub(crate) mod registers;
 
+#[allow(clippy::duplicate_mod)]
+#[path = "work.rs"]
+pub(crate) mod work;
+
 #[path = "bulk_sqlite.rs"]
 pub(crate) mod bulk;
