@@ -14,6 +14,7 @@ pub mod exclusions;
 pub mod fair_access;
 pub mod hours;
 pub mod not_in_school;
+pub mod settings;
 pub mod task;
 
 pub use clock::{ClockState, Deadline, Window, WindowState};
