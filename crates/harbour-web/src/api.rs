@@ -5,7 +5,7 @@
 
 use crate::problem::ErrorBody;
 use crate::state::AppState;
-use crate::{alerts, feeds, identity, people, service};
+use crate::{alerts, exclusions, feeds, identity, people, service};
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
@@ -31,6 +31,7 @@ fn document() -> utoipa::openapi::OpenApi {
     document.merge(feeds::FeedsApi::openapi());
     document.merge(identity::IdentityApi::openapi());
     document.merge(alerts::AlertsApi::openapi());
+    document.merge(exclusions::ExclusionsApi::openapi());
     document
 }
 

@@ -5,8 +5,8 @@
 use crate::nav::NavEntry;
 use crate::state::AppState;
 use crate::{
-    alerts, api, assets, audit, emergency, feeds, identity, metrics, people, problem, quarantine,
-    service, sign_in,
+    alerts, api, assets, audit, emergency, exclusions, feeds, identity, metrics, people, problem,
+    quarantine, service, sign_in,
 };
 use axum::Router;
 use axum::body::Body;
@@ -45,6 +45,7 @@ const NAVIGATION: &[NavEntry] = &[
     emergency::NAV,
     quarantine::NAV,
     identity::NAV,
+    exclusions::NAV,
     audit::NAV,
     service::NAV,
 ];
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(people::routes())
         .merge(alerts::routes())
         .merge(identity::routes())
+        .merge(exclusions::routes())
         .merge(quarantine::routes())
         .merge(emergency::routes())
         .merge(audit::routes())
