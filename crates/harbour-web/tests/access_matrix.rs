@@ -951,8 +951,6 @@ async fn every_role_gets_exactly_its_part_of_the_exclusions_register_on_every_ro
             response.status(),
             if access == "keep" {
                 StatusCode::SEE_OTHER
-            } else if access == "none" {
-                StatusCode::FORBIDDEN
             } else {
                 StatusCode::FORBIDDEN
             },
