@@ -15,6 +15,7 @@ pub mod fair_access;
 pub mod hours;
 pub mod journey;
 pub mod not_in_school;
+pub mod settings;
 pub mod task;
 
 pub use clock::{ClockState, Deadline, Window, WindowState};

@@ -19,7 +19,7 @@ pub mod states;
 pub mod timeline;
 
 pub use evaluate::{Firing, Recipient};
-pub use load::{CALENDAR_FILE, LoadError, ROUTING_FILE, STATES_FILE};
+pub use load::{CALENDAR_FILE, LoadError, REGISTERS_FILE, ROUTING_FILE, STATES_FILE};
 pub use rule::{Condition, Limit, Rule, Severity};
 pub use timeline::{Event, Fields, School, Timeline};
 
@@ -98,6 +98,11 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ),
     ("states.toml", include_str!("../../../rules/states.toml")),
     ("routing.toml", include_str!("../../../rules/routing.toml")),
+    // Not a rule: the registers' settings, read by harbour-casework (skipped by the loader).
+    (
+        "registers.toml",
+        include_str!("../../../rules/registers.toml"),
+    ),
     (
         "permanent-exclusion.toml",
         include_str!("../../../rules/permanent-exclusion.toml"),

@@ -20,6 +20,8 @@ use time::Date;
 pub const CALENDAR_FILE: &str = "calendar.toml";
 pub const STATES_FILE: &str = "states.toml";
 pub const ROUTING_FILE: &str = "routing.toml";
+/// The registers' settings (read by `harbour-casework`, not a rule): skipped here.
+pub const REGISTERS_FILE: &str = "registers.toml";
 
 /// A refusal: which file, which line (1-based; 0 when the whole file), and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -567,7 +569,7 @@ impl RuleSet {
         let mut rules = Vec::new();
         let mut ids = HashSet::new();
         for (file, text) in files {
-            if [CALENDAR_FILE, STATES_FILE, ROUTING_FILE].contains(&file.as_str()) {
+            if [CALENDAR_FILE, STATES_FILE, ROUTING_FILE, REGISTERS_FILE].contains(&file.as_str()) {
                 continue;
             }
             let source = Source { file, text };

@@ -507,6 +507,38 @@ impl Store {
     ) -> Result<(Guarded, Vec<ExclusionEntry>), StoreError> {
         self.read_register(g, tenant, None, day).await
     }
+
+    /// The register as `who` may see it, for a download (CSV or XLSX): the same entries as
+    /// [`Store::exclusions_register`], audited as an export naming every child.
+    pub async fn exclusions_register_export(
+        &self,
+        who: &Principal,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<ExclusionsRegister>, StoreError> {
+        let work = Work::new(
+            "export_register",
+            "download the permanent exclusions register",
+        );
+        let Some(g) = self
+            .gate_read(Actor::Staff(who), Needs::Register(EXCLUSIONS), work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let access = self
+            .policy
+            .register_access(who, EXCLUSIONS)
+            .unwrap_or(RegisterAccess::OwnAgency);
+        let agency = (access == RegisterAccess::OwnAgency).then_some(who.agency.0);
+        let (g, entries) = self.read_register(g, &who.tenant, agency, day).await?;
+        finish_read(g, &entries).await?;
+        Ok(Some(ExclusionsRegister {
+            figures: Figures::of(entries.iter().map(|e| &e.assessment), day.today),
+            entries,
+            may_record: access == RegisterAccess::Keep,
+        }))
+    }
 }
 
 /// The kind of a fact, for the audit and the history: never its free text.

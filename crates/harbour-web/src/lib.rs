@@ -11,6 +11,7 @@
 mod alerts;
 mod audit;
 mod emergency;
+mod exclusions;
 mod feeds;
 mod identity;
 mod people;

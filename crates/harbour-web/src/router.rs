@@ -5,8 +5,8 @@
 use crate::nav::NavEntry;
 use crate::state::AppState;
 use crate::{
-    alerts, api, assets, audit, emergency, feeds, identity, metrics, people, problem, quarantine,
-    service, sign_in, work,
+    alerts, api, assets, audit, emergency, exclusions, feeds, identity, metrics, people, problem,
+    quarantine, service, sign_in, work,
 };
 use axum::Router;
 use axum::body::Body;
@@ -46,6 +46,7 @@ const NAVIGATION: &[NavEntry] = &[
     emergency::NAV,
     quarantine::NAV,
     identity::NAV,
+    exclusions::NAV,
     audit::NAV,
     service::NAV,
 ];
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(alerts::routes())
         .merge(work::routes())
         .merge(identity::routes())
+        .merge(exclusions::routes())
         .merge(quarantine::routes())
         .merge(emergency::routes())
         .merge(audit::routes())

@@ -1,6 +1,7 @@
 use crate::metrics::Metrics;
 use crate::nav::NavEntry;
 use axum::extract::FromRef;
+use harbour_casework::settings::RegisterSettings;
 use harbour_domain::Clock;
 use harbour_store::Store;
 use std::sync::Arc;
@@ -39,6 +40,9 @@ pub struct AppState {
     pub store: Store,
     /// The critical-moment rules alerts are raised by (and replay runs).
     pub rules: Arc<harbour_rules::RuleSet>,
+    /// The registers' settings (`registers.toml` beside the rules; the statutory defaults
+    /// unless [`AppState::with_registers`] gives others).
+    pub registers: Arc<RegisterSettings>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<WebConfig>,
     pub(crate) metrics: Arc<Metrics>,
@@ -64,11 +68,20 @@ impl AppState {
         Self {
             store,
             rules,
+            registers: Arc::new(RegisterSettings::default()),
             clock,
             ingest,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             navigation: &[],
+        }
+    }
+
+    /// The same state with the registers' settings a council's `registers.toml` gives.
+    pub fn with_registers(self, registers: RegisterSettings) -> Self {
+        Self {
+            registers: Arc::new(registers),
+            ..self
         }
     }
 

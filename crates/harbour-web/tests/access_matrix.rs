@@ -3,6 +3,9 @@
 //! it does not / after emergency access) × every route that shows a child (page and API,
 //! view and search, and the replay page), checked both ways against the hand-written `access_matrix.toml`.
 //!
+//! The permanent exclusions register's routes are checked for every role too: which entries
+//! each role's list, entry pages, exports and API show, and who may record and add.
+//!
 //! Each cell is its own child with exactly one event, so "found in a search" and "shown on
 //! the record" answer for that cell alone. Responses are also checked for fields from
 //! records the viewer may not see.
@@ -42,6 +45,8 @@ struct Expected {
     /// Whether "My work" lists the permanent exclusions register's tasks (its keepers).
     #[serde(default)]
     register_tasks: bool,
+    /// keep, own_agency or none.
+    exclusions_register: String,
 }
 
 impl Expected {
@@ -774,4 +779,280 @@ async fn alerts_describe_only_the_evidence_each_role_may_open() {
             }
         }
     }
+}
+
+/// Every route of the permanent exclusions register, for every role: a keeper sees both
+/// entries and records; a school DSL sees its own school's entry only, read only; every other
+/// role gets nothing (403 for the list and exports, 404 for an entry, 403 for a change).
+#[tokio::test]
+async fn every_role_gets_exactly_its_part_of_the_exclusions_register_on_every_route() {
+    use harbour_policy::Principal;
+    let expected: BTreeMap<Role, Expected> =
+        toml::from_str(include_str!("access_matrix.toml")).unwrap();
+    let (store, _dir) = common::fresh_store().await;
+    let clock = Arc::new(FixedClock::new(datetime!(2026-11-20 09:00 UTC)));
+    let now = clock.now();
+    let (fixture, agencies, users, batch) = build_fixture();
+    store
+        .create_tenant(&fixture.tenant, "Matrix", now)
+        .await
+        .unwrap();
+    for agency in &agencies {
+        store.create_agency(agency, now).await.unwrap();
+    }
+    for user in &users {
+        store.create_user(user, now).await.unwrap();
+    }
+    store.load(&batch, "matrix fixture", now).await.unwrap();
+    let keeper: Principal = store
+        .demo_user(fixture.users[&Role::LaInclusionOfficer])
+        .await
+        .unwrap()
+        .unwrap()
+        .principal;
+    // One entry excluded by the school agency, one by the partner school.
+    let mut entries = BTreeMap::new();
+    for (school, cell) in [("school", "own"), ("partner", "partner_unknown")] {
+        let person = fixture.cells[&("school", cell, Handling::Ordinary)].person;
+        let id = store
+            .add_exclusion_entry(
+                &keeper,
+                person,
+                Some(fixture.agencies[school]),
+                date!(2026 - 11 - 02),
+                date!(2026 - 11 - 20),
+                now,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        entries.insert(school, id);
+    }
+    let state = AppState::new(
+        store.clone(),
+        Arc::new(harbour_rules::RuleSet::builtin().unwrap()),
+        clock.clone(),
+        WebConfig {
+            demo_sign_in: true,
+            ..WebConfig::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(harbour_web::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let mut unexpected = Vec::new();
+    let check = |unexpected: &mut Vec<String>,
+                 role: Role,
+                 route: &str,
+                 got: StatusCode,
+                 want: StatusCode| {
+        if got != want {
+            unexpected.push(format!("{role} {route}: {got}, expected {want}"));
+        }
+    };
+    for role in Role::ALL {
+        let access = expected[role].exclusions_register.as_str();
+        assert!(
+            ["keep", "own_agency", "none"].contains(&access),
+            "{role}: {access}"
+        );
+        let sees = |school: &str| {
+            access == "keep" || (access == "own_agency" && school == home_agency(*role))
+        };
+        let cookie = common_cookie(&client, &base, fixture.users[role]).await;
+        let get = |path: String| {
+            let request = client.get(format!("{base}{path}")).header(COOKIE, &cookie);
+            async move { request.send().await.unwrap() }
+        };
+        let allowed = |yes: bool| {
+            if yes {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            }
+        };
+
+        let home = get("/".into()).await.text().await.unwrap();
+        if home.contains("href=\"/registers/exclusions\"") != (access != "none") {
+            unexpected.push(format!("{role} navigation entry"));
+        }
+        for (route, path) in [
+            ("page list", "/registers/exclusions".to_owned()),
+            ("api list", "/api/v1/registers/exclusions".to_owned()),
+            (
+                "csv export",
+                "/registers/exclusions/export.csv?status=all".to_owned(),
+            ),
+            (
+                "xlsx export",
+                "/registers/exclusions/export.xlsx?status=all".to_owned(),
+            ),
+        ] {
+            let response = get(path).await;
+            check(
+                &mut unexpected,
+                *role,
+                route,
+                response.status(),
+                allowed(access != "none"),
+            );
+            if route == "xlsx export" || response.status() != StatusCode::OK {
+                continue;
+            }
+            let body = response.text().await.unwrap();
+            for (school, id) in &entries {
+                let cell = if *school == "school" {
+                    "own"
+                } else {
+                    "partner_unknown"
+                };
+                let name = &fixture.cells[&("school", cell, Handling::Ordinary)].family_name;
+                let shown = body.contains(&id.to_string()) || body.contains(name.as_str());
+                if shown != sees(school) {
+                    unexpected.push(format!("{role} {route}: entry of {school} shown {shown}"));
+                }
+            }
+        }
+        for (school, id) in &entries {
+            let want = if sees(school) {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            let response = get(format!("/registers/exclusions/{id}")).await;
+            check(
+                &mut unexpected,
+                *role,
+                "entry page",
+                response.status(),
+                want,
+            );
+            let response = get(format!("/api/v1/registers/exclusions/{id}")).await;
+            check(&mut unexpected, *role, "entry api", response.status(), want);
+
+            // Recording: keepers only. Everyone else is refused (and audited) before the entry
+            // is even looked up, so another school's entry is 403 too, never a hint it exists.
+            let write = if access == "keep" {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            let response = client
+                .post(format!("{base}/api/v1/registers/exclusions/{id}/facts"))
+                .header(COOKIE, &cookie)
+                .json(&serde_json::json!({"fact": "review", "on": "2026-11-10", "notes": "Matrix check", "next_on": null}))
+                .send()
+                .await
+                .unwrap();
+            check(
+                &mut unexpected,
+                *role,
+                "record api",
+                response.status(),
+                write,
+            );
+            let page = get(format!("/registers/exclusions/{id}"))
+                .await
+                .text()
+                .await
+                .unwrap();
+            if page.contains("Record an education offer") != (access == "keep") {
+                unexpected.push(format!("{role} entry page: forms shown to a reader"));
+            }
+        }
+        let token = {
+            let page = get("/".into()).await.text().await.unwrap();
+            page.split("name=\"csrf_token\" value=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        };
+        let response = client
+            .post(format!(
+                "{base}/registers/exclusions/{}/facts",
+                entries["school"]
+            ))
+            .header(COOKIE, &cookie)
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("fact", "review"),
+                ("on", "10/11/2026"),
+                ("notes", "Matrix check"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        check(
+            &mut unexpected,
+            *role,
+            "record form",
+            response.status(),
+            if access == "keep" {
+                StatusCode::SEE_OTHER
+            } else {
+                StatusCode::FORBIDDEN
+            },
+        );
+        let response = get("/registers/exclusions/new".into()).await;
+        check(
+            &mut unexpected,
+            *role,
+            "add page",
+            response.status(),
+            allowed(access == "keep"),
+        );
+        let response = client
+            .post(format!("{base}/api/v1/registers/exclusions"))
+            .header(COOKIE, &cookie)
+            .json(&serde_json::json!({
+                "person": fixture.cells[&("la", "own", Handling::Ordinary)].person,
+                "first_day": "2026-11-03",
+            }))
+            .send()
+            .await
+            .unwrap();
+        check(
+            &mut unexpected,
+            *role,
+            "add api",
+            response.status(),
+            if access == "keep" {
+                StatusCode::CREATED
+            } else {
+                StatusCode::FORBIDDEN
+            },
+        );
+    }
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    match store.verify_audit().await.unwrap() {
+        harbour_store::AuditVerification::Intact { .. } => {}
+        broken => panic!("{broken:?}"),
+    }
+}
+
+async fn common_cookie(client: &reqwest::Client, base: &str, user: UserId) -> String {
+    let signed_in = client
+        .post(format!("{base}/sign-in"))
+        .form(&[("user_id", user.to_string())])
+        .send()
+        .await
+        .unwrap();
+    signed_in.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
 }

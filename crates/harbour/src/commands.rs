@@ -1,6 +1,7 @@
 use crate::cli::{AuditCommand, Cli, Command, DemoArgs, ServeArgs, StoreArgs};
 use crate::shared::open_store;
 use anyhow::{Context, bail};
+use harbour_casework::settings::RegisterSettings;
 use harbour_domain::{Clock, SystemClock};
 use harbour_store::{AuditVerification, BackupOutcome, Store};
 use harbour_web::{AppState, WebConfig};
@@ -121,6 +122,7 @@ fn synth(args: crate::cli::SynthArgs) -> anyhow::Result<ExitCode> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let rules = crate::rules::load_rules(args.rules.as_deref())?;
+    let registers = crate::rules::load_registers(args.rules.as_deref())?;
     let store = open_store(&args.store).await?;
     let config = WebConfig {
         demo_sign_in: false,
@@ -133,7 +135,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     println!("Harbour is running at http://{}/", listener.local_addr()?);
-    run_server(listener, store, Arc::new(rules), config).await
+    run_server(listener, store, Arc::new(rules), registers, config).await
 }
 
 async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -220,7 +222,14 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         demo_sign_in: true,
         ..WebConfig::default()
     };
-    run_server(listener, store, demo_rules, config).await
+    run_server(
+        listener,
+        store,
+        demo_rules,
+        RegisterSettings::default(),
+        config,
+    )
+    .await
 }
 
 /// Makes `dir` an empty demo directory, replacing only an earlier demo's.
@@ -249,9 +258,11 @@ async fn run_server(
     listener: tokio::net::TcpListener,
     store: Store,
     rules: Arc<harbour_rules::RuleSet>,
+    registers: RegisterSettings,
     config: WebConfig,
 ) -> anyhow::Result<ExitCode> {
-    let state = AppState::new(store.clone(), rules, Arc::new(SystemClock), config);
+    let state = AppState::new(store.clone(), rules, Arc::new(SystemClock), config)
+        .with_registers(registers);
     // Links and runs the rules for stored feeds in the background (see docs/feeds.md); jobs
     // a stopped server left running are resumed first.
     let worker = harbour_ingest::Worker::spawn(state.ingest.clone());

@@ -2,11 +2,11 @@
 //! them and for the figures a partnership asks for.
 
 use crate::cli::ReportCommand;
-use crate::rules::load_rules;
+use crate::rules::{load_registers, load_rules};
 use crate::shared::{choose_tenant, open_store, print_table};
 use anyhow::Context;
 use harbour_casework::ClockState;
-use harbour_casework::exclusions::{Settings, Status};
+use harbour_casework::exclusions::Status;
 use harbour_domain::{Clock, SystemClock, london_today};
 use harbour_store::RegisterDay;
 use std::process::ExitCode;
@@ -22,6 +22,7 @@ pub async fn report(command: ReportCommand) -> anyhow::Result<ExitCode> {
             on,
             json,
         } => {
+            let settings = load_registers(rules.as_deref())?;
             let rules = load_rules(rules.as_deref())?;
             let store = open_store(&store).await?;
             let tenant = choose_tenant(&store, tenant.as_deref()).await?;
@@ -33,7 +34,7 @@ pub async fn report(command: ReportCommand) -> anyhow::Result<ExitCode> {
             };
             let day = RegisterDay {
                 calendar: rules.calendar(),
-                settings: Settings::default(),
+                settings: settings.exclusions,
                 today,
             };
             let register = store.exclusions_register_report(&tenant, day, now).await?;

@@ -4,6 +4,7 @@
 use crate::cli::{RulesArgs, RulesCommand};
 use crate::shared::{choose_tenant, open_store};
 use anyhow::{Context, bail};
+use harbour_casework::settings::RegisterSettings;
 use harbour_domain::{Clock, PersonId, SystemClock};
 use harbour_rules::{LoadError, RuleSet};
 use harbour_store::RunScope;
@@ -37,6 +38,25 @@ pub fn load_rules(dir: Option<&Path>) -> anyhow::Result<RuleSet> {
     }
     RuleSet::from_sources(&files)
         .map_err(|e: LoadError| anyhow::anyhow!("{}/{e}; no rules were loaded", dir.display()))
+}
+
+/// The registers' settings: `registers.toml` in `dir` when there is one, otherwise the
+/// statutory defaults (also without a directory: the built-in rules ship the defaults).
+pub fn load_registers(dir: Option<&Path>) -> anyhow::Result<RegisterSettings> {
+    let Some(path) = dir.map(|d| d.join(harbour_casework::settings::FILE)) else {
+        return Ok(RegisterSettings::default());
+    };
+    if !path.exists() {
+        return Ok(RegisterSettings::default());
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    RegisterSettings::parse(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}/{e}; fix it or remove the file to use the statutory defaults",
+            dir.map(|d| d.display().to_string()).unwrap_or_default()
+        )
+    })
 }
 
 pub async fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {

@@ -527,6 +527,58 @@ fn a_synthetic_county_imports_into_an_existing_authority() {
     let bad = harbour(&data, &["report", "exclusions", "--on", "1 Sept"], "");
     assert!(!bad.status.success());
     assert!(text(&bad).contains("--on"), "{}", text(&bad));
+    // The registers' settings come from registers.toml beside the rules: a council's own
+    // review interval moves the next review; a bad value is refused naming its key.
+    let rules = dir.path().join("council-rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    for file in std::fs::read_dir(&shipped).unwrap() {
+        let path = file.unwrap().path();
+        std::fs::copy(&path, rules.join(path.file_name().unwrap())).unwrap();
+    }
+    let settings = rules.join("registers.toml");
+    let shipped_text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(
+        &settings,
+        shipped_text.replace("review_every_weeks = 6", "review_every_weeks = 1"),
+    )
+    .unwrap();
+    let rules_arg = rules.to_str().unwrap();
+    let weekly = ok(harbour(
+        &data,
+        &[
+            "report",
+            "exclusions",
+            "--on",
+            "2026-09-01",
+            "--json",
+            "--rules",
+            rules_arg,
+        ],
+        "",
+    ));
+    let weekly: serde_json::Value = serde_json::from_str(weekly.trim()).unwrap();
+    let next_review = |register: &serde_json::Value| {
+        register["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["assessment"]["next_review"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_ne!(next_review(&weekly), next_review(&register));
+    std::fs::write(
+        &settings,
+        shipped_text.replace("full_time_hours = 25", "full_time_hours = 99"),
+    )
+    .unwrap();
+    let refused = harbour(&data, &["report", "exclusions", "--rules", rules_arg], "");
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("exclusions.full_time_hours"),
+        "{}",
+        text(&refused)
+    );
     let db = data.join("harbour.sqlite3");
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         use sqlx::Connection;

@@ -44,13 +44,14 @@ pub(crate) const NAV: NavEntry = NavEntry {
 pub(crate) struct WorkApi;
 
 /// What the queue needs for today: the school calendar and alert routing of the rules in
-/// use, the register's statutory settings and the default escalation (five school days).
+/// use, the register's settings (`registers.toml`) and the default escalation (five school
+/// days).
 fn work_day(state: &AppState) -> WorkDay<'_> {
     let today = crate::layout::london(state.clock.now()).0.date();
     WorkDay {
         register: harbour_store::RegisterDay {
             calendar: state.rules.calendar(),
-            settings: harbour_casework::exclusions::Settings::default(),
+            settings: state.registers.exclusions,
             today,
         },
         rules: state.rules.as_ref(),

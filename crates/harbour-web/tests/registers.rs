@@ -1,0 +1,755 @@
+//! The permanent exclusions register in the browser and the API: the inclusion officer's
+//! list, entry page, forms and their refusals; a school DSL sees only its own pupils, read
+//! only; other roles are refused; the exports and their formula escaping.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
+
+mod common;
+
+use common::{App, spawn_app};
+use harbour_domain::{Clock, Role};
+use reqwest::StatusCode;
+use reqwest::header::COOKIE;
+
+/// The app with the feeds' permanent exclusion (Jayden Mercer, Northgate, 17 January 2023)
+/// on the register, as the pipeline opens it after an import; returns its entry id.
+async fn app_with_entry() -> (App, String) {
+    let app = spawn_app().await;
+    let opened = app
+        .store
+        .open_exclusion_entries(&app.county.tenant, app.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(opened, 1);
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let (status, body) = app.json("/api/v1/registers/exclusions", &officer).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["entries"][0]["id"].as_str().unwrap().to_owned();
+    (app, id)
+}
+
+fn agency_id(app: &App, code: &str) -> String {
+    app.county
+        .agencies
+        .iter()
+        .find(|a| a.code == code)
+        .unwrap()
+        .id
+        .0
+        .to_string()
+}
+
+async fn post_json(
+    app: &App,
+    path: &str,
+    cookie: &str,
+    body: &serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .header(COOKIE, cookie)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn the_inclusion_officer_sees_the_register_with_its_clocks_and_figures() {
+    let (app, id) = app_with_entry().await;
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let (status, page) = app.page("/registers/exclusions", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("href=\"/registers/exclusions\" aria-current=\"page\">Exclusions register")
+    );
+    assert!(page.contains("Jayden Mercer"), "{page}");
+    assert!(page.contains("Northgate Academy"));
+    assert!(page.contains("17 January 2023"));
+    // Day 6 was Tuesday 24 January 2023 and nothing was offered: missed, in words.
+    assert!(
+        page.contains("tag--red\">Missed</strong><br><span class=\"hint\">due 24 January 2023"),
+        "{page}"
+    );
+    assert!(page.contains("Add a permanent exclusion by hand"));
+    assert!(
+        page.contains("<p class=\"heading-l\">1</p>"),
+        "one on the register: {page}"
+    );
+    assert!(page.contains("0% (0 of 1)"), "{page}");
+    assert!(page.contains(&format!("/registers/exclusions/{id}")));
+
+    // Filters: closed entries only shows none; a bad age is named in an error summary.
+    let (_, closed) = app
+        .page("/registers/exclusions?status=closed", &officer)
+        .await;
+    assert!(
+        !closed.contains(&format!("/registers/exclusions/{id}\"")),
+        "{closed}"
+    );
+    assert!(closed.contains("0 entries"));
+    let (status, bad) = app
+        .page("/registers/exclusions?min_age=ten", &officer)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.contains("<a href=\"#filter-min_age\">Enter an age in whole years"),
+        "{bad}"
+    );
+    assert!(bad.contains("<title>Error: "));
+    let (_, old) = app.page("/registers/exclusions?min_age=30", &officer).await;
+    assert!(old.contains("Enter an age"), "ages stop at 25");
+    let (_, overdue) = app
+        .page("/registers/exclusions?overdue=yes&status=all", &officer)
+        .await;
+    assert!(
+        overdue.contains("Jayden Mercer"),
+        "day 6 missed counts as overdue"
+    );
+    let northgate = agency_id(&app, "northgate");
+    let seaview = agency_id(&app, "seaview");
+    let (_, ours) = app
+        .page(
+            &format!("/registers/exclusions?school={northgate}"),
+            &officer,
+        )
+        .await;
+    assert!(ours.contains("Jayden Mercer"));
+    let (_, theirs) = app
+        .page(&format!("/registers/exclusions?school={seaview}"), &officer)
+        .await;
+    assert!(!theirs.contains("Jayden Mercer"));
+
+    // The entry page: child, school, clocks with due dates and states.
+    let (status, entry) = app
+        .page(&format!("/registers/exclusions/{id}"), &officer)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(entry.contains(&format!(
+        "<a href=\"/people/{}\">Jayden Mercer</a>",
+        app.jayden()
+    )));
+    assert!(entry.contains("Full-time education from day 6"));
+    assert!(
+        entry.contains("Governing board&#39;s decision")
+            || entry.contains("Governing board's decision")
+    );
+    assert!(
+        entry.contains("From the school&#39;s feed") || entry.contains("From the school's feed")
+    );
+    assert!(
+        entry.contains("Record an education offer"),
+        "keepers get the forms"
+    );
+    assert!(entry.contains("name=\"csrf_token\""));
+}
+
+#[tokio::test]
+async fn the_officer_records_an_offer_a_review_and_closes_and_refusals_name_the_field() {
+    let (app, id) = app_with_entry().await;
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let token = app.form_token(&officer).await;
+    let path = format!("/registers/exclusions/{id}/facts");
+
+    // A board meeting before the exclusion: the casework's refusal, on the right field,
+    // with what was typed kept.
+    let response = app
+        .post_form(
+            &path,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("fact", "board_decision"),
+                ("on", "10/1/2023"),
+                ("reinstate", "no"),
+                ("parents_told_on", "31/1/2023"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("<a href=\"#board_decision-on\">The board&#39;s decision must be on or after the exclusion")
+        || page.contains("<a href=\"#board_decision-on\">The board's decision must be on or after the exclusion"), "{page}");
+    assert!(page.contains("id=\"board_decision-on-error\""));
+    assert!(
+        page.contains("value=\"10/1/2023\""),
+        "what was typed is kept"
+    );
+    assert!(page.contains("value=\"31/1/2023\""));
+    assert!(page.contains("id=\"form-board_decision\" open"));
+
+    // Bad input never reaches the rules: hours that are not a number, a date that is not one.
+    let response = app
+        .post_form(
+            &path,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("fact", "offer"),
+                ("provider", "Harbourshire PRU"),
+                ("hours", "lots"),
+                ("starts_on", "25/1/2023"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("<a href=\"#offer-hours\">Enter hours as a number"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"Harbourshire PRU\""));
+    let response = app
+        .post_form(
+            &path,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("fact", "offer"),
+                ("provider", "Harbourshire PRU"),
+                ("hours", "25"),
+                ("starts_on", "31/2/2023"),
+            ],
+        )
+        .await;
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains(
+            "<a href=\"#offer-starts_on\">Enter the date the offer starts as a real date"
+        ),
+        "{page}"
+    );
+
+    // A full-time offer from 25 January: day 6 (24 January) met late.
+    let response = app
+        .post_form(
+            &path,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("fact", "offer"),
+                ("provider", "Harbourshire PRU"),
+                ("hours", "25"),
+                ("starts_on", "25/1/2023"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, entry) = app
+        .page(&format!("/registers/exclusions/{id}?saved=offer"), &officer)
+        .await;
+    assert!(entry.contains("Offer recorded"));
+    assert!(entry.contains("25 hours a week with Harbourshire PRU"));
+    assert!(entry.contains("tag--orange\">Met late"), "{entry}");
+    assert!(entry.contains("25 January 2023 (due 24 January 2023)"));
+    assert!(entry.contains("Priya Shah"), "history says who");
+
+    // A review with notes and the next date, then closure with its reason's fields.
+    let response = app
+        .post_form(
+            &path,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("fact", "review"),
+                ("on", "2023-03-01"),
+                ("notes", "Settled at the PRU; attending well."),
+                ("next_on", "12/4/2023"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = app
+        .post_form(
+            &path,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("fact", "closed"),
+                ("on", "1/9/2023"),
+                ("reason", "placed_on_roll"),
+                ("school", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("<a href=\"#closed-school\">Enter the school the child is on roll at"),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"closed-reason\" name=\"reason\" value=\"reinstated\">")
+            || page.contains("value=\"placed_on_roll\" checked"),
+        "{page}"
+    );
+    let response = app
+        .post_form(
+            &path,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("fact", "closed"),
+                ("on", "1/9/2023"),
+                ("reason", "placed_on_roll"),
+                ("school", "Seaview School"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, entry) = app
+        .page(&format!("/registers/exclusions/{id}"), &officer)
+        .await;
+    assert!(entry.contains("Settled at the PRU; attending well."));
+    assert!(entry.contains("on the roll of Seaview School"));
+    assert!(
+        entry.contains("Reopen this entry"),
+        "a closed entry offers only reopening"
+    );
+    assert!(!entry.contains("Record an education offer"));
+    // Anything else on a closed entry is refused by the rules, shown on the form's field.
+    let response = app
+        .post_form(
+            &path,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("fact", "review_applied"),
+                ("on", "2/9/2023"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("<a href=\"#review_applied-on\">This entry is closed"),
+        "{page}"
+    );
+    let response = app
+        .post_form(
+            &path,
+            &officer,
+            &[("csrf_token", &token), ("fact", "reopened"), ("why", "")],
+        )
+        .await;
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("<a href=\"#reopened-why\">Say why the entry is reopened")
+    );
+    let response = app
+        .post_form(
+            &path,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("fact", "reopened"),
+                ("why", "The place fell through"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    // Without the form's token nothing is recorded.
+    let response = app
+        .post_form(&path, &officer, &[("fact", "reopened"), ("why", "again")])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // The list shows the history's effect: open again, with the offer.
+    let (_, list) = app.page("/registers/exclusions", &officer).await;
+    assert!(list.contains("25 hours, Harbourshire PRU"), "{list}");
+    assert!(list.contains("Full-time"));
+}
+
+#[tokio::test]
+async fn a_school_sees_only_its_own_pupils_read_only_and_others_are_refused() {
+    let (app, id) = app_with_entry().await;
+    // A second entry, added by hand for Seaview.
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let other_child = app.county.batch.persons[1].id.to_string();
+    let (status, added) = post_json(
+        &app,
+        "/api/v1/registers/exclusions",
+        &officer,
+        &serde_json::json!({
+            "person": other_child,
+            "school": agency_id(&app, "seaview"),
+            "first_day": "2026-11-02",
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let seaview_entry = added["id"].as_str().unwrap().to_owned();
+
+    let northgate = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (status, page) = app.page("/registers/exclusions", &northgate).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Exclusions register</a>"),
+        "the navigation shows it"
+    );
+    assert!(page.contains("Jayden Mercer"));
+    assert!(!page.contains(&seaview_entry), "only its own pupils");
+    assert!(!page.contains("Add a permanent exclusion by hand"));
+    let (status, entry) = app
+        .page(&format!("/registers/exclusions/{id}"), &northgate)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !entry.contains("Record an education offer"),
+        "read only: no forms"
+    );
+    let (status, _) = app
+        .page(
+            &format!("/registers/exclusions/{seaview_entry}"),
+            &northgate,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another school's entry is missing"
+    );
+    let (status, _) = app
+        .json(
+            &format!("/api/v1/registers/exclusions/{seaview_entry}"),
+            &northgate,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A school may not record, even on its own pupil: refused, and the refusal audited.
+    let token = app.form_token(&northgate).await;
+    let before = app.refusals().await.len();
+    let response = app
+        .post_form(
+            &format!("/registers/exclusions/{id}/facts"),
+            &northgate,
+            &[
+                ("csrf_token", &token),
+                ("fact", "review_applied"),
+                ("on", "1/2/2023"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let (status, body) = post_json(
+        &app,
+        &format!("/api/v1/registers/exclusions/{id}/facts"),
+        &northgate,
+        &serde_json::json!({"fact": "review_applied", "on": "2023-02-01"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        app.refusals().await.len(),
+        before + 2,
+        "both refusals audited"
+    );
+    let response = app.get("/registers/exclusions/new", &northgate).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // Police and health see no register: no navigation entry, 403 on the list, 404 on an entry.
+    for (role, agency) in [
+        (Role::PoliceMaceCoordinator, "police"),
+        (Role::HealthSafeguardingNurse, "health"),
+    ] {
+        let cookie = app.sign_in(role, agency).await;
+        let (status, page) = app.page("/registers/exclusions", &cookie).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{role:?}");
+        assert!(!page.contains("Jayden"));
+        let (_, home) = app.page("/", &cookie).await;
+        assert!(!home.contains("Exclusions register"), "{role:?}");
+        let (status, _) = app.json("/api/v1/registers/exclusions", &cookie).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = app
+            .page(&format!("/registers/exclusions/{id}"), &cookie)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn the_api_lists_records_and_refuses_naming_the_field() {
+    let (app, id) = app_with_entry().await;
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let (status, body) = app.json("/api/v1/registers/exclusions", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["may_record"], true);
+    assert_eq!(body["figures"]["on_register"], 1);
+    let entry = &body["entries"][0];
+    assert_eq!(entry["child"], "Jayden Mercer");
+    assert_eq!(entry["first_day"], "2023-01-17");
+    assert_eq!(entry["day_six"]["state"], "missed");
+    assert_eq!(entry["day_six"]["due"], "2023-01-24");
+    assert_eq!(entry["school"], "Northgate Academy");
+    let (status, bad) = app
+        .json("/api/v1/registers/exclusions?status=shut", &officer)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad["error"]["field"], "status");
+
+    let facts = format!("/api/v1/registers/exclusions/{id}/facts");
+    let (status, body) = post_json(
+        &app,
+        &facts,
+        &officer,
+        &serde_json::json!({"fact": "board_decision", "on": "2023-01-10", "reinstate": false, "parents_told_on": "2023-01-31"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "invalid_input");
+    assert_eq!(body["error"]["field"], "on");
+    let (status, body) = post_json(
+        &app,
+        &facts,
+        &officer,
+        &serde_json::json!({"fact": "nonsense"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["field"], "fact");
+    let (status, body) = post_json(
+        &app,
+        &facts,
+        &officer,
+        &serde_json::json!({"fact": "offer", "provider": "Harbourshire PRU", "hours": 150, "starts_on": "2023-01-23"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["entry"]["offer"]["hours"], "15");
+    assert_eq!(body["entry"]["offer"]["full_time"], false);
+    assert_eq!(body["history"][0]["fact"]["fact"], "offer");
+    assert_eq!(body["history"][0]["recorded_by"], "Priya Shah");
+    let (status, detail) = app
+        .json(&format!("/api/v1/registers/exclusions/{id}"), &officer)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        detail["entry"]["part_time_too_long"], true,
+        "part-time since 2023"
+    );
+
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/registers/exclusions/not-an-id/facts",
+        &officer,
+        &serde_json::json!({"fact": "review_applied", "on": "2023-02-01"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) = post_json(
+        &app,
+        &format!("/api/v1/registers/exclusions/{}/facts", uuid::Uuid::nil()),
+        &officer,
+        &serde_json::json!({"fact": "review_applied", "on": "2023-02-01"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Adding: a future first day and an unknown child are refused naming the field.
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/registers/exclusions",
+        &officer,
+        &serde_json::json!({"person": app.jayden(), "first_day": "2027-01-01"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "first_day");
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/registers/exclusions",
+        &officer,
+        &serde_json::json!({"person": uuid::Uuid::nil(), "first_day": "2026-11-02"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "person");
+}
+
+#[tokio::test]
+async fn an_entry_is_added_by_hand_from_a_form() {
+    let (app, _) = app_with_entry().await;
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let child = app.county.batch.persons[1].id.to_string();
+    let (status, page) = app
+        .page(
+            &format!("/registers/exclusions/new?person={child}"),
+            &officer,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&format!("value=\"{child}\"")));
+    assert!(page.contains("Seaview School"));
+    let token = app.form_token(&officer).await;
+    let response = app
+        .post_form(
+            "/registers/exclusions/new",
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("person", &child),
+                ("school", &agency_id(&app, "seaview")),
+                ("first_day", "32/10/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("<a href=\"#new-first_day\">"), "{page}");
+    assert!(page.contains("value=\"32/10/2026\""));
+    let response = app
+        .post_form(
+            "/registers/exclusions/new",
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("person", &child),
+                ("school", &agency_id(&app, "seaview")),
+                ("first_day", "2/11/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let to = response.headers()["location"].to_str().unwrap().to_owned();
+    let (_, entry) = app.page(&to, &officer).await;
+    assert!(entry.contains("Entry added to the register"));
+    assert!(entry.contains("Seaview School"));
+    assert!(entry.contains("By hand"));
+}
+
+#[tokio::test]
+async fn the_exports_match_the_list_escape_formulas_and_are_audited_as_exports() {
+    let (app, id) = app_with_entry().await;
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    // A provider typed as a formula must never run in a spreadsheet.
+    let (status, body) = post_json(
+        &app,
+        &format!("/api/v1/registers/exclusions/{id}/facts"),
+        &officer,
+        &serde_json::json!({"fact": "offer", "provider": "=HYPERLINK(\"http://x\",\"PRU\")", "hours": 250, "starts_on": "2023-01-23"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let response = app.get("/registers/exclusions/export.csv", &officer).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"exclusions-register-2026-11-20.csv\"")
+    );
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let csv = response.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0]
+            .starts_with("Child,Date of birth,Age,Excluding school,First day,Day 6,Board,Hours offered a week,Provider"),
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 2, "one entry: {csv}");
+    assert!(lines[1].starts_with("Jayden Mercer,"), "{csv}");
+    assert!(lines[1].contains("Northgate Academy"));
+    assert!(lines[1].contains("Met 23 January 2023"), "{csv}");
+    assert!(
+        lines[1].contains("\"'=HYPERLINK"),
+        "the formula is made text: {csv}"
+    );
+    assert!(!lines[1].contains(",=HYPERLINK") && !lines[1].contains(",\"=HYPERLINK"));
+    // The filters apply: no closed entries.
+    let (_, closed) = app
+        .page("/registers/exclusions/export.csv?status=closed", &officer)
+        .await;
+    assert_eq!(closed.lines().count(), 1, "only the header: {closed}");
+    let (status, _) = app
+        .page("/registers/exclusions/export.csv?status=shut", &officer)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let response = app.get("/registers/exclusions/export.xlsx", &officer).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = response.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut strings = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/sharedStrings.xml").unwrap(),
+        &mut strings,
+    )
+    .unwrap();
+    assert!(strings.contains("Jayden Mercer"), "{strings}");
+    assert!(strings.contains("Excluding school"));
+    assert!(
+        strings.contains("&apos;=HYPERLINK") || strings.contains("'=HYPERLINK"),
+        "{strings}"
+    );
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut sheet,
+    )
+    .unwrap();
+    assert!(!sheet.contains("<f>"), "no formula cells: {sheet}");
+
+    // Each download is audited as an export, naming the child.
+    let dpo = app
+        .county
+        .users
+        .iter()
+        .find(|u| u.roles.contains(&Role::DataProtectionOfficer))
+        .unwrap();
+    // (The store reads the whole register it may show, so every download names its children,
+    // whatever the filters leave out of the file.)
+    let staff = app.staff(&dpo.email).await;
+    let reviewer = harbour_policy::Principal {
+        user: staff.id,
+        tenant: staff.tenant,
+        agency: staff.agency,
+        roles: staff.roles,
+    };
+    let audit = app
+        .store
+        .audit_for_person(
+            &reviewer,
+            harbour_domain::PersonId(app.jayden().parse().unwrap()),
+            harbour_store::AuditPage {
+                offset: 0,
+                limit: 1000,
+            },
+            app.clock.now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let exports = audit
+        .lines
+        .lines
+        .iter()
+        .filter(|l| l.action == "export_register")
+        .count();
+    assert_eq!(exports, 3, "two CSV downloads naming him and one XLSX");
+
+    // A school's export holds only its own pupils; police are refused.
+    let seaview = app.sign_in(Role::SchoolDsl, "seaview").await;
+    let (status, theirs) = app.page("/registers/exclusions/export.csv", &seaview).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(theirs.lines().count(), 1, "{theirs}");
+    let police = app.sign_in(Role::PoliceMaceCoordinator, "police").await;
+    let response = app.get("/registers/exclusions/export.xlsx", &police).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
