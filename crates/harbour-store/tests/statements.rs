@@ -93,7 +93,8 @@ fn backends_of_file(file: &str) -> Option<&'static [Backend]> {
         | "backend/alerts.rs"
         | "backend/case_events.rs"
         | "backend/jobs.rs"
-        | "backend/registers.rs" => BOTH,
+        | "backend/registers.rs"
+        | "backend/not_in_school.rs" => BOTH,
         "backend/sqlite.rs" | "backend/bulk_sqlite.rs" | "backend/sqlite_timelines.rs" => {
             &[Backend::Sqlite]
         }
