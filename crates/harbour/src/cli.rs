@@ -487,6 +487,12 @@ pub enum AgencyCommand {
         /// Transfer Files name it, so that history they report about it is placed at it.
         #[arg(long)]
         school_number: Option<String>,
+        /// The school is a special school (or a specially organised independent special
+        /// school): a pupil on its roll may be withdrawn to home education only with the local
+        /// authority's consent (Education Act 1996 s.434A), which the children not in school
+        /// register then asks for.
+        #[arg(long)]
+        special_school: bool,
         /// The local authority (needed only when the store holds more than one).
         /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]

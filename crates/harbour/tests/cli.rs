@@ -69,6 +69,39 @@ fn an_administrator_sets_up_staff_and_the_audit_catches_a_hand_edit() {
         ],
         "",
     ));
+    // A special school is said to be one (the s.434A consent gate reads it); only a school.
+    ok(harbour(
+        &data,
+        &[
+            "agency",
+            "add",
+            "--code",
+            "oakfield",
+            "--name",
+            "Oakfield Special School",
+            "--kind",
+            "school",
+            "--special-school",
+        ],
+        "",
+    ));
+    let not_a_school = harbour(
+        &data,
+        &[
+            "agency",
+            "add",
+            "--code",
+            "clinic",
+            "--name",
+            "Clinic",
+            "--kind",
+            "health",
+            "--special-school",
+        ],
+        "",
+    );
+    assert!(!not_a_school.status.success());
+    assert!(text(&not_a_school).contains("--special-school"));
 
     let refused = harbour(
         &data,
