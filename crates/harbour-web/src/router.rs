@@ -5,8 +5,8 @@
 use crate::nav::NavEntry;
 use crate::state::AppState;
 use crate::{
-    alerts, api, assets, audit, emergency, feeds, identity, metrics, people, problem, quarantine,
-    service, sign_in,
+    alerts, api, assets, audit, emergency, feeds, identity, metrics, not_in_school, people,
+    problem, quarantine, service, sign_in,
 };
 use axum::Router;
 use axum::body::Body;
@@ -45,6 +45,7 @@ const NAVIGATION: &[NavEntry] = &[
     emergency::NAV,
     quarantine::NAV,
     identity::NAV,
+    not_in_school::NAV,
     audit::NAV,
     service::NAV,
 ];
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sign_in::routes())
         .merge(people::routes())
         .merge(alerts::routes())
+        .merge(not_in_school::routes())
         .merge(identity::routes())
         .merge(quarantine::routes())
         .merge(emergency::routes())
