@@ -125,6 +125,93 @@ impl ChildCircumstances {
     }
 }
 
+/// What a child's timeline says that bears on s.434A consent, as the store reads it from the
+/// child's events (a school is named by any stable number, e.g. its agency id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mark {
+    /// Joined the roll of a special school.
+    JoinedSpecialSchool(u128),
+    /// Left the roll of a special school.
+    LeftSpecialSchool(u128),
+    ChildProtectionPlanStarted,
+    ChildProtectionPlanEnded,
+}
+
+impl ChildCircumstances {
+    /// Where the child stood on `day` (the registration's first day), from `marks` in any
+    /// order. A leaving or a plan's end dated `day` itself still counts as on roll or under
+    /// the plan that day: a child withdrawn from a special school to home education leaves
+    /// its roll on the day home education starts, and that is the withdrawal s.434A is about.
+    /// (No feed sends s.47 enquiries yet: when one does, they join the plan's marks.)
+    pub fn on(day: Date, marks: &[(Date, Mark)]) -> Self {
+        let mut marks: Vec<(Date, Mark)> =
+            marks.iter().copied().filter(|(on, _)| *on <= day).collect();
+        marks.sort_by_key(|(on, _)| *on);
+        let mut schools: Vec<u128> = Vec::new();
+        let mut plan = false;
+        for (on, mark) in marks {
+            let ended_before = on < day;
+            match mark {
+                Mark::JoinedSpecialSchool(school) => {
+                    if !schools.contains(&school) {
+                        schools.push(school);
+                    }
+                }
+                Mark::LeftSpecialSchool(school) if ended_before => {
+                    schools.retain(|s| *s != school);
+                }
+                Mark::ChildProtectionPlanStarted => plan = true,
+                Mark::ChildProtectionPlanEnded if ended_before => plan = false,
+                Mark::LeftSpecialSchool(_) | Mark::ChildProtectionPlanEnded => {}
+            }
+        }
+        Self {
+            at_special_school: !schools.is_empty(),
+            under_child_protection: plan,
+        }
+    }
+
+    /// Whether a registration may be opened by hand for this child: where s.434A applies, the
+    /// authority's consent decision must be recorded with it (`consent_decided`). A feed's
+    /// registration is a fact and opens regardless, flagged until the decision is recorded.
+    pub fn check_opening(self, consent_decided: bool) -> Result<(), Refusal> {
+        match self.consent_condition() {
+            Some(condition) if !consent_decided => refuse(
+                "consent",
+                format!(
+                    "This child {}: record the authority's consent decision (s.434A) to register home education",
+                    condition.reason()
+                ),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl ConsentCondition {
+    /// Why consent is needed, in words that end "This child ...".
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::SpecialSchool => "is on the roll of a special school",
+            Self::ChildProtection => "is subject to a child protection plan or s.47 enquiries",
+        }
+    }
+}
+
+/// Whether a school's deletion of a child from its roll opens a missing-education episode:
+/// only when the school says it does not know where the child went. A leaving without a
+/// destination says nothing either way (most school systems do not send one).
+pub fn leaving_opens_episode(destination: Option<&str>) -> bool {
+    destination == Some("not_known")
+}
+
+/// Whether two reports of a child missing education, first days `a` and `b`, are the same
+/// spell (the school's deletion and the authority's own record of it): within 30 days.
+pub fn same_spell(a: Date, b: Date) -> bool {
+    (a - b).whole_days().abs() <= 30
+}
+
 /// Another person or organisation educating the child (s.436C(1)(f)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provider {
@@ -269,6 +356,11 @@ impl EheCase {
         let since = "registration";
         match fact {
             EheFact::Registered(r) => {
+                let decided = self
+                    .facts
+                    .iter()
+                    .any(|f| matches!(f, EheFact::ConsentDecision { .. }));
+                self.circumstances.check_opening(decided)?;
                 if r.parents.is_empty() {
                     return refuse("parents", "Enter at least one parent's name and address");
                 }

@@ -337,3 +337,86 @@ proptest! {
         prop_assert_eq!(a.escalated, a.trace.state(MISSING + Duration::days(days)).is_missed());
     }
 }
+
+#[test]
+fn circumstances_come_from_the_timeline_on_the_registration_day() {
+    let day = date!(2024 - 09 - 16);
+    let oak = 7;
+    let none = ChildCircumstances::on(day, &[]);
+    assert_eq!(none.consent_condition(), None);
+    // On a special school's roll, withdrawn the same day: consent needed.
+    let marks = [
+        (date!(2021 - 09 - 01), Mark::JoinedSpecialSchool(oak)),
+        (day, Mark::LeftSpecialSchool(oak)),
+    ];
+    assert_eq!(
+        ChildCircumstances::on(day, &marks).consent_condition(),
+        Some(ConsentCondition::SpecialSchool)
+    );
+    // Left it before: not needed; joined only after the registration: not needed.
+    let left = [
+        (date!(2021 - 09 - 01), Mark::JoinedSpecialSchool(oak)),
+        (date!(2023 - 07 - 20), Mark::LeftSpecialSchool(oak)),
+        (date!(2024 - 10 - 01), Mark::JoinedSpecialSchool(9)),
+    ];
+    assert_eq!(ChildCircumstances::on(day, &left).consent_condition(), None);
+    // An open child protection plan; one that ended earlier does not count.
+    let plan = [(date!(2024 - 06 - 03), Mark::ChildProtectionPlanStarted)];
+    assert_eq!(
+        ChildCircumstances::on(day, &plan).consent_condition(),
+        Some(ConsentCondition::ChildProtection)
+    );
+    let ended = [
+        (date!(2023 - 07 - 20), Mark::ChildProtectionPlanEnded),
+        (date!(2022 - 06 - 03), Mark::ChildProtectionPlanStarted),
+    ];
+    assert_eq!(
+        ChildCircumstances::on(day, &ended).consent_condition(),
+        None
+    );
+}
+
+#[test]
+fn a_registration_needing_consent_waits_for_the_decision() {
+    let cp = ChildCircumstances {
+        at_special_school: false,
+        under_child_protection: true,
+    };
+    let case = ehe(cp, vec![]);
+    let refused = case
+        .check(
+            &EheFact::Registered(registration()),
+            &Settings::default(),
+            REGISTERED,
+        )
+        .unwrap_err();
+    assert_eq!(refused.field, "consent");
+    assert_eq!(cp.check_opening(false).unwrap_err().field, "consent");
+    assert!(cp.check_opening(true).is_ok());
+    assert!(ChildCircumstances::default().check_opening(false).is_ok());
+    let decided = ehe(
+        cp,
+        vec![EheFact::ConsentDecision {
+            on: REGISTERED,
+            granted: true,
+        }],
+    );
+    assert!(
+        decided
+            .check(
+                &EheFact::Registered(registration()),
+                &Settings::default(),
+                REGISTERED
+            )
+            .is_ok()
+    );
+}
+
+#[test]
+fn only_a_deletion_to_an_unknown_destination_opens_an_episode() {
+    assert!(leaving_opens_episode(Some("not_known")));
+    assert!(!leaving_opens_episode(Some("another_school")));
+    assert!(!leaving_opens_episode(None));
+    assert!(same_spell(date!(2024 - 09 - 01), date!(2024 - 09 - 20)));
+    assert!(!same_spell(date!(2024 - 09 - 01), date!(2024 - 11 - 20)));
+}

@@ -1,13 +1,16 @@
 //! The registers' part in the pipeline: a permanent exclusion that arrives in any feed opens
-//! an entry on the permanent exclusions register (recommendation 8), with no one having to
-//! add it. Runs after linking, so the entry is about the linked child.
+//! an entry on the permanent exclusions register (recommendation 8), and an EHE registration,
+//! a CME episode or a school's deletion of a pupil to an unknown destination opens one on the
+//! children not in school register, with no one having to add it. Runs after linking, so the
+//! entry is about the linked child.
 
 use crate::pipeline::{Reaction, ReactionFuture};
 use harbour_store::{IngestJob, Store};
 use time::OffsetDateTime;
 
-/// Opens register entries for the permanent exclusions the claimed jobs stored. Opening is
-/// by the exclusion's agency and key, so a job run twice opens nothing the second time.
+/// Opens register entries for the permanent exclusions, home-education registrations and
+/// missing-education episodes the claimed jobs stored. Opening is by the event's agency and
+/// key, so a job run twice (or a corrected event re-sent) opens nothing the second time.
 #[derive(Debug, Default)]
 pub struct OpenRegisterEntries;
 
@@ -32,6 +35,19 @@ impl Reaction for OpenRegisterEntries {
                 .map_err(|e| e.to_string())?;
             if opened > 0 {
                 tracing::info!(tenant = %first.tenant.as_str(), opened, "permanent exclusions added to the register");
+            }
+            let cnis = store
+                .open_not_in_school_entries(&first.tenant, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            if cnis.home_education + cnis.missing_education > 0 {
+                tracing::info!(
+                    tenant = %first.tenant.as_str(),
+                    home_education = cnis.home_education,
+                    consent_required = cnis.consent_required,
+                    missing_education = cnis.missing_education,
+                    "children added to the children not in school register"
+                );
             }
             Ok(())
         })

@@ -41,12 +41,18 @@ pub enum Function {
 pub enum Register {
     /// Permanently excluded children (recommendation 8 of the Child AA review).
     Exclusions,
+    /// Children in elective home education (Education Act 1996 s.436B-C, s.434A).
+    HomeEducation,
+    /// Children missing education (Education Act 1996 s.436A).
+    MissingEducation,
 }
 
 impl Register {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Exclusions => "exclusions",
+            Self::HomeEducation => "home_education",
+            Self::MissingEducation => "missing_education",
         }
     }
 }

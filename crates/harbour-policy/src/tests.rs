@@ -258,6 +258,25 @@ fn registers_open_to_their_keepers_and_to_the_agency_they_name() {
     assert_eq!(policy.register_access(&police, register), None);
     assert!(policy.register_lawful_basis(register).is_some());
 
+    // Children not in school: the CME/EHE officer keeps both; a school sees the missing
+    // education episodes naming it, and no home education; the inclusion officer neither.
+    let cme_ehe = principal(school, &[Role::LaCmeEheOfficer]);
+    for register in [Register::HomeEducation, Register::MissingEducation] {
+        assert_eq!(
+            policy.register_access(&cme_ehe, register),
+            Some(RegisterAccess::Keep)
+        );
+        assert_eq!(policy.register_access(&police, register), None);
+        assert_eq!(policy.register_access(&keeper, register), None);
+        assert!(policy.register_lawful_basis(register).is_some());
+    }
+    assert_eq!(
+        policy.register_access(&dsl, Register::MissingEducation),
+        Some(RegisterAccess::OwnAgency)
+    );
+    assert_eq!(policy.register_access(&dsl, Register::HomeEducation), None);
+    assert_eq!(policy.register_access(&cme_ehe, Register::Exclusions), None);
+
     // A file that lists no registers opens none.
     let bare = Policy::parse(&with_tail("")).unwrap();
     assert_eq!(bare.register_access(&keeper, register), None);

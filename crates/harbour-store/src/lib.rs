@@ -52,6 +52,7 @@ mod jobs;
 mod linking;
 mod location;
 mod model;
+mod not_in_school;
 mod registers;
 mod search;
 mod store;
@@ -84,6 +85,10 @@ pub use model::{
     NewAgency, NewEvent, NewPerson, NewSourceRecord, NewUser, PersonSummary, PersonView,
     QuarantineEntry, QuarantineRow, SearchFilter, SearchResults, SessionUser, SignInAccount,
     StaffMember, TimelineEntry,
+};
+pub use not_in_school::{
+    HomeEducationEntry, MissingEducationEntry, NotInSchoolDay, NotInSchoolRegister,
+    OpenedNotInSchool, ReaderAccess,
 };
 pub use registers::{
     ExclusionEntry, ExclusionsRegister, RecordedFact, RegisterChild, RegisterDay, RegisterRefusal,

@@ -36,8 +36,8 @@ pub struct RegisterChild {
 
 /// A fact as recorded: what, when and by whom.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RecordedFact {
-    pub fact: Fact,
+pub struct RecordedFact<F = Fact> {
+    pub fact: F,
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
     /// The member of staff's name; `None` for Harbour itself.
@@ -132,6 +132,25 @@ pub(crate) struct NameRow {
     pub given_name: String,
     pub family_name: String,
     pub date_of_birth: Option<Date>,
+}
+
+impl From<NameRow> for RegisterChild {
+    fn from(n: NameRow) -> Self {
+        Self {
+            given_name: n.given_name,
+            family_name: n.family_name,
+            date_of_birth: n.date_of_birth,
+        }
+    }
+}
+
+/// The first name row of each child (the rows come most recent record first).
+pub(crate) fn first_names(names: Vec<NameRow>) -> BTreeMap<Uuid, RegisterChild> {
+    let mut first = BTreeMap::new();
+    for n in names {
+        first.entry(n.person_id).or_insert_with(|| n.into());
+    }
+    first
 }
 
 /// Builds the register's entries from its rows, facts and names.
@@ -290,17 +309,9 @@ impl Store {
     ) -> Result<(Guarded, Vec<ExclusionEntry>), StoreError> {
         let entries = in_gate!(g, [registers as r], tx => {
             let rows = r::entries(tx, tenant, EXCLUSIONS.as_str(), agency).await?;
-            let facts = r::facts(tx, tenant, EXCLUSIONS.as_str()).await?;
-            let names = r::names(tx, tenant, EXCLUSIONS.as_str()).await?;
-            let mut first_names = BTreeMap::new();
-            for n in names {
-                first_names.entry(n.person_id).or_insert(RegisterChild {
-                    given_name: n.given_name,
-                    family_name: n.family_name,
-                    date_of_birth: n.date_of_birth,
-                });
-            }
-            assemble(rows, facts, first_names, day)
+            let facts = r::facts(tx, tenant, EXCLUSIONS.as_str(), agency).await?;
+            let names = r::names(tx, tenant, EXCLUSIONS.as_str(), agency).await?;
+            assemble(rows, facts, first_names(names), day)
         });
         Ok((g, entries))
     }
@@ -331,16 +342,10 @@ impl Store {
                 Some(row) if access == Some(RegisterAccess::Keep)
                     || row.agency_id == Some(who.agency.0) => {
                     let facts = r::facts_of(tx, tenant, id).await?;
-                    let names = r::names(tx, tenant, EXCLUSIONS.as_str()).await?;
-                    let names: BTreeMap<Uuid, RegisterChild> = names
+                    let names: BTreeMap<Uuid, RegisterChild> = r::name_of(tx, tenant, row.person_id)
+                        .await?
                         .into_iter()
-                        .filter(|n| n.person_id == row.person_id)
-                        .take(1)
-                        .map(|n| (n.person_id, RegisterChild {
-                            given_name: n.given_name,
-                            family_name: n.family_name,
-                            date_of_birth: n.date_of_birth,
-                        }))
+                        .map(|n| (n.person_id, n.into()))
                         .collect();
                     assemble(vec![row], facts, names, day).pop()
                 }

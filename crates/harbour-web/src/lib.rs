@@ -25,6 +25,7 @@ mod assets;
 mod layout;
 mod metrics;
 mod nav;
+mod not_in_school;
 mod problem;
 mod session;
 mod state;

@@ -5,8 +5,8 @@
 use crate::nav::NavEntry;
 use crate::state::AppState;
 use crate::{
-    alerts, api, assets, audit, emergency, exclusions, feeds, identity, metrics, people, problem,
-    quarantine, service, sign_in, work,
+    alerts, api, assets, audit, emergency, exclusions, feeds, identity, metrics, not_in_school,
+    people, problem, quarantine, service, sign_in, work,
 };
 use axum::Router;
 use axum::body::Body;
@@ -47,6 +47,7 @@ const NAVIGATION: &[NavEntry] = &[
     quarantine::NAV,
     identity::NAV,
     exclusions::NAV,
+    not_in_school::NAV,
     audit::NAV,
     service::NAV,
 ];
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(people::routes())
         .merge(alerts::routes())
         .merge(work::routes())
+        .merge(not_in_school::routes())
         .merge(identity::routes())
         .merge(exclusions::routes())
         .merge(quarantine::routes())

@@ -1055,4 +1055,101 @@ async fn common_cookie(client: &reqwest::Client, base: &str, user: UserId) -> St
         .next()
         .unwrap()
         .to_owned()
+/// The children not in school register, written by hand from the information-sharing rules
+/// (separately from `policy/access.toml`): the CME/EHE officers keep both parts; a school's
+/// DSL sees the missing-education episodes its own roll deletions opened, and no home
+/// education; every other role sees neither.
+fn not_in_school_access(role: Role) -> &'static str {
+    match role {
+        Role::LaCmeEheOfficer => "keep",
+        Role::SchoolDsl => "own episodes",
+        _ => "none",
+    }
+}
+
+#[tokio::test]
+async fn every_role_sees_the_children_not_in_school_register_as_the_sharing_rules_say() {
+    let app = common::spawn_app().await;
+    app.store
+        .open_not_in_school_entries(&app.county.tenant, app.clock.now())
+        .await
+        .unwrap();
+    let officer = app.sign_in(Role::LaCmeEheOfficer, "la").await;
+    let (_, list) = app.page("/children-not-in-school", &officer).await;
+    let first = |prefix: &str| {
+        list.split(&format!("href=\"/children-not-in-school/{prefix}/"))
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let ehe = format!(
+        "/children-not-in-school/home-education/{}",
+        first("home-education")
+    );
+    let cme = format!(
+        "/children-not-in-school/missing-education/{}",
+        first("missing-education")
+    );
+    let mut checked = BTreeSet::new();
+    for user in &app.county.users {
+        let role = *user.roles.iter().next().unwrap();
+        let response = app
+            .client
+            .post(app.url("/sign-in"))
+            .form(&[("user_id", user.id.to_string())])
+            .send()
+            .await
+            .unwrap();
+        let cookie = response.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let (list_status, list) = app.page("/children-not-in-school", &cookie).await;
+        let (ehe_status, _) = app.page(&ehe, &cookie).await;
+        let (cme_status, _) = app.page(&cme, &cookie).await;
+        let (_, home) = app.page("/", &cookie).await;
+        let linked = home.contains("href=\"/children-not-in-school\"");
+        let access = not_in_school_access(role);
+        match access {
+            "keep" => {
+                assert_eq!(list_status, StatusCode::OK, "{role}");
+                assert!(list.contains("Elective home education"), "{role}");
+                assert_eq!(
+                    (ehe_status, cme_status),
+                    (StatusCode::OK, StatusCode::OK),
+                    "{role}"
+                );
+                assert!(linked, "{role}");
+            }
+            "own episodes" => {
+                assert_eq!(list_status, StatusCode::OK, "{role}");
+                assert!(!list.contains("Elective home education"), "{role}");
+                assert!(!list.contains("Maisie"), "{role}: {list}");
+                // The demo's episodes are the authority's, not a school's.
+                assert_eq!(
+                    (ehe_status, cme_status),
+                    (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND),
+                    "{role}"
+                );
+                assert!(linked, "{role}");
+            }
+            _ => {
+                assert_eq!(list_status, StatusCode::FORBIDDEN, "{role}");
+                assert_eq!(
+                    (ehe_status, cme_status),
+                    (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND),
+                    "{role}: answered as missing"
+                );
+                assert!(!linked, "{role}: no link to a register they cannot open");
+            }
+        }
+        checked.insert(role);
+    }
+    assert_eq!(checked.len(), Role::ALL.len(), "every role checked");
 }

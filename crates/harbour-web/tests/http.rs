@@ -1807,4 +1807,92 @@ async fn my_work_lists_each_roles_tasks_and_assigns_them_to_colleagues_who_may_w
     let (_, mine) = app.json("/api/v1/tasks?show=mine", &social).await;
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     assert_eq!(mine[0]["owner"]["name"], "Grace Adeyemi");
+#[tokio::test]
+async fn the_cme_officer_traces_a_missing_child_step_by_step() {
+    let app = spawn_app().await;
+    let opened = app
+        .store
+        .open_not_in_school_entries(&app.county.tenant, app.clock.now())
+        .await
+        .unwrap();
+    assert!(opened.missing_education > 0 && opened.home_education > 0);
+    let officer = app.sign_in(Role::LaCmeEheOfficer, "la").await;
+    let (status, list) = app.page("/children-not-in-school", &officer).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert!(list.contains("Elective home education"), "{list}");
+    assert!(list.contains("Children missing education"), "{list}");
+    assert!(list.contains("Maisie Doyle-Khan"), "{list}");
+    assert!(list.contains("Median days missing"), "{list}");
+    let episode = list
+        .split("href=\"/children-not-in-school/missing-education/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let path = format!("/children-not-in-school/missing-education/{episode}");
+    let (status, page) = app.page(&path, &officer).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Tracing checklist"), "{page}");
+    assert!(page.contains("Home Office asked"), "{page}");
+
+    // A step without what it found is shown again with the error on the field.
+    let token = app.form_token(&officer).await;
+    let on = app.clock.now().date().to_string();
+    let response = app
+        .post_form(
+            &path,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("action", "step"),
+                ("step", "family_contacted"),
+                ("on", &on),
+                ("outcome", " "),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert_form_shown_again(&page, "outcome", "Enter what the step found");
+    let response = app
+        .post_form(
+            &path,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("action", "step"),
+                ("step", "family_contacted"),
+                ("on", &on),
+                ("outcome", "Mother says they moved to Leeds"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.page(&path, &officer).await;
+    assert!(page.contains("Mother says they moved to Leeds"), "{page}");
+    assert!(page.contains("Tom Reilly"), "{page}");
+
+    // A school's lead sees no home education; the police see no register.
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (status, theirs) = app.page("/children-not-in-school", &dsl).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!theirs.contains("Elective home education"), "{theirs}");
+    assert!(!theirs.contains("Maisie"), "{theirs}");
+    let (status, _) = app.page(&path, &dsl).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the LA's episode is not Northgate's"
+    );
+    let police = app.sign_in(Role::PoliceMaceCoordinator, "police").await;
+    let (status, _) = app.page("/children-not-in-school", &police).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        !app.page("/", &police)
+            .await
+            .1
+            .contains("Children not in school")
+    );
 }

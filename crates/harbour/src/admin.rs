@@ -91,9 +91,13 @@ pub async fn agency(command: AgencyCommand) -> anyhow::Result<ExitCode> {
             name,
             kind,
             school_number,
+            special_school,
             tenant,
         } => {
             let kind: AgencyKind = kind.parse()?;
+            if special_school && kind != AgencyKind::School {
+                bail!("--special-school is for schools only");
+            }
             let school_number = school_number
                 .as_deref()
                 .map(SchoolNumber::parse)
@@ -130,6 +134,11 @@ pub async fn agency(command: AgencyCommand) -> anyhow::Result<ExitCode> {
             if let Some(number) = &school_number {
                 store
                     .set_school_number(&tenant, agency.id, number, SystemClock.now())
+                    .await?;
+            }
+            if special_school {
+                store
+                    .set_special_school(&tenant, agency.id, true, SystemClock.now())
                     .await?;
             }
             println!(

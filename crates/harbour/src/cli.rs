@@ -403,6 +403,29 @@ pub enum ReportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The children not in school register: each child in elective home education (with the
+    /// s.434A consent flag, the home-visit and information-request clocks) and each child
+    /// missing education (days missing, the 20-school-day tracing clock, steps left), then
+    /// the figures (number on each part, without consent, median days missing, share traced
+    /// within the limit). Entries open from the feeds. The report is audited, naming every
+    /// child.
+    ChildrenNotInSchool {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The local authority's code (needed only when the store holds more than one).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// A directory of rule files whose calendar.toml gives the school terms (default:
+        /// the built-in rules' calendar).
+        #[arg(long, env = "HARBOUR_RULES")]
+        rules: Option<PathBuf>,
+        /// The day to report on, YYYY-MM-DD (default: today in London).
+        #[arg(long, value_name = "DATE")]
+        on: Option<String>,
+        /// Print the register as one JSON object (dates as YYYY-MM-DD).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -464,6 +487,12 @@ pub enum AgencyCommand {
         /// Transfer Files name it, so that history they report about it is placed at it.
         #[arg(long)]
         school_number: Option<String>,
+        /// The school is a special school (or a specially organised independent special
+        /// school): a pupil on its roll may be withdrawn to home education only with the local
+        /// authority's consent (Education Act 1996 s.434A), which the children not in school
+        /// register then asks for.
+        #[arg(long)]
+        special_school: bool,
         /// The local authority (needed only when the store holds more than one).
         /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]

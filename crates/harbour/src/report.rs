@@ -8,7 +8,7 @@ use anyhow::Context;
 use harbour_casework::ClockState;
 use harbour_casework::exclusions::Status;
 use harbour_domain::{Clock, SystemClock, london_today};
-use harbour_store::RegisterDay;
+use harbour_store::{NotInSchoolDay, RegisterDay};
 use std::process::ExitCode;
 use time::Date;
 use time::macros::format_description;
@@ -27,11 +27,7 @@ pub async fn report(command: ReportCommand) -> anyhow::Result<ExitCode> {
             let store = open_store(&store).await?;
             let tenant = choose_tenant(&store, tenant.as_deref()).await?;
             let now = SystemClock.now();
-            let today = match on {
-                Some(text) => Date::parse(&text, format_description!("[year]-[month]-[day]"))
-                    .with_context(|| format!("--on {text:?} is not a date like 2026-09-01"))?,
-                None => london_today(now),
-            };
+            let today = report_day(on, now)?;
             let day = RegisterDay {
                 calendar: rules.calendar(),
                 settings: settings.exclusions,
@@ -105,6 +101,142 @@ pub async fn report(command: ReportCommand) -> anyhow::Result<ExitCode> {
             println!("Part-time past the limit:   {}", f.part_time_too_long);
             Ok(ExitCode::SUCCESS)
         }
+        ReportCommand::ChildrenNotInSchool {
+            store,
+            tenant,
+            rules,
+            on,
+            json,
+        } => {
+            let settings = load_registers(rules.as_deref())?;
+            let rules = load_rules(rules.as_deref())?;
+            let store = open_store(&store).await?;
+            let tenant = choose_tenant(&store, tenant.as_deref()).await?;
+            let now = SystemClock.now();
+            let today = report_day(on, now)?;
+            let day = NotInSchoolDay {
+                calendar: rules.calendar(),
+                settings: settings.not_in_school,
+                today,
+            };
+            let register = store
+                .children_not_in_school_report(&tenant, day, now)
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string(&register)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let child = |child: &Option<harbour_store::RegisterChild>,
+                         person: &harbour_domain::PersonId| {
+                child
+                    .as_ref()
+                    .map(|c| format!("{} {}", c.given_name, c.family_name))
+                    .unwrap_or_else(|| person.0.to_string())
+            };
+            println!("Elective home education");
+            let rows: Vec<[String; 5]> = register
+                .home_education
+                .iter()
+                .map(|e| {
+                    let a = &e.assessment;
+                    [
+                        child(&e.child, &e.person),
+                        e.first_day.to_string(),
+                        match (a.consent_needed, a.consent) {
+                            (None, _) => "not needed".into(),
+                            (Some(_), Some(true)) => "granted".into(),
+                            (Some(_), Some(false)) => "refused".into(),
+                            (Some(c), None) => format!("NEEDED: {}", c.reason()),
+                        },
+                        clock(a.home_visit.state(today)),
+                        if !a.open {
+                            "closed".into()
+                        } else {
+                            match a.next_request_due {
+                                Some(due) if today > due => format!("overdue {due}"),
+                                Some(due) => format!("due {due}"),
+                                None => String::new(),
+                            }
+                        },
+                    ]
+                })
+                .collect();
+            print_table(
+                &[
+                    "CHILD",
+                    "REGISTERED",
+                    "CONSENT",
+                    "HOME VISIT",
+                    "INFORMATION",
+                ],
+                &rows,
+            );
+            println!();
+            println!("Children missing education");
+            let rows: Vec<[String; 6]> = register
+                .missing_education
+                .iter()
+                .map(|e| {
+                    let a = &e.assessment;
+                    [
+                        child(&e.child, &e.person),
+                        e.agency_name.clone().unwrap_or_default(),
+                        e.first_day.to_string(),
+                        a.days_missing.to_string(),
+                        if a.open && a.escalated {
+                            format!("ESCALATED (due {})", a.trace.due)
+                        } else {
+                            clock(a.trace.state(today))
+                        },
+                        if a.open {
+                            format!("{} left", a.steps_left.len())
+                        } else {
+                            "closed".into()
+                        },
+                    ]
+                })
+                .collect();
+            print_table(
+                &["CHILD", "FROM", "MISSING SINCE", "DAYS", "TRACED", "STEPS"],
+                &rows,
+            );
+            let f = &register.figures;
+            println!();
+            println!("Home educated:              {}", f.home_educated);
+            println!(
+                "  without consent (s.434A): {}",
+                f.home_educated_without_consent
+            );
+            println!(
+                "  information overdue:      {}",
+                f.information_requests_overdue
+            );
+            println!("Missing education:          {}", f.missing_education);
+            println!(
+                "Median days missing:        {}",
+                f.median_days_missing
+                    .map(|d| format!("{d:.1}"))
+                    .unwrap_or_else(|| "none yet".into())
+            );
+            println!(
+                "Traced within the limit:    {} of {}{}",
+                f.traced_within_limit,
+                f.episodes_due,
+                f.share_traced_within_limit
+                    .map(|s| format!(" ({:.0}%)", s * 100.0))
+                    .unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The day `--on` names, or today in London.
+fn report_day(on: Option<String>, now: time::OffsetDateTime) -> anyhow::Result<Date> {
+    match on {
+        Some(text) => Date::parse(&text, format_description!("[year]-[month]-[day]"))
+            .with_context(|| format!("--on {text:?} is not a date like 2026-09-01")),
+        None => Ok(london_today(now)),
     }
 }
 

@@ -69,6 +69,39 @@ fn an_administrator_sets_up_staff_and_the_audit_catches_a_hand_edit() {
         ],
         "",
     ));
+    // A special school is said to be one (the s.434A consent gate reads it); only a school.
+    ok(harbour(
+        &data,
+        &[
+            "agency",
+            "add",
+            "--code",
+            "oakfield",
+            "--name",
+            "Oakfield Special School",
+            "--kind",
+            "school",
+            "--special-school",
+        ],
+        "",
+    ));
+    let not_a_school = harbour(
+        &data,
+        &[
+            "agency",
+            "add",
+            "--code",
+            "clinic",
+            "--name",
+            "Clinic",
+            "--kind",
+            "health",
+            "--special-school",
+        ],
+        "",
+    );
+    assert!(!not_a_school.status.success());
+    assert!(text(&not_a_school).contains("--special-school"));
 
     let refused = harbour(
         &data,
@@ -524,6 +557,36 @@ fn a_synthetic_county_imports_into_an_existing_authority() {
     let table = ok(harbour(&data, &["report", "exclusions"], ""));
     assert!(table.contains("On the register:"), "{table}");
     assert!(table.contains("DAY 6"), "{table}");
+    // And the children not in school register: the county's EHE registrations and CME
+    // episodes, opened by the same import.
+    let report = ok(harbour(
+        &data,
+        &[
+            "report",
+            "children-not-in-school",
+            "--on",
+            "2026-09-01",
+            "--json",
+        ],
+        "",
+    ));
+    let register: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
+    let ehe = register["home_education"].as_array().unwrap();
+    let cme = register["missing_education"].as_array().unwrap();
+    assert!(!ehe.is_empty() && !cme.is_empty(), "{report}");
+    assert!(cme[0]["assessment"]["trace"]["due"].is_string());
+    assert_eq!(
+        register["figures"]["home_educated"].as_u64().unwrap() as usize,
+        ehe.iter()
+            .filter(|e| e["assessment"]["open"] == true)
+            .count()
+    );
+    let table = ok(harbour(&data, &["report", "children-not-in-school"], ""));
+    assert!(table.contains("Median days missing:"), "{table}");
+    assert!(
+        table.contains("MISSING SINCE") && table.contains("CONSENT"),
+        "{table}"
+    );
     let bad = harbour(&data, &["report", "exclusions", "--on", "1 Sept"], "");
     assert!(!bad.status.success());
     assert!(text(&bad).contains("--on"), "{}", text(&bad));

@@ -656,3 +656,126 @@ async fn feeds_submitted_at_once_while_two_workers_run_are_all_linked_once() {
         );
     }
 }
+
+/// One row of `feed` as an agency system would send it through the API.
+fn api_row(feed: Feed, fields: &[(&str, &str)]) -> ImportRow {
+    let fields = fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect::<std::collections::BTreeMap<_, _>>();
+    harbour_import::parse_fields(feed, &fields, 1, NOW.date()).unwrap()
+}
+
+#[tokio::test]
+async fn feeds_open_the_children_not_in_school_register_once_per_registration_and_episode() {
+    for (store, _dir) in stores().await {
+        let tenant = TenantCode::parse("999").unwrap();
+        store
+            .create_tenant(&tenant, "Testshire", NOW)
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for (code, kind) in [
+            ("la", AgencyKind::LocalAuthority),
+            ("school", AgencyKind::School),
+        ] {
+            let id = AgencyId::new_v7();
+            store
+                .create_agency(
+                    &NewAgency {
+                        id,
+                        tenant: tenant.clone(),
+                        code: code.into(),
+                        name: code.into(),
+                        kind,
+                    },
+                    NOW,
+                )
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        let (la, school) = (ids[0], ids[1]);
+        let pipeline = pipeline(&store);
+        let la_rows = |detail: &str| {
+            let person = |key: &str, event: &str, kind: &str, date: &str| {
+                api_row(
+                    Feed::LaEducation,
+                    &[
+                        ("record_key", key),
+                        ("given_name", "Amy"),
+                        ("family_name", "Hart"),
+                        ("date_of_birth", "2012-02-03"),
+                        ("event_key", event),
+                        ("type", kind),
+                        ("date", date),
+                        ("detail", detail),
+                    ],
+                )
+            };
+            vec![
+                person("LA1", "E1", "ehe_start", "2026-06-01"),
+                person("LA2", "E2", "cme_start", "2026-06-08"),
+            ]
+        };
+        let left = |destination: &str, key: &str| {
+            api_row(
+                Feed::SchoolRoll,
+                &[
+                    ("record_key", key),
+                    ("given_name", "Ben"),
+                    ("family_name", "Cole"),
+                    ("date_of_birth", "2011-05-06"),
+                    ("event_key", key),
+                    ("type", "left"),
+                    ("date", "2026-07-01"),
+                    ("destination", destination),
+                ],
+            )
+        };
+        for round in ["first", "again, corrected"] {
+            pipeline
+                .import_rows(&tenant, la, Feed::LaEducation, "api", &la_rows(round), &[])
+                .await
+                .unwrap();
+            pipeline
+                .import_rows(
+                    &tenant,
+                    school,
+                    Feed::SchoolRoll,
+                    "api",
+                    &[left("not_known", "S1"), left("another_school", "S2")],
+                    &[],
+                )
+                .await
+                .unwrap();
+            pipeline.drain().await.unwrap();
+            let calendar = harbour_rules::calendar::Calendar::default();
+            let register = store
+                .children_not_in_school_report(
+                    &tenant,
+                    harbour_store::NotInSchoolDay {
+                        calendar: &calendar,
+                        settings: Default::default(),
+                        today: NOW.date(),
+                    },
+                    NOW,
+                )
+                .await
+                .unwrap();
+            assert_eq!(register.home_education.len(), 1, "{round}");
+            assert_eq!(
+                register
+                    .missing_education
+                    .iter()
+                    .map(|e| (e.agency, e.first_day))
+                    .collect::<Vec<_>>(),
+                [
+                    (Some(la), time::macros::date!(2026 - 06 - 08)),
+                    (Some(school), time::macros::date!(2026 - 07 - 01)),
+                ],
+                "{round}: the authority's episode and the school's deletion to an unknown destination"
+            );
+        }
+    }
+}

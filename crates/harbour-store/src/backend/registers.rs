@@ -119,22 +119,35 @@ pub(crate) async fn entry(
     .await?)
 }
 
-/// The facts of every entry of `register` (oldest first within each entry).
+/// The facts of every entry of `register`, or of those naming `agency` (oldest first within
+/// each entry).
 pub(crate) async fn facts(
     conn: &mut Conn,
     tenant: &TenantCode,
     register: &str,
+    agency: Option<Uuid>,
 ) -> Result<Vec<FactRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT f.entry_id, f.fact, f.recorded_at, u.display_name AS recorded_by_name \
-         FROM register_facts f JOIN register_entries r ON r.tenant_code = f.tenant_code AND r.id = f.entry_id \
-         LEFT JOIN users u ON u.id = f.recorded_by \
-         WHERE f.tenant_code = $1 AND r.register = $2 ORDER BY f.entry_id, f.recorded_at, f.id",
-    )
-    .bind(tenant.as_str())
-    .bind(register)
-    .fetch_all(&mut *conn)
-    .await?)
+    let query = match agency {
+        None => sqlx::query_as(
+            "SELECT f.entry_id, f.fact, f.recorded_at, u.display_name AS recorded_by_name \
+             FROM register_facts f JOIN register_entries r ON r.tenant_code = f.tenant_code AND r.id = f.entry_id \
+             LEFT JOIN users u ON u.id = f.recorded_by \
+             WHERE f.tenant_code = $1 AND r.register = $2 ORDER BY f.entry_id, f.recorded_at, f.id",
+        ),
+        Some(_) => sqlx::query_as(
+            "SELECT f.entry_id, f.fact, f.recorded_at, u.display_name AS recorded_by_name \
+             FROM register_facts f JOIN register_entries r ON r.tenant_code = f.tenant_code AND r.id = f.entry_id \
+             LEFT JOIN users u ON u.id = f.recorded_by \
+             WHERE f.tenant_code = $1 AND r.register = $2 AND r.agency_id = $3 \
+             ORDER BY f.entry_id, f.recorded_at, f.id",
+        ),
+    };
+    let query = query.bind(tenant.as_str()).bind(register);
+    let query = match agency {
+        Some(agency) => query.bind(agency),
+        None => query,
+    };
+    Ok(query.fetch_all(&mut *conn).await?)
 }
 
 pub(crate) async fn facts_of(
@@ -176,23 +189,56 @@ pub(crate) async fn insert_fact(
     Ok(())
 }
 
+/// The names of the children of every entry of `register` (or of those naming `agency`),
+/// each child's most recent record first.
 pub(crate) async fn names(
     conn: &mut Conn,
     tenant: &TenantCode,
     register: &str,
+    agency: Option<Uuid>,
 ) -> Result<Vec<NameRow>, StoreError> {
+    let query = match agency {
+        None => sqlx::query_as(
+            "SELECT sr.person_id, sr.given_name, sr.family_name, sr.date_of_birth FROM source_records sr \
+             WHERE sr.tenant_code = $1 AND sr.person_id IN ( \
+               SELECT COALESCE((SELECT s2.person_id FROM events e JOIN source_records s2 \
+                                  ON s2.tenant_code = e.tenant_code AND s2.id = e.source_record_id \
+                                WHERE e.tenant_code = r.tenant_code AND e.agency_id = r.agency_id \
+                                  AND e.record_key = r.source_key ORDER BY e.version DESC LIMIT 1), r.person_id) \
+               FROM register_entries r WHERE r.tenant_code = $1 AND r.register = $2) \
+             ORDER BY sr.person_id, sr.recorded_at DESC",
+        ),
+        Some(_) => sqlx::query_as(
+            "SELECT sr.person_id, sr.given_name, sr.family_name, sr.date_of_birth FROM source_records sr \
+             WHERE sr.tenant_code = $1 AND sr.person_id IN ( \
+               SELECT COALESCE((SELECT s2.person_id FROM events e JOIN source_records s2 \
+                                  ON s2.tenant_code = e.tenant_code AND s2.id = e.source_record_id \
+                                WHERE e.tenant_code = r.tenant_code AND e.agency_id = r.agency_id \
+                                  AND e.record_key = r.source_key ORDER BY e.version DESC LIMIT 1), r.person_id) \
+               FROM register_entries r WHERE r.tenant_code = $1 AND r.register = $2 AND r.agency_id = $3) \
+             ORDER BY sr.person_id, sr.recorded_at DESC",
+        ),
+    };
+    let query = query.bind(tenant.as_str()).bind(register);
+    let query = match agency {
+        Some(agency) => query.bind(agency),
+        None => query,
+    };
+    Ok(query.fetch_all(&mut *conn).await?)
+}
+
+/// One child's name, from their most recent record.
+pub(crate) async fn name_of(
+    conn: &mut Conn,
+    tenant: &TenantCode,
+    person: Uuid,
+) -> Result<Option<NameRow>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT sr.person_id, sr.given_name, sr.family_name, sr.date_of_birth FROM source_records sr \
-         WHERE sr.tenant_code = $1 AND sr.person_id IN ( \
-           SELECT COALESCE((SELECT s2.person_id FROM events e JOIN source_records s2 \
-                              ON s2.tenant_code = e.tenant_code AND s2.id = e.source_record_id \
-                            WHERE e.tenant_code = r.tenant_code AND e.agency_id = r.agency_id \
-                              AND e.record_key = r.source_key ORDER BY e.version DESC LIMIT 1), r.person_id) \
-           FROM register_entries r WHERE r.tenant_code = $1 AND r.register = $2) \
-         ORDER BY sr.person_id, sr.recorded_at DESC",
+         WHERE sr.tenant_code = $1 AND sr.person_id = $2 ORDER BY sr.recorded_at DESC LIMIT 1",
     )
     .bind(tenant.as_str())
-    .bind(register)
-    .fetch_all(&mut *conn)
+    .bind(person)
+    .fetch_optional(&mut *conn)
     .await?)
 }

@@ -1,0 +1,950 @@
+//! The children not in school register, stored: elective home education and children missing
+//! education, through the gate. The entries and facts live in the registers' tables
+//! (`register_entries`, `register_facts`) under the register names `home_education` and
+//! `missing_education`; what they mean (consent, clocks, tasks, figures, what may be recorded)
+//! is decided in `harbour_casework::not_in_school`.
+//!
+//! Entries open from the feeds: one per EHE registration and one per CME episode the local
+//! authority's education feed sends, and one per roll deletion a school says went to an
+//! unknown destination (unless the child already has an episode of the same spell). Whether a
+//! home-education registration needs the authority's s.434A consent is worked out, each time it
+//! is read, from the child's timeline on the registration's first day (a special school's roll,
+//! a child protection plan): a feed's registration for such a child still opens, flagged, with
+//! its consent task; one added or recorded by hand needs the decision first.
+//!
+//! Access is the policy's `[registers.home_education]` and `[registers.missing_education]`;
+//! every read names the children shown, every fact is audited by kind (never its free text) and
+//! added to the child's workflow history (`case_events`).
+
+use crate::StoreError;
+use crate::case_events::NewCaseEvent;
+use crate::gate::{Actor, Guarded, Needs, Work};
+use crate::registers::{
+    EntryRow, FactRow, RecordedFact, RegisterChild, RegisterRefusal, first_names,
+};
+use crate::store::Store;
+use harbour_casework::not_in_school::{
+    ChildCircumstances, CmeAssessment, CmeEpisode, CmeFact, EheAssessment, EheCase, EheFact,
+    Figures, Mark, Settings, leaving_opens_episode, same_spell,
+};
+use harbour_domain::{AgencyId, EventKind, PersonId, TenantCode};
+use harbour_policy::{Principal, Register, RegisterAccess};
+use harbour_rules::calendar::Calendar;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::FromRow;
+use std::collections::BTreeMap;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+const EHE: Register = Register::HomeEducation;
+const CME: Register = Register::MissingEducation;
+const EHE_WORKFLOW: &str = "home_education_register";
+const CME_WORKFLOW: &str = "missing_education_register";
+
+/// What a read needs to work out where each entry stands.
+#[derive(Debug, Clone, Copy)]
+pub struct NotInSchoolDay<'a> {
+    pub calendar: &'a Calendar,
+    pub settings: Settings,
+    /// The day in the council's time zone (Europe/London), for the clocks.
+    pub today: Date,
+}
+
+/// One home-education registration, with where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HomeEducationEntry {
+    pub id: Uuid,
+    pub person: PersonId,
+    pub child: Option<RegisterChild>,
+    /// The agency whose feed registered it (the local authority), if from a feed.
+    pub agency: Option<AgencyId>,
+    pub agency_name: Option<String>,
+    pub first_day: Date,
+    pub from_feed: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub opened_at: OffsetDateTime,
+    /// What the child's timeline showed on the first day (for the s.434A consent gate).
+    pub circumstances: ChildCircumstances,
+    pub history: Vec<RecordedFact<EheFact>>,
+    pub assessment: EheAssessment,
+}
+
+/// One missing-education episode, with where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissingEducationEntry {
+    pub id: Uuid,
+    pub person: PersonId,
+    pub child: Option<RegisterChild>,
+    /// The agency whose feed opened it: the local authority, or the school that deleted the
+    /// child from its roll.
+    pub agency: Option<AgencyId>,
+    pub agency_name: Option<String>,
+    pub first_day: Date,
+    pub from_feed: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub opened_at: OffsetDateTime,
+    pub history: Vec<RecordedFact<CmeFact>>,
+    pub assessment: CmeAssessment,
+}
+
+/// The register as one reader may see it, with its figures over those entries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotInSchoolRegister {
+    pub home_education: Vec<HomeEducationEntry>,
+    pub missing_education: Vec<MissingEducationEntry>,
+    pub figures: Figures,
+    /// Whether the reader keeps each part (may record) or sees only their agency's entries
+    /// (`None`: that part is closed to them).
+    pub home_education_access: Option<ReaderAccess>,
+    pub missing_education_access: Option<ReaderAccess>,
+}
+
+/// How a reader holds one part of the register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReaderAccess {
+    Keep,
+    OwnAgency,
+}
+
+impl From<RegisterAccess> for ReaderAccess {
+    fn from(access: RegisterAccess) -> Self {
+        match access {
+            RegisterAccess::Keep => Self::Keep,
+            RegisterAccess::OwnAgency => Self::OwnAgency,
+        }
+    }
+}
+
+/// How many entries a run over the feeds opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct OpenedNotInSchool {
+    pub home_education: usize,
+    /// Of those, how many need the authority's s.434A consent decision.
+    pub consent_required: usize,
+    pub missing_education: usize,
+}
+
+/// A roll deletion not yet on the register, with its details to read.
+#[derive(Debug, FromRow)]
+pub(crate) struct LeavingCandidate {
+    pub agency_id: Uuid,
+    pub record_key: String,
+    pub person_id: Uuid,
+    pub occurred_on: Date,
+    pub details: String,
+}
+
+/// An event bearing on s.434A consent (see `backend/not_in_school.rs`).
+#[derive(Debug, FromRow)]
+pub(crate) struct MarkRow {
+    pub person_id: Uuid,
+    pub kind: String,
+    pub occurred_on: Date,
+    pub school_id: Uuid,
+}
+
+fn marks_by_person(rows: Vec<MarkRow>) -> BTreeMap<Uuid, Vec<(Date, Mark)>> {
+    let mut by_person: BTreeMap<Uuid, Vec<(Date, Mark)>> = BTreeMap::new();
+    for row in rows {
+        let school = row.school_id.as_u128();
+        let mark = match row.kind.parse::<EventKind>() {
+            Ok(EventKind::SchoolEnrolment) => Mark::JoinedSpecialSchool(school),
+            Ok(EventKind::SchoolLeaving) => Mark::LeftSpecialSchool(school),
+            Ok(EventKind::ChildProtectionPlanStart) => Mark::ChildProtectionPlanStarted,
+            Ok(EventKind::ChildProtectionPlanEnd) => Mark::ChildProtectionPlanEnded,
+            _ => continue,
+        };
+        by_person
+            .entry(row.person_id)
+            .or_default()
+            .push((row.occurred_on, mark));
+    }
+    by_person
+}
+
+fn read_facts<F: DeserializeOwned>(facts: Vec<FactRow>) -> BTreeMap<Uuid, Vec<RecordedFact<F>>> {
+    let mut by_entry: BTreeMap<Uuid, Vec<RecordedFact<F>>> = BTreeMap::new();
+    for f in facts {
+        // A fact that no longer reads (written by a newer Harbour) is left out rather than
+        // failing the whole register.
+        let Ok(fact) = serde_json::from_str::<F>(&f.fact) else {
+            tracing::warn!(entry = %f.entry_id, "a register fact could not be read");
+            continue;
+        };
+        by_entry.entry(f.entry_id).or_default().push(RecordedFact {
+            fact,
+            recorded_at: f.recorded_at,
+            recorded_by: f.recorded_by_name,
+        });
+    }
+    by_entry
+}
+
+fn assemble_ehe(
+    rows: Vec<EntryRow>,
+    facts: Vec<FactRow>,
+    names: &BTreeMap<Uuid, RegisterChild>,
+    marks: &BTreeMap<Uuid, Vec<(Date, Mark)>>,
+    day: NotInSchoolDay<'_>,
+) -> Vec<HomeEducationEntry> {
+    let mut by_entry = read_facts::<EheFact>(facts);
+    rows.into_iter()
+        .map(|row| {
+            let history = by_entry.remove(&row.id).unwrap_or_default();
+            let circumstances = ChildCircumstances::on(
+                row.first_day,
+                marks.get(&row.person_id).map_or(&[], Vec::as_slice),
+            );
+            let case = EheCase {
+                first_day: row.first_day,
+                circumstances,
+                facts: history.iter().map(|f| f.fact.clone()).collect(),
+            };
+            HomeEducationEntry {
+                id: row.id,
+                person: PersonId(row.person_id),
+                child: names.get(&row.person_id).cloned(),
+                agency: row.agency_id.map(AgencyId),
+                agency_name: row.agency_name,
+                first_day: row.first_day,
+                from_feed: row.source_key.is_some(),
+                opened_at: row.opened_at,
+                circumstances,
+                assessment: case.assess(&day.settings, day.today),
+                history,
+            }
+        })
+        .collect()
+}
+
+fn assemble_cme(
+    rows: Vec<EntryRow>,
+    facts: Vec<FactRow>,
+    names: &BTreeMap<Uuid, RegisterChild>,
+    day: NotInSchoolDay<'_>,
+) -> Vec<MissingEducationEntry> {
+    let mut by_entry = read_facts::<CmeFact>(facts);
+    rows.into_iter()
+        .map(|row| {
+            let history = by_entry.remove(&row.id).unwrap_or_default();
+            let episode = CmeEpisode {
+                first_day: row.first_day,
+                facts: history.iter().map(|f| f.fact.clone()).collect(),
+            };
+            MissingEducationEntry {
+                id: row.id,
+                person: PersonId(row.person_id),
+                child: names.get(&row.person_id).cloned(),
+                agency: row.agency_id.map(AgencyId),
+                agency_name: row.agency_name,
+                first_day: row.first_day,
+                from_feed: row.source_key.is_some(),
+                opened_at: row.opened_at,
+                assessment: episode.assess(day.calendar, &day.settings, day.today),
+                history,
+            }
+        })
+        .collect()
+}
+
+fn opened(
+    person: Uuid,
+    workflow: &'static str,
+    id: Uuid,
+    now: OffsetDateTime,
+    detail: serde_json::Value,
+    by: Option<&Principal>,
+) -> NewCaseEvent {
+    NewCaseEvent {
+        person: PersonId(person),
+        workflow,
+        record: id,
+        action: "opened".into(),
+        at: now,
+        by: by.map(|p| p.user),
+        detail: detail.to_string(),
+    }
+}
+
+/// The kind of a fact, for the audit and the history: never its free text.
+fn ehe_kind(fact: &EheFact) -> &'static str {
+    match fact {
+        EheFact::Registered(_) => "registered",
+        EheFact::ConsentDecision { .. } => "consent_decision",
+        EheFact::InformationRequested { .. } => "information_requested",
+        EheFact::InformationReceived { .. } => "information_received",
+        EheFact::HomeVisitRequested { .. } => "home_visit_requested",
+        EheFact::SuitabilityOutcome { .. } => "suitability_outcome",
+        EheFact::Closed { .. } => "closed",
+        EheFact::Reopened { .. } => "reopened",
+    }
+}
+
+fn cme_kind(fact: &CmeFact) -> &'static str {
+    match fact {
+        CmeFact::Step { .. } => "trace_step",
+        CmeFact::Closed { .. } => "closed",
+        CmeFact::Reopened { .. } => "reopened",
+    }
+}
+
+impl Store {
+    /// Marks a school as a special school (or not): a registered pupil of one may be
+    /// withdrawn to home education only with the local authority's consent (s.434A).
+    /// Administrators' work, audited as Harbour's own.
+    pub async fn set_special_school(
+        &self,
+        tenant: &TenantCode,
+        agency: AgencyId,
+        special: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let work = Work::new(
+            "set_special_school",
+            "say whether a school is a special school",
+        );
+        let mut g = self.service_gate(tenant, Some(agency), work, now).await?;
+        g.entry.detail = serde_json::json!({ "special_school": special }).to_string();
+        let updated = in_gate!(g, not_in_school as n, tx => n::set_special_school(tx, tenant, agency, special).await)?;
+        if !updated {
+            return Err(StoreError::Conflict(format!(
+                "no school {agency} in local authority {tenant}"
+            )));
+        }
+        g.commit().await
+    }
+
+    /// Opens an entry for every EHE registration and CME episode the feeds sent, and every
+    /// roll deletion to an unknown destination, not on the register yet (a corrected event,
+    /// re-sent under the same key, is the same entry). Harbour's own work, after imports.
+    pub async fn open_not_in_school_entries(
+        &self,
+        tenant: &TenantCode,
+        now: OffsetDateTime,
+    ) -> Result<OpenedNotInSchool, StoreError> {
+        let work = Work::new(
+            "register_open_from_feeds",
+            "open children not in school register entries for what the feeds sent",
+        );
+        let mut g = self.service_gate(tenant, None, work, now).await?;
+        let counts = in_gate!(g, [registers as r, not_in_school as n, case_events as c], tx => {
+            let mut counts = OpenedNotInSchool::default();
+            let mut history = Vec::new();
+            let mut subjects = Vec::new();
+
+            // Home education: one entry per registration.
+            let ehe = r::unregistered_events(
+                tx, tenant, EHE.as_str(), EventKind::EheRegistration.as_str(),
+            ).await?;
+            let mut new_ehe = Vec::new();
+            for candidate in &ehe {
+                let id = Uuid::now_v7();
+                r::insert_entry(tx, tenant, &r::NewEntry {
+                    id,
+                    register: EHE.as_str(),
+                    person: candidate.person_id,
+                    agency: Some(candidate.agency_id),
+                    first_day: candidate.occurred_on,
+                    source_key: Some(&candidate.record_key),
+                    opened_by: None,
+                }, now).await?;
+                new_ehe.push((id, candidate.person_id, candidate.occurred_on));
+            }
+            if !new_ehe.is_empty() {
+                let marks = marks_by_person(n::marks_of_register(tx, tenant, EHE.as_str()).await?);
+                for (id, person, first_day) in new_ehe {
+                    let circumstances = ChildCircumstances::on(
+                        first_day,
+                        marks.get(&person).map_or(&[], Vec::as_slice),
+                    );
+                    let consent = circumstances.consent_condition();
+                    if consent.is_some() {
+                        counts.consent_required += 1;
+                    }
+                    counts.home_education += 1;
+                    subjects.push(PersonId(person));
+                    history.push(opened(person, EHE_WORKFLOW, id, now, serde_json::json!({
+                        "from": "feed", "consent_required": consent,
+                    }), None));
+                }
+            }
+
+            // Missing education: the authority's episodes, then schools' deletions to an
+            // unknown destination that are not another report of a spell already open.
+            let mut known: Vec<(Uuid, Date)> = r::entries(tx, tenant, CME.as_str(), None)
+                .await?
+                .into_iter()
+                .map(|row| (row.person_id, row.first_day))
+                .collect();
+            let episodes = r::unregistered_events(
+                tx, tenant, CME.as_str(), EventKind::CmeStart.as_str(),
+            ).await?;
+            let deletions = n::leaving_candidates(tx, tenant, CME.as_str(), "%not_known%").await?;
+            let deletions = deletions.into_iter().filter(|d| {
+                let details: serde_json::Value = serde_json::from_str(&d.details).unwrap_or_default();
+                leaving_opens_episode(details.get("destination").and_then(|v| v.as_str()))
+            });
+            let mut candidates: Vec<(Uuid, String, Uuid, Date, &'static str)> = episodes
+                .into_iter()
+                .map(|e| (e.agency_id, e.record_key, e.person_id, e.occurred_on, "feed"))
+                .collect();
+            candidates.extend(deletions.map(|d| (d.agency_id, d.record_key, d.person_id, d.occurred_on, "roll_deletion")));
+            for (agency, key, person, first_day, from) in candidates {
+                if from == "roll_deletion"
+                    && known.iter().any(|(p, d)| *p == person && same_spell(*d, first_day))
+                {
+                    continue;
+                }
+                let id = Uuid::now_v7();
+                r::insert_entry(tx, tenant, &r::NewEntry {
+                    id,
+                    register: CME.as_str(),
+                    person,
+                    agency: Some(agency),
+                    first_day,
+                    source_key: Some(&key),
+                    opened_by: None,
+                }, now).await?;
+                known.push((person, first_day));
+                counts.missing_education += 1;
+                subjects.push(PersonId(person));
+                history.push(opened(person, CME_WORKFLOW, id, now, serde_json::json!({ "from": from }), None));
+            }
+            c::append(tx, tenant, &history).await?;
+            g.entry.set_subjects(subjects);
+            counts
+        });
+        g.entry.detail = serde_json::json!({
+            "register": "children_not_in_school",
+            "opened": counts,
+        })
+        .to_string();
+        g.commit().await?;
+        Ok(counts)
+    }
+
+    /// The children not in school register as `who` may see it (each part by its own policy
+    /// entry), or `None` if their roles open neither part (refused and audited). Audited
+    /// naming every child shown.
+    pub async fn children_not_in_school(
+        &self,
+        who: &Principal,
+        day: NotInSchoolDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<NotInSchoolRegister>, StoreError> {
+        let ehe_access = self.policy.register_access(who, EHE);
+        let cme_access = self.policy.register_access(who, CME);
+        let work = Work::new("view_register", "see the children not in school register");
+        // Gate on a part the reader holds, so that one open part is not audited as a refusal
+        // of the other; with neither, the refusal is audited against home education.
+        let needs = if ehe_access.is_none() && cme_access.is_some() {
+            CME
+        } else {
+            EHE
+        };
+        let Some(g) = self
+            .gate_read(Actor::Staff(who), Needs::Register(needs), work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let own = |access: Option<RegisterAccess>| match access {
+            Some(RegisterAccess::Keep) => Some(None),
+            Some(RegisterAccess::OwnAgency) => Some(Some(who.agency.0)),
+            None => None,
+        };
+        let register = self
+            .read_not_in_school(g, &who.tenant, own(ehe_access), own(cme_access), day)
+            .await?;
+        Ok(Some(NotInSchoolRegister {
+            home_education_access: ehe_access.map(ReaderAccess::from),
+            missing_education_access: cme_access.map(ReaderAccess::from),
+            ..register
+        }))
+    }
+
+    /// The whole register of `tenant`, for `harbour report children-not-in-school` at the
+    /// command line (Harbour's own work: audited as such, naming every child).
+    pub async fn children_not_in_school_report(
+        &self,
+        tenant: &TenantCode,
+        day: NotInSchoolDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<NotInSchoolRegister, StoreError> {
+        let work = Work::new(
+            "report_register",
+            "report on the children not in school register",
+        );
+        let g = self.service_read(tenant, None, work, now).await?;
+        self.read_not_in_school(g, tenant, Some(None), Some(None), day)
+            .await
+    }
+
+    /// Reads both parts: `None` leaves a part out, `Some(agency)` reads it whole or only the
+    /// entries naming the agency. Commits the read's audit entry.
+    async fn read_not_in_school(
+        &self,
+        mut g: Guarded,
+        tenant: &TenantCode,
+        ehe: Option<Option<Uuid>>,
+        cme: Option<Option<Uuid>>,
+        day: NotInSchoolDay<'_>,
+    ) -> Result<NotInSchoolRegister, StoreError> {
+        let (home_education, missing_education) = in_gate!(g, [registers as r, not_in_school as n], tx => {
+            let home_education = match ehe {
+                None => Vec::new(),
+                Some(agency) => {
+                    let rows = r::entries(tx, tenant, EHE.as_str(), agency).await?;
+                    let facts = r::facts(tx, tenant, EHE.as_str(), agency).await?;
+                    let names = first_names(r::names(tx, tenant, EHE.as_str(), agency).await?);
+                    let marks = marks_by_person(n::marks_of_register(tx, tenant, EHE.as_str()).await?);
+                    assemble_ehe(rows, facts, &names, &marks, day)
+                }
+            };
+            let missing_education = match cme {
+                None => Vec::new(),
+                Some(agency) => {
+                    let rows = r::entries(tx, tenant, CME.as_str(), agency).await?;
+                    let facts = r::facts(tx, tenant, CME.as_str(), agency).await?;
+                    let names = first_names(r::names(tx, tenant, CME.as_str(), agency).await?);
+                    assemble_cme(rows, facts, &names, day)
+                }
+            };
+            (home_education, missing_education)
+        });
+        g.entry.set_subjects(
+            home_education
+                .iter()
+                .map(|e| e.person)
+                .chain(missing_education.iter().map(|e| e.person)),
+        );
+        g.entry.detail = serde_json::json!({
+            "register": "children_not_in_school",
+            "home_education": home_education.len(),
+            "missing_education": missing_education.len(),
+        })
+        .to_string();
+        g.commit().await?;
+        Ok(NotInSchoolRegister {
+            figures: Figures::of(
+                home_education.iter().map(|e| &e.assessment),
+                missing_education.iter().map(|e| &e.assessment),
+                day.today,
+            ),
+            home_education,
+            missing_education,
+            home_education_access: Some(ReaderAccess::Keep),
+            missing_education_access: Some(ReaderAccess::Keep),
+        })
+    }
+
+    /// One home-education entry, if `who` keeps the register; otherwise answered as missing.
+    pub async fn home_education_entry(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        day: NotInSchoolDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<HomeEducationEntry>, StoreError> {
+        let work = Work::new("view_register_entry", "see a home education register entry");
+        let access = self.policy.register_access(who, EHE);
+        let Some(mut g) = self
+            .gate_read(Actor::Staff(who), Needs::Register(EHE), work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let tenant = &who.tenant;
+        let found = in_gate!(g, [registers as r, not_in_school as n], tx => {
+            match r::entry(tx, tenant, EHE.as_str(), id).await? {
+                Some(row) if access == Some(RegisterAccess::Keep)
+                    || row.agency_id == Some(who.agency.0) => {
+                    let facts = r::facts_of(tx, tenant, id).await?;
+                    let names = first_names(r::name_of(tx, tenant, row.person_id).await?.into_iter().collect());
+                    let marks = marks_by_person(n::marks_of_person(tx, tenant, row.person_id).await?);
+                    assemble_ehe(vec![row], facts, &names, &marks, day).pop()
+                }
+                _ => None,
+            }
+        });
+        finish_entry(g, EHE, id, found.as_ref().map(|e| e.person)).await?;
+        Ok(found)
+    }
+
+    /// One missing-education episode, if `who` may see it: for a reader limited to their
+    /// agency, another agency's episode is answered as missing.
+    pub async fn missing_education_entry(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        day: NotInSchoolDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<MissingEducationEntry>, StoreError> {
+        let work = Work::new(
+            "view_register_entry",
+            "see a missing education register entry",
+        );
+        let access = self.policy.register_access(who, CME);
+        let Some(mut g) = self
+            .gate_read(Actor::Staff(who), Needs::Register(CME), work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let tenant = &who.tenant;
+        let found = in_gate!(g, [registers as r], tx => {
+            match r::entry(tx, tenant, CME.as_str(), id).await? {
+                Some(row) if access == Some(RegisterAccess::Keep)
+                    || row.agency_id == Some(who.agency.0) => {
+                    let facts = r::facts_of(tx, tenant, id).await?;
+                    let names = first_names(r::name_of(tx, tenant, row.person_id).await?.into_iter().collect());
+                    assemble_cme(vec![row], facts, &names, day).pop()
+                }
+                _ => None,
+            }
+        });
+        finish_entry(g, CME, id, found.as_ref().map(|e| e.person)).await?;
+        Ok(found)
+    }
+
+    /// Registers a child as home educated by hand: the register's keepers only. Where the
+    /// child's timeline on `first_day` means s.434A applies, the authority's consent decision
+    /// (`consent`: the day and whether granted) must come with it, or the refusal names the
+    /// field `consent`. Returns the new entry's id.
+    pub async fn add_home_education_entry(
+        &self,
+        who: &Principal,
+        person: PersonId,
+        first_day: Date,
+        consent: Option<(Date, bool)>,
+        day: NotInSchoolDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Result<Uuid, RegisterRefusal>, StoreError> {
+        let work = Work::new("register_add_entry", "register a child as home educated");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), Needs::Register(EHE), work, now)
+            .await?
+        else {
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        };
+        if self.policy.register_access(who, EHE) != Some(RegisterAccess::Keep) {
+            g.refuse(Some(
+                r#"{"register":"home_education","refused":"read only"}"#.into(),
+            ))
+            .await?;
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        }
+        let id = Uuid::now_v7();
+        let tenant = &who.tenant;
+        let outcome = in_gate!(g, [registers as r, not_in_school as n, case_events as c], tx => {
+            let marks = marks_by_person(n::marks_of_person(tx, tenant, person.0).await?);
+            let circumstances = ChildCircumstances::on(
+                first_day,
+                marks.get(&person.0).map_or(&[], Vec::as_slice),
+            );
+            let case = EheCase { first_day, circumstances, facts: Vec::new() };
+            let decision = consent.map(|(on, granted)| EheFact::ConsentDecision { on, granted });
+            let checked = first_day_not_future(first_day, day.today)
+                .and_then(|()| circumstances.check_opening(decision.is_some()))
+                .and_then(|()| match &decision {
+                    Some(fact) => case.check(fact, &day.settings, day.today),
+                    None => Ok(()),
+                });
+            match checked {
+                Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
+                Ok(()) => {
+                    r::insert_entry(tx, tenant, &r::NewEntry {
+                        id,
+                        register: EHE.as_str(),
+                        person: person.0,
+                        agency: None,
+                        first_day,
+                        source_key: None,
+                        opened_by: Some(who.user.0),
+                    }, now).await?;
+                    let mut history = vec![opened(person.0, EHE_WORKFLOW, id, now, serde_json::json!({
+                        "from": "hand", "consent_required": circumstances.consent_condition(),
+                    }), Some(who))];
+                    if let Some(fact) = &decision {
+                        let text = serde_json::to_string(fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                        history.push(NewCaseEvent {
+                            action: ehe_kind(fact).into(),
+                            detail: "{}".into(),
+                            ..opened(person.0, EHE_WORKFLOW, id, now, serde_json::Value::Null, Some(who))
+                        });
+                    }
+                    c::append(tx, tenant, &history).await?;
+                    Ok(id)
+                }
+            }
+        });
+        finish_write(g, EHE, Some(id), "opened", person, &outcome).await?;
+        Ok(outcome)
+    }
+
+    /// Opens a missing-education episode by hand (a child the officer learnt of another way):
+    /// the register's keepers only. `school` is the school the child was last on roll at, if
+    /// known (its lead then sees the episode). Returns the new entry's id.
+    pub async fn add_missing_education_entry(
+        &self,
+        who: &Principal,
+        person: PersonId,
+        school: Option<AgencyId>,
+        first_day: Date,
+        today: Date,
+        now: OffsetDateTime,
+    ) -> Result<Result<Uuid, RegisterRefusal>, StoreError> {
+        let work = Work::new("register_add_entry", "open a missing education episode");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), Needs::Register(CME), work, now)
+            .await?
+        else {
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        };
+        if self.policy.register_access(who, CME) != Some(RegisterAccess::Keep) {
+            g.refuse(Some(
+                r#"{"register":"missing_education","refused":"read only"}"#.into(),
+            ))
+            .await?;
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        }
+        let id = Uuid::now_v7();
+        let tenant = &who.tenant;
+        let outcome = match first_day_not_future(first_day, today) {
+            Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
+            Ok(()) => {
+                in_gate!(g, [registers as r, case_events as c], tx => {
+                    r::insert_entry(tx, tenant, &r::NewEntry {
+                        id,
+                        register: CME.as_str(),
+                        person: person.0,
+                        agency: school.map(|s| s.0),
+                        first_day,
+                        source_key: None,
+                        opened_by: Some(who.user.0),
+                    }, now).await?;
+                    c::append(tx, tenant, &[opened(person.0, CME_WORKFLOW, id, now, serde_json::json!({ "from": "hand" }), Some(who))]).await?;
+                });
+                Ok(id)
+            }
+        };
+        finish_write(g, CME, Some(id), "opened", person, &outcome).await?;
+        Ok(outcome)
+    }
+
+    /// Records `fact` on a home-education entry, if the register's rules accept it on `day`
+    /// (a refusal names the form field; a registration needing s.434A consent is refused,
+    /// naming `consent`, until the decision is recorded). Keepers only; audited either way.
+    pub async fn record_on_home_education(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        fact: &EheFact,
+        day: NotInSchoolDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Result<(), RegisterRefusal>, StoreError> {
+        let work = Work::new("register_record", "record on the home education register");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), Needs::Register(EHE), work, now)
+            .await?
+        else {
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        };
+        let kind = ehe_kind(fact);
+        if self.policy.register_access(who, EHE) != Some(RegisterAccess::Keep) {
+            g.refuse(Some(
+                serde_json::json!({ "register": EHE.as_str(), "entry": id, "fact": kind, "refused": "read only" })
+                    .to_string(),
+            ))
+            .await?;
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        }
+        let tenant = &who.tenant;
+        let text = serde_json::to_string(fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let outcome = in_gate!(g, [registers as r, not_in_school as n, case_events as c], tx => {
+            match r::entry(tx, tenant, EHE.as_str(), id).await? {
+                None => Err(RegisterRefusal::NotFound),
+                Some(row) => {
+                    let facts = r::facts_of(tx, tenant, id).await?;
+                    let marks = marks_by_person(n::marks_of_person(tx, tenant, row.person_id).await?);
+                    let case = EheCase {
+                        first_day: row.first_day,
+                        circumstances: ChildCircumstances::on(
+                            row.first_day,
+                            marks.get(&row.person_id).map_or(&[], Vec::as_slice),
+                        ),
+                        facts: facts.iter().filter_map(|f| serde_json::from_str(&f.fact).ok()).collect(),
+                    };
+                    match case.check(fact, &day.settings, day.today) {
+                        Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
+                        Ok(()) => {
+                            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                            c::append(tx, tenant, &[NewCaseEvent {
+                                action: kind.into(),
+                                detail: "{}".into(),
+                                ..opened(row.person_id, EHE_WORKFLOW, id, now, serde_json::Value::Null, Some(who))
+                            }]).await?;
+                            Ok(PersonId(row.person_id))
+                        }
+                    }
+                }
+            }
+        });
+        finish_record(g, EHE, id, kind, outcome).await
+    }
+
+    /// Records `fact` (a tracing step, a closure, a reopening) on a missing-education
+    /// episode, if the register's rules accept it on `day`. Keepers only; audited either way.
+    pub async fn record_on_missing_education(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        fact: &CmeFact,
+        day: NotInSchoolDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Result<(), RegisterRefusal>, StoreError> {
+        let work = Work::new(
+            "register_record",
+            "record on the missing education register",
+        );
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), Needs::Register(CME), work, now)
+            .await?
+        else {
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        };
+        let kind = cme_kind(fact);
+        if self.policy.register_access(who, CME) != Some(RegisterAccess::Keep) {
+            g.refuse(Some(
+                serde_json::json!({ "register": CME.as_str(), "entry": id, "fact": kind, "refused": "read only" })
+                    .to_string(),
+            ))
+            .await?;
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        }
+        let tenant = &who.tenant;
+        let text = serde_json::to_string(fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let outcome = in_gate!(g, [registers as r, case_events as c], tx => {
+            match r::entry(tx, tenant, CME.as_str(), id).await? {
+                None => Err(RegisterRefusal::NotFound),
+                Some(row) => {
+                    let facts = r::facts_of(tx, tenant, id).await?;
+                    let episode = CmeEpisode {
+                        first_day: row.first_day,
+                        facts: facts.iter().filter_map(|f| serde_json::from_str(&f.fact).ok()).collect(),
+                    };
+                    match episode.check(fact, day.today) {
+                        Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
+                        Ok(()) => {
+                            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                            c::append(tx, tenant, &[NewCaseEvent {
+                                action: kind.into(),
+                                detail: "{}".into(),
+                                ..opened(row.person_id, CME_WORKFLOW, id, now, serde_json::Value::Null, Some(who))
+                            }]).await?;
+                            Ok(PersonId(row.person_id))
+                        }
+                    }
+                }
+            }
+        });
+        finish_record(g, CME, id, kind, outcome).await
+    }
+}
+
+fn first_day_not_future(
+    first_day: Date,
+    today: Date,
+) -> Result<(), harbour_casework::not_in_school::Refusal> {
+    if first_day > today {
+        Err(harbour_casework::not_in_school::Refusal {
+            field: "first_day",
+            message: "The first day cannot be in the future".into(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// A refusal for the audit: the field a form got wrong, never the message (which may quote
+/// what was typed, such as a parent's name).
+fn refused(refusal: &RegisterRefusal) -> serde_json::Value {
+    match refusal {
+        RegisterRefusal::Invalid(r) => serde_json::json!({ "invalid": r.field }),
+        other => serde_json::json!(other.to_string()),
+    }
+}
+
+async fn finish_entry(
+    mut g: Guarded,
+    register: Register,
+    id: Uuid,
+    person: Option<PersonId>,
+) -> Result<(), StoreError> {
+    match person {
+        Some(person) => {
+            g.entry.set_subjects([person]);
+            g.entry.detail =
+                serde_json::json!({ "register": register.as_str(), "entry": id }).to_string();
+            g.commit().await
+        }
+        None => {
+            g.refuse(Some(
+                serde_json::json!({ "register": register.as_str(), "entry": id, "refused": "not found" })
+                    .to_string(),
+            ))
+            .await
+        }
+    }
+}
+
+async fn finish_write(
+    mut g: Guarded,
+    register: Register,
+    id: Option<Uuid>,
+    action: &str,
+    person: PersonId,
+    outcome: &Result<Uuid, RegisterRefusal>,
+) -> Result<(), StoreError> {
+    g.entry.set_subjects([person]);
+    match outcome {
+        Ok(_) => {
+            g.entry.detail = serde_json::json!({ "register": register.as_str(), "entry": id, "action": action }).to_string();
+            g.commit().await
+        }
+        Err(refusal) => {
+            g.refuse(Some(
+                serde_json::json!({ "register": register.as_str(), "action": action, "refused": refused(refusal) })
+                    .to_string(),
+            ))
+            .await
+        }
+    }
+}
+
+async fn finish_record(
+    mut g: Guarded,
+    register: Register,
+    id: Uuid,
+    kind: &str,
+    outcome: Result<PersonId, RegisterRefusal>,
+) -> Result<Result<(), RegisterRefusal>, StoreError> {
+    let detail = |refused: Option<serde_json::Value>| {
+        serde_json::json!({ "register": register.as_str(), "entry": id, "fact": kind, "refused": refused }).to_string()
+    };
+    match outcome {
+        Ok(person) => {
+            g.entry.set_subjects([person]);
+            g.entry.detail = detail(None);
+            g.commit().await?;
+            Ok(Ok(()))
+        }
+        Err(refusal) => {
+            g.refuse(Some(detail(Some(refused(&refusal))))).await?;
+            Ok(Err(refusal))
+        }
+    }
+}
