@@ -1055,6 +1055,8 @@ async fn common_cookie(client: &reqwest::Client, base: &str, user: UserId) -> St
         .next()
         .unwrap()
         .to_owned()
+}
+
 /// The children not in school register, written by hand from the information-sharing rules
 /// (separately from `policy/access.toml`): the CME/EHE officers keep both parts; a school's
 /// DSL sees the missing-education episodes its own roll deletions opened, and no home

@@ -1807,6 +1807,8 @@ async fn my_work_lists_each_roles_tasks_and_assigns_them_to_colleagues_who_may_w
     let (_, mine) = app.json("/api/v1/tasks?show=mine", &social).await;
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     assert_eq!(mine[0]["owner"]["name"], "Grace Adeyemi");
+}
+
 #[tokio::test]
 async fn the_cme_officer_traces_a_missing_child_step_by_step() {
     let app = spawn_app().await;
