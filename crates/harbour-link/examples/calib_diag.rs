@@ -70,6 +70,25 @@ fn main() {
         sc.mixed_clusters,
         l.review.len()
     );
+    let completeness = harbour_link::evaluate::pair_completeness(&l.candidates, &truth);
+    let table = reliability(
+        &l.candidates,
+        &l.candidate_probabilities,
+        &truth,
+        &BIN_EDGES,
+    );
+    // One line for tables: the figures suite.py reports, from the library alone.
+    println!(
+        "JSON {}",
+        serde_json::json!({
+            "set": path, "records": sc.records, "precision": sc.precision, "recall": sc.recall,
+            "f1": sc.f1, "mixed_clusters": sc.mixed_clusters,
+            "predicted_clusters": sc.predicted_clusters,
+            "mixed_share": sc.mixed_clusters as f64 / sc.predicted_clusters.max(1) as f64,
+            "review_pairs": l.review.len(), "pair_completeness": completeness.completeness,
+            "candidate_pairs": l.stats.candidate_pairs, "reliability": table,
+        })
+    );
     let model = &l.scorer.model;
     println!("lambda {:.5}", model.lambda);
     for field in Field::ALL {
