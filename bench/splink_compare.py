@@ -192,12 +192,16 @@ def check_splink_venv() -> None:
         )
 
 
-def run_harbour(harbour: Path, input_csv: Path, run_dir: Path) -> dict:
-    out_csv = run_dir / "harbour-clusters.csv"
-    stdout, log = run_dir / "harbour-stdout.txt", run_dir / "harbour-stderr.txt"
+def run_harbour(harbour: Path, input_csv: Path, run_dir: Path, tool: str = "Harbour",
+                extra: tuple[str, ...] = ()) -> dict:
+    """`harbour link dedupe` on the file; `tool` labels the run (and its files), `extra`
+    are more arguments (`--linking-rules 8`)."""
+    stem = tool.lower().replace(" ", "-")
+    out_csv = run_dir / f"{stem}-clusters.csv"
+    stdout, log = run_dir / f"{stem}-stdout.txt", run_dir / f"{stem}-stderr.txt"
     cmd = [str(harbour), "link", "dedupe", "--input", str(input_csv),
-           "--output", str(out_csv), "--json"]
-    print("Running Harbour …", file=sys.stderr)
+           "--output", str(out_csv), "--json", *extra]
+    print(f"Running {tool} …", file=sys.stderr)
     measured = run_measured(cmd, stdout, log)
     check_exit("harbour link dedupe", measured, log)
     try:
@@ -206,7 +210,7 @@ def run_harbour(harbour: Path, input_csv: Path, run_dir: Path) -> dict:
         report = None  # kept as a file; the scores do not depend on it
     version = subprocess.run([str(harbour), "--version"], capture_output=True,
                              text=True).stdout.strip()
-    return {"tool": "Harbour", "version": version, "clusters_csv": out_csv,
+    return {"tool": tool, "version": version, "clusters_csv": out_csv,
             "measured": measured, "report": report}
 
 

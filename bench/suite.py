@@ -12,6 +12,11 @@ packages in bench/.venv are made with bench/.venv/bin/python bench/datasets.py.
     python3 bench/suite.py                       # every set, both tools
     python3 bench/suite.py --sets febrl3,childgen-high --skip-splink
     python3 bench/suite.py --harbour bench/work/harbour-before --json > before.json
+    python3 bench/suite.py --before bench/work/harbour-before    # before and after, one run
+
+With truth, `harbour link dedupe --json` reports a reliability table (every candidate pair
+binned by its match probability, with the share of true matches in each bin); the suite prints
+it for every set after the main table.
 """
 
 from __future__ import annotations
@@ -82,8 +87,14 @@ def run_set(name: str, args: argparse.Namespace) -> list[dict]:
     run_dir.mkdir(parents=True, exist_ok=True)
     truth = sc.read_column(input_csv, "cluster")
     results = []
+    if args.before and not args.skip_harbour:
+        results.append(sc.run_harbour(args.before, input_csv, run_dir, "Harbour before"))
     if not args.skip_harbour:
         results.append(sc.run_harbour(args.harbour, input_csv, run_dir))
+        for variant in args.variant:
+            label, _, extra = variant.partition("=")
+            results.append(sc.run_harbour(args.harbour, input_csv, run_dir, label,
+                                          tuple(extra.split())))
     if not args.skip_splink:
         splink_args = argparse.Namespace(seed=1, splink_predict_chunks=None,
                                          splink_memory_limit=None)
@@ -103,6 +114,7 @@ def run_set(name: str, args: argparse.Namespace) -> list[dict]:
             "candidate_pairs": report.get("candidate_pairs"),
             "review_pairs": report.get("review_pairs"),
             "wall_s": result["measured"].wall_s, "peak_mb": result["measured"].peak_rss_mb,
+            "reliability": report.get("reliability"),
         })
     return rows
 
@@ -129,6 +141,20 @@ def line(row: dict) -> str:
             f"| {row['wall_s']:.2f} | {row['peak_mb']:,.0f} |")
 
 
+def reliability_table(row: dict) -> str:
+    """One set's calibration: candidate pairs by predicted probability, share truly matching."""
+    table = row["reliability"]
+    lines = [f"\n{row['set']}, {row['tool']}: calibration error "
+             f"{table['calibration_error']:.4f}",
+             "| probability | pairs | true matches | mean predicted | observed |",
+             "|---|---|---|---|---|"]
+    for b in table["bins"]:
+        if b["pairs"]:
+            lines.append(f"| {b['from']:.3f}–{b['to']:.3f} | {b['pairs']:,} | {b['matches']:,} "
+                         f"| {b['predicted']:.4f} | {b['observed']:.4f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(ALL_SETS),
@@ -136,6 +162,11 @@ def main() -> None:
     parser.add_argument("--harbour", type=Path, default=sc.DEFAULT_HARBOUR)
     parser.add_argument("--label", default="latest",
                         help="names the folder bench/work/suite-LABEL/ the runs go to")
+    parser.add_argument("--before", type=Path,
+                        help="another harbour binary, run first and labelled 'Harbour before'")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="LABEL=ARGS: Harbour again with more arguments, e.g. "
+                             "'Harbour 8 rules=--linking-rules 8' (repeatable)")
     parser.add_argument("--skip-harbour", action="store_true")
     parser.add_argument("--skip-splink", action="store_true")
     parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
@@ -156,6 +187,9 @@ def main() -> None:
     print(HEADER)
     for row in rows:
         print(line(row))
+    for row in rows:
+        if row.get("reliability"):
+            print(reliability_table(row))
     if args.json:
         print(json.dumps(rows, indent=2))
 

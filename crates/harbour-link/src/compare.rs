@@ -124,8 +124,9 @@ pub fn compare(a: &Prepared, b: &Prepared) -> Pattern {
     let name_index = |level: NameLevel, order: &[NameLevel]| -> Option<usize> {
         order.iter().position(|l| *l == level)
     };
+    let (given_level, family_level) = names_either_order(a, b);
     let given = name_index(
-        given_level(a, b),
+        given_level,
         &[
             NameLevel::Exact,
             NameLevel::Nickname,
@@ -136,7 +137,7 @@ pub fn compare(a: &Prepared, b: &Prepared) -> Pattern {
         ],
     );
     let family = name_index(
-        family_level(a, b),
+        family_level,
         &[
             NameLevel::Exact,
             NameLevel::VeryClose,
@@ -267,6 +268,32 @@ fn similarity_level(a: &str, b: &str) -> Option<NameLevel> {
         Some(NameLevel::Close)
     } else {
         None
+    }
+}
+
+/// The given and family names' levels, or, when the names were written the other way round
+/// (the given name in the family name's place and the reverse), the levels they reach
+/// crosswise: a swap of two fields is one clerical slip, not two different names. Crosswise
+/// agreement counts as a very close spelling at best, never exact: an exact level's weight
+/// reads how rare the value is as a given (or family) name, and a family name written as a
+/// given name is rare as one, which says nothing about these two records.
+fn names_either_order(a: &Prepared, b: &Prepared) -> (NameLevel, NameLevel) {
+    let straight = (given_level(a, b), family_level(a, b));
+    if straight.0 != NameLevel::Different || a.given == a.family {
+        return straight;
+    }
+    let close = |x: &str, y: &str| {
+        if x.is_empty() || y.is_empty() {
+            None
+        } else if x == y {
+            Some(NameLevel::VeryClose)
+        } else {
+            similarity_level(x, y).filter(|l| *l == NameLevel::VeryClose)
+        }
+    };
+    match (close(&a.given, &b.family), close(&a.family, &b.given)) {
+        (Some(given), Some(family)) => (given, family),
+        _ => straight,
     }
 }
 

@@ -141,6 +141,95 @@ pub fn pair_completeness<T: Hash + Eq>(candidates: &[(u32, u32)], truth: &[T]) -
     }
 }
 
+/// One bin of a reliability table: candidate pairs whose predicted match probability fell in
+/// `[from, to)` (the last bin includes 1), and the share of them that are true matches.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bin {
+    pub from: f64,
+    pub to: f64,
+    pub pairs: u64,
+    /// True matches among them.
+    pub matches: u64,
+    /// The mean predicted probability in the bin.
+    pub predicted: f64,
+    /// matches / pairs (0 for an empty bin).
+    pub observed: f64,
+}
+
+/// A reliability table: how often pairs scored around p are true matches.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reliability {
+    pub bins: Vec<Bin>,
+    /// The pairs' mean of |predicted - observed| by bin, weighted by the bin's pairs
+    /// (expected calibration error): 0 for a perfectly calibrated model.
+    pub calibration_error: f64,
+}
+
+/// The bin edges [`reliability`] uses by default: fine near 0 and 1, where most pairs fall
+/// and where the thresholds are.
+pub const BIN_EDGES: [f64; 14] = [
+    0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0,
+];
+
+/// The reliability table of `candidates` (record indices) scored `probabilities` (the same
+/// order) against `truth`, a cluster label per record, binned by `edges` (ascending, from 0
+/// to 1).
+pub fn reliability<T: Hash + Eq>(
+    candidates: &[(u32, u32)],
+    probabilities: &[f64],
+    truth: &[T],
+    edges: &[f64],
+) -> Reliability {
+    let (t, _) = numbered(truth);
+    let label = |i: u32| t.get(i as usize);
+    let bins = edges.len().saturating_sub(1);
+    let mut counts = vec![(0u64, 0u64, 0.0f64); bins];
+    for (&(a, b), &p) in candidates.iter().zip(probabilities) {
+        let bin = edges
+            .iter()
+            .skip(1)
+            .position(|edge| p < *edge)
+            .unwrap_or(bins.saturating_sub(1));
+        if let Some((pairs, matches, sum)) = counts.get_mut(bin) {
+            *pairs += 1;
+            *sum += p;
+            if label(a).is_some() && label(a) == label(b) {
+                *matches += 1;
+            }
+        }
+    }
+    let total: u64 = counts.iter().map(|c| c.0).sum();
+    let mut error = 0.0;
+    let bins: Vec<Bin> = counts
+        .iter()
+        .zip(edges.windows(2))
+        .map(|(&(pairs, matches, sum), edge)| {
+            let (predicted, observed) = if pairs == 0 {
+                (0.0, 0.0)
+            } else {
+                (sum / pairs as f64, matches as f64 / pairs as f64)
+            };
+            error += pairs as f64 * (predicted - observed).abs();
+            Bin {
+                from: edge.first().copied().unwrap_or(0.0),
+                to: edge.last().copied().unwrap_or(1.0),
+                pairs,
+                matches,
+                predicted,
+                observed,
+            }
+        })
+        .collect();
+    Reliability {
+        bins,
+        calibration_error: if total == 0 {
+            0.0
+        } else {
+            error / total as f64
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +265,25 @@ mod tests {
         assert!((found.completeness - 0.5).abs() < 1e-12);
         let none = pair_completeness(&[], &["a", "b"]);
         assert_eq!(none.completeness, 1.0, "nothing to find: nothing missed");
+    }
+
+    #[test]
+    fn a_reliability_table_bins_pairs_by_their_probability() {
+        let truth = ["a", "a", "b", "b", "c"];
+        let candidates = [(0, 1), (2, 3), (0, 2), (1, 4), (3, 4)];
+        let probabilities = [0.995, 0.6, 0.6, 0.02, 1.0];
+        let table = reliability(&candidates, &probabilities, &truth, &[0.0, 0.5, 0.99, 1.0]);
+        let counts: Vec<(u64, u64)> = table.bins.iter().map(|b| (b.pairs, b.matches)).collect();
+        assert_eq!(
+            counts,
+            [(1, 0), (2, 1), (2, 1)],
+            "1.0 falls in the last bin"
+        );
+        assert!((table.bins[1].observed - 0.5).abs() < 1e-12);
+        assert!((table.bins[2].predicted - 0.9975).abs() < 1e-12);
+        // |0.02 - 0| + 2 × |0.6 - 0.5| + 2 × |0.9975 - 0.5|, over 5 pairs.
+        let expected = (0.02 + 0.2 + 2.0 * 0.4975) / 5.0;
+        assert!((table.calibration_error - expected).abs() < 1e-12);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::blocking::{self, Blocks, Keys, Limits};
 use crate::cluster::{self, Edge};
 use crate::compare::{Field, Pattern, compare};
-use crate::model::{Comparison, Model, estimate_u};
+use crate::model::{Comparison, Model, estimate_u, fit_prior};
 use crate::record::{Prepared, Record};
 use crate::score::{Scorer, TermFrequencies, held_apart, probability, undecided};
 use rayon::prelude::*;
@@ -62,12 +62,12 @@ impl Default for Settings {
 pub use crate::cluster::Decision;
 
 /// How many of [`blocking::RULES`] may link pairs without a person: see
-/// [`Settings::linking_rules`]. The first eight, the exact keys. Measured on FEBRL,
-/// pseudopeople and childgen (bench/README.md): the model as it is scores many pairs that
-/// only the looser rules find (namesakes with different dates and addresses) as matches;
-/// letting the sound rules link took FEBRL 2's precision from 0.995 to 0.937, and all the
-/// rules to 0.881. Until scoring holds on those pairs, they go to a person.
-pub const LINKING_RULES: usize = blocking::STORED;
+/// [`Settings::linking_rules`]. All of them. Until the prior was fitted over all pairs, only the
+/// first eight could: the prior fitted to the candidates counted the agreement that made a pair
+/// a candidate twice, more so the looser the rule, and letting every rule link took FEBRL 2's
+/// precision from 0.995 to 0.881. With the prior over all pairs, every rule linking keeps
+/// precision at 0.99 or more on the test bed (BENCHMARKS.md, "Scores that mean what they say").
+pub const LINKING_RULES: usize = blocking::RULES.len();
 
 /// A compared pair with its score.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -162,6 +162,9 @@ pub struct Linkage {
     /// Every candidate pair blocking produced, when [`Settings::keep_candidates`] asked for
     /// them (otherwise empty).
     pub candidates: Vec<(u32, u32)>,
+    /// The match probability of each of [`Linkage::candidates`], in the same order (empty
+    /// when they were not kept): for measuring calibration against a known truth.
+    pub candidate_probabilities: Vec<f64>,
     pub stats: Stats,
 }
 
@@ -322,6 +325,25 @@ fn train_m(prepared: &[Prepared], u: &[Vec<f64>], settings: &Settings) -> (Vec<V
     (m, iterations)
 }
 
+/// Weights of evidence rounded to a twentieth of a bit, with how many pairs have each: what
+/// [`fit_prior`] iterates over, a few thousand values however many pairs there are.
+fn histogram(weights: &[f32]) -> Vec<(f64, f64)> {
+    let mut counts: HashMap<i64, f64> = HashMap::new();
+    for w in weights {
+        if w.is_finite() {
+            *counts
+                .entry((f64::from(*w) * 20.0).round() as i64)
+                .or_default() += 1.0;
+        }
+    }
+    let mut bins: Vec<(f64, f64)> = counts
+        .into_iter()
+        .map(|(k, n)| (k as f64 / 20.0, n))
+        .collect();
+    bins.sort_by(|a, b| a.0.total_cmp(&b.0));
+    bins
+}
+
 /// Each distinct pattern with how many pairs share it.
 fn distinct<'a>(patterns: impl IntoIterator<Item = &'a Pattern>) -> Vec<(Comparison, f64)> {
     let mut counts: HashMap<Pattern, f64> = HashMap::new();
@@ -399,28 +421,59 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
     clock.lap("estimate u");
     let (m, em_iterations) = train_m(&prepared, &u, settings);
     clock.lap("train m");
-    let model = Model { lambda: 0.1, m, u }.fit_lambda(
-        &patterns,
+    let m = crate::model::ordered(&m, &u);
+    // Weights without any prior first (λ = ½): the prior comes from them, over all pairs.
+    let unprimed = Scorer::new(
+        Model {
+            lambda: 0.5,
+            m: m.clone(),
+            u: u.clone(),
+        },
+        TermFrequencies::count(&prepared),
+    );
+    let exact: Vec<[f64; 3]> = prepared
+        .par_iter()
+        .map(|p| unprimed.exact_weights(p))
+        .collect();
+    let evidence: Vec<f32> = candidates
+        .par_iter()
+        .map(|&(a, _, pattern, _)| {
+            exact
+                .get(a as usize)
+                .map_or(f32::MIN, |e| unprimed.weight_with(e, pattern) as f32)
+        })
+        .collect();
+    let n = prepared.len() as f64;
+    let lambda = fit_prior(
+        &histogram(&evidence),
+        n * (n - 1.0) / 2.0,
         settings.em_tolerance,
         settings.em_max_iterations,
     );
-    let scorer = Scorer::new(model, TermFrequencies::count(&prepared));
+    let scorer = Scorer::new(
+        Model {
+            lambda,
+            ..unprimed.model.clone()
+        },
+        unprimed.tf,
+    );
+    let prior = scorer.prior();
 
-    let exact: Vec<[f64; 3]> = prepared
-        .par_iter()
-        .map(|p| scorer.exact_weights(p))
-        .collect();
-    // The review threshold as a weight, so most pairs are dropped without an exponential.
-    let review_weight = (settings.review_probability / (1.0 - settings.review_probability)).log2();
+    // The lowest probability kept: the review band's floor, or the match threshold when that
+    // is lower (a threshold of 0.9 must link the pairs from 0.9, not drop those under 0.95).
+    let floor = settings.review_probability.min(settings.match_probability);
+    // The floor as a weight, so most pairs are dropped without an exponential.
+    let review_weight = (floor / (1.0 - floor)).log2();
     let scored: Vec<ScoredPair> = candidates
         .par_iter()
-        .filter_map(|&(a, b, pattern, rule)| {
-            let weight = scorer.weight_with(exact.get(a as usize)?, pattern);
-            if weight < review_weight - 1e-9 {
+        .zip(&evidence)
+        .filter_map(|(&(a, b, pattern, rule), &evidence)| {
+            let weight = prior + f64::from(evidence);
+            if weight < review_weight - 1e-6 {
                 return None;
             }
             let p = probability(weight);
-            (p >= settings.review_probability).then_some(ScoredPair {
+            (p >= floor).then_some(ScoredPair {
                 a,
                 b,
                 pattern,
@@ -506,6 +559,14 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         clusters: clusters.count,
         review_pairs: review.len(),
     };
+    let candidate_probabilities = if settings.keep_candidates {
+        evidence
+            .par_iter()
+            .map(|w| probability(prior + f64::from(*w)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Linkage {
         scorer,
         clusters: clusters.of,
@@ -515,6 +576,7 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         } else {
             Vec::new()
         },
+        candidate_probabilities,
         stats,
     }
 }
@@ -702,7 +764,7 @@ mod tests {
     }
 
     #[test]
-    fn a_pair_only_a_loose_rule_found_is_queued_not_linked() {
+    fn a_pair_only_a_loose_rule_found_is_queued_when_only_the_stored_rules_link() {
         let (mut records, _) = town();
         // The same rare names twice, with no date or postcode on the second: only the names'
         // sounds bring them together, and the model alone would link them.
@@ -715,13 +777,19 @@ mod tests {
         records.push(second);
         let n = records.len();
         let all = Settings {
-            linking_rules: blocking::RULES.len(),
             keep_candidates: true,
             ..Settings::default()
         };
         let found = link(&records, &all, &[]);
         assert!(found.candidates.contains(&((n - 2) as u32, (n - 1) as u32)));
-        let cautious = link(&records, &Settings::default(), &[]);
+        let cautious = link(
+            &records,
+            &Settings {
+                linking_rules: blocking::STORED,
+                ..Settings::default()
+            },
+            &[],
+        );
         assert_ne!(
             cautious.clusters[n - 2],
             cautious.clusters[n - 1],

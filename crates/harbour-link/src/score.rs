@@ -109,6 +109,11 @@ impl Scorer {
         }
     }
 
+    /// The prior log-odds of a match, in bits: log2(λ / (1 - λ)).
+    pub fn prior(&self) -> f64 {
+        self.prior
+    }
+
     fn part(&self, a: &Prepared, field: Field, level: Option<usize>) -> (f64, bool) {
         let Some(level) = level else {
             return (0.0, false);

@@ -312,6 +312,10 @@ pub struct DedupeArgs {
     /// Link pairs at or above this match probability.
     #[arg(long, default_value_t = 0.99)]
     pub match_probability: f64,
+    /// How many of the blocking rules may link pairs without a person (default: the
+    /// engine's); pairs only later rules found go to review. For measuring, beside the default.
+    #[arg(long)]
+    pub linking_rules: Option<usize>,
     /// Also write every candidate pair blocking produced (id_a,id_b), for measuring it.
     #[arg(long)]
     pub candidates: Option<PathBuf>,

@@ -4,7 +4,9 @@ use crate::cli::{DedupeArgs, LinkArgs, LinkCommand};
 use crate::shared::{choose_tenant, open_store};
 use anyhow::{Context, bail};
 use harbour_domain::{Clock, SystemClock, TenantCode};
-use harbour_link::evaluate::{Completeness, Scores, pair_completeness, score};
+use harbour_link::evaluate::{
+    BIN_EDGES, Completeness, Reliability, Scores, pair_completeness, reliability, score,
+};
 use harbour_link::linkage::Stats;
 use harbour_link::{Settings, link as run_linkage};
 use harbour_store::{LinkReport, Store};
@@ -131,6 +133,10 @@ struct Report<'a> {
     /// With known truth: the share of true pairs blocking made candidates.
     #[serde(skip_serializing_if = "Option::is_none")]
     pair_completeness: Option<&'a Completeness>,
+    /// With known truth: every candidate pair binned by its match probability, with the
+    /// share of each bin that are true matches (calibration).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reliability: Option<&'a Reliability>,
 }
 
 fn print_scores(s: &Scores) {
@@ -143,6 +149,22 @@ fn print_scores(s: &Scores) {
         "{} of {} true people reproduced exactly; {} groups mix people; {} people are split.",
         s.exact_clusters, s.true_clusters, s.mixed_clusters, s.split_persons
     );
+}
+
+/// The reliability table: for candidate pairs binned by predicted match probability, the
+/// share that are true matches.
+fn print_reliability(table: &Reliability) {
+    println!(
+        "Calibration (every candidate pair by its match probability; error {:.4}):",
+        table.calibration_error
+    );
+    println!("  probability     pairs   matches  predicted  observed");
+    for bin in table.bins.iter().filter(|b| b.pairs > 0) {
+        println!(
+            "  {:.3}-{:.3} {:>9} {:>9} {:>10.4} {:>9.4}",
+            bin.from, bin.to, bin.pairs, bin.matches, bin.predicted, bin.observed
+        );
+    }
 }
 
 fn dedupe(args: &DedupeArgs) -> anyhow::Result<ExitCode> {
@@ -160,6 +182,10 @@ fn dedupe(args: &DedupeArgs) -> anyhow::Result<ExitCode> {
         // has one) or written out (when asked).
         keep_candidates: people.clusters.is_some() || args.candidates.is_some(),
         ..Settings::default()
+    };
+    let settings = Settings {
+        linking_rules: args.linking_rules.unwrap_or(settings.linking_rules),
+        ..settings
     };
     let linkage = run_linkage(&people.records, &settings, &[]);
 
@@ -198,6 +224,14 @@ fn dedupe(args: &DedupeArgs) -> anyhow::Result<ExitCode> {
         .clusters
         .as_ref()
         .map(|truth| pair_completeness(&linkage.candidates, truth));
+    let calibration = people.clusters.as_ref().map(|truth| {
+        reliability(
+            &linkage.candidates,
+            &linkage.candidate_probabilities,
+            truth,
+            &BIN_EDGES,
+        )
+    });
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
         let report = Report {
@@ -206,6 +240,7 @@ fn dedupe(args: &DedupeArgs) -> anyhow::Result<ExitCode> {
             output: output.display().to_string(),
             scores: scores.as_ref(),
             pair_completeness: completeness.as_ref(),
+            reliability: calibration.as_ref(),
         };
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -224,6 +259,9 @@ fn dedupe(args: &DedupeArgs) -> anyhow::Result<ExitCode> {
                 "Blocking made candidates of {} of {} true pairs (pair completeness {:.4}).",
                 c.found, c.true_pairs, c.completeness
             );
+        }
+        if let Some(table) = &calibration {
+            print_reliability(table);
         }
     }
     Ok(ExitCode::SUCCESS)
