@@ -570,13 +570,13 @@ fn a_synthetic_county_imports_into_an_existing_authority() {
         ],
         "",
     ));
-    let register: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
-    let ehe = register["home_education"].as_array().unwrap();
-    let cme = register["missing_education"].as_array().unwrap();
+    let not_in_school: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
+    let ehe = not_in_school["home_education"].as_array().unwrap();
+    let cme = not_in_school["missing_education"].as_array().unwrap();
     assert!(!ehe.is_empty() && !cme.is_empty(), "{report}");
     assert!(cme[0]["assessment"]["trace"]["due"].is_string());
     assert_eq!(
-        register["figures"]["home_educated"].as_u64().unwrap() as usize,
+        not_in_school["figures"]["home_educated"].as_u64().unwrap() as usize,
         ehe.iter()
             .filter(|e| e["assessment"]["open"] == true)
             .count()
