@@ -20,4 +20,5 @@ pub mod task;
 
 pub use clock::{ClockState, Deadline, Window, WindowState};
 pub use hours::Hours;
+pub use settings::RegisterSettings;
 pub use task::{Escalation, Task, TaskKind};

@@ -6,6 +6,7 @@
 use crate::exclusions;
 use crate::hours::Hours;
 use crate::not_in_school;
+use crate::task::Escalation;
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
@@ -20,6 +21,8 @@ pub const SHIPPED: &str = include_str!("../../../rules/registers.toml");
 pub struct RegisterSettings {
     pub exclusions: exclusions::Settings,
     pub not_in_school: not_in_school::Settings,
+    /// When an overdue register task goes up the line (the work queue).
+    pub escalation: Escalation,
 }
 
 /// Why a settings file was refused: the key (`exclusions.full_time_hours`) when one is to
@@ -38,6 +41,14 @@ struct File {
     exclusions: ExclusionsFile,
     #[serde(default)]
     not_in_school: NotInSchoolFile,
+    #[serde(default)]
+    work: WorkFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkFile {
+    escalate_after_school_days: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -168,6 +179,14 @@ impl RegisterSettings {
                 "the shortest gap between information requests is longer than the longest (request_at_least_every_days)",
             ));
         }
+        if let Some(d) = count(
+            "work.escalate_after_school_days",
+            file.work.escalate_after_school_days,
+            195,
+            "school days",
+        )? {
+            settings.escalation.after_school_days = u32::try_from(d).unwrap_or(u32::MAX);
+        }
         Ok(settings)
     }
 }
@@ -203,6 +222,9 @@ mod tests {
         let s =
             RegisterSettings::parse("[not_in_school]\ntrace_within_school_days = 10\n").unwrap();
         assert_eq!(s.not_in_school.trace_within_school_days, 10);
+        let s = RegisterSettings::parse("[work]\nescalate_after_school_days = 3\n").unwrap();
+        assert_eq!(s.escalation.after_school_days, 3);
+        assert_eq!(s.exclusions, exclusions::Settings::default());
     }
 
     #[test]
@@ -219,6 +241,8 @@ mod tests {
         let e = RegisterSettings::parse("[not_in_school]\nrequest_at_most_every_days = 400\n")
             .unwrap_err();
         assert_eq!(e.key, Some("not_in_school.request_at_most_every_days"));
+        let e = RegisterSettings::parse("[work]\nescalate_after_school_days = 0\n").unwrap_err();
+        assert_eq!(e.key, Some("work.escalate_after_school_days"));
     }
 
     #[test]

@@ -55,6 +55,17 @@ impl Register {
             Self::MissingEducation => "missing_education",
         }
     }
+
+    /// Why a colleague may not be given an entry of this register, for the refusal.
+    pub fn not_kept_reason(self) -> &'static str {
+        match self {
+            Self::Exclusions => "their role does not keep the permanent exclusions register",
+            Self::HomeEducation => "their role does not keep the home education register",
+            Self::MissingEducation => {
+                "their role does not keep the children missing education register"
+            }
+        }
+    }
 }
 
 /// Who may use a register: `keep` sees every entry and records on it; `own_agency` sees,

@@ -482,38 +482,17 @@ impl Store {
             .await
     }
 
-    /// Reads both parts: `None` leaves a part out, `Some(agency)` reads it whole or only the
-    /// entries naming the agency. Commits the read's audit entry.
+    /// Reads both parts and commits the read's audit entry, naming every child shown.
     async fn read_not_in_school(
         &self,
-        mut g: Guarded,
+        g: Guarded,
         tenant: &TenantCode,
         ehe: Option<Option<Uuid>>,
         cme: Option<Option<Uuid>>,
         day: NotInSchoolDay<'_>,
     ) -> Result<NotInSchoolRegister, StoreError> {
-        let (home_education, missing_education) = in_gate!(g, [registers as r, not_in_school as n], tx => {
-            let home_education = match ehe {
-                None => Vec::new(),
-                Some(agency) => {
-                    let rows = r::entries(tx, tenant, EHE.as_str(), agency).await?;
-                    let facts = r::facts(tx, tenant, EHE.as_str(), agency).await?;
-                    let names = first_names(r::names(tx, tenant, EHE.as_str(), agency).await?);
-                    let marks = marks_by_person(n::marks_of_register(tx, tenant, EHE.as_str()).await?);
-                    assemble_ehe(rows, facts, &names, &marks, day)
-                }
-            };
-            let missing_education = match cme {
-                None => Vec::new(),
-                Some(agency) => {
-                    let rows = r::entries(tx, tenant, CME.as_str(), agency).await?;
-                    let facts = r::facts(tx, tenant, CME.as_str(), agency).await?;
-                    let names = first_names(r::names(tx, tenant, CME.as_str(), agency).await?);
-                    assemble_cme(rows, facts, &names, day)
-                }
-            };
-            (home_education, missing_education)
-        });
+        let (mut g, home_education, missing_education) =
+            self.read_parts(g, tenant, ehe, cme, day).await?;
         g.entry.set_subjects(
             home_education
                 .iter()
@@ -538,6 +517,53 @@ impl Store {
             home_education_access: Some(ReaderAccess::Keep),
             missing_education_access: Some(ReaderAccess::Keep),
         })
+    }
+
+    /// Reads both parts in `g` without committing: `None` leaves a part out, `Some(agency)`
+    /// reads it whole or only the entries naming the agency.
+    async fn read_parts(
+        &self,
+        mut g: Guarded,
+        tenant: &TenantCode,
+        ehe: Option<Option<Uuid>>,
+        cme: Option<Option<Uuid>>,
+        day: NotInSchoolDay<'_>,
+    ) -> Result<(Guarded, Vec<HomeEducationEntry>, Vec<MissingEducationEntry>), StoreError> {
+        let (home_education, missing_education) = in_gate!(g, [registers as r, not_in_school as n], tx => {
+            let home_education = match ehe {
+                None => Vec::new(),
+                Some(agency) => {
+                    let rows = r::entries(tx, tenant, EHE.as_str(), agency).await?;
+                    let facts = r::facts(tx, tenant, EHE.as_str(), agency).await?;
+                    let names = first_names(r::names(tx, tenant, EHE.as_str(), agency).await?);
+                    let marks = marks_by_person(n::marks_of_register(tx, tenant, EHE.as_str()).await?);
+                    assemble_ehe(rows, facts, &names, &marks, day)
+                }
+            };
+            let missing_education = match cme {
+                None => Vec::new(),
+                Some(agency) => {
+                    let rows = r::entries(tx, tenant, CME.as_str(), agency).await?;
+                    let facts = r::facts(tx, tenant, CME.as_str(), agency).await?;
+                    let names = first_names(r::names(tx, tenant, CME.as_str(), agency).await?);
+                    assemble_cme(rows, facts, &names, day)
+                }
+            };
+            (home_education, missing_education)
+        });
+        Ok((g, home_education, missing_education))
+    }
+
+    /// Every entry of both parts with where it stands, read in `g` (whose caller has
+    /// already decided what the reader may be told): for the work queue's tasks.
+    pub(crate) async fn not_in_school_entries_inside(
+        &self,
+        g: Guarded,
+        tenant: &TenantCode,
+        day: NotInSchoolDay<'_>,
+    ) -> Result<(Guarded, Vec<HomeEducationEntry>, Vec<MissingEducationEntry>), StoreError> {
+        self.read_parts(g, tenant, Some(None), Some(None), day)
+            .await
     }
 
     /// One home-education entry, if `who` keeps the register; otherwise answered as missing.

@@ -3,10 +3,11 @@
 //! colleague.
 //!
 //! Each workflow is a *source* ([`Workflow`]): one function that turns its open records into
-//! work items as the reader may see them (alerts: [`Store::alert_work`]; the permanent
-//! exclusions register: [`Store::exclusion_work`]). A new workflow adds a variant, its source
-//! function and its owner check in [`Store::assign_task`]; the queue, the owners, the filters,
-//! the order and the audit are shared. What the tasks are, when they escalate and where they
+//! work items as the reader may see them (alerts: [`Store::alert_work`]; a register:
+//! its entries' tasks as [`RegisterTasks`], made into items by [`Store::register_work`]).
+//! A new workflow adds a variant, its source and, for a register, its [`Register`] in
+//! [`Workflow::register`] (which gives the owner check in [`Store::assign_task`]); the
+//! queue, the owners, the filters, the order and the audit are shared. What the tasks are, when they escalate and where they
 //! go is decided by the pure rules (`harbour_casework::task`, `harbour_rules::alerts`); this
 //! module only applies them.
 //!
@@ -20,13 +21,16 @@ use crate::StoreError;
 use crate::alerts::{QueueFilter, Which};
 use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Guarded, Needs, Work};
-use crate::registers::RegisterDay;
+use crate::not_in_school::NotInSchoolDay;
+use crate::registers::{RegisterChild, RegisterDay};
 use crate::store::Store;
-use harbour_casework::task::{Escalation, escalated_to};
+use harbour_casework::RegisterSettings;
+use harbour_casework::task::{Task, escalated_to};
 use harbour_domain::{AgencyId, PersonId, Role, TenantCode, UserId};
 use harbour_policy::{Principal, Register, RegisterAccess};
 use harbour_rules::RuleSet;
 use harbour_rules::alerts::{Queue, WITHHELD_TITLE, is_overdue};
+use harbour_rules::calendar::Calendar;
 use serde::Serialize;
 use sqlx::FromRow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -41,17 +45,38 @@ pub enum Workflow {
     Alert,
     /// The permanent exclusions register's open clocks, for its keepers.
     Exclusions,
+    /// Home-education registrations' open clocks (consent, home visit, information).
+    HomeEducation,
+    /// Missing-education episodes still to trace.
+    MissingEducation,
 }
 
 impl Workflow {
     /// Every source of the queue, in the order they are read.
-    pub const ALL: [Self; 2] = [Self::Alert, Self::Exclusions];
+    pub const ALL: [Self; 4] = [
+        Self::Alert,
+        Self::Exclusions,
+        Self::HomeEducation,
+        Self::MissingEducation,
+    ];
 
     /// The workflow's code, as `case_events` and `task_assignments` keep it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Alert => "alert",
             Self::Exclusions => "exclusions_register",
+            Self::HomeEducation => "home_education_register",
+            Self::MissingEducation => "missing_education_register",
+        }
+    }
+
+    /// The register whose entries are this workflow's records (`None` for alerts).
+    pub fn register(self) -> Option<Register> {
+        match self {
+            Self::Alert => None,
+            Self::Exclusions => Some(Register::Exclusions),
+            Self::HomeEducation => Some(Register::HomeEducation),
+            Self::MissingEducation => Some(Register::MissingEducation),
         }
     }
 
@@ -60,14 +85,45 @@ impl Workflow {
     }
 }
 
-/// What the queue needs to work out each task: the register's day (calendar, settings,
-/// today), the rules (alert titles and the escalation routing) and when a register task
-/// escalates.
+/// What the queue needs to work out each task: the day in the council's time zone, the
+/// rules (the school calendar, alert titles and the escalation routing) and the registers'
+/// settings (their clocks, and when an overdue task escalates).
 #[derive(Debug, Clone, Copy)]
 pub struct WorkDay<'a> {
-    pub register: RegisterDay<'a>,
+    pub today: Date,
     pub rules: &'a RuleSet,
-    pub escalation: Escalation,
+    pub settings: RegisterSettings,
+}
+
+impl<'a> WorkDay<'a> {
+    fn calendar(&self) -> &'a Calendar {
+        self.rules.calendar()
+    }
+
+    fn exclusions(&self) -> RegisterDay<'a> {
+        RegisterDay {
+            calendar: self.calendar(),
+            settings: self.settings.exclusions,
+            today: self.today,
+        }
+    }
+
+    fn not_in_school(&self) -> NotInSchoolDay<'a> {
+        NotInSchoolDay {
+            calendar: self.calendar(),
+            settings: self.settings.not_in_school,
+            today: self.today,
+        }
+    }
+}
+
+/// One register entry's open tasks, as its source reads them, for [`Store::register_work`].
+#[derive(Debug)]
+pub(crate) struct RegisterTasks {
+    pub entry: Uuid,
+    pub person: PersonId,
+    pub child: Option<RegisterChild>,
+    pub tasks: Vec<Task>,
 }
 
 /// Which of the queue's tasks to give.
@@ -211,8 +267,6 @@ pub enum AssignRefusal {
 /// An assignment's note is at most this long.
 pub const MAX_NOTE_CHARS: usize = 500;
 
-const EXCLUSIONS: Register = Register::Exclusions;
-
 // Rows as the backends read them.
 
 #[derive(Debug, FromRow)]
@@ -297,14 +351,44 @@ impl Store {
         });
         let colleagues = colleagues_of(colleague_rows);
         let mut items = Vec::new();
-        for source in Workflow::ALL {
-            let (back, mut found) = match source {
-                Workflow::Alert => self.alert_work(g, who, &colleagues, day, now).await?,
-                Workflow::Exclusions => self.exclusion_work(g, who, &colleagues, day).await?,
-            };
-            g = back;
-            items.append(&mut found);
-        }
+        let (back, mut found) = self.alert_work(g, who, &colleagues, day, now).await?;
+        g = back;
+        items.append(&mut found);
+        let (back, entries) = self
+            .exclusion_entries_inside(g, &who.tenant, day.exclusions())
+            .await?;
+        g = back;
+        let tasks = entries.into_iter().map(|e| RegisterTasks {
+            entry: e.id,
+            person: e.person,
+            child: e.child,
+            tasks: e.assessment.tasks,
+        });
+        items.extend(self.register_work(Workflow::Exclusions, tasks, who, &colleagues, day));
+        let (back, home, missing) = self
+            .not_in_school_entries_inside(g, &who.tenant, day.not_in_school())
+            .await?;
+        g = back;
+        let home = home.into_iter().map(|e| RegisterTasks {
+            entry: e.id,
+            person: e.person,
+            child: e.child,
+            tasks: e.assessment.tasks,
+        });
+        items.extend(self.register_work(Workflow::HomeEducation, home, who, &colleagues, day));
+        let missing = missing.into_iter().map(|e| RegisterTasks {
+            entry: e.id,
+            person: e.person,
+            child: e.child,
+            tasks: e.assessment.tasks,
+        });
+        items.extend(self.register_work(
+            Workflow::MissingEducation,
+            missing,
+            who,
+            &colleagues,
+            day,
+        ));
         let owners: HashMap<(String, Uuid), Owner> = owners
             .into_iter()
             .map(|o| {
@@ -362,7 +446,7 @@ impl Store {
         let alerts = self
             .queue_inside(&mut g, who, Which::Queue, &QueueFilter::default(), now)
             .await?;
-        let today = day.register.today;
+        let today = day.today;
         let items = alerts
             .into_iter()
             .map(|a| {
@@ -400,36 +484,38 @@ impl Store {
         Ok((g, items))
     }
 
-    /// The permanent exclusions register's source: for its keepers, every open task of
+    /// A register's tasks as the queue lists them: for its keepers, every open task of
     /// every entry (with the child's name, as the register shows it); for a role the
     /// routing names above the keepers, the tasks overdue long enough to escalate, without
-    /// the child's name (their role does not open the register).
-    async fn exclusion_work(
+    /// the child's name (their role does not open the register); for anyone else, none.
+    /// The entries are read whole, so the reader's right to them is decided here.
+    fn register_work(
         &self,
-        g: Guarded,
+        workflow: Workflow,
+        entries: impl IntoIterator<Item = RegisterTasks>,
         who: &Principal,
         colleagues: &[Colleague],
         day: WorkDay<'_>,
-    ) -> Result<(Guarded, Vec<WorkItem>), StoreError> {
-        let keeps = self.policy.register_access(who, EXCLUSIONS) == Some(RegisterAccess::Keep);
-        let above = escalated_to(self.policy.register_keepers(EXCLUSIONS), |role| {
+    ) -> Vec<WorkItem> {
+        let Some(register) = workflow.register() else {
+            return Vec::new();
+        };
+        let keeps = self.policy.register_access(who, register) == Some(RegisterAccess::Keep);
+        let above = escalated_to(self.policy.register_keepers(register), |role| {
             day.rules.escalates_to(role)
         });
         let escalation_target = above.iter().any(|role| who.roles.contains(role));
         if !keeps && !escalation_target {
-            return Ok((g, Vec::new()));
+            return Vec::new();
         }
-        let (g, entries) = self
-            .exclusion_entries_inside(g, &who.tenant, day.register)
-            .await?;
-        let calendar = day.register.calendar;
-        let today = day.register.today;
+        let calendar = day.calendar();
+        let today = day.today;
         let keepers: Vec<UserId> = if keeps {
             colleagues
                 .iter()
                 .filter(|c| {
                     self.policy
-                        .register_access(&c.principal(&who.tenant), EXCLUSIONS)
+                        .register_access(&c.principal(&who.tenant), register)
                         == Some(RegisterAccess::Keep)
                 })
                 .map(|c| c.user)
@@ -439,14 +525,14 @@ impl Store {
         };
         let mut items = Vec::new();
         for entry in entries {
-            for task in &entry.assessment.tasks {
-                let escalated = task.escalates(calendar, day.escalation, today);
+            for task in &entry.tasks {
+                let escalated = task.escalates(calendar, day.settings.escalation, today);
                 if !keeps && !escalated {
                     continue;
                 }
                 items.push(WorkItem {
-                    workflow: Workflow::Exclusions,
-                    record: entry.id,
+                    workflow,
+                    record: entry.entry,
                     person: entry.person,
                     child: entry.child.as_ref().filter(|_| keeps).map(|c| WorkChild {
                         given_name: c.given_name.clone(),
@@ -466,7 +552,7 @@ impl Store {
                 });
             }
         }
-        Ok((g, items))
+        items
     }
 
     /// Gives a record of `workflow` to `assignee`, with an optional note: its owner from
@@ -503,13 +589,13 @@ impl Store {
             let rows = in_gate!(g, work as w, tx => w::colleagues(tx, tenant).await)?;
             match colleagues_of(rows).into_iter().find(|c| c.user == assignee) {
                 None => Err(AssignRefusal::NoSuchColleague),
-                Some(colleague) => match workflow {
-                    Workflow::Alert => {
+                Some(colleague) => match workflow.register() {
+                    None => {
                         self.may_assign_alert(&mut g, who, &colleague, record, now)
                             .await?
                     }
-                    Workflow::Exclusions => {
-                        self.may_assign_exclusion(&mut g, who, &colleague, record)
+                    Some(register) => {
+                        self.may_assign_entry(&mut g, register, who, &colleague, record)
                             .await?
                     }
                 },
@@ -585,18 +671,19 @@ impl Store {
 
     /// A register entry may be given by one of the register's keepers to another. Gives the
     /// child.
-    async fn may_assign_exclusion(
+    async fn may_assign_entry(
         &self,
         g: &mut Guarded,
+        register: Register,
         who: &Principal,
         colleague: &Colleague,
         record: Uuid,
     ) -> Result<Result<PersonId, AssignRefusal>, StoreError> {
-        if self.policy.register_access(who, EXCLUSIONS) != Some(RegisterAccess::Keep) {
+        if self.policy.register_access(who, register) != Some(RegisterAccess::Keep) {
             return Ok(Err(AssignRefusal::NotAllowed));
         }
         let row = in_gate!(g, registers as r, tx => {
-            r::entry(tx, &who.tenant, EXCLUSIONS.as_str(), record).await
+            r::entry(tx, &who.tenant, register.as_str(), record).await
         })?;
         let Some(row) = row else {
             return Ok(Err(AssignRefusal::NotFound));
@@ -604,12 +691,12 @@ impl Store {
         g.entry.set_subjects([PersonId(row.person_id)]);
         if self
             .policy
-            .register_access(&colleague.principal(&who.tenant), EXCLUSIONS)
+            .register_access(&colleague.principal(&who.tenant), register)
             != Some(RegisterAccess::Keep)
         {
             return Ok(Err(AssignRefusal::CannotWork {
                 name: colleague.name.clone(),
-                reason: "their role does not keep the permanent exclusions register",
+                reason: register.not_kept_reason(),
             }));
         }
         Ok(Ok(PersonId(row.person_id)))

@@ -5,14 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
 
-use harbour_casework::Escalation;
-use harbour_casework::exclusions::Settings;
+use harbour_casework::RegisterSettings;
 use harbour_domain::{Role, UserId};
 use harbour_policy::Principal;
 use harbour_rules::RuleSet;
 use harbour_store::{
-    AssignRefusal, AuditPage, NewUser, RegisterDay, RunScope, Store, WorkDay, WorkFilter, WorkItem,
-    Workflow,
+    AssignRefusal, AuditPage, NewUser, RunScope, Store, WorkDay, WorkFilter, WorkItem, Workflow,
 };
 use harbour_synth::demo::{self, DemoCounty};
 use std::collections::BTreeSet;
@@ -24,13 +22,9 @@ use common::{backends, principal};
 
 fn day(rules: &RuleSet, today: Date) -> WorkDay<'_> {
     WorkDay {
-        register: RegisterDay {
-            calendar: rules.calendar(),
-            settings: Settings::default(),
-            today,
-        },
+        today,
         rules,
-        escalation: Escalation::default(),
+        settings: RegisterSettings::default(),
     }
 }
 
@@ -521,5 +515,222 @@ async fn assignments_cannot_be_changed_or_removed() {
             };
             assert!(refused, "{name}: {sql} must be refused");
         }
+    }
+}
+
+#[tokio::test]
+async fn the_children_not_in_school_registers_put_their_tasks_in_the_cme_and_ehe_officers_queue() {
+    let rules = RuleSet::builtin().unwrap();
+    for backend in backends().await {
+        let store = &backend.store;
+        let name = backend.name;
+        let county = demo::load_demo(store, datetime!(2026-07-19 08:00 UTC))
+            .await
+            .unwrap();
+        let tenant = &county.tenant;
+        // Jayden's two spells missing education and the two home-education registrations
+        // (Jayden's, Maisie's) of the demo feeds.
+        let now = datetime!(2026-07-19 09:00 UTC);
+        let opened = store.open_not_in_school_entries(tenant, now).await.unwrap();
+        assert_eq!((opened.home_education, opened.missing_education), (2, 2));
+        let today = day(&rules, date!(2026 - 07 - 20));
+
+        let officer = principal(&county, Role::LaCmeEheOfficer, "la");
+        let mine = work(store, &officer, WorkFilter::All, today, now).await;
+        let tracing = of(&mine, Workflow::MissingEducation);
+        assert_eq!(tracing.len(), 2, "{name}: {mine:?}");
+        for task in &tracing {
+            assert_eq!(task.what, "Trace a child missing education");
+            assert!(task.overdue && task.escalated && task.may_open, "{name}");
+            assert!(task.school_days_left.is_some_and(|d| d < 0));
+            assert!(task.child.is_some(), "{name}: the keeper sees who it is");
+        }
+        let home = of(&mine, Workflow::HomeEducation);
+        assert!(
+            home.iter()
+                .any(|t| t.what == "Ask for information about home education"),
+            "{name}: {home:?}"
+        );
+        assert!(home.iter().all(|t| t.school_days_left.is_none()), "{name}");
+        assert!(of(&mine, Workflow::Exclusions).is_empty(), "{name}");
+
+        // Overdue more than five school days, the tracing goes up to the inclusion officer
+        // (the routing above the CME officer), without the child's name; a school's lead,
+        // who sees only its own roll deletions' episodes read only, gets no tasks.
+        let inclusion = principal(&county, Role::LaInclusionOfficer, "la");
+        let theirs = work(store, &inclusion, WorkFilter::All, today, now).await;
+        let up = of(&theirs, Workflow::MissingEducation);
+        assert_eq!(up.len(), 2, "{name}");
+        assert!(
+            up.iter()
+                .all(|t| t.child.is_none() && !t.may_open && t.assignable.is_empty())
+        );
+        let dsl = principal(&county, Role::SchoolDsl, "northgate");
+        let theirs = work(store, &dsl, WorkFilter::All, today, now).await;
+        assert!(of(&theirs, Workflow::MissingEducation).is_empty(), "{name}");
+        assert!(of(&theirs, Workflow::HomeEducation).is_empty(), "{name}");
+
+        // The officer gives an episode to a second CME officer; not to the inclusion officer.
+        let second = colleague(
+            store,
+            &county,
+            Role::LaCmeEheOfficer,
+            "la",
+            "cme2@la.example",
+            now,
+        )
+        .await;
+        let episode = tracing[0].record;
+        let refused = store
+            .assign_task(
+                &officer,
+                Workflow::MissingEducation,
+                episode,
+                inclusion.user,
+                "",
+                now,
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                &refused,
+                Err(AssignRefusal::CannotWork { reason, .. })
+                    if *reason == "their role does not keep the children missing education register"
+            ),
+            "{name}: {refused:?}"
+        );
+        store
+            .assign_task(
+                &officer,
+                Workflow::MissingEducation,
+                episode,
+                second.user,
+                "please trace",
+                now,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let theirs = work(store, &second, WorkFilter::Mine, today, now).await;
+        assert_eq!(theirs.len(), 1, "{name}: {theirs:?}");
+        assert_eq!(theirs[0].record, episode);
+        assert_eq!(theirs[0].owner.as_ref().unwrap().user, second.user);
+        // The inclusion officer may not assign what their role does not keep.
+        let refused = store
+            .assign_task(
+                &inclusion,
+                Workflow::MissingEducation,
+                episode,
+                inclusion.user,
+                "",
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(refused, Err(AssignRefusal::NotAllowed), "{name}");
+    }
+}
+
+/// `harbour demo`'s recent register cases: on the demo's day each register has an entry on
+/// time, one due and one overdue, recorded by the demo's officers through the registers' own
+/// rules (a refusal would fail the load).
+#[tokio::test]
+async fn the_demos_recent_cases_give_each_register_entries_on_time_due_and_overdue() {
+    use harbour_casework::ClockState;
+    let rules = RuleSet::builtin().unwrap();
+    let now = datetime!(2026-11-20 16:00 UTC);
+    for backend in backends().await {
+        let store = &backend.store;
+        let name = backend.name;
+        let county = demo::load_demo_today(store, now).await.unwrap();
+        let done = demo::record_casework(
+            store,
+            &county,
+            rules.calendar(),
+            RegisterSettings::default(),
+            demo::shift_to(now.date()),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!((done.entries, done.facts), (5, 13), "{name}");
+        let today = day(&rules, now.date());
+        let child = |given: &str| {
+            county
+                .batch
+                .source_records
+                .iter()
+                .find(|r| r.given_name == given && r.record_key.starts_with("demo-recent"))
+                .unwrap()
+                .person
+        };
+        let report = store
+            .exclusions_register_report(
+                &county.tenant,
+                harbour_store::RegisterDay {
+                    calendar: rules.calendar(),
+                    settings: Default::default(),
+                    today: now.date(),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        let entry = |given: &str| {
+            report
+                .entries
+                .iter()
+                .find(|e| e.person == child(given))
+                .unwrap()
+                .assessment
+                .clone()
+        };
+        let kayla = entry("Kayla");
+        assert!(
+            matches!(kayla.day_six.state(now.date()), ClockState::Due { .. }),
+            "{name}: {kayla:?}"
+        );
+        let reece = entry("Reece");
+        assert!(
+            matches!(reece.day_six.state(now.date()), ClockState::Met { .. }),
+            "{name}"
+        );
+        assert!(
+            matches!(reece.board.state(now.date()), ClockState::Met { .. }),
+            "{name}"
+        );
+        assert!(reece.tasks.iter().all(|t| !t.overdue), "{name}: {reece:?}");
+        let tyler = entry("Tyler");
+        assert!(
+            matches!(
+                tyler.day_six.state(now.date()),
+                ClockState::MetLate { .. } | ClockState::Missed { .. }
+            ),
+            "{name}"
+        );
+        assert!(tyler.part_time_too_long, "{name}");
+        assert!(tyler.tasks.iter().any(|t| t.overdue), "{name}: {tyler:?}");
+
+        let officer = principal(&county, Role::LaCmeEheOfficer, "la");
+        let mine = work(store, &officer, WorkFilter::All, today, now).await;
+        let tracing = |given: &str| {
+            mine.iter()
+                .find(|i| i.workflow == Workflow::MissingEducation && i.person == child(given))
+                .unwrap()
+        };
+        let leon = tracing("Leon");
+        assert!(
+            !leon.overdue && leon.school_days_left.unwrap() > 0,
+            "{name}: {leon:?}"
+        );
+        let chloe = tracing("Chloe");
+        assert!(chloe.overdue && chloe.escalated, "{name}: {chloe:?}");
+        assert!(
+            mine.iter().any(|i| i.workflow == Workflow::HomeEducation
+                && i.person == child("Amelia")
+                && !i.overdue),
+            "{name}"
+        );
     }
 }

@@ -1,5 +1,9 @@
 //! The demo county: Harbourshire (a fictional local authority, code 999).
 
+mod casework;
+
+pub use casework::{Casework, record_casework};
+
 use harbour_domain::{
     AgencyId, AgencyKind, EventId, EventKind, Handling, NhsNumber, PersonId, Postcode, Role,
     SourceRecordId, TenantCode, Upn, UserId,
@@ -713,7 +717,25 @@ pub fn demo_county_shifted(shift: Duration) -> Result<DemoCounty, DemoError> {
         source_records: vec![],
         events: vec![],
     };
-    for (child_index, child) in CHILDREN.iter().enumerate() {
+    push_children(&mut batch, CHILDREN, "demo", &agency, &date)?;
+    Ok(DemoCounty {
+        tenant,
+        agencies,
+        users,
+        batch,
+    })
+}
+
+/// Adds `children` to `batch`, each with a new person, its records (keyed `{prefix}-{child}-
+/// {record}`) and events, dated by `date`.
+fn push_children(
+    batch: &mut Batch,
+    children: &[Child],
+    prefix: &str,
+    agency: &dyn Fn(&str) -> Result<AgencyId, DemoError>,
+    date: &dyn Fn((i32, u8, u8)) -> Result<Date, DemoError>,
+) -> Result<(), DemoError> {
+    for (child_index, child) in children.iter().enumerate() {
         let person = PersonId::new_v7();
         batch.persons.push(NewPerson { id: person });
         let mut record_ids = Vec::new();
@@ -723,7 +745,7 @@ pub fn demo_county_shifted(shift: Duration) -> Result<DemoCounty, DemoError> {
             batch.source_records.push(NewSourceRecord {
                 id,
                 agency: agency(record.agency)?,
-                record_key: format!("demo-{child_index}-{record_index}"),
+                record_key: format!("{prefix}-{child_index}-{record_index}"),
                 person,
                 given_name: record.given.to_owned(),
                 family_name: record.family.to_owned(),
@@ -755,7 +777,7 @@ pub fn demo_county_shifted(shift: Duration) -> Result<DemoCounty, DemoError> {
                 id: EventId::new_v7(),
                 source_record,
                 agency: supplier,
-                record_key: format!("demo-{child_index}-event-{event_index}"),
+                record_key: format!("{prefix}-{child_index}-event-{event_index}"),
                 kind: *kind,
                 occurred_on: date(*on)?,
                 handling: *handling,
@@ -764,12 +786,7 @@ pub fn demo_county_shifted(shift: Duration) -> Result<DemoCounty, DemoError> {
             });
         }
     }
-    Ok(DemoCounty {
-        tenant,
-        agencies,
-        users,
-        batch,
-    })
+    Ok(())
 }
 
 /// Loads the demo county, dated for [`DEMO_DAY`], into an empty store.
@@ -778,9 +795,51 @@ pub async fn load_demo(store: &Store, now: OffsetDateTime) -> Result<DemoCounty,
 }
 
 /// Loads the demo county into an empty store with its dates moved so that `now` is the
-/// demo's day (`harbour demo`): the queues show the same work whenever the demo runs.
+/// demo's day (`harbour demo`): the queues show the same work whenever the demo runs. With
+/// the recent register cases (see [`record_casework`], which records their casework once
+/// the feeds' import has opened their entries).
 pub async fn load_demo_today(store: &Store, now: OffsetDateTime) -> Result<DemoCounty, DemoError> {
-    store_demo(store, demo_county_shifted(shift_to(now.date()))?, now).await
+    store_demo(
+        store,
+        demo_county_with_recent_cases(shift_to(now.date()))?,
+        now,
+    )
+    .await
+}
+
+/// The demo county moved by `shift`, with the recent register cases of
+/// [`record_casework`] among its children.
+pub fn demo_county_with_recent_cases(shift: Duration) -> Result<DemoCounty, DemoError> {
+    let mut county = demo_county_shifted(shift)?;
+    let agency = |code: &str| {
+        county
+            .agencies
+            .iter()
+            .find(|a| a.code == code)
+            .map(|a| a.id)
+            .ok_or_else(|| DemoError::Data(format!("no demo agency {code}")))
+    };
+    let date = |d: (i32, u8, u8)| date(d).map(|d| d.saturating_add(shift));
+    let mut batch = Batch {
+        tenant: county.tenant.clone(),
+        persons: vec![],
+        source_records: vec![],
+        events: vec![],
+    };
+    push_children(
+        &mut batch,
+        casework::RECENT,
+        casework::RECENT_PREFIX,
+        &agency,
+        &date,
+    )?;
+    county.batch.persons.append(&mut batch.persons);
+    county
+        .batch
+        .source_records
+        .append(&mut batch.source_records);
+    county.batch.events.append(&mut batch.events);
+    Ok(county)
 }
 
 async fn store_demo(
@@ -860,6 +919,10 @@ fn details(kind: EventKind, summary: &str) -> serde_json::Value {
                 }
                 _ => serde_json::json!({ "reason": code }),
             }
+        }
+        // A roll deletion: where the child went, as a school's roll feed says it.
+        K::SchoolLeaving if summary.contains("destination not known") => {
+            serde_json::json!({ "destination": "not_known" })
         }
         K::EmergencyAttendance => {
             let lower = summary.to_lowercase();

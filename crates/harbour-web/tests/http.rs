@@ -1609,6 +1609,49 @@ async fn the_navigation_marks_the_current_page() {
 /// registers it keeps, with the due date in school days where the law counts them; a task
 /// is given to a colleague who may work it (the form and the API), and refused otherwise
 /// with the reason.
+/// The children not in school register's clocks are in the CME and EHE officer's queue, each
+/// row linking to the entry where the task is done.
+#[tokio::test]
+async fn my_work_lists_the_children_not_in_school_tasks_for_the_cme_and_ehe_officer() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    let tenant = &app.county.tenant;
+    app.store
+        .open_not_in_school_entries(tenant, now)
+        .await
+        .unwrap();
+    let officer = app.sign_in(Role::LaCmeEheOfficer, "la").await;
+    let (status, tasks) = app.json("/api/v1/tasks", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    let tasks = tasks.as_array().unwrap().clone();
+    let tracing = tasks
+        .iter()
+        .find(|t| t["what"] == "Trace a child missing education")
+        .unwrap_or_else(|| panic!("{tasks:?}"));
+    assert_eq!(tracing["workflow"], "missing_education_register");
+    assert_eq!(tracing["child"], "Jayden Mercer");
+    let link = tracing["link"].as_str().unwrap();
+    assert!(
+        link.starts_with("/children-not-in-school/missing-education/"),
+        "{link}"
+    );
+    let (status, _) = app.page(link, &officer).await;
+    assert_eq!(status, StatusCode::OK, "the row's link opens the episode");
+    assert!(
+        tasks
+            .iter()
+            .any(|t| t["workflow"] == "home_education_register"
+                && t["link"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("/children-not-in-school/home-education/")),
+        "{tasks:?}"
+    );
+    let (_, page) = app.page("/work", &officer).await;
+    assert!(page.contains("Children missing education"), "{page}");
+    assert!(page.contains("Trace a child missing education"), "{page}");
+}
+
 #[tokio::test]
 async fn my_work_lists_each_roles_tasks_and_assigns_them_to_colleagues_who_may_work_them() {
     let app = spawn_app().await;

@@ -164,6 +164,17 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         harbour_ingest::Pipeline::new(store.clone(), demo_rules.clone(), Arc::new(SystemClock));
     let (imported, linked, alerts) =
         crate::feeds::import_into_demo(&pipeline, &county.tenant, &county_dir).await?;
+    // What the demo's officers have recorded on the registers by today (offers, reviews,
+    // tracing steps), so every register shows entries on time, due and overdue.
+    let casework = harbour_synth::demo::record_casework(
+        &store,
+        &county,
+        demo_rules.calendar(),
+        RegisterSettings::default(),
+        harbour_synth::demo::shift_to(clock.now().date()),
+        clock.now(),
+    )
+    .await?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| {
@@ -190,6 +201,11 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         out,
         "The critical-moment rules raised {} alerts into practitioners' queues.",
         alerts.alerts_raised
+    )?;
+    writeln!(
+        out,
+        "The demo's officers have recorded {} facts on {} register entries.",
+        casework.facts, casework.entries
     )?;
     writeln!(
         out,

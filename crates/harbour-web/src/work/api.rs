@@ -23,7 +23,7 @@ pub(crate) struct ColleagueBody {
 /// One task of the queue.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TaskBody {
-    /// alert or exclusions_register.
+    /// alert, exclusions_register, home_education_register or missing_education_register.
     workflow: String,
     /// The workflow's record (the alert, or the register entry): what is assigned.
     record: Uuid,
@@ -119,7 +119,7 @@ pub(crate) async fn api_tasks(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct AssignBody {
-    /// alert or exclusions_register.
+    /// alert, exclusions_register, home_education_register or missing_education_register.
     workflow: String,
     /// The record (a task's `record`).
     record: Uuid,

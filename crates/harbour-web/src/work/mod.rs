@@ -5,7 +5,7 @@
 //!
 //! Completing a task is done where its record lives: an alert on its page (actioned or
 //! dismissed, with a note), a register task by recording the outcome on the entry
-//! (`/registers/exclusions/{id}`), after which the register's clock is met and the task
+//! (`/registers/exclusions/{id}`, `/children-not-in-school/...`), after which the register's clock is met and the task
 //! leaves the queue. Each row links there ([`record_link`]).
 
 mod api;
@@ -44,18 +44,13 @@ pub(crate) const NAV: NavEntry = NavEntry {
 pub(crate) struct WorkApi;
 
 /// What the queue needs for today: the school calendar and alert routing of the rules in
-/// use, the register's settings (`registers.toml`) and the default escalation (five school
-/// days).
+/// use, and the registers' settings (`registers.toml`: their clocks and when an overdue task
+/// escalates).
 fn work_day(state: &AppState) -> WorkDay<'_> {
-    let today = crate::layout::london(state.clock.now()).0.date();
     WorkDay {
-        register: harbour_store::RegisterDay {
-            calendar: state.rules.calendar(),
-            settings: state.registers.exclusions,
-            today,
-        },
+        today: crate::layout::london(state.clock.now()).0.date(),
         rules: state.rules.as_ref(),
-        escalation: harbour_casework::Escalation::default(),
+        settings: *state.registers,
     }
 }
 
@@ -64,6 +59,10 @@ pub(crate) fn record_link(workflow: Workflow, record: Uuid) -> String {
     match workflow {
         Workflow::Alert => format!("/alerts/{record}"),
         Workflow::Exclusions => format!("/registers/exclusions/{record}"),
+        Workflow::HomeEducation => format!("/children-not-in-school/home-education/{record}"),
+        Workflow::MissingEducation => {
+            format!("/children-not-in-school/missing-education/{record}")
+        }
     }
 }
 
@@ -80,7 +79,10 @@ fn workflow(code: &str) -> Result<Workflow, Problem> {
     Workflow::parse(code).ok_or_else(|| {
         Problem::bad_request(
             "workflow",
-            format!("{code:?} is not a workflow; use alert or exclusions_register"),
+            format!(
+                "{code:?} is not a workflow; use one of {}",
+                Workflow::ALL.map(Workflow::as_str).join(", ")
+            ),
         )
     })
 }

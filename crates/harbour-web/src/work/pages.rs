@@ -52,6 +52,8 @@ fn source(workflow: Workflow) -> &'static str {
     match workflow {
         Workflow::Alert => "Alert",
         Workflow::Exclusions => "Permanent exclusions register",
+        Workflow::HomeEducation => "Elective home education",
+        Workflow::MissingEducation => "Children missing education",
     }
 }
 
