@@ -1,6 +1,8 @@
-// The permanent exclusions register as its keepers and a school meet it in a real browser:
-// the list with its clocks and figures, an entry, a form refused with an error summary that
-// names the field, and a school's read-only view of its own pupils.
+// The council's registers as their keepers and a school meet them in a real browser: the
+// permanent exclusions register (the list with its clocks and figures, an entry, a form
+// refused with an error summary that names the field, a school's read-only view of its own
+// pupils), and the children not in school register (a CME officer tracing a missing child
+// step by step, a home-education registration, and the tracing in their work queue).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,6 +101,91 @@ describe('a school DSL on the exclusions register', () => {
     for (const cell of await driver.findElements(By.css('#register tbody td:nth-child(2)'))) {
       assert.equal(await cell.getText(), 'Northgate Academy');
     }
+    await signOut(driver);
+  });
+});
+
+describe('a CME officer tracing a missing child', () => {
+  it('sees both parts of the register with their clocks and figures', async () => {
+    const { driver } = browser;
+    await signInAs(driver, demo.baseUrl, 'cme@la.example');
+    await clickAndLoad(driver, By.linkText('Children not in school'));
+    await assertAccessible(driver, 'children not in school register');
+    await screenshot(driver, '34-children-not-in-school');
+    const page = await text(driver, 'main');
+    // The demo's recent cases: a roll deletion two weeks ago, a registration last week.
+    assert.match(page, /Leon Ashby/);
+    assert.match(page, /Amelia Grant/);
+    assert.match(page, /Median days missing/);
+  });
+
+  it('opens an episode, is told which field is wrong, and records a step', async () => {
+    const { driver } = browser;
+    await clickAndLoad(driver, By.linkText('Leon Ashby'));
+    await assertAccessible(driver, 'missing education episode');
+    await screenshot(driver, '35-missing-education-episode');
+    assert.match(await text(driver, 'main'), /Tracing checklist/);
+    // Three steps are done already (family, home visit, school to school).
+    assert.match(await text(driver, 'main'), /School-to-school search: no match yet/);
+    const today = new Date().toISOString().slice(0, 10);
+    const setDate = (value) => driver.executeScript(
+      'document.getElementById("on").value = arguments[0];', value,
+    );
+    await driver.findElement(By.css('#step option[value="health"]')).click();
+    await setDate(today);
+    await clickAndLoad(driver, By.xpath('//button[normalize-space()="Record the step"]'));
+    await assertAccessible(driver, 'missing education episode with an error');
+    await screenshot(driver, '36-missing-education-episode-error');
+    assert.match(await driver.getTitle(), /^Error: /);
+    assert.match(await text(driver, '.error-summary'), /what the step found/i);
+    await driver.findElement(By.css('.error-summary a')).click();
+    assert.equal(await driver.switchTo().activeElement().getAttribute('id'), 'outcome');
+    await driver.findElement(By.css('#step option[value="health"]')).click();
+    await setDate(today);
+    await driver.findElement(By.id('outcome')).sendKeys('GP practice: still registered, no appointment since October');
+    await clickAndLoad(driver, By.xpath('//button[normalize-space()="Record the step"]'));
+    const page = await text(driver, 'main');
+    assert.doesNotMatch(page, /There is a problem/);
+    assert.match(page, /GP practice: still registered/);
+  });
+
+  it('opens a home-education registration with its clocks', async () => {
+    const { driver } = browser;
+    await clickAndLoad(driver, By.linkText('Children not in school'));
+    await clickAndLoad(driver, By.linkText('Amelia Grant'));
+    await assertAccessible(driver, 'home education registration');
+    await screenshot(driver, '37-home-education-registration');
+    assert.match(await text(driver, 'main'), /Registration details recorded/);
+  });
+
+  it('finds the tracing in My work', async () => {
+    const { driver } = browser;
+    await clickAndLoad(driver, By.linkText('My work'));
+    await assertAccessible(driver, 'my work as the CME officer');
+    await screenshot(driver, '38-my-work-cme-officer');
+    const page = await text(driver, 'main');
+    assert.match(page, /Trace a child missing education/);
+    assert.match(page, /Leon Ashby/);
+    await signOut(driver);
+  });
+});
+
+describe('an LA inclusion officer on fair access', () => {
+  it('sees each school\'s share beside the county\'s and the panel\'s log', async () => {
+    const { driver } = browser;
+    await signInAs(driver, demo.baseUrl, 'inclusion@la.example');
+    await clickAndLoad(driver, By.linkText('Fair access'));
+    await assertAccessible(driver, 'fair access');
+    await screenshot(driver, '39-fair-access');
+    assert.equal(await driver.getTitle(), 'Fair access – Harbour');
+    const schools = await text(driver, '#schools');
+    assert.match(schools, /Northgate Academy/);
+    assert.match(schools, /Seaview School/);
+    // The demo's three decisions, with the schools' answers in words.
+    const log = await text(driver, '#log');
+    assert.match(log, /Tyler Quinn/);
+    assert.match(log, /Refused/);
+    assert.match(log, /Awaiting the school/);
     await signOut(driver);
   });
 });

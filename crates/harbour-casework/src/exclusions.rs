@@ -105,11 +105,14 @@ pub enum Fact {
         on: Date,
         outcome: Option<PanelOutcome>,
     },
-    /// Education offered: who provides it, hours a week, from when.
+    /// Education offered: who provides it, hours a week, from when. `placement` is the key
+    /// of the authority's `ap_placement` event it was recorded from (by Harbour), if any.
     Offer {
         provider: String,
         hours: Hours,
         starts_on: Date,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        placement: Option<String>,
     },
     /// Hours attended in the week starting `week_starting`.
     Attended {
@@ -344,6 +347,7 @@ impl Entry {
                 provider,
                 hours,
                 starts_on,
+                ..
             } => {
                 if provider.trim().is_empty() {
                     return refuse("provider", "Enter who provides the education");
@@ -439,6 +443,7 @@ impl Entry {
                     provider,
                     hours,
                     starts_on,
+                    ..
                 } => offers.push((provider, *hours, *starts_on)),
                 Fact::Review { on, next_on, .. } => reviews.push((*on, *next_on)),
                 Fact::Attended {
@@ -632,6 +637,59 @@ fn median(values: &mut [u32]) -> Option<f64> {
             let (a, b) = (values.get(mid - 1)?, values.get(mid)?);
             Some((f64::from(*a) + f64::from(*b)) / 2.0)
         }
+    }
+}
+
+/// An alternative-provision placement the authority's feed reported (`ap_placement`): from
+/// when, with whom, for how many hours a week, and the event's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedPlacement {
+    pub on: Date,
+    pub key: String,
+    pub provider: String,
+    pub hours: Hours,
+}
+
+impl Entry {
+    /// The offers the authority's reported placements add to this entry while it is open:
+    /// each placement from the exclusion's first day until `until` (the child's next
+    /// permanent exclusion, whose entry the later placements belong to), not recorded yet.
+    /// The placement is the offer the authority made, so the day-6, full-time and
+    /// part-time clocks follow it as if an officer had typed it.
+    pub fn offers_from_feed(
+        &self,
+        placements: &[ReportedPlacement],
+        until: Option<Date>,
+    ) -> Vec<Fact> {
+        if self.is_closed() {
+            return Vec::new();
+        }
+        let recorded: Vec<&str> = self
+            .facts
+            .iter()
+            .filter_map(|f| match f {
+                Fact::Offer {
+                    placement: Some(key),
+                    ..
+                } => Some(key.as_str()),
+                _ => None,
+            })
+            .collect();
+        placements
+            .iter()
+            .filter(|p| {
+                p.on >= self.first_day
+                    && until.is_none_or(|until| p.on < until)
+                    && p.hours.tenths() > 0
+                    && !recorded.contains(&p.key.as_str())
+            })
+            .map(|p| Fact::Offer {
+                provider: p.provider.clone(),
+                hours: p.hours,
+                starts_on: p.on,
+                placement: Some(p.key.clone()),
+            })
+            .collect()
     }
 }
 

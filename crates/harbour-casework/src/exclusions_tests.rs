@@ -25,6 +25,7 @@ fn offer(hours: u16, starts_on: Date) -> Fact {
         provider: "Riverside PRU".into(),
         hours: Hours::whole(hours),
         starts_on,
+        placement: None,
     }
 }
 
@@ -400,4 +401,69 @@ proptest! {
         let sorted = a.tasks.windows(2).all(|w| w[0].queue_order() <= w[1].queue_order());
         prop_assert!(sorted);
     }
+}
+
+fn placement(on: Date, key: &str, hours: u16) -> ReportedPlacement {
+    ReportedPlacement {
+        on,
+        key: key.into(),
+        provider: "Riverside PRU".into(),
+        hours: Hours::whole(hours),
+    }
+}
+
+#[test]
+fn the_authoritys_placements_become_the_entrys_offers_once_each() {
+    let placements = [
+        placement(date!(2024 - 10 - 01), "before", 25),
+        placement(date!(2024 - 11 - 13), "pru", 15),
+        placement(date!(2025 - 03 - 03), "next-exclusion", 25),
+    ];
+    // Only the placement from the first day until the child's next exclusion.
+    let fresh = entry(vec![]);
+    let offers = fresh.offers_from_feed(&placements, Some(date!(2025 - 02 - 03)));
+    assert_eq!(
+        offers,
+        vec![Fact::Offer {
+            provider: "Riverside PRU".into(),
+            hours: Hours::whole(15),
+            starts_on: date!(2024 - 11 - 13),
+            placement: Some("pru".into()),
+        }]
+    );
+    // Recorded, it is the offer in force: part-time, day 6 missed (it started on day 8).
+    let recorded = entry(offers.clone());
+    let a = assess(&recorded, date!(2024 - 11 - 20));
+    assert!(a.offer.as_ref().is_some_and(|o| !o.full_time), "{a:?}");
+    assert!(matches!(
+        a.day_six.state(date!(2024 - 11 - 20)),
+        ClockState::Missed { .. }
+    ));
+    // Once recorded it is not recorded again, and a closed entry takes none.
+    assert!(
+        recorded
+            .offers_from_feed(&placements, None)
+            .iter()
+            .all(|f| matches!(
+                f,
+                Fact::Offer { placement: Some(k), .. } if k == "next-exclusion"
+            ))
+    );
+    let closed = entry(vec![Fact::Closed {
+        on: date!(2024 - 11 - 12),
+        closure: Closure::Reinstated,
+    }]);
+    assert!(closed.offers_from_feed(&placements, None).is_empty());
+    // An older Harbour's offer (no placement key) still reads.
+    let old: Fact = serde_json::from_str(
+        r#"{"fact":"offer","provider":"PRU","hours":250,"starts_on":"2024-11-11"}"#,
+    )
+    .unwrap();
+    assert!(matches!(
+        old,
+        Fact::Offer {
+            placement: None,
+            ..
+        }
+    ));
 }

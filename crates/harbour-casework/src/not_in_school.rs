@@ -257,6 +257,11 @@ pub enum EheClosure {
     LeftCompulsoryEducation,
     /// The education was not suitable and the child is now missing education.
     BecameMissingEducation,
+    /// The authority's own records ended it: the `ehe_end` its education feed sent (the
+    /// event's key), recorded by Harbour.
+    EndedInFeed {
+        event: String,
+    },
 }
 
 /// Something recorded on a home-education case.
@@ -554,10 +559,20 @@ impl TraceStep {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum CmeClosure {
-    FoundOnRoll { school: String },
-    MovedAway { authority: String, told_on: Date },
+    FoundOnRoll {
+        school: String,
+    },
+    MovedAway {
+        authority: String,
+        told_on: Date,
+    },
     HomeEducated,
     LeftCompulsoryEducation,
+    /// The authority's own records closed it: the `cme_end` its education feed sent (the
+    /// event's key), recorded by Harbour.
+    EndedInFeed {
+        event: String,
+    },
 }
 
 /// Something recorded on a missing-education episode.
@@ -766,6 +781,125 @@ impl Figures {
         };
         f
     }
+}
+
+/// An end of home education or of a spell missing education that the authority's feed
+/// reported (`ehe_end`, `cme_end`): its day and its event's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedEnd {
+    pub on: Date,
+    pub key: String,
+}
+
+/// One of a child's entries, as [`ends_to_apply`] needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryForEnds {
+    pub first_day: Date,
+    /// Open now.
+    pub open: bool,
+    /// The day of the latest reopening, if it was reopened.
+    pub reopened_on: Option<Date>,
+    /// The keys of the feed's ends already recorded on it.
+    pub used: Vec<String>,
+}
+
+/// Which of one child's entries the feed's reported ends close, as (entry, end) indexes.
+/// An end belongs to the latest entry that began on or before it (the spell it ended); an
+/// open entry closes on the earliest of its ends not yet recorded on any of the child's
+/// entries and not before its latest reopening, so an officer's reopening is not undone by
+/// an end already applied. An end before every entry closes nothing.
+pub fn ends_to_apply(entries: &[EntryForEnds], ends: &[ReportedEnd]) -> Vec<(usize, usize)> {
+    let used: Vec<&str> = entries
+        .iter()
+        .flat_map(|e| e.used.iter().map(String::as_str))
+        .collect();
+    let mut out = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        if !entry.open {
+            continue;
+        }
+        let since = entry
+            .reopened_on
+            .unwrap_or(entry.first_day)
+            .max(entry.first_day);
+        let owns = |end: &ReportedEnd| {
+            let owner = entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.first_day <= end.on)
+                .max_by_key(|(j, e)| (e.first_day, *j))
+                .map(|(j, _)| j);
+            owner == Some(i)
+        };
+        let first = ends
+            .iter()
+            .enumerate()
+            .filter(|(_, end)| end.on >= since && !used.contains(&end.key.as_str()) && owns(end))
+            .min_by_key(|(j, end)| (end.on, *j));
+        if let Some((j, _)) = first {
+            out.push((i, j));
+        }
+    }
+    out
+}
+
+/// What a fact means for [`ends_to_apply`].
+enum EndMark<'a> {
+    /// Closed; by the feed's end with this key, if so.
+    Closed(Option<&'a str>),
+    Reopened(Date),
+    Other,
+}
+
+fn for_ends<'a, F>(
+    first_day: Date,
+    facts: &'a [F],
+    mark: impl Fn(&'a F) -> EndMark<'a>,
+) -> EntryForEnds {
+    let mut view = EntryForEnds {
+        first_day,
+        open: true,
+        reopened_on: None,
+        used: Vec::new(),
+    };
+    for fact in facts {
+        match mark(fact) {
+            EndMark::Closed(key) => {
+                view.open = false;
+                view.used.extend(key.map(str::to_owned));
+            }
+            EndMark::Reopened(on) => {
+                view.open = true;
+                view.reopened_on = Some(on);
+            }
+            EndMark::Other => {}
+        }
+    }
+    view
+}
+
+/// A home-education case as [`ends_to_apply`] needs it.
+pub fn ehe_for_ends(first_day: Date, facts: &[EheFact]) -> EntryForEnds {
+    for_ends(first_day, facts, |fact| match fact {
+        EheFact::Closed { closure, .. } => EndMark::Closed(match closure {
+            EheClosure::EndedInFeed { event } => Some(event),
+            _ => None,
+        }),
+        EheFact::Reopened { on, .. } => EndMark::Reopened(*on),
+        _ => EndMark::Other,
+    })
+}
+
+/// A missing-education episode as [`ends_to_apply`] needs it.
+pub fn cme_for_ends(first_day: Date, facts: &[CmeFact]) -> EntryForEnds {
+    for_ends(first_day, facts, |fact| match fact {
+        CmeFact::Closed { closure, .. } => EndMark::Closed(match closure {
+            CmeClosure::EndedInFeed { event } => Some(event),
+            _ => None,
+        }),
+        CmeFact::Reopened { on, .. } => EndMark::Reopened(*on),
+        CmeFact::Step { .. } => EndMark::Other,
+    })
 }
 
 #[cfg(test)]

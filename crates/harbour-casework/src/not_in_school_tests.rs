@@ -420,3 +420,101 @@ fn only_a_deletion_to_an_unknown_destination_opens_an_episode() {
     assert!(same_spell(date!(2024 - 09 - 01), date!(2024 - 09 - 20)));
     assert!(!same_spell(date!(2024 - 09 - 01), date!(2024 - 11 - 20)));
 }
+
+fn spell(first_day: Date, open: bool, used: &[&str]) -> EntryForEnds {
+    EntryForEnds {
+        first_day,
+        open,
+        reopened_on: None,
+        used: used.iter().map(|k| (*k).to_owned()).collect(),
+    }
+}
+
+fn end(on: Date, key: &str) -> ReportedEnd {
+    ReportedEnd {
+        on,
+        key: key.into(),
+    }
+}
+
+#[test]
+fn each_reported_end_closes_the_spell_it_ended() {
+    // Two spells, each ended in the feed: each closes on its own end, not the other's.
+    let entries = [
+        spell(date!(2019 - 11 - 04), true, &[]),
+        spell(date!(2024 - 05 - 13), true, &[]),
+    ];
+    let ends = [
+        end(date!(2024 - 07 - 01), "second"),
+        end(date!(2020 - 01 - 20), "first"),
+    ];
+    assert_eq!(ends_to_apply(&entries, &ends), vec![(0, 1), (1, 0)]);
+    // A spell with no end of its own stays open: the later spell's end is not its.
+    let ends = [end(date!(2024 - 07 - 01), "second")];
+    assert_eq!(ends_to_apply(&entries, &ends), vec![(1, 0)]);
+    // An end before every spell, and a closed spell, close nothing.
+    let ends = [end(date!(2019 - 01 - 01), "early")];
+    assert!(ends_to_apply(&entries, &ends).is_empty());
+    let closed = [spell(date!(2019 - 11 - 04), false, &[])];
+    assert!(ends_to_apply(&closed, &[end(date!(2020 - 01 - 20), "first")]).is_empty());
+}
+
+#[test]
+fn a_reopened_spell_is_not_closed_again_by_an_end_already_recorded() {
+    let mut reopened = spell(date!(2024 - 05 - 13), true, &["first-end"]);
+    reopened.reopened_on = Some(date!(2024 - 09 - 02));
+    let ends = [end(date!(2024 - 07 - 01), "first-end")];
+    assert!(ends_to_apply(std::slice::from_ref(&reopened), &ends).is_empty());
+    // A new end after the reopening closes it.
+    let ends = [
+        end(date!(2024 - 07 - 01), "first-end"),
+        end(date!(2024 - 10 - 14), "second-end"),
+    ];
+    assert_eq!(ends_to_apply(&[reopened], &ends), vec![(0, 1)]);
+}
+
+proptest! {
+    /// Whatever the spells and ends: only open entries close, each at most once, on an end
+    /// on or after its first day that no entry has used, and no end closes two entries.
+    #[test]
+    fn reported_ends_close_open_entries_once_each(
+        firsts in proptest::collection::vec((0i64..2_000, any::<bool>()), 0..5),
+        end_days in proptest::collection::vec(0i64..2_500, 0..6),
+        used_mask in 0u8..64,
+    ) {
+        let base = date!(2018 - 09 - 03);
+        let ends: Vec<ReportedEnd> = end_days
+            .iter()
+            .enumerate()
+            .map(|(i, d)| end(base + time::Duration::days(*d), &format!("end-{i}")))
+            .collect();
+        let entries: Vec<EntryForEnds> = firsts
+            .iter()
+            .enumerate()
+            .map(|(i, (d, open))| {
+                let used: Vec<String> = (used_mask >> i & 1 == 1 && !ends.is_empty())
+                    .then(|| ends[i % ends.len()].key.clone())
+                    .into_iter()
+                    .collect();
+                EntryForEnds {
+                    first_day: base + time::Duration::days(*d),
+                    open: *open,
+                    reopened_on: None,
+                    used,
+                }
+            })
+            .collect();
+        let applied = ends_to_apply(&entries, &ends);
+        let mut entries_seen = Vec::new();
+        let mut ends_seen = Vec::new();
+        for (e, x) in &applied {
+            prop_assert!(entries[*e].open);
+            prop_assert!(ends[*x].on >= entries[*e].first_day);
+            prop_assert!(!entries.iter().any(|en| en.used.contains(&ends[*x].key)));
+            prop_assert!(!entries_seen.contains(e));
+            prop_assert!(!ends_seen.contains(x));
+            entries_seen.push(*e);
+            ends_seen.push(*x);
+        }
+    }
+}

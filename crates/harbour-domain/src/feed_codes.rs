@@ -25,6 +25,15 @@ pub const DESTINATIONS: &[(&str, &str)] = &[
     ("other", "other reason"),
 ];
 
+/// What the school a fair-access panel allocated a child to said (`la_education` column
+/// `response`, on `fair_access` rows): the consistency view counts accepted placements and
+/// refusals by school.
+pub const FAIR_ACCESS_RESPONSES: &[(&str, &str)] = &[
+    ("accepted", "accepted by the school"),
+    ("refused", "refused by the school"),
+    ("pending", "awaiting the school's answer"),
+];
+
 /// Why a child was referred to children's social care (`social_care` column
 /// `referral_reason`): the concern the referrer gave. Harbour's own short list, chosen for the
 /// critical moments its rules look for; it is not the CIN census's coded list of factors at

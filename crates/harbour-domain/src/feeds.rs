@@ -117,10 +117,16 @@ impl Feed {
             ],
             Self::YouthJustice => &["handling", "referrer"],
             Self::Health => &["handling", "severity"],
-            Self::SchoolCtf
-            | Self::SchoolAttendance
-            | Self::SchoolExclusions
-            | Self::LaEducation => Self::OPTIONAL_COLUMNS,
+            Self::LaEducation => &[
+                "handling",
+                "provider",
+                "hours_per_week",
+                "allocated_school",
+                "response",
+            ],
+            Self::SchoolCtf | Self::SchoolAttendance | Self::SchoolExclusions => {
+                Self::OPTIONAL_COLUMNS
+            }
         }
     }
 

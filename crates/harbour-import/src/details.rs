@@ -1,7 +1,8 @@
 //! The optional detail columns of the CSV feeds and the JSON API (`Feed::optional_columns`):
 //! where a leaver went and their year group, why a child was referred to social care and by
 //! whom, who referred to MACE, how long a missing episode lasted and where the child was
-//! found, what a stop and search led to, and how bad an injury was. Each is read into the
+//! found, what a stop and search led to, how bad an injury was, and who provides an
+//! alternative-provision placement for how many hours a week. Each is read into the
 //! event's details under its column's name, so rule conditions can test it
 //! (`harbour-rules`' `fields_of` lists them), and added to the summary so the timeline shows
 //! it. A row that leaves them out reads exactly as before; a value outside its code list, or
@@ -10,8 +11,10 @@
 use crate::row::{Problem, Row};
 use crate::values::{self, MAX_TEXT};
 use harbour_domain::EventKind;
+use harbour_domain::SchoolNumber;
 use harbour_domain::feed_codes::{
-    self, DESTINATIONS, INJURY_SEVERITIES, REFERRAL_REASONS, REFERRERS, STOP_SEARCH_OUTCOMES,
+    self, DESTINATIONS, FAIR_ACCESS_RESPONSES, INJURY_SEVERITIES, REFERRAL_REASONS, REFERRERS,
+    STOP_SEARCH_OUTCOMES,
 };
 use harbour_domain::feeds::Feed;
 use serde_json::{Map, Value};
@@ -152,7 +155,47 @@ pub(crate) fn read(
                 found.insert("severity".into(), code.into());
             }
         }
-        Feed::SchoolCtf | Feed::SchoolAttendance | Feed::SchoolExclusions | Feed::LaEducation => {}
+        Feed::LaEducation => {
+            // An alternative-provision placement: who provides it and for how many hours a
+            // week, which the exclusions register records as the child's education offer.
+            let placement = kind == EventKind::AlternativeProvision;
+            if let Some(text) = only(row, "provider", MAX_TEXT, placement, "an ap_placement row")? {
+                notes.push(format!("with {text}"));
+                found.insert("provider".into(), text.into());
+            }
+            if let Some(text) = only(row, "hours_per_week", 12, placement, "an ap_placement row")? {
+                let tenths = values::hours_per_week(&text).map_err(|reason| {
+                    row.fail("hours_per_week", format!("hours_per_week {reason}"))
+                })?;
+                let hours = f64::from(tenths) / 10.0;
+                notes.push(format!("{hours} hours a week"));
+                found.insert("hours_per_week".into(), hours.into());
+            }
+            // A fair-access panel's decision: the school allocated (its DfE number, as the
+            // schools' own feeds and transfer files name it) and what the school said.
+            let panel = kind == EventKind::FairAccessPlacement;
+            if let Some(text) = only(row, "allocated_school", 20, panel, "a fair_access row")? {
+                let school = SchoolNumber::parse(&text).map_err(|e| {
+                    row.fail(
+                        "allocated_school",
+                        format!("allocated_school {text:?} is not a school number: {e}"),
+                    )
+                })?;
+                notes.push(format!("allocated to school {school}"));
+                found.insert("allocated_school".into(), school.as_str().into());
+            }
+            if let Some(code) = code(
+                row,
+                "response",
+                FAIR_ACCESS_RESPONSES,
+                panel,
+                "a fair_access row",
+            )? {
+                notes.push(feed_codes::meaning(FAIR_ACCESS_RESPONSES, code).to_owned());
+                found.insert("response".into(), code.into());
+            }
+        }
+        Feed::SchoolCtf | Feed::SchoolAttendance | Feed::SchoolExclusions => {}
     }
     if !notes.is_empty() {
         summary.push_str(&format!(" ({})", notes.join("; ")));

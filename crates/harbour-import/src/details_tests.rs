@@ -406,3 +406,98 @@ fn an_emergency_attendance_for_an_injury_carries_its_severity() {
         "only for injuries",
     );
 }
+
+const LA: &[(&str, &str)] = &[
+    ("record_key", "LA-7"),
+    ("family_name", "Mercer"),
+    ("date_of_birth", "2009-05-14"),
+    ("event_key", "LA-7-3"),
+    ("type", "ap_placement"),
+    ("date", "2023-01-25"),
+];
+
+#[test]
+fn a_placement_carries_its_provider_and_hours() {
+    let placed = json_row(
+        Feed::LaEducation,
+        &with(
+            LA,
+            &[
+                ("provider", "Harbourshire Pupil Referral Unit"),
+                ("hours_per_week", "15"),
+            ],
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        placed.event.details,
+        json!({ "provider": "Harbourshire Pupil Referral Unit", "hours_per_week": 15.0 })
+    );
+    assert!(
+        placed.event.summary.contains("15 hours a week"),
+        "{}",
+        placed.event.summary
+    );
+    let tenths = json_row(Feed::LaEducation, &with(LA, &[("hours_per_week", "27.5")])).unwrap();
+    assert_eq!(tenths.event.details, json!({ "hours_per_week": 27.5 }));
+    refused(
+        json_row(Feed::LaEducation, &with(LA, &[("hours_per_week", "lots")])),
+        4,
+        "hours_per_week",
+        "not a number of hours",
+    );
+    refused(
+        json_row(Feed::LaEducation, &with(LA, &[("hours_per_week", "61")])),
+        4,
+        "hours_per_week",
+        "more than 60 hours",
+    );
+    refused(
+        json_row(
+            Feed::LaEducation,
+            &with(LA, &[("type", "ehe_start"), ("provider", "A tutor")]),
+        ),
+        4,
+        "provider",
+        "only for an ap_placement row",
+    );
+}
+
+#[test]
+fn a_fair_access_decision_carries_the_school_and_its_answer() {
+    let panel = with(LA, &[("type", "fair_access"), ("event_key", "LA-7-4")]);
+    let decided = json_row(
+        Feed::LaEducation,
+        &with(
+            &panel,
+            &[("allocated_school", "999/4001"), ("response", "Refused")],
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        decided.event.details,
+        json!({ "allocated_school": "999/4001", "response": "refused" })
+    );
+    assert!(decided.event.summary.contains("refused by the school"));
+    refused(
+        json_row(
+            Feed::LaEducation,
+            &with(&panel, &[("allocated_school", "Northgate")]),
+        ),
+        4,
+        "allocated_school",
+        "not a school number",
+    );
+    refused(
+        json_row(Feed::LaEducation, &with(&panel, &[("response", "maybe")])),
+        4,
+        "response",
+        "is not one of",
+    );
+    refused(
+        json_row(Feed::LaEducation, &with(LA, &[("response", "accepted")])),
+        4,
+        "response",
+        "only for a fair_access row",
+    );
+}

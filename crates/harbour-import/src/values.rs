@@ -54,6 +54,24 @@ pub fn whole_number(value: &str) -> Result<u32, String> {
         .map_err(|_| format!("{:?} is not a whole number", value.trim()))
 }
 
+/// Hours a week as people write them: whole or with tenths (`15`, `27.5`), from 0 to 60,
+/// as tenths of an hour.
+pub fn hours_per_week(value: &str) -> Result<u16, String> {
+    let text = value.trim();
+    let bad = || format!("{text:?} is not a number of hours (whole or with tenths, like 27.5)");
+    let (whole, tenths) = match text.split_once('.') {
+        None => (text, "0"),
+        Some((whole, tenths)) if tenths.len() == 1 => (whole, tenths),
+        Some(_) => return Err(bad()),
+    };
+    let whole: u16 = whole.parse().map_err(|_| bad())?;
+    let tenths: u16 = tenths.parse().map_err(|_| bad())?;
+    if whole > 60 || (whole == 60 && tenths > 0) {
+        return Err(format!("{text} is more than 60 hours a week"));
+    }
+    Ok(whole * 10 + tenths)
+}
+
 /// A national curriculum year group as schools' systems write it (the CBDS codes of the CTF's
 /// `NCyearActual`): `R` (or `0`) for reception, `1` to `14`, nursery `N1` and `N2`, and `X`
 /// for a child not following the national curriculum. Stored as a number rules can compare

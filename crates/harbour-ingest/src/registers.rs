@@ -40,12 +40,13 @@ impl Reaction for OpenRegisterEntries {
                 .open_not_in_school_entries(&first.tenant, now)
                 .await
                 .map_err(|e| e.to_string())?;
-            if cnis.home_education + cnis.missing_education > 0 {
+            if cnis.home_education + cnis.missing_education + cnis.closed_from_feed > 0 {
                 tracing::info!(
                     tenant = %first.tenant.as_str(),
                     home_education = cnis.home_education,
                     consent_required = cnis.consent_required,
                     missing_education = cnis.missing_education,
+                    closed_from_feed = cnis.closed_from_feed,
                     "children added to the children not in school register"
                 );
             }

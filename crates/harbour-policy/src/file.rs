@@ -45,6 +45,8 @@ pub enum Register {
     HomeEducation,
     /// Children missing education (Education Act 1996 s.436A).
     MissingEducation,
+    /// The fair-access panel's log and the consistency figures (recommendation 5).
+    FairAccess,
 }
 
 impl Register {
@@ -53,6 +55,7 @@ impl Register {
             Self::Exclusions => "exclusions",
             Self::HomeEducation => "home_education",
             Self::MissingEducation => "missing_education",
+            Self::FairAccess => "fair_access",
         }
     }
 
@@ -64,6 +67,7 @@ impl Register {
             Self::MissingEducation => {
                 "their role does not keep the children missing education register"
             }
+            Self::FairAccess => "their role does not keep the fair-access log",
         }
     }
 }

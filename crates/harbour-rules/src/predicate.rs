@@ -48,6 +48,8 @@ pub fn fields_of(kind: EventKind) -> &'static [(&'static str, FieldType)] {
         K::EmergencyAttendance => &[("reason", Text), ("severity", Text)],
         K::SocialCareReferral => &[("referral_reason", Text), ("referrer", Text)],
         K::MaceReferral => &[("referrer", Text)],
+        K::AlternativeProvision => &[("provider", Text), ("hours_per_week", Number)],
+        K::FairAccessPlacement => &[("allocated_school", Text), ("response", Text)],
         _ => &[],
     }
 }

@@ -46,6 +46,7 @@ mod audit;
 mod backend;
 mod case_events;
 mod error;
+mod fair_access;
 mod identity_review;
 mod imports;
 mod jobs;
@@ -69,6 +70,7 @@ pub use alerts::{
 pub use audit::{AuditChain, AuditEntry, AuditVerification, Outcome};
 pub use case_events::CaseEvent;
 pub use error::StoreError;
+pub use fair_access::{FairAccessDecision, FairAccessView, NO_AREA};
 /// What a practitioner does with an alert, and why it may be refused: pure, in the rules crate.
 pub use harbour_rules::alerts::{
     Action as AlertAction, Refusal as AlertRefusal, Status as AlertStatus,

@@ -20,12 +20,13 @@ use crate::StoreError;
 use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::registers::{
-    EntryRow, FactRow, RecordedFact, RegisterChild, RegisterRefusal, first_names,
+    EntryRow, FactRow, FeedEventRow, RecordedFact, RegisterChild, RegisterRefusal, first_names,
 };
 use crate::store::Store;
 use harbour_casework::not_in_school::{
-    ChildCircumstances, CmeAssessment, CmeEpisode, CmeFact, EheAssessment, EheCase, EheFact,
-    Figures, Mark, Settings, leaving_opens_episode, same_spell,
+    ChildCircumstances, CmeAssessment, CmeClosure, CmeEpisode, CmeFact, EheAssessment, EheCase,
+    EheClosure, EheFact, EntryForEnds, Figures, Mark, ReportedEnd, Settings, cme_for_ends,
+    ehe_for_ends, ends_to_apply, leaving_opens_episode, same_spell,
 };
 use harbour_domain::{AgencyId, EventKind, PersonId, TenantCode};
 use harbour_policy::{Principal, Register, RegisterAccess};
@@ -124,6 +125,8 @@ pub struct OpenedNotInSchool {
     /// Of those, how many need the authority's s.434A consent decision.
     pub consent_required: usize,
     pub missing_education: usize,
+    /// Entries of either part closed by an end the authority's feed reported.
+    pub closed_from_feed: usize,
 }
 
 /// A roll deletion not yet on the register, with its details to read.
@@ -134,6 +137,71 @@ pub(crate) struct LeavingCandidate {
     pub person_id: Uuid,
     pub occurred_on: Date,
     pub details: String,
+}
+
+/// A closure the feed's reported ends call for: the entry, its child and the fact to record.
+struct FeedClosure {
+    entry: Uuid,
+    person: Uuid,
+    fact: String,
+}
+
+/// The closures the feed's `ends` call for on a register's entries (`rows`, with their
+/// `facts`), by [`ends_to_apply`] for each child. `view` reads an entry's facts as the pairing
+/// needs them; `fact` makes the closing fact for an end.
+fn feed_closures<F: DeserializeOwned + Serialize + Clone>(
+    rows: &[EntryRow],
+    facts: Vec<FactRow>,
+    ends: &[FeedEventRow],
+    today: Date,
+    view: impl Fn(Date, &[F]) -> EntryForEnds,
+    fact: impl Fn(&ReportedEnd) -> F,
+) -> Vec<FeedClosure> {
+    let by_entry = read_facts::<F>(facts);
+    let mut by_person: BTreeMap<Uuid, Vec<&EntryRow>> = BTreeMap::new();
+    for row in rows {
+        by_person.entry(row.person_id).or_default().push(row);
+    }
+    let mut out = Vec::new();
+    for (person, entries) in by_person {
+        let theirs: Vec<ReportedEnd> = ends
+            .iter()
+            // An end dated after today is not recorded yet: the register cannot close in the
+            // future.
+            .filter(|e| e.person_id == person && e.occurred_on <= today)
+            .map(|e| ReportedEnd {
+                on: e.occurred_on,
+                key: e.key(),
+            })
+            .collect();
+        if theirs.is_empty() {
+            continue;
+        }
+        let views: Vec<EntryForEnds> = entries
+            .iter()
+            .map(|row| {
+                let recorded: Vec<F> = by_entry
+                    .get(&row.id)
+                    .map(|fs| fs.iter().map(|f| f.fact.clone()).collect())
+                    .unwrap_or_default();
+                view(row.first_day, &recorded)
+            })
+            .collect();
+        for (i, j) in ends_to_apply(&views, &theirs) {
+            let (Some(row), Some(end)) = (entries.get(i), theirs.get(j)) else {
+                continue;
+            };
+            let Ok(text) = serde_json::to_string(&fact(end)) else {
+                continue;
+            };
+            out.push(FeedClosure {
+                entry: row.id,
+                person,
+                fact: text,
+            });
+        }
+    }
+    out
 }
 
 /// An event bearing on s.434A consent (see `backend/not_in_school.rs`).
@@ -411,6 +479,46 @@ impl Store {
                 counts.missing_education += 1;
                 subjects.push(PersonId(person));
                 history.push(opened(person, CME_WORKFLOW, id, now, serde_json::json!({ "from": from }), None));
+            }
+
+            // The ends the authority's feed reported close the spells they ended, as Harbour's
+            // own record (an officer may reopen; the same end never closes it again).
+            let today = harbour_domain::london_today(now);
+            for (register, workflow, kind) in [
+                (EHE, EHE_WORKFLOW, EventKind::EheEnd),
+                (CME, CME_WORKFLOW, EventKind::CmeEnd),
+            ] {
+                let ends = r::events_of_kind(tx, tenant, kind).await?;
+                if ends.is_empty() {
+                    continue;
+                }
+                let rows = r::entries(tx, tenant, register.as_str(), None).await?;
+                let facts = r::facts(tx, tenant, register.as_str(), None).await?;
+                let closures = if register == EHE {
+                    feed_closures(&rows, facts, &ends, today, ehe_for_ends, |end| EheFact::Closed {
+                        on: end.on,
+                        closure: EheClosure::EndedInFeed { event: end.key.clone() },
+                    })
+                } else {
+                    feed_closures(&rows, facts, &ends, today, cme_for_ends, |end| CmeFact::Closed {
+                        on: end.on,
+                        closure: CmeClosure::EndedInFeed { event: end.key.clone() },
+                    })
+                };
+                for closure in closures {
+                    r::insert_fact(tx, tenant, closure.entry, &closure.fact, None, now).await?;
+                    history.push(NewCaseEvent {
+                        person: PersonId(closure.person),
+                        workflow,
+                        record: closure.entry,
+                        action: "closed".into(),
+                        at: now,
+                        by: None,
+                        detail: serde_json::json!({ "from": "feed" }).to_string(),
+                    });
+                    subjects.push(PersonId(closure.person));
+                    counts.closed_from_feed += 1;
+                }
             }
             c::append(tx, tenant, &history).await?;
             g.entry.set_subjects(subjects);

@@ -13,7 +13,10 @@ use crate::StoreError;
 use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::store::Store;
-use harbour_casework::exclusions::{Assessment, Entry, Fact, Figures, Refusal, Settings};
+use harbour_casework::exclusions::{
+    Assessment, Entry, Fact, Figures, Refusal, ReportedPlacement, Settings,
+};
+use harbour_casework::hours::Hours;
 use harbour_domain::{AgencyId, EventKind, PersonId, TenantCode};
 use harbour_policy::{Principal, Register, RegisterAccess};
 use harbour_rules::calendar::Calendar;
@@ -102,6 +105,25 @@ pub(crate) struct Candidate {
     pub record_key: String,
     pub person_id: Uuid,
     pub occurred_on: Date,
+}
+
+/// An event the registers act on (see `backend/registers.rs`, `events_of_kind`).
+#[derive(Debug, FromRow)]
+pub(crate) struct FeedEventRow {
+    pub person_id: Uuid,
+    pub agency_id: Uuid,
+    pub record_key: String,
+    pub occurred_on: Date,
+    pub details: String,
+    pub summary: String,
+}
+
+impl FeedEventRow {
+    /// The event's identity across agencies (record keys are each agency's own), as a fact
+    /// recorded from it keeps it.
+    pub(crate) fn key(&self) -> String {
+        format!("{}/{}", self.agency_id, self.record_key)
+    }
 }
 
 #[derive(Debug, FromRow)]
@@ -197,6 +219,66 @@ fn assemble(
         .collect()
 }
 
+/// The offers the authority's `placements` add to the register's entries (`rows`, with their
+/// `facts`), as (entry, child, fact): each child's placements go to the entry of the latest
+/// exclusion on or before them (`Entry::offers_from_feed`), up to `today` (an offer starts
+/// on or after the exclusion by construction). A placement without its hours (a feed that
+/// does not send the optional column) gives none: the timeline still shows it.
+fn offers_from_placements(
+    rows: &[EntryRow],
+    facts: Vec<FactRow>,
+    placements: &[FeedEventRow],
+    today: Date,
+) -> Vec<(Uuid, Uuid, Fact)> {
+    let mut facts_of: BTreeMap<Uuid, Vec<Fact>> = BTreeMap::new();
+    for f in facts {
+        if let Ok(fact) = serde_json::from_str::<Fact>(&f.fact) {
+            facts_of.entry(f.entry_id).or_default().push(fact);
+        }
+    }
+    let mut by_person: BTreeMap<Uuid, Vec<&EntryRow>> = BTreeMap::new();
+    for row in rows {
+        by_person.entry(row.person_id).or_default().push(row);
+    }
+    let mut out = Vec::new();
+    for (person, mut entries) in by_person {
+        let theirs: Vec<ReportedPlacement> = placements
+            .iter()
+            .filter(|p| p.person_id == person && p.occurred_on <= today)
+            .filter_map(|p| {
+                let details: serde_json::Value = serde_json::from_str(&p.details).ok()?;
+                let hours = details.get("hours_per_week")?.as_f64()?;
+                let hours = Hours::parse(&hours.to_string()).ok()?;
+                let provider = details
+                    .get("provider")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("Alternative provision (provider not named in the feed)");
+                Some(ReportedPlacement {
+                    on: p.occurred_on,
+                    key: p.key(),
+                    provider: provider.to_owned(),
+                    hours,
+                })
+            })
+            .collect();
+        if theirs.is_empty() {
+            continue;
+        }
+        entries.sort_by_key(|e| (e.first_day, e.id));
+        for (i, row) in entries.iter().enumerate() {
+            let until = entries.get(i + 1).map(|next| next.first_day);
+            let entry = Entry {
+                first_day: row.first_day,
+                facts: facts_of.remove(&row.id).unwrap_or_default(),
+            };
+            for fact in entry.offers_from_feed(&theirs, until) {
+                out.push((row.id, person, fact));
+            }
+        }
+    }
+    out
+}
+
 impl Store {
     /// Opens an entry for every permanent exclusion a feed has sent that is not on the
     /// register yet (a corrected exclusion, re-sent under the same key, is the same entry).
@@ -237,12 +319,44 @@ impl Store {
                     detail: serde_json::json!({ "from": "feed" }).to_string(),
                 });
             }
+            let mut subjects: Vec<PersonId> = candidates.iter().map(|c| PersonId(c.person_id)).collect();
+
+            // The authority's alternative-provision placements are the offers it made: each is
+            // recorded, once, on the entry of the exclusion it follows, as Harbour's record of
+            // the feed.
+            let today = harbour_domain::london_today(now);
+            let placements = r::events_of_kind(tx, tenant, EventKind::AlternativeProvision).await?;
+            let mut offered = 0;
+            if !placements.is_empty() {
+                let rows = r::entries(tx, tenant, EXCLUSIONS.as_str(), None).await?;
+                let facts = r::facts(tx, tenant, EXCLUSIONS.as_str(), None).await?;
+                for (entry, person, fact) in offers_from_placements(&rows, facts, &placements, today) {
+                    let text = serde_json::to_string(&fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    r::insert_fact(tx, tenant, entry, &text, None, now).await?;
+                    history.push(NewCaseEvent {
+                        person: PersonId(person),
+                        workflow: WORKFLOW,
+                        record: entry,
+                        action: fact_kind(&fact).into(),
+                        at: now,
+                        by: None,
+                        detail: serde_json::json!({ "from": "feed" }).to_string(),
+                    });
+                    subjects.push(PersonId(person));
+                    offered += 1;
+                }
+            }
             c::append(tx, tenant, &history).await?;
-            g.entry.set_subjects(candidates.iter().map(|c| PersonId(c.person_id)));
-            candidates.len()
+            g.entry.set_subjects(subjects);
+            (candidates.len(), offered)
         });
-        g.entry.detail =
-            serde_json::json!({ "register": EXCLUSIONS.as_str(), "opened": opened }).to_string();
+        let (opened, offered) = opened;
+        g.entry.detail = serde_json::json!({
+            "register": EXCLUSIONS.as_str(),
+            "opened": opened,
+            "offers_from_feed": offered,
+        })
+        .to_string();
         g.commit().await?;
         Ok(opened)
     }

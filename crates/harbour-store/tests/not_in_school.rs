@@ -120,6 +120,10 @@ async fn the_children_not_in_school_register_opens_from_feeds_and_gates_consent(
             (2, 2, 0),
             "{name}: {opened:?}"
         );
+        // The authority's feed ended Jayden's first spell missing education (December 2021)
+        // and his home education (June 2024): both close as Harbour's record of the feed;
+        // his second spell (July 2024) has no end and stays open.
+        assert_eq!(opened.closed_from_feed, 2, "{name}: {opened:?}");
         assert_eq!(
             store.open_not_in_school_entries(tenant, now).await.unwrap(),
             Default::default(),
@@ -315,9 +319,33 @@ async fn the_children_not_in_school_register_opens_from_feeds_and_gates_consent(
             .clone();
         assert_eq!(seaview_episode.first_day, date!(2025 - 02 - 03));
         let f = &register.figures;
-        assert_eq!(f.home_educated, 3);
+        assert_eq!(f.home_educated, 2, "{name}: Jayden's home education ended");
         assert_eq!(f.home_educated_without_consent, 2);
-        assert_eq!(f.missing_education, 3);
+        assert_eq!(f.missing_education, 2, "{name}: Jayden's first spell ended");
+        let jayden_spells: Vec<_> = register
+            .missing_education
+            .iter()
+            .filter(|e| e.person == jayden)
+            .collect();
+        assert_eq!(jayden_spells.len(), 2, "{name}");
+        let first = jayden_spells
+            .iter()
+            .find(|e| e.first_day == date!(2021 - 11 - 02))
+            .unwrap();
+        assert!(!first.assessment.open, "{name}");
+        assert!(
+            matches!(
+                &first.history.last().unwrap().fact,
+                CmeFact::Closed { on, closure: CmeClosure::EndedInFeed { .. } } if *on == date!(2021 - 12 - 01)
+            ),
+            "{name}: {:?}",
+            first.history
+        );
+        assert!(
+            first.history.last().unwrap().recorded_by.is_none(),
+            "{name}: Harbour's record"
+        );
+        assert!(!jayden_ehe.assessment.open, "{name}");
         assert!(f.median_days_missing.is_some());
 
         // Recording a registration for Maisie waits for the consent decision.
@@ -634,6 +662,7 @@ async fn the_children_not_in_school_register_opens_from_feeds_and_gates_consent(
             .unwrap();
         assert_eq!(report.home_education.len(), 5, "{name}");
         assert_eq!(report.missing_education.len(), 4, "{name}");
-        assert_eq!(report.figures.missing_education, 4);
+        // Open: all but Jayden's first spell, ended in the feed.
+        assert_eq!(report.figures.missing_education, 3);
     }
 }

@@ -65,6 +65,29 @@ async fn the_exclusions_register_opens_from_feeds_and_keeps_its_history() {
             Some("Mercer")
         );
         assert_eq!(entry.assessment.day_six.due, date!(2023 - 01 - 24));
+        // The authority's placement at the PRU (25 January, 15 hours a week) is the first
+        // offer, recorded once by Harbour from the feed (both runs above): part-time, so it
+        // does not meet day 6.
+        assert_eq!(entry.history.len(), 1, "{name}: {:?}", entry.history);
+        let from_feed = &entry.history[0];
+        assert!(from_feed.recorded_by.is_none(), "{name}");
+        assert!(
+            matches!(
+                &from_feed.fact,
+                Fact::Offer { hours, starts_on, placement: Some(_), .. }
+                    if *hours == Hours::whole(15) && *starts_on == date!(2023 - 01 - 25)
+            ),
+            "{name}: {:?}",
+            entry.history
+        );
+        assert!(
+            entry
+                .assessment
+                .offer
+                .as_ref()
+                .is_some_and(|o| !o.full_time),
+            "{name}"
+        );
         assert_eq!(register.figures.on_register, 1);
         assert_eq!(register.figures.full_time_by_day_six, 0);
 
@@ -107,6 +130,7 @@ async fn the_exclusions_register_opens_from_feeds_and_keeps_its_history() {
             provider: "Harbourshire PRU".into(),
             hours: Hours::whole(25),
             starts_on: date!(2023 - 01 - 25),
+            placement: None,
         };
         assert_eq!(
             store
@@ -139,8 +163,12 @@ async fn the_exclusions_register_opens_from_feeds_and_keeps_its_history() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(entry.history.len(), 1, "{name}: only the offer was stored");
-        assert!(entry.history[0].recorded_by.is_some());
+        assert_eq!(
+            entry.history.len(),
+            2,
+            "{name}: only the feed's placement and the officer's offer were stored"
+        );
+        assert!(entry.history[1].recorded_by.is_some());
         // Provision from Wednesday 25 January: the day after day 6, so met late.
         assert_eq!(entry.assessment.school_days_to_provision, Some(6));
         assert!(entry.assessment.day_six.state(today).is_missed());
@@ -171,7 +199,11 @@ async fn the_exclusions_register_opens_from_feeds_and_keeps_its_history() {
             .unwrap()
             .unwrap();
         assert_eq!(register.figures.on_register, 0);
-        assert_eq!(register.entries[0].history.len(), 2);
+        assert_eq!(
+            register.entries[0].history.len(),
+            3,
+            "{name}: placement, offer, closure"
+        );
 
         // An entry added by hand, for a child no feed reported excluded.
         let added = store

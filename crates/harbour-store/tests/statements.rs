@@ -95,7 +95,7 @@ fn backends_of_file(file: &str) -> Option<&'static [Backend]> {
         | "backend/jobs.rs"
         | "backend/registers.rs"
         | "backend/work.rs" => BOTH,
-        "backend/not_in_school.rs" => BOTH,
+        "backend/not_in_school.rs" | "backend/fair_access.rs" => BOTH,
         "backend/sqlite.rs" | "backend/bulk_sqlite.rs" | "backend/sqlite_timelines.rs" => {
             &[Backend::Sqlite]
         }

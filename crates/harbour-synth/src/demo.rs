@@ -54,6 +54,12 @@ const AGENCIES: &[(&str, &str, AgencyKind)] = &[
     ),
 ];
 
+/// (agency code, DfE number, area) of each demo school.
+const SCHOOLS: &[(&str, &str, &str)] = &[
+    ("northgate", "999/4001", "North Harbourshire"),
+    ("seaview", "999/4002", "Harbourshire Coast"),
+];
+
 /// (agency code, display name, email, role) of each demo account.
 pub const USERS: &[(&str, &str, &str, Role)] = &[
     (
@@ -852,6 +858,22 @@ async fn store_demo(
         .await?;
     for agency in &county.agencies {
         store.create_agency(agency, now).await?;
+        // The schools' DfE numbers (how the authority's fair-access decisions name them) and
+        // the areas their fair-access figures are counted in.
+        if let Some((number, area)) = SCHOOLS
+            .iter()
+            .find(|(code, ..)| *code == agency.code)
+            .map(|(_, number, area)| (number, area))
+        {
+            let number = harbour_domain::SchoolNumber::parse(number)
+                .map_err(|e| DemoError::Data(format!("demo school number {number}: {e}")))?;
+            store
+                .set_school_number(&county.tenant, agency.id, &number, now)
+                .await?;
+            store
+                .set_school_area(&county.tenant, agency.id, Some(area), now)
+                .await?;
+        }
     }
     // One hash for all: the demo password is the same for every account anyway.
     let hash = harbour_auth::password::hash(DEMO_PASSWORD)?;
@@ -919,6 +941,39 @@ fn details(kind: EventKind, summary: &str) -> serde_json::Value {
                 }
                 _ => serde_json::json!({ "reason": code }),
             }
+        }
+        // A fair-access decision: the school allocated (by its DfE number) and its answer, as
+        // the authority's feed says them.
+        K::FairAccessPlacement => {
+            let mut details = serde_json::Map::new();
+            if let Some((_, number, _)) = SCHOOLS.iter().find(|(code, ..)| {
+                summary
+                    .to_lowercase()
+                    .contains(&format!("allocated to {code}"))
+            }) {
+                details.insert("allocated_school".into(), (*number).into());
+            }
+            for response in ["accepted", "refused", "pending"] {
+                if summary.contains(&format!("({response})")) {
+                    details.insert("response".into(), response.into());
+                }
+            }
+            serde_json::Value::Object(details)
+        }
+        // A placement: who provides it and for how many hours, as the authority's feed says.
+        K::AlternativeProvision => {
+            let hours = summary
+                .split_whitespace()
+                .zip(summary.split_whitespace().skip(1))
+                .find_map(|(n, unit)| (unit == "hours").then(|| n.parse::<f64>().ok())?);
+            let mut details = serde_json::Map::new();
+            if summary.contains("Pupil Referral Unit") {
+                details.insert("provider".into(), "Harbourshire Pupil Referral Unit".into());
+            }
+            if let Some(hours) = hours {
+                details.insert("hours_per_week".into(), hours.into());
+            }
+            serde_json::Value::Object(details)
         }
         // A roll deletion: where the child went, as a school's roll feed says it.
         K::SchoolLeaving if summary.contains("destination not known") => {

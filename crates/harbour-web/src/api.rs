@@ -5,7 +5,7 @@
 
 use crate::problem::ErrorBody;
 use crate::state::AppState;
-use crate::{alerts, exclusions, feeds, identity, people, service, work};
+use crate::{alerts, exclusions, fair_access, feeds, identity, people, service, work};
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
@@ -33,6 +33,7 @@ fn document() -> utoipa::openapi::OpenApi {
     document.merge(alerts::AlertsApi::openapi());
     document.merge(work::WorkApi::openapi());
     document.merge(exclusions::ExclusionsApi::openapi());
+    document.merge(fair_access::FairAccessApi::openapi());
     document
 }
 

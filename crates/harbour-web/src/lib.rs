@@ -22,6 +22,7 @@ mod work;
 
 // Shared by every capability; none of these imports a capability.
 mod assets;
+mod fair_access;
 mod layout;
 mod metrics;
 mod nav;

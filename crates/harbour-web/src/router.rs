@@ -5,8 +5,8 @@
 use crate::nav::NavEntry;
 use crate::state::AppState;
 use crate::{
-    alerts, api, assets, audit, emergency, exclusions, feeds, identity, metrics, not_in_school,
-    people, problem, quarantine, service, sign_in, work,
+    alerts, api, assets, audit, emergency, exclusions, fair_access, feeds, identity, metrics,
+    not_in_school, people, problem, quarantine, service, sign_in, work,
 };
 use axum::Router;
 use axum::body::Body;
@@ -48,6 +48,7 @@ const NAVIGATION: &[NavEntry] = &[
     identity::NAV,
     exclusions::NAV,
     not_in_school::NAV,
+    fair_access::NAV,
     audit::NAV,
     service::NAV,
 ];
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(alerts::routes())
         .merge(work::routes())
         .merge(not_in_school::routes())
+        .merge(fair_access::routes())
         .merge(identity::routes())
         .merge(exclusions::routes())
         .merge(quarantine::routes())

@@ -525,8 +525,15 @@ async fn the_api_lists_records_and_refuses_naming_the_field() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["entry"]["offer"]["hours"], "15");
     assert_eq!(body["entry"]["offer"]["full_time"], false);
+    // The authority's PRU placement (from its feed, by Harbour), then the officer's offer.
     assert_eq!(body["history"][0]["fact"]["fact"], "offer");
-    assert_eq!(body["history"][0]["recorded_by"], "Priya Shah");
+    assert!(
+        body["history"][0]["fact"]["placement"].is_string(),
+        "{body}"
+    );
+    assert_eq!(body["history"][0]["recorded_by"], serde_json::Value::Null);
+    assert_eq!(body["history"][1]["fact"]["fact"], "offer");
+    assert_eq!(body["history"][1]["recorded_by"], "Priya Shah");
     let (status, detail) = app
         .json(&format!("/api/v1/registers/exclusions/{id}"), &officer)
         .await;

@@ -92,6 +92,7 @@ pub async fn agency(command: AgencyCommand) -> anyhow::Result<ExitCode> {
             kind,
             school_number,
             special_school,
+            area,
             tenant,
         } => {
             let kind: AgencyKind = kind.parse()?;
@@ -104,6 +105,9 @@ pub async fn agency(command: AgencyCommand) -> anyhow::Result<ExitCode> {
                 .transpose()?;
             if school_number.is_some() && kind != AgencyKind::School {
                 bail!("--school-number is for schools only");
+            }
+            if area.is_some() && kind != AgencyKind::School {
+                bail!("--area is for schools only");
             }
             let code = code.trim().to_lowercase();
             if code.is_empty()
@@ -139,6 +143,11 @@ pub async fn agency(command: AgencyCommand) -> anyhow::Result<ExitCode> {
             if special_school {
                 store
                     .set_special_school(&tenant, agency.id, true, SystemClock.now())
+                    .await?;
+            }
+            if let Some(area) = &area {
+                store
+                    .set_school_area(&tenant, agency.id, Some(area), SystemClock.now())
                     .await?;
             }
             println!(

@@ -497,6 +497,10 @@ pub enum AgencyCommand {
         /// register then asks for.
         #[arg(long)]
         special_school: bool,
+        /// The part of the county a school is in (a district or planning area, e.g. "North"):
+        /// the fair-access figures give each area's placements beside each school's.
+        #[arg(long)]
+        area: Option<String>,
         /// The local authority (needed only when the store holds more than one).
         /// The local authority's code (needed only when the store holds more than one).
         #[arg(long)]

@@ -81,6 +81,10 @@ pub(crate) mod case_events;
 pub(crate) mod jobs;
 
 #[allow(clippy::duplicate_mod)]
+#[path = "fair_access.rs"]
+pub(crate) mod fair_access;
+
+#[allow(clippy::duplicate_mod)]
 #[path = "not_in_school.rs"]
 pub(crate) mod not_in_school;
 

@@ -3,8 +3,8 @@
 
 use super::queries::{Conn, Tx};
 use crate::StoreError;
-use crate::registers::{Candidate, EntryRow, FactRow, NameRow};
-use harbour_domain::TenantCode;
+use crate::registers::{Candidate, EntryRow, FactRow, FeedEventRow, NameRow};
+use harbour_domain::{EventKind, TenantCode};
 use sqlx::AssertSqlSafe;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -240,5 +240,28 @@ pub(crate) async fn name_of(
     .bind(tenant.as_str())
     .bind(person)
     .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Every event of `kind` (the latest version of each), with the child it is now linked to and
+/// its details: the reports the registers act on (an authority's `ap_placement`, `ehe_end`,
+/// `cme_end`).
+pub(crate) async fn events_of_kind(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    kind: EventKind,
+) -> Result<Vec<FeedEventRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT sr.person_id, e.agency_id, e.record_key, e.occurred_on, e.details, e.summary \
+         FROM events e JOIN source_records sr \
+           ON sr.tenant_code = e.tenant_code AND sr.id = e.source_record_id \
+         WHERE e.tenant_code = $1 AND e.kind = $2 \
+           AND e.version = (SELECT MAX(v.version) FROM events v WHERE v.tenant_code = e.tenant_code \
+                            AND v.agency_id = e.agency_id AND v.record_key = e.record_key) \
+         ORDER BY sr.person_id, e.occurred_on, e.record_key",
+    )
+    .bind(tenant.as_str())
+    .bind(kind.as_str())
+    .fetch_all(&mut **tx)
     .await?)
 }

@@ -659,14 +659,20 @@ pub fn half_terms(year: i32) -> [(Date, Date); 6] {
 
 /// The LA places an excluded pupil at the pupil referral unit, which puts them on its roll.
 fn place_at_pru(events: &mut Vec<Event>, pru: u16, placed: Date) {
-    events.push(ev(
-        Supplier::La,
-        Feed::LaEducation,
-        placed,
+    events.push(detailed(
+        ev(
+            Supplier::La,
+            Feed::LaEducation,
+            placed,
+            &[
+                "ap_placement",
+                &placed.to_string(),
+                "Pupil referral unit, 15 hours a week",
+            ],
+        ),
         &[
-            "ap_placement",
-            &placed.to_string(),
-            "Pupil referral unit, 15 hours a week",
+            ("provider", "Pupil referral unit"),
+            ("hours_per_week", "15"),
         ],
     ));
     events.push(school_row(

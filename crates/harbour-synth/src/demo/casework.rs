@@ -23,6 +23,10 @@
 //!   20 school days, escalated.
 //! - Amelia Grant, registered as home educated last week: her parents' s.436C details
 //!   recorded, the home-visit window open.
+//!
+//! The authority's feed also carries three fair-access panel decisions for the excluded
+//! children: Reece allocated to Seaview (accepted), Tyler to Northgate (refused), Kayla to
+//! Northgate (awaiting the academy).
 
 use super::{Child, DemoCounty, DemoError, H, K, rec};
 use harbour_casework::RegisterSettings;
@@ -41,15 +45,25 @@ pub(super) const RECENT: &[Child] = &[
     Child {
         born: (2012, 3, 14),
         sex: "F",
-        records: &[rec(
-            "seaview",
-            "Kayla",
-            "Brooks",
-            Some("999412520301"),
-            None,
-            Some("BN7 4QT"),
-        )],
+        records: &[
+            rec(
+                "seaview",
+                "Kayla",
+                "Brooks",
+                Some("999412520301"),
+                None,
+                Some("BN7 4QT"),
+            ),
+            rec("la", "Kayla", "Brooks", None, None, Some("BN7 4QT")),
+        ],
         events: &[
+            (
+                1,
+                (2026, 11, 19),
+                K::FairAccessPlacement,
+                H::Ordinary,
+                "Fair access panel: allocated to Northgate Academy after a permanent exclusion (pending)",
+            ),
             (
                 0,
                 (2023, 9, 4),
@@ -69,15 +83,25 @@ pub(super) const RECENT: &[Child] = &[
     Child {
         born: (2011, 7, 2),
         sex: "M",
-        records: &[rec(
-            "northgate",
-            "Reece",
-            "Holloway",
-            Some("999412520302"),
-            None,
-            Some("BN7 1HD"),
-        )],
+        records: &[
+            rec(
+                "northgate",
+                "Reece",
+                "Holloway",
+                Some("999412520302"),
+                None,
+                Some("BN7 1HD"),
+            ),
+            rec("la", "Reece", "Holloway", None, None, Some("BN7 1HD")),
+        ],
         events: &[
+            (
+                1,
+                (2026, 11, 16),
+                K::FairAccessPlacement,
+                H::Ordinary,
+                "Fair access panel: allocated to Seaview School to start in January after the PRU (accepted)",
+            ),
             (
                 0,
                 (2022, 9, 5),
@@ -97,15 +121,25 @@ pub(super) const RECENT: &[Child] = &[
     Child {
         born: (2011, 11, 23),
         sex: "M",
-        records: &[rec(
-            "seaview",
-            "Tyler",
-            "Quinn",
-            Some("999412520303"),
-            None,
-            Some("BN8 2RS"),
-        )],
+        records: &[
+            rec(
+                "seaview",
+                "Tyler",
+                "Quinn",
+                Some("999412520303"),
+                None,
+                Some("BN8 2RS"),
+            ),
+            rec("la", "Tyler", "Quinn", None, None, Some("BN8 2RS")),
+        ],
         events: &[
+            (
+                1,
+                (2026, 11, 2),
+                K::FairAccessPlacement,
+                H::Ordinary,
+                "Fair access panel: allocated to Northgate Academy; the academy says it has no place in Year 10 (refused)",
+            ),
             (
                 0,
                 (2022, 9, 5),
@@ -259,6 +293,7 @@ pub async fn record_casework(
             provider: pru.clone(),
             hours: Hours::whole(25),
             starts_on: on(2026, 10, 19)?,
+            placement: None,
         },
         Fact::BoardDecision {
             on: on(2026, 10, 29)?,
@@ -279,6 +314,7 @@ pub async fn record_casework(
             provider: pru,
             hours: Hours::whole(15),
             starts_on: on(2026, 9, 28)?,
+            placement: None,
         },
         Fact::BoardDecision {
             on: on(2026, 10, 1)?,

@@ -512,6 +512,7 @@ impl Fields<'_> {
                 provider: self.text("provider", &f.provider),
                 hours: self.hours(&f.hours)?,
                 starts_on: self.date("starts_on", &f.starts_on, "the date the offer starts")?,
+                placement: None,
             },
             "attended" => Fact::Attended {
                 week_starting: self.date(

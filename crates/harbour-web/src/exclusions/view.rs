@@ -450,9 +450,15 @@ pub(crate) fn fact_words(fact: &Fact) -> String {
             provider,
             hours,
             starts_on,
+            placement,
         } => format!(
-            "Offer: {hours} hours a week with {provider}, from {}",
-            long_date(*starts_on)
+            "Offer: {hours} hours a week with {provider}, from {}{}",
+            long_date(*starts_on),
+            if placement.is_some() {
+                " (the authority's placement, from its education feed)"
+            } else {
+                ""
+            }
         ),
         Fact::Attended {
             week_starting,

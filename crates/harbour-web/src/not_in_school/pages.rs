@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_casework::ClockState;
-use harbour_casework::not_in_school::{CmeClosure, CmeFact, EheFact, TraceStep};
+use harbour_casework::not_in_school::{CmeClosure, CmeFact, EheClosure, EheFact, TraceStep};
 use harbour_store::{
     HomeEducationEntry, MissingEducationEntry, NotInSchoolDay, ReaderAccess, RegisterChild,
     RegisterRefusal,
@@ -101,6 +101,8 @@ pub(crate) struct CmeRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "not_in_school_list.html")]
 pub(crate) struct ListPage {
+    /// The tracing limit in school days (`registers.toml`).
+    pub limit: u32,
     pub layout: Layout,
     pub shows_home_education: bool,
     pub shows_missing_education: bool,
@@ -149,6 +151,7 @@ pub(crate) async fn list(
         layout: Layout::new("Children not in school", Some(&signed_in), &state),
         shows_home_education: register.home_education_access.is_some(),
         shows_missing_education: register.missing_education_access.is_some(),
+        limit: state.registers.not_in_school.trace_within_school_days,
         read_only: register.missing_education_access != Some(ReaderAccess::Keep),
         home_educated: f.home_educated,
         without_consent: f.home_educated_without_consent,
@@ -249,6 +252,13 @@ fn ehe_what(fact: &EheFact) -> String {
         EheFact::SuitabilityOutcome { on, .. } => {
             format!("Suitability decided on {}", long_date(*on))
         }
+        EheFact::Closed {
+            on,
+            closure: EheClosure::EndedInFeed { .. },
+        } => format!(
+            "Closed on {}: ended in the authority's records (education feed)",
+            long_date(*on)
+        ),
         EheFact::Closed { on, .. } => format!("Closed on {}", long_date(*on)),
         EheFact::Reopened { on, .. } => format!("Reopened on {}", long_date(*on)),
     }
@@ -417,6 +427,8 @@ pub(crate) struct MissingEducationPage {
     pub since: String,
     pub days: i64,
     pub traced: String,
+    /// The tracing limit in school days (`registers.toml`).
+    pub limit: u32,
     pub escalated: bool,
     pub open: bool,
     pub may_record: bool,
@@ -455,6 +467,13 @@ fn cme_what(fact: &CmeFact) -> String {
         CmeFact::Step { step, on, outcome } => {
             format!("{} on {}: {outcome}", step.label(), long_date(*on))
         }
+        CmeFact::Closed {
+            on,
+            closure: CmeClosure::EndedInFeed { .. },
+        } => format!(
+            "Closed on {}: ended in the authority's records (education feed)",
+            long_date(*on)
+        ),
         CmeFact::Closed { on, .. } => format!("Closed on {}", long_date(*on)),
         CmeFact::Reopened { on, why } => format!("Reopened on {}: {why}", long_date(*on)),
     }
@@ -484,6 +503,7 @@ fn cme_page(
         since: long_date(e.first_day),
         days: e.assessment.days_missing,
         traced: clock(e.assessment.trace.state(today)),
+        limit: state.registers.not_in_school.trace_within_school_days,
         escalated: e.assessment.escalated,
         open: e.assessment.open,
         may_record,
