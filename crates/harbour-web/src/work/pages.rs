@@ -132,6 +132,8 @@ pub(crate) struct WorkPage {
     /// The filter shown: mine, unassigned or all.
     pub show: &'static str,
     pub overdue: usize,
+    /// School days an overdue register task waits before it escalates (`registers.toml`).
+    pub escalate_after: u32,
     pub errors: Vec<FieldError>,
     /// The confirmation after an assignment, or empty.
     pub saved: &'static str,
@@ -163,6 +165,7 @@ async fn work_page(
     Ok(WorkPage {
         layout: Layout::new("My work", Some(signed_in), state).with_error(!errors.is_empty()),
         overdue: rows.iter().filter(|r| r.overdue).count(),
+        escalate_after: state.registers.escalation.after_school_days,
         rows,
         show: show.as_str(),
         errors,
