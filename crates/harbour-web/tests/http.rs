@@ -1903,6 +1903,36 @@ async fn the_cme_officer_traces_a_missing_child_step_by_step() {
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = response.text().await.unwrap();
     assert_form_shown_again(&page, "outcome", "Enter what the step found");
+    // What was typed is kept: the step chosen and its date.
+    assert!(
+        page.contains("value=\"family_contacted\" selected"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "id=\"on\" name=\"on\" type=\"date\" value=\"{on}\""
+        )),
+        "{page}"
+    );
+    // A closure without a date names the closing form's date field, and keeps the school.
+    let response = app
+        .post_form(
+            &path,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("action", "close"),
+                ("reason", "found_on_roll"),
+                ("school", "Carrow High"),
+                ("on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert_form_shown_again(&page, "close-on", "");
+    assert!(page.contains("value=\"Carrow High\""), "{page}");
+    assert!(page.contains("value=\"found_on_roll\" selected"), "{page}");
     let response = app
         .post_form(
             &path,

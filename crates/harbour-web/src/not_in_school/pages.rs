@@ -434,6 +434,34 @@ pub(crate) struct MissingEducationPage {
     pub may_record: bool,
     pub steps: Vec<StepRow>,
     pub history: Vec<HistoryRow>,
+    /// What was typed into the form that was refused, shown again.
+    pub typed: CmeTyped,
+}
+
+/// A refused missing-education form's values, to show again in the form they came from.
+#[derive(Debug, Default)]
+pub(crate) struct CmeTyped {
+    /// step or close: which form they belong to.
+    pub action: String,
+    pub step: String,
+    pub on: String,
+    pub outcome: String,
+    pub reason: String,
+    pub school: String,
+}
+
+impl CmeTyped {
+    fn of(form: &CmeForm) -> Self {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            action: text(&form.action),
+            step: text(&form.step),
+            on: text(&form.on),
+            outcome: text(&form.outcome),
+            reason: text(&form.reason),
+            school: text(&form.school),
+        }
+    }
 }
 
 impl HomeEducationPage {
@@ -484,6 +512,7 @@ fn cme_page(
     signed_in: &SignedIn,
     e: MissingEducationEntry,
     errors: Vec<FieldError>,
+    typed: CmeTyped,
 ) -> MissingEducationPage {
     let today = today(state);
     let may_record = state.store.policy().register_access(
@@ -531,6 +560,7 @@ fn cme_page(
                 by: f.recorded_by.clone().unwrap_or_else(|| "Harbour".into()),
             })
             .collect(),
+        typed,
     }
 }
 
@@ -553,7 +583,13 @@ pub(crate) async fn missing_education(
 ) -> Result<MissingEducationPage, PageProblem> {
     let id = parse_id(&id)?;
     let entry = load_cme(&state, &signed_in, id).await?;
-    Ok(cme_page(&state, &signed_in, entry, Vec::new()))
+    Ok(cme_page(
+        &state,
+        &signed_in,
+        entry,
+        Vec::new(),
+        CmeTyped::default(),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -627,11 +663,16 @@ pub(crate) async fn record_missing_education(
             Redirect::to(&format!("/children-not-in-school/missing-education/{id}"))
                 .into_response(),
         ),
-        Err(error) => {
+        Err(mut error) => {
+            let typed = CmeTyped::of(&form);
+            // The closing form's date has its own id, so the summary's link finds it.
+            if typed.action == "close" && error.field == "on" {
+                error.field = "close-on".into();
+            }
             let entry = load_cme(&state, &signed_in, id).await?;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                cme_page(&state, &signed_in, entry, vec![error]),
+                cme_page(&state, &signed_in, entry, vec![error], typed),
             )
                 .into_response())
         }
