@@ -5,7 +5,9 @@
 
 use crate::problem::ErrorBody;
 use crate::state::AppState;
-use crate::{alerts, exclusions, fair_access, feeds, identity, people, service, work};
+use crate::{
+    alerts, exclusions, fair_access, feeds, identity, not_in_school, people, service, work,
+};
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
@@ -34,6 +36,7 @@ fn document() -> utoipa::openapi::OpenApi {
     document.merge(work::WorkApi::openapi());
     document.merge(exclusions::ExclusionsApi::openapi());
     document.merge(fair_access::FairAccessApi::openapi());
+    document.merge(not_in_school::NotInSchoolApi::openapi());
     document
 }
 

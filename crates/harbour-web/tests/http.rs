@@ -2031,3 +2031,55 @@ async fn the_fair_access_view_is_for_the_inclusion_officers() {
         );
     }
 }
+
+/// The children not in school register as JSON: the CME and EHE officer gets both parts with
+/// the figures; a school's lead only the episodes its own roll deletions opened; the police
+/// none.
+#[tokio::test]
+async fn the_children_not_in_school_api_gives_each_role_its_part() {
+    let app = spawn_app().await;
+    app.store
+        .open_not_in_school_entries(&app.county.tenant, app.clock.now())
+        .await
+        .unwrap();
+    let officer = app.sign_in(Role::LaCmeEheOfficer, "la").await;
+    let (status, register) = app
+        .json("/api/v1/registers/children-not-in-school", &officer)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{register}");
+    assert_eq!(register["home_education_access"], "keep");
+    let home = register["home_education"].as_array().unwrap();
+    assert!(
+        home.iter().any(|e| e["child"] == "Maisie Doyle-Khan"),
+        "{register}"
+    );
+    let missing = register["missing_education"].as_array().unwrap();
+    // Jayden's two spells: the first ended in the authority's feed, the second still open.
+    let jayden: Vec<&serde_json::Value> = missing
+        .iter()
+        .filter(|e| e["child"] == "Jayden Mercer")
+        .collect();
+    assert_eq!(jayden.len(), 2, "{register}");
+    assert_eq!(jayden[0]["open"], false);
+    assert_eq!(jayden[0]["traced_on"], "2021-12-01");
+    assert_eq!(jayden[1]["open"], true);
+    assert!(!jayden[1]["steps_left"].as_array().unwrap().is_empty());
+    assert!(
+        register["figures"]["missing_education"].as_u64().is_some(),
+        "{register}"
+    );
+
+    let dsl = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (status, theirs) = app
+        .json("/api/v1/registers/children-not-in-school", &dsl)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{theirs}");
+    assert_eq!(theirs["home_education_access"], serde_json::Value::Null);
+    assert!(theirs["home_education"].as_array().unwrap().is_empty());
+    assert_eq!(theirs["missing_education_access"], "own_agency");
+    let police = app.sign_in(Role::PoliceMaceCoordinator, "police").await;
+    let (status, _) = app
+        .json("/api/v1/registers/children-not-in-school", &police)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

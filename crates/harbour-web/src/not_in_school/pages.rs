@@ -25,7 +25,7 @@ fn today(state: &AppState) -> Date {
     harbour_domain::london_today(state.clock.now())
 }
 
-fn day(state: &AppState) -> NotInSchoolDay<'_> {
+pub(super) fn day(state: &AppState) -> NotInSchoolDay<'_> {
     NotInSchoolDay {
         calendar: state.rules.calendar(),
         settings: state.registers.not_in_school,
@@ -33,7 +33,7 @@ fn day(state: &AppState) -> NotInSchoolDay<'_> {
     }
 }
 
-fn name(child: &Option<RegisterChild>) -> String {
+pub(super) fn name(child: &Option<RegisterChild>) -> String {
     child
         .as_ref()
         .map(|c| format!("{} {}", c.given_name, c.family_name))
