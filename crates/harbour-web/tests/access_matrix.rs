@@ -4,7 +4,8 @@
 //! view and search, and the replay page), checked both ways against the hand-written `access_matrix.toml`.
 //!
 //! The permanent exclusions register's routes are checked for every role too: which entries
-//! each role's list, entry pages, exports and API show, and who may record and add.
+//! each role's list, entry pages, exports and API show, and who may record and add; so are
+//! the children not in school register's pages and API, and the fair-access page and API.
 //!
 //! Each cell is its own child with exactly one event, so "found in a search" and "shown on
 //! the record" answer for that cell alone. Responses are also checked for fields from
@@ -1115,8 +1116,26 @@ async fn every_role_sees_the_children_not_in_school_register_as_the_sharing_rule
         let (list_status, list) = app.page("/children-not-in-school", &cookie).await;
         let (ehe_status, _) = app.page(&ehe, &cookie).await;
         let (cme_status, _) = app.page(&cme, &cookie).await;
+        let (api_status, api) = app
+            .json("/api/v1/registers/children-not-in-school", &cookie)
+            .await;
         let (_, home) = app.page("/", &cookie).await;
         let linked = home.contains("href=\"/children-not-in-school\"");
+        // The fair-access log and figures: the inclusion officers' alone
+        // ([registers.fair_access]), page, API and navigation alike.
+        let (fair_page, _) = app.page("/fair-access", &cookie).await;
+        let (fair_api, _) = app.json("/api/v1/fair-access", &cookie).await;
+        let fair = if role == Role::LaInclusionOfficer {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!((fair_page, fair_api), (fair, fair), "{role}: fair access");
+        assert_eq!(
+            home.contains("href=\"/fair-access\""),
+            fair == StatusCode::OK,
+            "{role}: fair access in the navigation"
+        );
         let access = not_in_school_access(role);
         match access {
             "keep" => {
@@ -1127,6 +1146,9 @@ async fn every_role_sees_the_children_not_in_school_register_as_the_sharing_rule
                     (StatusCode::OK, StatusCode::OK),
                     "{role}"
                 );
+                assert_eq!(api_status, StatusCode::OK, "{role}");
+                assert_eq!(api["home_education_access"], "keep", "{role}");
+                assert!(!api["missing_education"].as_array().unwrap().is_empty());
                 assert!(linked, "{role}");
             }
             "own episodes" => {
@@ -1139,10 +1161,20 @@ async fn every_role_sees_the_children_not_in_school_register_as_the_sharing_rule
                     (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND),
                     "{role}"
                 );
+                assert_eq!(api_status, StatusCode::OK, "{role}");
+                assert!(
+                    api["home_education"].as_array().unwrap().is_empty(),
+                    "{role}"
+                );
+                assert!(
+                    api["missing_education"].as_array().unwrap().is_empty(),
+                    "{role}: {api}"
+                );
                 assert!(linked, "{role}");
             }
             _ => {
                 assert_eq!(list_status, StatusCode::FORBIDDEN, "{role}");
+                assert_eq!(api_status, StatusCode::FORBIDDEN, "{role}: the API too");
                 assert_eq!(
                     (ehe_status, cme_status),
                     (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND),
