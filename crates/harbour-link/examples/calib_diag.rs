@@ -1,6 +1,9 @@
 //! Prints what the model learnt on a `link dedupe` CSV with a truth column, and where it goes
 //! wrong: λ, m and u per field and level, the reliability table over every candidate pair,
 //! and the highest-scoring pairs of different people with each field's weight.
+//! Then where recall goes: the true pairs compared but not linked by comparison pattern, the
+//! twin-like pairs by how alike their given names are, and what held apart the clusters of
+//! one child that did not join.
 //! `cargo run --release -p harbour-link --example calib_diag -- RULES FILE.csv [N]`
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 use harbour_link::compare::Field;
@@ -63,12 +66,15 @@ fn main() {
     let l = link(&records, &settings, &[]);
     let sc = score(&l.clusters, &truth);
     println!(
-        "{path}: P {:.4} R {:.4} F1 {:.4} mixed {} review {}",
+        "{path}: P {:.4} R {:.4} F1 {:.4} mixed {} review {} twins {:?} from {:.0} pairs: share {:.3}",
         sc.precision,
         sc.recall,
         sc.f1,
         sc.mixed_clusters,
-        l.review.len()
+        l.review.len(),
+        l.stats.twin_evidence,
+        l.stats.twin_pairs,
+        l.stats.twin_share,
     );
     let completeness = harbour_link::evaluate::pair_completeness(&l.candidates, &truth);
     let table = reliability(
@@ -153,5 +159,175 @@ fn main() {
             rb.postcode,
             parts.join(" ")
         );
+    }
+    // True pairs that were compared but end in different clusters, by comparison pattern:
+    // where recall goes.
+    let mut missed: std::collections::HashMap<String, (usize, f64)> = Default::default();
+    for ((a, b), p) in l.candidates.iter().zip(&l.candidate_probabilities) {
+        let (a, b) = (*a as usize, *b as usize);
+        if truth[a] != truth[b] || l.clusters[a] == l.clusters[b] {
+            continue;
+        }
+        let pattern = harbour_link::compare::compare(&prepared[a], &prepared[b]);
+        let key: Vec<String> = Field::ALL
+            .iter()
+            .map(|f| {
+                pattern
+                    .level(*f)
+                    .map_or("-".to_owned(), |k| f.levels()[k].to_owned())
+            })
+            .collect();
+        let slot = missed.entry(key.join(" / ")).or_default();
+        slot.0 += 1;
+        slot.1 += p;
+    }
+    let mut missed: Vec<_> = missed.into_iter().collect();
+    missed.sort_by_key(|m| std::cmp::Reverse(m.1.0));
+    println!(
+        "true pairs compared but not linked: {}",
+        missed.iter().map(|m| m.1.0).sum::<usize>()
+    );
+    for (key, (n, p)) in missed.iter().take(show) {
+        println!("  {n:6}  mean p {:.3}  {key}", p / *n as f64);
+    }
+    // Twin-like pairs that the fields alone would link: how many are one child?
+    let (mut same, mut all, mut sex_known, mut sex_differs) = (0usize, 0usize, 0usize, 0usize);
+    let (mut ids, mut ids_same) = (0usize, 0usize);
+    let mut by_jw: std::collections::BTreeMap<usize, (usize, usize)> = Default::default();
+    let fields_only = harbour_link::score::Scorer::new(
+        harbour_link::model::Model {
+            twin_share: 1.0,
+            ..l.scorer.model.clone()
+        },
+        l.scorer.tf.clone(),
+    );
+    let (mut mass, mut mass_differ, mut mass_twins) = (0.0, 0.0, 0.0);
+    for (a, b) in &l.candidates {
+        let (a, b) = (*a as usize, *b as usize);
+        let pattern = harbour_link::compare::compare(&prepared[a], &prepared[b]);
+        if harbour_link::score::twin_like(pattern)
+            && let Some(sex) = pattern.level(Field::Sex)
+        {
+            let mut levels = pattern.levels();
+            levels[4] = None;
+            let p = harbour_link::score::probability(fields_only.weight(
+                &prepared[a],
+                harbour_link::compare::Pattern::from_levels(levels),
+            ));
+            mass += p;
+            if sex != 0 {
+                mass_differ += p;
+            }
+            if truth[a] != truth[b] {
+                mass_twins += p;
+            }
+        }
+        let mut levels = pattern.levels();
+        let had_ids = levels[5].is_some() || levels[6].is_some();
+        levels[5] = None;
+        levels[6] = None;
+        let bare = harbour_link::compare::Pattern::from_levels(levels);
+        if !harbour_link::score::twin_like(bare) {
+            continue;
+        }
+        let w = fields_only.weight(&prepared[a], bare);
+        if harbour_link::score::probability(w) < 0.99 {
+            continue;
+        }
+        all += 1;
+        let is_same = truth[a] == truth[b];
+        let jw = harbour_link::compare::jaro_winkler(&prepared[a].given, &prepared[b].given);
+        let sound = harbour_link::blocking::sound(&prepared[a].given).is_some()
+            && harbour_link::blocking::sound(&prepared[a].given)
+                == harbour_link::blocking::sound(&prepared[b].given);
+        let bucket = if sound { 9 } else { (jw * 10.0) as usize };
+        let slot = by_jw.entry(bucket).or_insert((0usize, 0usize));
+        slot.0 += 1;
+        slot.1 += usize::from(is_same);
+        same += usize::from(is_same);
+        if had_ids {
+            ids += 1;
+            ids_same += usize::from(is_same);
+        }
+        if let Some(sex) = pattern.level(Field::Sex) {
+            sex_known += 1;
+            sex_differs += usize::from(sex != 0);
+        }
+    }
+    println!(
+        "twin-like pairs the fields would link: {all}, one child {same} ({:.3}); with ids {ids}, one child {ids_same}; sex known {sex_known}, differs {sex_differs}",
+        same as f64 / all.max(1) as f64
+    );
+    for (bucket, (n, same)) in &by_jw {
+        println!(
+            "  given JW {} : {n} pairs, {same} one child",
+            if *bucket == 9 {
+                "same sound".to_owned()
+            } else {
+                format!("{:.1}", *bucket as f64 / 10.0)
+            }
+        );
+    }
+    println!(
+        "sexed twin-like mass {mass:.1}, sexes differ {mass_differ:.1}, different children {mass_twins:.1}; m(sex differs) {:.6}",
+        l.scorer.model.m[4][1]
+    );
+    // Why true pairs the score would link end apart: the pair across their two clusters that
+    // holds them apart.
+    let mut members: std::collections::HashMap<u32, Vec<usize>> = Default::default();
+    for (i, c) in l.clusters.iter().enumerate() {
+        members.entry(*c).or_default().push(i);
+    }
+    let mut reasons: std::collections::HashMap<String, usize> = Default::default();
+    let mut seen = std::collections::HashSet::new();
+    for ((a, b), p) in l.candidates.iter().zip(&l.candidate_probabilities) {
+        let (a, b) = (*a as usize, *b as usize);
+        if truth[a] != truth[b] || l.clusters[a] == l.clusters[b] || *p < 0.99 {
+            continue;
+        }
+        let (ca, cb) = (
+            l.clusters[a].min(l.clusters[b]),
+            l.clusters[a].max(l.clusters[b]),
+        );
+        if !seen.insert((ca, cb)) {
+            continue;
+        }
+        let mut why = "no pair holds apart".to_owned();
+        'find: for &x in &members[&ca] {
+            for &y in &members[&cb] {
+                let pattern = harbour_link::compare::compare(&prepared[x], &prepared[y]);
+                let w = l.scorer.weight(&prepared[x], pattern);
+                if harbour_link::score::held_apart(pattern, w) {
+                    let kind = if harbour_link::score::conflicting(pattern) {
+                        "conflicting ids"
+                    } else {
+                        "different given names"
+                    };
+                    let cluster_mix = |c: u32| {
+                        let t: std::collections::HashSet<&String> =
+                            members[&c].iter().map(|i| &truth[*i]).collect();
+                        t.len()
+                    };
+                    why = format!(
+                        "{kind}, pair is {} (mixed clusters: {}/{})",
+                        if truth[x] == truth[y] {
+                            "one child"
+                        } else {
+                            "two children"
+                        },
+                        cluster_mix(ca) > 1,
+                        cluster_mix(cb) > 1
+                    );
+                    break 'find;
+                }
+            }
+        }
+        *reasons.entry(why).or_default() += 1;
+    }
+    let mut reasons: Vec<_> = reasons.into_iter().collect();
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
+    println!("cluster pairs a sure true pair did not join, by what held them apart:");
+    for (why, n) in reasons {
+        println!("  {n:5}  {why}");
     }
 }

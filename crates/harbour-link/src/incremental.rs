@@ -7,7 +7,9 @@ use crate::compare::{Field, compare};
 use crate::linkage::Settings;
 use crate::model::Model;
 use crate::record::Prepared;
-use crate::score::{Scorer, TermFrequencies, held_apart, probability, undecided};
+use crate::score::{
+    Scorer, TermFrequencies, conflicting, doubtful_twins, held_apart, probability, undecided,
+};
 use serde::{Deserialize, Serialize};
 
 /// What a full run learnt, kept so later records are scored the same way.
@@ -67,7 +69,7 @@ pub fn place<'a, P: Copy + PartialEq>(
             let pattern = compare(record, c.record);
             let weight = scorer.weight(record, pattern);
             let p = probability(weight);
-            (i, weight, p, held_apart(pattern), undecided(pattern))
+            (i, weight, p, conflicting(pattern), undecided(pattern))
         })
         .collect();
     scored.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
@@ -81,9 +83,10 @@ pub fn place<'a, P: Copy + PartialEq>(
         };
         if apart
             || open
-            || members(candidate.person)
-                .iter()
-                .any(|m| held_apart(compare(record, m)))
+            || members(candidate.person).iter().any(|m| {
+                let pattern = compare(record, m);
+                held_apart(pattern, scorer.weight(record, pattern))
+            })
         {
             continue;
         }
@@ -95,7 +98,10 @@ pub fn place<'a, P: Copy + PartialEq>(
     let doubts = scored
         .iter()
         .filter(|(i, _, p, apart, open)| {
-            *p >= settings.review_probability
+            (*p >= settings.review_probability
+                || candidates
+                    .get(*i)
+                    .is_some_and(|c| doubtful_twins(compare(record, c.record), *p)))
                 && (*p < settings.match_probability || *open)
                 && !apart
                 && candidates.get(*i).map(|c| c.person) != joined
@@ -147,9 +153,10 @@ mod tests {
         }
     }
 
-    fn scorer() -> Scorer {
+    /// A hand-made model; `twin_share` is what a run would have learnt for twin-like pairs.
+    fn scorer(twin_share: f64) -> Scorer {
         let u = vec![
-            vec![0.01, 0.001, 0.001, 0.002, 0.001, 0.985],
+            vec![0.01, 0.001, 0.001, 0.002, 0.005, 0.001, 0.98],
             vec![0.005, 0.001, 0.002, 0.001, 0.991],
             vec![0.0002, 0.0001, 0.01, 0.0003, 0.9894],
             vec![0.0001, 0.001, 0.01, 0.9889],
@@ -161,6 +168,7 @@ mod tests {
             lambda: 0.3,
             m: starting_m(),
             u,
+            twin_share,
         };
         Scorer::new(model, TermFrequencies::default())
     }
@@ -184,8 +192,10 @@ mod tests {
             _ => vec![&rose],
         };
         let police = Prepared::new(&rec("Ruby", "Ashworth", 9, None));
+        // Learnt from data where twins with two UPNs share a surname, birthday and address.
+        let knows_twins = scorer(0.01);
         let placed = place(
-            &scorer(),
+            &knows_twins,
             &Settings::default(),
             &police,
             &candidates,
@@ -195,7 +205,7 @@ mod tests {
 
         let stranger = Prepared::new(&rec("Ivy", "Ashworth", 9, None));
         let placed = place(
-            &scorer(),
+            &knows_twins,
             &Settings::default(),
             &stranger,
             &candidates,
@@ -203,9 +213,25 @@ mod tests {
         );
         assert_eq!(
             placed.join, None,
-            "a different given name is a different child"
+            "where twins are known, a different given name is a different child"
         );
         assert!(placed.doubts.is_empty());
+        let why = knows_twins.explain(&stranger, &ruby);
+        assert!(
+            why.fields
+                .iter()
+                .any(|e| e.field == "twins" && e.weight < 0.0),
+            "the reviewer sees why: {why:?}"
+        );
+        let police_of_rose = Prepared::new(&rec("Rose", "Ashworth", 9, None));
+        let placed = place(
+            &knows_twins,
+            &Settings::default(),
+            &police_of_rose,
+            &candidates,
+            members,
+        );
+        assert_eq!(placed.join.map(|j| j.0), Some(2), "and her sister's record");
     }
 
     #[test]

@@ -5,7 +5,11 @@ use crate::cluster::{self, Edge};
 use crate::compare::{Field, Pattern, compare};
 use crate::model::{Comparison, Model, estimate_u, fit_prior};
 use crate::record::{Prepared, Record};
-use crate::score::{Scorer, TermFrequencies, held_apart, probability, undecided};
+use crate::score::{
+    Scorer, TermFrequencies, conflicting, doubtful_twins, held_apart, probability, twin_like,
+    undecided,
+};
+use crate::twins::{LabelledPair, SexedPair};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -148,6 +152,12 @@ pub struct Stats {
     pub held_apart: usize,
     pub clusters: usize,
     pub review_pairs: usize,
+    /// What the twin share was learnt from, from how many twin-like pairs (each counted by how
+    /// likely its other fields make it one child), and the share (see [`Model::twin_share`]
+    /// and [`crate::twins`]).
+    pub twin_evidence: crate::twins::Source,
+    pub twin_pairs: f64,
+    pub twin_share: f64,
 }
 
 /// The outcome of a run.
@@ -171,7 +181,7 @@ pub struct Linkage {
 /// Where EM starts: agreement likely among matches, every level possible.
 pub fn starting_m() -> Vec<Vec<f64>> {
     vec![
-        vec![0.85, 0.04, 0.04, 0.03, 0.01, 0.03],
+        vec![0.85, 0.04, 0.04, 0.03, 0.02, 0.01, 0.03],
         vec![0.85, 0.04, 0.03, 0.03, 0.05],
         vec![0.90, 0.02, 0.04, 0.01, 0.03],
         vec![0.80, 0.05, 0.05, 0.10],
@@ -288,6 +298,7 @@ fn train_m(prepared: &[Prepared], u: &[Vec<f64>], settings: &Settings) -> (Vec<V
             lambda: 0.1,
             m: starting_m(),
             u: u.to_vec(),
+            twin_share: 1.0,
         };
         let (model, used) = Model::fit_m(
             start,
@@ -359,6 +370,72 @@ fn distinct<'a>(patterns: impl IntoIterator<Item = &'a Pattern>) -> Vec<(Compari
     distinct
 }
 
+/// What the twin-like candidate pairs say about twins (see [`crate::twins`]): `labelled`, for
+/// each pair that would be [`twin_like`] without its identifiers and has a UPN or NHS number
+/// on both sides, its weight without them and whether they agree (pairs whose identifiers
+/// both agree and conflict say nothing and are left out); `sexed`, each twin-like pair whose
+/// records both give a sex. `weight(a,
+/// pattern)` is a pair's weight in bits with the prior and without any twin share.
+///
+/// Only pairs with the very same birthday are counted, where twins are: pairs a date part
+/// apart are mostly other people (two parents born in the same month of one year, on
+/// pseudopeople's census, disagree on sex and read as twins). The share learnt applies to
+/// every twin-like pair.
+struct TwinEvidence {
+    labelled: Vec<LabelledPair>,
+    sexed: Vec<SexedPair>,
+}
+
+impl TwinEvidence {
+    fn gather(
+        candidates: &[(u32, u32, Pattern, u8)],
+        weight: impl Fn(u32, Pattern) -> f64 + Sync,
+    ) -> TwinEvidence {
+        let labelled = candidates
+            .par_iter()
+            .filter_map(|&(a, _, pattern, _)| {
+                let ids = [pattern.level(Field::Upn), pattern.level(Field::NhsNumber)];
+                if ids.iter().all(Option::is_none) {
+                    return None;
+                }
+                let mut levels = pattern.levels();
+                for f in [Field::Upn, Field::NhsNumber] {
+                    if let Some(slot) = levels.get_mut(f.index()) {
+                        *slot = None;
+                    }
+                }
+                let bare = Pattern::from_levels(levels);
+                let (agrees, conflicts) = (ids.contains(&Some(0)), ids.contains(&Some(1)));
+                (twin_like(bare) && same_birthday(bare) && agrees != conflicts).then(|| {
+                    LabelledPair {
+                        without_ids: probability(weight(a, bare)),
+                        one_child: agrees,
+                    }
+                })
+            })
+            .collect();
+        let sexed = candidates
+            .par_iter()
+            .filter_map(|&(a, _, pattern, _)| {
+                let sex = pattern.level(Field::Sex)?;
+                let mut levels = pattern.levels();
+                if let Some(slot) = levels.get_mut(Field::Sex.index()) {
+                    *slot = None;
+                }
+                (twin_like(pattern) && same_birthday(pattern)).then(|| SexedPair {
+                    without_sex: probability(weight(a, Pattern::from_levels(levels))),
+                    sexes_differ: sex != 0,
+                })
+            })
+            .collect();
+        TwinEvidence { labelled, sexed }
+    }
+}
+
+fn same_birthday(pattern: Pattern) -> bool {
+    pattern.level(Field::DateOfBirth) == Some(0)
+}
+
 /// Pairs of records sharing a verified UPN or NHS number, each record paired with the first
 /// record holding the same identifier: one child, whatever the rules say.
 fn identified(prepared: &[Prepared]) -> Vec<(u32, u32)> {
@@ -428,6 +505,7 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
             lambda: 0.5,
             m: m.clone(),
             u: u.clone(),
+            twin_share: 1.0,
         },
         TermFrequencies::count(&prepared),
     );
@@ -450,14 +528,27 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         settings.em_tolerance,
         settings.em_max_iterations,
     );
+    let prior = (lambda / (1.0 - lambda)).log2();
+    let twins = TwinEvidence::gather(&candidates, |a, pattern| {
+        exact
+            .get(a as usize)
+            .map_or(f64::MIN, |e| prior + unprimed.weight_with(e, pattern))
+    });
+    let m_sex_differs = m
+        .get(Field::Sex.index())
+        .and_then(|levels| levels.get(1))
+        .copied()
+        .unwrap_or(0.0);
+    let (twin_share, twin_source) =
+        crate::twins::share(&twins.labelled, &twins.sexed, m_sex_differs);
     let scorer = Scorer::new(
         Model {
             lambda,
+            twin_share,
             ..unprimed.model.clone()
         },
         unprimed.tf,
     );
-    let prior = scorer.prior();
 
     // The lowest probability kept: the review band's floor, or the match threshold when that
     // is lower (a threshold of 0.9 must link the pairs from 0.9, not drop those under 0.95).
@@ -468,12 +559,17 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         .par_iter()
         .zip(&evidence)
         .filter_map(|(&(a, b, pattern, rule), &evidence)| {
-            let weight = prior + f64::from(evidence);
-            if weight < review_weight - 1e-6 {
+            let fields = prior + f64::from(evidence);
+            let weight = scorer.twin_adjusted(pattern, fields);
+            // Twin-like pairs the fields alone would link are kept, however low the twin
+            // share takes them, so the doubtful ones reach a person (`doubtful_twins`).
+            let twin_doubt =
+                twin_like(pattern) && probability(fields) >= settings.match_probability;
+            if weight < review_weight - 1e-6 && !twin_doubt {
                 return None;
             }
             let p = probability(weight);
-            (p >= floor).then_some(ScoredPair {
+            (p >= floor || doubtful_twins(pattern, p)).then_some(ScoredPair {
                 a,
                 b,
                 pattern,
@@ -505,16 +601,19 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         })
         .collect();
     // Most joins are between two records already compared: reuse those comparisons.
-    let compared: PairMap<Pattern> = scored
+    let compared: PairMap<(Pattern, f64)> = scored
         .iter()
-        .map(|p| (pair_key(p.a, p.b), p.pattern))
+        .map(|p| (pair_key(p.a, p.b), (p.pattern, p.weight)))
         .collect();
     let apart = |x: u32, y: u32| {
-        if let Some(pattern) = compared.get(&pair_key(x, y)) {
-            return held_apart(*pattern);
+        if let Some((pattern, weight)) = compared.get(&pair_key(x, y)) {
+            return held_apart(*pattern, *weight);
         }
         match (prepared.get(x as usize), prepared.get(y as usize)) {
-            (Some(a), Some(b)) => held_apart(compare(a, b)),
+            (Some(a), Some(b)) => {
+                let pattern = compare(a, b);
+                held_apart(pattern, scorer.weight(a, pattern))
+            }
             _ => true,
         }
     };
@@ -527,15 +626,15 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
     );
 
     let cluster_of = |x: u32| clusters.of.get(x as usize).copied();
-    // Pairs held apart by the guard are not queued: conflicting identifiers and different
-    // given names are answers, not doubts. Undecided pairs are queued however high they score.
+    // Pairs with conflicting identifiers are not queued: two UPNs are an answer, not a doubt.
+    // Undecided pairs are queued however high they score.
     let review: Vec<ScoredPair> = scored
         .iter()
         .filter(|p| {
             (p.probability < settings.match_probability
                 || undecided(p.pattern)
                 || usize::from(p.rule) >= settings.linking_rules)
-                && !held_apart(p.pattern)
+                && !conflicting(p.pattern)
                 && cluster_of(p.a) != cluster_of(p.b)
                 && !rejected.contains(&(p.a.min(p.b), p.a.max(p.b)))
         })
@@ -558,11 +657,21 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         held_apart: clusters.refused.len(),
         clusters: clusters.count,
         review_pairs: review.len(),
+        twin_evidence: twin_source,
+        twin_pairs: match twin_source {
+            crate::twins::Source::Identifiers => twins.labelled.iter().map(|p| p.without_ids).sum(),
+            crate::twins::Source::Sex => twins.sexed.iter().map(|p| p.without_sex).sum(),
+            crate::twins::Source::Nothing => 0.0,
+        },
+        twin_share,
     };
     let candidate_probabilities = if settings.keep_candidates {
-        evidence
+        candidates
             .par_iter()
-            .map(|w| probability(prior + f64::from(*w)))
+            .zip(&evidence)
+            .map(|(&(_, _, pattern, _), w)| {
+                probability(scorer.twin_adjusted(pattern, prior + f64::from(*w)))
+            })
             .collect()
     } else {
         Vec::new()

@@ -16,6 +16,21 @@ pub struct Model {
     pub lambda: f64,
     pub m: Vec<Vec<f64>>,
     pub u: Vec<Vec<f64>>,
+    /// Of the pairs that look like twins (different given names, the same birthday or
+    /// nearly, no identifier to compare: [`crate::score::twin_like`]) and that the other fields
+    /// alone would link, the share that are one child. The fields are scored as if
+    /// independent, but twins agree on everything a family shares, so such a pair scores as
+    /// high as a duplicate whose given name was written beyond recognition; the fields can
+    /// say "one family, one birthday", not which of twin and duplicate. A twin-like pair's
+    /// probability is the fields' probability times this share. Learnt from the data (see
+    /// [`crate::twins`]): 1 where it shows no twins (FEBRL's sets), near 0 where twins are
+    /// common and names are kept well. Models stored before this existed read as 1.
+    #[serde(default = "all_one_child")]
+    pub twin_share: f64,
+}
+
+fn all_one_child() -> f64 {
+    1.0
 }
 
 /// Smallest probability kept for any level, so a level never seen does not make a weight
@@ -241,6 +256,7 @@ pub fn ordered(m: &[Vec<f64>], u: &[Vec<f64>]) -> Vec<Vec<f64>> {
 
 #[cfg(test)]
 mod tests {
+
     use super::*;
 
     struct Lcg(u64);
@@ -278,6 +294,7 @@ mod tests {
                 vec![0.50, 0.50],
                 vec![0.002, 0.01, 0.05, 0.938],
             ],
+            twin_share: 1.0,
         }
     }
 
@@ -332,6 +349,7 @@ mod tests {
                 vec![0.4, 0.3, 0.2, 0.1],
             ],
             u,
+            twin_share: 1.0,
         };
         let (fitted, iterations) = Model::fit_m(start, &pairs, 1e-7, 500);
         assert!(iterations < 500, "converged");

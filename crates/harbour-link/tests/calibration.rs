@@ -6,7 +6,7 @@
 
 use harbour_link::compare::compare;
 use harbour_link::evaluate::{BIN_EDGES, reliability, score};
-use harbour_link::score::held_apart;
+use harbour_link::score::conflicting;
 use harbour_link::{Prepared, Record, Settings, link};
 use time::{Date, Duration, Month};
 
@@ -249,7 +249,7 @@ fn pairs_scored_around_p_are_matches_about_p_of_the_time() {
         .candidates
         .iter()
         .zip(&linkage.candidate_probabilities)
-        .filter(|((a, b), _)| !held_apart(compare(&prepared[*a as usize], &prepared[*b as usize])))
+        .filter(|((a, b), _)| !conflicting(compare(&prepared[*a as usize], &prepared[*b as usize])))
         .map(|(pair, p)| (*pair, *p))
         .unzip();
     let table = reliability(&candidates, &probabilities, &truth, &BIN_EDGES);
