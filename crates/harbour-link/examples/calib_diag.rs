@@ -330,4 +330,45 @@ fn main() {
     for (why, n) in reasons {
         println!("  {n:5}  {why}");
     }
+    // How mixed clusters came about: for each, the strongest tie between records of two
+    // different children inside it.
+    let mut how: std::collections::HashMap<&'static str, usize> = Default::default();
+    for ids in members.values() {
+        let children: std::collections::HashSet<&String> = ids.iter().map(|i| &truth[*i]).collect();
+        if children.len() < 2 {
+            continue;
+        }
+        let mut best = "chained through others";
+        'pairs: for (k, &x) in ids.iter().enumerate() {
+            for &y in &ids[k + 1..] {
+                if truth[x] == truth[y] {
+                    continue;
+                }
+                let (a, b) = (&prepared[x], &prepared[y]);
+                if (a.verified_upn && b.verified_upn && a.upn == b.upn)
+                    || (a.verified_nhs && b.verified_nhs && a.nhs_number == b.nhs_number)
+                {
+                    let pattern = harbour_link::compare::compare(a, b);
+                    best = match (
+                        pattern.level(Field::GivenName),
+                        pattern.level(Field::DateOfBirth),
+                    ) {
+                        (Some(6), Some(4)) => "a shared identifier, given name and birthday differ",
+                        (Some(6), _) => "a shared identifier, given name differs, birthday near",
+                        _ => "a shared identifier, names alike",
+                    };
+                    break 'pairs;
+                }
+                let pattern = harbour_link::compare::compare(a, b);
+                if harbour_link::score::probability(l.scorer.weight(a, pattern)) >= 0.99 {
+                    best = "a direct link scoring 0.99 or more";
+                }
+            }
+        }
+        *how.entry(best).or_default() += 1;
+    }
+    println!("mixed clusters by how they formed:");
+    for (why, n) in how {
+        println!("  {n:5}  {why}");
+    }
 }

@@ -8,7 +8,8 @@ use crate::linkage::Settings;
 use crate::model::Model;
 use crate::record::Prepared;
 use crate::score::{
-    Scorer, TermFrequencies, conflicting, doubtful_twins, held_apart, probability, undecided,
+    Scorer, TermFrequencies, conflicting, disputed_identifier, doubtful_twins, held_apart,
+    probability, undecided,
 };
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +57,10 @@ pub fn place<'a, P: Copy + PartialEq>(
         (record.verified_upn && c.verified_upn && record.upn == c.upn)
             || (record.verified_nhs && c.verified_nhs && record.nhs_number == c.nhs_number)
     };
-    if let Some(c) = candidates.iter().find(|c| shares(c.record)) {
+    if let Some(c) = candidates
+        .iter()
+        .find(|c| shares(c.record) && !disputed_identifier(compare(record, c.record)))
+    {
         return Placement {
             join: Some((c.person, 1.0)),
             doubts: Vec::new(),

@@ -6,8 +6,8 @@ use crate::compare::{Field, Pattern, compare};
 use crate::model::{Comparison, Model, estimate_u, fit_prior};
 use crate::record::{Prepared, Record};
 use crate::score::{
-    Scorer, TermFrequencies, conflicting, doubtful_twins, held_apart, probability, twin_like,
-    undecided,
+    Scorer, TermFrequencies, conflicting, disputed_identifier, doubtful_twins, held_apart,
+    probability, twin_like, undecided,
 };
 use crate::twins::{LabelledPair, SexedPair};
 use rayon::prelude::*;
@@ -437,9 +437,10 @@ fn same_birthday(pattern: Pattern) -> bool {
 }
 
 /// Pairs of records sharing a verified UPN or NHS number, each record paired with the first
-/// record holding the same identifier: one child, whatever the rules say.
+/// earlier record holding the same identifier: one child, whatever the rules say, unless the
+/// number is all they share ([`disputed_identifier`]; such pairs go to review).
 fn identified(prepared: &[Prepared]) -> Vec<(u32, u32)> {
-    let mut first: HashMap<(bool, &str), u32> = HashMap::new();
+    let mut holders: HashMap<(bool, &str), Vec<u32>> = HashMap::new();
     let mut pairs = Vec::new();
     for (p, i) in prepared.iter().zip(0u32..) {
         let ids = [
@@ -447,14 +448,19 @@ fn identified(prepared: &[Prepared]) -> Vec<(u32, u32)> {
             (false, p.nhs_number.as_deref().filter(|_| p.verified_nhs)),
         ];
         for (is_upn, id) in ids {
-            if let Some(id) = id {
-                match first.get(&(is_upn, id)) {
-                    Some(j) => pairs.push((*j, i)),
-                    None => {
-                        first.insert((is_upn, id), i);
-                    }
-                }
+            let Some(id) = id else { continue };
+            let earlier = holders.entry((is_upn, id)).or_default();
+            // The first earlier holder the number is not disputed with (see
+            // `disputed_identifier`): a sibling's number on one record must not pull it in.
+            let undisputed = earlier.iter().copied().find(|j| {
+                prepared
+                    .get(*j as usize)
+                    .is_some_and(|q| !disputed_identifier(compare(q, p)))
+            });
+            if let Some(j) = undisputed {
+                pairs.push((j, i));
             }
+            earlier.push(i);
         }
     }
     pairs
@@ -565,11 +571,13 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
             // share takes them, so the doubtful ones reach a person (`doubtful_twins`).
             let twin_doubt =
                 twin_like(pattern) && probability(fields) >= settings.match_probability;
-            if weight < review_weight - 1e-6 && !twin_doubt {
+            // A disputed identifier is queued whatever it scores.
+            let disputed = disputed_identifier(pattern);
+            if weight < review_weight - 1e-6 && !twin_doubt && !disputed {
                 return None;
             }
             let p = probability(weight);
-            (p >= floor || doubtful_twins(pattern, p)).then_some(ScoredPair {
+            (p >= floor || doubtful_twins(pattern, p) || disputed).then_some(ScoredPair {
                 a,
                 b,
                 pattern,
@@ -760,6 +768,63 @@ mod tests {
         assert_ne!(
             linkage.clusters[jacob], linkage.clusters[harvey],
             "twins share a birthday, a surname and an address, and stay two children"
+        );
+    }
+
+    #[test]
+    fn a_changed_given_name_is_one_child_where_the_data_shows_no_twins() {
+        // No identifiers and no sex anywhere: nothing says twins exist, so the fields decide.
+        let (mut records, _) = town();
+        records.truncate(600);
+        for r in &mut records {
+            r.upn = None;
+            r.sex = None;
+        }
+        let born = date!(2010 - 10 - 02);
+        for given in ["Oliver", "Ezekiel"] {
+            let mut r = child(given, "Quennell", born, "BN9 4XY");
+            r.sex = None;
+            records.push(r);
+        }
+        let n = records.len();
+        let linkage = link(&records, &Settings::default(), &[]);
+        assert_eq!(linkage.stats.twin_evidence, crate::twins::Source::Nothing);
+        assert_eq!(
+            linkage.clusters[n - 2],
+            linkage.clusters[n - 1],
+            "no rule holds them apart: {:?}",
+            linkage.scorer.explain(
+                &Prepared::new(&records[n - 2]),
+                &Prepared::new(&records[n - 1])
+            )
+        );
+    }
+
+    #[test]
+    fn a_siblings_number_on_one_record_goes_to_a_person() {
+        let (mut records, _) = town();
+        let upn = "A820200007001";
+        let mut ruby = child("Ruby", "Quennell", date!(2010 - 01 - 05), "BN9 4XY");
+        ruby.upn = Some(upn.into());
+        let ruby_police = child("Ruby", "Quennell", date!(2010 - 01 - 05), "BN9 4XY");
+        // Her brother's school record, with her UPN copied onto it.
+        let mut kai = child("Kai", "Quennell", date!(2012 - 07 - 21), "BN9 4XY");
+        kai.upn = Some(upn.into());
+        let kai_health = child("Kai", "Quennell", date!(2012 - 07 - 21), "BN9 4XY");
+        let at = records.len();
+        records.extend([ruby, ruby_police, kai, kai_health]);
+        assert!(Prepared::new(&records[at]).verified_upn, "a valid UPN");
+        let linkage = link(&records, &Settings::default(), &[]);
+        let c = &linkage.clusters;
+        assert_eq!(c[at], c[at + 1]);
+        assert_eq!(c[at + 2], c[at + 3]);
+        assert_ne!(c[at], c[at + 2], "the number is all they share");
+        assert!(
+            linkage
+                .review
+                .iter()
+                .any(|p| (p.a as usize, p.b as usize) == (at, at + 2)),
+            "and a person decides"
         );
     }
 
