@@ -371,4 +371,43 @@ fn main() {
     for (why, n) in how {
         println!("  {n:5}  {why}");
     }
+    // True pairs blocking never made, by pattern: what the rules miss.
+    let compared: std::collections::HashSet<(u32, u32)> = l
+        .candidates
+        .iter()
+        .map(|(a, b)| (*a.min(b), *a.max(b)))
+        .collect();
+    let mut by_child: std::collections::HashMap<&String, Vec<usize>> = Default::default();
+    for (i, t) in truth.iter().enumerate() {
+        by_child.entry(t).or_default().push(i);
+    }
+    let mut unblocked: std::collections::HashMap<String, usize> = Default::default();
+    for ids in by_child.values() {
+        for (k, &x) in ids.iter().enumerate() {
+            for &y in &ids[k + 1..] {
+                if compared.contains(&(x as u32, y as u32)) {
+                    continue;
+                }
+                let pattern = harbour_link::compare::compare(&prepared[x], &prepared[y]);
+                let key: Vec<String> = Field::ALL[..5]
+                    .iter()
+                    .map(|f| {
+                        pattern
+                            .level(*f)
+                            .map_or("-".to_owned(), |k| f.levels()[k].to_owned())
+                    })
+                    .collect();
+                *unblocked.entry(key.join(" / ")).or_default() += 1;
+            }
+        }
+    }
+    let mut unblocked: Vec<_> = unblocked.into_iter().collect();
+    unblocked.sort_by_key(|u| std::cmp::Reverse(u.1));
+    println!(
+        "true pairs never compared: {}",
+        unblocked.iter().map(|u| u.1).sum::<usize>()
+    );
+    for (key, n) in unblocked.iter().take(show.max(8)) {
+        println!("  {n:6}  {key}");
+    }
 }
