@@ -64,6 +64,7 @@ fn main() {
         ..Settings::default()
     };
     let l = link(&records, &settings, &[]);
+    eprintln!("seconds by step: {:?}", l.stats.seconds_by_step);
     let sc = score(&l.clusters, &truth);
     println!(
         "{path}: P {:.4} R {:.4} F1 {:.4} mixed {} review {} twins {:?} from {:.0} pairs: share {:.3}",

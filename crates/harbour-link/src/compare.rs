@@ -266,7 +266,10 @@ fn jaro_ascii(a: &[u8], b: &[u8]) -> f64 {
 }
 
 fn similarity_level(a: &str, b: &str) -> Option<NameLevel> {
-    let similarity = jaro_winkler(a, b);
+    level_of_similarity(jaro_winkler(a, b))
+}
+
+fn level_of_similarity(similarity: f64) -> Option<NameLevel> {
     if similarity >= 0.95 {
         Some(NameLevel::VeryClose)
     } else if similarity >= 0.88 {
@@ -296,10 +299,10 @@ fn names_either_order(a: &Prepared, b: &Prepared) -> (NameLevel, NameLevel) {
             similarity_level(x, y).filter(|l| *l == NameLevel::VeryClose)
         }
     };
-    match (close(&a.given, &b.family), close(&a.family, &b.given)) {
-        (Some(given), Some(family)) => (given, family),
-        _ => straight,
-    }
+    // The second comparison only when the first agrees: most pairs compared share no name.
+    close(&a.given, &b.family)
+        .and_then(|given| Some((given, close(&a.family, &b.given)?)))
+        .unwrap_or(straight)
 }
 
 /// One given name in comparable form: the record's own, or one of its aliases.
@@ -352,12 +355,11 @@ fn one_given_level(a: Given<'_>, b: Given<'_>) -> NameLevel {
     if initials_or_part(a, b) || initials_or_part(b, a) {
         return NameLevel::Initials;
     }
-    similarity_level(a.whole, b.whole).unwrap_or_else(|| {
-        if jaro_winkler(a.whole, b.whole) >= LOOSELY_ALIKE {
-            NameLevel::Loose
-        } else {
-            NameLevel::Different
-        }
+    let similarity = jaro_winkler(a.whole, b.whole);
+    level_of_similarity(similarity).unwrap_or(if similarity >= LOOSELY_ALIKE {
+        NameLevel::Loose
+    } else {
+        NameLevel::Different
     })
 }
 
@@ -375,13 +377,15 @@ pub const LOOSELY_ALIKE: f64 = 0.80;
 /// ("John" or "Paul" for "John Paul").
 fn initials_or_part(short: Given<'_>, long: Given<'_>) -> bool {
     let first = |w: &str| w.chars().next();
-    let initials: String = long.parts.iter().filter_map(|w| first(w)).collect();
-    // One short word that is the first letters of the long name's first words.
+    // One short word that is the first letters of the long name's first words (compared
+    // letter by letter: this runs for most pairs compared, and a String of initials each
+    // time was an allocation per pair).
     if let [word] = short.parts {
         let letters = word.chars().count();
+        let mut initials = long.parts.iter().filter_map(|w| first(w));
         if (1..=3).contains(&letters)
             && letters <= long.parts.len().max(1)
-            && initials.starts_with(word.as_str())
+            && word.chars().all(|c| initials.next() == Some(c))
         {
             return true;
         }
