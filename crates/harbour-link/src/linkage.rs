@@ -372,10 +372,10 @@ fn distinct<'a>(patterns: impl IntoIterator<Item = &'a Pattern>) -> Vec<(Compari
 
 /// What the twin-like candidate pairs say about twins (see [`crate::twins`]): `labelled`, for
 /// each pair that would be [`twin_like`] without its identifiers and has a UPN or NHS number
-/// on both sides, its weight without them and whether they agree (pairs whose identifiers
-/// both agree and conflict say nothing and are left out); `sexed`, each twin-like pair whose
-/// records both give a sex. `weight(a,
-/// pattern)` is a pair's weight in bits with the prior and without any twin share.
+/// on both sides, its probability without them and whether they agree (pairs whose
+/// identifiers both agree and conflict say nothing and are left out); `sexed`, each twin-like
+/// pair whose records both give a sex. `weight(a, pattern)` is a pair's weight in bits with
+/// the prior and without any twin share.
 ///
 /// Only pairs with the very same birthday are counted, where twins are: pairs a date part
 /// apart are mostly other people (two parents born in the same month of one year, on
