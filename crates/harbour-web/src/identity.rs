@@ -124,6 +124,34 @@ fn values(side: &ReviewSide) -> [String; 7] {
     ]
 }
 
+/// One row of the comparison table; `level` `None` means a side has no value.
+fn compared(
+    label: &'static str,
+    a: String,
+    b: String,
+    level: Option<&str>,
+    weight: f64,
+) -> ComparedField {
+    ComparedField {
+        label,
+        a,
+        b,
+        level: level.unwrap_or("not compared (missing)").to_owned(),
+        weight: if weight >= 0.0 {
+            format!("+{weight:.1}")
+        } else {
+            format!("\u{2212}{:.1}", -weight)
+        },
+        weight_class: if weight > 0.5 {
+            "evidence--for"
+        } else if weight < -0.5 {
+            "evidence--against"
+        } else {
+            ""
+        },
+    }
+}
+
 impl From<LinkReviewItem> for PairView {
     fn from(item: LinkReviewItem) -> Self {
         let labels = [
@@ -143,29 +171,23 @@ impl From<LinkReviewItem> for PairView {
             .enumerate()
             .map(|(i, ((label, a), b))| {
                 let evidence = item.evidence.get(i);
-                let weight = evidence.map_or(0.0, |e| e.weight);
-                ComparedField {
+                compared(
                     label,
                     a,
                     b,
-                    level: evidence
-                        .and_then(|e| e.level)
-                        .unwrap_or("not compared (missing)")
-                        .to_owned(),
-                    weight: if weight >= 0.0 {
-                        format!("+{weight:.1}")
-                    } else {
-                        format!("\u{2212}{:.1}", -weight)
-                    },
-                    weight_class: if weight > 0.5 {
-                        "evidence--for"
-                    } else if weight < -0.5 {
-                        "evidence--against"
-                    } else {
-                        ""
-                    },
-                }
+                    evidence.and_then(|e| e.level),
+                    evidence.map_or(0.0, |e| e.weight),
+                )
             })
+            // After the fields, the engine's own lines: the twin share, when the pair looks
+            // like twins (different given names, one birthday), so the bits add up to the
+            // probability shown.
+            .chain(
+                item.evidence
+                    .iter()
+                    .skip(labels.len())
+                    .map(|e| compared("Twins?", String::new(), String::new(), e.level, e.weight)),
+            )
             .collect();
         PairView {
             id: item.id.to_string(),
@@ -754,4 +776,70 @@ async fn api_undo(
         .await?
         .map_err(refusal)?;
     Ok(Json(ChangeResultBody { person: person.0 }))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use harbour_link::score::Evidence;
+
+    fn side(given: &str) -> ReviewSide {
+        ReviewSide {
+            record: Uuid::nil(),
+            person: PersonId(Uuid::nil()),
+            agency_name: "Agency".into(),
+            given_name: given.into(),
+            family_name: "Quennell".into(),
+            date_of_birth: None,
+            sex: None,
+            postcode: None,
+            upn: None,
+            nhs_number: None,
+            alias: None,
+        }
+    }
+
+    #[test]
+    fn a_twin_like_pair_shows_the_twin_share_as_a_row_of_its_own() {
+        let field = |field, weight| Evidence {
+            field,
+            level: Some("x"),
+            weight,
+            frequency_adjusted: false,
+        };
+        let mut evidence: Vec<Evidence> = [
+            "given name",
+            "family name",
+            "date of birth",
+            "postcode",
+            "sex",
+            "UPN",
+            "NHS number",
+        ]
+        .into_iter()
+        .map(|f| field(f, 1.0))
+        .collect();
+        evidence.push(field("twins", -6.0));
+        let item = LinkReviewItem {
+            id: Uuid::nil(),
+            probability: 0.3,
+            weight: -1.2,
+            a: side("Ruby"),
+            b: side("Rose"),
+            evidence,
+        };
+        let view = PairView::from(item.clone());
+        assert_eq!(view.fields.len(), 8);
+        let twins = &view.fields[7];
+        assert_eq!(
+            (twins.label, twins.weight.as_str()),
+            ("Twins?", "\u{2212}6.0")
+        );
+        assert_eq!(twins.weight_class, "evidence--against");
+        // A pair that does not look like twins has no such row.
+        let mut plain = item;
+        plain.evidence.pop();
+        assert_eq!(PairView::from(plain).fields.len(), 7);
+    }
 }
