@@ -3,7 +3,9 @@
 //! evidence"), less a point, with precision at least 0.99 and mixed clusters at most 0.5%.
 //!
 //! The sets are not in the repository (FEBRL and pseudopeople come from their own packages,
-//! the second generator is Python), so these tests are ignored by default and run by hand:
+//! the second generator is Python), so these tests are ignored by default. CI (`.ci/run`)
+//! makes the three childgen sets and runs their tests; the public sets, which need
+//! bench/.venv (788 MB), are run by hand:
 //!
 //! ```sh
 //! python3 -m venv bench/.venv && bench/.venv/bin/pip install -r bench/requirements.txt
