@@ -3,7 +3,7 @@
 //! person of the best match if that match is strong enough and nothing in that person's
 //! records must be held apart from it.
 
-use crate::compare::{Field, compare};
+use crate::compare::{Field, Pattern, compare};
 use crate::linkage::Settings;
 use crate::model::Model;
 use crate::record::Prepared;
@@ -66,27 +66,42 @@ pub fn place<'a, P: Copy + PartialEq>(
             doubts: Vec::new(),
         };
     }
-    let mut scored: Vec<(usize, f64, f64, bool, bool)> = candidates
+    // Each candidate compared once; the pattern serves the join, the guard and the doubts.
+    struct Scored {
+        candidate: usize,
+        pattern: Pattern,
+        weight: f64,
+        probability: f64,
+    }
+    let mut scored: Vec<Scored> = candidates
         .iter()
         .enumerate()
-        .map(|(i, c)| {
+        .map(|(candidate, c)| {
             let pattern = compare(record, c.record);
             let weight = scorer.weight(record, pattern);
-            let p = probability(weight);
-            (i, weight, p, conflicting(pattern), undecided(pattern))
+            Scored {
+                candidate,
+                pattern,
+                weight,
+                probability: probability(weight),
+            }
         })
         .collect();
-    scored.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+    scored.sort_by(|x, y| {
+        y.weight
+            .total_cmp(&x.weight)
+            .then(x.candidate.cmp(&y.candidate))
+    });
     let mut join = None;
-    for &(i, _, p, apart, open) in &scored {
-        if p < settings.match_probability {
+    for s in &scored {
+        if s.probability < settings.match_probability {
             break;
         }
-        let Some(candidate) = candidates.get(i) else {
+        let Some(candidate) = candidates.get(s.candidate) else {
             continue;
         };
-        if apart
-            || open
+        if conflicting(s.pattern)
+            || undecided(s.pattern)
             || members(candidate.person).iter().any(|m| {
                 let pattern = compare(record, m);
                 held_apart(pattern, scorer.weight(record, pattern))
@@ -94,26 +109,25 @@ pub fn place<'a, P: Copy + PartialEq>(
         {
             continue;
         }
-        join = Some((candidate.person, p));
+        join = Some((candidate.person, s.probability));
         break;
     }
     let joined = join.map(|(person, _)| person);
-    // Undecided pairs (initials) are doubts however high they score.
+    // Undecided pairs (initials, a disputed number) are doubts however high they score, and
+    // twin-like pairs in doubt whatever the review band.
     let doubts = scored
         .iter()
-        .filter(|(i, _, p, apart, open)| {
-            (*p >= settings.review_probability
-                || candidates
-                    .get(*i)
-                    .is_some_and(|c| doubtful_twins(compare(record, c.record), *p)))
-                && (*p < settings.match_probability || *open)
-                && !apart
-                && candidates.get(*i).map(|c| c.person) != joined
+        .filter(|s| {
+            (s.probability >= settings.review_probability
+                || doubtful_twins(s.pattern, s.probability))
+                && (s.probability < settings.match_probability || undecided(s.pattern))
+                && !conflicting(s.pattern)
+                && candidates.get(s.candidate).map(|c| c.person) != joined
         })
-        .map(|&(candidate, weight, probability, _, _)| Doubt {
-            candidate,
-            weight,
-            probability,
+        .map(|s| Doubt {
+            candidate: s.candidate,
+            weight: s.weight,
+            probability: s.probability,
         })
         .collect();
     Placement { join, doubts }
