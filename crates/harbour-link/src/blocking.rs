@@ -415,6 +415,15 @@ impl Blocks {
         }
     }
 
+    /// How many pairs the blocks taken hold, counting a pair once for each rule that groups
+    /// it: at least the distinct candidate pairs [`Blocks::par_map`] visits.
+    pub fn pairs_at_most(&self) -> usize {
+        self.blocks
+            .iter()
+            .map(|(_, range)| range.len() * range.len().saturating_sub(1) / 2)
+            .sum()
+    }
+
     /// Every candidate pair, each once, as (i, j) with i < j, visited in parallel with the
     /// index of the rule that produced it; `visit` maps a pair to whatever the caller keeps.
     /// `keys` are the ones [`Blocks::new`] was given, as it left them.
@@ -423,33 +432,62 @@ impl Blocks {
         T: Send,
         F: Fn(usize, u32, u32) -> Option<T> + Sync,
     {
-        self.blocks
+        self.par_map_counted(keys, visit).0
+    }
+
+    /// [`Blocks::par_map`], also counting the pairs each rule produced, whatever `visit`
+    /// kept of them.
+    pub fn par_map_counted<T, F, const N: usize>(
+        &self,
+        keys: &[[u64; N]],
+        visit: F,
+    ) -> (Vec<T>, Vec<usize>)
+    where
+        T: Send,
+        F: Fn(usize, u32, u32) -> Option<T> + Sync,
+    {
+        let rules = self.sorted.len();
+        let parts: Vec<(Vec<T>, Vec<usize>)> = self
+            .blocks
             .par_iter()
-            .flat_map_iter(|(rule, range)| {
-                let members: &[(u64, u32)] = self
-                    .sorted
-                    .get(*rule)
-                    .and_then(|s| s.get(range.clone()))
-                    .unwrap_or(&[]);
-                let visit = &visit;
-                members
-                    .iter()
-                    .enumerate()
-                    .flat_map(move |(position, &(_, i))| {
-                        members
-                            .iter()
-                            .skip(position + 1)
-                            .filter_map(move |&(_, j)| {
-                                let (a, b) = (i.min(j), i.max(j));
-                                let (ka, kb) = (keys.get(a as usize)?, keys.get(b as usize)?);
-                                if claimed_earlier(ka, kb, *rule) {
-                                    return None;
-                                }
-                                visit(*rule, a, b)
-                            })
-                    })
-            })
-            .collect()
+            .fold(
+                || (Vec::new(), vec![0usize; rules]),
+                |(mut kept, mut counts), (rule, range)| {
+                    let members: &[(u64, u32)] = self
+                        .sorted
+                        .get(*rule)
+                        .and_then(|s| s.get(range.clone()))
+                        .unwrap_or(&[]);
+                    for (position, &(_, i)) in members.iter().enumerate() {
+                        for &(_, j) in members.iter().skip(position + 1) {
+                            let (a, b) = (i.min(j), i.max(j));
+                            let (Some(ka), Some(kb)) = (keys.get(a as usize), keys.get(b as usize))
+                            else {
+                                continue;
+                            };
+                            if claimed_earlier(ka, kb, *rule) {
+                                continue;
+                            }
+                            if let Some(count) = counts.get_mut(*rule) {
+                                *count += 1;
+                            }
+                            kept.extend(visit(*rule, a, b));
+                        }
+                    }
+                    (kept, counts)
+                },
+            )
+            .collect();
+        let mut counts = vec![0usize; rules];
+        let mut kept = Vec::with_capacity(parts.iter().map(|(k, _)| k.len()).sum());
+        for (part, part_counts) in parts {
+            kept.extend(part);
+            counts
+                .iter_mut()
+                .zip(part_counts)
+                .for_each(|(total, n)| *total += n);
+        }
+        (kept, counts)
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Pure: plain records in, scored pairs and clusters out, no database. The steps, each in its
 //! own module: [`record`] prepares each record once; [`blocking`] chooses which pairs to
-//! compare; [`compare`] gives each field of a pair a level; [`model`] learns how much each
+//! compare; [`bound`] rules out, before their names are compared, pairs that cannot matter;
+//! [`compare`] gives each field of a pair a level; [`model`] learns how much each
 //! level says (Fellegi–Sunter, u from random pairs, m by EM); [`score`] weighs a pair and
 //! explains the weight; [`twins`] learns how far to distrust a pair that agrees on everything
 //! a family shares but the given name; [`cluster`] groups linked pairs into persons without chaining twins;
@@ -10,6 +11,7 @@
 //! already linked; [`evaluate`] scores a result against the truth.
 
 pub mod blocking;
+pub mod bound;
 pub mod cluster;
 pub mod compare;
 pub mod evaluate;

@@ -1,6 +1,7 @@
 //! The whole linkage run: prepare, block, compare, learn the model, score, cluster.
 
 use crate::blocking::{self, Blocks, Keys, Limits};
+use crate::bound::{self, Bound, Sketch, Verdict};
 use crate::cluster::{self, Edge};
 use crate::compare::{Field, Pattern, compare};
 use crate::model::{Comparison, Model, estimate_u, fit_prior};
@@ -13,7 +14,6 @@ use crate::twins::{LabelledPair, SexedPair};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What a run may be tuned by.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +85,20 @@ pub struct ScoredPair {
     pub rule: u8,
 }
 
+/// A candidate pair as the run keeps it between comparing and scoring.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    a: u32,
+    b: u32,
+    /// The comparison, or `None` where the bound ruled the pair out before its names were
+    /// compared (see [`crate::bound`]).
+    pattern: Option<Pattern>,
+    rule: u8,
+    /// Bits of evidence without a prior: the pair's own, or where it was not compared, the
+    /// most it could have weighed.
+    evidence: f32,
+}
+
 /// Two record indices as one map key, smaller first.
 fn pair_key(x: u32, y: u32) -> u64 {
     (u64::from(x.min(y)) << 32) | u64::from(x.max(y))
@@ -97,10 +111,7 @@ struct PairHasher(u64);
 
 impl std::hash::Hasher for PairHasher {
     fn finish(&self) -> u64 {
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        splitmix(self.0)
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -146,6 +157,9 @@ pub struct Stats {
     /// Candidate pairs by the blocking rule that produced them.
     pub pairs_by_rule: Vec<(&'static str, usize)>,
     pub blocks_skipped: usize,
+    /// Candidate pairs the bound ruled out before their names were compared: even at their
+    /// most they could not reach the review floor (see [`crate::bound`]).
+    pub pairs_not_compared: usize,
     pub distinct_patterns: usize,
     pub em_iterations: usize,
     pub linked_pairs: usize,
@@ -204,10 +218,7 @@ fn random_u(records: &[Prepared], pairs: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut state = seed;
     let mut next = move || {
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        splitmix(state)
     };
     // Drawing more pairs than a small list has is pointless.
     let pairs = (pairs as u64).min(n * (n - 1) / 2) as usize;
@@ -336,17 +347,37 @@ fn train_m(prepared: &[Prepared], u: &[Vec<f64>], settings: &Settings) -> (Vec<V
     (m, iterations)
 }
 
-/// Weights of evidence rounded to a twentieth of a bit, with how many pairs have each: what
+/// At most about this many pairs the bound ruled out are compared after all, for the prior's
+/// fit (see `link`): a sample that costs a tenth of a second, taken only where they are more.
+const PRIOR_SAMPLE: usize = 1_000_000;
+
+/// The splitmix64 finaliser: a well-mixed 64-bit value from any other, the same in every run.
+fn splitmix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Weights of evidence (each standing for a number of pairs) rounded to a twentieth of a bit,
+/// with how many pairs have each: what
 /// [`fit_prior`] iterates over, a few thousand values however many pairs there are.
-fn histogram(weights: &[f32]) -> Vec<(f64, f64)> {
-    let mut counts: HashMap<i64, f64> = HashMap::new();
-    for w in weights {
-        if w.is_finite() {
-            *counts
-                .entry((f64::from(*w) * 20.0).round() as i64)
-                .or_default() += 1.0;
-        }
-    }
+fn histogram(weights: impl ParallelIterator<Item = (f32, f64)>) -> Vec<(f64, f64)> {
+    type Bins = HashMap<i64, f64, std::hash::BuildHasherDefault<PairHasher>>;
+    // Counted in parallel: a county run has tens of millions of weights.
+    let counts = weights
+        .filter(|(w, _)| w.is_finite())
+        .fold(Bins::default, |mut bins, (w, pairs)| {
+            *bins
+                .entry((f64::from(w) * 20.0).round() as i64)
+                .or_default() += pairs;
+            bins
+        })
+        .reduce(Bins::default, |mut all, part| {
+            for (bin, n) in part {
+                *all.entry(bin).or_default() += n;
+            }
+            all
+        });
     let mut bins: Vec<(f64, f64)> = counts
         .into_iter()
         .map(|(k, n)| (k as f64 / 20.0, n))
@@ -388,12 +419,13 @@ struct TwinEvidence {
 
 impl TwinEvidence {
     fn gather(
-        candidates: &[(u32, u32, Pattern, u8)],
+        candidates: &[Candidate],
         weight: impl Fn(u32, Pattern) -> f64 + Sync,
     ) -> TwinEvidence {
         let labelled = candidates
             .par_iter()
-            .filter_map(|&(a, _, pattern, _)| {
+            .filter_map(|c| {
+                let (a, pattern) = (c.a, c.pattern?);
                 let ids = [pattern.level(Field::Upn), pattern.level(Field::NhsNumber)];
                 if ids.iter().all(Option::is_none) {
                     return None;
@@ -416,7 +448,8 @@ impl TwinEvidence {
             .collect();
         let sexed = candidates
             .par_iter()
-            .filter_map(|&(a, _, pattern, _)| {
+            .filter_map(|c| {
+                let (a, pattern) = (c.a, c.pattern?);
                 let sex = pattern.level(Field::Sex)?;
                 let mut levels = pattern.levels();
                 if let Some(slot) = levels.get_mut(Field::Sex.index()) {
@@ -482,24 +515,9 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         },
     );
     clock.lap("block");
-    let by_rule: Vec<AtomicUsize> = blocking::RULES
-        .iter()
-        .map(|_| AtomicUsize::new(0))
-        .collect();
-    let candidates: Vec<(u32, u32, Pattern, u8)> = blocks.par_map(&keys, |rule, a, b| {
-        if let Some(count) = by_rule.get(rule) {
-            count.fetch_add(1, Ordering::Relaxed);
-        }
-        Some((
-            a,
-            b,
-            compare(prepared.get(a as usize)?, prepared.get(b as usize)?),
-            u8::try_from(rule).ok()?,
-        ))
-    });
-    let patterns = distinct(candidates.iter().map(|(_, _, p, _)| p));
-    clock.lap("compare");
 
+    // The model is learnt from random pairs and training blocks, not from the candidates, so
+    // it is ready before them and the bound can rule out pairs that cannot matter.
     let u = random_u(&prepared, settings.u_pairs, settings.seed);
     clock.lap("estimate u");
     let (m, em_iterations) = train_m(&prepared, &u, settings);
@@ -519,17 +537,84 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         .par_iter()
         .map(|p| unprimed.exact_weights(p))
         .collect();
-    let evidence: Vec<f32> = candidates
+    // The lowest probability kept: the review band's floor, or the match threshold when that
+    // is lower (a threshold of 0.9 must link the pairs from 0.9, not drop those under 0.95).
+    let floor = settings.review_probability.min(settings.match_probability);
+    let sketches: Vec<Sketch> = prepared
         .par_iter()
-        .map(|&(a, _, pattern, _)| {
-            exact
-                .get(a as usize)
-                .map_or(f32::MIN, |e| unprimed.weight_with(e, pattern) as f32)
-        })
+        .zip(&exact)
+        .map(|(p, e)| Sketch::new(p, e))
         .collect();
+    let bound = Bound::new(
+        &unprimed,
+        floor,
+        bound::prior_most(prepared.len(), blocks.pairs_at_most()),
+    );
+    // The pairs the bound rules out still count in the prior's fit at their own weight: all
+    // of them where they are few (any list up to a few hundred thousand records, which then
+    // links exactly as if nothing had been ruled out), a fixed sample of them, each standing
+    // for the rest, where they are many.
+    let sampled_one_in = blocks.pairs_at_most().div_ceil(PRIOR_SAMPLE).max(1) as u64;
+    let (candidates, by_rule): (Vec<Candidate>, Vec<usize>) =
+        blocks.par_map_counted(&keys, |rule, a, b| {
+            let rule = u8::try_from(rule).ok()?;
+            let (ea, sa, sb) = (
+                exact.get(a as usize)?,
+                sketches.get(a as usize)?,
+                sketches.get(b as usize)?,
+            );
+            let evidence = |pattern| unprimed.weight_with(ea, pattern) as f32;
+            let compared = || {
+                Some(compare(
+                    prepared.get(a as usize)?,
+                    prepared.get(b as usize)?,
+                ))
+            };
+            match bound.verdict(sa, sb) {
+                Verdict::Beneath(_) => {
+                    let sampled = splitmix(pair_key(a, b)).is_multiple_of(sampled_one_in);
+                    // Kept when sampled for the prior, or to measure blocking.
+                    (sampled || settings.keep_candidates).then(|| Candidate {
+                        a,
+                        b,
+                        pattern: None,
+                        rule,
+                        evidence: if sampled {
+                            compared().map_or(f32::NAN, evidence)
+                        } else {
+                            f32::NAN
+                        },
+                    })
+                }
+                Verdict::Compare => {
+                    let pattern = compared()?;
+                    Some(Candidate {
+                        a,
+                        b,
+                        pattern: Some(pattern),
+                        rule,
+                        evidence: evidence(pattern),
+                    })
+                }
+            }
+        });
+    let patterns = distinct(candidates.iter().filter_map(|c| c.pattern.as_ref()));
+    let candidate_count: usize = by_rule.iter().sum();
+    let not_compared = candidate_count - patterns.iter().map(|(_, n)| *n as usize).sum::<usize>();
+    clock.lap("compare");
+
     let n = prepared.len() as f64;
     let lambda = fit_prior(
-        &histogram(&evidence),
+        &histogram(candidates.par_iter().filter_map(|c| {
+            match c.pattern {
+                Some(_) => Some((c.evidence, 1.0)),
+                // NaN: ruled out and not sampled, kept only for measuring.
+                None => c
+                    .evidence
+                    .is_finite()
+                    .then_some((c.evidence, sampled_one_in as f64)),
+            }
+        })),
         n * (n - 1.0) / 2.0,
         settings.em_tolerance,
         settings.em_max_iterations,
@@ -556,16 +641,14 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         unprimed.tf,
     );
 
-    // The lowest probability kept: the review band's floor, or the match threshold when that
-    // is lower (a threshold of 0.9 must link the pairs from 0.9, not drop those under 0.95).
-    let floor = settings.review_probability.min(settings.match_probability);
     // The floor as a weight, so most pairs are dropped without an exponential.
     let review_weight = (floor / (1.0 - floor)).log2();
     let scored: Vec<ScoredPair> = candidates
         .par_iter()
-        .zip(&evidence)
-        .filter_map(|(&(a, b, pattern, rule), &evidence)| {
-            let fields = prior + f64::from(evidence);
+        .filter_map(|c| {
+            let (a, b, rule) = (c.a, c.b, c.rule);
+            let pattern = c.pattern?;
+            let fields = prior + f64::from(c.evidence);
             let weight = scorer.twin_adjusted(pattern, fields);
             // Twin-like pairs the fields alone would link are kept, however low the twin
             // share takes them, so the doubtful ones reach a person (`doubtful_twins`).
@@ -652,13 +735,14 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
     let stats = Stats {
         seconds_by_step: clock.laps,
         records: records.len(),
-        candidate_pairs: candidates.len(),
+        candidate_pairs: candidate_count,
         pairs_by_rule: blocking::RULES
             .iter()
             .zip(&by_rule)
-            .map(|(r, n)| (r.label(), n.load(Ordering::Relaxed)))
+            .map(|(r, n)| (r.label(), *n))
             .collect(),
         blocks_skipped: blocks.skipped,
+        pairs_not_compared: not_compared,
         distinct_patterns: patterns.len(),
         em_iterations,
         linked_pairs: edges.len() - clusters.refused.len(),
@@ -674,11 +758,18 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         twin_share,
     };
     let candidate_probabilities = if settings.keep_candidates {
+        // Measuring: the pairs the bound ruled out are compared here after all, so the
+        // reliability table holds every candidate at its own probability.
         candidates
             .par_iter()
-            .zip(&evidence)
-            .map(|(&(_, _, pattern, _), w)| {
-                probability(scorer.twin_adjusted(pattern, prior + f64::from(*w)))
+            .map(|c| match c.pattern {
+                Some(pattern) => {
+                    probability(scorer.twin_adjusted(pattern, prior + f64::from(c.evidence)))
+                }
+                None => match (prepared.get(c.a as usize), prepared.get(c.b as usize)) {
+                    (Some(a), Some(b)) => probability(scorer.weight(a, compare(a, b))),
+                    _ => 0.0,
+                },
             })
             .collect()
     } else {
@@ -689,7 +780,7 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         clusters: clusters.of,
         review,
         candidates: if settings.keep_candidates {
-            candidates.iter().map(|(a, b, _, _)| (*a, *b)).collect()
+            candidates.iter().map(|c| (c.a, c.b)).collect()
         } else {
             Vec::new()
         },

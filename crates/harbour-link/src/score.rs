@@ -121,6 +121,15 @@ impl Scorer {
         (p / (1.0 - p)).log2()
     }
 
+    /// The weight, in bits, of one field's level, without term frequencies.
+    pub fn level_weight(&self, field: Field, level: usize) -> f64 {
+        self.table
+            .get(field.index())
+            .and_then(|t| t.get(level))
+            .copied()
+            .unwrap_or(0.0)
+    }
+
     /// The prior log-odds of a match, in bits: log2(λ / (1 - λ)).
     pub fn prior(&self) -> f64 {
         self.prior
