@@ -370,6 +370,33 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Option<ExclusionsRegister>, StoreError> {
         let work = Work::new("view_register", "see the permanent exclusions register");
+        self.exclusions_register_as(who, day, work, now).await
+    }
+
+    /// The register as `who` may see it, for a download (CSV or XLSX): the same entries as
+    /// [`Store::exclusions_register`], audited as an export naming every child.
+    pub async fn exclusions_register_export(
+        &self,
+        who: &Principal,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<ExclusionsRegister>, StoreError> {
+        let work = Work::new(
+            "export_register",
+            "download the permanent exclusions register",
+        );
+        self.exclusions_register_as(who, day, work, now).await
+    }
+
+    /// The register as `who` may see it, read and audited as `work` (a view or an export:
+    /// the entries are the same, only the audit's action differs).
+    async fn exclusions_register_as(
+        &self,
+        who: &Principal,
+        day: RegisterDay<'_>,
+        work: Work,
+        now: OffsetDateTime,
+    ) -> Result<Option<ExclusionsRegister>, StoreError> {
         let Some(g) = self
             .gate_read(Actor::Staff(who), Needs::Register(EXCLUSIONS), work, now)
             .await?
@@ -625,38 +652,6 @@ impl Store {
         day: RegisterDay<'_>,
     ) -> Result<(Guarded, Vec<ExclusionEntry>), StoreError> {
         self.read_register(g, tenant, None, day).await
-    }
-
-    /// The register as `who` may see it, for a download (CSV or XLSX): the same entries as
-    /// [`Store::exclusions_register`], audited as an export naming every child.
-    pub async fn exclusions_register_export(
-        &self,
-        who: &Principal,
-        day: RegisterDay<'_>,
-        now: OffsetDateTime,
-    ) -> Result<Option<ExclusionsRegister>, StoreError> {
-        let work = Work::new(
-            "export_register",
-            "download the permanent exclusions register",
-        );
-        let Some(g) = self
-            .gate_read(Actor::Staff(who), Needs::Register(EXCLUSIONS), work, now)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let access = self
-            .policy
-            .register_access(who, EXCLUSIONS)
-            .unwrap_or(RegisterAccess::OwnAgency);
-        let agency = (access == RegisterAccess::OwnAgency).then_some(who.agency.0);
-        let (g, entries) = self.read_register(g, &who.tenant, agency, day).await?;
-        finish_read(g, &entries).await?;
-        Ok(Some(ExclusionsRegister {
-            figures: Figures::of(entries.iter().map(|e| &e.assessment), day.today),
-            entries,
-            may_record: access == RegisterAccess::Keep,
-        }))
     }
 }
 
