@@ -1,9 +1,9 @@
 //! The register's API: the list with its figures (the same filters as the page), one entry
 //! with its history, recording a fact, and adding an entry by hand.
 
-use super::pages::{parse_date, person_exists};
 use super::view::{FilterParams, age_on, child_name, overdue, review_overdue, status_words};
 use super::{not_theirs, parse_id, refusal, register_day};
+use crate::forms::{child_named, parse_date};
 use crate::problem::{ApiProblem, ErrorBody, Problem};
 use crate::session::ApiCaller;
 use crate::state::AppState;
@@ -349,7 +349,7 @@ pub(crate) async fn api_add(
         .policy()
         .register_access(who, harbour_policy::Register::Exclusions)
         == Some(harbour_policy::RegisterAccess::Keep);
-    if keeps && !person_exists(&state, who, request.person).await? {
+    if keeps && child_named(&state, who, request.person).await?.is_none() {
         return Err(Problem {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "invalid_input",

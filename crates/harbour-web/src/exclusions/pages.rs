@@ -3,6 +3,7 @@
 
 use super::view::{ClockView, FiguresView, FilterParams, Row, age_on, child_name, fact_words};
 use super::{not_theirs, parse_id, refusal, register_day};
+use crate::forms::{child_named, parse_date, person_of};
 use crate::layout::{FieldError, Layout, date_time, long_date};
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
@@ -401,23 +402,6 @@ const KINDS: &[(&str, &str)] = &[
     ("reopened", "why"),
 ];
 
-/// A date as officers type it: 17/1/2023, 17 1 2023, 17-1-2023 or 2023-01-17.
-pub(crate) fn parse_date(text: &str) -> Option<Date> {
-    let parts: Vec<&str> = text
-        .trim()
-        .split(['/', ' ', '-', '.'])
-        .filter(|p| !p.is_empty())
-        .collect();
-    let number = |s: &&str| s.parse::<i32>().ok();
-    let (d, m, y) = match parts.as_slice() {
-        [a, b, c] if a.len() == 4 => (number(c)?, number(b)?, number(a)?),
-        [a, b, c] if c.len() == 4 => (number(a)?, number(b)?, number(c)?),
-        _ => return None,
-    };
-    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
-    Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()
-}
-
 /// The fields of one form, read and checked: a missing or malformed value is refused naming
 /// its field (the casework rules then check what the values mean).
 struct Fields<'a> {
@@ -727,13 +711,6 @@ pub(crate) struct NewForm {
     first_day: Option<String>,
 }
 
-/// A person id as typed, or a person page's address pasted whole.
-pub(crate) fn person_of(text: &str) -> Option<Uuid> {
-    let text = text.trim().trim_end_matches('/');
-    let last = text.rsplit('/').next().unwrap_or(text);
-    last.parse().ok()
-}
-
 pub(crate) async fn add_entry(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -774,12 +751,12 @@ pub(crate) async fn add_entry(
     if let (Some(person), Some(first_day)) = (person, first_day) {
         let who = &signed_in.user.principal;
         let now = state.clock.now();
-        match person_exists(&state, who, person).await? {
-            false => errors.push(FieldError {
+        match child_named(&state, who, person).await? {
+            None => errors.push(FieldError {
                 field: "new-person".into(),
                 message: "There is no child with this person id".into(),
             }),
-            true => match state
+            Some(_) => match state
                 .store
                 .add_exclusion_entry(
                     who,
@@ -807,41 +784,4 @@ pub(crate) async fn add_entry(
     }
     let page = new_page(&state, &signed_in, typed_person, school, typed_day, errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-}
-
-/// Whether the person exists, as the keeper's own view of them (audited like any view).
-pub(crate) async fn person_exists(
-    state: &AppState,
-    who: &harbour_policy::Principal,
-    person: Uuid,
-) -> Result<bool, Problem> {
-    Ok(state
-        .store
-        .person_view(who, PersonId(person), state.clock.now())
-        .await?
-        .is_some())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::date;
-
-    #[test]
-    fn dates_are_read_as_officers_type_them() {
-        assert_eq!(parse_date("17/1/2023"), Some(date!(2023 - 01 - 17)));
-        assert_eq!(parse_date(" 17 01 2023 "), Some(date!(2023 - 01 - 17)));
-        assert_eq!(parse_date("2023-01-17"), Some(date!(2023 - 01 - 17)));
-        for bad in ["", "17/1", "31/2/2023", "2023/13/01", "tomorrow", "1/1/23"] {
-            assert_eq!(parse_date(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn a_person_is_found_by_id_or_page_address() {
-        let id = "0190a6b2-7c3e-7000-8000-000000000001";
-        assert!(person_of(id).is_some());
-        assert!(person_of(&format!("http://localhost:8080/people/{id}/")).is_some());
-        assert!(person_of("Jayden").is_none());
-    }
 }
