@@ -5,7 +5,8 @@
 //!
 //! The permanent exclusions register's routes are checked for every role too: which entries
 //! each role's list, entry pages, exports and API show, and who may record and add; so are
-//! the children not in school register's pages and API, and the fair-access page and API.
+//! the children not in school register's pages, downloads, add forms and API (each role's two
+//! parts in `access_matrix.toml`), and the fair-access page and API.
 //!
 //! Each cell is its own child with exactly one event, so "found in a search" and "shown on
 //! the record" answer for that cell alone. Responses are also checked for fields from
