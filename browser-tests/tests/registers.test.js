@@ -38,6 +38,11 @@ describe('an LA inclusion officer keeping the exclusions register', () => {
     // Clock states are words, never colour alone.
     assert.match(table, /Due|Met|Met late|Missed/);
     assert.match(await text(driver, '#figures'), /On the register/);
+    // Each entry's owner ("My work" assignments), and a filter by owner.
+    assert.match(await text(driver, '#register thead'), /Owner/);
+    assert.ok(await driver.findElement(By.css('#filter-owner option[value="unassigned"]')));
+    await driver.executeScript('document.getElementById("filter-owner").scrollIntoView();');
+    await screenshot(driver, '30-exclusions-register-filters');
   });
 
   it('opens an entry with its clocks, offer and the forms to record', async () => {

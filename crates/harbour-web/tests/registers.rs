@@ -1362,3 +1362,92 @@ async fn each_part_of_the_children_not_in_school_register_downloads_as_the_list_
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_list_shows_each_entrys_owner_and_filters_by_owner() {
+    let (app, id) = app_with_entry().await;
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let officer_id = app.user_id(Role::LaInclusionOfficer, "la");
+    let (_, page) = app.page("/registers/exclusions", &officer).await;
+    assert!(page.contains("<th scope=\"col\">Owner</th>"), "{page}");
+    assert!(page.contains("<td>Unassigned</td>"), "{page}");
+    let (_, mine) = app
+        .page(
+            &format!("/registers/exclusions?owner={officer_id}"),
+            &officer,
+        )
+        .await;
+    assert!(
+        !mine.contains("Jayden Mercer"),
+        "nobody owns it yet: {mine}"
+    );
+
+    // Given to the officer in "My work": the list names them and the filter finds it.
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/tasks/assign",
+        &officer,
+        &serde_json::json!({"workflow": "exclusions_register", "record": id, "assignee": officer_id}),
+    )
+    .await;
+    assert!(status.is_success(), "{status} {body}");
+    let (_, mine) = app
+        .page(
+            &format!("/registers/exclusions?owner={officer_id}"),
+            &officer,
+        )
+        .await;
+    assert!(mine.contains("Jayden Mercer"), "{mine}");
+    assert!(mine.contains("<td>Priya Shah</td>"), "{mine}");
+    assert!(
+        mine.contains(&format!(
+            "<option value=\"{officer_id}\" selected>Me</option>"
+        )),
+        "{mine}"
+    );
+    assert!(
+        mine.contains(&format!("export.csv?owner={officer_id}")),
+        "the downloads keep the filter"
+    );
+    let (_, unassigned) = app
+        .page("/registers/exclusions?owner=unassigned", &officer)
+        .await;
+    assert!(!unassigned.contains("Jayden Mercer"), "{unassigned}");
+    let (status, csv) = app
+        .page(
+            &format!("/registers/exclusions/export.csv?owner={officer_id}"),
+            &officer,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.lines().next().unwrap().ends_with(",Status,Owner"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().nth(1).unwrap().ends_with(",Priya Shah"),
+        "{csv}"
+    );
+    let (_, api) = app
+        .json(
+            &format!("/api/v1/registers/exclusions?owner={officer_id}"),
+            &officer,
+        )
+        .await;
+    assert_eq!(api["entries"][0]["owner"]["name"], "Priya Shah", "{api}");
+    // A bad owner is refused naming the field, on the page and in the API.
+    let (status, page) = app
+        .page("/registers/exclusions?owner=someone", &officer)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("<a href=\"#filter-owner\">Choose an owner from the list</a>"),
+        "{page}"
+    );
+    let response = app
+        .get("/api/v1/registers/exclusions?owner=someone", &officer)
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "owner");
+}

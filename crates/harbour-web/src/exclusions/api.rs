@@ -129,6 +129,15 @@ pub(crate) struct EntryBody {
     review_overdue: bool,
     /// A review overdue or a clock missed and not met.
     overdue: bool,
+    /// The colleague the entry's tasks are assigned to in "My work", if anyone.
+    owner: Option<OwnerBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OwnerBody {
+    /// Their user id (the `owner` filter takes it).
+    id: Uuid,
+    name: String,
 }
 
 fn entry_body(e: &ExclusionEntry, today: Date) -> EntryBody {
@@ -163,6 +172,10 @@ fn entry_body(e: &ExclusionEntry, today: Date) -> EntryBody {
         next_review: a.next_review.map(|d| d.to_string()),
         review_overdue: review_overdue(e, today),
         overdue: overdue(e, today),
+        owner: e.owner.as_ref().map(|o| OwnerBody {
+            id: o.user.0,
+            name: o.name.clone(),
+        }),
     }
 }
 

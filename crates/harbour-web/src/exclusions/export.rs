@@ -26,7 +26,7 @@ async fn export(
         .await?
         .ok_or_else(not_theirs)?;
     let (listed, _) = filter.apply(&register.entries, day.today);
-    let rows: Vec<[String; 14]> = listed
+    let rows: Vec<[String; 15]> = listed
         .iter()
         .map(|e| Row::of(e, day.today).cells())
         .collect();

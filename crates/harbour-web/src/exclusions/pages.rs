@@ -1,7 +1,9 @@
 //! The register's pages: the list with its filters and figures, one entry, the forms that
 //! record on an entry, and adding an entry by hand.
 
-use super::view::{ClockView, FiguresView, FilterParams, Row, age_on, child_name, fact_words};
+use super::view::{
+    ClockView, FiguresView, FilterParams, OwnerFilter, Row, age_on, child_name, fact_words,
+};
 use super::{not_theirs, parse_id, refusal, register_day};
 use crate::forms::{child_named, parse_date, person_of};
 use crate::layout::{FieldError, Layout, date_time, long_date};
@@ -16,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_casework::Hours;
 use harbour_casework::exclusions::{Closure, Fact, PanelOutcome, Status};
-use harbour_domain::{AgencyId, AgencyKind, PersonId};
+use harbour_domain::{AgencyId, AgencyKind, PersonId, UserId};
 use harbour_policy::{Register, RegisterAccess};
 use harbour_store::{ExclusionEntry, RegisterRefusal};
 use serde::Deserialize;
@@ -45,6 +47,9 @@ pub(crate) struct ListPage {
     pub overdue: bool,
     pub min_age: String,
     pub max_age: String,
+    /// The owner filter's choices: anyone, me, unassigned, then each colleague who owns an
+    /// entry here.
+    pub owners: Vec<SchoolOption>,
     /// The filters as a query string, for the export links.
     pub query: String,
 }
@@ -64,6 +69,7 @@ pub(crate) fn query_of(params: &FilterParams) -> String {
         ("overdue", &params.overdue),
         ("min_age", &params.min_age),
         ("max_age", &params.max_age),
+        ("owner", &params.owner),
     ] {
         if let Some(v) = value.as_deref().filter(|v| !v.trim().is_empty()) {
             q.append_pair(key, v);
@@ -87,6 +93,41 @@ fn schools_of(entries: &[ExclusionEntry], chosen: Option<Uuid>) -> Vec<SchoolOpt
             selected: chosen == Some(id),
         })
         .collect()
+}
+
+/// The owner filter's choices, the chosen one selected.
+fn owners_of(entries: &[ExclusionEntry], me: UserId, chosen: OwnerFilter) -> Vec<SchoolOption> {
+    let mut others: BTreeMap<(String, Uuid), ()> = BTreeMap::new();
+    for owner in entries.iter().filter_map(|e| e.owner.as_ref()) {
+        if owner.user != me {
+            others.insert((owner.name.clone(), owner.user.0), ());
+        }
+    }
+    let option = |id: String, name: String, selected: bool| SchoolOption { id, name, selected };
+    [
+        option(
+            String::new(),
+            "Anyone".into(),
+            chosen == OwnerFilter::Anyone,
+        ),
+        option(
+            me.0.to_string(),
+            "Me".into(),
+            chosen == OwnerFilter::User(me.0),
+        ),
+        option(
+            "unassigned".into(),
+            "Unassigned".into(),
+            chosen == OwnerFilter::Unassigned,
+        ),
+    ]
+    .into_iter()
+    .chain(
+        others
+            .into_keys()
+            .map(|(name, id)| option(id.to_string(), name, chosen == OwnerFilter::User(id))),
+    )
+    .collect()
 }
 
 pub(crate) async fn list(
@@ -118,6 +159,11 @@ pub(crate) async fn list(
         figures: FiguresView::of(&figures),
         may_record: register.may_record,
         schools: schools_of(&register.entries, filter.school),
+        owners: owners_of(
+            &register.entries,
+            signed_in.user.principal.user,
+            filter.owner,
+        ),
         status: params.status.clone().unwrap_or_else(|| "open".into()),
         overdue: filter.overdue,
         min_age: params.min_age.clone().unwrap_or_default(),
