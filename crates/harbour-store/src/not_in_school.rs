@@ -668,8 +668,15 @@ impl Store {
                 .map(|e| e.person)
                 .chain(missing_education.iter().map(|e| e.person)),
         );
+        // The parts read, by name: a count of 0 alone would not say whether a part was left
+        // out (a download of the other part) or read and empty.
+        let parts: Vec<&str> = [(EHE, ehe.is_some()), (CME, cme.is_some())]
+            .into_iter()
+            .filter_map(|(register, read)| read.then_some(register.as_str()))
+            .collect();
         g.entry.detail = serde_json::json!({
             "register": "children_not_in_school",
+            "parts": parts,
             "home_education": home_education.len(),
             "missing_education": missing_education.len(),
         })

@@ -1334,6 +1334,15 @@ async fn each_part_of_the_children_not_in_school_register_downloads_as_the_list_
         .filter(|l| l.action == "export_register")
         .count();
     assert_eq!(exports, 2, "one CSV and one XLSX of home education");
+    assert!(
+        audit
+            .lines
+            .lines
+            .iter()
+            .filter(|l| l.action == "export_register")
+            .all(|l| l.detail.contains(r#""parts":["home_education"]"#)),
+        "each names the part downloaded"
+    );
 
     // A school downloads only its own episodes (none in the demo) and no home education;
     // police download nothing.
