@@ -595,6 +595,17 @@ async fn an_entry_is_added_by_hand_from_a_form() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(&format!("value=\"{child}\"")));
     assert!(page.contains("Seaview School"));
+    let name = &app
+        .county
+        .batch
+        .source_records
+        .iter()
+        .find(|r| r.person.to_string() == child)
+        .unwrap();
+    assert!(
+        page.contains(&format!("For {} {}.", name.given_name, name.family_name)),
+        "the child is named: {page}"
+    );
     let token = app.form_token(&officer).await;
     let response = app
         .post_form(
@@ -628,6 +639,16 @@ async fn an_entry_is_added_by_hand_from_a_form() {
     let to = response.headers()["location"].to_str().unwrap().to_owned();
     let (_, entry) = app.page(&to, &officer).await;
     assert!(entry.contains("Entry added to the register"));
+    // The child's page links the inclusion officer here, and not to the register they do
+    // not keep.
+    let (_, person) = app.page(&format!("/people/{child}"), &officer).await;
+    assert!(
+        person.contains(&format!(
+            "<a href=\"/registers/exclusions/new?person={child}\">Add to exclusions register</a>"
+        )),
+        "{person}"
+    );
+    assert!(!person.contains("Add to children not in school register"));
     assert!(entry.contains("Seaview School"));
     assert!(entry.contains("By hand"));
 }

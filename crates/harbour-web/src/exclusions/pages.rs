@@ -664,6 +664,8 @@ pub(crate) async fn record(
 pub(crate) struct NewPage {
     pub layout: Layout,
     pub errors: Vec<FieldError>,
+    /// The child's name when the id given is one the officer may see, or empty.
+    pub child: String,
     pub person: String,
     pub first_day: String,
     pub schools: Vec<SchoolOption>,
@@ -722,10 +724,18 @@ async fn new_page(
             name: a.name,
         })
         .collect();
+    // The child's name, so an officer who came from the child's page sees it is the right one.
+    let child = match person_of(&person) {
+        Some(id) => child_named(state, &signed_in.user.principal, id)
+            .await?
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     Ok(NewPage {
         layout: Layout::new("Add a permanent exclusion", Some(signed_in), state)
             .with_error(!errors.is_empty()),
         errors,
+        child,
         person,
         first_day,
         schools,
