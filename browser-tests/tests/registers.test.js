@@ -2,7 +2,8 @@
 // permanent exclusions register (the list with its clocks and figures, an entry, a form
 // refused with an error summary that names the field, a school's read-only view of its own
 // pupils), and the children not in school register (a CME officer tracing a missing child
-// step by step, a home-education registration, and the tracing in their work queue).
+// step by step, a home-education registration, the tracing in their work queue, and adding a
+// child by hand from the child's page, with its error summary).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,6 +38,11 @@ describe('an LA inclusion officer keeping the exclusions register', () => {
     // Clock states are words, never colour alone.
     assert.match(table, /Due|Met|Met late|Missed/);
     assert.match(await text(driver, '#figures'), /On the register/);
+    // Each entry's owner ("My work" assignments), and a filter by owner.
+    assert.match(await text(driver, '#register thead'), /Owner/);
+    assert.ok(await driver.findElement(By.css('#filter-owner option[value="unassigned"]')));
+    await driver.executeScript('document.getElementById("filter-owner").scrollIntoView();');
+    await screenshot(driver, '30-exclusions-register-filters');
   });
 
   it('opens an entry with its clocks, offer and the forms to record', async () => {
@@ -166,6 +172,78 @@ describe('a CME officer tracing a missing child', () => {
     const page = await text(driver, 'main');
     assert.match(page, /Trace a child missing education/);
     assert.match(page, /Leon Ashby/);
+    await signOut(driver);
+  });
+});
+
+describe('a CME officer adding a child to the register by hand', () => {
+  it('goes from the child\'s page to the choice of part', async () => {
+    const { driver } = browser;
+    await signInAs(driver, demo.baseUrl, 'cme@la.example');
+    await driver.get(`${demo.baseUrl}/people?q=sandford`);
+    await clickAndLoad(driver, By.linkText('Ruby Sandford'));
+    await clickAndLoad(driver, By.linkText('Add to children not in school register'));
+    await assertAccessible(driver, 'children not in school: add');
+    await screenshot(driver, '40-children-not-in-school-add');
+    assert.match(await text(driver, 'h1'), /Add Ruby Sandford to the register/);
+    await clickAndLoad(driver, By.linkText('Register as home educated'));
+    await assertAccessible(driver, 'register home education');
+    await screenshot(driver, '41-home-education-new');
+    assert.match(await text(driver, 'main'), /For Ruby Sandford\./);
+    // The lower half: the hours, another provider and the s.434A consent question.
+    await driver.executeScript('document.getElementById("ehe-hours_by_parents").scrollIntoView();');
+    await screenshot(driver, '41-home-education-new-lower');
+  });
+
+  it('is told every field that is wrong, keeps what was typed, and registers once right', async () => {
+    const { driver } = browser;
+    await driver.findElement(By.id('ehe-parent1_name')).sendKeys('Lee Sandford');
+    await driver.findElement(By.id('ehe-hours_by_parents')).sendKeys('about twenty');
+    await clickAndLoad(driver, By.xpath('//button[normalize-space()="Register"]'));
+    await assertAccessible(driver, 'register home education with errors');
+    await screenshot(driver, '42-home-education-new-error');
+    assert.match(await driver.getTitle(), /^Error: /);
+    const summary = await text(driver, '.error-summary');
+    assert.match(summary, /Enter the date home education began/);
+    assert.match(summary, /Enter the parent's home address/);
+    assert.match(summary, /Enter hours as a number/);
+    assert.equal(await driver.findElement(By.id('ehe-parent1_name')).getAttribute('value'), 'Lee Sandford');
+    await driver.findElement(By.css('.error-summary a[href="#ehe-parent1_address"]')).click();
+    assert.equal(await driver.switchTo().activeElement().getAttribute('id'), 'ehe-parent1_address');
+
+    const now = new Date();
+    const today = `${now.getDate()}/${now.getMonth() + 1}/${now.getFullYear()}`;
+    await driver.findElement(By.id('ehe-first_day')).sendKeys(today);
+    await driver.findElement(By.id('ehe-parent1_address')).sendKeys('3 Rope Walk, Harbourtown');
+    await driver.findElement(By.id('ehe-parent1_educates')).click();
+    const hours = await driver.findElement(By.id('ehe-hours_by_parents'));
+    await hours.clear();
+    await hours.sendKeys('20');
+    await driver.findElement(By.id('ehe-hours_by_others')).sendKeys('0');
+    await clickAndLoad(driver, By.xpath('//button[normalize-space()="Register"]'));
+    await assertAccessible(driver, 'home education registered by hand');
+    await screenshot(driver, '43-home-education-added');
+    const page = await text(driver, 'main');
+    assert.doesNotMatch(page, /There is a problem/);
+    assert.match(page, /Ruby Sandford/);
+    assert.match(page, /Registration \(s\.436C\(1\)\)/);
+    assert.match(page, /Lee Sandford, 3 Rope Walk, Harbourtown/);
+  });
+
+  it('has a form to open a missing education episode', async () => {
+    const { driver } = browser;
+    await clickAndLoad(driver, By.linkText('Children not in school'));
+    assert.match(await text(driver, 'main'), /Download this part as/);
+    await clickAndLoad(driver, By.linkText('Add a child to the register by hand'));
+    await clickAndLoad(driver, By.linkText('Open a missing education episode'));
+    await assertAccessible(driver, 'open a missing education episode');
+    await screenshot(driver, '44-missing-education-new');
+    await clickAndLoad(driver, By.xpath('//button[normalize-space()="Open the episode"]'));
+    await assertAccessible(driver, 'open a missing education episode with errors');
+    await screenshot(driver, '45-missing-education-new-error');
+    const summary = await text(driver, '.error-summary');
+    assert.match(summary, /Enter the child's person id/);
+    assert.match(summary, /Enter the first day the child was missing education/);
     await signOut(driver);
   });
 });

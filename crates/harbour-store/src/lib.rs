@@ -89,8 +89,8 @@ pub use model::{
     StaffMember, TimelineEntry,
 };
 pub use not_in_school::{
-    HomeEducationEntry, MissingEducationEntry, NotInSchoolDay, NotInSchoolRegister,
-    OpenedNotInSchool, ReaderAccess,
+    HomeEducationEntry, MissingEducationEntry, NotInSchoolDay, NotInSchoolPart,
+    NotInSchoolRegister, OpenedNotInSchool, ReaderAccess,
 };
 pub use registers::{
     ExclusionEntry, ExclusionsRegister, RecordedFact, RegisterChild, RegisterDay, RegisterRefusal,

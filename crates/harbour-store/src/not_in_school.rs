@@ -25,8 +25,8 @@ use crate::registers::{
 use crate::store::Store;
 use harbour_casework::not_in_school::{
     ChildCircumstances, CmeAssessment, CmeClosure, CmeEpisode, CmeFact, EheAssessment, EheCase,
-    EheClosure, EheFact, EntryForEnds, Figures, Mark, ReportedEnd, Settings, cme_for_ends,
-    ehe_for_ends, ends_to_apply, leaving_opens_episode, same_spell,
+    EheClosure, EheFact, EntryForEnds, Figures, Mark, Registration, ReportedEnd, Settings,
+    cme_for_ends, ehe_for_ends, ends_to_apply, leaving_opens_episode, same_spell,
 };
 use harbour_domain::{AgencyId, EventKind, PersonId, TenantCode};
 use harbour_policy::{Principal, Register, RegisterAccess};
@@ -99,6 +99,23 @@ pub struct NotInSchoolRegister {
     /// (`None`: that part is closed to them).
     pub home_education_access: Option<ReaderAccess>,
     pub missing_education_access: Option<ReaderAccess>,
+}
+
+/// One part of the register, each read and downloaded under its own policy entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotInSchoolPart {
+    HomeEducation,
+    MissingEducation,
+}
+
+impl NotInSchoolPart {
+    fn register(self) -> Register {
+        match self {
+            Self::HomeEducation => EHE,
+            Self::MissingEducation => CME,
+        }
+    }
 }
 
 /// How a reader holds one part of the register.
@@ -573,6 +590,50 @@ impl Store {
         }))
     }
 
+    /// One part of the register as `who` may see it, for a download (CSV or XLSX): the same
+    /// entries as that part of [`Store::children_not_in_school`], audited as an export naming
+    /// every child in it; `None` (refused and audited) when their roles do not open that part.
+    /// The other part is left out and its access given as `None`.
+    pub async fn children_not_in_school_export(
+        &self,
+        who: &Principal,
+        part: NotInSchoolPart,
+        day: NotInSchoolDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<NotInSchoolRegister>, StoreError> {
+        let register = part.register();
+        let work = Work::new(
+            "export_register",
+            "download the children not in school register",
+        );
+        let Some(g) = self
+            .gate_read(Actor::Staff(who), Needs::Register(register), work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        // The gate let them in, so the policy gives them some access; the narrower reading
+        // is the safe one should it ever not.
+        let access = self
+            .policy
+            .register_access(who, register)
+            .unwrap_or(RegisterAccess::OwnAgency);
+        let own = Some((access == RegisterAccess::OwnAgency).then_some(who.agency.0));
+        let (ehe, cme) = match part {
+            NotInSchoolPart::HomeEducation => (own, None),
+            NotInSchoolPart::MissingEducation => (None, own),
+        };
+        let read = self
+            .read_not_in_school(g, &who.tenant, ehe, cme, day)
+            .await?;
+        let holds = |p: NotInSchoolPart| (p == part).then_some(ReaderAccess::from(access));
+        Ok(Some(NotInSchoolRegister {
+            home_education_access: holds(NotInSchoolPart::HomeEducation),
+            missing_education_access: holds(NotInSchoolPart::MissingEducation),
+            ..read
+        }))
+    }
+
     /// The whole register of `tenant`, for `harbour report children-not-in-school` at the
     /// command line (Harbour's own work: audited as such, naming every child).
     pub async fn children_not_in_school_report(
@@ -607,8 +668,15 @@ impl Store {
                 .map(|e| e.person)
                 .chain(missing_education.iter().map(|e| e.person)),
         );
+        // The parts read, by name: a count of 0 alone would not say whether a part was left
+        // out (a download of the other part) or read and empty.
+        let parts: Vec<&str> = [(EHE, ehe.is_some()), (CME, cme.is_some())]
+            .into_iter()
+            .filter_map(|(register, read)| read.then_some(register.as_str()))
+            .collect();
         g.entry.detail = serde_json::json!({
             "register": "children_not_in_school",
+            "parts": parts,
             "home_education": home_education.len(),
             "missing_education": missing_education.len(),
         })
@@ -743,15 +811,19 @@ impl Store {
         Ok(found)
     }
 
-    /// Registers a child as home educated by hand: the register's keepers only. Where the
-    /// child's timeline on `first_day` means s.434A applies, the authority's consent decision
-    /// (`consent`: the day and whether granted) must come with it, or the refusal names the
-    /// field `consent`. Returns the new entry's id.
+    /// Registers a child as home educated by hand, with the s.436C(1) content
+    /// (`registration`): the register's keepers only. Where the child's timeline on
+    /// `first_day` means s.434A applies, the authority's consent decision (`consent`: the day
+    /// and whether granted) must come with it, or the refusal names the field `consent`. The
+    /// entry, the decision and the content are written together or not at all. Returns the
+    /// new entry's id.
+    #[allow(clippy::too_many_arguments)] // each is a separate thing the officer gives
     pub async fn add_home_education_entry(
         &self,
         who: &Principal,
         person: PersonId,
         first_day: Date,
+        registration: &Registration,
         consent: Option<(Date, bool)>,
         day: NotInSchoolDay<'_>,
         now: OffsetDateTime,
@@ -778,14 +850,20 @@ impl Store {
                 first_day,
                 marks.get(&person.0).map_or(&[], Vec::as_slice),
             );
-            let case = EheCase { first_day, circumstances, facts: Vec::new() };
-            let decision = consent.map(|(on, granted)| EheFact::ConsentDecision { on, granted });
-            let checked = first_day_not_future(first_day, day.today)
-                .and_then(|()| circumstances.check_opening(decision.is_some()))
-                .and_then(|()| match &decision {
-                    Some(fact) => case.check(fact, &day.settings, day.today),
-                    None => Ok(()),
-                });
+            // The facts in the order they are recorded, each checked against those before
+            // it: the consent decision, then the content (whose check applies s.434A again).
+            let facts: Vec<EheFact> = consent
+                .map(|(on, granted)| EheFact::ConsentDecision { on, granted })
+                .into_iter()
+                .chain([EheFact::Registered(registration.clone())])
+                .collect();
+            let mut case = EheCase { first_day, circumstances, facts: Vec::new() };
+            let mut checked = first_day_not_future(first_day, day.today)
+                .and_then(|()| circumstances.check_opening(consent.is_some()));
+            for fact in &facts {
+                checked = checked.and_then(|()| case.check(fact, &day.settings, day.today));
+                case.facts.push(fact.clone());
+            }
             match checked {
                 Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
                 Ok(()) => {
@@ -801,7 +879,7 @@ impl Store {
                     let mut history = vec![opened(person.0, EHE_WORKFLOW, id, now, serde_json::json!({
                         "from": "hand", "consent_required": circumstances.consent_condition(),
                     }), Some(who))];
-                    if let Some(fact) = &decision {
+                    for fact in &facts {
                         let text = serde_json::to_string(fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                         r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
                         history.push(NewCaseEvent {

@@ -13,11 +13,12 @@ use crate::StoreError;
 use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::store::Store;
+use crate::work::{Owner, OwnerRow};
 use harbour_casework::exclusions::{
     Assessment, Entry, Fact, Figures, Refusal, ReportedPlacement, Settings,
 };
 use harbour_casework::hours::Hours;
-use harbour_domain::{AgencyId, EventKind, PersonId, TenantCode};
+use harbour_domain::{AgencyId, EventKind, PersonId, TenantCode, UserId};
 use harbour_policy::{Principal, Register, RegisterAccess};
 use harbour_rules::calendar::Calendar;
 use serde::Serialize;
@@ -63,6 +64,9 @@ pub struct ExclusionEntry {
     pub opened_at: OffsetDateTime,
     pub history: Vec<RecordedFact>,
     pub assessment: Assessment,
+    /// The colleague the entry's tasks are assigned to in "My work" (its latest assignment),
+    /// if anyone.
+    pub owner: Option<Owner>,
 }
 
 /// The register as one reader may see it, with its figures over those entries.
@@ -213,6 +217,7 @@ fn assemble(
                 from_feed: row.source_key.is_some(),
                 opened_at: row.opened_at,
                 assessment: entry.assess(day.calendar, &day.settings, day.today),
+                owner: None,
                 history,
             }
         })
@@ -370,6 +375,33 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Option<ExclusionsRegister>, StoreError> {
         let work = Work::new("view_register", "see the permanent exclusions register");
+        self.exclusions_register_as(who, day, work, now).await
+    }
+
+    /// The register as `who` may see it, for a download (CSV or XLSX): the same entries as
+    /// [`Store::exclusions_register`], audited as an export naming every child.
+    pub async fn exclusions_register_export(
+        &self,
+        who: &Principal,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<ExclusionsRegister>, StoreError> {
+        let work = Work::new(
+            "export_register",
+            "download the permanent exclusions register",
+        );
+        self.exclusions_register_as(who, day, work, now).await
+    }
+
+    /// The register as `who` may see it, read and audited as `work` (a view or an export:
+    /// the entries are the same, only the audit's action differs).
+    async fn exclusions_register_as(
+        &self,
+        who: &Principal,
+        day: RegisterDay<'_>,
+        work: Work,
+        now: OffsetDateTime,
+    ) -> Result<Option<ExclusionsRegister>, StoreError> {
         let Some(g) = self
             .gate_read(Actor::Staff(who), Needs::Register(EXCLUSIONS), work, now)
             .await?
@@ -421,11 +453,12 @@ impl Store {
         agency: Option<Uuid>,
         day: RegisterDay<'_>,
     ) -> Result<(Guarded, Vec<ExclusionEntry>), StoreError> {
-        let entries = in_gate!(g, [registers as r], tx => {
+        let entries = in_gate!(g, [registers as r, work as w], tx => {
             let rows = r::entries(tx, tenant, EXCLUSIONS.as_str(), agency).await?;
             let facts = r::facts(tx, tenant, EXCLUSIONS.as_str(), agency).await?;
             let names = r::names(tx, tenant, EXCLUSIONS.as_str(), agency).await?;
-            assemble(rows, facts, first_names(names), day)
+            let owners = w::owners(tx, tenant).await?;
+            with_owners(assemble(rows, facts, first_names(names), day), owners)
         });
         Ok((g, entries))
     }
@@ -451,7 +484,7 @@ impl Store {
             return Ok(None);
         };
         let tenant = &who.tenant;
-        let found = in_gate!(g, [registers as r], tx => {
+        let found = in_gate!(g, [registers as r, work as w], tx => {
             match r::entry(tx, tenant, EXCLUSIONS.as_str(), id).await? {
                 Some(row) if access == Some(RegisterAccess::Keep)
                     || row.agency_id == Some(who.agency.0) => {
@@ -461,7 +494,8 @@ impl Store {
                         .into_iter()
                         .map(|n| (n.person_id, n.into()))
                         .collect();
-                    assemble(vec![row], facts, names, day).pop()
+                    let owners = w::owners(tx, tenant).await?;
+                    with_owners(assemble(vec![row], facts, names, day), owners).pop()
                 }
                 _ => None,
             }
@@ -626,38 +660,28 @@ impl Store {
     ) -> Result<(Guarded, Vec<ExclusionEntry>), StoreError> {
         self.read_register(g, tenant, None, day).await
     }
+}
 
-    /// The register as `who` may see it, for a download (CSV or XLSX): the same entries as
-    /// [`Store::exclusions_register`], audited as an export naming every child.
-    pub async fn exclusions_register_export(
-        &self,
-        who: &Principal,
-        day: RegisterDay<'_>,
-        now: OffsetDateTime,
-    ) -> Result<Option<ExclusionsRegister>, StoreError> {
-        let work = Work::new(
-            "export_register",
-            "download the permanent exclusions register",
-        );
-        let Some(g) = self
-            .gate_read(Actor::Staff(who), Needs::Register(EXCLUSIONS), work, now)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let access = self
-            .policy
-            .register_access(who, EXCLUSIONS)
-            .unwrap_or(RegisterAccess::OwnAgency);
-        let agency = (access == RegisterAccess::OwnAgency).then_some(who.agency.0);
-        let (g, entries) = self.read_register(g, &who.tenant, agency, day).await?;
-        finish_read(g, &entries).await?;
-        Ok(Some(ExclusionsRegister {
-            figures: Figures::of(entries.iter().map(|e| &e.assessment), day.today),
-            entries,
-            may_record: access == RegisterAccess::Keep,
-        }))
+/// Each entry with its owner: the latest assignment of the register's workflow naming it
+/// (`owners` holds every workflow's; the work queue assigns, this register only reads).
+fn with_owners(mut entries: Vec<ExclusionEntry>, owners: Vec<OwnerRow>) -> Vec<ExclusionEntry> {
+    let by_record: BTreeMap<Uuid, Owner> = owners
+        .into_iter()
+        .filter(|o| o.workflow == WORKFLOW)
+        .map(|o| {
+            (
+                o.record_id,
+                Owner {
+                    user: UserId(o.assignee),
+                    name: o.assignee_name,
+                },
+            )
+        })
+        .collect();
+    for entry in &mut entries {
+        entry.owner = by_record.get(&entry.id).cloned();
     }
+    entries
 }
 
 /// The kind of a fact, for the audit and the history: never its free text.

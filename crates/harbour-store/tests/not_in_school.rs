@@ -14,7 +14,9 @@ use harbour_casework::not_in_school::{
 use harbour_domain::{AgencyId, AgencyKind, EventKind, Handling, Role, Upn};
 use harbour_import::{FeedEvent, FeedIdentity, ImportRow};
 use harbour_rules::calendar::Calendar;
-use harbour_store::{NewAgency, NotInSchoolDay, ReaderAccess, RegisterRefusal, Store};
+use harbour_store::{
+    NewAgency, NotInSchoolDay, NotInSchoolPart, ReaderAccess, RegisterRefusal, Store,
+};
 use harbour_synth::demo;
 use time::macros::{date, datetime};
 use time::{Date, OffsetDateTime};
@@ -501,19 +503,67 @@ async fn the_children_not_in_school_register_opens_from_feeds_and_gates_consent(
         assert!(episode.assessment.open);
 
         // By hand: a registration for a child under a plan needs the decision with it.
+        let registered_before = store
+            .children_not_in_school(&officer, day, now)
+            .await
+            .unwrap()
+            .unwrap()
+            .home_education
+            .len();
         let without = store
-            .add_home_education_entry(&officer, maisie_person, today, None, day, now)
+            .add_home_education_entry(
+                &officer,
+                maisie_person,
+                today,
+                &registration(),
+                None,
+                day,
+                now,
+            )
             .await
             .unwrap();
         assert!(
             matches!(&without, Err(RegisterRefusal::Invalid(r)) if r.field == "consent"),
             "{name}: {without:?}"
         );
+        // With the decision but without the s.436C(1) content's parents: refused naming the
+        // field, and neither the entry nor the decision is written.
+        let no_parents = store
+            .add_home_education_entry(
+                &officer,
+                maisie_person,
+                today,
+                &Registration {
+                    parents: Vec::new(),
+                    ..registration()
+                },
+                Some((today, false)),
+                day,
+                now,
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(&no_parents, Err(RegisterRefusal::Invalid(r)) if r.field == "parents"),
+            "{name}: {no_parents:?}"
+        );
+        assert_eq!(
+            store
+                .children_not_in_school(&officer, day, now)
+                .await
+                .unwrap()
+                .unwrap()
+                .home_education
+                .len(),
+            registered_before,
+            "{name}: a refused registration writes nothing"
+        );
         let with = store
             .add_home_education_entry(
                 &officer,
                 maisie_person,
                 today,
+                &registration(),
                 Some((today, false)),
                 day,
                 now,
@@ -527,19 +577,32 @@ async fn the_children_not_in_school_register_opens_from_feeds_and_gates_consent(
             .unwrap()
             .unwrap();
         assert!(!added.from_feed);
-        assert_eq!(added.history.len(), 1);
+        assert_eq!(added.history.len(), 2, "the decision, then the content");
+        assert!(matches!(
+            added.history[0].fact,
+            EheFact::ConsentDecision { granted: false, .. }
+        ));
+        assert_eq!(added.history[1].fact, EheFact::Registered(registration()));
         assert!(
             added.assessment.without_consent,
             "refused consent stays flagged"
         );
         // A child with nothing on the timeline needs no decision; one given is refused.
         store
-            .add_home_education_entry(&officer, jayden, today, None, day, now)
+            .add_home_education_entry(&officer, jayden, today, &registration(), None, day, now)
             .await
             .unwrap()
             .unwrap();
         let needless = store
-            .add_home_education_entry(&officer, jayden, today, Some((today, true)), day, now)
+            .add_home_education_entry(
+                &officer,
+                jayden,
+                today,
+                &registration(),
+                Some((today, true)),
+                day,
+                now,
+            )
             .await
             .unwrap();
         assert!(
@@ -629,6 +692,40 @@ async fn the_children_not_in_school_register_opens_from_feeds_and_gates_consent(
                 .await
                 .unwrap(),
             Err(RegisterRefusal::NotAllowed)
+        );
+
+        // A download holds one part, the same entries the reader sees: Seaview's lead may
+        // download its missing-education episodes, not the home education it cannot see.
+        let officer_view = store
+            .children_not_in_school(&officer, day, now)
+            .await
+            .unwrap()
+            .unwrap();
+        let export = store
+            .children_not_in_school_export(&officer, NotInSchoolPart::HomeEducation, day, now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(export.home_education, officer_view.home_education, "{name}");
+        assert!(export.missing_education.is_empty());
+        assert_eq!(export.missing_education_access, None);
+        let theirs = store
+            .children_not_in_school_export(&seaview, NotInSchoolPart::MissingEducation, day, now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(theirs.missing_education.len(), 1, "{name}");
+        assert_eq!(
+            theirs.missing_education_access,
+            Some(ReaderAccess::OwnAgency)
+        );
+        assert_eq!(
+            store
+                .children_not_in_school_export(&seaview, NotInSchoolPart::HomeEducation, day, now)
+                .await
+                .unwrap(),
+            None,
+            "{name}"
         );
 
         // The police and the inclusion officer see no part of it; the refusal is audited.

@@ -12,8 +12,10 @@ mod alerts;
 mod audit;
 mod emergency;
 mod exclusions;
+mod fair_access;
 mod feeds;
 mod identity;
+mod not_in_school;
 mod people;
 mod quarantine;
 mod service;
@@ -22,13 +24,13 @@ mod work;
 
 // Shared by every capability; none of these imports a capability.
 mod assets;
-mod fair_access;
+mod forms;
 mod layout;
 mod metrics;
 mod nav;
-mod not_in_school;
 mod problem;
 mod session;
+mod spreadsheet;
 mod state;
 
 // The composition: each capability's routes and OpenAPI part, merged.

@@ -5,7 +5,8 @@
 //!
 //! The permanent exclusions register's routes are checked for every role too: which entries
 //! each role's list, entry pages, exports and API show, and who may record and add; so are
-//! the children not in school register's pages and API, and the fair-access page and API.
+//! the children not in school register's pages, downloads, add forms and API (each role's two
+//! parts in `access_matrix.toml`), and the fair-access page and API.
 //!
 //! Each cell is its own child with exactly one event, so "found in a search" and "shown on
 //! the record" answer for that cell alone. Responses are also checked for fields from
@@ -48,6 +49,9 @@ struct Expected {
     register_tasks: bool,
     /// keep, own_agency or none.
     exclusions_register: String,
+    /// keep, own_agency or none: the children not in school register's two parts.
+    home_education_register: String,
+    missing_education_register: String,
 }
 
 impl Expected {
@@ -1058,20 +1062,16 @@ async fn common_cookie(client: &reqwest::Client, base: &str, user: UserId) -> St
         .to_owned()
 }
 
-/// The children not in school register, written by hand from the information-sharing rules
-/// (separately from `policy/access.toml`): the CME/EHE officers keep both parts; a school's
-/// DSL sees the missing-education episodes its own roll deletions opened, and no home
-/// education; every other role sees neither.
-fn not_in_school_access(role: Role) -> &'static str {
-    match role {
-        Role::LaCmeEheOfficer => "keep",
-        Role::SchoolDsl => "own episodes",
-        _ => "none",
-    }
-}
-
+/// The children not in school register, as `access_matrix.toml` says (written by hand from
+/// the information-sharing rules, separately from `policy/access.toml`): the CME/EHE officers
+/// keep both parts; a school's DSL sees the missing-education episodes its own roll deletions
+/// opened, and no home education; every other role sees neither. Every route: the list, the
+/// entries, each part's downloads, the add pages and forms, the add API, and the person page's
+/// link to the add pages.
 #[tokio::test]
 async fn every_role_sees_the_children_not_in_school_register_as_the_sharing_rules_say() {
+    let expected: BTreeMap<Role, Expected> =
+        toml::from_str(include_str!("access_matrix.toml")).unwrap();
     let app = common::spawn_app().await;
     app.store
         .open_not_in_school_entries(&app.county.tenant, app.clock.now())
@@ -1079,12 +1079,12 @@ async fn every_role_sees_the_children_not_in_school_register_as_the_sharing_rule
         .unwrap();
     let officer = app.sign_in(Role::LaCmeEheOfficer, "la").await;
     let (_, list) = app.page("/children-not-in-school", &officer).await;
+    // The first entry's address (each part's download links come before its entries).
     let first = |prefix: &str| {
         list.split(&format!("href=\"/children-not-in-school/{prefix}/"))
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap())
+            .find(|id| !id.starts_with("export."))
             .unwrap()
             .to_owned()
     };
@@ -1136,7 +1136,15 @@ async fn every_role_sees_the_children_not_in_school_register_as_the_sharing_rule
             fair == StatusCode::OK,
             "{role}: fair access in the navigation"
         );
-        let access = not_in_school_access(role);
+        let ehe_access = expected[&role].home_education_register.as_str();
+        let cme_access = expected[&role].missing_education_register.as_str();
+        let access = match (ehe_access, cme_access) {
+            ("keep", "keep") => "keep",
+            ("none", "own_agency") => "own episodes",
+            ("none", "none") => "none",
+            other => panic!("{role}: no case for {other:?}"),
+        };
+        not_in_school_writes(&app, role, &cookie, ehe_access, cme_access).await;
         match access {
             "keep" => {
                 assert_eq!(list_status, StatusCode::OK, "{role}");
@@ -1186,4 +1194,159 @@ async fn every_role_sees_the_children_not_in_school_register_as_the_sharing_rule
         checked.insert(role);
     }
     assert_eq!(checked.len(), Role::ALL.len(), "every role checked");
+}
+
+/// Each part's downloads, the add pages, forms and API, and the person page's link, for one
+/// role: a keeper adds (201, or 303 from a form), everyone else is refused (403); a download
+/// is 200 for any access to its part, 403 without.
+async fn not_in_school_writes(
+    app: &common::App,
+    role: Role,
+    cookie: &str,
+    ehe_access: &str,
+    cme_access: &str,
+) {
+    let allowed = |access: &str| {
+        if access == "none" {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::OK
+        }
+    };
+    let keeps = |access: &str| access == "keep";
+    for (part, access) in [
+        ("home-education", ehe_access),
+        ("missing-education", cme_access),
+    ] {
+        for format in ["csv", "xlsx"] {
+            let path = format!("/children-not-in-school/{part}/export.{format}");
+            let response = app.get(&path, cookie).await;
+            assert_eq!(response.status(), allowed(access), "{role} {path}");
+            if format == "csv" && access == "own_agency" {
+                // The demo's episodes are the authority's: a school's download is the header.
+                let body = response.text().await.unwrap();
+                assert_eq!(body.lines().count(), 1, "{role} {path}: {body}");
+            }
+        }
+        let path = format!("/children-not-in-school/{part}/new");
+        let (status, _) = app.page(&path, cookie).await;
+        let want = if keeps(access) {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(status, want, "{role} {path}");
+    }
+    let (status, _) = app.page("/children-not-in-school/new", cookie).await;
+    let keeps_any = keeps(ehe_access) || keeps(cme_access);
+    assert_eq!(
+        status,
+        if keeps_any {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        },
+        "{role} choice page"
+    );
+
+    let jayden = app.jayden();
+    let (status, person) = app.page(&format!("/people/{jayden}"), cookie).await;
+    if status == StatusCode::OK {
+        assert_eq!(
+            person.contains(&format!(
+                "href=\"/children-not-in-school/new?person={jayden}\""
+            )),
+            keeps_any,
+            "{role}: the person page's link"
+        );
+    }
+
+    let post = |path: &'static str, body: serde_json::Value| {
+        let request = app
+            .client
+            .post(app.url(path))
+            .header(COOKIE, cookie)
+            .json(&body);
+        async move { request.send().await.unwrap().status() }
+    };
+    let created = |access: &str| {
+        if keeps(access) {
+            StatusCode::CREATED
+        } else {
+            StatusCode::FORBIDDEN
+        }
+    };
+    let status = post(
+        "/api/v1/registers/children-not-in-school/home-education",
+        serde_json::json!({
+            "person": jayden,
+            "first_day": "2026-11-02",
+            "registration": {
+                "parents": [["Matrix Parent", "1 Test Row"]],
+                "educating_parents": ["Matrix Parent"],
+                "hours_by_parents": 180,
+                "hours_by_others": 0,
+                "providers": []
+            }
+        }),
+    )
+    .await;
+    assert_eq!(status, created(ehe_access), "{role} home education add api");
+    let status = post(
+        "/api/v1/registers/children-not-in-school/missing-education",
+        serde_json::json!({"person": jayden, "first_day": "2026-11-02"}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        created(cme_access),
+        "{role} missing education add api"
+    );
+
+    let token = app.form_token(cookie).await;
+    let redirected = |access: &str| {
+        if keeps(access) {
+            StatusCode::SEE_OTHER
+        } else {
+            StatusCode::FORBIDDEN
+        }
+    };
+    let response = app
+        .post_form(
+            "/children-not-in-school/missing-education/new",
+            cookie,
+            &[
+                ("csrf_token", token.as_str()),
+                ("person", jayden.as_str()),
+                ("first_day", "3/11/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        redirected(cme_access),
+        "{role} missing education add form"
+    );
+    let response = app
+        .post_form(
+            "/children-not-in-school/home-education/new",
+            cookie,
+            &[
+                ("csrf_token", token.as_str()),
+                ("person", jayden.as_str()),
+                ("first_day", "3/11/2026"),
+                ("parent1_name", "Matrix Parent"),
+                ("parent1_address", "1 Test Row"),
+                ("parent1_educates", "yes"),
+                ("hours_by_parents", "18"),
+                ("hours_by_others", "0"),
+                ("consent", "not_needed"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        redirected(ehe_access),
+        "{role} home education add form"
+    );
 }

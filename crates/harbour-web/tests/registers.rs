@@ -595,6 +595,17 @@ async fn an_entry_is_added_by_hand_from_a_form() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(&format!("value=\"{child}\"")));
     assert!(page.contains("Seaview School"));
+    let name = &app
+        .county
+        .batch
+        .source_records
+        .iter()
+        .find(|r| r.person.to_string() == child)
+        .unwrap();
+    assert!(
+        page.contains(&format!("For {} {}.", name.given_name, name.family_name)),
+        "the child is named: {page}"
+    );
     let token = app.form_token(&officer).await;
     let response = app
         .post_form(
@@ -628,6 +639,16 @@ async fn an_entry_is_added_by_hand_from_a_form() {
     let to = response.headers()["location"].to_str().unwrap().to_owned();
     let (_, entry) = app.page(&to, &officer).await;
     assert!(entry.contains("Entry added to the register"));
+    // The child's page links the inclusion officer here, and not to the register they do
+    // not keep.
+    let (_, person) = app.page(&format!("/people/{child}"), &officer).await;
+    assert!(
+        person.contains(&format!(
+            "<a href=\"/registers/exclusions/new?person={child}\">Add to exclusions register</a>"
+        )),
+        "{person}"
+    );
+    assert!(!person.contains("Add to children not in school register"));
     assert!(entry.contains("Seaview School"));
     assert!(entry.contains("By hand"));
 }
@@ -759,4 +780,704 @@ async fn the_exports_match_the_list_escape_formulas_and_are_audited_as_exports()
     let police = app.sign_in(Role::PoliceMaceCoordinator, "police").await;
     let response = app.get("/registers/exclusions/export.xlsx", &police).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+// ---------------------------------------------------------------------------------------
+// The children not in school register: adding by hand, and each part's downloads
+// ---------------------------------------------------------------------------------------
+
+/// The demo person whose agency record carries `given_name`.
+fn person_named(app: &App, given_name: &str) -> String {
+    app.county
+        .batch
+        .source_records
+        .iter()
+        .find(|r| r.given_name == given_name)
+        .unwrap()
+        .person
+        .to_string()
+}
+
+/// How many children the register's home-education part holds, as the officer sees it.
+async fn home_educated(app: &App, officer: &str) -> usize {
+    let (status, body) = app
+        .json("/api/v1/registers/children-not-in-school", officer)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["home_education"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn a_child_is_registered_as_home_educated_by_hand_from_the_person_page() {
+    let app = spawn_app().await;
+    let officer = app.sign_in(Role::LaCmeEheOfficer, "la").await;
+    let jayden = app.jayden();
+
+    // The person page links to the add pages, carrying the child.
+    let (status, person) = app.page(&format!("/people/{jayden}"), &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    let link = format!("/children-not-in-school/new?person={jayden}");
+    assert!(
+        person.contains(&format!(
+            "<a href=\"{link}\">Add to children not in school register</a>"
+        )),
+        "{person}"
+    );
+    assert!(
+        !person.contains("Add to exclusions register"),
+        "not a keeper of that one"
+    );
+    let (status, choice) = app.page(&link, &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        choice.contains("Add Jayden Mercer to the register"),
+        "{choice}"
+    );
+    let form = format!("/children-not-in-school/home-education/new?person={jayden}");
+    assert!(choice.contains(&format!("href=\"{form}\"")), "{choice}");
+    assert!(choice.contains(&format!(
+        "href=\"/children-not-in-school/missing-education/new?person={jayden}\""
+    )));
+    let (status, page) = app.page(&form, &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("For Jayden Mercer."), "{page}");
+    assert!(page.contains(&format!("value=\"{jayden}\"")));
+
+    // Every problem at once, each linked from the summary to its field, what was typed kept.
+    let token = app.form_token(&officer).await;
+    let before = home_educated(&app, &officer).await;
+    let response = app
+        .post_form(
+            "/children-not-in-school/home-education/new",
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("person", &jayden),
+                ("first_day", "31/2/2026"),
+                ("parent1_name", "Dana Mercer"),
+                ("parent1_address", ""),
+                ("parent1_educates", "yes"),
+                ("hours_by_parents", "lots"),
+                ("hours_by_others", "0"),
+                ("consent", "not_needed"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("There is a problem"), "{page}");
+    for field in [
+        "ehe-first_day",
+        "ehe-parent1_address",
+        "ehe-hours_by_parents",
+    ] {
+        assert!(
+            page.contains(&format!("<a href=\"#{field}\">")),
+            "{field}: {page}"
+        );
+        assert!(page.contains(&format!("id=\"{field}-error\"")), "{field}");
+    }
+    assert!(page.contains("value=\"Dana Mercer\""), "typed kept: {page}");
+    assert!(page.contains("value=\"31/2/2026\""));
+
+    // The casework's own refusal names its field: a parent who educates but is not entered
+    // cannot be (nobody educates), so `educating_parents` points at the tick box.
+    let response = app
+        .post_form(
+            "/children-not-in-school/home-education/new",
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("person", &jayden),
+                ("first_day", "2/11/2026"),
+                ("parent1_name", "Dana Mercer"),
+                ("parent1_address", "12 Quay Street, Harbourtown"),
+                ("hours_by_parents", "0"),
+                ("hours_by_others", "0"),
+                ("consent", "not_needed"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("<a href=\"#ehe-parent1_educates\">Enter who educates the child"),
+        "{page}"
+    );
+    assert_eq!(
+        home_educated(&app, &officer).await,
+        before,
+        "nothing written"
+    );
+
+    // Whole: registered, with the content on the entry page.
+    let response = app
+        .post_form(
+            "/children-not-in-school/home-education/new",
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("person", &jayden),
+                ("first_day", "2/11/2026"),
+                ("parent1_name", "Dana Mercer"),
+                ("parent1_address", "12 Quay Street, Harbourtown"),
+                ("parent1_educates", "yes"),
+                ("hours_by_parents", "18"),
+                ("hours_by_others", "4.5"),
+                ("provider_name", "Harbour Online Academy"),
+                ("provider_address", "https://online.example"),
+                ("provider_kind", "Online school"),
+                ("provider_hours", "4.5"),
+                ("consent", "not_needed"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let to = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        to.starts_with("/children-not-in-school/home-education/"),
+        "{to}"
+    );
+    let (status, entry) = app.page(&to, &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(entry.contains("Jayden Mercer"));
+    assert!(entry.contains("Registration (s.436C(1))"), "{entry}");
+    assert!(entry.contains("Dana Mercer, 12 Quay Street, Harbourtown"));
+    assert!(entry.contains(
+        "Harbour Online Academy (Online school), https://online.example, 4.5 hours a week"
+    ));
+    assert!(entry.contains("Registration details recorded"));
+    assert!(entry.contains("Not needed"), "no consent needed: {entry}");
+    assert_eq!(home_educated(&app, &officer).await, before + 1);
+}
+
+#[tokio::test]
+async fn a_hand_registration_needs_the_consent_s434a_requires() {
+    let app = spawn_app().await;
+    let officer = app.sign_in(Role::LaCmeEheOfficer, "la").await;
+    // Ruby Sandford is on Northgate's roll; make Northgate a special school, so withdrawing
+    // her to home education needs the authority's consent.
+    let northgate = app
+        .county
+        .agencies
+        .iter()
+        .find(|a| a.code == "northgate")
+        .unwrap()
+        .id;
+    app.store
+        .set_special_school(&app.county.tenant, northgate, true, app.clock.now())
+        .await
+        .unwrap();
+    let ruby = person_named(&app, "Ruby");
+    let before = home_educated(&app, &officer).await;
+    let token = app.form_token(&officer).await;
+    let form = |consent: &'static str, on: &'static str| {
+        vec![
+            ("csrf_token", token.clone()),
+            ("person", ruby.clone()),
+            ("first_day", "2/11/2026".to_owned()),
+            ("parent1_name", "Lee Sandford".to_owned()),
+            ("parent1_address", "3 Rope Walk, Harbourtown".to_owned()),
+            ("parent1_educates", "yes".to_owned()),
+            ("hours_by_parents", "20".to_owned()),
+            ("hours_by_others", "0".to_owned()),
+            ("consent", consent.to_owned()),
+            ("consent_on", on.to_owned()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let request = app
+            .client
+            .post(app.url("/children-not-in-school/home-education/new"))
+            .header(COOKIE, &officer)
+            .form(&pairs);
+        async move { request.send().await.unwrap() }
+    };
+    let response = post(form("not_needed", "")).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("<a href=\"#ehe-consent\">This child is on the roll of a special school: record the authority&#39;s consent decision (s.434A)"),
+        "{page}"
+    );
+    assert_eq!(
+        home_educated(&app, &officer).await,
+        before,
+        "nothing written"
+    );
+    // A decision without its date names the date.
+    let response = post(form("granted", "")).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("<a href=\"#ehe-consent_on\">")
+    );
+    // The API refuses the same way, naming `consent`.
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/registers/children-not-in-school/home-education",
+        &officer,
+        &serde_json::json!({
+            "person": ruby,
+            "first_day": "2026-11-02",
+            "registration": {
+                "parents": [["Lee Sandford", "3 Rope Walk, Harbourtown"]],
+                "educating_parents": ["Lee Sandford"],
+                "hours_by_parents": 200, "hours_by_others": 0, "providers": []
+            }
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "consent");
+    assert_eq!(
+        home_educated(&app, &officer).await,
+        before,
+        "nothing written"
+    );
+
+    // With the decision: registered, and the decision is on the entry.
+    let response = post(form("granted", "30/10/2026")).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let to = response.headers()["location"].to_str().unwrap().to_owned();
+    let (_, entry) = app.page(&to, &officer).await;
+    assert!(entry.contains("Granted"), "{entry}");
+    assert!(
+        entry.contains("Consent granted on 30 October 2026"),
+        "{entry}"
+    );
+    assert_eq!(home_educated(&app, &officer).await, before + 1);
+}
+
+#[tokio::test]
+async fn a_missing_education_episode_is_opened_by_hand_from_a_form_and_the_api() {
+    let app = spawn_app().await;
+    let officer = app.sign_in(Role::LaCmeEheOfficer, "la").await;
+    let child = person_named(&app, "Ruby");
+    let (status, page) = app
+        .page(
+            &format!("/children-not-in-school/missing-education/new?person={child}"),
+            &officer,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("For Ruby Sandford."), "{page}");
+    assert!(page.contains("Seaview School"));
+    let token = app.form_token(&officer).await;
+    for (first_day, message) in [
+        ("", "Enter the first day the child was missing education"),
+        ("tomorrow", "as a real date"),
+        ("21/11/2026", "cannot be in the future"),
+    ] {
+        let response = app
+            .post_form(
+                "/children-not-in-school/missing-education/new",
+                &officer,
+                &[
+                    ("csrf_token", &token),
+                    ("person", &child),
+                    ("first_day", first_day),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains("<a href=\"#cme-first_day\">"),
+            "{first_day}: {page}"
+        );
+        assert!(page.contains(message), "{first_day}: {page}");
+    }
+    let response = app
+        .post_form(
+            "/children-not-in-school/missing-education/new",
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("person", "not a person"),
+                ("first_day", "2/11/2026"),
+            ],
+        )
+        .await;
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("<a href=\"#cme-person\">")
+    );
+    let response = app
+        .post_form(
+            "/children-not-in-school/missing-education/new",
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("person", &child),
+                ("school", &agency_id(&app, "northgate")),
+                ("first_day", "2/11/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let to = response.headers()["location"].to_str().unwrap().to_owned();
+    let (_, episode) = app.page(&to, &officer).await;
+    assert!(episode.contains("Ruby Sandford"), "{episode}");
+    assert!(
+        episode.contains("Northgate Academy"),
+        "the school named: {episode}"
+    );
+    assert!(episode.contains("Tracing checklist"));
+    // Northgate's lead now sees it, read only.
+    let northgate = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (status, _) = app.page(&to, &northgate).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The API: opened; a bad date is 400 naming it; an unknown child 422; police 403.
+    let path = "/api/v1/registers/children-not-in-school/missing-education";
+    let (status, body) = post_json(
+        &app,
+        path,
+        &officer,
+        &serde_json::json!({"person": child, "first_day": "2026-11-09"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body["id"].is_string());
+    let (status, body) = post_json(
+        &app,
+        path,
+        &officer,
+        &serde_json::json!({"person": child, "first_day": "9 Nov"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("first_day"))
+    );
+    let (status, body) = post_json(
+        &app,
+        path,
+        &officer,
+        &serde_json::json!({"person": "0190a6b2-7c3e-7000-8000-000000000001", "first_day": "2026-11-09"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("person"))
+    );
+    let police = app.sign_in(Role::PoliceMaceCoordinator, "police").await;
+    let (status, _) = post_json(
+        &app,
+        path,
+        &police,
+        &serde_json::json!({"person": child, "first_day": "2026-11-09"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn each_part_of_the_children_not_in_school_register_downloads_as_the_list_shows_it() {
+    let app = spawn_app().await;
+    app.store
+        .open_not_in_school_entries(&app.county.tenant, app.clock.now())
+        .await
+        .unwrap();
+    let officer = app.sign_in(Role::LaCmeEheOfficer, "la").await;
+    let (_, list) = app.page("/children-not-in-school", &officer).await;
+    assert!(list.contains("href=\"/children-not-in-school/home-education/export.csv\""));
+    assert!(list.contains("href=\"/children-not-in-school/missing-education/export.xlsx\""));
+    assert!(
+        list.contains("href=\"/children-not-in-school/new\""),
+        "keepers add"
+    );
+    // A provider typed as a formula must never run in a spreadsheet.
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/registers/children-not-in-school/home-education",
+        &officer,
+        &serde_json::json!({
+            "person": person_named(&app, "Ruby"),
+            "first_day": "2026-11-02",
+            "registration": {
+                "parents": [["Lee Sandford", "3 Rope Walk"]],
+                "educating_parents": [],
+                "hours_by_parents": 0, "hours_by_others": 200,
+                "providers": [{"name": "=HYPERLINK(\"http://x\",\"Tutor\")", "address": "1 Quay", "kind": "", "hours": 200}]
+            }
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, register) = app
+        .json("/api/v1/registers/children-not-in-school", &officer)
+        .await;
+
+    let response = app
+        .get(
+            "/children-not-in-school/home-education/export.csv",
+            &officer,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"home-education-register-2026-11-20.csv\""
+    );
+    let csv = response.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with(
+            "Child,Date of birth,Registered,Educated by,Hours a week,Consent (s.434A)"
+        ),
+        "{csv}"
+    );
+    assert_eq!(
+        lines.len() - 1,
+        register["home_education"].as_array().unwrap().len(),
+        "a row for each entry the list shows: {csv}"
+    );
+    assert!(csv.contains("Maisie Doyle-Khan,"), "{csv}");
+    assert!(
+        csv.contains("\"'=HYPERLINK"),
+        "the formula is made text: {csv}"
+    );
+    assert!(!csv.contains(",=HYPERLINK") && !csv.contains(",\"=HYPERLINK"));
+    assert!(csv.contains("0 by parents, 20 by others"), "{csv}");
+
+    let (status, csv) = app
+        .page(
+            "/children-not-in-school/missing-education/export.csv",
+            &officer,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("Child,Date of birth,Reported by,Missing since,Days missing,Traced"),
+        "{csv}"
+    );
+    assert_eq!(
+        lines.len() - 1,
+        register["missing_education"].as_array().unwrap().len(),
+        "{csv}"
+    );
+    assert!(csv.contains("Jayden Mercer,"), "{csv}");
+
+    let response = app
+        .get(
+            "/children-not-in-school/missing-education/export.xlsx",
+            &officer,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = response.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut strings = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/sharedStrings.xml").unwrap(),
+        &mut strings,
+    )
+    .unwrap();
+    assert!(strings.contains("Jayden Mercer"), "{strings}");
+    assert!(strings.contains("Tracing steps left"));
+    let response = app
+        .get(
+            "/children-not-in-school/home-education/export.xlsx",
+            &officer,
+        )
+        .await;
+    let bytes = response.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut sheet,
+    )
+    .unwrap();
+    assert!(!sheet.contains("<f>"), "no formula cells: {sheet}");
+    let mut strings = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/sharedStrings.xml").unwrap(),
+        &mut strings,
+    )
+    .unwrap();
+    assert!(
+        strings.contains("&apos;=HYPERLINK") || strings.contains("'=HYPERLINK"),
+        "{strings}"
+    );
+
+    // Each download is audited as an export naming the child: Maisie is in the home-education
+    // part only, downloaded twice (CSV and XLSX).
+    let dpo = app
+        .county
+        .users
+        .iter()
+        .find(|u| u.roles.contains(&Role::DataProtectionOfficer))
+        .unwrap();
+    let staff = app.staff(&dpo.email).await;
+    let reviewer = harbour_policy::Principal {
+        user: staff.id,
+        tenant: staff.tenant,
+        agency: staff.agency,
+        roles: staff.roles,
+    };
+    let audit = app
+        .store
+        .audit_for_person(
+            &reviewer,
+            harbour_domain::PersonId(person_named(&app, "Maisie").parse().unwrap()),
+            harbour_store::AuditPage {
+                offset: 0,
+                limit: 1000,
+            },
+            app.clock.now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let exports = audit
+        .lines
+        .lines
+        .iter()
+        .filter(|l| l.action == "export_register")
+        .count();
+    assert_eq!(exports, 2, "one CSV and one XLSX of home education");
+    assert!(
+        audit
+            .lines
+            .lines
+            .iter()
+            .filter(|l| l.action == "export_register")
+            .all(|l| l.detail.contains(r#""parts":["home_education"]"#)),
+        "each names the part downloaded"
+    );
+
+    // A school downloads only its own episodes (none in the demo) and no home education;
+    // police download nothing.
+    let seaview = app.sign_in(Role::SchoolDsl, "seaview").await;
+    let (status, theirs) = app
+        .page(
+            "/children-not-in-school/missing-education/export.csv",
+            &seaview,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(theirs.lines().count(), 1, "{theirs}");
+    let (status, _) = app
+        .page(
+            "/children-not-in-school/home-education/export.csv",
+            &seaview,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let police = app.sign_in(Role::PoliceMaceCoordinator, "police").await;
+    let response = app
+        .get(
+            "/children-not-in-school/missing-education/export.xlsx",
+            &police,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_list_shows_each_entrys_owner_and_filters_by_owner() {
+    let (app, id) = app_with_entry().await;
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let officer_id = app.user_id(Role::LaInclusionOfficer, "la");
+    let (_, page) = app.page("/registers/exclusions", &officer).await;
+    assert!(page.contains("<th scope=\"col\">Owner</th>"), "{page}");
+    assert!(page.contains("<td>Unassigned</td>"), "{page}");
+    let (_, mine) = app
+        .page(
+            &format!("/registers/exclusions?owner={officer_id}"),
+            &officer,
+        )
+        .await;
+    assert!(
+        !mine.contains("Jayden Mercer"),
+        "nobody owns it yet: {mine}"
+    );
+
+    // Given to the officer in "My work": the list names them and the filter finds it.
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/tasks/assign",
+        &officer,
+        &serde_json::json!({"workflow": "exclusions_register", "record": id, "assignee": officer_id}),
+    )
+    .await;
+    assert!(status.is_success(), "{status} {body}");
+    let (_, mine) = app
+        .page(
+            &format!("/registers/exclusions?owner={officer_id}"),
+            &officer,
+        )
+        .await;
+    assert!(mine.contains("Jayden Mercer"), "{mine}");
+    assert!(mine.contains("<td>Priya Shah</td>"), "{mine}");
+    assert!(
+        mine.contains(&format!(
+            "<option value=\"{officer_id}\" selected>Me</option>"
+        )),
+        "{mine}"
+    );
+    assert!(
+        mine.contains(&format!("export.csv?owner={officer_id}")),
+        "the downloads keep the filter"
+    );
+    let (_, unassigned) = app
+        .page("/registers/exclusions?owner=unassigned", &officer)
+        .await;
+    assert!(!unassigned.contains("Jayden Mercer"), "{unassigned}");
+    let (status, csv) = app
+        .page(
+            &format!("/registers/exclusions/export.csv?owner={officer_id}"),
+            &officer,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.lines().next().unwrap().ends_with(",Status,Owner"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().nth(1).unwrap().ends_with(",Priya Shah"),
+        "{csv}"
+    );
+    let (_, api) = app
+        .json(
+            &format!("/api/v1/registers/exclusions?owner={officer_id}"),
+            &officer,
+        )
+        .await;
+    assert_eq!(api["entries"][0]["owner"]["name"], "Priya Shah", "{api}");
+    // A bad owner is refused naming the field, on the page and in the API.
+    let (status, page) = app
+        .page("/registers/exclusions?owner=someone", &officer)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("<a href=\"#filter-owner\">Choose an owner from the list</a>"),
+        "{page}"
+    );
+    let response = app
+        .get("/api/v1/registers/exclusions?owner=someone", &officer)
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "owner");
 }

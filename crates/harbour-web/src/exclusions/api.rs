@@ -1,9 +1,9 @@
 //! The register's API: the list with its figures (the same filters as the page), one entry
 //! with its history, recording a fact, and adding an entry by hand.
 
-use super::pages::{parse_date, person_exists};
 use super::view::{FilterParams, age_on, child_name, overdue, review_overdue, status_words};
 use super::{not_theirs, parse_id, refusal, register_day};
+use crate::forms::{child_named, parse_date};
 use crate::problem::{ApiProblem, ErrorBody, Problem};
 use crate::session::ApiCaller;
 use crate::state::AppState;
@@ -129,6 +129,15 @@ pub(crate) struct EntryBody {
     review_overdue: bool,
     /// A review overdue or a clock missed and not met.
     overdue: bool,
+    /// The colleague the entry's tasks are assigned to in "My work", if anyone.
+    owner: Option<OwnerBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OwnerBody {
+    /// Their user id (the `owner` filter takes it).
+    id: Uuid,
+    name: String,
 }
 
 fn entry_body(e: &ExclusionEntry, today: Date) -> EntryBody {
@@ -163,6 +172,10 @@ fn entry_body(e: &ExclusionEntry, today: Date) -> EntryBody {
         next_review: a.next_review.map(|d| d.to_string()),
         review_overdue: review_overdue(e, today),
         overdue: overdue(e, today),
+        owner: e.owner.as_ref().map(|o| OwnerBody {
+            id: o.user.0,
+            name: o.name.clone(),
+        }),
     }
 }
 
@@ -349,7 +362,7 @@ pub(crate) async fn api_add(
         .policy()
         .register_access(who, harbour_policy::Register::Exclusions)
         == Some(harbour_policy::RegisterAccess::Keep);
-    if keeps && !person_exists(&state, who, request.person).await? {
+    if keeps && child_named(&state, who, request.person).await?.is_none() {
         return Err(Problem {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "invalid_input",

@@ -67,7 +67,8 @@ pub(crate) const NAV: NavEntry = NavEntry {
         api::OfferBody,
         api::HistoryBody,
         api::NewEntryBody,
-        api::AddedBody
+        api::AddedBody,
+        api::OwnerBody
     ))
 )]
 pub(crate) struct ExclusionsApi;

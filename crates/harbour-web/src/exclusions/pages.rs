@@ -1,8 +1,11 @@
 //! The register's pages: the list with its filters and figures, one entry, the forms that
 //! record on an entry, and adding an entry by hand.
 
-use super::view::{ClockView, FiguresView, FilterParams, Row, age_on, child_name, fact_words};
+use super::view::{
+    ClockView, FiguresView, FilterParams, OwnerFilter, Row, age_on, child_name, fact_words,
+};
 use super::{not_theirs, parse_id, refusal, register_day};
+use crate::forms::{child_named, parse_date, person_of};
 use crate::layout::{FieldError, Layout, date_time, long_date};
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
@@ -15,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_casework::Hours;
 use harbour_casework::exclusions::{Closure, Fact, PanelOutcome, Status};
-use harbour_domain::{AgencyId, AgencyKind, PersonId};
+use harbour_domain::{AgencyId, AgencyKind, PersonId, UserId};
 use harbour_policy::{Register, RegisterAccess};
 use harbour_store::{ExclusionEntry, RegisterRefusal};
 use serde::Deserialize;
@@ -44,6 +47,9 @@ pub(crate) struct ListPage {
     pub overdue: bool,
     pub min_age: String,
     pub max_age: String,
+    /// The owner filter's choices: anyone, me, unassigned, then each colleague who owns an
+    /// entry here.
+    pub owners: Vec<SchoolOption>,
     /// The filters as a query string, for the export links.
     pub query: String,
 }
@@ -63,6 +69,7 @@ pub(crate) fn query_of(params: &FilterParams) -> String {
         ("overdue", &params.overdue),
         ("min_age", &params.min_age),
         ("max_age", &params.max_age),
+        ("owner", &params.owner),
     ] {
         if let Some(v) = value.as_deref().filter(|v| !v.trim().is_empty()) {
             q.append_pair(key, v);
@@ -86,6 +93,41 @@ fn schools_of(entries: &[ExclusionEntry], chosen: Option<Uuid>) -> Vec<SchoolOpt
             selected: chosen == Some(id),
         })
         .collect()
+}
+
+/// The owner filter's choices, the chosen one selected.
+fn owners_of(entries: &[ExclusionEntry], me: UserId, chosen: OwnerFilter) -> Vec<SchoolOption> {
+    let mut others: BTreeMap<(String, Uuid), ()> = BTreeMap::new();
+    for owner in entries.iter().filter_map(|e| e.owner.as_ref()) {
+        if owner.user != me {
+            others.insert((owner.name.clone(), owner.user.0), ());
+        }
+    }
+    let option = |id: String, name: String, selected: bool| SchoolOption { id, name, selected };
+    [
+        option(
+            String::new(),
+            "Anyone".into(),
+            chosen == OwnerFilter::Anyone,
+        ),
+        option(
+            me.0.to_string(),
+            "Me".into(),
+            chosen == OwnerFilter::User(me.0),
+        ),
+        option(
+            "unassigned".into(),
+            "Unassigned".into(),
+            chosen == OwnerFilter::Unassigned,
+        ),
+    ]
+    .into_iter()
+    .chain(
+        others
+            .into_keys()
+            .map(|(name, id)| option(id.to_string(), name, chosen == OwnerFilter::User(id))),
+    )
+    .collect()
 }
 
 pub(crate) async fn list(
@@ -117,6 +159,11 @@ pub(crate) async fn list(
         figures: FiguresView::of(&figures),
         may_record: register.may_record,
         schools: schools_of(&register.entries, filter.school),
+        owners: owners_of(
+            &register.entries,
+            signed_in.user.principal.user,
+            filter.owner,
+        ),
         status: params.status.clone().unwrap_or_else(|| "open".into()),
         overdue: filter.overdue,
         min_age: params.min_age.clone().unwrap_or_default(),
@@ -401,23 +448,6 @@ const KINDS: &[(&str, &str)] = &[
     ("reopened", "why"),
 ];
 
-/// A date as officers type it: 17/1/2023, 17 1 2023, 17-1-2023 or 2023-01-17.
-pub(crate) fn parse_date(text: &str) -> Option<Date> {
-    let parts: Vec<&str> = text
-        .trim()
-        .split(['/', ' ', '-', '.'])
-        .filter(|p| !p.is_empty())
-        .collect();
-    let number = |s: &&str| s.parse::<i32>().ok();
-    let (d, m, y) = match parts.as_slice() {
-        [a, b, c] if a.len() == 4 => (number(c)?, number(b)?, number(a)?),
-        [a, b, c] if c.len() == 4 => (number(a)?, number(b)?, number(c)?),
-        _ => return None,
-    };
-    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
-    Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()
-}
-
 /// The fields of one form, read and checked: a missing or malformed value is refused naming
 /// its field (the casework rules then check what the values mean).
 struct Fields<'a> {
@@ -634,6 +664,8 @@ pub(crate) async fn record(
 pub(crate) struct NewPage {
     pub layout: Layout,
     pub errors: Vec<FieldError>,
+    /// The child's name when the id given is one the officer may see, or empty.
+    pub child: String,
     pub person: String,
     pub first_day: String,
     pub schools: Vec<SchoolOption>,
@@ -692,10 +724,18 @@ async fn new_page(
             name: a.name,
         })
         .collect();
+    // The child's name, so an officer who came from the child's page sees it is the right one.
+    let child = match person_of(&person) {
+        Some(id) => child_named(state, &signed_in.user.principal, id)
+            .await?
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     Ok(NewPage {
         layout: Layout::new("Add a permanent exclusion", Some(signed_in), state)
             .with_error(!errors.is_empty()),
         errors,
+        child,
         person,
         first_day,
         schools,
@@ -725,13 +765,6 @@ pub(crate) struct NewForm {
     person: Option<String>,
     school: Option<String>,
     first_day: Option<String>,
-}
-
-/// A person id as typed, or a person page's address pasted whole.
-pub(crate) fn person_of(text: &str) -> Option<Uuid> {
-    let text = text.trim().trim_end_matches('/');
-    let last = text.rsplit('/').next().unwrap_or(text);
-    last.parse().ok()
 }
 
 pub(crate) async fn add_entry(
@@ -774,12 +807,12 @@ pub(crate) async fn add_entry(
     if let (Some(person), Some(first_day)) = (person, first_day) {
         let who = &signed_in.user.principal;
         let now = state.clock.now();
-        match person_exists(&state, who, person).await? {
-            false => errors.push(FieldError {
+        match child_named(&state, who, person).await? {
+            None => errors.push(FieldError {
                 field: "new-person".into(),
                 message: "There is no child with this person id".into(),
             }),
-            true => match state
+            Some(_) => match state
                 .store
                 .add_exclusion_entry(
                     who,
@@ -807,41 +840,4 @@ pub(crate) async fn add_entry(
     }
     let page = new_page(&state, &signed_in, typed_person, school, typed_day, errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-}
-
-/// Whether the person exists, as the keeper's own view of them (audited like any view).
-pub(crate) async fn person_exists(
-    state: &AppState,
-    who: &harbour_policy::Principal,
-    person: Uuid,
-) -> Result<bool, Problem> {
-    Ok(state
-        .store
-        .person_view(who, PersonId(person), state.clock.now())
-        .await?
-        .is_some())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::date;
-
-    #[test]
-    fn dates_are_read_as_officers_type_them() {
-        assert_eq!(parse_date("17/1/2023"), Some(date!(2023 - 01 - 17)));
-        assert_eq!(parse_date(" 17 01 2023 "), Some(date!(2023 - 01 - 17)));
-        assert_eq!(parse_date("2023-01-17"), Some(date!(2023 - 01 - 17)));
-        for bad in ["", "17/1", "31/2/2023", "2023/13/01", "tomorrow", "1/1/23"] {
-            assert_eq!(parse_date(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn a_person_is_found_by_id_or_page_address() {
-        let id = "0190a6b2-7c3e-7000-8000-000000000001";
-        assert!(person_of(id).is_some());
-        assert!(person_of(&format!("http://localhost:8080/people/{id}/")).is_some());
-        assert!(person_of("Jayden").is_none());
-    }
 }

@@ -26,7 +26,17 @@ pub(crate) struct FilterParams {
     pub min_age: Option<String>,
     /// Only children at most this old today (whole years).
     pub max_age: Option<String>,
-    // The work queue adds `owner` here (an entry's assignee); the list leaves a column for it.
+    /// Only entries owned by this colleague (their user id, as "My work" assigns), or
+    /// `unassigned` for those nobody owns.
+    pub owner: Option<String>,
+}
+
+/// Whose entries are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OwnerFilter {
+    Anyone,
+    Unassigned,
+    User(Uuid),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +54,7 @@ pub(crate) struct Filter {
     pub overdue: bool,
     pub min_age: Option<i32>,
     pub max_age: Option<i32>,
+    pub owner: OwnerFilter,
 }
 
 fn age_param(field: &str, text: Option<&str>) -> Result<Option<i32>, Problem> {
@@ -93,12 +104,21 @@ impl FilterParams {
                 "The oldest age must be the same as or more than the youngest",
             ));
         }
+        let owner = match self.owner.as_deref().map(str::trim) {
+            None | Some("") => OwnerFilter::Anyone,
+            Some("unassigned") => OwnerFilter::Unassigned,
+            Some(text) => OwnerFilter::User(
+                text.parse::<Uuid>()
+                    .map_err(|_| Problem::bad_request("owner", "Choose an owner from the list"))?,
+            ),
+        };
         Ok(Filter {
             status,
             school,
             overdue,
             min_age,
             max_age,
+            owner,
         })
     }
 }
@@ -164,7 +184,13 @@ impl Filter {
             StatusFilter::Closed => !is_open(entry),
             StatusFilter::All => true,
         };
-        status && (!self.overdue || overdue(entry, today))
+        let owner = entry.owner.as_ref().map(|o| o.user.0);
+        let owned = match self.owner {
+            OwnerFilter::Anyone => true,
+            OwnerFilter::Unassigned => owner.is_none(),
+            OwnerFilter::User(user) => owner == Some(user),
+        };
+        status && owned && (!self.overdue || overdue(entry, today))
     }
 
     /// The entries listed, in the order shown (first day, oldest first), and the figures
@@ -265,6 +291,8 @@ pub(crate) struct Row {
     pub next_review: String,
     pub review_overdue: bool,
     pub status: String,
+    /// Who the entry's tasks are assigned to, or "Unassigned".
+    pub owner: String,
 }
 
 pub(crate) fn child_name(entry: &ExclusionEntry) -> String {
@@ -331,11 +359,15 @@ impl Row {
             next_review: a.next_review.map(long_date).unwrap_or_default(),
             review_overdue: review_overdue(entry, today),
             status: status_words(&a.status),
+            owner: entry
+                .owner
+                .as_ref()
+                .map_or_else(|| "Unassigned".to_owned(), |o| o.name.clone()),
         }
     }
 
     /// The export's header, in the order of [`Row::cells`].
-    pub const HEADERS: [&'static str; 14] = [
+    pub const HEADERS: [&'static str; 15] = [
         "Child",
         "Date of birth",
         "Age",
@@ -350,9 +382,10 @@ impl Row {
         "Next review",
         "Review overdue",
         "Status",
+        "Owner",
     ];
 
-    pub fn cells(&self) -> [String; 14] {
+    pub fn cells(&self) -> [String; 15] {
         let yes = |b: bool| if b { "Yes" } else { "No" }.to_owned();
         [
             self.child.clone(),
@@ -369,6 +402,7 @@ impl Row {
             self.next_review.clone(),
             yes(self.review_overdue),
             self.status.clone(),
+            self.owner.clone(),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! The register's pages: the list, one home-education entry, one missing-education episode.
 
+use super::view::{CmeRow, EheRow, clock, consent_words, content_rows, information_words, name};
 use crate::layout::{FieldError, Layout, long_date};
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
@@ -10,11 +11,9 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use harbour_casework::ClockState;
 use harbour_casework::not_in_school::{CmeClosure, CmeFact, EheClosure, EheFact, TraceStep};
 use harbour_store::{
-    HomeEducationEntry, MissingEducationEntry, NotInSchoolDay, ReaderAccess, RegisterChild,
-    RegisterRefusal,
+    HomeEducationEntry, MissingEducationEntry, NotInSchoolDay, ReaderAccess, RegisterRefusal,
 };
 use serde::Deserialize;
 use time::Date;
@@ -30,24 +29,6 @@ pub(super) fn day(state: &AppState) -> NotInSchoolDay<'_> {
         calendar: state.rules.calendar(),
         settings: state.registers.not_in_school,
         today: today(state),
-    }
-}
-
-pub(super) fn name(child: &Option<RegisterChild>) -> String {
-    child
-        .as_ref()
-        .map(|c| format!("{} {}", c.given_name, c.family_name))
-        .unwrap_or_else(|| "A child".into())
-}
-
-fn clock(state: ClockState) -> String {
-    match state {
-        ClockState::Due { due } => format!("Due {}", long_date(due)),
-        ClockState::Met { on, .. } => format!("Met {}", long_date(on)),
-        ClockState::MetLate { due, on } => {
-            format!("Met late {} (due {})", long_date(on), long_date(due))
-        }
-        ClockState::Missed { due } => format!("Missed (due {})", long_date(due)),
     }
 }
 
@@ -75,29 +56,6 @@ fn date_field(name: &str, text: &Option<String>) -> Result<Date, FieldError> {
 // The list
 // ---------------------------------------------------------------------------------------
 
-pub(crate) struct EheRow {
-    pub href: String,
-    pub child: String,
-    pub registered: String,
-    pub consent: String,
-    pub flagged: bool,
-    pub home_visit: String,
-    pub information: String,
-    pub open: bool,
-}
-
-pub(crate) struct CmeRow {
-    pub href: String,
-    pub child: String,
-    pub from: String,
-    pub since: String,
-    pub days: i64,
-    pub traced: String,
-    pub escalated: bool,
-    pub steps_left: usize,
-    pub open: bool,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "not_in_school_list.html")]
 pub(crate) struct ListPage {
@@ -107,6 +65,8 @@ pub(crate) struct ListPage {
     pub shows_home_education: bool,
     pub shows_missing_education: bool,
     pub read_only: bool,
+    /// The reader keeps a part of the register (may add a child by hand).
+    pub may_add: bool,
     pub home_education: Vec<EheRow>,
     pub missing_education: Vec<CmeRow>,
     pub home_educated: usize,
@@ -115,23 +75,6 @@ pub(crate) struct ListPage {
     pub missing: usize,
     pub median_days_missing: String,
     pub traced: String,
-}
-
-fn consent_words(e: &HomeEducationEntry) -> String {
-    match (e.assessment.consent_needed, e.assessment.consent) {
-        (None, _) => "Not needed".into(),
-        (Some(_), Some(true)) => "Granted".into(),
-        (Some(_), Some(false)) => "Refused".into(),
-        (Some(condition), None) => format!("Needed: this child {}", condition.reason()),
-    }
-}
-
-fn information_words(e: &HomeEducationEntry, today: Date) -> String {
-    match e.assessment.next_request_due {
-        Some(due) if today > due => format!("Overdue (due {})", long_date(due)),
-        Some(due) => format!("Next due {}", long_date(due)),
-        None => "Closed".into(),
-    }
 }
 
 pub(crate) async fn list(
@@ -153,6 +96,8 @@ pub(crate) async fn list(
         shows_missing_education: register.missing_education_access.is_some(),
         limit: state.registers.not_in_school.trace_within_school_days,
         read_only: register.missing_education_access != Some(ReaderAccess::Keep),
+        may_add: register.home_education_access == Some(ReaderAccess::Keep)
+            || register.missing_education_access == Some(ReaderAccess::Keep),
         home_educated: f.home_educated,
         without_consent: f.home_educated_without_consent,
         information_overdue: f.information_requests_overdue,
@@ -173,34 +118,12 @@ pub(crate) async fn list(
         home_education: register
             .home_education
             .iter()
-            .map(|e| EheRow {
-                href: format!("/children-not-in-school/home-education/{}", e.id),
-                child: name(&e.child),
-                registered: long_date(e.first_day),
-                consent: consent_words(e),
-                flagged: e.assessment.open && e.assessment.without_consent,
-                home_visit: clock(e.assessment.home_visit.state(today)),
-                information: information_words(e, today),
-                open: e.assessment.open,
-            })
+            .map(|e| EheRow::of(e, today))
             .collect(),
         missing_education: register
             .missing_education
             .iter()
-            .map(|e| CmeRow {
-                href: format!("/children-not-in-school/missing-education/{}", e.id),
-                child: name(&e.child),
-                from: e
-                    .agency_name
-                    .clone()
-                    .unwrap_or_else(|| "Added by hand".into()),
-                since: long_date(e.first_day),
-                days: e.assessment.days_missing,
-                traced: clock(e.assessment.trace.state(today)),
-                escalated: e.assessment.escalated,
-                steps_left: e.assessment.steps_left.len(),
-                open: e.assessment.open,
-            })
+            .map(|e| CmeRow::of(e, today))
             .collect(),
     })
 }
@@ -228,6 +151,8 @@ pub(crate) struct HomeEducationPage {
     pub home_visit: String,
     pub information: String,
     pub open: bool,
+    /// The s.436C(1) content as recorded (label, value), or empty.
+    pub content: Vec<(&'static str, String)>,
     pub history: Vec<HistoryRow>,
     pub tasks: Vec<String>,
 }
@@ -285,6 +210,7 @@ fn ehe_page(
         home_visit: clock(e.assessment.home_visit.state(today)),
         information: information_words(&e, today),
         open: e.assessment.open,
+        content: content_rows(&e),
         tasks: e
             .assessment
             .tasks

@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use harbour_domain::{Handling, PersonId};
-use harbour_policy::Function;
+use harbour_policy::{Function, Register, RegisterAccess};
 use harbour_store::{PersonSummary, PersonView, SearchFilter, SearchQuery};
 use serde::Deserialize;
 use time::Date;
@@ -393,6 +393,7 @@ pub(crate) async fn person(
         &filter,
         state.rules.calendar(),
     );
+    page.register_links = register_links(&state, &signed_in, id);
     page.changes = changes.map(|list| {
         list.into_iter()
             .map(|c| ChangeRow {
@@ -415,6 +416,33 @@ pub(crate) async fn person(
             .collect()
     });
     Ok(page)
+}
+
+/// The registers the viewer keeps, each as a link that opens its add form for this child.
+/// (Asked of the policy, as the navigation is; the forms and the store check again.)
+fn register_links(
+    state: &AppState,
+    signed_in: &SignedIn,
+    person: PersonId,
+) -> Vec<(String, &'static str)> {
+    let policy = state.store.policy();
+    let keeps = |register| {
+        policy.register_access(&signed_in.user.principal, register) == Some(RegisterAccess::Keep)
+    };
+    let mut links = Vec::new();
+    if keeps(Register::Exclusions) {
+        links.push((
+            format!("/registers/exclusions/new?person={person}"),
+            "Add to exclusions register",
+        ));
+    }
+    if keeps(Register::HomeEducation) || keeps(Register::MissingEducation) {
+        links.push((
+            format!("/children-not-in-school/new?person={person}"),
+            "Add to children not in school register",
+        ));
+    }
+    links
 }
 
 // ---- What the search and person pages show ----
@@ -518,6 +546,8 @@ pub(crate) struct PersonPage {
     pub journey: JourneyPanel,
     /// For identity reviewers: merges, splits and undos that touched this person.
     pub changes: Option<Vec<ChangeRow>>,
+    /// (address, words): adding this child to a register the viewer keeps.
+    pub register_links: Vec<(String, &'static str)>,
 }
 
 /// A merge, split or undo on the person page.
@@ -713,6 +743,7 @@ impl PersonPage {
             agency_choices,
             kind_choices,
             changes: None,
+            register_links: Vec::new(),
         }
     }
 }

@@ -1,0 +1,76 @@
+//! Reading what officers type into forms, the same way on every register: dates as they
+//! write them, and a child picked by person id or by pasting the child's page address.
+
+use crate::problem::Problem;
+use crate::state::AppState;
+use harbour_domain::PersonId;
+use harbour_policy::Principal;
+use time::Date;
+use uuid::Uuid;
+
+/// A date as officers type it: 17/1/2023, 17 1 2023, 17-1-2023 or 2023-01-17.
+pub(crate) fn parse_date(text: &str) -> Option<Date> {
+    let parts: Vec<&str> = text
+        .trim()
+        .split(['/', ' ', '-', '.'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    let number = |s: &&str| s.parse::<i32>().ok();
+    let (d, m, y) = match parts.as_slice() {
+        [a, b, c] if a.len() == 4 => (number(c)?, number(b)?, number(a)?),
+        [a, b, c] if c.len() == 4 => (number(a)?, number(b)?, number(c)?),
+        _ => return None,
+    };
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()
+}
+
+/// A person id as typed, or a person page's address pasted whole.
+pub(crate) fn person_of(text: &str) -> Option<Uuid> {
+    let text = text.trim().trim_end_matches('/');
+    let last = text.rsplit('/').next().unwrap_or(text);
+    last.parse().ok()
+}
+
+/// The child's name if `person` is a child `who` may see, as their own view of them (audited
+/// like any view): a form that picks a child checks it is the right one before writing.
+pub(crate) async fn child_named(
+    state: &AppState,
+    who: &Principal,
+    person: Uuid,
+) -> Result<Option<String>, Problem> {
+    let view = state
+        .store
+        .person_view(who, PersonId(person), state.clock.now())
+        .await?;
+    Ok(view.map(|v| {
+        v.identities
+            .first()
+            .map(|r| format!("{} {}", r.given_name, r.family_name))
+            .unwrap_or_else(|| "A child".into())
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn dates_are_read_as_officers_type_them() {
+        assert_eq!(parse_date("17/1/2023"), Some(date!(2023 - 01 - 17)));
+        assert_eq!(parse_date(" 17 01 2023 "), Some(date!(2023 - 01 - 17)));
+        assert_eq!(parse_date("2023-01-17"), Some(date!(2023 - 01 - 17)));
+        for bad in ["", "17/1", "31/2/2023", "2023/13/01", "tomorrow", "1/1/23"] {
+            assert_eq!(parse_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_person_is_found_by_id_or_page_address() {
+        let id = "0190a6b2-7c3e-7000-8000-000000000001";
+        assert!(person_of(id).is_some());
+        assert!(person_of(&format!("http://localhost:8080/people/{id}/")).is_some());
+        assert!(person_of("Jayden").is_none());
+    }
+}
