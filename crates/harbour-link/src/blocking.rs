@@ -29,6 +29,7 @@
 use crate::record::Prepared;
 use rayon::prelude::*;
 use rphonetic::{DoubleMetaphone, Encoder};
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use time::Date;
 
@@ -199,9 +200,22 @@ pub fn sound(name: &str) -> Option<String> {
 }
 
 /// The sounds of a record's names, worked out once for all the rules that read them.
-struct Sounds {
-    given: Option<String>,
-    family: Option<String>,
+struct Sounds<'a> {
+    given: Option<&'a str>,
+    family: Option<&'a str>,
+}
+
+/// The sound of every distinct name in a list, each worked out once: a county's million
+/// records hold some thousands of names, and Double Metaphone was half the cost of keying them.
+pub fn sounds_of(records: &[Prepared]) -> HashMap<&str, Option<String>> {
+    let names: HashSet<&str> = records
+        .iter()
+        .flat_map(|r| [r.given.as_str(), r.family.as_str()])
+        .collect();
+    names
+        .into_par_iter()
+        .map(|name| (name, sound(name)))
+        .collect()
 }
 
 /// The first `n` characters of a name at least `n` long, as bytes.
@@ -227,13 +241,13 @@ fn nonempty(text: &str) -> Option<&[u8]> {
     (!text.is_empty()).then_some(text.as_bytes())
 }
 
-fn key(rule: Rule, r: &Prepared, sounds: &Sounds) -> Option<u64> {
+fn key(rule: Rule, r: &Prepared, sounds: &Sounds<'_>) -> Option<u64> {
     let tag = [rule as u8];
     let dob = r.date_of_birth.and_then(iso);
     let year = || dob.as_ref().and_then(|d| d.get(..4));
     let day_month = || dob.as_ref().and_then(|d| d.get(5..));
-    let given_sound = || sounds.given.as_deref().map(str::as_bytes);
-    let family_sound = || sounds.family.as_deref().map(str::as_bytes);
+    let given_sound = || sounds.given.map(str::as_bytes);
+    let family_sound = || sounds.family.map(str::as_bytes);
     Some(match rule {
         Rule::Upn => hash(&[&tag, r.upn.as_deref()?.as_bytes()]),
         Rule::NhsNumber => hash(&[&tag, r.nhs_number.as_deref()?.as_bytes()]),
@@ -286,11 +300,30 @@ fn key(rule: Rule, r: &Prepared, sounds: &Sounds) -> Option<u64> {
 
 /// A record's keys under every rule, for a full linking run.
 pub fn all_keys(record: &Prepared) -> Keys {
-    let sounds = Sounds {
-        given: sound(&record.given),
-        family: sound(&record.family),
-    };
-    RULES.map(|rule| key(rule, record, &sounds).unwrap_or(0))
+    let (given, family) = (sound(&record.given), sound(&record.family));
+    keys_with(
+        record,
+        &Sounds {
+            given: given.as_deref(),
+            family: family.as_deref(),
+        },
+    )
+}
+
+/// [`all_keys`] with the sounds of the list's names already known ([`sounds_of`]).
+pub fn all_keys_sounded(record: &Prepared, sounds: &HashMap<&str, Option<String>>) -> Keys {
+    let of = |name: &str| sounds.get(name).and_then(|s| s.as_deref());
+    keys_with(
+        record,
+        &Sounds {
+            given: of(&record.given),
+            family: of(&record.family),
+        },
+    )
+}
+
+fn keys_with(record: &Prepared, sounds: &Sounds<'_>) -> Keys {
+    RULES.map(|rule| key(rule, record, sounds).unwrap_or(0))
 }
 
 /// A record's keys under the rules the store keeps for incremental linking (the first
@@ -345,12 +378,79 @@ impl Limits {
     }
 }
 
+/// One rule's blocks: those taken, their members one after another, and what was left out.
+struct RuleBlocks {
+    /// (key, record) for the members of the blocks taken, block after block.
+    members: Vec<(u64, u32)>,
+    /// Each block taken, as a range of `members`, in the order taken.
+    taken: Vec<Range<usize>>,
+    skipped: usize,
+    /// Records whose key must read as none: their block was skipped.
+    unkeyed: Vec<u32>,
+}
+
+impl RuleBlocks {
+    fn new<const N: usize>(
+        keys: &[[u64; N]],
+        rule: usize,
+        max_block: usize,
+        budget: usize,
+    ) -> RuleBlocks {
+        let mut entries: Vec<(u64, u32)> = keys
+            .iter()
+            .zip(0u32..)
+            .filter_map(|(k, i)| k.get(rule).filter(|k| **k != 0).map(|k| (*k, i)))
+            .collect();
+        entries.sort_unstable();
+        // Blocks of two or more: a key nobody else holds makes no pair and claims none (no
+        // other record has it), so it needs neither sorting by size nor unkeying.
+        let mut runs: Vec<Range<usize>> = Vec::new();
+        let mut start = 0;
+        while start < entries.len() {
+            let key = entries.get(start).map(|e| e.0);
+            let mut end = start + 1;
+            while end < entries.len() && entries.get(end).map(|e| e.0) == key {
+                end += 1;
+            }
+            if end - start > 1 {
+                runs.push(start..end);
+            }
+            start = end;
+        }
+        // Smallest blocks first (a rare key says most), ties in key order, until the rule's
+        // budget is spent; then every larger block is skipped.
+        runs.sort_unstable_by_key(|r| (r.len(), r.start));
+        let mut found = RuleBlocks {
+            members: Vec::new(),
+            taken: Vec::new(),
+            skipped: 0,
+            unkeyed: Vec::new(),
+        };
+        let mut spent = 0usize;
+        for run in runs {
+            let size = run.len();
+            let cost = size * (size - 1) / 2;
+            let block = entries.get(run).unwrap_or(&[]);
+            if size <= max_block && spent + cost <= budget {
+                spent += cost;
+                let at = found.members.len();
+                found.members.extend_from_slice(block);
+                found.taken.push(at..found.members.len());
+            } else {
+                found.skipped += 1;
+                found.unkeyed.extend(block.iter().map(|(_, i)| *i));
+            }
+        }
+        found
+    }
+}
+
 /// The blocks of all rules: for each, the rule's index and the record indices in it.
 #[derive(Debug)]
 pub struct Blocks {
-    /// Per rule, (key, record) sorted by key.
+    /// Per rule, (key, record) for the members of its blocks taken.
     sorted: Vec<Vec<(u64, u32)>>,
-    /// (rule index, range into that rule's sorted list) for each block taken.
+    /// (rule index, range into that rule's members) for each block taken.
     blocks: Vec<(usize, Range<usize>)>,
     /// Blocks skipped for being over the size limit or past their rule's budget.
     pub skipped: usize,
@@ -363,50 +463,24 @@ impl Blocks {
     /// as having claimed a pair.
     pub fn new<const N: usize>(keys: &mut [[u64; N]], limits: Limits) -> Blocks {
         let budget = limits.rule_budget(keys.len());
+        // The rules are independent of each other until their skipped blocks are unkeyed, so
+        // each is worked out on its own thread, the unkeying done after.
+        let rules: Vec<RuleBlocks> = (0..N)
+            .into_par_iter()
+            .map(|rule| RuleBlocks::new(keys, rule, limits.max_block, budget))
+            .collect();
         let mut sorted = Vec::with_capacity(N);
         let mut blocks = Vec::new();
         let mut skipped = 0;
-        for rule in 0..N {
-            let mut entries: Vec<(u64, u32)> = keys
-                .iter()
-                .zip(0u32..)
-                .filter_map(|(k, i)| k.get(rule).filter(|k| **k != 0).map(|k| (*k, i)))
-                .collect();
-            entries.par_sort_unstable();
-            let mut runs: Vec<Range<usize>> = Vec::new();
-            let mut start = 0;
-            while start < entries.len() {
-                let key = entries.get(start).map(|e| e.0);
-                let mut end = start + 1;
-                while end < entries.len() && entries.get(end).map(|e| e.0) == key {
-                    end += 1;
-                }
-                runs.push(start..end);
-                start = end;
-            }
-            // Smallest blocks first (a rare key says most), ties in key order, until the
-            // rule's budget is spent; then every larger block is skipped.
-            runs.sort_by_key(|r| (r.len(), r.start));
-            let mut spent = 0usize;
-            for run in runs {
-                let size = run.len();
-                let cost = size * size.saturating_sub(1) / 2;
-                let taken = size > 1 && size <= limits.max_block && spent + cost <= budget;
-                if taken {
-                    spent += cost;
-                    blocks.push((rule, run));
-                    continue;
-                }
-                if size > 1 {
-                    skipped += 1;
-                }
-                for &(_, i) in entries.get(run).unwrap_or(&[]) {
-                    if let Some(k) = keys.get_mut(i as usize).and_then(|k| k.get_mut(rule)) {
-                        *k = 0;
-                    }
+        for (rule, found) in rules.into_iter().enumerate() {
+            for i in found.unkeyed {
+                if let Some(k) = keys.get_mut(i as usize).and_then(|k| k.get_mut(rule)) {
+                    *k = 0;
                 }
             }
-            sorted.push(entries);
+            skipped += found.skipped;
+            blocks.extend(found.taken.into_iter().map(|range| (rule, range)));
+            sorted.push(found.members);
         }
         Blocks {
             sorted,

@@ -27,19 +27,22 @@ use crate::score::{Scorer, TWO_CHILDREN_BELOW};
 use time::Date;
 
 /// What the bound reads of a record: one cache line, where a [`Prepared`] record with its
-/// names on the heap is several.
+/// names on the heap is several. Values are 32-bit hashes: two different values that happen
+/// to share one read as equal, and the bound then takes the most of every level they could
+/// be at (an agreeing identifier is always compared), so a collision never rules a pair out.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(align(64))]
 pub struct Sketch {
     date_of_birth: Option<Date>,
     /// Hashes of the postcode, its sector and its district (0: none).
-    postcode: [u64; 3],
+    postcode: [u32; 3],
     sex: Option<Sex>,
     /// Hashes of the normalised given and family names (0: none).
-    given: u64,
-    family: u64,
+    given: u32,
+    family: u32,
     /// Hashes of the identifiers (0: none).
-    upn: u64,
-    nhs_number: u64,
+    upn: u32,
+    nhs_number: u32,
     /// Aliases can match a name the sketch does not hold: such a record is always compared.
     aliased: bool,
     /// The record's frequency-adjusted weights of exact agreement on given name, family name
@@ -47,11 +50,12 @@ pub struct Sketch {
     exact: [f32; 3],
 }
 
-fn hash(text: &str) -> u64 {
+fn hash(text: &str) -> u32 {
     if text.is_empty() {
         0
     } else {
-        blocking::hash(&[text.as_bytes()])
+        // The high half of the 64-bit hash, never 0 (which means none).
+        ((blocking::hash(&[text.as_bytes()]) >> 32) as u32).max(1)
     }
 }
 
@@ -144,7 +148,7 @@ impl Bound {
     /// [`Scorer::weight_with`]) must be compared.
     pub fn verdict(&self, a: &Sketch, b: &Sketch) -> Verdict {
         let dob = date_of_birth(a.date_of_birth, b.date_of_birth);
-        let agree = |x: u64, y: u64| x != 0 && x == y;
+        let agree = |x: u32, y: u32| x != 0 && x == y;
         if dob == DateLevel::Exact
             || agree(a.upn, b.upn)
             || agree(a.nhs_number, b.nhs_number)
@@ -153,7 +157,7 @@ impl Bound {
         {
             return Verdict::Compare;
         }
-        let name = |x: u64, y: u64, exact: f32, unequal: f64| {
+        let name = |x: u32, y: u32, exact: f32, unequal: f64| {
             if x == 0 || y == 0 {
                 0.0
             } else if x == y {
@@ -181,9 +185,14 @@ impl Bound {
         } else if pa == pb {
             f64::from(postcode_exact).max(self.postcode_unequal)
         } else if agree(sa, sb) {
-            self.level(Field::Postcode, 1)
+            // A shared hash may be a collision: the level may be any below.
+            (1..4)
+                .map(|l| self.level(Field::Postcode, l))
+                .fold(f64::MIN, f64::max)
         } else if agree(da, db) {
-            self.level(Field::Postcode, 2)
+            (2..4)
+                .map(|l| self.level(Field::Postcode, l))
+                .fold(f64::MIN, f64::max)
         } else {
             self.level(Field::Postcode, 3)
         };

@@ -13,6 +13,7 @@
 //!    Without that check, A–B and B–C links would put A with C even when A and C are twins;
 //!    with it, B goes with whichever twin it matches best and the other stays apart.
 
+use rayon::prelude::*;
 use std::collections::HashSet;
 
 /// A person's decision about two records: the same child or not.
@@ -40,12 +41,35 @@ pub struct Clusters {
     pub refused: Vec<Edge>,
 }
 
+/// Union–find over the records, each group's members also kept as a ring (`next` leads from
+/// each member to another of its group and round again), so a join is two swaps and a county
+/// of single records costs no list each.
 struct Groups {
     parent: Vec<u32>,
-    members: Vec<Vec<u32>>,
+    size: Vec<u32>,
+    next: Vec<u32>,
 }
 
 impl Groups {
+    fn new(n: u32) -> Groups {
+        Groups {
+            parent: (0..n).collect(),
+            size: vec![1; n as usize],
+            next: (0..n).collect(),
+        }
+    }
+
+    /// Every member of the group whose root is `root`, the root first.
+    fn members(&self, root: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut at = Some(root);
+        std::iter::from_fn(move || {
+            let x = at?;
+            let following = self.next.get(x as usize).copied().unwrap_or(root);
+            at = (following != root).then_some(following);
+            Some(x)
+        })
+    }
+
     fn root(&mut self, mut x: u32) -> u32 {
         while let Some(&p) = self.parent.get(x as usize) {
             if p == x {
@@ -62,21 +86,29 @@ impl Groups {
     }
 
     fn join(&mut self, ra: u32, rb: u32) {
-        let (len_a, len_b) = (
-            self.members.get(ra as usize).map_or(0, Vec::len),
-            self.members.get(rb as usize).map_or(0, Vec::len),
-        );
-        let (big, small) = if len_a >= len_b { (ra, rb) } else { (rb, ra) };
-        let moved = std::mem::take(
-            self.members
-                .get_mut(small as usize)
-                .unwrap_or(&mut Vec::new()),
-        );
-        if let Some(target) = self.members.get_mut(big as usize) {
-            target.extend(moved);
+        let size = |r: u32| self.size.get(r as usize).copied().unwrap_or(0);
+        let (big, small) = if size(ra) >= size(rb) {
+            (ra, rb)
+        } else {
+            (rb, ra)
+        };
+        let joined = size(big) + size(small);
+        if let Some(slot) = self.size.get_mut(big as usize) {
+            *slot = joined;
         }
         if let Some(slot) = self.parent.get_mut(small as usize) {
             *slot = big;
+        }
+        // Swapping the two roots' successors splices the two rings into one.
+        if ra != rb
+            && let (Some(&x), Some(&y)) = (self.next.get(ra as usize), self.next.get(rb as usize))
+        {
+            if let Some(slot) = self.next.get_mut(ra as usize) {
+                *slot = y;
+            }
+            if let Some(slot) = self.next.get_mut(rb as usize) {
+                *slot = x;
+            }
         }
     }
 }
@@ -99,16 +131,12 @@ pub fn cluster(
     apart: impl Fn(u32, u32) -> bool,
 ) -> Clusters {
     let n = u32::try_from(records).unwrap_or(u32::MAX);
-    let mut groups = Groups {
-        parent: (0..n).collect(),
-        members: (0..n).map(|i| vec![i]).collect(),
-    };
+    let mut groups = Groups::new(n);
     // Whether any record of one group and any of the other pass `test`.
     fn across(groups: &Groups, ra: u32, rb: u32, test: impl Fn(u32, u32) -> bool) -> bool {
-        let empty = Vec::new();
-        let left = groups.members.get(ra as usize).unwrap_or(&empty);
-        let right = groups.members.get(rb as usize).unwrap_or(&empty);
-        left.iter().any(|x| right.iter().any(|y| test(*x, *y)))
+        groups
+            .members(ra)
+            .any(|x| groups.members(rb).any(|y| test(x, y)))
     }
     let mut told_apart: HashSet<(u32, u32)> = HashSet::new();
     for d in decisions.iter().rev() {
@@ -132,7 +160,7 @@ pub fn cluster(
         }
     }
     let mut order: Vec<&Edge> = edges.iter().collect();
-    order.sort_by(|x, y| {
+    order.par_sort_unstable_by(|x, y| {
         y.weight
             .total_cmp(&x.weight)
             .then(x.a.cmp(&y.a))
@@ -182,6 +210,31 @@ mod tests {
 
     fn edge(a: u32, b: u32, weight: f64) -> Edge {
         Edge { a, b, weight }
+    }
+
+    #[test]
+    fn a_group_lists_exactly_its_members_however_it_was_joined() {
+        let mut groups = Groups::new(10);
+        let join = |groups: &mut Groups, x: u32, y: u32| {
+            let (rx, ry) = (groups.root(x), groups.root(y));
+            if rx != ry {
+                groups.join(rx, ry);
+            }
+        };
+        for (x, y) in [(0, 1), (2, 3), (3, 4), (1, 4), (7, 8), (4, 4), (9, 8)] {
+            join(&mut groups, x, y);
+        }
+        let mut of = |x: u32| {
+            let root = groups.root(x);
+            let mut members: Vec<u32> = groups.members(root).collect();
+            members.sort_unstable();
+            members
+        };
+        assert_eq!(of(3), vec![0, 1, 2, 3, 4]);
+        assert_eq!(of(0), of(4));
+        assert_eq!(of(9), vec![7, 8, 9]);
+        assert_eq!(of(5), vec![5]);
+        assert_eq!(of(6), vec![6]);
     }
 
     #[test]

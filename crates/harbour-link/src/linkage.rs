@@ -505,7 +505,12 @@ fn identified(prepared: &[Prepared]) -> Vec<(u32, u32)> {
 pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> Linkage {
     let mut clock = Stopwatch::start();
     let prepared: Vec<Prepared> = records.par_iter().map(Prepared::new).collect();
-    let mut keys: Vec<Keys> = prepared.par_iter().map(blocking::all_keys).collect();
+    let sounds = blocking::sounds_of(&prepared);
+    let mut keys: Vec<Keys> = prepared
+        .par_iter()
+        .map(|p| blocking::all_keys_sounded(p, &sounds))
+        .collect();
+    drop(sounds);
     clock.lap("prepare");
     let blocks = Blocks::new(
         &mut keys,
