@@ -383,6 +383,8 @@ fn main() {
         by_child.entry(t).or_default().push(i);
     }
     let mut unblocked: std::collections::HashMap<String, usize> = Default::default();
+    // What compared would have made of them: the evidence they carry, at the run's prior.
+    let mut would = [0usize; 3];
     for ids in by_child.values() {
         for (k, &x) in ids.iter().enumerate() {
             for &y in &ids[k + 1..] {
@@ -390,6 +392,12 @@ fn main() {
                     continue;
                 }
                 let pattern = harbour_link::compare::compare(&prepared[x], &prepared[y]);
+                let p = harbour_link::score::probability(l.scorer.weight(&prepared[x], pattern));
+                for (slot, floor) in would.iter_mut().zip([0.05, 0.5, 0.99]) {
+                    if p >= floor {
+                        *slot += 1;
+                    }
+                }
                 let key: Vec<String> = Field::ALL[..5]
                     .iter()
                     .map(|f| {
@@ -405,8 +413,12 @@ fn main() {
     let mut unblocked: Vec<_> = unblocked.into_iter().collect();
     unblocked.sort_by_key(|u| std::cmp::Reverse(u.1));
     println!(
-        "true pairs never compared: {}",
-        unblocked.iter().map(|u| u.1).sum::<usize>()
+        "true pairs never compared: {}; compared, {} would score 0.05 or more, {} 0.5 or more, \
+         {} 0.99 or more",
+        unblocked.iter().map(|u| u.1).sum::<usize>(),
+        would[0],
+        would[1],
+        would[2]
     );
     for (key, n) in unblocked.iter().take(show.max(8)) {
         println!("  {n:6}  {key}");

@@ -517,6 +517,7 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         Limits {
             max_block: settings.max_block,
             pairs_per_record: settings.block_pairs_per_record,
+            min_rule_pairs: blocking::MIN_RULE_PAIRS,
         },
     );
     clock.lap("block");

@@ -10,9 +10,11 @@ use harbour_link::record::{Prepared, Record};
 use proptest::prelude::*;
 use time::{Date, Duration, Month};
 
+/// No floor of pairs per rule: the budget a county-sized list has, a few pairs a record.
 const LIMITS: Limits = Limits {
     max_block: 1_000,
     pairs_per_record: 3,
+    min_rule_pairs: 0,
 };
 
 /// A name of 3 to 10 letters, capitalised.

@@ -1,6 +1,9 @@
 //! Regression tests on the independent test bed: each public set and each noise level of the
 //! second generator, at the F1 this engine reached on it (BENCHMARKS.md, "Holding apart on
-//! evidence"), less a point, with precision at least 0.99 and mixed clusters at most 0.5%.
+//! evidence"), less a point, with precision at least 0.99, mixed clusters at most 0.5%, and
+//! pair completeness at least 0.995 (BENCHMARKS.md, "Linkage at a county's scale"), except on
+//! childgen's high noise, where the true pairs blocking misses share nothing to find them by
+//! and it is held at the 0.98 reached.
 //!
 //! The sets are not in the repository (FEBRL and pseudopeople come from their own packages,
 //! the second generator is Python), so these tests are ignored by default. CI (`.ci/run`)
@@ -20,7 +23,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failure
 
-use harbour_link::evaluate::score;
+use harbour_link::evaluate::{pair_completeness, score};
 use harbour_link::{Record, Settings, link};
 use std::path::PathBuf;
 
@@ -75,68 +78,80 @@ fn read(name: &str) -> (Vec<Record>, Vec<String>) {
     (records, truth)
 }
 
-fn holds(name: &str, achieved_f1: f64) {
+fn holds(name: &str, achieved_f1: f64, completeness: f64) {
     let (records, truth) = read(name);
-    let linkage = link(&records, &Settings::default(), &[]);
+    let settings = Settings {
+        keep_candidates: true,
+        ..Settings::default()
+    };
+    let linkage = link(&records, &settings, &[]);
+    let blocking = pair_completeness(&linkage.candidates, &truth);
     let s = score(&linkage.clusters, &truth);
     let mixed = s.mixed_clusters as f64 / s.predicted_clusters.max(1) as f64;
     eprintln!(
-        "{name}: precision {:.4} recall {:.4} F1 {:.4} mixed {:.4} review {}",
+        "{name}: precision {:.4} recall {:.4} F1 {:.4} mixed {:.4} review {} pair completeness \
+         {:.4}",
         s.precision,
         s.recall,
         s.f1,
         mixed,
-        linkage.review.len()
+        linkage.review.len(),
+        blocking.completeness
     );
     assert!(s.f1 >= achieved_f1 - 0.01, "{name}: F1 {:.4}", s.f1);
     assert!(s.precision >= 0.99, "{name}: precision {:.4}", s.precision);
     assert!(mixed <= 0.005, "{name}: mixed clusters {mixed:.4}");
+    assert!(
+        blocking.completeness >= completeness,
+        "{name}: pair completeness {:.4}",
+        blocking.completeness
+    );
 }
 
 #[test]
 #[ignore = "needs bench/work/data (see the file's header)"]
 fn febrl1() {
-    holds("febrl1", 0.954);
+    holds("febrl1", 0.954, 0.995);
 }
 
 #[test]
 #[ignore = "needs bench/work/data (see the file's header)"]
 fn febrl2() {
-    holds("febrl2", 0.944);
+    holds("febrl2", 0.944, 0.995);
 }
 
 #[test]
 #[ignore = "needs bench/work/data (see the file's header)"]
 fn febrl3() {
-    holds("febrl3", 0.934);
+    holds("febrl3", 0.934, 0.995);
 }
 
 #[test]
 #[ignore = "needs bench/work/data (see the file's header)"]
 fn febrl4() {
-    holds("febrl4", 0.953);
+    holds("febrl4", 0.953, 0.995);
 }
 
 #[test]
 #[ignore = "needs bench/work/data (see the file's header)"]
 fn pseudopeople() {
-    holds("pseudopeople", 0.890);
+    holds("pseudopeople", 0.890, 0.995);
 }
 
 #[test]
 #[ignore = "needs bench/work/data (see the file's header)"]
 fn childgen_low() {
-    holds("childgen-low", 0.983);
+    holds("childgen-low", 0.983, 0.995);
 }
 
 #[test]
 #[ignore = "needs bench/work/data (see the file's header)"]
 fn childgen_medium() {
-    holds("childgen-medium", 0.958);
+    holds("childgen-medium", 0.958, 0.995);
 }
 
 #[test]
 #[ignore = "needs bench/work/data (see the file's header)"]
 fn childgen_high() {
-    holds("childgen-high", 0.871);
+    holds("childgen-high", 0.871, 0.98);
 }
