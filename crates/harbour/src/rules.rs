@@ -121,7 +121,9 @@ pub async fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
                 bail!("--by {by:?}: no active member of staff of tenant {tenant} has that email");
             };
             let now = SystemClock.now();
-            let timeline = store.rule_timeline(&tenant, person, &staff, now).await?;
+            let timeline = store
+                .rule_timeline(&tenant, person, &set, &staff, now)
+                .await?;
             store.close().await;
             let Some(timeline) = timeline else {
                 bail!("no person {person} with any events in tenant {tenant}");
