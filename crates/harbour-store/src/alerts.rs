@@ -105,6 +105,10 @@ pub struct AlertDetail {
     pub history: Vec<CaseEvent>,
     /// The evidence events the viewer's role opens, in date order.
     pub evidence: Vec<crate::TimelineEntry>,
+    /// The register entries among the evidence (a register clock that ran out), each with
+    /// its register, for a link to the entry: only those the viewer may open.
+    #[serde(skip)]
+    pub register_entries: Vec<(harbour_policy::Register, Uuid)>,
 }
 
 /// Fits `alert` to what `view` (the child as the viewer may see them) shows: the evidence
@@ -116,7 +120,7 @@ fn disclose(
     alert: &mut Alert,
     view: &crate::PersonView,
     schools: &HashSet<AgencyId>,
-    entries: &HashSet<Uuid>,
+    entries: &HashMap<Uuid, harbour_policy::Register>,
 ) -> Vec<crate::TimelineEntry> {
     let wanted: HashSet<Uuid> = alert.evidence.iter().copied().collect();
     let shown: Vec<crate::TimelineEntry> = view
@@ -125,7 +129,7 @@ fn disclose(
         .filter(|e| wanted.contains(&e.event.0))
         .cloned()
         .collect();
-    let entries_opened = wanted.iter().filter(|id| entries.contains(id)).count();
+    let entries_opened = wanted.iter().filter(|id| entries.contains_key(id)).count();
     alert.withheld = wanted.len().saturating_sub(shown.len() + entries_opened);
     if alert.withheld > 0 {
         let named: Vec<(harbour_domain::EventKind, Date)> =
@@ -136,7 +140,7 @@ fn disclose(
         let visible: HashSet<Uuid> = shown.iter().map(|e| e.event.0).collect();
         alert
             .evidence
-            .retain(|id| visible.contains(id) || entries.contains(id));
+            .retain(|id| visible.contains(id) || entries.contains_key(id));
     }
     let school = view
         .timeline
@@ -557,7 +561,7 @@ impl Store {
             .timeline
             .iter()
             .map(|e| e.event.0.to_string())
-            .chain(opened.iter().map(Uuid::to_string))
+            .chain(opened.keys().map(Uuid::to_string))
             .collect();
         let replay = harbour_rules::replay::replay(rules, &timeline, until);
         let (events, hidden): (Vec<ReplayEvent>, Vec<ReplayEvent>) = replay
@@ -667,7 +671,7 @@ impl Store {
         // has: the same view (and the same policy) as the child's page.
         let mut views: HashMap<PersonId, Option<crate::PersonView>> = HashMap::new();
         let entries = if alerts.is_empty() {
-            HashSet::new()
+            HashMap::new()
         } else {
             self.register_entries_opened(g, who).await?
         };
@@ -723,11 +727,17 @@ impl Store {
                 });
                 let entries = self.register_entries_opened(&mut g, who).await?;
                 let evidence = disclose(&mut alert, &view, &schools, &entries);
+                let register_entries = alert
+                    .evidence
+                    .iter()
+                    .filter_map(|id| entries.get(id).map(|register| (*register, *id)))
+                    .collect();
                 g.commit().await?;
                 Ok(Some(AlertDetail {
                     alert,
                     history,
                     evidence,
+                    register_entries,
                 }))
             }
             _ => {
@@ -812,7 +822,7 @@ impl Store {
         });
         let mut mine: Vec<Alert> = all.into_iter().filter(|a| a.is_for(who)).collect();
         let entries = if mine.is_empty() {
-            HashSet::new()
+            HashMap::new()
         } else {
             self.register_entries_opened(&mut g, who).await?
         };

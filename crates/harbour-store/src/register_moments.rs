@@ -24,7 +24,7 @@ use harbour_casework::moments::{self, Moment};
 use harbour_domain::TenantCode;
 use harbour_policy::{Principal, Register, RegisterAccess};
 use harbour_rules::{RuleSet, Timeline};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use time::Date;
 use uuid::Uuid;
 
@@ -128,16 +128,16 @@ impl Store {
         Ok((g, RegisterMoments(out)))
     }
 
-    /// The ids of the register entries `who` may open, read in `g`: every entry of a
-    /// register their role keeps, and their own agency's entries of one they see read only.
-    /// An alert whose evidence is a register clock is shown to them only if they open its
-    /// entry.
+    /// The register entries `who` may open, read in `g`, with the register of each: every
+    /// entry of a register their role keeps, and their own agency's entries of one they see
+    /// read only. An alert whose evidence is a register clock is shown to them only if they
+    /// open its entry.
     pub(crate) async fn register_entries_opened(
         &self,
         g: &mut Guarded,
         who: &Principal,
-    ) -> Result<HashSet<Uuid>, StoreError> {
-        let mut opened = HashSet::new();
+    ) -> Result<HashMap<Uuid, Register>, StoreError> {
+        let mut opened = HashMap::new();
         for register in [
             Register::Exclusions,
             Register::HomeEducation,
@@ -151,7 +151,7 @@ impl Store {
             let rows = in_gate!(g, registers as r, tx => {
                 r::entries(tx, &who.tenant, register.as_str(), agency).await?
             });
-            opened.extend(rows.into_iter().map(|row| row.id));
+            opened.extend(rows.into_iter().map(|row| (row.id, register)));
         }
         Ok(opened)
     }
