@@ -204,11 +204,15 @@ fn the_built_in_register_rules_fire_on_their_clocks() {
             Timeline::new("p", None, Vec::new()),
             [("00000000-0000-0000-0000-000000000001", &moment)],
         );
-        let fired: Vec<String> = rules
-            .evaluate(&timeline, date!(2025 - 04 - 02))
-            .into_iter()
-            .map(|f| f.rule)
-            .collect();
+        let firings = rules.evaluate(&timeline, date!(2025 - 04 - 02));
+        // The explanation names the clock and its due day, never a register fact.
+        assert!(
+            firings
+                .iter()
+                .all(|f| f.because == format!("{} (due 2025-03-31) (2025-04-01)", clock.label())),
+            "{firings:?}"
+        );
+        let fired: Vec<String> = firings.into_iter().map(|f| f.rule).collect();
         assert_eq!(fired.len(), 1, "{clock:?}: {fired:?}");
         let rule = rules.rule(&fired[0]).unwrap();
         assert!(
