@@ -1416,6 +1416,24 @@ async fn an_alert_on_a_register_clock_links_to_its_register_entry() {
         !page.contains("None of the evidence events is open to your role"),
         "{page}"
     );
+
+    // Replay shows the clock on the day it ran out, with the alert on it.
+    let replay = page
+        .split("href=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.ends_with("/replay"))
+        .unwrap()
+        .to_owned();
+    let (status, replayed) = app.page(&replay, &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        replayed.contains("Child missing education not traced in time (due"),
+        "{replayed}"
+    );
+    assert!(
+        replayed.contains("(Local authority register)"),
+        "{replayed}"
+    );
 }
 
 fn alert_ids(page: &str) -> Vec<String> {
