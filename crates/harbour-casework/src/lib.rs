@@ -14,6 +14,7 @@ pub mod exclusions;
 pub mod fair_access;
 pub mod hours;
 pub mod journey;
+pub mod moments;
 pub mod not_in_school;
 pub mod settings;
 pub mod task;

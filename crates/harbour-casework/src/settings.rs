@@ -100,6 +100,14 @@ fn count(
 }
 
 impl RegisterSettings {
+    /// The settings given with a rule set (its `registers.toml`), or the statutory defaults
+    /// when it came without one: what the rules' register clocks run on.
+    pub fn of_rules(rules: &harbour_rules::RuleSet) -> Result<Self, SettingsError> {
+        rules
+            .registers_source()
+            .map_or(Ok(Self::default()), Self::parse)
+    }
+
     /// Reads a `registers.toml`. Keys left out keep their defaults.
     pub fn parse(text: &str) -> Result<Self, SettingsError> {
         let file: File = toml::from_str(text).map_err(|e| SettingsError {

@@ -148,6 +148,10 @@ code_list! {
         MaceReferral => "mace_referral", "Referral to MACE panel";
         MaceCaseClosed => "mace_case_closed", "MACE case closed";
         TransitionPlan => "transition_plan", "Transition plan to adult services";
+        // Not sent by any agency: a statutory clock of one of the council's registers that
+        // ran out, put on the timeline the rules read (never stored as an event; see
+        // `harbour_casework::moments`).
+        RegisterClock => "register_clock", "Register clock missed";
     }
 }
 

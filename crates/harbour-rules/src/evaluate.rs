@@ -5,7 +5,7 @@
 use crate::RuleSet;
 use crate::rule::{Condition, Limit, Match, Rule, Window};
 use crate::timeline::{School, Timeline};
-use harbour_domain::Role;
+use harbour_domain::{EventKind, Role};
 use std::collections::BTreeSet;
 use time::{Date, Duration};
 
@@ -72,11 +72,18 @@ impl RuleSet {
     /// An event named by its kind and date, never its free text: an alert's explanation
     /// goes to everyone it is sent to, and the detail of each event stays behind the access
     /// policy (the alert page shows what the reader's role may see).
+    /// A register clock is named by its summary, which is not free text: the register's
+    /// fixed words for the clock and its due day (`harbour_casework::moments`).
     fn describe(timeline: &Timeline, index: usize) -> String {
         timeline
             .events
             .get(index)
-            .map(|e| format!("{} ({})", e.kind.label(), e.on))
+            .map(|e| match e.kind {
+                EventKind::RegisterClock if !e.summary.is_empty() => {
+                    format!("{} ({})", e.summary, e.on)
+                }
+                _ => format!("{} ({})", e.kind.label(), e.on),
+            })
             .unwrap_or_default()
     }
 

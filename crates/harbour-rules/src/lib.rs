@@ -36,6 +36,8 @@ pub struct RuleSet {
     calendar: Calendar,
     escalate: BTreeMap<Role, Role>,
     raise_within_days: u32,
+    /// `registers.toml` as given with the rules, if it was.
+    registers: Option<String>,
 }
 
 impl RuleSet {
@@ -77,6 +79,13 @@ impl RuleSet {
     /// first import of a county's records must not flood every queue with years-old events.
     pub fn raise_within_days(&self) -> u32 {
         self.raise_within_days
+    }
+
+    /// The text of the registers' settings file given with the rules (`registers.toml`), if
+    /// any: not a rule, read by `harbour_casework::RegisterSettings::of_rules`, so that the
+    /// register clocks the rules evaluate use the settings the registers themselves use.
+    pub fn registers_source(&self) -> Option<&str> {
+        self.registers.as_deref()
     }
 
     /// A short fingerprint of the rule ids and versions, recorded with each run.
@@ -154,6 +163,26 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     (
         "transition-to-adulthood.toml",
         include_str!("../../../rules/transition-to-adulthood.toml"),
+    ),
+    (
+        "exclusion-no-provision-by-day-six.toml",
+        include_str!("../../../rules/exclusion-no-provision-by-day-six.toml"),
+    ),
+    (
+        "exclusion-review-overdue.toml",
+        include_str!("../../../rules/exclusion-review-overdue.toml"),
+    ),
+    (
+        "exclusion-part-time-too-long.toml",
+        include_str!("../../../rules/exclusion-part-time-too-long.toml"),
+    ),
+    (
+        "ehe-without-consent.toml",
+        include_str!("../../../rules/ehe-without-consent.toml"),
+    ),
+    (
+        "cme-not-traced.toml",
+        include_str!("../../../rules/cme-not-traced.toml"),
     ),
     (
         "several-concerns.toml",

@@ -566,6 +566,12 @@ impl RuleSet {
                 escalate.insert(from_role, to_role);
             }
         }
+        // The registers' settings are harbour-casework's to read; kept as given so that the
+        // register clocks the rules see (`harbour_casework::moments`) run on the same file.
+        let registers = files
+            .iter()
+            .find(|(file, _)| file == REGISTERS_FILE)
+            .map(|(_, text)| text.clone());
         let mut rules = Vec::new();
         let mut ids = HashSet::new();
         for (file, text) in files {
@@ -609,6 +615,7 @@ impl RuleSet {
             calendar,
             escalate,
             raise_within_days,
+            registers,
         })
     }
 }

@@ -50,6 +50,7 @@ pub fn fields_of(kind: EventKind) -> &'static [(&'static str, FieldType)] {
         K::MaceReferral => &[("referrer", Text)],
         K::AlternativeProvision => &[("provider", Text), ("hours_per_week", Number)],
         K::FairAccessPlacement => &[("allocated_school", Text), ("response", Text)],
+        K::RegisterClock => &[("register", Text), ("clock", Text)],
         _ => &[],
     }
 }

@@ -105,15 +105,22 @@ pub struct AlertDetail {
     pub history: Vec<CaseEvent>,
     /// The evidence events the viewer's role opens, in date order.
     pub evidence: Vec<crate::TimelineEntry>,
+    /// The register entries among the evidence (a register clock that ran out), each with
+    /// its register, for a link to the entry: only those the viewer may open.
+    #[serde(skip)]
+    pub register_entries: Vec<(harbour_policy::Register, Uuid)>,
 }
 
 /// Fits `alert` to what `view` (the child as the viewer may see them) shows: the evidence
 /// the viewer may open, the rest counted and the rule withheld if there is any rest, and
-/// which child it is. Gives the evidence events shown.
+/// which child it is. Evidence that is a register entry (a register clock that ran out, see
+/// `register_moments`) counts as opened when it is among `entries`, the entries the viewer
+/// may open. Gives the evidence events shown.
 fn disclose(
     alert: &mut Alert,
     view: &crate::PersonView,
     schools: &HashSet<AgencyId>,
+    entries: &HashMap<Uuid, harbour_policy::Register>,
 ) -> Vec<crate::TimelineEntry> {
     let wanted: HashSet<Uuid> = alert.evidence.iter().copied().collect();
     let shown: Vec<crate::TimelineEntry> = view
@@ -122,7 +129,8 @@ fn disclose(
         .filter(|e| wanted.contains(&e.event.0))
         .cloned()
         .collect();
-    alert.withheld = wanted.len().saturating_sub(shown.len());
+    let entries_opened = wanted.iter().filter(|id| entries.contains_key(id)).count();
+    alert.withheld = wanted.len().saturating_sub(shown.len() + entries_opened);
     if alert.withheld > 0 {
         let named: Vec<(harbour_domain::EventKind, Date)> =
             shown.iter().map(|e| (e.kind, e.occurred_on)).collect();
@@ -130,7 +138,9 @@ fn disclose(
         alert.rule_version = 0;
         alert.because = pure::withheld_because(&named, alert.withheld);
         let visible: HashSet<Uuid> = shown.iter().map(|e| e.event.0).collect();
-        alert.evidence.retain(|id| visible.contains(id));
+        alert
+            .evidence
+            .retain(|id| visible.contains(id) || entries.contains_key(id));
     }
     let school = view
         .timeline
@@ -271,7 +281,11 @@ impl Store {
     ) -> Result<RuleRunReport, StoreError> {
         let clock = std::time::Instant::now();
         let work = Work::new("run_rules", "notice critical moments");
-        let mut g = self.service_read(tenant, None, work, now).await?;
+        let g = self.service_read(tenant, None, work, now).await?;
+        // The registers' clocks that have run out, added to each child's timeline.
+        let (mut g, moments) = self
+            .register_moments_inside(g, tenant, rules, today)
+            .await?;
         let since = match scope {
             RunScope::All => None,
             RunScope::Changed => {
@@ -284,6 +298,10 @@ impl Store {
         let mut alerts: Vec<(Uuid, NewAlert)> = Vec::new();
         let mut evaluate = |timelines: Vec<(Uuid, Timeline)>| {
             evaluated += timelines.len() as u64;
+            let timelines: Vec<(Uuid, Timeline)> = timelines
+                .into_iter()
+                .map(|(person, timeline)| (person, moments.join(person, timeline)))
+                .collect();
             let found: Vec<(u64, Vec<(Uuid, NewAlert)>)> = timelines
                 .par_iter()
                 .map(|(person, timeline)| {
@@ -304,6 +322,10 @@ impl Store {
             Some(since) => {
                 let mut changed =
                     in_gate!(g, alerts as a, tx => a::changed_since(tx, tenant, since).await)?;
+                // A register clock runs out with time, not with a feed: its child is
+                // evaluated from the day before the last run began (runs straddle days;
+                // raising is idempotent, so a second look raises nothing twice).
+                changed.extend(moments.persons_since(since.date() - Duration::days(1)));
                 changed.sort_unstable();
                 changed.dedup();
                 for chunk in changed.chunks(PERSONS_PER_CHUNK) {
@@ -391,16 +413,20 @@ impl Store {
             "evaluate_rules",
             "score the rules against synthetic ground truth",
         );
-        let mut g = self.service_read(tenant, None, work, now).await?;
+        let g = self.service_read(tenant, None, work, now).await?;
+        let (mut g, moments) = self
+            .register_moments_inside(g, tenant, rules, today)
+            .await?;
         let mut out = Vec::new();
         self.each_timeline_chunk(&mut g, tenant, rules.reads_summary(), |timelines| {
-            out.par_extend(timelines.par_iter().map(|(person, timeline)| {
+            out.par_extend(timelines.into_par_iter().map(|(person, timeline)| {
+                let timeline = moments.join(person, timeline);
                 let fired = rules
-                    .evaluate(timeline, today)
+                    .evaluate(&timeline, today)
                     .into_iter()
                     .map(|f| (f.rule, f.on))
                     .collect();
-                (PersonId(*person), fired)
+                (PersonId(person), fired)
             }));
         })
         .await?;
@@ -457,14 +483,16 @@ impl Store {
         })
     }
 
-    /// One person's whole timeline as the rules read it, for replay by an operator at the
-    /// command line (who holds the database). Audited as a replay of that person, credited
-    /// to `by`, the member of staff who runs it: the data-protection officer's review then
-    /// says who replayed which child, as it does for a replay on the web.
+    /// One person's whole timeline as the rules read it (with the registers' clocks that
+    /// have run out by `now`, on `rules`' calendar and settings), for replay by an operator
+    /// at the command line (who holds the database). Audited as a replay of that person,
+    /// credited to `by`, the member of staff who runs it: the data-protection officer's
+    /// review then says who replayed which child, as it does for a replay on the web.
     pub async fn rule_timeline(
         &self,
         tenant: &TenantCode,
         person: PersonId,
+        rules: &RuleSet,
         by: &crate::StaffMember,
         now: OffsetDateTime,
     ) -> Result<Option<Timeline>, StoreError> {
@@ -475,9 +503,12 @@ impl Store {
         g.entry.set_subjects([person]);
         let mut timelines =
             in_gate!(g, alerts as a, tx => a::timelines(tx, tenant, &[person.0]).await)?;
+        let (g, moments) = self
+            .register_moments_inside(g, tenant, rules, now.date())
+            .await?;
         match timelines
             .pop()
-            .map(|(_, t)| t)
+            .map(|(_, t)| moments.only(person.0).join(person.0, t))
             .filter(|t| !t.events.is_empty())
         {
             Some(timeline) => {
@@ -514,16 +545,24 @@ impl Store {
         };
         let mut timelines =
             in_gate!(g, alerts as a, tx => a::timelines(tx, &who.tenant, &[person.0]).await)?;
+        let until = now.date();
+        // The rules run over the registers' clocks as they do live; the viewer is shown a
+        // clock (and an alert resting on it) only if they may open its register entry.
+        let (mut g, moments) = self
+            .register_moments_inside(g, &who.tenant, rules, until)
+            .await?;
+        let opened = self.register_entries_opened(&mut g, who).await?;
         let timeline = timelines
             .pop()
             .map(|(_, t)| t)
             .unwrap_or_else(|| Timeline::new(person.0.to_string(), None, Vec::new()));
+        let timeline = moments.only(person.0).join(person.0, timeline);
         let visible: HashSet<String> = view
             .timeline
             .iter()
             .map(|e| e.event.0.to_string())
+            .chain(opened.keys().map(Uuid::to_string))
             .collect();
-        let until = now.date();
         let replay = harbour_rules::replay::replay(rules, &timeline, until);
         let (events, hidden): (Vec<ReplayEvent>, Vec<ReplayEvent>) = replay
             .events
@@ -631,6 +670,11 @@ impl Store {
         // The child as the viewer may see them, read once however many alerts the child
         // has: the same view (and the same policy) as the child's page.
         let mut views: HashMap<PersonId, Option<crate::PersonView>> = HashMap::new();
+        let entries = if alerts.is_empty() {
+            HashMap::new()
+        } else {
+            self.register_entries_opened(g, who).await?
+        };
         let mut visible = Vec::new();
         for mut alert in alerts {
             if let std::collections::hash_map::Entry::Vacant(slot) = views.entry(alert.person) {
@@ -643,7 +687,7 @@ impl Store {
             if let Some(Some(view)) = views.get(&alert.person)
                 && filter.admits(view)
             {
-                disclose(&mut alert, view, &schools);
+                disclose(&mut alert, view, &schools, &entries);
                 visible.push(alert);
             }
         }
@@ -681,12 +725,19 @@ impl Store {
                     let history = c::of_record(tx, &who.tenant, ALERT_WORKFLOW, id).await?;
                     (history, a::schools(tx, &who.tenant).await?)
                 });
-                let evidence = disclose(&mut alert, &view, &schools);
+                let entries = self.register_entries_opened(&mut g, who).await?;
+                let evidence = disclose(&mut alert, &view, &schools, &entries);
+                let register_entries = alert
+                    .evidence
+                    .iter()
+                    .filter_map(|id| entries.get(id).map(|register| (*register, *id)))
+                    .collect();
                 g.commit().await?;
                 Ok(Some(AlertDetail {
                     alert,
                     history,
                     evidence,
+                    register_entries,
                 }))
             }
             _ => {
@@ -770,8 +821,13 @@ impl Store {
             (a::alerts_of(tx, &who.tenant, person.0).await?, a::schools(tx, &who.tenant).await?)
         });
         let mut mine: Vec<Alert> = all.into_iter().filter(|a| a.is_for(who)).collect();
+        let entries = if mine.is_empty() {
+            HashMap::new()
+        } else {
+            self.register_entries_opened(&mut g, who).await?
+        };
         for alert in &mut mine {
-            disclose(alert, &view, &schools);
+            disclose(alert, &view, &schools, &entries);
         }
         g.entry.detail = serde_json::json!({ "alerts": mine.len() }).to_string();
         g.commit().await?;

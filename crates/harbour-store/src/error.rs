@@ -20,6 +20,10 @@ pub enum StoreError {
     Reader(String),
     #[error("backup failed: {0}")]
     Backup(String),
+    /// The registers' settings given with the rules (`registers.toml`) cannot be read, so
+    /// the register clocks the rules see cannot be worked out.
+    #[error("the registers' settings given with the rules are not valid: {0}")]
+    RegisterSettings(String),
     /// The access policy refused the work; the refusal is in the audit.
     #[error("the access policy does not allow this")]
     Refused,

@@ -54,6 +54,7 @@ mod linking;
 mod location;
 mod model;
 mod not_in_school;
+mod register_moments;
 mod registers;
 mod search;
 mod store;

@@ -225,7 +225,7 @@ async fn alerts_are_raised_once_routed_acted_on_and_escalated() {
 
         // The replay timeline holds every event, whoever may see it.
         let timeline = store
-            .rule_timeline(tenant, jayden, &operator(store).await, later)
+            .rule_timeline(tenant, jayden, &rules, &operator(store).await, later)
             .await
             .unwrap()
             .unwrap();
@@ -260,11 +260,16 @@ async fn a_full_run_reads_the_same_timelines_as_reading_each_person() {
         let mut fired = 0;
         for (person, firings) in &everyone {
             let timeline = store
-                .rule_timeline(tenant, *person, &operator, now)
+                .rule_timeline(tenant, *person, &rules, &operator, now)
                 .await
                 .unwrap()
                 .unwrap_or_default();
-            events += timeline.events.len() as u64;
+            // The registers' clocks are added to the timeline, not stored as events.
+            events += timeline
+                .events
+                .iter()
+                .filter(|e| e.kind != harbour_domain::EventKind::RegisterClock)
+                .count() as u64;
             let one: Vec<(String, time::Date)> = rules
                 .evaluate(&timeline, now.date())
                 .into_iter()
@@ -296,7 +301,7 @@ async fn replay_shows_each_viewer_only_what_their_role_may_open() {
         let county = demo::load_demo(store, now).await.unwrap();
         let jayden = demo::jayden(&county).unwrap();
         let whole = store
-            .rule_timeline(&county.tenant, jayden, &operator(store).await, now)
+            .rule_timeline(&county.tenant, jayden, &rules, &operator(store).await, now)
             .await
             .unwrap()
             .unwrap();
@@ -455,5 +460,167 @@ async fn a_later_record_of_the_same_moment_joins_the_alert_already_raised() {
             assert_eq!(after[0].id, before[0].id, "{name}");
             assert_eq!(after[0].evidence.len(), 2, "{name}: with both records");
         }
+    }
+}
+
+/// Issue 16 point 7: a register clock that runs out raises an alert, and replay shows it.
+/// The demo child was permanently excluded on 17 January 2023 and offered 15 hours a week
+/// at the PRU from 25 January: the sixth school day (24 January) passed without full-time
+/// education. His second spell missing education (from 3 July 2024) is never traced. Only
+/// those who may open the register entry see the alert or the clock in replay.
+#[tokio::test]
+async fn a_register_clock_running_out_raises_an_alert_and_replay_shows_it() {
+    let rules = RuleSet::builtin().unwrap();
+    for backend in backends().await {
+        let store = &backend.store;
+        let name = backend.name;
+        let county = demo::load_demo(store, datetime!(2026-07-19 08:00 UTC))
+            .await
+            .unwrap();
+        let tenant = &county.tenant;
+        let jayden = demo::jayden(&county).unwrap();
+        let officer = principal(&county, Role::LaInclusionOfficer, "la");
+        let social = principal(&county, Role::SocialWorker, "la");
+
+        // Day 6: the register opens the entry from the feed, and the next run raises it.
+        let now = datetime!(2023-01-30 10:00 UTC);
+        assert_eq!(store.open_exclusion_entries(tenant, now).await.unwrap(), 1);
+        store
+            .run_rules(tenant, &rules, RunScope::All, now.date(), now)
+            .await
+            .unwrap();
+        let alerts = store.alerts_of_person(&officer, jayden, now).await.unwrap();
+        let day_six: Vec<_> = alerts
+            .iter()
+            .filter(|a| a.rule == "exclusion-no-provision-by-day-six")
+            .collect();
+        assert_eq!(day_six.len(), 1, "{name}: {alerts:#?}");
+        let alert = day_six[0];
+        assert_eq!(alert.fired_on, date!(2023 - 01 - 25), "{name}");
+        assert_eq!(alert.withheld, 0, "{name}: the keeper opens the entry");
+        assert_eq!(alert.evidence.len(), 1, "{name}: the register entry");
+        let shown = store
+            .alert_for(&officer, alert.id, now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(shown.alert.rule, alert.rule, "{name}");
+        assert!(
+            shown
+                .alert
+                .because
+                .starts_with("No full-time education by the sixth school day (due 2023-01-24)"),
+            "{name}: {}",
+            shown.alert.because
+        );
+
+        // Raised once: the next run, and an incremental one, raise nothing more.
+        let again = store
+            .run_rules(tenant, &rules, RunScope::All, now.date(), now)
+            .await
+            .unwrap();
+        assert_eq!(again.alerts_raised, 0, "{name}");
+        let later = datetime!(2023-01-31 10:00 UTC);
+        let changed = store
+            .run_rules(tenant, &rules, RunScope::Changed, later.date(), later)
+            .await
+            .unwrap();
+        assert!(
+            changed.persons_evaluated >= 1,
+            "{name}: the clock's child is looked at"
+        );
+        assert_eq!(changed.alerts_raised, 0, "{name}");
+
+        // Replay: the keeper sees the clock on the day it ran out and the alert on it; a
+        // social worker (who sees the authority's events but not the register) sees neither,
+        // only that something is withheld.
+        let replay = store
+            .replay(&officer, jayden, &rules, now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            replay
+                .events
+                .iter()
+                .any(|e| e.kind == "register_clock" && e.on == date!(2023 - 01 - 25)),
+            "{name}: {:#?}",
+            replay.events
+        );
+        assert!(
+            replay.alerts.iter().any(|a| a.rule == alert.rule
+                && a.on == date!(2023 - 01 - 25)
+                && a.roles == ["la_inclusion_officer"]),
+            "{name}: {:#?}",
+            replay.alerts
+        );
+        let theirs = store
+            .replay(&social, jayden, &rules, now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            !theirs.events.iter().any(|e| e.kind == "register_clock"),
+            "{name}"
+        );
+        assert!(
+            !theirs.alerts.iter().any(|a| a.rule == alert.rule),
+            "{name}"
+        );
+        assert!(theirs.hidden_alerts >= 1, "{name}");
+
+        // The operator's replay at the command line holds the clocks too.
+        let timeline = store
+            .rule_timeline(tenant, jayden, &rules, &operator(store).await, now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            timeline
+                .events
+                .iter()
+                .any(|e| e.kind == harbour_domain::EventKind::RegisterClock),
+            "{name}"
+        );
+
+        // Missing education: the spell from 3 July 2024 is not traced by its twentieth
+        // school day (after the summer holiday); the CME officer is told.
+        let now = datetime!(2024-10-01 10:00 UTC);
+        store.open_not_in_school_entries(tenant, now).await.unwrap();
+        store
+            .run_rules(tenant, &rules, RunScope::All, now.date(), now)
+            .await
+            .unwrap();
+        let cme_officer = principal(&county, Role::LaCmeEheOfficer, "la");
+        let alerts = store
+            .alerts_of_person(&cme_officer, jayden, now)
+            .await
+            .unwrap();
+        let not_traced: Vec<_> = alerts
+            .iter()
+            .filter(|a| a.rule == "cme-not-traced")
+            .collect();
+        assert_eq!(not_traced.len(), 1, "{name}: {alerts:#?}");
+        assert!(
+            not_traced[0].fired_on > date!(2024 - 09 - 01)
+                && not_traced[0].fired_on < date!(2024 - 10 - 01),
+            "{name}: {:?}",
+            not_traced[0].fired_on
+        );
+        assert_eq!(not_traced[0].withheld, 0, "{name}");
+        // The spell of 2021 was traced a day late: replay shows that too, as history.
+        let replay = store
+            .replay(&cme_officer, jayden, &rules, now)
+            .await
+            .unwrap()
+            .unwrap();
+        let days: Vec<time::Date> = replay
+            .alerts
+            .iter()
+            .filter(|a| a.rule == "cme-not-traced")
+            .map(|a| a.on)
+            .collect();
+        assert_eq!(days.len(), 2, "{name}: {days:?}");
+        assert_eq!(days[1], not_traced[0].fired_on, "{name}");
     }
 }

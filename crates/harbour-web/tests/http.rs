@@ -1367,6 +1367,75 @@ async fn closed_alerts_have_a_history_page_reached_from_home() {
 
 /// The ids of the alerts a page links to, in order (not its links to the list or the closed
 /// alerts).
+/// Issue 16 point 7: an alert on a register clock (the demo child's second spell missing
+/// education, from 3 July 2024, never traced) reaches the CME officer's queue, and its page
+/// links to the register entry, its evidence, instead of an agency's event.
+#[tokio::test]
+async fn an_alert_on_a_register_clock_links_to_its_register_entry() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    let tenant = &app.county.tenant;
+    app.store
+        .open_not_in_school_entries(tenant, now)
+        .await
+        .unwrap();
+    let rules = harbour_rules::RuleSet::builtin().unwrap();
+    // As of 1 October 2024, so that the clock (run out in September) is recent enough to
+    // raise rather than be history.
+    app.store
+        .run_rules(
+            tenant,
+            &rules,
+            harbour_store::RunScope::All,
+            time::macros::date!(2024 - 10 - 01),
+            now,
+        )
+        .await
+        .unwrap();
+    let officer = app.sign_in(Role::LaCmeEheOfficer, "la").await;
+    let (status, home) = app.page("/", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        home.contains("Child missing education not traced in time"),
+        "{home}"
+    );
+    let mut found = None;
+    for id in alert_ids(&home) {
+        let (_, page) = app.page(&format!("/alerts/{id}"), &officer).await;
+        if page.contains("Child missing education not traced in time") {
+            found = Some(page);
+        }
+    }
+    let page = found.unwrap();
+    assert!(
+        page.contains("href=\"/children-not-in-school/missing-education/"),
+        "{page}"
+    );
+    assert!(page.contains("open the register entry"), "{page}");
+    assert!(
+        !page.contains("None of the evidence events is open to your role"),
+        "{page}"
+    );
+
+    // Replay shows the clock on the day it ran out, with the alert on it.
+    let replay = page
+        .split("href=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.ends_with("/replay"))
+        .unwrap()
+        .to_owned();
+    let (status, replayed) = app.page(&replay, &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        replayed.contains("Child missing education not traced in time (due"),
+        "{replayed}"
+    );
+    assert!(
+        replayed.contains("(Local authority register)"),
+        "{replayed}"
+    );
+}
+
 fn alert_ids(page: &str) -> Vec<String> {
     page.split("href=\"/alerts/")
         .skip(1)

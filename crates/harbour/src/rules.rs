@@ -121,7 +121,9 @@ pub async fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
                 bail!("--by {by:?}: no active member of staff of tenant {tenant} has that email");
             };
             let now = SystemClock.now();
-            let timeline = store.rule_timeline(&tenant, person, &staff, now).await?;
+            let timeline = store
+                .rule_timeline(&tenant, person, &set, &staff, now)
+                .await?;
             store.close().await;
             let Some(timeline) = timeline else {
                 bail!("no person {person} with any events in tenant {tenant}");
@@ -373,9 +375,17 @@ fn print_evaluation(report: &harbour_rules::score::Report) {
         report.share_children_with_compound_alert * 100.0
     );
     println!("Alerts per 1,000 children per year, by rule:");
+    // As wide as the longest rule id, so the figures line up whatever a council names them.
+    let width = report
+        .by_rule
+        .iter()
+        .map(|r| r.rule.len())
+        .max()
+        .unwrap_or(0)
+        .max(28);
     for rule in &report.by_rule {
         println!(
-            "  {:<28} {:>9.1}   ({} alerts, {} children)",
+            "  {:<width$} {:>9.1}   ({} alerts, {} children)",
             rule.rule, rule.alerts_per_1000_children_per_year, rule.alerts, rule.children
         );
     }

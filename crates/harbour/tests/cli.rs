@@ -642,6 +642,94 @@ fn a_synthetic_county_imports_into_an_existing_authority() {
         "{}",
         text(&refused)
     );
+    // The rules read the registers' clocks with the same file: a run with the bad one is
+    // refused naming the key too.
+    let refused = harbour(&data, &["rules", "run", "--rules", rules_arg], "");
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("exclusions.full_time_hours"),
+        "{}",
+        text(&refused)
+    );
+    // Issue 16 point 7: replaying an excluded child whose sixth school day passed without
+    // full-time education shows the register's clock on the day after, with the alert.
+    let missed = entries
+        .iter()
+        .find(|e| {
+            let day_six = &e["assessment"]["day_six"];
+            day_six["met_on"].is_null() || day_six["met_on"].as_str() > day_six["due"].as_str()
+        })
+        .unwrap_or_else(|| panic!("the county misses some day-6 clocks: {register}"));
+    let person = missed["person"].as_str().unwrap();
+    let council = agencies
+        .lines()
+        .find(|l| l.contains("Local authority"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap();
+    ok(harbour(
+        &data,
+        &[
+            "user",
+            "add",
+            "--agency",
+            council,
+            "--role",
+            "la_inclusion_officer",
+            "--email",
+            "ina@council.example",
+            "--name",
+            "Ina Clusion",
+        ],
+        "a long enough password\n",
+    ));
+    let replay = ok(harbour(
+        &data,
+        &[
+            "rules",
+            "replay",
+            "--person",
+            person,
+            "--by",
+            "ina@council.example",
+            "--json",
+        ],
+        "",
+    ));
+    let replay: serde_json::Value = serde_json::from_str(replay.trim()).unwrap();
+    let clocks: Vec<&serde_json::Value> = replay["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "register_clock")
+        .collect();
+    assert!(!clocks.is_empty(), "{replay}");
+    let fired = replay["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["rule"] == "exclusion-no-provision-by-day-six")
+        .unwrap_or_else(|| panic!("{replay}"));
+    assert!(
+        clocks.iter().any(|c| c["on"] == fired["on"]),
+        "the alert falls on the clock's day: {replay}"
+    );
+    // And early identification is scored with the register rules among the others.
+    let truth = county.join("truth.csv");
+    let scored = ok(harbour(
+        &data,
+        &[
+            "rules",
+            "evaluate",
+            "--truth",
+            truth.to_str().unwrap(),
+            "--json",
+        ],
+        "",
+    ));
+    assert!(
+        scored.contains("exclusion-no-provision-by-day-six"),
+        "{scored}"
+    );
     let db = data.join("harbour.sqlite3");
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         use sqlx::Connection;

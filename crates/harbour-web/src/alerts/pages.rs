@@ -128,6 +128,29 @@ pub(crate) fn rows(state: &AppState, alerts: &[Alert]) -> Vec<AlertRow> {
         .collect()
 }
 
+/// A register entry as an alert's evidence: the register's name and the entry's page.
+fn register_link(register: harbour_policy::Register, entry: Uuid) -> (String, String) {
+    use harbour_policy::Register as R;
+    let (name, path) = match register {
+        R::Exclusions => ("permanent exclusions register", "/registers/exclusions"),
+        R::HomeEducation => (
+            "children not in school register (home education)",
+            "/children-not-in-school/home-education",
+        ),
+        R::MissingEducation => (
+            "children not in school register (missing education)",
+            "/children-not-in-school/missing-education",
+        ),
+        // Not a register with clocks; named for completeness.
+        R::FairAccess => ("fair-access log", "/fair-access"),
+    };
+    let link = match register {
+        R::FairAccess => path.to_owned(),
+        _ => format!("{path}/{entry}"),
+    };
+    (name.to_owned(), link)
+}
+
 /// One evidence event as the viewer may see it.
 pub(crate) struct EvidenceRow {
     pub date: String,
@@ -187,6 +210,9 @@ pub(crate) struct AlertPage {
     pub sent_to: String,
     pub escalated_to: String,
     pub evidence: Vec<EvidenceRow>,
+    /// The register entries whose clock ran out, as (what, link): the evidence of an alert
+    /// on a register clock is the entry, not an agency's event.
+    pub register_entries: Vec<(String, String)>,
     /// Evidence events the viewer's role does not open.
     pub hidden: usize,
     /// What happened to the alert, oldest first: shared by everyone who works its queue.
@@ -266,6 +292,11 @@ async fn alert_page(
             summary: e.summary,
         })
         .collect();
+    let register_entries = detail
+        .register_entries
+        .iter()
+        .map(|(register, entry)| register_link(*register, *entry))
+        .collect();
     // A withheld rule (see `Alert::withheld`) is not looked up: its words would tell.
     let rule = state
         .rules
@@ -307,6 +338,7 @@ async fn alert_page(
         escalated_to: alert.escalated_to.map(role_label).unwrap_or_default(),
         hidden: alert.withheld,
         evidence,
+        register_entries,
         history,
         errors: sent.errors,
         chosen: sent.action,
