@@ -51,6 +51,34 @@ pub(crate) async fn child_named(
     }))
 }
 
+/// A choice in a form's or a filter's list (a school, an owner).
+pub(crate) struct SchoolOption {
+    pub id: String,
+    pub name: String,
+    pub selected: bool,
+}
+
+/// Every school of `who`'s authority as a form's choices, `chosen` selected: the schools a
+/// child can be excluded from, or was last on the roll of.
+pub(crate) async fn school_options(
+    state: &AppState,
+    who: &Principal,
+    chosen: Option<Uuid>,
+) -> Result<Vec<SchoolOption>, Problem> {
+    Ok(state
+        .store
+        .list_agencies(&who.tenant)
+        .await?
+        .into_iter()
+        .filter(|a| a.kind == harbour_domain::AgencyKind::School)
+        .map(|a| SchoolOption {
+            selected: chosen == Some(a.id.0),
+            id: a.id.0.to_string(),
+            name: a.name,
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

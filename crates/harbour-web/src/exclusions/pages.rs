@@ -5,7 +5,7 @@ use super::view::{
     ClockView, FiguresView, FilterParams, OwnerFilter, Row, age_on, child_name, fact_words,
 };
 use super::{not_theirs, parse_id, refusal, register_day};
-use crate::forms::{child_named, parse_date, person_of};
+use crate::forms::{SchoolOption, child_named, parse_date, person_of, school_options};
 use crate::layout::{FieldError, Layout, date_time, long_date};
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
@@ -18,20 +18,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_casework::Hours;
 use harbour_casework::exclusions::{Closure, Fact, PanelOutcome, Status};
-use harbour_domain::{AgencyId, AgencyKind, PersonId, UserId};
+use harbour_domain::{AgencyId, PersonId, UserId};
 use harbour_policy::{Register, RegisterAccess};
 use harbour_store::{ExclusionEntry, RegisterRefusal};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use time::Date;
 use uuid::Uuid;
-
-/// A school in the list's filter or the add form.
-pub(crate) struct SchoolOption {
-    pub id: String,
-    pub name: String,
-    pub selected: bool,
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "exclusions_list.html")]
@@ -712,18 +705,7 @@ async fn new_page(
     first_day: String,
     errors: Vec<FieldError>,
 ) -> Result<NewPage, Problem> {
-    let schools = state
-        .store
-        .list_agencies(&signed_in.user.principal.tenant)
-        .await?
-        .into_iter()
-        .filter(|a| a.kind == AgencyKind::School)
-        .map(|a| SchoolOption {
-            selected: school == Some(a.id.0),
-            id: a.id.0.to_string(),
-            name: a.name,
-        })
-        .collect();
+    let schools = school_options(state, &signed_in.user.principal, school).await?;
     // The child's name, so an officer who came from the child's page sees it is the right one.
     let child = match person_of(&person) {
         Some(id) => child_named(state, &signed_in.user.principal, id)

@@ -12,7 +12,7 @@
 
 use super::pages::day;
 use super::refusal;
-use crate::forms::{child_named, parse_date, person_of};
+use crate::forms::{SchoolOption, child_named, parse_date, person_of, school_options};
 use crate::layout::{FieldError, Layout};
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
@@ -25,7 +25,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_casework::Hours;
 use harbour_casework::not_in_school::{Provider, Registration};
-use harbour_domain::{AgencyId, AgencyKind, PersonId};
+use harbour_domain::{AgencyId, PersonId};
 use harbour_policy::{Principal, Register, RegisterAccess};
 use harbour_store::RegisterRefusal;
 use serde::Deserialize;
@@ -507,13 +507,6 @@ pub(crate) struct CmeForm {
     first_day: Option<String>,
 }
 
-/// A school in the form's list.
-pub(crate) struct SchoolOption {
-    pub id: String,
-    pub name: String,
-    pub selected: bool,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "missing_education_new.html")]
 pub(crate) struct CmePage {
@@ -546,18 +539,7 @@ async fn cme_page(
     first_day: String,
     errors: Vec<FieldError>,
 ) -> Result<CmePage, Problem> {
-    let schools = state
-        .store
-        .list_agencies(&signed_in.user.principal.tenant)
-        .await?
-        .into_iter()
-        .filter(|a| a.kind == AgencyKind::School)
-        .map(|a| SchoolOption {
-            selected: school == Some(a.id.0),
-            id: a.id.0.to_string(),
-            name: a.name,
-        })
-        .collect();
+    let schools = school_options(state, &signed_in.user.principal, school).await?;
     Ok(CmePage {
         layout: Layout::new("Open a missing education episode", Some(signed_in), state)
             .with_error(!errors.is_empty()),
