@@ -355,6 +355,9 @@ impl Entry {
                 if hours.tenths() == 0 {
                     return refuse("hours", "Enter the hours offered a week, more than 0");
                 }
+                if !hours.within_a_week() {
+                    return refuse("hours", "Enter hours of 60 or fewer a week");
+                }
                 not_before_exclusion("starts_on", *starts_on, "The offer's start")?;
                 if *starts_on > today + MAX_AHEAD {
                     return refuse("starts_on", "An offer can start at most a year ahead");
@@ -367,6 +370,9 @@ impl Entry {
             } => {
                 not_before_exclusion("week_starting", *week_starting, "The week")?;
                 not_future("week_starting", *week_starting, "The week")?;
+                if !hours.within_a_week() {
+                    return refuse("hours", "Enter hours of 60 or fewer a week");
+                }
                 let offered = self.facts.iter().any(
                     |f| matches!(f, Fact::Offer { starts_on, .. } if starts_on <= week_starting),
                 );

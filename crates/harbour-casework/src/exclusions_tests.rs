@@ -204,6 +204,16 @@ fn impossible_dates_are_refused_naming_the_field() {
         e.check(&backwards, &calendar(), today).unwrap_err().field,
         "next_on"
     );
+    // Hours come in tenths through the API, where no form holds them to a week's worth.
+    let too_many = offer(61, date!(2024 - 11 - 11));
+    assert_eq!(
+        e.check(&too_many, &calendar(), today).unwrap_err().field,
+        "hours"
+    );
+    assert!(
+        e.check(&offer(60, date!(2024 - 11 - 11)), &calendar(), today)
+            .is_ok()
+    );
     let no_notes = Fact::Review {
         on: date!(2024 - 11 - 29),
         notes: "  ".into(),

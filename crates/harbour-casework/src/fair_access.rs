@@ -203,6 +203,9 @@ impl Placement {
         if self.hours.tenths() == 0 {
             return refuse("hours", "Enter the hours a week, more than 0");
         }
+        if !self.hours.within_a_week() {
+            return refuse("hours", "Enter hours of 60 or fewer a week");
+        }
         if let Some(excluded) = self.after_exclusion
             && self.starts_on < excluded
         {

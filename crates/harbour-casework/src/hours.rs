@@ -27,6 +27,12 @@ impl Hours {
         self.0
     }
 
+    /// Whether the hours could be a week's education (60 or fewer): what [`Hours::parse`]
+    /// holds typed hours to, for hours that arrive already in tenths (the API, a feed).
+    pub fn within_a_week(self) -> bool {
+        self.0 <= MAX_TENTHS
+    }
+
     /// Reads "25", "27.5" or "27.50"; at most one decimal place that is not zero, and at most
     /// 60 hours. The error says what was wrong, for the form's error summary.
     pub fn parse(text: &str) -> Result<Self, &'static str> {
@@ -75,6 +81,7 @@ mod tests {
         assert_eq!(Hours::parse("27.50"), Ok(Hours::from_tenths(275)));
         assert_eq!(Hours::from_tenths(275).to_string(), "27.5");
         assert_eq!(Hours::whole(25).to_string(), "25");
+        assert!(Hours::whole(60).within_a_week() && !Hours::from_tenths(601).within_a_week());
         for bad in ["", "x", "-1", "2.55", "61", "1e3", ".5", "99999999"] {
             assert!(Hours::parse(bad).is_err(), "{bad:?} was accepted");
         }

@@ -373,6 +373,12 @@ impl EheCase {
                     required("parents", name, "Enter each parent's name")?;
                     required("parents", address, "Enter each parent's home address")?;
                 }
+                let weekly = [r.hours_by_parents, r.hours_by_others]
+                    .into_iter()
+                    .chain(r.providers.iter().map(|p| p.hours));
+                if weekly.into_iter().any(|h| !h.within_a_week()) {
+                    return refuse("hours_by_parents", "Enter hours of 60 or fewer a week");
+                }
                 if r.educating_parents.is_empty() && r.providers.is_empty() {
                     return refuse(
                         "educating_parents",

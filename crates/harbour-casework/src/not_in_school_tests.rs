@@ -130,6 +130,15 @@ fn a_registration_names_who_educates_the_child() {
             .field,
         "educating_parents"
     );
+    // Hours arrive in tenths through the API: more than a week holds is refused there too.
+    let mut r = registration();
+    r.hours_by_others = Hours::from_tenths(601);
+    assert_eq!(
+        case.check(&EheFact::Registered(r), &Settings::default(), REGISTERED)
+            .unwrap_err()
+            .field,
+        "hours_by_parents"
+    );
     let mut r = registration();
     r.parents.clear();
     assert_eq!(
