@@ -475,9 +475,9 @@ pub struct Blocks {
 
 impl Blocks {
     /// Blocks for records' keys under N rules (the linkage rules, or a training rule alone).
-    /// A record's key for a rule is set to 0 in `keys` where its block was skipped (or it
-    /// shares the key with nobody), so that [`Blocks::par_map`] does not take a skipped block
-    /// as having claimed a pair.
+    /// A record's key for a rule is set to 0 in `keys` where its block was skipped (a key it
+    /// shares with nobody is left: it can claim no pair), so that [`Blocks::par_map`] does not
+    /// take a skipped block as having claimed a pair.
     pub fn new<const N: usize>(keys: &mut [[u64; N]], limits: Limits) -> Blocks {
         let budget = limits.rule_budget(keys.len());
         // The rules are independent of each other until their skipped blocks are unkeyed, so

@@ -94,8 +94,8 @@ struct Candidate {
     /// compared (see [`crate::bound`]).
     pattern: Option<Pattern>,
     rule: u8,
-    /// Bits of evidence without a prior: the pair's own, or where it was not compared, the
-    /// most it could have weighed.
+    /// Bits of evidence without a prior, the pair's own; for a pair the bound ruled out, only
+    /// where it was sampled for the prior's fit (otherwise NaN: kept only for measuring).
     evidence: f32,
 }
 
@@ -557,9 +557,9 @@ pub fn link(records: &[Record], settings: &Settings, decisions: &[Decision]) -> 
         bound::prior_most(prepared.len(), blocks.pairs_at_most()),
     );
     // The pairs the bound rules out still count in the prior's fit at their own weight: all
-    // of them where they are few (any list up to a few hundred thousand records, which then
-    // links exactly as if nothing had been ruled out), a fixed sample of them, each standing
-    // for the rest, where they are many.
+    // of them where the blocks hold up to PRIOR_SAMPLE pairs (the list then links exactly as
+    // if nothing had been ruled out), a fixed sample of them, each standing for the rest,
+    // where they hold more.
     let sampled_one_in = blocks.pairs_at_most().div_ceil(PRIOR_SAMPLE).max(1) as u64;
     let (candidates, by_rule): (Vec<Candidate>, Vec<usize>) =
         blocks.par_map_counted(&keys, |rule, a, b| {
