@@ -632,7 +632,7 @@ impl Figures {
     }
 }
 
-fn median(values: &mut [u32]) -> Option<f64> {
+pub(crate) fn median(values: &mut [u32]) -> Option<f64> {
     values.sort_unstable();
     let n = values.len();
     let mid = n / 2;

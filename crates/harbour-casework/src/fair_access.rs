@@ -5,11 +5,9 @@
 //! The fair-access panel places children who have no school place, often after an
 //! exclusion. Its log is a list of [`Decision`]s; the consistency view asks whether every
 //! school takes its share: placements per 1,000 pupils on roll, per school and per area,
-//! beside the county's rate. An alternative-provision [`Placement`] is an entry of its own,
-//! linked to the exclusion it follows, so the time from exclusion to a place is known for each
-//! child and in aggregate.
+//! beside the county's rate. Alternative-provision placements, the other half of the
+//! pathway, are entries of their own: [`crate::placements`].
 
-use crate::hours::Hours;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::Date;
@@ -162,128 +160,6 @@ pub fn consistency(
     }
 }
 
-/// The kind of alternative provision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProvisionKind {
-    PupilReferralUnit,
-    AlternativeProvisionAcademy,
-    IndependentProvider,
-    Tuition,
-}
-
-/// How a placement ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PlacementOutcome {
-    ReturnedToMainstream,
-    MovedToSpecialistProvision,
-    CompletedCompulsoryEducation,
-    BrokeDown,
-}
-
-/// A place in alternative provision or a PRU.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Placement {
-    pub provider: String,
-    pub kind: ProvisionKind,
-    pub hours: Hours,
-    pub starts_on: Date,
-    pub review_on: Option<Date>,
-    pub ended: Option<(Date, PlacementOutcome)>,
-    /// The first day of the permanent exclusion it follows, when it follows one.
-    pub after_exclusion: Option<Date>,
-}
-
-impl Placement {
-    pub fn check(&self, today: Date) -> Result<(), Refusal> {
-        if self.provider.trim().is_empty() {
-            return refuse("provider", "Enter the provider");
-        }
-        if self.hours.tenths() == 0 {
-            return refuse("hours", "Enter the hours a week, more than 0");
-        }
-        if !self.hours.within_a_week() {
-            return refuse("hours", "Enter hours of 60 or fewer a week");
-        }
-        if let Some(excluded) = self.after_exclusion
-            && self.starts_on < excluded
-        {
-            return refuse(
-                "starts_on",
-                format!("The placement must start on or after the exclusion ({excluded})"),
-            );
-        }
-        if let Some(review) = self.review_on
-            && review <= self.starts_on
-        {
-            return refuse("review_on", "The review must be after the placement starts");
-        }
-        if let Some((ended, _)) = self.ended {
-            if ended < self.starts_on {
-                return refuse("ended_on", "The placement cannot end before it starts");
-            }
-            if ended > today {
-                return refuse("ended_on", "The end cannot be in the future");
-            }
-        }
-        Ok(())
-    }
-
-    /// Calendar days from the exclusion to the placement's start.
-    pub fn days_from_exclusion(&self) -> Option<i64> {
-        self.after_exclusion
-            .map(|excluded| (self.starts_on - excluded).whole_days())
-    }
-
-    pub fn review_overdue(&self, today: Date) -> bool {
-        self.ended.is_none() && self.review_on.is_some_and(|r| today > r)
-    }
-}
-
-/// The pathway in aggregate: how many placements followed an exclusion and the median days
-/// from exclusion to place.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Pathway {
-    pub placements: usize,
-    pub after_exclusion: usize,
-    pub median_days_from_exclusion: Option<f64>,
-    pub reviews_overdue: usize,
-}
-
-impl Pathway {
-    pub fn of<'a>(placements: impl IntoIterator<Item = &'a Placement>, today: Date) -> Self {
-        let mut days = Vec::new();
-        let mut pathway = Self {
-            placements: 0,
-            after_exclusion: 0,
-            median_days_from_exclusion: None,
-            reviews_overdue: 0,
-        };
-        for p in placements {
-            pathway.placements += 1;
-            if let Some(d) = p.days_from_exclusion() {
-                pathway.after_exclusion += 1;
-                days.push(d);
-            }
-            if p.review_overdue(today) {
-                pathway.reviews_overdue += 1;
-            }
-        }
-        days.sort_unstable();
-        let n = days.len();
-        pathway.median_days_from_exclusion = match n {
-            0 => None,
-            _ if n % 2 == 1 => days.get(n / 2).map(|d| *d as f64),
-            _ => match (days.get(n / 2 - 1), days.get(n / 2)) {
-                (Some(a), Some(b)) => Some((*a + *b) as f64 / 2.0),
-                _ => None,
-            },
-        };
-        pathway
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,41 +217,6 @@ mod tests {
             "the unknown school Z counts in the county"
         );
         assert_eq!(c.county.pupils_on_roll, 3_500);
-    }
-
-    #[test]
-    fn a_placement_after_an_exclusion_is_timed_and_checked() {
-        let p = Placement {
-            provider: "Riverside PRU".into(),
-            kind: ProvisionKind::PupilReferralUnit,
-            hours: Hours::whole(25),
-            starts_on: date!(2024 - 11 - 18),
-            review_on: Some(date!(2025 - 01 - 13)),
-            ended: None,
-            after_exclusion: Some(date!(2024 - 11 - 04)),
-        };
-        assert!(p.check(date!(2024 - 11 - 20)).is_ok());
-        assert_eq!(p.days_from_exclusion(), Some(14));
-        assert!(p.review_overdue(date!(2025 - 01 - 14)));
-        let early = Placement {
-            starts_on: date!(2024 - 11 - 01),
-            ..p.clone()
-        };
-        assert_eq!(
-            early.check(date!(2024 - 11 - 20)).unwrap_err().field,
-            "starts_on"
-        );
-        let ends_first = Placement {
-            ended: Some((date!(2024 - 11 - 10), PlacementOutcome::BrokeDown)),
-            ..p.clone()
-        };
-        assert_eq!(
-            ends_first.check(date!(2024 - 11 - 20)).unwrap_err().field,
-            "ended_on"
-        );
-        let pathway = Pathway::of([&p, &p.clone()], date!(2025 - 01 - 14));
-        assert_eq!(pathway.median_days_from_exclusion, Some(14.0));
-        assert_eq!(pathway.reviews_overdue, 2);
     }
 
     #[test]

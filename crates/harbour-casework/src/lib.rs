@@ -16,6 +16,7 @@ pub mod hours;
 pub mod journey;
 pub mod moments;
 pub mod not_in_school;
+pub mod placements;
 pub mod settings;
 pub mod task;
 

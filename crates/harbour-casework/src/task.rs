@@ -30,6 +30,8 @@ pub enum TaskKind {
     EheInformationRequest,
     /// Trace a child missing education within the limit (20 school days by default).
     TraceMissingChild,
+    /// Review an alternative-provision placement (on its review date, else every six weeks).
+    ReviewPlacement,
 }
 
 impl TaskKind {
@@ -45,6 +47,7 @@ impl TaskKind {
             Self::EheHomeVisit => "Ask for a home visit (within 15 days)",
             Self::EheInformationRequest => "Ask for information about home education",
             Self::TraceMissingChild => "Trace a child missing education",
+            Self::ReviewPlacement => "Review the alternative-provision placement",
         }
     }
 
