@@ -215,7 +215,8 @@ impl Entry {
         }
     }
 
-    fn is_closed(&self) -> bool {
+    /// Whether the entry is closed (and not reopened since).
+    pub fn is_closed(&self) -> bool {
         self.facts.iter().rev().find_map(|f| match f {
             Fact::Closed { .. } => Some(true),
             Fact::Reopened { .. } => Some(false),

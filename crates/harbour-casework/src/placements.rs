@@ -198,16 +198,12 @@ impl Placement {
         })
     }
 
-    fn details(&self) -> Option<(&str, Option<ProvisionKind>, Option<Hours>, Option<Date>)> {
-        self.facts.iter().rev().find_map(|f| match f {
-            PlacementFact::Details {
-                provider,
-                kind,
-                hours,
-                review_on,
-            } => Some((provider.as_str(), *kind, *hours, *review_on)),
-            _ => None,
-        })
+    /// The latest details recorded (the opening ones or a correction).
+    fn details(&self) -> Option<&PlacementFact> {
+        self.facts
+            .iter()
+            .rev()
+            .find(|f| matches!(f, PlacementFact::Details { .. }))
     }
 
     fn last_review(&self) -> Option<(Date, Option<Date>)> {
@@ -309,10 +305,15 @@ impl Placement {
         settings: &Settings,
         today: Date,
     ) -> PlacementAssessment {
-        let (provider, kind, hours, review_on) = self
-            .details()
-            .map(|(p, k, h, r)| (p.to_owned(), k, h, r))
-            .unwrap_or_default();
+        let (provider, kind, hours, review_on) = match self.details() {
+            Some(PlacementFact::Details {
+                provider,
+                kind,
+                hours,
+                review_on,
+            }) => (provider.clone(), *kind, *hours, *review_on),
+            _ => (String::new(), None, None, None),
+        };
         let ended = self.ended();
         // The officer's date, else the last review's next date, else the register's
         // interval from the start or the last review.

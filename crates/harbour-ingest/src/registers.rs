@@ -36,6 +36,13 @@ impl Reaction for OpenRegisterEntries {
             if opened > 0 {
                 tracing::info!(tenant = %first.tenant.as_str(), opened, "permanent exclusions added to the register");
             }
+            let placements = store
+                .open_placement_entries(&first.tenant, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            if placements > 0 {
+                tracing::info!(tenant = %first.tenant.as_str(), placements, "alternative-provision placements added");
+            }
             let cnis = store
                 .open_not_in_school_entries(&first.tenant, now)
                 .await

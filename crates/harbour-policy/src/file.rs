@@ -47,6 +47,8 @@ pub enum Register {
     MissingEducation,
     /// The fair-access panel's log and the consistency figures (recommendation 5).
     FairAccess,
+    /// Alternative-provision and pupil referral unit placements (recommendation 9).
+    AlternativeProvision,
 }
 
 impl Register {
@@ -56,6 +58,7 @@ impl Register {
             Self::HomeEducation => "home_education",
             Self::MissingEducation => "missing_education",
             Self::FairAccess => "fair_access",
+            Self::AlternativeProvision => "alternative_provision",
         }
     }
 
@@ -68,6 +71,9 @@ impl Register {
                 "their role does not keep the children missing education register"
             }
             Self::FairAccess => "their role does not keep the fair-access log",
+            Self::AlternativeProvision => {
+                "their role does not keep the alternative provision placements"
+            }
         }
     }
 }

@@ -54,6 +54,7 @@ mod linking;
 mod location;
 mod model;
 mod not_in_school;
+mod placements;
 mod register_moments;
 mod registers;
 mod search;
@@ -93,6 +94,7 @@ pub use not_in_school::{
     HomeEducationEntry, MissingEducationEntry, NotInSchoolDay, NotInSchoolPart,
     NotInSchoolRegister, OpenedNotInSchool, ReaderAccess,
 };
+pub use placements::{PlacementEntry, PlacementsRegister};
 pub use registers::{
     ExclusionEntry, ExclusionsRegister, RecordedFact, RegisterChild, RegisterDay, RegisterRefusal,
 };

@@ -1090,7 +1090,7 @@ fn refused(refusal: &RegisterRefusal) -> serde_json::Value {
     }
 }
 
-async fn finish_entry(
+pub(crate) async fn finish_entry(
     mut g: Guarded,
     register: Register,
     id: Uuid,
@@ -1113,7 +1113,7 @@ async fn finish_entry(
     }
 }
 
-async fn finish_write(
+pub(crate) async fn finish_write(
     mut g: Guarded,
     register: Register,
     id: Option<Uuid>,
@@ -1137,7 +1137,7 @@ async fn finish_write(
     }
 }
 
-async fn finish_record(
+pub(crate) async fn finish_record(
     mut g: Guarded,
     register: Register,
     id: Uuid,

@@ -28,7 +28,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 const EXCLUSIONS: Register = Register::Exclusions;
-const WORKFLOW: &str = "exclusions_register";
+pub(crate) const WORKFLOW: &str = "exclusions_register";
 
 /// Which child an entry is about, for those entitled to see the register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

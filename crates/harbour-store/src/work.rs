@@ -49,15 +49,18 @@ pub enum Workflow {
     HomeEducation,
     /// Missing-education episodes still to trace.
     MissingEducation,
+    /// Alternative-provision placements' reviews.
+    AlternativeProvision,
 }
 
 impl Workflow {
     /// Every source of the queue, in the order they are read.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Alert,
         Self::Exclusions,
         Self::HomeEducation,
         Self::MissingEducation,
+        Self::AlternativeProvision,
     ];
 
     /// The workflow's code, as `case_events` and `task_assignments` keep it.
@@ -67,6 +70,7 @@ impl Workflow {
             Self::Exclusions => "exclusions_register",
             Self::HomeEducation => "home_education_register",
             Self::MissingEducation => "missing_education_register",
+            Self::AlternativeProvision => crate::placements::WORKFLOW,
         }
     }
 
@@ -77,6 +81,7 @@ impl Workflow {
             Self::Exclusions => Some(Register::Exclusions),
             Self::HomeEducation => Some(Register::HomeEducation),
             Self::MissingEducation => Some(Register::MissingEducation),
+            Self::AlternativeProvision => Some(Register::AlternativeProvision),
         }
     }
 
@@ -385,6 +390,23 @@ impl Store {
         items.extend(self.register_work(
             Workflow::MissingEducation,
             missing,
+            who,
+            &colleagues,
+            day,
+        ));
+        let (back, placements) = self
+            .placement_entries_inside(g, &who.tenant, day.exclusions())
+            .await?;
+        g = back;
+        let placements = placements.into_iter().map(|e| RegisterTasks {
+            entry: e.id,
+            person: e.person,
+            child: e.child,
+            tasks: e.assessment.tasks,
+        });
+        items.extend(self.register_work(
+            Workflow::AlternativeProvision,
+            placements,
             who,
             &colleagues,
             day,

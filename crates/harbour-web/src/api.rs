@@ -6,7 +6,8 @@
 use crate::problem::ErrorBody;
 use crate::state::AppState;
 use crate::{
-    alerts, exclusions, fair_access, feeds, identity, not_in_school, people, service, work,
+    alerts, exclusions, fair_access, feeds, identity, not_in_school, people, placements, service,
+    work,
 };
 use axum::routing::get;
 use axum::{Json, Router};
@@ -36,6 +37,7 @@ fn document() -> utoipa::openapi::OpenApi {
     document.merge(work::WorkApi::openapi());
     document.merge(exclusions::ExclusionsApi::openapi());
     document.merge(fair_access::FairAccessApi::openapi());
+    document.merge(placements::PlacementsApi::openapi());
     document.merge(not_in_school::NotInSchoolApi::openapi());
     document
 }

@@ -17,6 +17,7 @@ mod feeds;
 mod identity;
 mod not_in_school;
 mod people;
+mod placements;
 mod quarantine;
 mod service;
 mod sign_in;

@@ -6,7 +6,7 @@ use crate::nav::NavEntry;
 use crate::state::AppState;
 use crate::{
     alerts, api, assets, audit, emergency, exclusions, fair_access, feeds, identity, metrics,
-    not_in_school, people, problem, quarantine, service, sign_in, work,
+    not_in_school, people, placements, problem, quarantine, service, sign_in, work,
 };
 use axum::Router;
 use axum::body::Body;
@@ -49,6 +49,7 @@ const NAVIGATION: &[NavEntry] = &[
     exclusions::NAV,
     not_in_school::NAV,
     fair_access::NAV,
+    placements::NAV,
     audit::NAV,
     service::NAV,
 ];
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(work::routes())
         .merge(not_in_school::routes())
         .merge(fair_access::routes())
+        .merge(placements::routes())
         .merge(identity::routes())
         .merge(exclusions::routes())
         .merge(quarantine::routes())

@@ -52,6 +52,8 @@ struct Expected {
     /// keep, own_agency or none: the children not in school register's two parts.
     home_education_register: String,
     missing_education_register: String,
+    /// keep or none: the alternative-provision placements.
+    alternative_provision: String,
 }
 
 impl Expected {
@@ -1349,4 +1351,101 @@ async fn not_in_school_writes(
         redirected(ehe_access),
         "{role} home education add form"
     );
+}
+
+/// The alternative-provision placements, as `access_matrix.toml` says: the inclusion officers
+/// keep them; every other role is refused the list, the API and the add form, finds each
+/// placement missing, may record nothing, and has no link to them.
+#[tokio::test]
+async fn every_role_sees_the_alternative_provision_placements_as_the_sharing_rules_say() {
+    let expected: BTreeMap<Role, Expected> =
+        toml::from_str(include_str!("access_matrix.toml")).unwrap();
+    let app = common::spawn_app().await;
+    let tenant = &app.county.tenant;
+    let now = app.clock.now();
+    app.store.open_exclusion_entries(tenant, now).await.unwrap();
+    assert!(app.store.open_placement_entries(tenant, now).await.unwrap() >= 1);
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let (_, list) = app
+        .json("/api/v1/registers/alternative-provision", &officer)
+        .await;
+    let first = list["placements"][0]["id"].as_str().unwrap().to_owned();
+    let entry = format!("/registers/alternative-provision/{first}");
+    let jayden = app.jayden();
+    let mut checked = BTreeSet::new();
+    for user in &app.county.users {
+        let role = *user.roles.iter().next().unwrap();
+        let response = app
+            .client
+            .post(app.url("/sign-in"))
+            .form(&[("user_id", user.id.to_string())])
+            .send()
+            .await
+            .unwrap();
+        let cookie = common::App::cookie_of(&response);
+        let keeps = match expected[&role].alternative_provision.as_str() {
+            "keep" => true,
+            "none" => false,
+            other => panic!("{role}: no case for {other}"),
+        };
+        let (list_status, _) = app.page("/registers/alternative-provision", &cookie).await;
+        let (api_status, _) = app
+            .json("/api/v1/registers/alternative-provision", &cookie)
+            .await;
+        let (entry_status, _) = app.page(&entry, &cookie).await;
+        let (entry_api, _) = app.json(&format!("/api/v1{entry}"), &cookie).await;
+        let (new_status, _) = app
+            .page("/registers/alternative-provision/new", &cookie)
+            .await;
+        let (_, home) = app.page("/", &cookie).await;
+        let post = |path: String, body: serde_json::Value| {
+            let request = app
+                .client
+                .post(app.url(&path))
+                .header(COOKIE, &cookie)
+                .json(&body);
+            async move { request.send().await.unwrap().status() }
+        };
+        let recorded = post(
+            format!("/api/v1{entry}/facts"),
+            serde_json::json!({ "fact": "reviewed", "on": "2026-07-17", "notes": "Matrix review", "next_on": null }),
+        )
+        .await;
+        let added = post(
+            "/api/v1/registers/alternative-provision".into(),
+            serde_json::json!({ "person": jayden, "starts_on": "2026-07-13", "provider": "Matrix Tuition", "kind": "tuition", "hours": 50 }),
+        )
+        .await;
+        let (ok, created, refused, missing) = if keeps {
+            (
+                StatusCode::OK,
+                StatusCode::CREATED,
+                StatusCode::OK,
+                StatusCode::OK,
+            )
+        } else {
+            (
+                StatusCode::FORBIDDEN,
+                StatusCode::FORBIDDEN,
+                StatusCode::FORBIDDEN,
+                StatusCode::NOT_FOUND,
+            )
+        };
+        assert_eq!((list_status, api_status), (ok, ok), "{role}: the list");
+        assert_eq!(
+            (entry_status, entry_api),
+            (missing, missing),
+            "{role}: an entry"
+        );
+        assert_eq!(new_status, refused, "{role}: the add form");
+        assert_eq!(recorded, refused, "{role}: recording");
+        assert_eq!(added, created, "{role}: adding");
+        assert_eq!(
+            home.contains("href=\"/registers/alternative-provision\""),
+            keeps,
+            "{role}: in the navigation"
+        );
+        checked.insert(role);
+    }
+    assert_eq!(checked.len(), Role::ALL.len(), "every role checked");
 }

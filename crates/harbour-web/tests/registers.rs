@@ -1481,3 +1481,161 @@ async fn the_list_shows_each_entrys_owner_and_filters_by_owner() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["field"], "owner");
 }
+
+/// Alternative provision as the inclusion officer uses it: the feed's placement on the list,
+/// timed from the exclusion it follows and linked from the exclusion's entry; the forms
+/// refuse what cannot be true naming the field and keep what was typed; a review and the end
+/// are recorded; a placement added by hand is the exclusion's offer too.
+#[tokio::test]
+async fn the_inclusion_officer_follows_a_child_from_exclusion_to_a_placement() {
+    let (app, exclusion) = app_with_entry().await;
+    let tenant = &app.county.tenant;
+    app.store
+        .open_placement_entries(tenant, app.clock.now())
+        .await
+        .unwrap();
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let (status, list) = app.page("/registers/alternative-provision", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("Jayden Mercer"), "{list}");
+    // 25 January 2023, eight days after the exclusion on the 17th.
+    assert!(
+        list.contains("8 days (6 school days) after the exclusion"),
+        "{list}"
+    );
+    assert!(list.contains("Type not recorded"), "{list}");
+
+    // The exclusion's entry lists the placement and offers to add one.
+    let (_, entry) = app
+        .page(&format!("/registers/exclusions/{exclusion}"), &officer)
+        .await;
+    let placement = entry
+        .split("href=\"/registers/alternative-provision/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        entry.contains("/registers/alternative-provision/new?person="),
+        "{entry}"
+    );
+    let page = format!("/registers/alternative-provision/{placement}");
+    let facts = format!("{page}/facts");
+    let token = app.form_token(&officer).await;
+
+    // A review before the placement started is refused, naming the field, with what was
+    // typed kept; nothing is stored.
+    let response = app
+        .post_form(
+            &facts,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("fact", "reviewed"),
+                ("on", "20/1/2023"),
+                ("notes", "Early days"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("href=\"#reviewed-on\""), "{body}");
+    assert!(body.contains("Early days"), "the notes are kept: {body}");
+    // Hours that are not a number: the same.
+    let response = app
+        .post_form(
+            &facts,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("fact", "details"),
+                ("provider", "Harbourshire PRU"),
+                ("hours", "lots"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.text().await.unwrap().contains("#details-hours"));
+
+    for form in [
+        vec![
+            ("fact", "details"),
+            ("provider", "Harbourshire PRU"),
+            ("kind", "pupil_referral_unit"),
+            ("hours", "25"),
+        ],
+        vec![
+            ("fact", "reviewed"),
+            ("on", "3/2/2023"),
+            ("notes", "Attending every day"),
+        ],
+        vec![
+            ("fact", "ended"),
+            ("on", "10/2/2023"),
+            ("outcome", "returned_to_mainstream"),
+        ],
+    ] {
+        let mut fields = vec![("csrf_token", token.as_str())];
+        fields.extend(form);
+        let response = app.post_form(&facts, &officer, &fields).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{fields:?}");
+    }
+    let (_, shown) = app.page(&page, &officer).await;
+    assert!(
+        shown.contains("Ended 10 February 2023: Returned to a mainstream school"),
+        "{shown}"
+    );
+    assert!(shown.contains("Attending every day"), "{shown}");
+    assert!(
+        !shown.contains("form-reviewed"),
+        "an ended placement takes nothing more"
+    );
+
+    // Added by hand: the placement, and the offer on the exclusion's entry.
+    let jayden = app.jayden();
+    let response = app
+        .post_form(
+            "/registers/alternative-provision/new",
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("person", &jayden),
+                ("starts_on", "13/2/2023"),
+                ("provider", "Coastline AP Academy"),
+                ("kind", "alternative_provision_academy"),
+                ("hours", "27.5"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, entry) = app
+        .page(&format!("/registers/exclusions/{exclusion}"), &officer)
+        .await;
+    assert!(entry.contains("Coastline AP Academy"), "{entry}");
+    let (_, api) = app
+        .json(
+            &format!("/api/v1/registers/exclusions/{exclusion}"),
+            &officer,
+        )
+        .await;
+    assert!(api.to_string().contains("Coastline AP Academy"), "{api}");
+    let (_, pathway) = app
+        .json("/api/v1/registers/alternative-provision", &officer)
+        .await;
+    assert_eq!(pathway["pathway"]["placements"], 2, "{pathway}");
+    assert_eq!(pathway["pathway"]["after_exclusion"], 2, "{pathway}");
+
+    // A school's lead sees the exclusion's entry (its offer too) without the placements.
+    let school = app.sign_in(Role::SchoolDsl, "northgate").await;
+    let (status, theirs) = app
+        .page(&format!("/registers/exclusions/{exclusion}"), &school)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!theirs.contains("id=\"placements\""), "{theirs}");
+    assert!(
+        !theirs.contains("/registers/alternative-provision/"),
+        "{theirs}"
+    );
+}

@@ -17,6 +17,9 @@
 //!   on time.
 //! - Tyler Quinn (Seaview), excluded in September: a part-time offer that started late and
 //!   has run past six weeks, and the last review's next date passed: overdue.
+//! - Both offers are places at the PRU the inclusion officer added on the alternative
+//!   provision placements, which record them as the offers: Reece's placement review is
+//!   due in ten days, Tyler's is overdue.
 //! - Leon Ashby, deleted from Seaview's roll to an unknown destination two weeks ago: three
 //!   tracing steps done, ten school days left.
 //! - Chloe Dunn, reported missing education by the authority in October: one step, past the
@@ -33,6 +36,7 @@ use harbour_casework::RegisterSettings;
 use harbour_casework::exclusions::Fact;
 use harbour_casework::hours::Hours;
 use harbour_casework::not_in_school::{CmeFact, EheFact, Registration, TraceStep};
+use harbour_casework::placements::{PlacementFact, ProvisionKind};
 use harbour_domain::{PersonId, Role};
 use harbour_policy::Principal;
 use harbour_rules::calendar::Calendar;
@@ -265,6 +269,7 @@ pub async fn record_casework(
     let tenant = &county.tenant;
     store.open_exclusion_entries(tenant, now).await?;
     store.open_not_in_school_entries(tenant, now).await?;
+    store.open_placement_entries(tenant, now).await?;
     let mut done = Casework::default();
 
     // The inclusion officer's exclusions register.
@@ -287,14 +292,33 @@ pub async fn record_casework(
             .map(|e| e.id)
             .ok_or_else(|| DemoError::Data(format!("{given} is not on the register")))
     };
+    // Each child's education offer is a placement the officer added: recorded on the
+    // placements and, through them, as the offer on the exclusion's entry.
     let pru = "Harbourshire Pupil Referral Unit".to_owned();
-    let reece = [
-        Fact::Offer {
+    let placements = [
+        ("Reece", on(2026, 10, 19)?, 25, on(2026, 11, 30)?),
+        ("Tyler", on(2026, 9, 28)?, 15, on(2026, 11, 16)?),
+    ];
+    let placement_day = RegisterDay {
+        calendar,
+        settings: settings.exclusions,
+        today,
+    };
+    for (given, starts_on, hours, review_on) in placements {
+        let child = person(county, given, RECENT_PREFIX)?;
+        let details = PlacementFact::Details {
             provider: pru.clone(),
-            hours: Hours::whole(25),
-            starts_on: on(2026, 10, 19)?,
-            placement: None,
-        },
+            kind: Some(ProvisionKind::PupilReferralUnit),
+            hours: Some(Hours::whole(hours)),
+            review_on: Some(review_on),
+        };
+        store
+            .add_placement(&priya, child, starts_on, details, placement_day, now)
+            .await?
+            .map_err(|r| refused(given, r))?;
+        done.facts += 1;
+    }
+    let reece = [
         Fact::BoardDecision {
             on: on(2026, 10, 29)?,
             reinstate: false,
@@ -310,12 +334,6 @@ pub async fn record_casework(
         },
     ];
     let tyler = [
-        Fact::Offer {
-            provider: pru,
-            hours: Hours::whole(15),
-            starts_on: on(2026, 9, 28)?,
-            placement: None,
-        },
         Fact::BoardDecision {
             on: on(2026, 10, 1)?,
             reinstate: false,

@@ -143,6 +143,10 @@ fn register_link(register: harbour_policy::Register, entry: Uuid) -> (String, St
         ),
         // Not a register with clocks; named for completeness.
         R::FairAccess => ("fair-access log", "/fair-access"),
+        R::AlternativeProvision => (
+            "alternative-provision placements",
+            "/registers/alternative-provision",
+        ),
     };
     let link = match register {
         R::FairAccess => path.to_owned(),

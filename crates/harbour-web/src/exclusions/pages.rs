@@ -218,6 +218,8 @@ pub(crate) struct EntryPage {
     pub next_review: String,
     pub review_overdue: bool,
     pub reviews: Vec<ReviewRow>,
+    /// The child's alternative-provision placements, for a reader who keeps them.
+    pub placements: Option<Vec<crate::placements::PlacementRow>>,
     pub history: Vec<HistoryRow>,
     pub may_record: bool,
     /// The form the errors are about (its fact kind), opened; empty when none.
@@ -353,6 +355,7 @@ async fn entry_page(
         })
         .collect();
     let born = entry.child.as_ref().and_then(|c| c.date_of_birth);
+    let placements = crate::placements::of_child(state, signed_in, entry.person).await?;
     Ok(EntryPage {
         layout: Layout::new(
             format!("{}: exclusions register", child_name(&entry)),
@@ -399,6 +402,7 @@ async fn entry_page(
         next_review: row.next_review.clone(),
         review_overdue: row.review_overdue,
         reviews,
+        placements,
         history,
         may_record,
         form: String::new(),

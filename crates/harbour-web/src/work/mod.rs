@@ -63,6 +63,7 @@ pub(crate) fn record_link(workflow: Workflow, record: Uuid) -> String {
         Workflow::MissingEducation => {
             format!("/children-not-in-school/missing-education/{record}")
         }
+        Workflow::AlternativeProvision => format!("/registers/alternative-provision/{record}"),
     }
 }
 

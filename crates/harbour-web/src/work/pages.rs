@@ -54,6 +54,7 @@ fn source(workflow: Workflow) -> &'static str {
         Workflow::Exclusions => "Permanent exclusions register",
         Workflow::HomeEducation => "Elective home education",
         Workflow::MissingEducation => "Children missing education",
+        Workflow::AlternativeProvision => "Alternative provision",
     }
 }
 

@@ -1,0 +1,580 @@
+//! Alternative-provision and PRU placements, stored, through the gate (recommendation 9: a
+//! clear pathway into alternative provision). The entries and facts live in the registers'
+//! tables under the register name `alternative_provision`; what they mean (review clocks, the
+//! time from exclusion, what may be recorded) is decided in `harbour_casework::placements`.
+//!
+//! A placement opens from each `ap_placement` the authority's education feed sends (its
+//! provider and hours from the row's details; the type, which the feed does not carry, for the
+//! officer to add) or by hand. It is linked, each time it is read, to the child's latest
+//! permanent exclusion on the exclusions register on or before its start, so an exclusion
+//! added or corrected later moves the link with it. A placement added by hand after an
+//! exclusion is also the offer on that exclusion's entry, as a feed's placement is
+//! (`registers.rs`), so the day-6 clock follows it without typing it twice.
+//!
+//! Access is the policy's `[registers.alternative_provision]`; every read names the children
+//! shown, every fact is audited by kind (never its free text) and added to the child's
+//! workflow history (`case_events`).
+
+use crate::StoreError;
+use crate::case_events::NewCaseEvent;
+use crate::gate::{Actor, Guarded, Needs, Work};
+use crate::registers::{
+    EntryRow, FactRow, FeedEventRow, RecordedFact, RegisterChild, RegisterDay, RegisterRefusal,
+    first_names,
+};
+use crate::store::Store;
+use crate::work::{Owner, OwnerRow};
+use harbour_casework::exclusions::{Entry as ExclusionCase, Fact as ExclusionFact};
+use harbour_casework::hours::Hours;
+use harbour_casework::placements::{
+    Pathway, Placement, PlacementAssessment, PlacementFact, exclusion_followed,
+};
+use harbour_domain::{EventKind, PersonId, TenantCode, UserId};
+use harbour_policy::{Principal, Register, RegisterAccess};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+const PLACEMENTS: Register = Register::AlternativeProvision;
+pub(crate) const WORKFLOW: &str = "alternative_provision_register";
+/// The name the provider goes by when the feed's row does not give one.
+const UNNAMED_PROVIDER: &str = "Alternative provision (provider not named in the feed)";
+
+/// One placement with where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlacementEntry {
+    pub id: Uuid,
+    pub person: PersonId,
+    pub child: Option<RegisterChild>,
+    pub starts_on: Date,
+    /// Opened from the authority's feed (rather than by hand).
+    pub from_feed: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub opened_at: OffsetDateTime,
+    /// The exclusions register's entry of the exclusion it follows, if any.
+    pub exclusion_entry: Option<Uuid>,
+    pub history: Vec<RecordedFact<PlacementFact>>,
+    pub assessment: PlacementAssessment,
+    pub owner: Option<Owner>,
+}
+
+/// The placements as a keeper sees them, with the pathway's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlacementsRegister {
+    pub entries: Vec<PlacementEntry>,
+    pub pathway: Pathway,
+    /// Children on the exclusions register, open on the day, with no placement since their
+    /// exclusion: the pathway's gap.
+    pub excluded_without_placement: usize,
+}
+
+/// The details a feed's `ap_placement` row gives: its provider and hours.
+fn details_from_feed(event: &FeedEventRow) -> PlacementFact {
+    let details: serde_json::Value = serde_json::from_str(&event.details).unwrap_or_default();
+    let provider = details
+        .get("provider")
+        .and_then(|v| v.as_str())
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or(UNNAMED_PROVIDER);
+    let hours = details
+        .get("hours_per_week")
+        .and_then(serde_json::Value::as_f64)
+        .and_then(|h| Hours::parse(&h.to_string()).ok())
+        .filter(|h| h.tenths() > 0);
+    PlacementFact::Details {
+        provider: provider.to_owned(),
+        kind: None,
+        hours,
+        review_on: None,
+    }
+}
+
+/// Each child's exclusions on the exclusions register: (first day, entry), oldest first.
+fn exclusions_by_person(rows: &[EntryRow]) -> BTreeMap<Uuid, Vec<(Date, Uuid)>> {
+    let mut by_person: BTreeMap<Uuid, Vec<(Date, Uuid)>> = BTreeMap::new();
+    for row in rows {
+        by_person
+            .entry(row.person_id)
+            .or_default()
+            .push((row.first_day, row.id));
+    }
+    for list in by_person.values_mut() {
+        list.sort_unstable();
+    }
+    by_person
+}
+
+/// The exclusion a placement starting on `starts_on` follows: its first day and entry.
+fn followed(exclusions: Option<&Vec<(Date, Uuid)>>, starts_on: Date) -> Option<(Date, Uuid)> {
+    let list = exclusions?;
+    let days: Vec<Date> = list.iter().map(|(d, _)| *d).collect();
+    let day = exclusion_followed(starts_on, &days)?;
+    list.iter().rev().find(|(d, _)| *d == day).copied()
+}
+
+fn assemble(
+    rows: Vec<EntryRow>,
+    facts: Vec<FactRow>,
+    names: BTreeMap<Uuid, RegisterChild>,
+    exclusions: &BTreeMap<Uuid, Vec<(Date, Uuid)>>,
+    owners: Vec<OwnerRow>,
+    day: RegisterDay<'_>,
+) -> Vec<PlacementEntry> {
+    let mut by_entry: BTreeMap<Uuid, Vec<RecordedFact<PlacementFact>>> = BTreeMap::new();
+    for f in facts {
+        let Ok(fact) = serde_json::from_str::<PlacementFact>(&f.fact) else {
+            tracing::warn!(entry = %f.entry_id, "a placement fact could not be read");
+            continue;
+        };
+        by_entry.entry(f.entry_id).or_default().push(RecordedFact {
+            fact,
+            recorded_at: f.recorded_at,
+            recorded_by: f.recorded_by_name,
+        });
+    }
+    let owners: BTreeMap<Uuid, Owner> = owners
+        .into_iter()
+        .filter(|o| o.workflow == WORKFLOW)
+        .map(|o| {
+            (
+                o.record_id,
+                Owner {
+                    user: UserId(o.assignee),
+                    name: o.assignee_name,
+                },
+            )
+        })
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let history = by_entry.remove(&row.id).unwrap_or_default();
+            let placement = Placement {
+                starts_on: row.first_day,
+                facts: history.iter().map(|f| f.fact.clone()).collect(),
+            };
+            let exclusion = followed(exclusions.get(&row.person_id), row.first_day);
+            PlacementEntry {
+                id: row.id,
+                person: PersonId(row.person_id),
+                child: names.get(&row.person_id).cloned(),
+                starts_on: row.first_day,
+                from_feed: row.source_key.is_some(),
+                opened_at: row.opened_at,
+                exclusion_entry: exclusion.map(|(_, id)| id),
+                assessment: placement.assess(
+                    exclusion.map(|(d, _)| d),
+                    day.calendar,
+                    &day.settings,
+                    day.today,
+                ),
+                owner: owners.get(&row.id).cloned(),
+                history,
+            }
+        })
+        .collect()
+}
+
+impl Store {
+    /// Opens a placement for every `ap_placement` the feeds have sent that is not on the
+    /// register yet (a corrected row, re-sent under the same key, is the same placement).
+    /// Harbour's own work, after imports; returns how many it opened.
+    pub async fn open_placement_entries(
+        &self,
+        tenant: &TenantCode,
+        now: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        let work = Work::new(
+            "register_open_from_feeds",
+            "open alternative-provision placements the feeds sent",
+        );
+        let mut g = self.service_gate(tenant, None, work, now).await?;
+        let opened = in_gate!(g, [registers as r, case_events as c], tx => {
+            let events = r::events_of_kind(tx, tenant, EventKind::AlternativeProvision).await?;
+            let known: BTreeSet<(Option<Uuid>, Option<String>)> =
+                r::entries(tx, tenant, PLACEMENTS.as_str(), None)
+                    .await?
+                    .into_iter()
+                    .map(|row| (row.agency_id, row.source_key))
+                    .collect();
+            let mut history = Vec::new();
+            for event in events
+                .iter()
+                .filter(|e| !known.contains(&(Some(e.agency_id), Some(e.record_key.clone()))))
+            {
+                let id = Uuid::now_v7();
+                r::insert_entry(tx, tenant, &r::NewEntry {
+                    id,
+                    register: PLACEMENTS.as_str(),
+                    person: event.person_id,
+                    agency: Some(event.agency_id),
+                    first_day: event.occurred_on,
+                    source_key: Some(&event.record_key),
+                    opened_by: None,
+                }, now).await?;
+                let text = serde_json::to_string(&details_from_feed(event))
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                r::insert_fact(tx, tenant, id, &text, None, now).await?;
+                history.push(NewCaseEvent {
+                    person: PersonId(event.person_id),
+                    workflow: WORKFLOW,
+                    record: id,
+                    action: "opened".into(),
+                    at: now,
+                    by: None,
+                    detail: serde_json::json!({ "from": "feed" }).to_string(),
+                });
+            }
+            c::append(tx, tenant, &history).await?;
+            g.entry.set_subjects(history.iter().map(|h| h.person));
+            history.len()
+        });
+        g.entry.detail =
+            serde_json::json!({ "register": PLACEMENTS.as_str(), "opened": opened }).to_string();
+        g.commit().await?;
+        Ok(opened)
+    }
+
+    /// Every placement with the pathway's figures, for the register's keepers (`None`, refused
+    /// and audited, for anyone else). Audited naming every child shown.
+    pub async fn placements(
+        &self,
+        who: &Principal,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<PlacementsRegister>, StoreError> {
+        let work = Work::new("view_register", "see the alternative-provision placements");
+        let Some(g) = self
+            .gate_read(Actor::Staff(who), Needs::Register(PLACEMENTS), work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (mut g, register) = self.read_placements(g, &who.tenant, None, day).await?;
+        g.entry
+            .set_subjects(register.entries.iter().map(|e| e.person));
+        g.entry.detail = serde_json::json!({
+            "register": PLACEMENTS.as_str(),
+            "entries": register.entries.len(),
+        })
+        .to_string();
+        g.commit().await?;
+        Ok(Some(register))
+    }
+
+    /// One child's placements, for the keepers (`None` for anyone else, refused and
+    /// audited): what the exclusions register's entry and the person page link to.
+    pub async fn placements_of(
+        &self,
+        who: &Principal,
+        person: PersonId,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Vec<PlacementEntry>>, StoreError> {
+        let work = Work::new(
+            "view_register",
+            "see a child's alternative-provision placements",
+        );
+        let Some(g) = self
+            .gate_read(Actor::Staff(who), Needs::Register(PLACEMENTS), work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (mut g, register) = self
+            .read_placements(g, &who.tenant, Some(person), day)
+            .await?;
+        g.entry.set_subjects([person]);
+        g.entry.detail = serde_json::json!({
+            "register": PLACEMENTS.as_str(),
+            "entries": register.entries.len(),
+        })
+        .to_string();
+        g.commit().await?;
+        Ok(Some(register.entries))
+    }
+
+    /// The placements (of one child, or all), linked to the exclusions they follow, with the
+    /// figures over them, read in `g`.
+    async fn read_placements(
+        &self,
+        mut g: Guarded,
+        tenant: &TenantCode,
+        person: Option<PersonId>,
+        day: RegisterDay<'_>,
+    ) -> Result<(Guarded, PlacementsRegister), StoreError> {
+        let (entries, exclusions) = in_gate!(g, [registers as r, work as w], tx => {
+            let mut rows = r::entries(tx, tenant, PLACEMENTS.as_str(), None).await?;
+            rows.retain(|row| person.is_none_or(|p| p.0 == row.person_id));
+            let facts = r::facts(tx, tenant, PLACEMENTS.as_str(), None).await?;
+            let names = first_names(r::names(tx, tenant, PLACEMENTS.as_str(), None).await?);
+            let exclusion_rows = r::entries(tx, tenant, Register::Exclusions.as_str(), None).await?;
+            let exclusion_facts = r::facts(tx, tenant, Register::Exclusions.as_str(), None).await?;
+            let owners = w::owners(tx, tenant).await?;
+            let exclusions = exclusions_by_person(&exclusion_rows);
+            let entries = assemble(rows, facts, names, &exclusions, owners, day);
+            (entries, open_exclusions(&exclusion_rows, exclusion_facts))
+        });
+        let placed: BTreeSet<(Uuid, Uuid)> = entries
+            .iter()
+            .filter_map(|e| e.exclusion_entry.map(|x| (e.person.0, x)))
+            .collect();
+        let excluded_without_placement = exclusions
+            .iter()
+            .filter(|(person, entry)| !placed.contains(&(*person, *entry)))
+            .count();
+        let pathway = Pathway::of(entries.iter().map(|e| &e.assessment), day.today);
+        Ok((
+            g,
+            PlacementsRegister {
+                entries,
+                pathway,
+                excluded_without_placement,
+            },
+        ))
+    }
+
+    /// One placement, for the keepers (`None` if refused or missing; both audited).
+    pub async fn placement_entry(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<PlacementEntry>, StoreError> {
+        let work = Work::new(
+            "view_register_entry",
+            "see an alternative-provision placement",
+        );
+        let Some(mut g) = self
+            .gate_read(Actor::Staff(who), Needs::Register(PLACEMENTS), work, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let tenant = &who.tenant;
+        let found = in_gate!(g, [registers as r, work as w], tx => {
+            match r::entry(tx, tenant, PLACEMENTS.as_str(), id).await? {
+                Some(row) => {
+                    let facts = r::facts_of(tx, tenant, id).await?;
+                    let names: BTreeMap<Uuid, RegisterChild> = r::name_of(tx, tenant, row.person_id)
+                        .await?
+                        .into_iter()
+                        .map(|n| (n.person_id, n.into()))
+                        .collect();
+                    let exclusion_rows = r::entries(tx, tenant, Register::Exclusions.as_str(), None).await?;
+                    let owners = w::owners(tx, tenant).await?;
+                    assemble(vec![row], facts, names, &exclusions_by_person(&exclusion_rows), owners, day).pop()
+                }
+                None => None,
+            }
+        });
+        crate::not_in_school::finish_entry(g, PLACEMENTS, id, found.as_ref().map(|e| e.person))
+            .await?;
+        Ok(found)
+    }
+
+    /// Adds a placement by hand for `person`, starting on `starts_on` with `details` (a
+    /// [`PlacementFact::Details`]). When it follows an open exclusion on the register and
+    /// gives its hours, it is recorded there as the offer too (if that register's rules
+    /// accept it). The keepers only; audited either way. Returns the new placement's id.
+    pub async fn add_placement(
+        &self,
+        who: &Principal,
+        person: PersonId,
+        starts_on: Date,
+        details: PlacementFact,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Result<Uuid, RegisterRefusal>, StoreError> {
+        let work = Work::new(
+            "register_add_entry",
+            "add an alternative-provision placement",
+        );
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), Needs::Register(PLACEMENTS), work, now)
+            .await?
+        else {
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        };
+        let action = "add_placement";
+        if self.policy.register_access(who, PLACEMENTS) != Some(RegisterAccess::Keep) {
+            let refusal = Err(RegisterRefusal::NotAllowed);
+            crate::not_in_school::finish_write(g, PLACEMENTS, None, action, person, &refusal)
+                .await?;
+            return Ok(refusal);
+        }
+        let PlacementFact::Details {
+            provider, hours, ..
+        } = &details
+        else {
+            return Err(StoreError::Corrupt(
+                "a placement opens with its details".into(),
+            ));
+        };
+        if let Err(refusal) = Placement::new(starts_on, details.clone()).check(&details, day.today)
+        {
+            let refusal = Err(RegisterRefusal::Invalid(refusal));
+            crate::not_in_school::finish_write(g, PLACEMENTS, None, action, person, &refusal)
+                .await?;
+            return Ok(refusal);
+        }
+        let id = Uuid::now_v7();
+        let tenant = &who.tenant;
+        let text =
+            serde_json::to_string(&details).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let offer = hours.map(|hours| ExclusionFact::Offer {
+            provider: provider.clone(),
+            hours,
+            starts_on,
+            placement: Some(format!("placement/{id}")),
+        });
+        in_gate!(g, [registers as r, case_events as c], tx => {
+            r::insert_entry(tx, tenant, &r::NewEntry {
+                id,
+                register: PLACEMENTS.as_str(),
+                person: person.0,
+                agency: None,
+                first_day: starts_on,
+                source_key: None,
+                opened_by: Some(who.user.0),
+            }, now).await?;
+            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+            let mut history = vec![NewCaseEvent {
+                person,
+                workflow: WORKFLOW,
+                record: id,
+                action: "opened".into(),
+                at: now,
+                by: Some(who.user),
+                detail: serde_json::json!({ "from": "hand" }).to_string(),
+            }];
+            // The offer on the exclusion it follows, as the feed's placements are.
+            let exclusion_rows = r::entries(tx, tenant, Register::Exclusions.as_str(), None).await?;
+            if let Some(offer) = &offer
+                && let Some((first_day, entry)) = followed(exclusions_by_person(&exclusion_rows).get(&person.0), starts_on)
+            {
+                let facts = r::facts_of(tx, tenant, entry).await?;
+                let case = ExclusionCase {
+                    first_day,
+                    facts: facts.iter().filter_map(|f| serde_json::from_str(&f.fact).ok()).collect(),
+                };
+                if case.check(offer, day.calendar, day.today).is_ok() {
+                    let offer_text = serde_json::to_string(offer).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    r::insert_fact(tx, tenant, entry, &offer_text, Some(who.user.0), now).await?;
+                    history.push(NewCaseEvent {
+                        person,
+                        workflow: crate::registers::WORKFLOW,
+                        record: entry,
+                        action: "offer".into(),
+                        at: now,
+                        by: Some(who.user),
+                        detail: serde_json::json!({ "from": "placement", "placement": id }).to_string(),
+                    });
+                }
+            }
+            c::append(tx, tenant, &history).await?;
+        });
+        let outcome = Ok(id);
+        crate::not_in_school::finish_write(g, PLACEMENTS, Some(id), action, person, &outcome)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Records `fact` on a placement, if its rules accept it today (a refusal names the form
+    /// field). The keepers only; audited either way.
+    pub async fn record_on_placement(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        fact: &PlacementFact,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Result<(), RegisterRefusal>, StoreError> {
+        let work = Work::new(
+            "register_record",
+            "record on an alternative-provision placement",
+        );
+        let Some(g) = self
+            .gate(Actor::Staff(who), Needs::Register(PLACEMENTS), work, now)
+            .await?
+        else {
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        };
+        let kind = fact.kind();
+        if self.policy.register_access(who, PLACEMENTS) != Some(RegisterAccess::Keep) {
+            return crate::not_in_school::finish_record(
+                g,
+                PLACEMENTS,
+                id,
+                kind,
+                Err(RegisterRefusal::NotAllowed),
+            )
+            .await;
+        }
+        let mut g = g;
+        let tenant = &who.tenant;
+        let text = serde_json::to_string(fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let outcome = in_gate!(g, [registers as r, case_events as c], tx => {
+            match r::entry(tx, tenant, PLACEMENTS.as_str(), id).await? {
+                None => Err(RegisterRefusal::NotFound),
+                Some(row) => {
+                    let facts = r::facts_of(tx, tenant, id).await?;
+                    let placement = Placement {
+                        starts_on: row.first_day,
+                        facts: facts.iter().filter_map(|f| serde_json::from_str(&f.fact).ok()).collect(),
+                    };
+                    match placement.check(fact, day.today) {
+                        Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
+                        Ok(()) => {
+                            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                            c::append(tx, tenant, &[NewCaseEvent {
+                                person: PersonId(row.person_id),
+                                workflow: WORKFLOW,
+                                record: id,
+                                action: kind.into(),
+                                at: now,
+                                by: Some(who.user),
+                                detail: "{}".into(),
+                            }]).await?;
+                            Ok(PersonId(row.person_id))
+                        }
+                    }
+                }
+            }
+        });
+        crate::not_in_school::finish_record(g, PLACEMENTS, id, kind, outcome).await
+    }
+
+    /// Every placement with where it stands, read in `g` (whose caller has already decided
+    /// what the reader may be told): for the work queue's tasks.
+    pub(crate) async fn placement_entries_inside(
+        &self,
+        g: Guarded,
+        tenant: &TenantCode,
+        day: RegisterDay<'_>,
+    ) -> Result<(Guarded, Vec<PlacementEntry>), StoreError> {
+        let (g, register) = self.read_placements(g, tenant, None, day).await?;
+        Ok((g, register.entries))
+    }
+}
+
+/// The open entries of the exclusions register, as (child, entry).
+fn open_exclusions(rows: &[EntryRow], facts: Vec<FactRow>) -> Vec<(Uuid, Uuid)> {
+    let mut facts_of: BTreeMap<Uuid, Vec<ExclusionFact>> = BTreeMap::new();
+    for f in facts {
+        if let Ok(fact) = serde_json::from_str::<ExclusionFact>(&f.fact) {
+            facts_of.entry(f.entry_id).or_default().push(fact);
+        }
+    }
+    rows.iter()
+        .filter(|row| {
+            let case = ExclusionCase {
+                first_day: row.first_day,
+                facts: facts_of.remove(&row.id).unwrap_or_default(),
+            };
+            !case.is_closed()
+        })
+        .map(|row| (row.person_id, row.id))
+        .collect()
+}
