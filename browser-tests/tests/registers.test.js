@@ -267,3 +267,43 @@ describe('an LA inclusion officer on fair access', () => {
     await signOut(driver);
   });
 });
+
+describe('an LA inclusion officer following children into alternative provision', () => {
+  it('sees the placements, the time from exclusion and the reviews due', async () => {
+    const { driver } = browser;
+    await signInAs(driver, demo.baseUrl, 'inclusion@la.example');
+    await clickAndLoad(driver, By.linkText('Alternative provision'));
+    await assertAccessible(driver, 'alternative provision');
+    await screenshot(driver, '46-alternative-provision');
+    assert.equal(await driver.getTitle(), 'Alternative provision – Harbour');
+    const table = await text(driver, '#placements');
+    // The demo's two PRU places, each timed from its exclusion; Tyler's review overdue.
+    assert.match(table, /Tyler Quinn/);
+    assert.match(table, /Reece Holloway/);
+    assert.match(table, /after the exclusion/);
+    assert.match(table, /Overdue/);
+    assert.match(await text(driver, '#pathway'), /Median time from exclusion to a place/);
+  });
+
+  it('opens a placement, is told which field is wrong, and records a review', async () => {
+    const { driver } = browser;
+    await clickAndLoad(driver, By.linkText('Tyler Quinn'));
+    await assertAccessible(driver, 'placement');
+    await screenshot(driver, '47-placement');
+    await driver.findElement(By.css('#form-reviewed summary')).click();
+    await clickAndLoad(driver, By.css('#form-reviewed button[type="submit"]'));
+    await assertAccessible(driver, 'placement with an error');
+    const summary = await text(driver, '.error-summary');
+    assert.match(summary, /Enter the date of the review/);
+    await screenshot(driver, '47-placement-error');
+    // Today, in London: the demo's dates move with the day it runs, so any fixed date could
+    // fall before the placement started.
+    const today = new Date().toLocaleDateString('en-GB', { timeZone: 'Europe/London' });
+    await driver.findElement(By.id('reviewed-on')).sendKeys(today);
+    await driver.findElement(By.id('reviewed-notes')).sendKeys('Mornings only; a full-time place agreed from January.');
+    await clickAndLoad(driver, By.css('#form-reviewed button[type="submit"]'));
+    assert.match(await text(driver, '.notification-banner'), /Review recorded/);
+    await screenshot(driver, '48-placement-reviewed');
+    await signOut(driver);
+  });
+});
