@@ -307,3 +307,21 @@ describe('an LA inclusion officer following children into alternative provision'
     await signOut(driver);
   });
 });
+
+describe('the fair-access panel clerk keeping the log in Harbour', () => {
+  it('is told which field is missing, then records a decision awaiting the school', async () => {
+    const { driver } = browser;
+    await signInAs(driver, demo.baseUrl, 'inclusion@la.example');
+    await clickAndLoad(driver, By.linkText('Fair access'));
+    await clickAndLoad(driver, By.linkText('Record a panel decision'));
+    await assertAccessible(driver, 'fair access decision');
+    await screenshot(driver, '49-fair-access-new');
+    await clickAndLoad(driver, By.css('form[action="/fair-access/new"] button[type="submit"]'));
+    await assertAccessible(driver, 'fair access decision with errors');
+    const summary = await text(driver, '.error-summary');
+    assert.match(summary, /Enter the child's person id/);
+    assert.match(summary, /Choose the school the child was allocated to/);
+    await screenshot(driver, '49-fair-access-new-error');
+    await signOut(driver);
+  });
+});

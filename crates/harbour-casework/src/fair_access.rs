@@ -56,6 +56,87 @@ impl Decision {
     }
 }
 
+/// Something recorded on a decision the panel's clerk keeps in Harbour (rather than in the
+/// authority's own system, whose decisions arrive in its feed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fact", rename_all = "snake_case")]
+pub enum LogFact {
+    /// The panel's decision: why the child came, and the school's answer if it was given at
+    /// the panel.
+    Decided { reason: String, response: Response },
+    /// The allocated school's answer, given after the panel.
+    Answered { on: Date, response: Response },
+}
+
+impl LogFact {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Decided { .. } => "decided",
+            Self::Answered { .. } => "answered",
+        }
+    }
+}
+
+/// A decision kept in Harbour: the panel's day, the allocated school and what was recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedDecision {
+    pub on: Date,
+    pub school: String,
+    pub facts: Vec<LogFact>,
+}
+
+impl LoggedDecision {
+    /// The decision as the log and the figures count it: the reason as decided, the
+    /// latest answer.
+    pub fn decision(&self) -> Decision {
+        let reason = self
+            .facts
+            .iter()
+            .find_map(|f| match f {
+                LogFact::Decided { reason, .. } => Some(reason.clone()),
+                LogFact::Answered { .. } => None,
+            })
+            .unwrap_or_default();
+        let response = self
+            .facts
+            .iter()
+            .rev()
+            .map(|f| match f {
+                LogFact::Decided { response, .. } | LogFact::Answered { response, .. } => *response,
+            })
+            .next()
+            .unwrap_or(Response::Pending);
+        Decision {
+            on: self.on,
+            school: self.school.clone(),
+            reason,
+            response,
+        }
+    }
+
+    /// Whether the school's answer may be recorded on `today`: only on a decision still
+    /// awaiting it, on or after the panel's day and not in the future, and an answer (not
+    /// "pending").
+    pub fn check_answer(&self, on: Date, response: Response, today: Date) -> Result<(), Refusal> {
+        if self.decision().response != Response::Pending {
+            return refuse("response", "The school's answer is already recorded");
+        }
+        if response == Response::Pending {
+            return refuse("response", "Choose whether the school accepted or refused");
+        }
+        if on < self.on {
+            return refuse(
+                "on",
+                format!("The answer cannot come before the panel ({})", self.on),
+            );
+        }
+        if on > today {
+            return refuse("on", "The date cannot be in the future");
+        }
+        Ok(())
+    }
+}
+
 /// A school's size and the area it is in, for the per-1,000 rates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct School {
@@ -217,6 +298,46 @@ mod tests {
             "the unknown school Z counts in the county"
         );
         assert_eq!(c.county.pupils_on_roll, 3_500);
+    }
+
+    #[test]
+    fn a_kept_decision_takes_one_answer_after_the_panel() {
+        let panel = date!(2025 - 02 - 03);
+        let mut kept = LoggedDecision {
+            on: panel,
+            school: "A".into(),
+            facts: vec![LogFact::Decided {
+                reason: "Moved into the area".into(),
+                response: Response::Pending,
+            }],
+        };
+        let today = date!(2025 - 02 - 10);
+        assert_eq!(kept.decision().response, Response::Pending);
+        let field = |r: Result<(), Refusal>| r.unwrap_err().field;
+        assert_eq!(
+            field(kept.check_answer(date!(2025 - 02 - 01), Response::Accepted, today)),
+            "on"
+        );
+        assert_eq!(
+            field(kept.check_answer(date!(2025 - 02 - 11), Response::Accepted, today)),
+            "on"
+        );
+        assert_eq!(
+            field(kept.check_answer(today, Response::Pending, today)),
+            "response"
+        );
+        assert!(kept.check_answer(today, Response::Refused, today).is_ok());
+        kept.facts.push(LogFact::Answered {
+            on: today,
+            response: Response::Refused,
+        });
+        let decision = kept.decision();
+        assert_eq!(decision.response, Response::Refused);
+        assert_eq!(decision.reason, "Moved into the area");
+        assert_eq!(
+            field(kept.check_answer(today, Response::Accepted, today)),
+            "response"
+        );
     }
 
     #[test]

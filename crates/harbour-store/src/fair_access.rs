@@ -4,9 +4,11 @@
 //! The panel's decisions are recorded where the council keeps them, in its own education
 //! system, and reach Harbour in the authority's education feed: each `fair_access` row is one
 //! decision (the child, the day, the school allocated by its DfE number in
-//! `allocated_school`, the school's answer in `response`, the reason in its detail). Harbour
-//! adds what no single system shows: every school's share beside its size and the county's
-//! rate. What the figures mean is `harbour_casework::fair_access`; this module reads the
+//! `allocated_school`, the school's answer in `response`, the reason in its detail). A council
+//! whose clerk keeps no log elsewhere records decisions here instead, as entries of the
+//! `fair_access` register with their facts (`LogFact`: the decision, then the school's answer
+//! if it came later); both kinds are counted alike. Harbour adds what no single system shows:
+//! every school's share beside its size and the county's rate. What the figures mean is `harbour_casework::fair_access`; this module reads the
 //! decisions and the schools' rolls and applies it.
 //!
 //! Access is the policy's `[registers.fair_access]`: its keepers (the inclusion officers) see
@@ -14,12 +16,15 @@
 //! read is audited naming every child in the log.
 
 use crate::StoreError;
+use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Needs, Work};
-use crate::registers::{FeedEventRow, RegisterChild};
+use crate::registers::{EntryRow, FeedEventRow, RegisterChild, RegisterRefusal};
 use crate::store::Store;
-use harbour_casework::fair_access::{Consistency, Decision, Response, School, consistency};
+use harbour_casework::fair_access::{
+    Consistency, Decision, LogFact, LoggedDecision, Response, School, consistency,
+};
 use harbour_domain::{AgencyId, EventKind, PersonId, TenantCode};
-use harbour_policy::{Principal, Register};
+use harbour_policy::{Principal, Register, RegisterAccess};
 use serde::Serialize;
 use sqlx::FromRow;
 use std::collections::BTreeMap;
@@ -27,6 +32,8 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 const FAIR_ACCESS: Register = Register::FairAccess;
+/// The decisions kept in Harbour, in `case_events`.
+const WORKFLOW: &str = "fair_access_log";
 
 /// The area a school without one recorded is counted in.
 pub const NO_AREA: &str = "Area not recorded";
@@ -34,6 +41,9 @@ pub const NO_AREA: &str = "Area not recorded";
 /// One decision of the panel's log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FairAccessDecision {
+    /// The decision's entry when it was recorded in Harbour by the panel's clerk (who may
+    /// then record the school's answer); `None` for one from the authority's feed.
+    pub id: Option<Uuid>,
     pub person: PersonId,
     pub child: Option<RegisterChild>,
     pub on: Date,
@@ -62,6 +72,7 @@ pub struct FairAccessView {
 /// A school with its current roll (see `backend/fair_access.rs`).
 #[derive(Debug, FromRow)]
 pub(crate) struct SchoolRow {
+    pub id: Uuid,
     pub code: String,
     pub name: String,
     pub school_number: Option<String>,
@@ -120,22 +131,29 @@ impl Store {
             return Ok(None);
         };
         let tenant = &who.tenant;
-        let (events, schools, names) = in_gate!(g, [registers as r, fair_access as f], tx => {
+        let (events, kept, kept_facts, schools, names) = in_gate!(g, [registers as r, fair_access as f], tx => {
             let events: Vec<FeedEventRow> = r::events_of_kind(tx, tenant, EventKind::FairAccessPlacement)
                 .await?
                 .into_iter()
                 .filter(|e| from <= e.occurred_on && e.occurred_on <= to)
                 .collect();
+            let kept: Vec<EntryRow> = r::entries(tx, tenant, FAIR_ACCESS.as_str(), None)
+                .await?
+                .into_iter()
+                .filter(|e| from <= e.first_day && e.first_day <= to)
+                .collect();
+            let kept_facts = r::facts(tx, tenant, FAIR_ACCESS.as_str(), None).await?;
             let schools = f::schools(tx, tenant).await?;
             let mut names: BTreeMap<Uuid, RegisterChild> = BTreeMap::new();
-            for event in &events {
-                if !names.contains_key(&event.person_id)
-                    && let Some(name) = r::name_of(tx, tenant, event.person_id).await?
+            let people = events.iter().map(|e| e.person_id).chain(kept.iter().map(|e| e.person_id));
+            for person in people.collect::<Vec<_>>() {
+                if !names.contains_key(&person)
+                    && let Some(name) = r::name_of(tx, tenant, person).await?
                 {
-                    names.insert(event.person_id, name.into());
+                    names.insert(person, name.into());
                 }
             }
-            (events, schools, names)
+            (events, kept, kept_facts, schools, names)
         });
         let by_number: BTreeMap<&str, &SchoolRow> = schools
             .iter()
@@ -167,6 +185,7 @@ impl Store {
                 response,
             });
             decisions.push(FairAccessDecision {
+                id: None,
                 person: PersonId(event.person_id),
                 child: names.get(&event.person_id).cloned(),
                 on: event.occurred_on,
@@ -175,6 +194,37 @@ impl Store {
                 response,
                 reason: event.summary.clone(),
             });
+        }
+        // The decisions kept in Harbour, counted the same way.
+        let by_id: BTreeMap<Uuid, &SchoolRow> = schools.iter().map(|s| (s.id, s)).collect();
+        let mut facts_of: BTreeMap<Uuid, Vec<LogFact>> = BTreeMap::new();
+        for f in kept_facts {
+            if let Ok(fact) = serde_json::from_str::<LogFact>(&f.fact) {
+                facts_of.entry(f.entry_id).or_default().push(fact);
+            }
+        }
+        for entry in kept {
+            let school = entry.agency_id.and_then(|a| by_id.get(&a)).copied();
+            let logged = LoggedDecision {
+                on: entry.first_day,
+                school: school.map_or_else(|| "unregistered:".to_owned(), |s| s.code.clone()),
+                facts: facts_of.remove(&entry.id).unwrap_or_default(),
+            };
+            let decision = logged.decision();
+            if school.is_none() {
+                unmatched += 1;
+            }
+            decisions.push(FairAccessDecision {
+                id: Some(entry.id),
+                person: PersonId(entry.person_id),
+                child: names.get(&entry.person_id).cloned(),
+                on: entry.first_day,
+                school_number: school.and_then(|s| s.school_number.clone()),
+                school_name: school.map(|s| s.name.clone()),
+                response: decision.response,
+                reason: decision.reason.clone(),
+            });
+            pure.push(decision);
         }
         decisions.sort_by_key(|d| (d.on, d.person));
         let schools: Vec<School> = schools
@@ -202,5 +252,149 @@ impl Store {
             decisions,
             unmatched,
         }))
+    }
+
+    /// Records a panel decision in Harbour, for a council whose clerk keeps the log here
+    /// rather than sending it in the education feed: the child, the panel's day, the school
+    /// allocated (one of the authority's schools) and why, with the school's answer if given
+    /// at the panel. The log's keepers only; checked by the log's rules (a decision in the
+    /// future, no reason) and audited either way. Returns the decision's id.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn log_fair_access_decision(
+        &self,
+        who: &Principal,
+        person: PersonId,
+        on: Date,
+        school: AgencyId,
+        reason: &str,
+        response: Response,
+        today: Date,
+        now: OffsetDateTime,
+    ) -> Result<Result<Uuid, RegisterRefusal>, StoreError> {
+        let work = Work::new("register_add_entry", "record a fair-access panel decision");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), Needs::Register(FAIR_ACCESS), work, now)
+            .await?
+        else {
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        };
+        let action = "log_decision";
+        if self.policy.register_access(who, FAIR_ACCESS) != Some(RegisterAccess::Keep) {
+            let refusal = Err(RegisterRefusal::NotAllowed);
+            crate::not_in_school::finish_write(g, FAIR_ACCESS, None, action, person, &refusal)
+                .await?;
+            return Ok(refusal);
+        }
+        let tenant = &who.tenant;
+        let id = Uuid::now_v7();
+        let fact = LogFact::Decided {
+            reason: reason.trim().to_owned(),
+            response,
+        };
+        let text = serde_json::to_string(&fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let outcome = in_gate!(g, [registers as r, fair_access as f, case_events as c], tx => {
+            let schools = f::schools(tx, tenant).await?;
+            match schools.iter().find(|s| s.id == school.0) {
+                None => Err(RegisterRefusal::Invalid(harbour_casework::exclusions::Refusal {
+                    field: "school",
+                    message: "Choose one of the authority's schools".into(),
+                })),
+                Some(row) => {
+                    let decision = Decision { on, school: row.code.clone(), reason: reason.to_owned(), response };
+                    match decision.check(today) {
+                        Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
+                        Ok(()) => {
+                            r::insert_entry(tx, tenant, &r::NewEntry {
+                                id,
+                                register: FAIR_ACCESS.as_str(),
+                                person: person.0,
+                                agency: Some(school.0),
+                                first_day: on,
+                                source_key: None,
+                                opened_by: Some(who.user.0),
+                            }, now).await?;
+                            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                            c::append(tx, tenant, &[NewCaseEvent {
+                                person,
+                                workflow: WORKFLOW,
+                                record: id,
+                                action: "decided".into(),
+                                at: now,
+                                by: Some(who.user),
+                                detail: serde_json::json!({ "response": response }).to_string(),
+                            }]).await?;
+                            Ok(id)
+                        }
+                    }
+                }
+            }
+        });
+        crate::not_in_school::finish_write(g, FAIR_ACCESS, Some(id), action, person, &outcome)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Records the allocated school's answer on a decision kept in Harbour that still awaits
+    /// it. The log's keepers only; audited either way.
+    pub async fn answer_fair_access_decision(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        on: Date,
+        response: Response,
+        today: Date,
+        now: OffsetDateTime,
+    ) -> Result<Result<(), RegisterRefusal>, StoreError> {
+        let work = Work::new("register_record", "record a school's fair-access answer");
+        let Some(mut g) = self
+            .gate(Actor::Staff(who), Needs::Register(FAIR_ACCESS), work, now)
+            .await?
+        else {
+            return Ok(Err(RegisterRefusal::NotAllowed));
+        };
+        let kind = "answered";
+        if self.policy.register_access(who, FAIR_ACCESS) != Some(RegisterAccess::Keep) {
+            return crate::not_in_school::finish_record(
+                g,
+                FAIR_ACCESS,
+                id,
+                kind,
+                Err(RegisterRefusal::NotAllowed),
+            )
+            .await;
+        }
+        let tenant = &who.tenant;
+        let fact = LogFact::Answered { on, response };
+        let text = serde_json::to_string(&fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let outcome = in_gate!(g, [registers as r, case_events as c], tx => {
+            match r::entry(tx, tenant, FAIR_ACCESS.as_str(), id).await? {
+                None => Err(RegisterRefusal::NotFound),
+                Some(row) => {
+                    let facts = r::facts_of(tx, tenant, id).await?;
+                    let logged = LoggedDecision {
+                        on: row.first_day,
+                        school: String::new(),
+                        facts: facts.iter().filter_map(|f| serde_json::from_str(&f.fact).ok()).collect(),
+                    };
+                    match logged.check_answer(on, response, today) {
+                        Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
+                        Ok(()) => {
+                            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                            c::append(tx, tenant, &[NewCaseEvent {
+                                person: PersonId(row.person_id),
+                                workflow: WORKFLOW,
+                                record: id,
+                                action: kind.into(),
+                                at: now,
+                                by: Some(who.user),
+                                detail: serde_json::json!({ "response": response }).to_string(),
+                            }]).await?;
+                            Ok(PersonId(row.person_id))
+                        }
+                    }
+                }
+            }
+        });
+        crate::not_in_school::finish_record(g, FAIR_ACCESS, id, kind, outcome).await
     }
 }

@@ -6,7 +6,7 @@
 
 use harbour_casework::fair_access::Response;
 use harbour_domain::Role;
-use harbour_store::{AuditVerification, NO_AREA};
+use harbour_store::{AuditVerification, NO_AREA, RegisterRefusal};
 use harbour_synth::demo;
 use time::macros::{date, datetime};
 
@@ -109,5 +109,157 @@ async fn the_fair_access_view_counts_each_schools_share_for_the_inclusion_office
             broken => panic!("{name}: {broken:?}"),
         };
         assert_eq!(after, before + 3, "{name}: each refusal is audited");
+    }
+}
+
+/// The log kept in Harbour: the inclusion officer records a decision the feed does not send
+/// and, later, the school's answer; it is counted beside the feed's decisions; what cannot
+/// be true is refused naming the field and not stored; no one else may record.
+#[tokio::test]
+async fn decisions_kept_in_harbour_are_counted_with_the_feeds() {
+    let now = datetime!(2026-11-20 16:00 UTC);
+    let today = date!(2026 - 11 - 20);
+    for backend in backends().await {
+        let store = &backend.store;
+        let name = backend.name;
+        let county = demo::load_demo_today(store, now).await.unwrap();
+        let officer = principal(&county, Role::LaInclusionOfficer, "la");
+        let jayden = demo::jayden(&county).unwrap();
+        let seaview = county
+            .agencies
+            .iter()
+            .find(|a| a.code == "seaview")
+            .unwrap()
+            .id;
+        let police = county
+            .agencies
+            .iter()
+            .find(|a| a.code == "police")
+            .unwrap()
+            .id;
+        let log = |on, school, reason: &'static str, response| {
+            let officer = officer.clone();
+            async move {
+                store
+                    .log_fair_access_decision(
+                        &officer, jayden, on, school, reason, response, today, now,
+                    )
+                    .await
+                    .unwrap()
+            }
+        };
+        // Refused, naming the field: the future, no reason, not a school.
+        let field = |r: Result<uuid::Uuid, RegisterRefusal>| match r {
+            Err(RegisterRefusal::Invalid(why)) => why.field,
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(
+            field(
+                log(
+                    date!(2026 - 11 - 21),
+                    seaview,
+                    "Moved in",
+                    Response::Pending
+                )
+                .await
+            ),
+            "on"
+        );
+        assert_eq!(
+            field(log(today, seaview, " ", Response::Pending).await),
+            "reason"
+        );
+        assert_eq!(
+            field(log(today, police, "Moved in", Response::Pending).await),
+            "school"
+        );
+
+        let id = log(
+            date!(2026 - 11 - 18),
+            seaview,
+            "Moved into the area in Year 10",
+            Response::Pending,
+        )
+        .await
+        .unwrap();
+        let view = store
+            .fair_access(&officer, date!(2026 - 09 - 01), today, now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            view.decisions.len(),
+            4,
+            "{name}: the feed's three and this one"
+        );
+        let kept = view.decisions.iter().find(|d| d.id == Some(id)).unwrap();
+        assert_eq!(kept.school_name.as_deref(), Some("Seaview School"));
+        assert_eq!(kept.response, Response::Pending);
+        let placed_before = view
+            .consistency
+            .schools
+            .iter()
+            .find(|s| s.label == "Seaview School")
+            .unwrap()
+            .placements;
+
+        // The school's answer: not before the panel, not "pending", then once only.
+        let answer = |on, response| {
+            let officer = officer.clone();
+            async move {
+                store
+                    .answer_fair_access_decision(&officer, id, on, response, today, now)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(matches!(
+            answer(date!(2026 - 11 - 17), Response::Accepted).await,
+            Err(RegisterRefusal::Invalid(r)) if r.field == "on"
+        ));
+        answer(today, Response::Accepted).await.unwrap();
+        assert!(matches!(
+            answer(today, Response::Refused).await,
+            Err(RegisterRefusal::Invalid(r)) if r.field == "response"
+        ));
+        let view = store
+            .fair_access(&officer, date!(2026 - 09 - 01), today, now)
+            .await
+            .unwrap()
+            .unwrap();
+        let seaview_rate = view
+            .consistency
+            .schools
+            .iter()
+            .find(|s| s.label == "Seaview School")
+            .unwrap();
+        assert_eq!(seaview_rate.placements, placed_before + 1, "{name}");
+        assert_eq!(view.decisions.len(), 4, "{name}: refusals stored nothing");
+
+        // Nobody else records.
+        let school = principal(&county, Role::SchoolDsl, "seaview");
+        assert_eq!(
+            store
+                .log_fair_access_decision(
+                    &school,
+                    jayden,
+                    today,
+                    seaview,
+                    "Moved in",
+                    Response::Pending,
+                    today,
+                    now
+                )
+                .await
+                .unwrap(),
+            Err(RegisterRefusal::NotAllowed)
+        );
+        assert_eq!(
+            store
+                .answer_fair_access_decision(&school, id, today, Response::Refused, today, now)
+                .await
+                .unwrap(),
+            Err(RegisterRefusal::NotAllowed)
+        );
     }
 }

@@ -1098,6 +1098,14 @@ async fn every_role_sees_the_children_not_in_school_register_as_the_sharing_rule
         "/children-not-in-school/missing-education/{}",
         first("missing-education")
     );
+    let seaview = app
+        .county
+        .agencies
+        .iter()
+        .find(|a| a.code == "seaview")
+        .unwrap()
+        .id
+        .0;
     let mut checked = BTreeSet::new();
     for user in &app.county.users {
         let role = *user.roles.iter().next().unwrap();
@@ -1133,6 +1141,30 @@ async fn every_role_sees_the_children_not_in_school_register_as_the_sharing_rule
             StatusCode::FORBIDDEN
         };
         assert_eq!((fair_page, fair_api), (fair, fair), "{role}: fair access");
+        // Recording in the log kept here: the same keepers, page and API.
+        let (fair_new, _) = app.page("/fair-access/new", &cookie).await;
+        let fair_post = app
+            .client
+            .post(app.url("/api/v1/fair-access"))
+            .header(COOKIE, &cookie)
+            .json(&serde_json::json!({
+                "person": app.jayden(), "on": "2026-07-13", "school": seaview,
+                "reason": "Matrix decision", "response": "pending"
+            }))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        let (fair_created, fair_form) = if fair == StatusCode::OK {
+            (StatusCode::CREATED, StatusCode::OK)
+        } else {
+            (StatusCode::FORBIDDEN, StatusCode::FORBIDDEN)
+        };
+        assert_eq!(
+            (fair_new, fair_post),
+            (fair_form, fair_created),
+            "{role}: recording a fair-access decision"
+        );
         assert_eq!(
             home.contains("href=\"/fair-access\""),
             fair == StatusCode::OK,

@@ -2152,3 +2152,106 @@ async fn the_children_not_in_school_api_gives_each_role_its_part() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// The fair-access log kept in Harbour, as the inclusion officer uses it: a decision with a
+/// field wrong is refused naming it and keeps what was typed; a decision recorded is in the
+/// log awaiting the school, whose answer is then recorded from the log.
+#[tokio::test]
+async fn the_panel_clerk_records_a_decision_and_the_schools_answer() {
+    let app = spawn_app().await;
+    let officer = app.sign_in(Role::LaInclusionOfficer, "la").await;
+    let (status, form) = app.page("/fair-access/new", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    let seaview = form
+        .split("<option value=\"")
+        .skip(2)
+        .find(|o| o.contains("Seaview School"))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = app.form_token(&officer).await;
+    let jayden = app.jayden();
+    let today = app.clock.now().date();
+    let typed_today = format!(
+        "{}/{}/{}",
+        today.day(),
+        u8::from(today.month()),
+        today.year()
+    );
+    let response = app
+        .post_form(
+            "/fair-access/new",
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("person", &jayden),
+                ("on", &typed_today),
+                ("school", &seaview),
+                ("reason", ""),
+                ("response", "pending"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("href=\"#new-reason\""), "{body}");
+    assert!(body.contains(&jayden), "the child is kept");
+    let response = app
+        .post_form(
+            "/fair-access/new",
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("person", &jayden),
+                ("on", &typed_today),
+                ("school", &seaview),
+                ("reason", "Moved into the area in Year 10"),
+                ("response", "pending"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.page("/fair-access?saved=decision", &officer).await;
+    assert!(page.contains("Decision recorded"), "{page}");
+    assert!(page.contains("Moved into the area in Year 10"), "{page}");
+    let answer = page
+        .split("href=\"/fair-access/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|link| link.ends_with("/answer"))
+        .unwrap()
+        .to_owned();
+    let answer = format!("/fair-access/{answer}");
+    let response = app
+        .post_form(
+            &answer,
+            &officer,
+            &[("csrf_token", &token), ("on", &typed_today)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.text().await.unwrap().contains("#answer-response"));
+    let response = app
+        .post_form(
+            &answer,
+            &officer,
+            &[
+                ("csrf_token", &token),
+                ("on", &typed_today),
+                ("response", "accepted"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, api) = app.json("/api/v1/fair-access", &officer).await;
+    let kept: Vec<&serde_json::Value> = api["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| !d["id"].is_null())
+        .collect();
+    assert_eq!(kept.len(), 1, "{api}");
+    assert_eq!(kept[0]["response"], "accepted");
+}

@@ -14,7 +14,7 @@ pub(crate) async fn schools(
     tenant: &TenantCode,
 ) -> Result<Vec<SchoolRow>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT a.code, a.name, a.school_number, a.area, \
+        "SELECT a.id, a.code, a.name, a.school_number, a.area, \
            (SELECT COUNT(*) FROM source_records sr \
             WHERE sr.tenant_code = a.tenant_code AND sr.agency_id = a.id \
               AND EXISTS (SELECT 1 FROM events j WHERE j.tenant_code = sr.tenant_code \

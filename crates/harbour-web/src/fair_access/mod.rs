@@ -8,13 +8,16 @@
 
 mod api;
 mod pages;
+mod record;
 
 use crate::nav::NavEntry;
 use crate::problem::Problem;
 use crate::state::AppState;
 use axum::Router;
-use axum::routing::get;
-use harbour_policy::Register;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use harbour_policy::{Principal, Register, RegisterAccess};
+use harbour_store::RegisterRefusal;
 use serde::Deserialize;
 use time::{Date, Month};
 use utoipa::IntoParams;
@@ -22,7 +25,19 @@ use utoipa::IntoParams;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/fair-access", get(pages::page))
-        .route("/api/v1/fair-access", get(api::api_view))
+        .route(
+            "/fair-access/new",
+            get(record::new_decision).post(record::add_decision),
+        )
+        .route(
+            "/fair-access/{id}/answer",
+            get(record::answer_page).post(record::answer),
+        )
+        .route(
+            "/api/v1/fair-access",
+            get(api::api_view).post(api::api_record),
+        )
+        .route("/api/v1/fair-access/{id}/answer", post(api::api_answer))
 }
 
 pub(crate) const NAV: NavEntry = NavEntry {
@@ -34,8 +49,15 @@ pub(crate) const NAV: NavEntry = NavEntry {
 /// The fair-access part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(api::api_view),
-    components(schemas(api::ViewBody, api::RateBody, api::DecisionBody))
+    paths(api::api_view, api::api_record, api::api_answer),
+    components(schemas(
+        api::ViewBody,
+        api::RateBody,
+        api::DecisionBody,
+        api::NewDecisionBody,
+        api::RecordedBody,
+        api::AnswerBody
+    ))
 )]
 pub(crate) struct FairAccessApi;
 
@@ -46,6 +68,10 @@ pub(crate) struct Period {
     from: Option<String>,
     /// The last day, YYYY-MM-DD (default: today).
     to: Option<String>,
+    /// The page's confirmation after recording (decision or answer); ignored by the API.
+    #[param(ignore)]
+    #[serde(default)]
+    saved: Option<String>,
 }
 
 impl Period {
@@ -96,6 +122,35 @@ fn today(state: &AppState) -> Date {
     harbour_domain::london_today(state.clock.now())
 }
 
+/// Whether `who` keeps the log (records decisions and answers).
+fn keeps(state: &AppState, who: &Principal) -> bool {
+    state
+        .store
+        .policy()
+        .register_access(who, Register::FairAccess)
+        == Some(RegisterAccess::Keep)
+}
+
+fn invalid(field: &str, message: &str) -> Problem {
+    Problem {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_input",
+        message: message.into(),
+        field: Some(field.into()),
+    }
+}
+
+/// A refused change, as a problem: the log's own refusal is 422 and names the field.
+fn refusal(refusal: RegisterRefusal) -> Problem {
+    match refusal {
+        RegisterRefusal::NotAllowed => {
+            Problem::forbidden("Only the fair-access log's keepers record on it.")
+        }
+        RegisterRefusal::NotFound => Problem::not_found(),
+        RegisterRefusal::Invalid(why) => invalid(why.field, &why.message),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -124,11 +179,12 @@ mod tests {
         let backwards = Period {
             from: Some("2026-12-05".into()),
             to: Some("2026-12-04".into()),
+            ..Period::default()
         };
         assert!(backwards.check(date!(2026 - 12 - 04)).is_err());
         let bad = Period {
             from: Some("5/12/2026".into()),
-            to: None,
+            ..Period::default()
         };
         assert!(bad.check(date!(2026 - 12 - 04)).is_err());
     }

@@ -31,6 +31,10 @@ pub(crate) struct DecisionRow {
     pub school: String,
     pub response: &'static str,
     pub reason: String,
+    /// Where to record the school's answer, for a decision kept here still awaiting it.
+    pub answer_link: String,
+    /// The feed, or the log kept here.
+    pub source: &'static str,
 }
 
 #[derive(Template, WebTemplate)]
@@ -48,6 +52,8 @@ pub(crate) struct FairAccessPage {
     pub areas: Vec<RateRow>,
     pub decisions: Vec<DecisionRow>,
     pub unmatched: usize,
+    /// The confirmation after recording, or empty.
+    pub saved: &'static str,
 }
 
 pub(crate) fn response_words(response: Response) -> &'static str {
@@ -133,8 +139,22 @@ pub(crate) async fn page(
                     }),
                 response: response_words(d.response),
                 reason: d.reason.clone(),
+                answer_link: match (d.id, d.response) {
+                    (Some(id), Response::Pending) => format!("/fair-access/{id}/answer"),
+                    _ => String::new(),
+                },
+                source: if d.id.is_some() {
+                    "In Harbour"
+                } else {
+                    "Education feed"
+                },
             })
             .collect(),
         unmatched: view.unmatched,
+        saved: match period.saved.as_deref() {
+            Some("decision") => "Decision recorded",
+            Some("answer") => "The school's answer recorded",
+            _ => "",
+        },
     })
 }
