@@ -116,6 +116,7 @@ fn registration() -> Registration {
         hours_by_parents: Hours::whole(15),
         hours_by_others: Hours::whole(0),
         providers: vec![],
+        optional: Default::default(),
     }
 }
 

@@ -231,6 +231,114 @@ pub struct Registration {
     pub hours_by_parents: Hours,
     pub hours_by_others: Hours,
     pub providers: Vec<Provider>,
+    /// What s.436C(2) lets the register also hold, when the authority knows it.
+    #[serde(default, skip_serializing_if = "OptionalContent::is_empty")]
+    pub optional: OptionalContent,
+}
+
+/// The optional content of s.436C(2) that Harbour keeps: the child's special educational
+/// needs and what children's social care is doing. Protected characteristics, which the
+/// section also allows, are not kept: no clock, task or figure here needs them, and a
+/// register of children out of school is no place to gather them (UK GDPR Art. 5(1)(c)).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionalContent {
+    /// `None` when not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sen: Option<SenProvision>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub social_care: Vec<SocialCare>,
+}
+
+impl OptionalContent {
+    pub fn is_empty(&self) -> bool {
+        self.sen.is_none() && self.social_care.is_empty()
+    }
+
+    /// Whether it says the child is under a s.47 enquiry or a child protection plan: a
+    /// s.434A condition, whatever the timeline shows.
+    pub fn under_child_protection(&self) -> bool {
+        self.social_care.iter().any(|s| {
+            matches!(
+                s,
+                SocialCare::Section47Enquiry | SocialCare::ChildProtectionPlan
+            )
+        })
+    }
+}
+
+/// The child's special educational needs, as the SEN code of practice names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SenProvision {
+    NoSen,
+    SenSupport,
+    EhcPlan,
+}
+
+impl SenProvision {
+    pub const ALL: [Self; 3] = [Self::NoSen, Self::SenSupport, Self::EhcPlan];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NoSen => "no_sen",
+            Self::SenSupport => "sen_support",
+            Self::EhcPlan => "ehc_plan",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NoSen => "No special educational needs",
+            Self::SenSupport => "SEN support",
+            Self::EhcPlan => "Education, health and care plan",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// What children's social care is doing for the child (s.436C(2)'s child protection
+/// information).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocialCare {
+    ChildInNeed,
+    Section47Enquiry,
+    ChildProtectionPlan,
+    LookedAfter,
+}
+
+impl SocialCare {
+    pub const ALL: [Self; 4] = [
+        Self::ChildInNeed,
+        Self::Section47Enquiry,
+        Self::ChildProtectionPlan,
+        Self::LookedAfter,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ChildInNeed => "child_in_need",
+            Self::Section47Enquiry => "section_47_enquiry",
+            Self::ChildProtectionPlan => "child_protection_plan",
+            Self::LookedAfter => "looked_after",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ChildInNeed => "Child in need",
+            Self::Section47Enquiry => "Section 47 enquiry under way",
+            Self::ChildProtectionPlan => "Child protection plan",
+            Self::LookedAfter => "Looked after by the authority",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
 }
 
 /// The authority's view of whether the education is suitable.
@@ -326,6 +434,21 @@ pub struct EheAssessment {
 }
 
 impl EheCase {
+    /// The child's circumstances for s.434A: the timeline's, and a s.47 enquiry or child
+    /// protection plan the latest registration details record (an officer may know of one
+    /// before children's social care's feed shows it).
+    fn circumstances(&self) -> ChildCircumstances {
+        let recorded = self.facts.iter().rev().find_map(|f| match f {
+            EheFact::Registered(r) => Some(r.optional.under_child_protection()),
+            _ => None,
+        });
+        ChildCircumstances {
+            under_child_protection: self.circumstances.under_child_protection
+                || recorded == Some(true),
+            ..self.circumstances
+        }
+    }
+
     fn is_closed(&self) -> bool {
         self.facts.iter().rev().find_map(|f| match f {
             EheFact::Closed { .. } => Some(true),
@@ -365,7 +488,12 @@ impl EheCase {
                     .facts
                     .iter()
                     .any(|f| matches!(f, EheFact::ConsentDecision { .. }));
-                self.circumstances.check_opening(decided)?;
+                // What the child's records already show gates the registration. A plan this
+                // registration itself records is not refused (the consent decision could not
+                // be recorded before it): it flags the case, with its consent task, as a
+                // feed's registration is flagged. The store applies it as a gate when a
+                // registration is added by hand with its consent decision in one form.
+                self.circumstances().check_opening(decided)?;
                 if r.parents.is_empty() {
                     return refuse("parents", "Enter at least one parent's name and address");
                 }
@@ -404,7 +532,7 @@ impl EheCase {
                 Ok(())
             }
             EheFact::ConsentDecision { on, .. } => {
-                if self.circumstances.consent_condition().is_none() {
+                if self.circumstances().consent_condition().is_none() {
                     return refuse(
                         "granted",
                         "Consent is not needed for this child (no special school placement or child protection enquiry)",
@@ -465,7 +593,7 @@ impl EheCase {
 
     pub fn assess(&self, settings: &Settings, today: Date) -> EheAssessment {
         let open = !self.is_closed();
-        let consent_needed = self.circumstances.consent_condition();
+        let consent_needed = self.circumstances().consent_condition();
         let consent = self.facts.iter().rev().find_map(|f| match f {
             EheFact::ConsentDecision { granted, .. } => Some(*granted),
             _ => None,

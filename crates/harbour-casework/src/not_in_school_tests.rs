@@ -19,6 +19,7 @@ fn registration() -> Registration {
             kind: "online tuition".into(),
             hours: Hours::whole(5),
         }],
+        optional: OptionalContent::default(),
     }
 }
 
@@ -28,6 +29,75 @@ fn ehe(circumstances: ChildCircumstances, facts: Vec<EheFact>) -> EheCase {
         circumstances,
         facts,
     }
+}
+
+#[test]
+fn a_child_protection_plan_the_officer_records_needs_consent_as_the_timeline_would() {
+    let today = date!(2024 - 09 - 20);
+    let with_plan = Registration {
+        optional: OptionalContent {
+            sen: Some(SenProvision::EhcPlan),
+            social_care: vec![SocialCare::ChildProtectionPlan],
+        },
+        ..registration()
+    };
+    // Recorded on a case the timeline says nothing about, it is taken, and the case is then
+    // flagged with its consent task until the decision is recorded.
+    let bare = ehe(ChildCircumstances::default(), Vec::new());
+    assert!(
+        bare.check(
+            &EheFact::Registered(with_plan.clone()),
+            &Settings::default(),
+            today
+        )
+        .is_ok()
+    );
+    let flagged = ehe(
+        ChildCircumstances::default(),
+        vec![EheFact::Registered(with_plan.clone())],
+    );
+    let a = flagged.assess(&Settings::default(), today);
+    assert!(a.without_consent);
+    assert!(a.tasks.iter().any(|t| t.kind == TaskKind::EheConsent));
+    let decision = EheFact::ConsentDecision {
+        on: today,
+        granted: true,
+    };
+    assert!(
+        flagged
+            .check(&decision, &Settings::default(), today)
+            .is_ok(),
+        "the decision the plan asks for may now be recorded"
+    );
+    // A child in need (no s.47, no plan) needs none.
+    let in_need = Registration {
+        optional: OptionalContent {
+            sen: None,
+            social_care: vec![SocialCare::ChildInNeed],
+        },
+        ..registration()
+    };
+    assert!(
+        bare.check(&EheFact::Registered(in_need), &Settings::default(), today)
+            .is_ok()
+    );
+    // Once recorded (after the decision), the case is read as needing consent.
+    let decided = ehe(
+        ChildCircumstances::default(),
+        vec![
+            EheFact::ConsentDecision {
+                on: date!(2024 - 09 - 16),
+                granted: true,
+            },
+            EheFact::Registered(with_plan),
+        ],
+    );
+    let a = decided.assess(&Settings::default(), today);
+    assert_eq!(a.consent_needed, Some(ConsentCondition::ChildProtection));
+    assert!(!a.without_consent);
+    // The optional content survives a round trip and is left out when empty.
+    let text = serde_json::to_string(&registration()).unwrap();
+    assert!(!text.contains("optional"), "{text}");
 }
 
 #[test]

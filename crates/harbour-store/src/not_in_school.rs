@@ -846,10 +846,17 @@ impl Store {
         let tenant = &who.tenant;
         let outcome = in_gate!(g, [registers as r, not_in_school as n, case_events as c], tx => {
             let marks = marks_by_person(n::marks_of_person(tx, tenant, person.0).await?);
-            let circumstances = ChildCircumstances::on(
+            let on_timeline = ChildCircumstances::on(
                 first_day,
                 marks.get(&person.0).map_or(&[], Vec::as_slice),
             );
+            // A s.47 enquiry or plan the officer records (s.436C(2)) is a s.434A condition
+            // too, before children's social care's feed shows it.
+            let circumstances = ChildCircumstances {
+                under_child_protection: on_timeline.under_child_protection
+                    || registration.optional.under_child_protection(),
+                ..on_timeline
+            };
             // The facts in the order they are recorded, each checked against those before
             // it: the consent decision, then the content (whose check applies s.434A again).
             let facts: Vec<EheFact> = consent

@@ -80,6 +80,7 @@ fn registration() -> Registration {
         hours_by_parents: Hours::whole(18),
         hours_by_others: Hours::whole(0),
         providers: vec![],
+        optional: Default::default(),
     }
 }
 

@@ -1639,3 +1639,68 @@ async fn the_inclusion_officer_follows_a_child_from_exclusion_to_a_placement() {
         "{theirs}"
     );
 }
+
+/// The optional content s.436C(2) allows: special educational needs and what children's
+/// social care is doing. A child protection plan the officer ticks is a s.434A condition like
+/// one the timeline shows: refused without the consent decision, registered with it, and
+/// shown on the entry.
+#[tokio::test]
+async fn a_registration_may_record_sen_and_social_care_and_a_plan_needs_consent() {
+    let app = spawn_app().await;
+    let officer = app.sign_in(Role::LaCmeEheOfficer, "la").await;
+    let ruby = person_named(&app, "Ruby");
+    let before = home_educated(&app, &officer).await;
+    let token = app.form_token(&officer).await;
+    let form = |consent: &'static str, on: &'static str| {
+        vec![
+            ("csrf_token", token.clone()),
+            ("person", ruby.clone()),
+            ("first_day", "2/11/2026".to_owned()),
+            ("parent1_name", "Lee Sandford".to_owned()),
+            ("parent1_address", "3 Rope Walk, Harbourtown".to_owned()),
+            ("parent1_educates", "yes".to_owned()),
+            ("hours_by_parents", "20".to_owned()),
+            ("hours_by_others", "0".to_owned()),
+            ("sen", "ehc_plan".to_owned()),
+            ("care_child_protection_plan", "yes".to_owned()),
+            ("consent", consent.to_owned()),
+            ("consent_on", on.to_owned()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let request = app
+            .client
+            .post(app.url("/children-not-in-school/home-education/new"))
+            .header(COOKIE, &officer)
+            .form(&pairs);
+        async move { request.send().await.unwrap() }
+    };
+    let response = post(form("not_needed", "")).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("<a href=\"#ehe-consent\">"), "{page}");
+    // What was ticked is kept.
+    assert!(page.contains("value=\"ehc_plan\" checked"), "{page}");
+    assert!(
+        page.contains("name=\"care_child_protection_plan\" value=\"yes\" checked"),
+        "{page}"
+    );
+    assert_eq!(
+        home_educated(&app, &officer).await,
+        before,
+        "nothing written"
+    );
+
+    let response = post(form("granted", "30/10/2026")).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let to = response.headers()["location"].to_str().unwrap().to_owned();
+    let (_, entry) = app.page(&to, &officer).await;
+    assert!(entry.contains("Education, health and care plan"), "{entry}");
+    assert!(entry.contains("Child protection plan"), "{entry}");
+    assert!(
+        entry.contains("Consent granted on 30 October 2026"),
+        "{entry}"
+    );
+    assert_eq!(home_educated(&app, &officer).await, before + 1);
+}

@@ -35,7 +35,9 @@ use super::{Child, DemoCounty, DemoError, H, K, rec};
 use harbour_casework::RegisterSettings;
 use harbour_casework::exclusions::Fact;
 use harbour_casework::hours::Hours;
-use harbour_casework::not_in_school::{CmeFact, EheFact, Registration, TraceStep};
+use harbour_casework::not_in_school::{
+    CmeFact, EheFact, OptionalContent, Registration, SenProvision, TraceStep,
+};
 use harbour_casework::placements::{PlacementFact, ProvisionKind};
 use harbour_domain::{PersonId, Role};
 use harbour_policy::Principal;
@@ -438,6 +440,10 @@ pub async fn record_casework(
         hours_by_parents: Hours::whole(18),
         hours_by_others: Hours::whole(0),
         providers: Vec::new(),
+        optional: OptionalContent {
+            sen: Some(SenProvision::SenSupport),
+            social_care: Vec::new(),
+        },
     });
     store
         .record_on_home_education(&tom, registration, &details, day, now)

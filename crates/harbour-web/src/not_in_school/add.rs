@@ -24,7 +24,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_casework::Hours;
-use harbour_casework::not_in_school::{Provider, Registration};
+use harbour_casework::not_in_school::{
+    OptionalContent, Provider, Registration, SenProvision, SocialCare,
+};
 use harbour_domain::{AgencyId, PersonId};
 use harbour_policy::{Principal, Register, RegisterAccess};
 use harbour_store::RegisterRefusal;
@@ -144,6 +146,12 @@ pub(crate) struct EheForm {
     provider_address: Option<String>,
     provider_kind: Option<String>,
     provider_hours: Option<String>,
+    /// s.436C(2), optional: no_sen, sen_support or ehc_plan (empty: not recorded).
+    sen: Option<String>,
+    care_child_in_need: Option<String>,
+    care_section_47_enquiry: Option<String>,
+    care_child_protection_plan: Option<String>,
+    care_looked_after: Option<String>,
     /// not_needed (the default), granted or refused.
     consent: Option<String>,
     consent_on: Option<String>,
@@ -166,6 +174,10 @@ pub(crate) struct EheTyped {
     pub provider_address: String,
     pub provider_kind: String,
     pub provider_hours: String,
+    /// The SEN code chosen, or empty.
+    pub sen: String,
+    /// The social-care codes ticked.
+    pub care: Vec<&'static str>,
     pub consent: String,
     pub consent_on: String,
 }
@@ -188,6 +200,20 @@ impl EheTyped {
             provider_address: trimmed(&form.provider_address),
             provider_kind: trimmed(&form.provider_kind),
             provider_hours: trimmed(&form.provider_hours),
+            sen: trimmed(&form.sen),
+            care: [
+                (SocialCare::ChildInNeed, &form.care_child_in_need),
+                (SocialCare::Section47Enquiry, &form.care_section_47_enquiry),
+                (
+                    SocialCare::ChildProtectionPlan,
+                    &form.care_child_protection_plan,
+                ),
+                (SocialCare::LookedAfter, &form.care_looked_after),
+            ]
+            .into_iter()
+            .filter(|(_, v)| ticked(v))
+            .map(|(care, _)| care.code())
+            .collect(),
             consent: match trimmed(&form.consent).as_str() {
                 "" => "not_needed".into(),
                 other => other.to_owned(),
@@ -349,6 +375,27 @@ impl EheTyped {
                 });
             }
         }
+        let sen = match self.sen.as_str() {
+            "" => None,
+            code => {
+                let sen = SenProvision::parse(code);
+                if sen.is_none() {
+                    errors.push(error(
+                        "ehe-sen",
+                        "Choose the child's special educational needs, or leave it",
+                    ));
+                }
+                sen
+            }
+        };
+        let optional = OptionalContent {
+            sen,
+            social_care: self
+                .care
+                .iter()
+                .filter_map(|c| SocialCare::parse(c))
+                .collect(),
+        };
         let consent = match self.consent.as_str() {
             "not_needed" => None,
             "granted" | "refused" => date(
@@ -376,6 +423,7 @@ impl EheTyped {
                         hours_by_parents: by_parents,
                         hours_by_others: by_others,
                         providers,
+                        optional,
                     },
                     consent,
                 })
@@ -408,6 +456,19 @@ pub(crate) struct EhePage {
 }
 
 impl EhePage {
+    /// The SEN and social-care choices, for the template.
+    fn sen_choices(&self) -> [SenProvision; 3] {
+        SenProvision::ALL
+    }
+
+    fn care_choices(&self) -> [SocialCare; 4] {
+        SocialCare::ALL
+    }
+
+    fn cares(&self, care: &SocialCare) -> bool {
+        self.typed.care.contains(&care.code())
+    }
+
     fn error_for(&self, id: &str) -> Option<&str> {
         self.errors
             .iter()

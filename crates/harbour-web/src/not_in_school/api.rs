@@ -157,11 +157,15 @@ pub(crate) struct NewHomeEducationBody {
     /// The s.436C(1) content: `parents` as `[name, home address]` pairs,
     /// `educating_parents` (names from `parents`), `hours_by_parents` and `hours_by_others`
     /// in tenths of an hour (180 is 18 hours), and `providers`, each
-    /// `{name, address, kind, hours}`.
+    /// `{name, address, kind, hours}`; optionally the s.436C(2) content as
+    /// `optional: {sen: no_sen|sen_support|ehc_plan, social_care: [child_in_need,
+    /// section_47_enquiry, child_protection_plan, looked_after]}` (a s.47 enquiry or a plan
+    /// needs the consent decision, as the timeline's would).
     #[schema(value_type = Object)]
     registration: Registration,
-    /// The authority's s.434A consent decision, where the child's timeline needs one
-    /// (a special school's roll, a child protection plan); leave it out otherwise.
+    /// The authority's s.434A consent decision, where the child's timeline or the
+    /// registration's own content needs one (a special school's roll, a child protection
+    /// plan or s.47 enquiry); leave it out otherwise.
     #[serde(default)]
     consent: Option<ConsentBody>,
 }

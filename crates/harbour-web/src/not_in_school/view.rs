@@ -99,6 +99,25 @@ pub(crate) fn content_rows(e: &HomeEducationEntry) -> Vec<(&'static str, String)
                     .join("; "),
             ),
         ),
+        (
+            "Special educational needs",
+            r.optional
+                .sen
+                .map_or_else(|| "Not recorded".into(), |s| s.label().to_owned()),
+        ),
+        (
+            "Children's social care",
+            if r.optional.social_care.is_empty() {
+                "Not recorded".into()
+            } else {
+                r.optional
+                    .social_care
+                    .iter()
+                    .map(|c| c.label())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        ),
     ]
 }
 
