@@ -29,7 +29,7 @@ use harbour_casework::hours::Hours;
 use harbour_casework::placements::{
     Pathway, Placement, PlacementAssessment, PlacementFact, exclusion_followed,
 };
-use harbour_domain::{EventKind, PersonId, TenantCode, UserId};
+use harbour_domain::{EventKind, PersonId, TenantCode};
 use harbour_policy::{Principal, Register, RegisterAccess};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -133,19 +133,7 @@ fn assemble(
             recorded_by: f.recorded_by_name,
         });
     }
-    let owners: BTreeMap<Uuid, Owner> = owners
-        .into_iter()
-        .filter(|o| o.workflow == WORKFLOW)
-        .map(|o| {
-            (
-                o.record_id,
-                Owner {
-                    user: UserId(o.assignee),
-                    name: o.assignee_name,
-                },
-            )
-        })
-        .collect();
+    let owners = crate::work::owners_of(WORKFLOW, owners);
     rows.into_iter()
         .map(|row| {
             let history = by_entry.remove(&row.id).unwrap_or_default();

@@ -18,7 +18,7 @@ use harbour_casework::exclusions::{
     Assessment, Entry, Fact, Figures, Refusal, ReportedPlacement, Settings,
 };
 use harbour_casework::hours::Hours;
-use harbour_domain::{AgencyId, EventKind, PersonId, TenantCode, UserId};
+use harbour_domain::{AgencyId, EventKind, PersonId, TenantCode};
 use harbour_policy::{Principal, Register, RegisterAccess};
 use harbour_rules::calendar::Calendar;
 use serde::Serialize;
@@ -665,19 +665,7 @@ impl Store {
 /// Each entry with its owner: the latest assignment of the register's workflow naming it
 /// (`owners` holds every workflow's; the work queue assigns, this register only reads).
 fn with_owners(mut entries: Vec<ExclusionEntry>, owners: Vec<OwnerRow>) -> Vec<ExclusionEntry> {
-    let by_record: BTreeMap<Uuid, Owner> = owners
-        .into_iter()
-        .filter(|o| o.workflow == WORKFLOW)
-        .map(|o| {
-            (
-                o.record_id,
-                Owner {
-                    user: UserId(o.assignee),
-                    name: o.assignee_name,
-                },
-            )
-        })
-        .collect();
+    let by_record = crate::work::owners_of(WORKFLOW, owners);
     for entry in &mut entries {
         entry.owner = by_record.get(&entry.id).cloned();
     }

@@ -122,6 +122,24 @@ impl<'a> WorkDay<'a> {
     }
 }
 
+/// Each record of `workflow` with its owner (`owners` is each record's latest assignment, of
+/// every workflow, as `backend::work::owners` reads them).
+pub(crate) fn owners_of(workflow: &str, owners: Vec<OwnerRow>) -> BTreeMap<Uuid, Owner> {
+    owners
+        .into_iter()
+        .filter(|o| o.workflow == workflow)
+        .map(|o| {
+            (
+                o.record_id,
+                Owner {
+                    user: UserId(o.assignee),
+                    name: o.assignee_name,
+                },
+            )
+        })
+        .collect()
+}
+
 /// One register entry's open tasks, as its source reads them, for [`Store::register_work`].
 #[derive(Debug)]
 pub(crate) struct RegisterTasks {

@@ -51,6 +51,36 @@ pub(crate) async fn child_named(
     }))
 }
 
+/// The methods a form page's template calls: `error_for` and `has_error` over the page's
+/// `errors` (the field ids the error summary links to), and, for a page that keeps what was
+/// typed by field id in `typed`, `value`. One definition for every register's forms.
+macro_rules! form_page {
+    ($page:ty) => {
+        impl $page {
+            fn error_for(&self, id: &str) -> Option<&str> {
+                self.errors
+                    .iter()
+                    .find(|e| e.field == id)
+                    .map(|e| e.message.as_str())
+            }
+
+            fn has_error(&self, id: &str) -> bool {
+                self.error_for(id).is_some()
+            }
+        }
+    };
+    ($page:ty, typed) => {
+        $crate::forms::form_page!($page);
+
+        impl $page {
+            fn value(&self, id: &str) -> &str {
+                self.typed.get(id).map_or("", String::as_str)
+            }
+        }
+    };
+}
+pub(crate) use form_page;
+
 /// A choice in a form's or a filter's list (a school, an owner).
 pub(crate) struct SchoolOption {
     pub id: String,

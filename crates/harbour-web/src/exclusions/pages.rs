@@ -228,22 +228,9 @@ pub(crate) struct EntryPage {
     pub typed: BTreeMap<String, String>,
 }
 
+crate::forms::form_page!(EntryPage, typed);
+
 impl EntryPage {
-    fn value(&self, id: &str) -> &str {
-        self.typed.get(id).map_or("", String::as_str)
-    }
-
-    fn error_for(&self, id: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == id)
-            .map(|e| e.message.as_str())
-    }
-
-    fn has_error(&self, id: &str) -> bool {
-        self.error_for(id).is_some()
-    }
-
     fn chosen(&self, id: &str, value: &str) -> bool {
         self.value(id) == value
     }
@@ -668,18 +655,7 @@ pub(crate) struct NewPage {
     pub schools: Vec<SchoolOption>,
 }
 
-impl NewPage {
-    fn error_for(&self, id: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == id)
-            .map(|e| e.message.as_str())
-    }
-
-    fn has_error(&self, id: &str) -> bool {
-        self.error_for(id).is_some()
-    }
-}
+crate::forms::form_page!(NewPage);
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct NewParams {

@@ -55,29 +55,8 @@ pub(crate) struct AnswerPage {
     pub typed: BTreeMap<String, String>,
 }
 
-/// The helpers both forms' templates call.
-macro_rules! form_helpers {
-    ($page:ty) => {
-        impl $page {
-            fn value(&self, id: &str) -> &str {
-                self.typed.get(id).map_or("", String::as_str)
-            }
-
-            fn error_for(&self, id: &str) -> Option<&str> {
-                self.errors
-                    .iter()
-                    .find(|e| e.field == id)
-                    .map(|e| e.message.as_str())
-            }
-
-            fn has_error(&self, id: &str) -> bool {
-                self.error_for(id).is_some()
-            }
-        }
-    };
-}
-form_helpers!(NewPage);
-form_helpers!(AnswerPage);
+crate::forms::form_page!(NewPage, typed);
+crate::forms::form_page!(AnswerPage, typed);
 
 fn keeper(state: &AppState, signed_in: &SignedIn) -> Result<(), Problem> {
     if keeps(state, &signed_in.user.principal) {

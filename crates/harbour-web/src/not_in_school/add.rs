@@ -455,6 +455,8 @@ pub(crate) struct EhePage {
     pub typed: EheTyped,
 }
 
+crate::forms::form_page!(EhePage);
+
 impl EhePage {
     /// The SEN and social-care choices, for the template.
     fn sen_choices(&self) -> [SenProvision; 3] {
@@ -467,17 +469,6 @@ impl EhePage {
 
     fn cares(&self, care: &SocialCare) -> bool {
         self.typed.care.contains(&care.code())
-    }
-
-    fn error_for(&self, id: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == id)
-            .map(|e| e.message.as_str())
-    }
-
-    fn has_error(&self, id: &str) -> bool {
-        self.error_for(id).is_some()
     }
 }
 
@@ -579,18 +570,7 @@ pub(crate) struct CmePage {
     pub schools: Vec<SchoolOption>,
 }
 
-impl CmePage {
-    fn error_for(&self, id: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == id)
-            .map(|e| e.message.as_str())
-    }
-
-    fn has_error(&self, id: &str) -> bool {
-        self.error_for(id).is_some()
-    }
-}
+crate::forms::form_page!(CmePage);
 
 async fn cme_page(
     state: &AppState,

@@ -23,6 +23,26 @@ use std::collections::BTreeMap;
 use time::Date;
 use uuid::Uuid;
 
+/// The helpers `placements_details_fields.html` calls, on the two pages that include it (the
+/// add form, ids `new-…`, and the correction form, ids `details-…`).
+macro_rules! details_fields {
+    ($page:ty) => {
+        impl $page {
+            fn value_in(&self, prefix: &str, name: &str) -> &str {
+                self.value(&format!("{prefix}-{name}"))
+            }
+
+            fn error_in(&self, prefix: &str, name: &str) -> Option<&str> {
+                self.error_for(&format!("{prefix}-{name}"))
+            }
+
+            fn has_error_in(&self, prefix: &str, name: &str) -> bool {
+                self.has_error(&format!("{prefix}-{name}"))
+            }
+        }
+    };
+}
+
 /// A choice of a closed list, for radios.
 pub(crate) struct Choice {
     pub code: &'static str,
@@ -145,35 +165,8 @@ pub(crate) struct EntryPage {
     pub typed: BTreeMap<String, String>,
 }
 
-impl EntryPage {
-    fn value(&self, id: &str) -> &str {
-        self.typed.get(id).map_or("", String::as_str)
-    }
-
-    fn error_for(&self, id: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == id)
-            .map(|e| e.message.as_str())
-    }
-
-    fn has_error(&self, id: &str) -> bool {
-        self.error_for(id).is_some()
-    }
-
-    /// The details fields' helpers, for `placements_details_fields.html` (ids `{prefix}-{name}`).
-    fn value_in(&self, prefix: &str, name: &str) -> &str {
-        self.value(&format!("{prefix}-{name}"))
-    }
-
-    fn error_in(&self, prefix: &str, name: &str) -> Option<&str> {
-        self.error_for(&format!("{prefix}-{name}"))
-    }
-
-    fn has_error_in(&self, prefix: &str, name: &str) -> bool {
-        self.has_error(&format!("{prefix}-{name}"))
-    }
-}
+crate::forms::form_page!(EntryPage, typed);
+details_fields!(EntryPage);
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct EntryParams {
@@ -459,35 +452,8 @@ pub(crate) struct NewPage {
     pub typed: BTreeMap<String, String>,
 }
 
-impl NewPage {
-    fn value(&self, id: &str) -> &str {
-        self.typed.get(id).map_or("", String::as_str)
-    }
-
-    fn error_for(&self, id: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == id)
-            .map(|e| e.message.as_str())
-    }
-
-    fn has_error(&self, id: &str) -> bool {
-        self.error_for(id).is_some()
-    }
-
-    /// The details fields' helpers, for `placements_details_fields.html` (ids `{prefix}-{name}`).
-    fn value_in(&self, prefix: &str, name: &str) -> &str {
-        self.value(&format!("{prefix}-{name}"))
-    }
-
-    fn error_in(&self, prefix: &str, name: &str) -> Option<&str> {
-        self.error_for(&format!("{prefix}-{name}"))
-    }
-
-    fn has_error_in(&self, prefix: &str, name: &str) -> bool {
-        self.has_error(&format!("{prefix}-{name}"))
-    }
-}
+crate::forms::form_page!(NewPage, typed);
+details_fields!(NewPage);
 
 fn keeper(state: &AppState, signed_in: &SignedIn) -> Result<(), Problem> {
     if keeps(state, &signed_in.user.principal) {
