@@ -1,6 +1,7 @@
 use super::*;
 use harbour_domain::feed_codes::{
-    DESTINATIONS, INJURY_SEVERITIES, REFERRAL_REASONS, REFERRERS, STOP_SEARCH_OUTCOMES, code_in,
+    DESTINATIONS, FAIR_ACCESS_RESPONSES, INJURY_SEVERITIES, REFERRAL_REASONS, REFERRERS,
+    STOP_SEARCH_OUTCOMES, code_in,
 };
 
 fn read(dir: &Path, file: &str) -> String {
@@ -22,6 +23,10 @@ fn the_same_seed_makes_the_same_county() {
     assert_eq!(
         read(&a.path().join("c"), "manifest.json"),
         read(&b.path().join("c"), "manifest.json")
+    );
+    assert_eq!(
+        read(&a.path().join("c"), "registers_truth.json"),
+        read(&b.path().join("c"), "registers_truth.json")
     );
     let other = tempfile::tempdir().unwrap();
     let different = generate(&Config::new(400, 43), &other.path().join("c"), |_| {}).unwrap();
@@ -159,6 +164,7 @@ fn feeds_match_their_layouts_and_every_record_is_in_the_truth() {
         (Feed::Health, "severity", INJURY_SEVERITIES),
         (Feed::SocialCare, "referral_reason", REFERRAL_REASONS),
         (Feed::SocialCare, "referrer", REFERRERS),
+        (Feed::LaEducation, "response", FAIR_ACCESS_RESPONSES),
     ] {
         let counts = values(feed, column);
         assert!(total(&counts) > 0, "{feed} {column} is never written");
@@ -170,6 +176,29 @@ fn feeds_match_their_layouts_and_every_record_is_in_the_truth() {
             );
         }
     }
+    // The registers' details: every allocated school a school number the county has, every
+    // placement's hours a week ones the importer takes.
+    let allocated = values(Feed::LaEducation, "allocated_school");
+    assert!(total(&allocated) > 0);
+    for number in allocated.keys() {
+        harbour_domain::SchoolNumber::parse(number).unwrap();
+        assert!(
+            manifest["agencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["school_number"] == number.as_str()),
+            "{number}"
+        );
+    }
+    let hours = values(Feed::LaEducation, "hours_per_week");
+    assert!(total(&hours) > 0);
+    assert!(
+        hours
+            .keys()
+            .all(|h| (0.5..=60.0).contains(&h.parse::<f64>().unwrap())),
+        "{hours:?}"
+    );
     let outcomes = values(Feed::Police, "outcome");
     assert!(
         outcomes["no_further_action"] * 2 > total(&outcomes),
