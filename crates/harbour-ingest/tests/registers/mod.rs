@@ -115,14 +115,26 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
                 a.school_days_to_provision, expected.school_days_to_full_time,
                 "{name}: {expected:?}"
             );
-            let first_offer = entry.history.iter().find_map(|f| match &f.fact {
-                Fact::Offer {
-                    starts_on, hours, ..
-                } => Some((*starts_on, f64::from(hours.tenths()) / 10.0)),
-                _ => None,
-            });
+            // Every placement the authority reported is an offer on the entry.
+            let mut offers: Vec<(Date, f64)> = entry
+                .history
+                .iter()
+                .filter_map(|f| match &f.fact {
+                    Fact::Offer {
+                        starts_on, hours, ..
+                    } => Some((*starts_on, f64::from(hours.tenths()) / 10.0)),
+                    _ => None,
+                })
+                .collect();
+            offers.sort_by_key(|o| o.0);
+            let placements: Vec<(Date, f64)> = expected
+                .placements
+                .iter()
+                .map(|p| (p.starts_on, p.hours))
+                .collect();
+            assert_eq!(offers, placements, "{name}: {expected:?}");
             assert_eq!(
-                first_offer,
+                offers.first().copied(),
                 expected
                     .first_provision_on
                     .zip(expected.first_provision_hours),

@@ -886,7 +886,8 @@ what it wrote, counting school days with the county's own terms (`calendar.toml`
 the rules directory's calendar so the registers count as the county does): for each permanent \
 exclusion its day, its sixth school day, the first provision's day, hours and provider, the \
 first full-time provision's day and the school days to it (provision on day 6 is 5), and \
-whether full-time provision was in place by day 6; for each spell missing education its first \
+whether full-time provision was in place by day 6, with every placement that followed and \
+the calendar days from the exclusion to it; for each spell missing education its first \
 day, the day found (if by {as_of}), its length in calendar and school days, the 20th school \
 day after it began and whether the child was found by then; for the panel each decision and \
 each school's accepted, refused and pending answers; and the register figures these give. \

@@ -41,6 +41,19 @@ pub struct ExclusionTruth {
     /// School days after the first school day of the exclusion up to the start of full-time
     /// provision (provision on day 6 is 5), if it started.
     pub school_days_to_full_time: Option<u32>,
+    /// Every placement that followed it by the as-of day, oldest first: the pathway from
+    /// exclusion to a place (an AP placement register times it in calendar days).
+    pub placements: Vec<PlacementTruth>,
+}
+
+/// One alternative-provision placement after an exclusion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlacementTruth {
+    pub starts_on: Date,
+    pub provider: String,
+    pub hours: f64,
+    /// Calendar days from the exclusion's first day to the placement's start.
+    pub days_from_exclusion: i64,
 }
 
 /// One spell missing education.
@@ -91,6 +104,9 @@ pub struct TruthFigures {
     /// Exclusions with no provision at all by the as-of day.
     pub never_placed: usize,
     pub median_school_days_to_full_time: Option<f64>,
+    /// The median calendar days from an exclusion to its first placement, over exclusions
+    /// with one.
+    pub median_days_to_first_placement: Option<f64>,
     pub missing_spells: usize,
     pub missing_open: usize,
     /// Spells closed, or open past their limit: the cohort of the next figure.
@@ -177,6 +193,15 @@ impl RegistersTruth {
                 full_time_by_day_six: full_time_from.is_some_and(|on| on <= day_six),
                 school_days_to_full_time: full_time_from
                     .map(|on| school_days::between(school_days::on_or_after(first), on)),
+                placements: theirs
+                    .iter()
+                    .map(|(on, hours, provider)| PlacementTruth {
+                        starts_on: *on,
+                        provider: (*provider).to_owned(),
+                        hours: *hours,
+                        days_from_exclusion: (*on - first).whole_days(),
+                    })
+                    .collect(),
             });
         }
 
@@ -267,7 +292,9 @@ impl RegistersTruth {
             ..TruthFigures::default()
         };
         let mut to_full_time = Vec::new();
+        let mut to_placement = Vec::new();
         for e in &self.exclusions {
+            to_placement.extend(e.placements.first().map(|p| p.days_from_exclusion as f64));
             if as_of > e.day_six {
                 f.exclusions_past_day_six += 1;
                 if e.full_time_by_day_six {
@@ -280,6 +307,7 @@ impl RegistersTruth {
             to_full_time.extend(e.school_days_to_full_time.map(f64::from));
         }
         f.median_school_days_to_full_time = median(to_full_time);
+        f.median_days_to_first_placement = median(to_placement);
         let mut days = Vec::new();
         for m in &self.missing_education {
             if !m.closed {
