@@ -880,7 +880,10 @@ children and for a few children moving in-year; schools are offered unequal shar
 refuse far more often than others. Spells missing education last from a few school days to \
 months, either side of the 20 school days after which the register escalates. This county has \
 {ap} placements and {panel} panel decisions. Each school's DfE number is in `manifest.json`, so \
-an import sets it.\n\n\
+an import sets it. Governing boards' meetings, reviews of the education offer and the steps \
+taken to trace a missing child are recorded by officers on the register pages, not sent in \
+any feed, so this county has none: its exclusions show the board's meeting and the offer \
+reviews as due or missed, and its spells missing education no tracing steps.\n\n\
 `registers_truth.json` is the answer key for the registers, worked out by the generator from \
 what it wrote, counting school days with the county's own terms (`calendar.toml`: use it as \
 the rules directory's calendar so the registers count as the county does): for each permanent \
