@@ -90,8 +90,15 @@ fn full_time(hours: &str) -> bool {
 }
 
 /// One alternative-provision placement as the authority's feed reports it, and the roll the
-/// child joins if the kind keeps one.
-fn placement(events: &mut Vec<Event>, schools: Schools, kind: Kind, hours: &str, on: Date) {
+/// child joins if the kind keeps one and they are not on it already (`on_roll`).
+fn placement(
+    events: &mut Vec<Event>,
+    schools: Schools,
+    kind: Kind,
+    hours: &str,
+    on: Date,
+    on_roll: Option<u16>,
+) {
     let provider = kind.provider();
     events.push(detailed(
         ev(
@@ -106,7 +113,7 @@ fn placement(events: &mut Vec<Event>, schools: Schools, kind: Kind, hours: &str,
         ),
         &[("provider", provider), ("hours_per_week", hours)],
     ));
-    if let Some(roll) = kind.roll(schools) {
+    if let Some(roll) = kind.roll(schools).filter(|r| on_roll != Some(*r)) {
         events.push(school_row(
             roll,
             Feed::SchoolRoll,
@@ -118,7 +125,7 @@ fn placement(events: &mut Vec<Event>, schools: Schools, kind: Kind, hours: &str,
 
 /// The Child AA pattern's place: the PRU, part-time, for the hours given.
 pub fn pru_placement(events: &mut Vec<Event>, schools: Schools, hours: &str, on: Date) {
-    placement(events, schools, Kind::PupilReferralUnit, hours, on);
+    placement(events, schools, Kind::PupilReferralUnit, hours, on, None);
 }
 
 /// Where a child is after the pathway: the roll they are on (if any), the school they attend
@@ -174,14 +181,14 @@ pub fn after_exclusion(
             out_of_school_until: Some(starts),
         };
     }
-    placement(events, schools, kind, hours, starts);
+    placement(events, schools, kind, hours, starts, None);
     let mut on_roll = kind.roll(schools);
     // A part-time offer is often followed by a full-time place at the PRU.
     let mut stepped = None;
     if !full_time(hours) && step_up {
         let on = school_days::add(starts, step_up_after);
         if on <= until {
-            placement(events, schools, Kind::PupilReferralUnit, "25", on);
+            placement(events, schools, Kind::PupilReferralUnit, "25", on, on_roll);
             if let Some(old) = on_roll.filter(|r| *r != schools.pru()) {
                 school_leaving(events, old, on, "alternative_provision");
             }
