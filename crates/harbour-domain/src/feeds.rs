@@ -345,6 +345,11 @@ pub struct ManifestAgency {
     pub code: String,
     pub name: String,
     pub kind: AgencyKind,
+    /// A school's DfE number (`999/2001`), as other feeds name it: the authority's
+    /// fair-access rows (`allocated_school`) and other schools' transfer files. Set on the
+    /// school when the import creates it (as `harbour agency add --school-number` would).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school_number: Option<String>,
 }
 
 /// One feed file in a manifest: which agency sends it, which feed it is, where it is

@@ -3,7 +3,7 @@
 use crate::IngestError;
 use crate::file::FeedFile;
 use harbour_domain::feeds::{Manifest, ManifestAgency};
-use harbour_domain::{AgencyId, AgencyKind, TenantCode};
+use harbour_domain::{AgencyId, AgencyKind, SchoolNumber, TenantCode};
 use harbour_store::{NewAgency, Store};
 use std::path::Path;
 use time::OffsetDateTime;
@@ -98,5 +98,22 @@ async fn create(
         kind: source.kind,
     };
     store.create_agency(&new, now).await?;
+    // A school's DfE number, where the manifest gives one, is how the authority's
+    // fair-access decisions and other schools' transfer files name it.
+    if let Some(number) = source
+        .school_number
+        .as_deref()
+        .filter(|_| source.kind == AgencyKind::School)
+    {
+        let number = SchoolNumber::parse(number).map_err(|e| {
+            IngestError::Manifest(format!(
+                "school {}: school_number {number:?}: {e}",
+                source.code
+            ))
+        })?;
+        store
+            .set_school_number(tenant, new.id, &number, now)
+            .await?;
+    }
     Ok(new.id)
 }

@@ -21,6 +21,8 @@ const NOW: OffsetDateTime = datetime!(2026-09-01 09:00 UTC);
 mod pipeline;
 // Issue 15's case: a boy's records under his initials, a merge, and the relinks after it.
 mod linkcase;
+// Issue 16: the registers a synthetic county's feeds build, against its answer key.
+mod registers;
 
 async fn stores() -> Vec<(Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();

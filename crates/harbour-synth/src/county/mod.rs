@@ -7,12 +7,16 @@
 
 mod life;
 mod names;
+mod pathway;
+pub mod registers_truth;
 mod rng;
+mod school_days;
 mod sim;
 
 use harbour_domain::feeds::Feed;
 use harbour_domain::{AgencyKind, Upn};
 use life::{Event, Person, Risk, Supplier, View};
+use registers_truth::RegistersTruth;
 use rng::Rng;
 use serde::Serialize;
 use sim::Schools;
@@ -26,6 +30,8 @@ pub use sim::{FIRST_YEAR, LAST_YEAR};
 
 /// Mixed into the seed for each child's second random stream (the feeds' optional details).
 const DETAILS_STREAM: u64 = 0x6465_7461_696c_7321;
+/// Mixed into the seed for each child's third stream (what the education registers need).
+const REGISTERS_STREAM: u64 = 0x7265_6769_7374_6572;
 
 /// An event's optional detail column `column`, or empty.
 fn detail<'e>(event: &'e Event, column: &str) -> &'e str {
@@ -86,6 +92,8 @@ pub struct Summary {
     pub permanent_exclusions: u64,
     pub ehe_starts: u64,
     pub cme_starts: u64,
+    pub ap_placements: u64,
+    pub fair_access_decisions: u64,
     pub children_referred_to_social_care: u64,
 }
 
@@ -473,6 +481,8 @@ impl Writers {
             Feed::SchoolExclusions if first == "PERM" => self.summary.permanent_exclusions += 1,
             Feed::LaEducation if first == "ehe_start" => self.summary.ehe_starts += 1,
             Feed::LaEducation if first == "cme_start" => self.summary.cme_starts += 1,
+            Feed::LaEducation if first == "ap_placement" => self.summary.ap_placements += 1,
+            Feed::LaEducation if first == "fair_access" => self.summary.fair_access_decisions += 1,
             Feed::SocialCare if first == "referral" => {
                 self.summary.children_referred_to_social_care += 1
             }
@@ -581,6 +591,7 @@ pub fn generate(
         summary: Summary::default(),
     };
     let schools = Schools::for_children(config.children);
+    let mut registers_truth = RegistersTruth::new(config.as_of);
     let oldest = config.as_of - Duration::days(18 * 365 + 4);
     let span = (config.as_of - oldest).whole_days();
 
@@ -631,6 +642,7 @@ pub fn generate(
         // The details the feeds gained later come from a stream of their own, so that the
         // rest of each child's life is drawn exactly as before they were added.
         let mut details = Rng::new(config.seed ^ DETAILS_STREAM, index);
+        let mut registers = Rng::new(config.seed ^ REGISTERS_STREAM, index);
         let events = if trajectory {
             writers.summary.trajectories += 1;
             sim::trajectory_events(&mut rng, &mut details, &mut person, schools, config.as_of)
@@ -638,12 +650,14 @@ pub fn generate(
             sim::child_events(
                 &mut rng,
                 &mut details,
+                &mut registers,
                 &mut person,
                 schools,
                 risk,
                 config.as_of,
             )
         };
+        registers_truth.observe(person.id, &events);
         writers.reception = life::reception_year(person.dob);
         let mut views = BTreeMap::new();
         for event in &events {
@@ -730,6 +744,11 @@ pub fn generate(
                 code: supplier.code(),
                 name,
                 kind,
+                // How the fair-access rows and other schools' transfer files name it.
+                school_number: match supplier {
+                    Supplier::School(n) => Some(pathway::school_number(n)),
+                    _ => None,
+                },
             });
         }
         let file = path
@@ -771,6 +790,21 @@ pub fn generate(
     })?;
     std::fs::write(&manifest_path, json).map_err(|source| SynthError::Io {
         path: manifest_path,
+        source,
+    })?;
+    registers_truth.finish();
+    let truth_json = out.join("registers_truth.json");
+    let json = serde_json::to_string_pretty(&registers_truth).map_err(|e| SynthError::Io {
+        path: truth_json.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    std::fs::write(&truth_json, json).map_err(|source| SynthError::Io {
+        path: truth_json,
+        source,
+    })?;
+    let calendar = out.join("calendar.toml");
+    std::fs::write(&calendar, school_days::calendar_toml()).map_err(|source| SynthError::Io {
+        path: calendar,
         source,
     })?;
     let readme = out.join("README.md");
@@ -832,7 +866,37 @@ year group in each school's CTF, a reason and a referrer for every social-care r
 referrals from the police and the youth justice service as well as social care, each missing \
 episode's length and whether the child was found out of the area (4% of the episodes of \
 children at low or medium risk, 15% at high risk), stops and searches with their outcomes (about seven in ten no \
-further action) and the severity of each injury seen at the emergency department.\n",
+further action) and the severity of each injury seen at the emergency department.\n\n\
+## Registers\n\n\
+What the education registers open from the feeds. After each permanent exclusion the \
+authority's feed reports its alternative provision (`ap_placement`, with `provider` and \
+`hours_per_week`): the pupil referral unit, the AP academy, an independent provider or tuition, \
+full-time (25 hours or more) for most places at the PRU and the academy and part-time for most \
+others, often followed by a full-time place at the PRU. About two in five places start by the \
+sixth school day; the rest start weeks or months late (the s.19 duty missed), and a recent \
+exclusion may have none by {as_of}. The fair-access panel (`fair_access` rows, with \
+`allocated_school`, a DfE number, and `response`) finds a school for about half the excluded \
+children and for a few children moving in-year; schools are offered unequal shares and some \
+refuse far more often than others. Spells missing education last from a few school days to \
+months, either side of the 20 school days after which the register escalates. This county has \
+{ap} placements and {panel} panel decisions. Each school's DfE number is in `manifest.json`, so \
+an import sets it. Governing boards' meetings, reviews of the education offer and the steps \
+taken to trace a missing child are recorded by officers on the register pages, not sent in \
+any feed, so this county has none: its exclusions show the board's meeting and the offer \
+reviews as due or missed, and its spells missing education no tracing steps.\n\n\
+`registers_truth.json` is the answer key for the registers, worked out by the generator from \
+what it wrote, counting school days with the county's own terms (`calendar.toml`: use it as \
+the rules directory's calendar so the registers count as the county does): for each permanent \
+exclusion its day, its sixth school day, the first provision's day, hours and provider, the \
+first full-time provision's day and the school days to it (provision on day 6 is 5), and \
+whether full-time provision was in place by day 6, with every placement that followed and \
+the calendar days from the exclusion to it; for each spell missing education its first \
+day, the day found (if by {as_of}), its length in calendar and school days, the 20th school \
+day after it began and whether the child was found by then; for the panel each decision and \
+each school's accepted, refused and pending answers; and the register figures these give. \
+Never import it.\n",
+        ap = s.ap_placements,
+        panel = s.fair_access_decisions,
         seed = config.seed,
         children = s.children,
         adults = s.adults,

@@ -5,6 +5,7 @@
 
 use super::life::{Event, Person, Risk, Supplier, day_between, reception_year, terms};
 use super::rng::Rng;
+use super::{pathway, school_days};
 use harbour_domain::feeds::Feed;
 use time::{Date, Duration};
 
@@ -19,7 +20,9 @@ pub struct Schools {
 impl Schools {
     pub fn for_children(children: u64) -> Self {
         let primaries = u16::try_from((children / 800).clamp(2, 250)).unwrap_or(250);
-        let secondaries = u16::try_from((children / 3_000).clamp(1, 60)).unwrap_or(60);
+        // At least three secondaries, so that even a small county's fair-access panel has a
+        // choice of school and its consistency view something to compare.
+        let secondaries = u16::try_from((children / 3_000).clamp(3, 60)).unwrap_or(60);
         Self {
             primaries,
             secondaries,
@@ -38,7 +41,7 @@ impl Schools {
 pub const FIRST_YEAR: i32 = 2012;
 pub const LAST_YEAR: i32 = 2025;
 
-fn ev(supplier: Supplier, feed: Feed, date: Date, columns: &[&str]) -> Event {
+pub(super) fn ev(supplier: Supplier, feed: Feed, date: Date, columns: &[&str]) -> Event {
     Event {
         supplier,
         feed,
@@ -50,7 +53,7 @@ fn ev(supplier: Supplier, feed: Feed, date: Date, columns: &[&str]) -> Event {
 }
 
 /// `ev` with the sender's optional detail columns filled.
-fn detailed(event: Event, details: &[(&'static str, &str)]) -> Event {
+pub(super) fn detailed(event: Event, details: &[(&'static str, &str)]) -> Event {
     Event {
         details: details.iter().map(|(c, v)| (*c, (*v).to_owned())).collect(),
         ..event
@@ -206,7 +209,7 @@ fn handled(event: Event, handling: &'static str) -> Event {
     Event { handling, ..event }
 }
 
-fn school_row(school: u16, feed: Feed, date: Date, columns: &[&str]) -> Event {
+pub(super) fn school_row(school: u16, feed: Feed, date: Date, columns: &[&str]) -> Event {
     ev(Supplier::School(school), feed, date, columns)
 }
 
@@ -223,11 +226,15 @@ fn reason(rng: &mut Rng, serious: bool) -> &'static str {
 }
 
 /// Simulates one child's recorded life. `as_of` is the day the data is taken.
-/// `details` is the child's second stream, for the details the feeds gained later (issue 14):
-/// drawing them from it leaves every other draw, and so the rest of the county, as it was.
+/// `details` is the child's second stream, for the details the feeds gained later (issue 14),
+/// and `registers` the third, for what the education registers need (issue 16: provision
+/// after an exclusion, the fair-access panel, how long a child is missing education):
+/// drawing them from their own streams leaves every other draw, and so the rest of the
+/// county, as it was.
 pub fn child_events(
     rng: &mut Rng,
     details: &mut Rng,
+    registers: &mut Rng,
     person: &mut Person,
     schools: Schools,
     risk: Risk,
@@ -235,7 +242,7 @@ pub fn child_events(
 ) -> Vec<Event> {
     let mut events = Vec::new();
     let reception = reception_year(person.dob);
-    let primary = u16::try_from(rng.below(u64::from(schools.primaries))).unwrap_or(0);
+    let mut primary = u16::try_from(rng.below(u64::from(schools.primaries))).unwrap_or(0);
     let mut secondary =
         schools.primaries + u16::try_from(rng.below(u64::from(schools.secondaries))).unwrap_or(0);
     let (susp_rate, pex_rate, ehe_rate, cme_rate) = match risk {
@@ -261,6 +268,10 @@ pub fn child_events(
     let mut on_roll: Option<u16> = None;
     let mut out_of_school_until: Option<Date> = None;
     let mut excluded = false;
+    // The last day of the spell missing education the child is in, if any.
+    let mut missing_until: Option<Date> = None;
+    // The end of compulsory schooling: the last day of Year 11.
+    let last_day = terms(reception + 11)[2].1;
     for year in FIRST_YEAR..=LAST_YEAR {
         let year_group = year - reception;
         if !(0..=11).contains(&year_group) {
@@ -338,6 +349,7 @@ pub fn child_events(
                 &["SUSP", &day.to_string(), &sessions, reason(rng, false)],
             ));
         }
+        let excluded_before = excluded;
         if !excluded
             && rng.chance(if secondary_age {
                 pex_rate
@@ -345,7 +357,8 @@ pub fn child_events(
                 pex_rate / 5.0
             })
         {
-            let day = day_between(rng, autumn.0, summer.1);
+            // Exclusions start on a school day.
+            let day = school_days::on_or_after(day_between(rng, autumn.0, summer.1));
             if day <= as_of {
                 excluded = true;
                 events.push(school_row(
@@ -360,11 +373,28 @@ pub fn child_events(
                     day + Duration::days(6),
                     "permanent_exclusion",
                 );
-                let pru = schools.pru();
-                let placed = day + Duration::days(rng.between(5, 30));
-                place_at_pru(&mut events, pru, placed);
-                on_roll = Some(pru);
-                secondary = pru;
+                // This draw once timed the PRU place; it is still made so that the rest of
+                // the child's life is drawn as before. The registers stream times it now.
+                let _ = rng.between(5, 30);
+                let after = pathway::after_exclusion(
+                    registers,
+                    &mut events,
+                    schools,
+                    school,
+                    day,
+                    last_day,
+                    as_of,
+                );
+                on_roll = after.on_roll;
+                out_of_school_until = after.out_of_school_until;
+                if after.school < schools.primaries {
+                    primary = after.school;
+                } else if year_group < 7 {
+                    primary = after.school;
+                    secondary = after.school;
+                } else {
+                    secondary = after.school;
+                }
             }
         }
         if rng.chance(ehe_rate) {
@@ -401,9 +431,15 @@ pub fn child_events(
             }
         }
         if rng.chance(cme_rate) {
-            let start = day_between(rng, autumn.0, summer.1);
-            let end = start + Duration::days(rng.between(20, 120));
-            if start <= as_of {
+            // Missing from a school day; found after a spell in school days from the
+            // registers stream (the draw that once gave its length in calendar days is still
+            // made, so that the rest of the child's life is drawn as before).
+            let start = school_days::on_or_after(day_between(rng, autumn.0, summer.1));
+            let _ = rng.between(20, 120);
+            let end = school_days::add(start, missing_school_days(registers));
+            // One spell at a time: a child cannot go missing again before being found.
+            if start <= as_of && missing_until.is_none_or(|until| start > until) {
+                missing_until = Some(end);
                 events.push(ev(
                     Supplier::La,
                     Feed::LaEducation,
@@ -422,6 +458,38 @@ pub fn child_events(
                         &["cme_end", &end.to_string(), "Found and back in education"],
                     ));
                 }
+            }
+        }
+        // A few children move school in-year through the fair-access panel. Last in the
+        // year, so only a child still on a mainstream roll (not excluded, not gone to home
+        // education this year) moves.
+        let move_rate = match risk {
+            Risk::Low => 0.001,
+            Risk::Medium => 0.01,
+            Risk::High => 0.03,
+        };
+        let moves = registers.chance(move_rate);
+        let asked = day_between(registers, autumn.0, summer.1);
+        let mainstream = |s: &u16| *s < schools.primaries + schools.secondaries;
+        if moves
+            && !excluded_before
+            && !excluded
+            && let Some(current) = on_roll.filter(mainstream)
+            && asked <= as_of
+            && let Some(new) = pathway::in_year_move(
+                registers,
+                &mut events,
+                schools,
+                current,
+                asked,
+                as_of.min(last_day),
+            )
+        {
+            on_roll = Some(new);
+            if year_group >= 7 {
+                secondary = new;
+            } else {
+                primary = new;
             }
         }
     }
@@ -657,35 +725,21 @@ pub fn half_terms(year: i32) -> [(Date, Date); 6] {
     [a1, a2, s1, s2, u1, u2]
 }
 
-/// The LA places an excluded pupil at the pupil referral unit, which puts them on its roll.
-fn place_at_pru(events: &mut Vec<Event>, pru: u16, placed: Date) {
-    events.push(detailed(
-        ev(
-            Supplier::La,
-            Feed::LaEducation,
-            placed,
-            &[
-                "ap_placement",
-                &placed.to_string(),
-                "Pupil referral unit, 15 hours a week",
-            ],
-        ),
-        &[
-            ("provider", "Pupil referral unit"),
-            ("hours_per_week", "15"),
-        ],
-    ));
-    events.push(school_row(
-        pru,
-        Feed::SchoolRoll,
-        placed,
-        &["joined", &placed.to_string()],
-    ));
+/// How many school days a child is missing education before being found: most within the
+/// 20 school days after which the register escalates, many not, a few for months.
+fn missing_school_days(registers: &mut Rng) -> u32 {
+    let days = match registers.below(100) {
+        0..=34 => registers.between(2, 10),
+        35..=64 => registers.between(11, 20),
+        65..=84 => registers.between(21, 40),
+        _ => registers.between(41, 100),
+    };
+    u32::try_from(days).unwrap_or(20)
 }
 
 /// Leaving a roll, with where the child went (`destination`, written to the school's CTF as
 /// its `LeavingReason`).
-fn school_leaving(events: &mut Vec<Event>, school: u16, when: Date, destination: &str) {
+pub(super) fn school_leaving(events: &mut Vec<Event>, school: u16, when: Date, destination: &str) {
     events.push(detailed(
         school_row(school, Feed::SchoolRoll, when, &["left", &when.to_string()]),
         &[("destination", destination)],
@@ -798,7 +852,7 @@ pub fn trajectory_events(
         victim,
         &["victim", &victim.to_string(), "Assault", ""],
     ));
-    let pex = day_between(rng, y(2)[1].0, y(2)[1].1);
+    let pex = school_days::on_or_after(day_between(rng, y(2)[1].0, y(2)[1].1));
     events.push(school_row(
         secondary,
         Feed::SchoolExclusions,
@@ -811,8 +865,9 @@ pub fn trajectory_events(
         pex + Duration::days(6),
         "permanent_exclusion",
     );
-    let placed = pex + Duration::days(8);
-    place_at_pru(&mut events, pru, placed);
+    // Child AA's place: the PRU, part-time, a little after the sixth school day.
+    let placed = school_days::on_or_after(pex + Duration::days(8));
+    pathway::pru_placement(&mut events, schools, "15", placed);
     let ehe = placed + Duration::days(rng.between(20, 50));
     school_leaving(&mut events, pru, ehe - Duration::days(1), "home_education");
     events.push(ev(

@@ -1,6 +1,7 @@
 use super::*;
 use harbour_domain::feed_codes::{
-    DESTINATIONS, INJURY_SEVERITIES, REFERRAL_REASONS, REFERRERS, STOP_SEARCH_OUTCOMES, code_in,
+    DESTINATIONS, FAIR_ACCESS_RESPONSES, INJURY_SEVERITIES, REFERRAL_REASONS, REFERRERS,
+    STOP_SEARCH_OUTCOMES, code_in,
 };
 
 fn read(dir: &Path, file: &str) -> String {
@@ -22,6 +23,10 @@ fn the_same_seed_makes_the_same_county() {
     assert_eq!(
         read(&a.path().join("c"), "manifest.json"),
         read(&b.path().join("c"), "manifest.json")
+    );
+    assert_eq!(
+        read(&a.path().join("c"), "registers_truth.json"),
+        read(&b.path().join("c"), "registers_truth.json")
     );
     let other = tempfile::tempdir().unwrap();
     let different = generate(&Config::new(400, 43), &other.path().join("c"), |_| {}).unwrap();
@@ -159,6 +164,7 @@ fn feeds_match_their_layouts_and_every_record_is_in_the_truth() {
         (Feed::Health, "severity", INJURY_SEVERITIES),
         (Feed::SocialCare, "referral_reason", REFERRAL_REASONS),
         (Feed::SocialCare, "referrer", REFERRERS),
+        (Feed::LaEducation, "response", FAIR_ACCESS_RESPONSES),
     ] {
         let counts = values(feed, column);
         assert!(total(&counts) > 0, "{feed} {column} is never written");
@@ -170,6 +176,29 @@ fn feeds_match_their_layouts_and_every_record_is_in_the_truth() {
             );
         }
     }
+    // The registers' details: every allocated school a school number the county has, every
+    // placement's hours a week ones the importer takes.
+    let allocated = values(Feed::LaEducation, "allocated_school");
+    assert!(total(&allocated) > 0);
+    for number in allocated.keys() {
+        harbour_domain::SchoolNumber::parse(number).unwrap();
+        assert!(
+            manifest["agencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["school_number"] == number.as_str()),
+            "{number}"
+        );
+    }
+    let hours = values(Feed::LaEducation, "hours_per_week");
+    assert!(total(&hours) > 0);
+    assert!(
+        hours
+            .keys()
+            .all(|h| (0.5..=60.0).contains(&h.parse::<f64>().unwrap())),
+        "{hours:?}"
+    );
     let outcomes = values(Feed::Police, "outcome");
     assert!(
         outcomes["no_further_action"] * 2 > total(&outcomes),
@@ -280,4 +309,73 @@ fn identifiers_belong_to_one_person_each() {
         }
     }
     assert!(owners.len() > 5_000, "identifiers were checked");
+}
+
+/// The registers' answer key has every case the registers must tell apart: provision by the
+/// sixth school day and late, full-time and part-time, children never placed, spells missing
+/// education either side of the tracing limit and still open, and a panel whose schools
+/// answer unequally.
+#[test]
+fn the_registers_truth_has_every_case_the_registers_tell_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("county");
+    let summary = generate(&Config::new(20_000, 9), &out, |_| {}).unwrap();
+    let truth: registers_truth::RegistersTruth =
+        serde_json::from_str(&read(&out, "registers_truth.json")).unwrap();
+    let f = &truth.figures;
+    eprintln!("{f:#?}");
+    assert_eq!(f.exclusions as u64, summary.permanent_exclusions);
+    assert_eq!(f.missing_spells as u64, summary.cme_starts);
+    assert_eq!(
+        f.fair_access_decisions as u64,
+        summary.fair_access_decisions
+    );
+    let on_time = f.full_time_by_day_six;
+    assert!(
+        on_time > 0 && on_time * 2 < f.exclusions_past_day_six,
+        "some, not most, have full-time provision by day 6: {f:?}"
+    );
+    let part_time = truth
+        .exclusions
+        .iter()
+        .filter(|e| e.first_provision_hours.is_some_and(|h| h < 25.0))
+        .count();
+    assert!(part_time > 0 && f.never_placed > 0, "{f:?}");
+    let traced = f.missing_traced_within_limit;
+    assert!(traced > 0 && traced < f.missing_due, "{f:?}");
+    assert!(f.missing_open > 0 || f.missing_spells < 20, "{f:?}");
+    let responses: std::collections::BTreeSet<&str> = truth
+        .fair_access
+        .iter()
+        .map(|d| d.response.as_str())
+        .collect();
+    assert!(
+        responses.contains("accepted") && responses.contains("refused"),
+        "{responses:?}"
+    );
+    let accepted: Vec<u32> = truth
+        .fair_access_by_school
+        .values()
+        .map(|s| s.accepted)
+        .collect();
+    assert!(
+        accepted.iter().max() > accepted.iter().min().map(|m| m * 2 + 1).as_ref(),
+        "schools take unequal shares: {accepted:?}"
+    );
+    // Every day the key names is a school day by the county's terms where the law counts
+    // school days, and the calendar the county writes says the same terms.
+    for e in &truth.exclusions {
+        assert!(school_days::is_school_day(e.excluded_on), "{e:?}");
+        assert!(e.day_six > e.excluded_on);
+    }
+    let calendar = read(&out, "calendar.toml");
+    assert!(calendar.contains("[[term]]"));
+    let manifest: Manifest = serde_json::from_str(&read(&out, "manifest.json")).unwrap();
+    assert!(
+        manifest
+            .agencies
+            .iter()
+            .filter(|a| a.kind == AgencyKind::School)
+            .all(|a| a.school_number.is_some())
+    );
 }
