@@ -258,5 +258,44 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
             rates.len() > 2,
             "{name}: schools take unequal shares: {rates:?}"
         );
+
+        // Alternative provision: one placement per reported placement, each timed from the
+        // exclusion it followed as the key times it, and the pathway's count and median.
+        let day = RegisterDay {
+            calendar,
+            settings: Settings::default(),
+            today: as_of,
+        };
+        let placements = store.placements(&officer, day, NOW).await.unwrap().unwrap();
+        let known_placements: Vec<(u64, Date, i64)> = truth
+            .exclusions
+            .iter()
+            .flat_map(|e| {
+                e.placements
+                    .iter()
+                    .map(|p| (e.person_id, p.starts_on, p.days_from_exclusion))
+            })
+            .collect();
+        let mut found: Vec<(u64, Date, i64)> = placements
+            .entries
+            .iter()
+            .filter(|p| p.starts_on <= as_of)
+            .map(|p| {
+                let days = p
+                    .assessment
+                    .days_from_exclusion
+                    .unwrap_or_else(|| panic!("{name}: a placement follows no exclusion: {p:?}"));
+                (one(p.person.0), p.starts_on, days)
+            })
+            .collect();
+        let mut expected = known_placements.clone();
+        found.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(found, expected, "{name}: the placements and their waits");
+        assert_eq!(
+            placements.pathway.after_exclusion,
+            placements.entries.len(),
+            "{name}"
+        );
     }
 }
