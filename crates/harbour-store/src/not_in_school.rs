@@ -83,6 +83,10 @@ pub struct MissingEducationEntry {
     pub agency_name: Option<String>,
     pub first_day: Date,
     pub from_feed: bool,
+    /// The key of the feed's event it was opened from (that agency's own key), if from a
+    /// feed. Not in the pages' or the API's JSON.
+    #[serde(skip)]
+    pub source_key: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub opened_at: OffsetDateTime,
     pub history: Vec<RecordedFact<CmeFact>>,
@@ -326,6 +330,7 @@ fn assemble_cme(
                 agency_name: row.agency_name,
                 first_day: row.first_day,
                 from_feed: row.source_key.is_some(),
+                source_key: row.source_key,
                 opened_at: row.opened_at,
                 assessment: episode.assess(day.calendar, &day.settings, day.today),
                 history,

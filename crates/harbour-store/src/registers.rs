@@ -60,6 +60,10 @@ pub struct ExclusionEntry {
     pub first_day: Date,
     /// Opened from a feed's permanent exclusion (rather than by hand).
     pub from_feed: bool,
+    /// The key of the feed's event it was opened from (the excluding agency's own key), if
+    /// from a feed. Not in the pages' or the API's JSON.
+    #[serde(skip)]
+    pub source_key: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub opened_at: OffsetDateTime,
     pub history: Vec<RecordedFact>,
@@ -215,6 +219,7 @@ fn assemble(
                 school_name: row.agency_name,
                 first_day: row.first_day,
                 from_feed: row.source_key.is_some(),
+                source_key: row.source_key,
                 opened_at: row.opened_at,
                 assessment: entry.assess(day.calendar, &day.settings, day.today),
                 owner: None,

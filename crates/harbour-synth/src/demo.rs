@@ -2,7 +2,7 @@
 
 mod casework;
 
-pub use casework::{Casework, record_casework};
+pub use casework::{Casework, record_casework, record_county_casework};
 
 use harbour_domain::{
     AgencyId, AgencyKind, EventId, EventKind, Handling, NhsNumber, PersonId, Postcode, Role,

@@ -175,6 +175,17 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         clock.now(),
     )
     .await?;
+    // And what officers recorded on the synthetic county's exclusions and missing children
+    // (board decisions, reviews, tracing steps), met, late and overdue.
+    let county_casework = harbour_synth::demo::record_county_casework(
+        &store,
+        &county,
+        &county_dir,
+        demo_rules.calendar(),
+        RegisterSettings::default(),
+        clock.now(),
+    )
+    .await?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| {
@@ -205,7 +216,8 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     writeln!(
         out,
         "The demo's officers have recorded {} facts on {} register entries.",
-        casework.facts, casework.entries
+        casework.facts + county_casework.facts,
+        casework.entries + county_casework.entries
     )?;
     writeln!(
         out,

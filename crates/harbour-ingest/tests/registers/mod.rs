@@ -3,18 +3,23 @@
 //! set) PostgreSQL. The key is worked out by the generator with its own school-day
 //! arithmetic, so a disagreement here is a bug on one side or the other: the registers'
 //! clocks and figures, the import of the placements and panel decisions, linking an
-//! authority's record to the school's, or the generator.
+//! authority's record to the school's, or the generator. What the county's officers recorded
+//! by hand (`casework.json`) is entered first, as named officers through the pages' store
+//! calls, and each board clock, next review and set of tracing steps is held against the key.
 
 use super::{NOW, stores};
 use harbour_casework::ClockState;
 use harbour_casework::exclusions::{Fact, Settings};
+use harbour_casework::not_in_school::TraceStep;
+use harbour_casework::task::TaskKind;
 use harbour_domain::feeds::Manifest;
 use harbour_domain::{AgencyKind, Role, UserId};
 use harbour_ingest::{Pipeline, Placement, set_up_agencies};
 use harbour_policy::Principal;
 use harbour_rules::RuleSet;
+use harbour_store::NewUser;
 use harbour_store::{NotInSchoolDay, RegisterDay};
-use harbour_synth::county::{self, registers_truth::RegistersTruth};
+use harbour_synth::county::{self, casework::CaseworkFile, registers_truth::RegistersTruth};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use time::Date;
@@ -28,6 +33,15 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
     let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
     let truth: RegistersTruth = serde_json::from_str(&read("registers_truth.json")).unwrap();
     let manifest: Manifest = serde_json::from_str(&read("manifest.json")).unwrap();
+    let casework: CaseworkFile = serde_json::from_str(&read("casework.json")).unwrap();
+    let casework_facts: usize = casework
+        .cases
+        .iter()
+        .map(|c| match &c.facts {
+            county::casework::Facts::Exclusions { facts } => facts.len(),
+            county::casework::Facts::MissingEducation { facts } => facts.len(),
+        })
+        .sum();
     let as_of = truth.as_of.unwrap();
     // The registers count school days on the county's own terms, as a council's would.
     let rules = RuleSet::from_sources(&[("calendar.toml".into(), read("calendar.toml"))]).unwrap();
@@ -39,6 +53,17 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
         "{:?}",
         truth.figures
     );
+    // Board decisions in time and late, reviews overdue and not, and tracing steps.
+    let f = &truth.figures;
+    assert!(
+        f.boards_within_limit > 0 && f.boards_late + f.boards_missed > 0,
+        "{f:?}"
+    );
+    assert!(
+        f.reviews_overdue > 0 && f.reviews_overdue < f.exclusions,
+        "{f:?}"
+    );
+    assert!(f.missing_with_steps > 0, "{f:?}");
 
     // Which synthetic person is behind each agency record.
     let mut person_of_record: BTreeMap<(String, String), u64> = BTreeMap::new();
@@ -66,6 +91,55 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
             .await
             .unwrap();
         pipeline.drain().await.unwrap();
+
+        // What the county's officers recorded by hand (`casework.json`), entered as the
+        // authority's inclusion officer and CME officer through the pages' store calls.
+        let la = store
+            .list_agencies(&tenant)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.kind == AgencyKind::LocalAuthority && a.code == "la-education")
+            .unwrap();
+        let mut officers = Vec::new();
+        for (role, email) in [
+            (Role::LaInclusionOfficer, "inclusion@example.invalid"),
+            (Role::LaCmeEheOfficer, "cme@example.invalid"),
+        ] {
+            let user = NewUser {
+                id: UserId::new_v7(),
+                tenant: tenant.clone(),
+                agency: la.id,
+                email: email.into(),
+                display_name: email.into(),
+                roles: [role].into(),
+                is_demo: false,
+            };
+            store.create_user(&user, NOW).await.unwrap();
+            officers.push(Principal {
+                user: user.id,
+                tenant: tenant.clone(),
+                agency: la.id,
+                roles: user.roles,
+            });
+        }
+        let recorded = county::casework::record(
+            &store,
+            &tenant,
+            county::casework::Officers {
+                inclusion: &officers[0],
+                missing_education: &officers[1],
+            },
+            &dir,
+            calendar,
+            harbour_casework::RegisterSettings::default(),
+            as_of,
+            NOW,
+        )
+        .await
+        .unwrap();
+        assert_eq!(recorded.entries, casework.cases.len(), "{name}");
+        assert_eq!(recorded.facts, casework_facts, "{name}");
 
         // Each linked person as the synthetic person behind their records (one, or the
         // linking joined two children and the comparison below cannot be trusted).
@@ -140,6 +214,29 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
                     .zip(expected.first_provision_hours),
                 "{name}: {expected:?}"
             );
+            // The officers' casework: the board's clock and the next review of the offer.
+            let board = match a.board.state(as_of) {
+                ClockState::Met { .. } => "met",
+                ClockState::MetLate { .. } => "met_late",
+                ClockState::Missed { .. } => "missed",
+                ClockState::Due { .. } => "due",
+            };
+            assert_eq!(a.board.due, expected.board_due, "{name}: {expected:?}");
+            assert_eq!(
+                a.board.met_on, expected.board_decision_on,
+                "{name}: {expected:?}"
+            );
+            assert_eq!(board, expected.board_state, "{name}: {expected:?}");
+            assert_eq!(
+                a.next_review,
+                Some(expected.next_review_due),
+                "{name}: {expected:?}"
+            );
+            let overdue = a
+                .tasks
+                .iter()
+                .any(|t| t.kind == TaskKind::ReviewOffer && t.overdue);
+            assert_eq!(overdue, expected.review_overdue, "{name}: {expected:?}");
         }
         let figures = &register.figures;
         let known = &truth.figures;
@@ -156,6 +253,7 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
             figures.median_school_days_to_provision, known.median_school_days_to_full_time,
             "{name}"
         );
+        assert_eq!(figures.overdue_reviews, known.reviews_overdue, "{name}");
 
         // Children missing education: one episode per spell, closed when the key says the
         // child was found, traced within 20 school days when it says so.
@@ -193,6 +291,12 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
                 ClockState::Due { .. } => None,
             };
             assert_eq!(traced, expected.traced_within_limit, "{name}: {expected:?}");
+            // The tracing steps the officer recorded.
+            let mut steps = a.steps_done.clone();
+            steps.sort_by_key(|(step, on)| (*on, *step));
+            let known_steps: Vec<(TraceStep, Date)> =
+                expected.steps.iter().map(|s| (s.step, s.on)).collect();
+            assert_eq!(steps, known_steps, "{name}: {expected:?}");
         }
         let f = &cnis.figures;
         assert_eq!(f.missing_education, known.missing_open, "{name}");
@@ -205,13 +309,6 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
 
         // The fair-access panel: every decision matched to a school by its DfE number, and
         // each school's accepted placements and refusals as the key counts them.
-        let la = store
-            .list_agencies(&tenant)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|a| a.kind == AgencyKind::LocalAuthority && a.code == "la-education")
-            .unwrap();
         let officer = Principal {
             user: UserId::new_v7(),
             tenant: tenant.clone(),

@@ -5,6 +5,7 @@
 //! that agency's own view of each person, with realistic noise; `truth.csv` says which real
 //! (synthetic) person is behind every record and is never imported.
 
+pub mod casework;
 mod life;
 mod names;
 mod pathway;
@@ -32,6 +33,8 @@ pub use sim::{FIRST_YEAR, LAST_YEAR};
 const DETAILS_STREAM: u64 = 0x6465_7461_696c_7321;
 /// Mixed into the seed for each child's third stream (what the education registers need).
 const REGISTERS_STREAM: u64 = 0x7265_6769_7374_6572;
+/// Mixed into the seed for each child's fourth stream (what officers record by hand).
+const CASEWORK_STREAM: u64 = 0x6361_7365_776f_726b;
 
 /// An event's optional detail column `column`, or empty.
 fn detail<'e>(event: &'e Event, column: &str) -> &'e str {
@@ -151,7 +154,7 @@ impl Writers {
         views: &mut BTreeMap<Supplier, View>,
         seed: u64,
         event: &Event,
-    ) -> Result<(), SynthError> {
+    ) -> Result<Option<String>, SynthError> {
         let path = self.feed_path(event.supplier, event.feed);
         let view = views
             .entry(event.supplier)
@@ -170,7 +173,7 @@ impl Writers {
                 self.register(person, &view, event.supplier)?;
             }
             self.count(event);
-            return Ok(());
+            return Ok(None);
         }
         if let std::collections::btree_map::Entry::Vacant(slot) =
             self.feeds.entry((event.supplier, event.feed))
@@ -284,7 +287,7 @@ impl Writers {
             .entry(event.feed.as_str().to_owned())
             .or_default() += 1;
         self.count(event);
-        Ok(())
+        Ok(Some(event_key))
     }
 
     /// Writes the finished child's school history to each school's Common Transfer File: one
@@ -592,6 +595,10 @@ pub fn generate(
     };
     let schools = Schools::for_children(config.children);
     let mut registers_truth = RegistersTruth::new(config.as_of);
+    let mut casework_file = casework::CaseworkFile {
+        as_of: Some(config.as_of),
+        cases: Vec::new(),
+    };
     let oldest = config.as_of - Duration::days(18 * 365 + 4);
     let span = (config.as_of - oldest).whole_days();
 
@@ -660,9 +667,17 @@ pub fn generate(
         registers_truth.observe(person.id, &events);
         writers.reception = life::reception_year(person.dob);
         let mut views = BTreeMap::new();
+        let mut keys = Vec::with_capacity(events.len());
         for event in &events {
-            writers.write(&person, &mut views, config.seed, event)?;
+            keys.push(writers.write(&person, &mut views, config.seed, event)?);
         }
+        // What officers recorded on this child's register cases, from a stream of its own.
+        let mut by_hand = Rng::new(config.seed ^ CASEWORK_STREAM, index);
+        let child_casework = casework::of_child(&mut by_hand, &events, &keys, config.as_of);
+        registers_truth.casework(person.id, &child_casework.cases);
+        casework_file
+            .cases
+            .extend(child_casework.cases.into_iter().map(|(_, case)| case));
         writers.flush_roll(&views)?;
         writers.summary.children += 1;
 
@@ -793,6 +808,15 @@ pub fn generate(
         source,
     })?;
     registers_truth.finish();
+    let casework_json = out.join("casework.json");
+    let json = serde_json::to_string_pretty(&casework_file).map_err(|e| SynthError::Io {
+        path: casework_json.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    std::fs::write(&casework_json, json).map_err(|source| SynthError::Io {
+        path: casework_json,
+        source,
+    })?;
     let truth_json = out.join("registers_truth.json");
     let json = serde_json::to_string_pretty(&registers_truth).map_err(|e| SynthError::Io {
         path: truth_json.clone(),
@@ -808,11 +832,13 @@ pub fn generate(
         source,
     })?;
     let readme = out.join("README.md");
-    std::fs::write(&readme, readme_text(config, &writers.summary)).map_err(|source| {
-        SynthError::Io {
-            path: readme,
-            source,
-        }
+    std::fs::write(
+        &readme,
+        readme_text(config, &writers.summary, casework_file.cases.len()),
+    )
+    .map_err(|source| SynthError::Io {
+        path: readme,
+        source,
     })?;
     Ok(writers.summary)
 }
@@ -825,7 +851,7 @@ fn per(part: u64, whole: u64, scale: f64) -> f64 {
     }
 }
 
-fn readme_text(config: &Config, s: &Summary) -> String {
+fn readme_text(config: &Config, s: &Summary, casework_cases: usize) -> String {
     let pupil_years = s.pupil_periods / 6;
     format!(
         "# Synthetic county (seed {seed}, {children} children)\n\n\
@@ -880,22 +906,37 @@ children and for a few children moving in-year; schools are offered unequal shar
 refuse far more often than others. Spells missing education last from a few school days to \
 months, either side of the 20 school days after which the register escalates. This county has \
 {ap} placements and {panel} panel decisions. Each school's DfE number is in `manifest.json`, so \
-an import sets it. Governing boards' meetings, reviews of the education offer and the steps \
-taken to trace a missing child are recorded by officers on the register pages, not sent in \
-any feed, so this county has none: its exclusions show the board's meeting and the offer \
-reviews as due or missed, and its spells missing education no tracing steps.\n\n\
+an import sets it.\n\n\
+Governing boards' decisions, reviews of the education offer and the steps taken to trace a \
+missing child are recorded by officers on the register pages, not sent in any feed: \
+`casework.json` holds what this county's officers recorded by {as_of}, {cases} cases in all. \
+Each case names its register (`exclusions` or `missing_education`), the agency that sent the \
+event that opened it (its code in `manifest.json`) and that event's `event_key`, and the facts \
+in the registers' own form, oldest first: for each permanent exclusion the board's decision \
+(about three in four within the 15 school days, some late, a few never) and reviews of the \
+offer about every six weeks from the exclusion (some late; for some children the officer \
+stops, so the next review is overdue); for each spell missing education still open on \
+{as_of}, the tracing steps taken (the family contacted within days, a home visit, the \
+school-to-school search and others). A spell the authority's feed closed is closed on the \
+register before anything could be recorded, so it has none. `harbour demo` records it as \
+its inclusion and CME officers after importing the county; it needs no answer key to find an \
+entry.\n\n\
 `registers_truth.json` is the answer key for the registers, worked out by the generator from \
 what it wrote, counting school days with the county's own terms (`calendar.toml`: use it as \
 the rules directory's calendar so the registers count as the county does): for each permanent \
 exclusion its day, its sixth school day, the first provision's day, hours and provider, the \
 first full-time provision's day and the school days to it (provision on day 6 is 5), and \
 whether full-time provision was in place by day 6, with every placement that followed and \
-the calendar days from the exclusion to it; for each spell missing education its first \
+the calendar days from the exclusion to it, and from the casework the board's due day, its \
+decision and whether that came within the 15 school days (the board clock as met, met late, \
+missed or due), the reviews held, the next review's day and whether it is overdue; for each \
+spell missing education the tracing steps recorded and its first \
 day, the day found (if by {as_of}), its length in calendar and school days, the 20th school \
 day after it began and whether the child was found by then; for the panel each decision and \
 each school's accepted, refused and pending answers; and the register figures these give. \
 Never import it.\n",
         ap = s.ap_placements,
+        cases = casework_cases,
         panel = s.fair_access_decisions,
         seed = config.seed,
         children = s.children,

@@ -3,17 +3,23 @@
 //! provision, and whether full-time provision was in place by the sixth day; for each spell
 //! missing education, whether it was closed, its length and whether the child was traced
 //! within 20 school days; for the fair-access panel, each decision and each school's share.
+//! With what officers recorded by hand (`casework.json`): each exclusion's board decision
+//! and whether it came within 15 school days, and its next review of the offer and whether
+//! that is overdue; each spell's tracing steps.
 //!
 //! Worked out from the events the generator wrote, by the generator's own arithmetic (school
 //! days from `school_days`, never `harbour-casework` or `harbour-rules`), so that a test can
 //! hold the registers built from the imported feeds against it. Never import it.
 
+use super::casework::{BOARD_WITHIN_SCHOOL_DAYS, Case, Facts, REVIEW_EVERY_DAYS};
 use super::life::{Event, Supplier};
 use super::school_days;
+use harbour_casework::exclusions::Fact;
+use harbour_casework::not_in_school::{CmeFact, TraceStep};
 use harbour_domain::feeds::Feed;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use time::Date;
+use time::{Date, Duration};
 
 /// Hours a week that count as full-time (the registers' default).
 pub const FULL_TIME_HOURS: f64 = 25.0;
@@ -44,6 +50,30 @@ pub struct ExclusionTruth {
     /// Every placement that followed it by the as-of day, oldest first: the pathway from
     /// exclusion to a place (an AP placement register times it in calendar days).
     pub placements: Vec<PlacementTruth>,
+    /// The 15th school day after the exclusion's first day, by which the governing board
+    /// should decide on reinstatement.
+    pub board_due: Date,
+    /// The day the board decided, as the officer recorded it (`casework.json`), if by the
+    /// as-of day.
+    pub board_decision_on: Option<Date>,
+    /// Whether the board decided within the 15 school days; `None` while undecided.
+    pub board_within_limit: Option<bool>,
+    /// The board clock on the as-of day: `met`, `met_late`, `missed` or `due`.
+    pub board_state: String,
+    /// The reviews of the education offer recorded, oldest first.
+    pub reviews: Vec<Date>,
+    /// When the next review is due on the as-of day: six weeks after the exclusion with no
+    /// review, else the last review's next date.
+    pub next_review_due: Date,
+    /// The next review's day has passed by the as-of day.
+    pub review_overdue: bool,
+}
+
+/// A tracing step an officer recorded on a spell missing education.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepTruth {
+    pub step: TraceStep,
+    pub on: Date,
 }
 
 /// One alternative-provision placement after an exclusion.
@@ -72,6 +102,9 @@ pub struct MissingTruth {
     pub trace_due: Date,
     /// Found on or before `trace_due`; `None` while open with the limit not yet passed.
     pub traced_within_limit: Option<bool>,
+    /// The tracing steps officers recorded by the as-of day (`casework.json`), oldest first:
+    /// only on spells still open then (the feed's closure closes the register's episode).
+    pub steps: Vec<StepTruth>,
 }
 
 /// One fair-access panel decision.
@@ -115,6 +148,15 @@ pub struct TruthFigures {
     pub median_days_missing: Option<f64>,
     pub fair_access_decisions: usize,
     pub fair_access_accepted: usize,
+    /// Board decisions within 15 school days, late, and past due with none recorded.
+    pub boards_within_limit: usize,
+    pub boards_late: usize,
+    pub boards_missed: usize,
+    /// Exclusions whose next review of the offer is overdue on the as-of day (the register's
+    /// `overdue_reviews`: every entry stays open).
+    pub reviews_overdue: usize,
+    /// Spells with at least one tracing step recorded.
+    pub missing_with_steps: usize,
 }
 
 /// The whole file.
@@ -191,6 +233,17 @@ impl RegistersTruth {
                 first_provider: theirs.first().map(|p| p.2.to_owned()),
                 full_time_from,
                 full_time_by_day_six: full_time_from.is_some_and(|on| on <= day_six),
+                board_due: school_days::add(first, BOARD_WITHIN_SCHOOL_DAYS),
+                board_decision_on: None,
+                board_within_limit: None,
+                board_state: board_state(
+                    school_days::add(first, BOARD_WITHIN_SCHOOL_DAYS),
+                    None,
+                    as_of,
+                ),
+                reviews: Vec::new(),
+                next_review_due: first + Duration::days(REVIEW_EVERY_DAYS),
+                review_overdue: as_of > first + Duration::days(REVIEW_EVERY_DAYS),
                 school_days_to_full_time: full_time_from
                     .map(|on| school_days::between(school_days::on_or_after(first), on)),
                 placements: theirs
@@ -279,7 +332,60 @@ impl RegistersTruth {
                 None if as_of > trace_due => Some(false),
                 None => None,
             },
+            steps: Vec::new(),
         });
+    }
+
+    /// Adds what officers recorded on `person_id`'s cases (`casework::of_child`, each with
+    /// the first day of what opened it) to the child's exclusions and spells.
+    pub(crate) fn casework(&mut self, person_id: u64, cases: &[(Date, Case)]) {
+        let Some(as_of) = self.as_of else { return };
+        for (first, case) in cases {
+            match &case.facts {
+                Facts::Exclusions { facts } => {
+                    let Some(e) = self
+                        .exclusions
+                        .iter_mut()
+                        .find(|e| e.person_id == person_id && e.excluded_on == *first)
+                    else {
+                        continue;
+                    };
+                    for fact in facts {
+                        match fact {
+                            Fact::BoardDecision { on, .. } => e.board_decision_on = Some(*on),
+                            Fact::Review { on, next_on, .. } => {
+                                e.reviews.push(*on);
+                                e.next_review_due =
+                                    next_on.unwrap_or(*on + Duration::days(REVIEW_EVERY_DAYS));
+                            }
+                            _ => {}
+                        }
+                    }
+                    e.board_within_limit = e.board_decision_on.map(|on| on <= e.board_due);
+                    e.board_state = board_state(e.board_due, e.board_decision_on, as_of);
+                    e.review_overdue = as_of > e.next_review_due;
+                }
+                Facts::MissingEducation { facts } => {
+                    let Some(m) = self
+                        .missing_education
+                        .iter_mut()
+                        .find(|m| m.person_id == person_id && m.started_on == *first)
+                    else {
+                        continue;
+                    };
+                    m.steps = facts
+                        .iter()
+                        .filter_map(|f| match f {
+                            CmeFact::Step { step, on, .. } => Some(StepTruth {
+                                step: *step,
+                                on: *on,
+                            }),
+                            _ => None,
+                        })
+                        .collect();
+                }
+            }
+        }
     }
 
     /// Works out the figures once every child has been observed.
@@ -305,6 +411,15 @@ impl RegistersTruth {
                 f.never_placed += 1;
             }
             to_full_time.extend(e.school_days_to_full_time.map(f64::from));
+            match e.board_state.as_str() {
+                "met" => f.boards_within_limit += 1,
+                "met_late" => f.boards_late += 1,
+                "missed" => f.boards_missed += 1,
+                _ => {}
+            }
+            if e.review_overdue {
+                f.reviews_overdue += 1;
+            }
         }
         f.median_school_days_to_full_time = median(to_full_time);
         f.median_days_to_first_placement = median(to_placement);
@@ -320,6 +435,9 @@ impl RegistersTruth {
                 }
             }
             days.push(m.days_missing as f64);
+            if !m.steps.is_empty() {
+                f.missing_with_steps += 1;
+            }
         }
         f.median_days_missing = median(days);
         f.fair_access_accepted = self
@@ -329,6 +447,18 @@ impl RegistersTruth {
             .count();
         self.figures = f;
     }
+}
+
+/// A deadline's state on `as_of`, counted here: met on or before the due day, met late,
+/// missed (not met and the due day passed) or still due.
+fn board_state(due: Date, met_on: Option<Date>, as_of: Date) -> String {
+    match met_on {
+        Some(on) if on <= due => "met",
+        Some(_) => "met_late",
+        None if as_of > due => "missed",
+        None => "due",
+    }
+    .to_owned()
 }
 
 fn median(mut values: Vec<f64>) -> Option<f64> {

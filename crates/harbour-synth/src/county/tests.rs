@@ -28,6 +28,10 @@ fn the_same_seed_makes_the_same_county() {
         read(&a.path().join("c"), "registers_truth.json"),
         read(&b.path().join("c"), "registers_truth.json")
     );
+    assert_eq!(
+        read(&a.path().join("c"), "casework.json"),
+        read(&b.path().join("c"), "casework.json")
+    );
     let other = tempfile::tempdir().unwrap();
     let different = generate(&Config::new(400, 43), &other.path().join("c"), |_| {}).unwrap();
     assert_ne!(
@@ -378,4 +382,127 @@ fn the_registers_truth_has_every_case_the_registers_tell_apart() {
             .filter(|a| a.kind == AgencyKind::School)
             .all(|a| a.school_number.is_some())
     );
+}
+
+/// What officers recorded (`casework.json`) names each case by a feed row that opens it (the
+/// agency's permanent exclusion or the authority's `cme_start`, by its `event_key`), and every
+/// fact passes the registers' own rules on the as-of day, in order; the answer key agrees.
+#[test]
+fn the_casework_names_feed_rows_and_passes_the_registers_rules() {
+    use harbour_casework::exclusions::{Entry, Fact};
+    use harbour_casework::not_in_school::{CmeEpisode, CmeFact};
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("county");
+    let config = Config::new(6_000, 5);
+    generate(&config, &out, |_| {}).unwrap();
+    let casework: casework::CaseworkFile =
+        serde_json::from_str(&read(&out, "casework.json")).unwrap();
+    let truth: registers_truth::RegistersTruth =
+        serde_json::from_str(&read(&out, "registers_truth.json")).unwrap();
+    let as_of = config.as_of;
+    assert_eq!(casework.as_of, Some(as_of));
+    let rules = harbour_rules::RuleSet::from_sources(&[(
+        "calendar.toml".into(),
+        read(&out, "calendar.toml"),
+    )])
+    .unwrap();
+    let calendar = rules.calendar();
+
+    // Each feed's rows by (agency, event_key): the kind and the day.
+    let mut rows: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    for (agency, file) in [("la-education", "la_education.csv")]
+        .into_iter()
+        .map(|(a, f)| (a.to_owned(), f))
+        .chain((0..200).map(|n| (format!("school-{n:03}"), "school_exclusions.csv")))
+    {
+        let path = out.join("feeds").join(&agency).join(file);
+        let Ok(mut reader) = csv::Reader::from_path(&path) else {
+            continue;
+        };
+        let headers = reader.headers().unwrap().clone();
+        let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        let key = column("event_key");
+        let kind = key + 1;
+        let day = key + 2;
+        for row in reader.records() {
+            let row = row.unwrap();
+            rows.insert(
+                (agency.clone(), row[key].to_owned()),
+                (row[kind].to_owned(), row[day].to_owned()),
+            );
+        }
+    }
+
+    let (mut boards, mut reviews, mut steps) = (0, 0, 0);
+    for case in &casework.cases {
+        let (kind, day) = rows
+            .get(&(case.agency.clone(), case.source_key.clone()))
+            .unwrap_or_else(|| panic!("no feed row {} {}", case.agency, case.source_key));
+        let first: Date =
+            Date::parse(day, &time::format_description::well_known::Iso8601::DATE).unwrap();
+        match &case.facts {
+            casework::Facts::Exclusions { facts } => {
+                assert_eq!(kind, "PERM", "{case:?}");
+                let mut entry = Entry::new(first);
+                for fact in facts {
+                    entry
+                        .check(fact, calendar, as_of)
+                        .unwrap_or_else(|r| panic!("{r}: {case:?}"));
+                    match fact {
+                        Fact::BoardDecision { .. } => boards += 1,
+                        Fact::Review { .. } => reviews += 1,
+                        _ => {}
+                    }
+                    entry.facts.push(fact.clone());
+                }
+            }
+            casework::Facts::MissingEducation { facts } => {
+                assert_eq!(kind, "cme_start", "{case:?}");
+                let mut episode = CmeEpisode {
+                    first_day: first,
+                    facts: Vec::new(),
+                };
+                for fact in facts {
+                    episode
+                        .check(fact, as_of)
+                        .unwrap_or_else(|r| panic!("{r}: {case:?}"));
+                    assert!(matches!(fact, CmeFact::Step { .. }));
+                    steps += 1;
+                    episode.facts.push(fact.clone());
+                }
+            }
+        }
+    }
+    let f = &truth.figures;
+    eprintln!("{boards} board decisions, {reviews} reviews, {steps} steps; {f:?}");
+    assert_eq!(boards, f.boards_within_limit + f.boards_late);
+    assert_eq!(
+        reviews,
+        truth
+            .exclusions
+            .iter()
+            .map(|e| e.reviews.len())
+            .sum::<usize>()
+    );
+    assert_eq!(
+        steps,
+        truth
+            .missing_education
+            .iter()
+            .map(|m| m.steps.len())
+            .sum::<usize>()
+    );
+    assert!(boards > 0 && reviews > 0 && steps > 0);
+    assert!(
+        f.boards_late + f.boards_missed > 0 && f.reviews_overdue > 0,
+        "{f:?}"
+    );
+    // Every board decision day the key names is a school day counted on the county's terms.
+    for e in &truth.exclusions {
+        assert!(e.board_due > e.excluded_on, "{e:?}");
+        if let Some(on) = e.board_decision_on {
+            assert_eq!(e.board_within_limit, Some(on <= e.board_due), "{e:?}");
+        }
+    }
 }

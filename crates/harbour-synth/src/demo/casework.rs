@@ -456,3 +456,39 @@ pub async fn record_casework(
 
 /// The record keys of the recent cases begin so (the demo's own children's with `demo-`).
 pub(super) const RECENT_PREFIX: &str = "demo-recent";
+
+/// Records the synthetic county's casework (`county_dir/casework.json`: board decisions,
+/// reviews of the offer, tracing steps) on its entries, imported into the demo's tenant, as
+/// the demo's inclusion officer and CME officer, so the demo's registers show board and
+/// review clocks met, late and overdue among the county's children too.
+pub async fn record_county_casework(
+    store: &Store,
+    county: &DemoCounty,
+    county_dir: &std::path::Path,
+    calendar: &Calendar,
+    settings: RegisterSettings,
+    now: OffsetDateTime,
+) -> Result<Casework, DemoError> {
+    let priya = officer(county, Role::LaInclusionOfficer)?;
+    let tom = officer(county, Role::LaCmeEheOfficer)?;
+    let officers = crate::county::casework::Officers {
+        inclusion: &priya,
+        missing_education: &tom,
+    };
+    let recorded = crate::county::casework::record(
+        store,
+        &county.tenant,
+        officers,
+        county_dir,
+        calendar,
+        settings,
+        harbour_domain::london_today(now),
+        now,
+    )
+    .await
+    .map_err(|e| DemoError::Data(format!("the synthetic county's casework: {e}")))?;
+    Ok(Casework {
+        entries: recorded.entries,
+        facts: recorded.facts,
+    })
+}

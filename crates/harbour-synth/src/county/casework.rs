@@ -1,0 +1,431 @@
+//! What the county's officers record by hand (`casework.json`): no feed sends it, so the
+//! generator writes it beside the feeds and [`record`] enters it through the register pages'
+//! own store calls. For each permanent exclusion, the governing board's decision on
+//! reinstatement (most within the 15 school days, some late, a few never) and the reviews of
+//! the education offer (about every six weeks from the exclusion, some held late, and for
+//! some children the officer stops reviewing, so the next review is overdue by the as-of
+//! day); for each spell missing education still open on the as-of day, the tracing steps
+//! (the family contacted within days, a home visit, the school-to-school search and
+//! others). A spell the authority's feed closed is closed on the register before anything
+//! could be recorded on it, so it has none.
+//!
+//! Each case names the register, the agency that sent the opening event (its code, as in
+//! `manifest.json`) and that event's key (the feed row's `event_key`, which the register
+//! keeps as the entry's source key), so no answer key is needed to find it. Every draw comes
+//! from the child's own casework stream: the rest of the county is drawn as before.
+
+use super::life::{Event, Supplier};
+use super::rng::Rng;
+use super::school_days;
+use harbour_casework::RegisterSettings;
+use harbour_casework::exclusions::Fact;
+use harbour_casework::not_in_school::{CmeFact, TraceStep};
+use harbour_domain::TenantCode;
+use harbour_domain::feeds::{Feed, Manifest};
+use harbour_policy::Principal;
+use harbour_rules::calendar::Calendar;
+use harbour_store::{NotInSchoolDay, RegisterDay, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use time::{Date, Duration, OffsetDateTime};
+
+/// Calendar days between reviews of the education offer (the register's default).
+pub const REVIEW_EVERY_DAYS: i64 = 42;
+/// School days after the exclusion by which the governing board should decide.
+pub const BOARD_WITHIN_SCHOOL_DAYS: u32 = 15;
+
+/// The whole file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaseworkFile {
+    /// The day the data is taken: nothing here is after it.
+    pub as_of: Option<Date>,
+    pub cases: Vec<Case>,
+}
+
+/// One register case and what officers recorded on it, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// The agency that sent the opening event, by its code in `manifest.json`.
+    pub agency: String,
+    /// The opening event's key (the feed row's `event_key`).
+    pub source_key: String,
+    #[serde(flatten)]
+    pub facts: Facts,
+}
+
+/// The facts of a case, by register.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "register", rename_all = "snake_case")]
+pub enum Facts {
+    Exclusions { facts: Vec<Fact> },
+    MissingEducation { facts: Vec<CmeFact> },
+}
+
+/// A child's cases, each with the first day of what opened it (for the answer key).
+pub(crate) struct ChildCasework {
+    pub cases: Vec<(Date, Case)>,
+}
+
+fn kind_of(event: &Event) -> &str {
+    event.columns.first().map_or("", String::as_str)
+}
+
+const REVIEW_NOTES: &[&str] = &[
+    "Attending most sessions; the provider reports settling well. Offer continues.",
+    "Attendance patchy; spoke with the family and the provider about transport.",
+    "Working towards a return to a mainstream school through the fair access panel.",
+    "Part-time offer still in place; looking for more hours at the provider.",
+    "Family happy with the place; the child's needs assessment is under way.",
+];
+
+/// What the officers recorded on `events`' register cases by `as_of`. `keys` gives each
+/// event's key as written to its feed (`None` for rows that have none, the roll's).
+pub(crate) fn of_child(
+    rng: &mut Rng,
+    events: &[Event],
+    keys: &[Option<String>],
+    as_of: Date,
+) -> ChildCasework {
+    let mut keyed: Vec<(&Event, &str)> = events
+        .iter()
+        .zip(keys)
+        .filter(|(e, _)| e.date <= as_of)
+        .filter_map(|(e, k)| k.as_deref().map(|k| (e, k)))
+        .collect();
+    keyed.sort_by_key(|(e, _)| e.date);
+    let mut cases = Vec::new();
+    for (event, key) in &keyed {
+        if event.feed == Feed::SchoolExclusions && kind_of(event) == "PERM" {
+            let facts = exclusion_facts(rng, event.date, as_of);
+            cases.push((
+                event.date,
+                Case {
+                    agency: event.supplier.code(),
+                    source_key: (*key).to_owned(),
+                    facts: Facts::Exclusions { facts },
+                },
+            ));
+        }
+    }
+    // Spells missing education: each start with the end that follows it, as the register
+    // pairs them. Only those open on the as-of day take steps.
+    let mut open: Option<(Date, &str)> = None;
+    for (event, key) in keyed.iter().filter(|(e, _)| e.feed == Feed::LaEducation) {
+        match kind_of(event) {
+            "cme_start" => {
+                // A start with no end before the next start: still open on the register.
+                if let Some((start, key)) = open.take() {
+                    cases.extend(missing_case(rng, start, key, as_of));
+                }
+                open = Some((event.date, key));
+            }
+            "cme_end" => {
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some((start, key)) = open {
+        cases.extend(missing_case(rng, start, key, as_of));
+    }
+    ChildCasework { cases }
+}
+
+fn missing_case(rng: &mut Rng, start: Date, key: &str, as_of: Date) -> Option<(Date, Case)> {
+    let facts = tracing_steps(rng, start, as_of);
+    (!facts.is_empty()).then(|| {
+        (
+            start,
+            Case {
+                agency: Supplier::La.code(),
+                source_key: key.to_owned(),
+                facts: Facts::MissingEducation { facts },
+            },
+        )
+    })
+}
+
+/// The board's decision and the reviews of the offer after an exclusion on `first`.
+fn exclusion_facts(rng: &mut Rng, first: Date, as_of: Date) -> Vec<Fact> {
+    let mut facts = Vec::new();
+    // Drawn whatever the as-of day, so each child's later draws do not depend on it.
+    let board = match rng.below(100) {
+        0..=74 => Some(rng.between(3, i64::from(BOARD_WITHIN_SCHOOL_DAYS))),
+        75..=91 => Some(rng.between(16, 35)),
+        _ => None,
+    };
+    let told_after = Duration::days(rng.between(0, 3));
+    let reinstate = rng.chance(0.05);
+    if let Some(day) = board {
+        let on = school_days::add(first, u32::try_from(day).unwrap_or(15));
+        if on <= as_of {
+            facts.push(Fact::BoardDecision {
+                on,
+                reinstate,
+                parents_told_on: (on + told_after).min(as_of),
+            });
+        }
+    }
+    // Reviews: the first six weeks after the exclusion, each setting the next six weeks on.
+    let mut due = first + Duration::days(REVIEW_EVERY_DAYS);
+    for _ in 0..40 {
+        let (held, stop) = match rng.below(100) {
+            0..=75 => (due + Duration::days(rng.between(-5, 5)), false),
+            76..=95 => (due + Duration::days(rng.between(6, 40)), false),
+            _ => (due, true),
+        };
+        let notes = rng.pick(REVIEW_NOTES).copied().unwrap_or("Reviewed");
+        // An officer who stops reviewing leaves the next review overdue.
+        if stop || held > as_of {
+            break;
+        }
+        let next_on = held + Duration::days(REVIEW_EVERY_DAYS);
+        facts.push(Fact::Review {
+            on: held,
+            notes: notes.to_owned(),
+            next_on: Some(next_on),
+        });
+        due = next_on;
+    }
+    facts
+}
+
+/// The tracing steps taken for a child missing education from `start`, by `as_of`.
+fn tracing_steps(rng: &mut Rng, start: Date, as_of: Date) -> Vec<CmeFact> {
+    // (step, chance it is taken, earliest and latest calendar day after the start, outcome)
+    let plan: [(TraceStep, f64, i64, i64, &str); 7] = [
+        (
+            TraceStep::FamilyContacted,
+            0.95,
+            0,
+            4,
+            "Phoned the family's numbers; no answer, letter left at the last address",
+        ),
+        (
+            TraceStep::HomeVisit,
+            0.8,
+            3,
+            12,
+            "Visited the last address; no one home, neighbours not sure",
+        ),
+        (
+            TraceStep::SchoolToSchool,
+            0.7,
+            5,
+            20,
+            "School-to-school search: no match yet",
+        ),
+        (
+            TraceStep::Health,
+            0.5,
+            5,
+            25,
+            "Asked health: still registered with the same GP",
+        ),
+        (
+            TraceStep::NeighbouringAuthorities,
+            0.4,
+            10,
+            30,
+            "Asked the neighbouring authorities: not known to them",
+        ),
+        (
+            TraceStep::Police,
+            0.2,
+            15,
+            40,
+            "Asked the police: no recent contact",
+        ),
+        (
+            TraceStep::HomeOffice,
+            0.05,
+            15,
+            40,
+            "Asked the Home Office: no record of leaving the country",
+        ),
+    ];
+    let mut steps: Vec<(Date, TraceStep, &str)> = Vec::new();
+    for (step, chance, low, high, outcome) in plan {
+        let taken = rng.chance(chance);
+        let on = start + Duration::days(rng.between(low, high));
+        if taken && on <= as_of {
+            steps.push((on, step, outcome));
+        }
+    }
+    steps.sort_by_key(|(on, step, _)| (*on, *step));
+    steps
+        .into_iter()
+        .map(|(on, step, outcome)| CmeFact::Step {
+            step,
+            on,
+            outcome: outcome.to_owned(),
+        })
+        .collect()
+}
+
+/// Why the casework could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseworkError {
+    #[error("cannot read {path}: {message}")]
+    Read { path: String, message: String },
+    #[error("the casework names {0}, which the county has no entry for")]
+    NoEntry(String),
+    #[error("the register refused the casework on {case}: {message}")]
+    Refused { case: String, message: String },
+    #[error("{0} cannot open the register")]
+    NotAllowed(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How many entries were recorded on, and how many facts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recorded {
+    pub entries: usize,
+    pub facts: usize,
+}
+
+/// The officers who record: the inclusion officer keeps the exclusions register, the CME
+/// officer the children not in school register.
+#[derive(Debug, Clone, Copy)]
+pub struct Officers<'a> {
+    pub inclusion: &'a Principal,
+    pub missing_education: &'a Principal,
+}
+
+/// Records `dir/casework.json` on the registers of `tenant`, into which the county in `dir`
+/// has been imported (its entries opened), as `officers`, through the register pages' own
+/// store calls: each fact checked by the register's rules on `today` and audited under the
+/// officer's name. An entry is found by the agency that sent its opening event and that
+/// event's key; the agency is the tenant's of that code or, for a county loaded around
+/// another's agencies (the demo), the tenant's agency of the same kind, as the import placed
+/// its feeds. A refusal is an error naming the case.
+#[allow(clippy::too_many_arguments)]
+pub async fn record(
+    store: &Store,
+    tenant: &TenantCode,
+    officers: Officers<'_>,
+    dir: &Path,
+    calendar: &Calendar,
+    settings: RegisterSettings,
+    today: Date,
+    now: OffsetDateTime,
+) -> Result<Recorded, CaseworkError> {
+    let read = |file: &str| -> Result<String, CaseworkError> {
+        let path = dir.join(file);
+        std::fs::read_to_string(&path).map_err(|e| CaseworkError::Read {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    };
+    let parse_err = |file: &str, e: serde_json::Error| CaseworkError::Read {
+        path: dir.join(file).display().to_string(),
+        message: e.to_string(),
+    };
+    let casework: CaseworkFile =
+        serde_json::from_str(&read("casework.json")?).map_err(|e| parse_err("casework.json", e))?;
+    let manifest: Manifest =
+        serde_json::from_str(&read("manifest.json")?).map_err(|e| parse_err("manifest.json", e))?;
+    let agencies = store.list_agencies(tenant).await?;
+    let agency_of = |code: &str| {
+        agencies
+            .iter()
+            .find(|a| a.code == code)
+            .or_else(|| {
+                let kind = manifest.agencies.iter().find(|a| a.code == code)?.kind;
+                agencies.iter().find(|a| a.kind == kind)
+            })
+            .map(|a| a.id)
+    };
+
+    let day = RegisterDay {
+        calendar,
+        settings: settings.exclusions,
+        today,
+    };
+    let register = store
+        .exclusions_register(officers.inclusion, day, now)
+        .await?
+        .ok_or(CaseworkError::NotAllowed("the inclusion officer"))?;
+    let cnis_day = NotInSchoolDay {
+        calendar,
+        settings: settings.not_in_school,
+        today,
+    };
+    let cnis = store
+        .children_not_in_school(officers.missing_education, cnis_day, now)
+        .await?
+        .ok_or(CaseworkError::NotAllowed("the CME officer"))?;
+
+    let mut done = Recorded::default();
+    for case in &casework.cases {
+        let name = || {
+            format!(
+                "{} {} ({})",
+                case.agency,
+                case.source_key,
+                register_name(case)
+            )
+        };
+        let agency = agency_of(&case.agency);
+        let refused = |message: String| CaseworkError::Refused {
+            case: name(),
+            message,
+        };
+        match &case.facts {
+            Facts::Exclusions { facts } => {
+                let id = register
+                    .entries
+                    .iter()
+                    .find(|e| {
+                        e.school.is_some()
+                            && e.school == agency
+                            && e.source_key.as_deref() == Some(case.source_key.as_str())
+                    })
+                    .map(|e| e.id)
+                    .ok_or_else(|| CaseworkError::NoEntry(name()))?;
+                for fact in facts {
+                    store
+                        .record_on_exclusion(officers.inclusion, id, fact, day, now)
+                        .await?
+                        .map_err(|r| refused(r.to_string()))?;
+                    done.facts += 1;
+                }
+            }
+            Facts::MissingEducation { facts } => {
+                let id = cnis
+                    .missing_education
+                    .iter()
+                    .find(|e| {
+                        e.agency.is_some()
+                            && e.agency == agency
+                            && e.source_key.as_deref() == Some(case.source_key.as_str())
+                    })
+                    .map(|e| e.id)
+                    .ok_or_else(|| CaseworkError::NoEntry(name()))?;
+                for fact in facts {
+                    store
+                        .record_on_missing_education(
+                            officers.missing_education,
+                            id,
+                            fact,
+                            cnis_day,
+                            now,
+                        )
+                        .await?
+                        .map_err(|r| refused(r.to_string()))?;
+                    done.facts += 1;
+                }
+            }
+        }
+        done.entries += 1;
+    }
+    Ok(done)
+}
+
+fn register_name(case: &Case) -> &'static str {
+    match case.facts {
+        Facts::Exclusions { .. } => "exclusions",
+        Facts::MissingEducation { .. } => "missing education",
+    }
+}
