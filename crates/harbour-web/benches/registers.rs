@@ -21,7 +21,9 @@
 //! (as the pipeline raises them after the registers) and is served on a loopback port, as
 //! `harbour serve` does; an inclusion officer and a CME/EHE officer sign in and each page is
 //! asked for `HARBOUR_BENCH_REQUESTS` times (default 200) one after another: p50 and p95 of
-//! the time to the last byte of the body.
+//! the time to the last byte of the body. Beside the exclusions list (with and without
+//! filters) and "My work", each officer's home page (their alert queue alone) and the
+//! children not in school list say which part of "My work" the time goes to.
 //!
 //! `HARBOUR_BENCH_STORE=<dir>` keeps the imported snapshot there and reuses it on the next
 //! run (the import and linking take minutes at this scale); it must be made by the same
@@ -432,10 +434,15 @@ fn main() {
             "/registers/exclusions?overdue=yes".to_owned(),
             format!("/registers/exclusions?status=all&school={school}&min_age=11&max_age=16"),
             "/work".to_owned(),
+            // The home page is the alert queue alone: the part of "My work" from alerts.
+            "/".to_owned(),
         ] {
             pages(&client, &base, &officer, "inclusion officer", &path, requests).await;
         }
-        pages(&client, &base, &cme, "CME/EHE officer", "/work", requests).await;
+        // The register the CME/EHE officer keeps, then their work with its tasks.
+        for path in ["/children-not-in-school", "/work", "/"] {
+            pages(&client, &base, &cme, "CME/EHE officer", path, requests).await;
+        }
         let _ = stop.send(());
         let _ = server.await;
         store.close().await;
