@@ -250,6 +250,32 @@ impl Store {
         Ok(Some(register))
     }
 
+    /// Every placement of `tenant` with the pathway's figures, for `harbour report
+    /// alternative-provision` at the command line (Harbour's own work: audited as such,
+    /// naming every child).
+    pub async fn placements_report(
+        &self,
+        tenant: &TenantCode,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<PlacementsRegister, StoreError> {
+        let work = Work::new(
+            "report_register",
+            "report on the alternative-provision placements",
+        );
+        let g = self.service_read(tenant, None, work, now).await?;
+        let (mut g, register) = self.read_placements(g, tenant, None, day).await?;
+        g.entry
+            .set_subjects(register.entries.iter().map(|e| e.person));
+        g.entry.detail = serde_json::json!({
+            "register": PLACEMENTS.as_str(),
+            "entries": register.entries.len(),
+        })
+        .to_string();
+        g.commit().await?;
+        Ok(register)
+    }
+
     /// One child's placements, for the keepers (`None` for anyone else, refused and
     /// audited): what the exclusions register's entry and the person page link to.
     pub async fn placements_of(

@@ -430,6 +430,28 @@ pub enum ReportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Alternative-provision and PRU placements: each child's provider, hours, start, the
+    /// time from the exclusion it followed and the next review, then the pathway's figures
+    /// (running, part-time, median wait after an exclusion, excluded children with no
+    /// placement since, reviews overdue). Placements open from the authority's feed. The
+    /// report is audited, naming every child.
+    AlternativeProvision {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The local authority's code (needed only when the store holds more than one).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// A directory of rule files whose calendar.toml gives the school terms (default:
+        /// the built-in rules' calendar).
+        #[arg(long, env = "HARBOUR_RULES")]
+        rules: Option<PathBuf>,
+        /// The day to report on, YYYY-MM-DD (default: today in London).
+        #[arg(long, value_name = "DATE")]
+        on: Option<String>,
+        /// Print the placements as one JSON object (dates as YYYY-MM-DD).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

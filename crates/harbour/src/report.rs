@@ -101,6 +101,89 @@ pub async fn report(command: ReportCommand) -> anyhow::Result<ExitCode> {
             println!("Part-time past the limit:   {}", f.part_time_too_long);
             Ok(ExitCode::SUCCESS)
         }
+        ReportCommand::AlternativeProvision {
+            store,
+            tenant,
+            rules,
+            on,
+            json,
+        } => {
+            let settings = load_registers(rules.as_deref())?;
+            let rules = load_rules(rules.as_deref())?;
+            let store = open_store(&store).await?;
+            let tenant = choose_tenant(&store, tenant.as_deref()).await?;
+            let now = SystemClock.now();
+            let today = report_day(on, now)?;
+            let day = RegisterDay {
+                calendar: rules.calendar(),
+                settings: settings.exclusions,
+                today,
+            };
+            let register = store.placements_report(&tenant, day, now).await?;
+            if json {
+                println!("{}", serde_json::to_string(&register)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let rows: Vec<[String; 6]> = register
+                .entries
+                .iter()
+                .map(|e| {
+                    let a = &e.assessment;
+                    [
+                        e.child
+                            .as_ref()
+                            .map(|c| format!("{} {}", c.given_name, c.family_name))
+                            .unwrap_or_else(|| e.person.0.to_string()),
+                        a.provider.clone(),
+                        a.hours
+                            .map(|h| format!("{h} h"))
+                            .unwrap_or_else(|| "not recorded".into()),
+                        e.starts_on.to_string(),
+                        match (a.days_from_exclusion, a.school_days_from_exclusion) {
+                            (Some(d), Some(s)) => format!("{d} days ({s} school days)"),
+                            _ => "no exclusion".into(),
+                        },
+                        match (a.ended, a.next_review) {
+                            (Some((on, outcome)), _) => format!("ended {on}: {}", outcome.label()),
+                            (None, Some(due)) if today > due => format!("overdue {due}"),
+                            (None, Some(due)) => format!("due {due}"),
+                            (None, None) => String::new(),
+                        },
+                    ]
+                })
+                .collect();
+            print_table(
+                &[
+                    "CHILD",
+                    "PROVIDER",
+                    "HOURS",
+                    "STARTED",
+                    "AFTER EXCLUSION",
+                    "REVIEW",
+                ],
+                &rows,
+            );
+            let p = &register.pathway;
+            let median =
+                |m: Option<f64>| m.map_or_else(|| "none yet".into(), |m| format!("{m:.1}"));
+            println!();
+            println!(
+                "Placements:                  {} ({} running, {} part-time)",
+                p.placements, p.running, p.part_time_running
+            );
+            println!("After an exclusion:          {}", p.after_exclusion);
+            println!(
+                "Median days from exclusion:  {} ({} school days)",
+                median(p.median_days_from_exclusion),
+                median(p.median_school_days_from_exclusion)
+            );
+            println!(
+                "Excluded, no placement yet:  {}",
+                register.excluded_without_placement
+            );
+            println!("Reviews overdue:             {}", p.reviews_overdue);
+            Ok(ExitCode::SUCCESS)
+        }
         ReportCommand::ChildrenNotInSchool {
             store,
             tenant,

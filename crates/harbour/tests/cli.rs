@@ -587,6 +587,35 @@ fn a_synthetic_county_imports_into_an_existing_authority() {
         table.contains("MISSING SINCE") && table.contains("CONSENT"),
         "{table}"
     );
+    // And the alternative-provision placements the county's feed reported, each timed from
+    // the exclusion it followed.
+    let report = ok(harbour(
+        &data,
+        &[
+            "report",
+            "alternative-provision",
+            "--on",
+            "2026-09-01",
+            "--json",
+        ],
+        "",
+    ));
+    let placements: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
+    let placed = placements["entries"].as_array().unwrap();
+    assert!(!placed.is_empty(), "{report}");
+    assert_eq!(
+        placements["pathway"]["placements"].as_u64().unwrap() as usize,
+        placed.len()
+    );
+    assert!(
+        placed
+            .iter()
+            .all(|e| e["assessment"]["days_from_exclusion"].as_i64().is_some()),
+        "the county places children only after an exclusion: {report}"
+    );
+    let table = ok(harbour(&data, &["report", "alternative-provision"], ""));
+    assert!(table.contains("Median days from exclusion:"), "{table}");
+    assert!(table.contains("AFTER EXCLUSION"), "{table}");
     let bad = harbour(&data, &["report", "exclusions", "--on", "1 Sept"], "");
     assert!(!bad.status.success());
     assert!(text(&bad).contains("--on"), "{}", text(&bad));
