@@ -35,7 +35,10 @@ pub enum Command {
     /// Generate a synthetic county: every agency's feeds, a manifest and the ground truth.
     ///
     /// Deterministic for a seed. Writes DIR/feeds/<agency>/<feed>.csv, DIR/manifest.json,
-    /// DIR/truth.csv (which record belongs to which synthetic person; never import it) and
+    /// DIR/truth.csv (which record belongs to which synthetic person; never import it),
+    /// DIR/registers_truth.json (the education registers' answer key), DIR/casework.json
+    /// (what the county's officers recorded on the registers by hand, which `harbour demo`
+    /// records after importing), DIR/calendar.toml (the county's term dates) and
     /// DIR/README.md (the base rates used and reached).
     Synth(SynthArgs),
     /// Import an agency feed file, or every feed a synthetic county's manifest lists.
