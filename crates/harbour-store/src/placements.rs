@@ -25,7 +25,6 @@ use crate::registers::{
 use crate::store::Store;
 use crate::work::{Owner, OwnerRow};
 use harbour_casework::exclusions::{Entry as ExclusionCase, Fact as ExclusionFact};
-use harbour_casework::hours::Hours;
 use harbour_casework::placements::{
     Pathway, Placement, PlacementAssessment, PlacementFact, exclusion_followed,
 };
@@ -38,8 +37,6 @@ use uuid::Uuid;
 
 const PLACEMENTS: Register = Register::AlternativeProvision;
 pub(crate) const WORKFLOW: &str = "alternative_provision_register";
-/// The name the provider goes by when the feed's row does not give one.
-const UNNAMED_PROVIDER: &str = "Alternative provision (provider not named in the feed)";
 
 /// One placement with where it stands.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,21 +66,12 @@ pub struct PlacementsRegister {
     pub excluded_without_placement: usize,
 }
 
-/// The details a feed's `ap_placement` row gives: its provider and hours.
+/// The details a feed's `ap_placement` row gives: its provider and hours; the type is the
+/// officer's to add.
 fn details_from_feed(event: &FeedEventRow) -> PlacementFact {
-    let details: serde_json::Value = serde_json::from_str(&event.details).unwrap_or_default();
-    let provider = details
-        .get("provider")
-        .and_then(|v| v.as_str())
-        .filter(|p| !p.trim().is_empty())
-        .unwrap_or(UNNAMED_PROVIDER);
-    let hours = details
-        .get("hours_per_week")
-        .and_then(serde_json::Value::as_f64)
-        .and_then(|h| Hours::parse(&h.to_string()).ok())
-        .filter(|h| h.tenths() > 0);
+    let (provider, hours) = event.placement_details();
     PlacementFact::Details {
-        provider: provider.to_owned(),
+        provider,
         kind: None,
         hours,
         review_on: None,
@@ -238,7 +226,9 @@ impl Store {
         else {
             return Ok(None);
         };
-        let (mut g, register) = self.read_placements(g, &who.tenant, None, day).await?;
+        let (mut g, register) = self
+            .read_placements(g, &who.tenant, None, true, day)
+            .await?;
         g.entry
             .set_subjects(register.entries.iter().map(|e| e.person));
         g.entry.detail = serde_json::json!({
@@ -264,7 +254,7 @@ impl Store {
             "report on the alternative-provision placements",
         );
         let g = self.service_read(tenant, None, work, now).await?;
-        let (mut g, register) = self.read_placements(g, tenant, None, day).await?;
+        let (mut g, register) = self.read_placements(g, tenant, None, true, day).await?;
         g.entry
             .set_subjects(register.entries.iter().map(|e| e.person));
         g.entry.detail = serde_json::json!({
@@ -296,7 +286,7 @@ impl Store {
             return Ok(None);
         };
         let (mut g, register) = self
-            .read_placements(g, &who.tenant, Some(person), day)
+            .read_placements(g, &who.tenant, Some(person), false, day)
             .await?;
         g.entry.set_subjects([person]);
         g.entry.detail = serde_json::json!({
@@ -309,25 +299,48 @@ impl Store {
     }
 
     /// The placements (of one child, or all), linked to the exclusions they follow, with the
-    /// figures over them, read in `g`.
+    /// figures over them, read in `g`. One child's are read with their own facts only; the
+    /// gap figure (excluded children with no placement) reads the exclusions' facts, so it
+    /// is worked out only when `gap` asks for it.
     async fn read_placements(
         &self,
         mut g: Guarded,
         tenant: &TenantCode,
         person: Option<PersonId>,
+        gap: bool,
         day: RegisterDay<'_>,
     ) -> Result<(Guarded, PlacementsRegister), StoreError> {
         let (entries, exclusions) = in_gate!(g, [registers as r, work as w], tx => {
             let mut rows = r::entries(tx, tenant, PLACEMENTS.as_str(), None).await?;
-            rows.retain(|row| person.is_none_or(|p| p.0 == row.person_id));
-            let facts = r::facts(tx, tenant, PLACEMENTS.as_str(), None).await?;
-            let names = first_names(r::names(tx, tenant, PLACEMENTS.as_str(), None).await?);
+            let (facts, names) = match person {
+                Some(child) => {
+                    rows.retain(|row| row.person_id == child.0);
+                    let mut facts = Vec::new();
+                    for row in &rows {
+                        facts.extend(r::facts_of(tx, tenant, row.id).await?);
+                    }
+                    let names: BTreeMap<Uuid, RegisterChild> = r::name_of(tx, tenant, child.0)
+                        .await?
+                        .into_iter()
+                        .map(|n| (n.person_id, n.into()))
+                        .collect();
+                    (facts, names)
+                }
+                None => (
+                    r::facts(tx, tenant, PLACEMENTS.as_str(), None).await?,
+                    first_names(r::names(tx, tenant, PLACEMENTS.as_str(), None).await?),
+                ),
+            };
             let exclusion_rows = r::entries(tx, tenant, Register::Exclusions.as_str(), None).await?;
-            let exclusion_facts = r::facts(tx, tenant, Register::Exclusions.as_str(), None).await?;
             let owners = w::owners(tx, tenant).await?;
-            let exclusions = exclusions_by_person(&exclusion_rows);
-            let entries = assemble(rows, facts, names, &exclusions, owners, day);
-            (entries, open_exclusions(&exclusion_rows, exclusion_facts))
+            let entries = assemble(rows, facts, names, &exclusions_by_person(&exclusion_rows), owners, day);
+            let open = if gap {
+                let exclusion_facts = r::facts(tx, tenant, Register::Exclusions.as_str(), None).await?;
+                open_exclusions(&exclusion_rows, exclusion_facts)
+            } else {
+                Vec::new()
+            };
+            (entries, open)
         });
         let placed: BTreeSet<(Uuid, Uuid)> = entries
             .iter()
@@ -568,7 +581,7 @@ impl Store {
         tenant: &TenantCode,
         day: RegisterDay<'_>,
     ) -> Result<(Guarded, Vec<PlacementEntry>), StoreError> {
-        let (g, register) = self.read_placements(g, tenant, None, day).await?;
+        let (g, register) = self.read_placements(g, tenant, None, false, day).await?;
         Ok((g, register.entries))
     }
 }

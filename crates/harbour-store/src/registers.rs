@@ -126,11 +126,32 @@ pub(crate) struct FeedEventRow {
     pub summary: String,
 }
 
+/// The provider a placement is recorded with when the feed's row does not name one.
+pub(crate) const UNNAMED_PROVIDER: &str = "Alternative provision (provider not named in the feed)";
+
 impl FeedEventRow {
     /// The event's identity across agencies (record keys are each agency's own), as a fact
     /// recorded from it keeps it.
     pub(crate) fn key(&self) -> String {
         format!("{}/{}", self.agency_id, self.record_key)
+    }
+
+    /// What an `ap_placement` row's optional details say: its provider (or
+    /// [`UNNAMED_PROVIDER`]) and its hours a week, when given and more than none. One reading
+    /// for the exclusions register's offers and the placements.
+    pub(crate) fn placement_details(&self) -> (String, Option<Hours>) {
+        let details: serde_json::Value = serde_json::from_str(&self.details).unwrap_or_default();
+        let provider = details
+            .get("provider")
+            .and_then(|v| v.as_str())
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or(UNNAMED_PROVIDER);
+        let hours = details
+            .get("hours_per_week")
+            .and_then(serde_json::Value::as_f64)
+            .and_then(|h| Hours::parse(&h.to_string()).ok())
+            .filter(|h| h.tenths() > 0);
+        (provider.to_owned(), hours)
     }
 }
 
@@ -256,18 +277,12 @@ fn offers_from_placements(
             .iter()
             .filter(|p| p.person_id == person && p.occurred_on <= today)
             .filter_map(|p| {
-                let details: serde_json::Value = serde_json::from_str(&p.details).ok()?;
-                let hours = details.get("hours_per_week")?.as_f64()?;
-                let hours = Hours::parse(&hours.to_string()).ok()?;
-                let provider = details
-                    .get("provider")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("Alternative provision (provider not named in the feed)");
+                let (provider, hours) = p.placement_details();
                 Some(ReportedPlacement {
                     on: p.occurred_on,
                     key: p.key(),
-                    provider: provider.to_owned(),
-                    hours,
+                    provider,
+                    hours: hours?,
                 })
             })
             .collect();

@@ -22,12 +22,14 @@ pub async fn report(command: ReportCommand) -> anyhow::Result<ExitCode> {
             on,
             json,
         } => {
-            let settings = load_registers(rules.as_deref())?;
-            let rules = load_rules(rules.as_deref())?;
-            let store = open_store(&store).await?;
-            let tenant = choose_tenant(&store, tenant.as_deref()).await?;
-            let now = SystemClock.now();
-            let today = report_day(on, now)?;
+            let Reporting {
+                store,
+                tenant,
+                rules,
+                settings,
+                today,
+                now,
+            } = reporting(&store, tenant.as_deref(), rules.as_deref(), on).await?;
             let day = RegisterDay {
                 calendar: rules.calendar(),
                 settings: settings.exclusions,
@@ -108,12 +110,14 @@ pub async fn report(command: ReportCommand) -> anyhow::Result<ExitCode> {
             on,
             json,
         } => {
-            let settings = load_registers(rules.as_deref())?;
-            let rules = load_rules(rules.as_deref())?;
-            let store = open_store(&store).await?;
-            let tenant = choose_tenant(&store, tenant.as_deref()).await?;
-            let now = SystemClock.now();
-            let today = report_day(on, now)?;
+            let Reporting {
+                store,
+                tenant,
+                rules,
+                settings,
+                today,
+                now,
+            } = reporting(&store, tenant.as_deref(), rules.as_deref(), on).await?;
             let day = RegisterDay {
                 calendar: rules.calendar(),
                 settings: settings.exclusions,
@@ -191,12 +195,14 @@ pub async fn report(command: ReportCommand) -> anyhow::Result<ExitCode> {
             on,
             json,
         } => {
-            let settings = load_registers(rules.as_deref())?;
-            let rules = load_rules(rules.as_deref())?;
-            let store = open_store(&store).await?;
-            let tenant = choose_tenant(&store, tenant.as_deref()).await?;
-            let now = SystemClock.now();
-            let today = report_day(on, now)?;
+            let Reporting {
+                store,
+                tenant,
+                rules,
+                settings,
+                today,
+                now,
+            } = reporting(&store, tenant.as_deref(), rules.as_deref(), on).await?;
             let day = NotInSchoolDay {
                 calendar: rules.calendar(),
                 settings: settings.not_in_school,
@@ -315,6 +321,39 @@ pub async fn report(command: ReportCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// The day `--on` names, or today in London.
+/// What every register report starts from: the store and the authority, the rules (for the
+/// school calendar) and the registers' settings from the same directory, and the day.
+struct Reporting {
+    store: harbour_store::Store,
+    tenant: harbour_domain::TenantCode,
+    rules: harbour_rules::RuleSet,
+    settings: harbour_casework::RegisterSettings,
+    today: Date,
+    now: time::OffsetDateTime,
+}
+
+async fn reporting(
+    store: &crate::cli::StoreArgs,
+    tenant: Option<&str>,
+    rules: Option<&std::path::Path>,
+    on: Option<String>,
+) -> anyhow::Result<Reporting> {
+    let settings = load_registers(rules)?;
+    let rules = load_rules(rules)?;
+    let store = open_store(store).await?;
+    let tenant = choose_tenant(&store, tenant).await?;
+    let now = SystemClock.now();
+    let today = report_day(on, now)?;
+    Ok(Reporting {
+        store,
+        tenant,
+        rules,
+        settings,
+        today,
+        now,
+    })
+}
+
 fn report_day(on: Option<String>, now: time::OffsetDateTime) -> anyhow::Result<Date> {
     match on {
         Some(text) => Date::parse(&text, format_description!("[year]-[month]-[day]"))

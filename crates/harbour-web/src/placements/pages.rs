@@ -126,14 +126,15 @@ pub(crate) async fn list(
         .await?
         .ok_or_else(not_theirs)?;
     let show_ended = params.show.as_deref() == Some("all");
-    let mut rows: Vec<Row> = register
+    let mut shown: Vec<&harbour_store::PlacementEntry> = register
         .entries
         .iter()
         .filter(|e| show_ended || e.assessment.ended.is_none())
-        .map(|e| Row::of(e, day.today))
         .collect();
-    // Overdue reviews first, then the soonest review: the order the officer works in.
-    rows.sort_by_key(|r| (!r.review_overdue, !r.running));
+    // The soonest review first (so the overdue ones lead), ended placements last: the order
+    // the officer works in.
+    shown.sort_by_key(|e| (e.assessment.next_review.is_none(), e.assessment.next_review));
+    let rows: Vec<Row> = shown.into_iter().map(|e| Row::of(e, day.today)).collect();
     Ok(ListPage {
         layout: Layout::new("Alternative provision", Some(&signed_in), &state),
         pathway: PathwayView::of(&register.pathway, register.excluded_without_placement),
