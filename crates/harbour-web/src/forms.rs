@@ -25,6 +25,25 @@ pub(crate) fn parse_date(text: &str) -> Option<Date> {
     Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()
 }
 
+/// A date field as typed: empty is refused as "Enter {what}", and one that is not a real date
+/// is refused saying how to write it. The message is the form's; the caller names the field.
+pub(crate) fn required_date(typed: &str, what: &str) -> Result<Date, String> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Err(format!("Enter {what}"));
+    }
+    parse_date(typed).ok_or_else(|| format!("Enter {what} as a real date, like 17/1/2023"))
+}
+
+/// As [`required_date`], for a field that may be left empty.
+pub(crate) fn optional_date(typed: &str, what: &str) -> Result<Option<Date>, String> {
+    if typed.trim().is_empty() {
+        Ok(None)
+    } else {
+        required_date(typed, what).map(Some)
+    }
+}
+
 /// A person id as typed, or a person page's address pasted whole.
 pub(crate) fn person_of(text: &str) -> Option<Uuid> {
     let text = text.trim().trim_end_matches('/');

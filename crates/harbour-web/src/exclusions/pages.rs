@@ -5,7 +5,9 @@ use super::view::{
     ClockView, FiguresView, FilterParams, OwnerFilter, Row, age_on, child_name, fact_words,
 };
 use super::{not_theirs, parse_id, refusal, register_day};
-use crate::forms::{SchoolOption, child_named, parse_date, person_of, school_options};
+use crate::forms::{
+    SchoolOption, child_named, optional_date, parse_date, person_of, required_date, school_options,
+};
 use crate::layout::{FieldError, Layout, date_time, long_date};
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
@@ -457,16 +459,7 @@ impl Fields<'_> {
     }
 
     fn date(&self, field: &str, value: &Option<String>, what: &str) -> Result<Date, FieldError> {
-        let text = self.text(field, value);
-        if text.is_empty() {
-            return Err(self.error(field, format!("Enter {what}")));
-        }
-        parse_date(&text).ok_or_else(|| {
-            self.error(
-                field,
-                format!("Enter {what} as a real date, like 17/1/2023"),
-            )
-        })
+        required_date(&self.text(field, value), what).map_err(|message| self.error(field, message))
     }
 
     fn optional_date(
@@ -475,11 +468,7 @@ impl Fields<'_> {
         value: &Option<String>,
         what: &str,
     ) -> Result<Option<Date>, FieldError> {
-        if self.text(field, value).is_empty() {
-            Ok(None)
-        } else {
-            self.date(field, value, what).map(Some)
-        }
+        optional_date(&self.text(field, value), what).map_err(|message| self.error(field, message))
     }
 
     fn hours(&self, value: &Option<String>) -> Result<Hours, FieldError> {

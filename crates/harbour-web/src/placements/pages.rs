@@ -3,7 +3,7 @@
 
 use super::view::{Row, child_name, fact_words};
 use super::{keeps, not_theirs, parse_id, refusal, register_day};
-use crate::forms::{child_named, parse_date, person_of};
+use crate::forms::{child_named, optional_date, person_of, required_date};
 use crate::layout::{FieldError, Layout, date_time};
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
@@ -305,16 +305,7 @@ impl Fields<'_> {
     }
 
     fn date(&self, field: &str, value: &Option<String>, what: &str) -> Result<Date, FieldError> {
-        let typed = text(value);
-        if typed.is_empty() {
-            return Err(self.error(field, format!("Enter {what}")));
-        }
-        parse_date(&typed).ok_or_else(|| {
-            self.error(
-                field,
-                format!("Enter {what} as a real date, like 17/1/2023"),
-            )
-        })
+        required_date(&text(value), what).map_err(|message| self.error(field, message))
     }
 
     fn optional_date(
@@ -323,11 +314,7 @@ impl Fields<'_> {
         value: &Option<String>,
         what: &str,
     ) -> Result<Option<Date>, FieldError> {
-        if text(value).is_empty() {
-            Ok(None)
-        } else {
-            self.date(field, value, what).map(Some)
-        }
+        optional_date(&text(value), what).map_err(|message| self.error(field, message))
     }
 
     fn details(&self) -> Result<PlacementFact, FieldError> {
