@@ -378,6 +378,11 @@ pub enum EheClosure {
 pub enum EheFact {
     /// The registration's content, first given or later updated.
     Registered(Registration),
+    /// What the child's records showed for the registration's first day that bears on
+    /// s.434A consent, as Harbour found it in the feeds: recorded when the entry is opened,
+    /// and again whenever a later feed changes it (an event dated before the registration
+    /// can arrive after it). Harbour's own record; the latest one counts.
+    CircumstancesFound(ChildCircumstances),
     /// The authority's consent decision where s.434A applies.
     ConsentDecision {
         on: Date,
@@ -410,6 +415,9 @@ pub enum EheFact {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EheCase {
     pub first_day: Date,
+    /// What the timeline shows on the first day, for a case with no
+    /// [`EheFact::CircumstancesFound`] (one opened before Harbour recorded them); the latest
+    /// such fact counts instead where there is one.
     pub circumstances: ChildCircumstances,
     pub facts: Vec<EheFact>,
 }
@@ -442,11 +450,19 @@ impl EheCase {
             EheFact::Registered(r) => Some(r.optional.under_child_protection()),
             _ => None,
         });
+        let found = self.found().unwrap_or(self.circumstances);
         ChildCircumstances {
-            under_child_protection: self.circumstances.under_child_protection
-                || recorded == Some(true),
-            ..self.circumstances
+            under_child_protection: found.under_child_protection || recorded == Some(true),
+            ..found
         }
+    }
+
+    /// The latest circumstances Harbour recorded finding, if it has recorded any.
+    pub fn found(&self) -> Option<ChildCircumstances> {
+        self.facts.iter().rev().find_map(|f| match f {
+            EheFact::CircumstancesFound(c) => Some(*c),
+            _ => None,
+        })
     }
 
     fn is_closed(&self) -> bool {
@@ -470,6 +486,9 @@ impl EheCase {
     pub fn check(&self, fact: &EheFact, settings: &Settings, today: Date) -> Result<(), Refusal> {
         let closed = self.is_closed();
         match fact {
+            // What the records show is kept up to date on a closed case too: its history
+            // should say what was known.
+            EheFact::CircumstancesFound(_) => return Ok(()),
             EheFact::Reopened { .. } if !closed => return refuse("why", "This case is open"),
             EheFact::Reopened { .. } => {}
             _ if closed => {
@@ -588,6 +607,7 @@ impl EheCase {
                 not_future("on", *on, today, "Reopening")?;
                 required("why", why, "Say why the case is reopened")
             }
+            EheFact::CircumstancesFound(_) => Ok(()),
         }
     }
 

@@ -492,6 +492,60 @@ fn a_registration_needing_consent_waits_for_the_decision() {
 }
 
 #[test]
+fn the_latest_circumstances_harbour_found_count_over_the_timeline_given() {
+    let today = date!(2024 - 09 - 20);
+    let cp = ChildCircumstances {
+        at_special_school: false,
+        under_child_protection: true,
+    };
+    // Found needing consent, though the case was given nothing: the consent task is set.
+    let found = ehe(
+        ChildCircumstances::default(),
+        vec![
+            EheFact::CircumstancesFound(cp),
+            EheFact::Registered(registration()),
+        ],
+    );
+    assert_eq!(found.found(), Some(cp));
+    let a = found.assess(&Settings::default(), today);
+    assert_eq!(a.consent_needed, Some(ConsentCondition::ChildProtection));
+    assert!(a.without_consent);
+    // A later finding that the plan had ended before the registration lifts it.
+    let mut corrected = found.clone();
+    corrected
+        .facts
+        .push(EheFact::CircumstancesFound(ChildCircumstances::default()));
+    let a = corrected.assess(&Settings::default(), today);
+    assert_eq!(a.consent_needed, None);
+    assert!(!a.without_consent);
+    // With nothing found recorded, the timeline given counts.
+    assert_eq!(ehe(cp, Vec::new()).found(), None);
+    assert_eq!(
+        ehe(cp, Vec::new())
+            .assess(&Settings::default(), today)
+            .consent_needed,
+        Some(ConsentCondition::ChildProtection)
+    );
+    // Harbour keeps the finding up to date on a closed case too.
+    let closed = ehe(
+        ChildCircumstances::default(),
+        vec![EheFact::Closed {
+            on: today,
+            closure: EheClosure::LeftCompulsoryEducation,
+        }],
+    );
+    assert!(
+        closed
+            .check(
+                &EheFact::CircumstancesFound(cp),
+                &Settings::default(),
+                today
+            )
+            .is_ok()
+    );
+}
+
+#[test]
 fn only_a_deletion_to_an_unknown_destination_opens_an_episode() {
     assert!(leaving_opens_episode(Some("not_known")));
     assert!(!leaving_opens_episode(Some("another_school")));

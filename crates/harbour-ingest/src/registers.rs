@@ -30,31 +30,21 @@ impl Reaction for OpenRegisterEntries {
                 return Ok(());
             };
             let opened = store
-                .open_exclusion_entries(&first.tenant, now)
+                .open_register_entries(&first.tenant, now)
                 .await
                 .map_err(|e| e.to_string())?;
-            if opened > 0 {
-                tracing::info!(tenant = %first.tenant.as_str(), opened, "permanent exclusions added to the register");
-            }
-            let placements = store
-                .open_placement_entries(&first.tenant, now)
-                .await
-                .map_err(|e| e.to_string())?;
-            if placements > 0 {
-                tracing::info!(tenant = %first.tenant.as_str(), placements, "alternative-provision placements added");
-            }
-            let cnis = store
-                .open_not_in_school_entries(&first.tenant, now)
-                .await
-                .map_err(|e| e.to_string())?;
-            if cnis.home_education + cnis.missing_education + cnis.closed_from_feed > 0 {
+            let cnis = opened.not_in_school;
+            if opened != harbour_store::OpenedFromFeeds::default() {
                 tracing::info!(
                     tenant = %first.tenant.as_str(),
+                    exclusions = opened.exclusions,
+                    offers = opened.offers,
+                    placements = opened.placements,
                     home_education = cnis.home_education,
                     consent_required = cnis.consent_required,
                     missing_education = cnis.missing_education,
                     closed_from_feed = cnis.closed_from_feed,
-                    "children added to the children not in school register"
+                    "register entries opened from the feeds"
                 );
             }
             Ok(())

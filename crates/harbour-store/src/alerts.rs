@@ -663,18 +663,31 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Vec<Alert>, StoreError> {
         let roles: Vec<String> = who.roles.iter().map(|r| r.as_str().to_owned()).collect();
-        let (alerts, schools) = in_gate!(g, alerts as a, tx => {
-            let alerts = a::queue(tx, &who.tenant, &roles, who.agency.0, which, 500).await?;
-            (alerts, a::schools(tx, &who.tenant).await?)
-        });
+        let alerts = in_gate!(g, alerts as a, tx => {
+            a::queue(tx, &who.tenant, &roles, who.agency.0, which, 500).await
+        })?;
+        self.disclosed(g, who, alerts, filter, now).await
+    }
+
+    /// Of `alerts`, those about a child the viewer may see (and the filter admits), each
+    /// told only what the viewer may open: its evidence, title and child as the child's
+    /// page would show them.
+    pub(crate) async fn disclosed(
+        &self,
+        g: &mut Guarded,
+        who: &Principal,
+        alerts: Vec<Alert>,
+        filter: &QueueFilter,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Alert>, StoreError> {
+        if alerts.is_empty() {
+            return Ok(alerts);
+        }
+        let schools = in_gate!(g, alerts as a, tx => a::schools(tx, &who.tenant).await)?;
         // The child as the viewer may see them, read once however many alerts the child
         // has: the same view (and the same policy) as the child's page.
         let mut views: HashMap<PersonId, Option<crate::PersonView>> = HashMap::new();
-        let entries = if alerts.is_empty() {
-            HashMap::new()
-        } else {
-            self.register_entries_opened(g, who).await?
-        };
+        let entries = self.register_entries_opened(g, who).await?;
         let mut visible = Vec::new();
         for mut alert in alerts {
             if let std::collections::hash_map::Entry::Vacant(slot) = views.entry(alert.person) {
@@ -692,6 +705,32 @@ impl Store {
             }
         }
         Ok(visible)
+    }
+
+    /// The open alerts of `who`'s queue (as [`Store::queue_inside`] reads them, at most as
+    /// many) about children the viewer may see anything of, *not yet disclosed*: their
+    /// titles, evidence and children are as stored, for the caller to order and count, and
+    /// to put through [`Store::disclosed`] before any is shown. One query decides which
+    /// children the viewer may see, however many alerts there are.
+    pub(crate) async fn queue_undisclosed(
+        &self,
+        g: &mut Guarded,
+        who: &Principal,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Alert>, StoreError> {
+        if g.scope.is_empty() {
+            return Ok(Vec::new());
+        }
+        let roles: Vec<String> = who.roles.iter().map(|r| r.as_str().to_owned()).collect();
+        let scope = &g.scope;
+        in_gate!(g, [alerts as a, queries as q], tx => {
+            let alerts = a::queue(tx, &who.tenant, &roles, who.agency.0, Which::Queue, 500).await?;
+            let mut persons: Vec<PersonId> = alerts.iter().map(|a| a.person).collect();
+            persons.sort_unstable();
+            persons.dedup();
+            let seen = q::visible_persons(tx, who, scope, &persons, now).await?;
+            Ok(alerts.into_iter().filter(|a| seen.contains(&a.person)).collect())
+        })
     }
 
     /// One alert with its history, if it is in `who`'s queue (or was: closed alerts stay

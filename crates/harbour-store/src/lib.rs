@@ -55,6 +55,7 @@ mod location;
 mod model;
 mod not_in_school;
 mod placements;
+mod register_feed;
 mod register_moments;
 mod registers;
 mod search;
@@ -95,12 +96,13 @@ pub use not_in_school::{
     NotInSchoolRegister, OpenedNotInSchool, ReaderAccess,
 };
 pub use placements::{PlacementEntry, PlacementsRegister};
+pub use register_feed::OpenedFromFeeds;
 pub use registers::{
     ExclusionEntry, ExclusionsRegister, RecordedFact, RegisterChild, RegisterDay, RegisterRefusal,
 };
 pub use search::SearchQuery;
-pub use store::{BackupOutcome, Store};
+pub use store::{BackupOutcome, SQLITE_ROW_BUFFER, Store};
 pub use work::{
     AssignRefusal, Colleague, MAX_NOTE_CHARS, Owner, WorkChild, WorkDay, WorkFilter, WorkItem,
-    WorkQueue, Workflow,
+    WorkQueue, WorkWindow, Workflow,
 };

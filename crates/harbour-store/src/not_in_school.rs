@@ -19,10 +19,13 @@
 use crate::StoreError;
 use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Guarded, Needs, Work};
+use crate::register_feed::{Opening, RegisterFeed};
 use crate::registers::{
-    EntryRow, FactRow, FeedEventRow, RecordedFact, RegisterChild, RegisterRefusal, first_names,
+    EntryRow, FactRow, FeedEventRow, Names, RecordedFact, RegisterChild, RegisterRefusal,
+    first_names,
 };
 use crate::store::Store;
+use harbour_casework::exclusions::Refusal;
 use harbour_casework::not_in_school::{
     ChildCircumstances, CmeAssessment, CmeClosure, CmeEpisode, CmeFact, EheAssessment, EheCase,
     EheClosure, EheFact, EntryForEnds, Figures, Mark, Registration, ReportedEnd, Settings,
@@ -34,7 +37,7 @@ use harbour_rules::calendar::Calendar;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::FromRow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -146,18 +149,10 @@ pub struct OpenedNotInSchool {
     /// Of those, how many need the authority's s.434A consent decision.
     pub consent_required: usize,
     pub missing_education: usize,
+    /// Home-education entries whose s.434A circumstances a later feed changed.
+    pub circumstances_changed: usize,
     /// Entries of either part closed by an end the authority's feed reported.
     pub closed_from_feed: usize,
-}
-
-/// A roll deletion not yet on the register, with its details to read.
-#[derive(Debug, FromRow)]
-pub(crate) struct LeavingCandidate {
-    pub agency_id: Uuid,
-    pub record_key: String,
-    pub person_id: Uuid,
-    pub occurred_on: Date,
-    pub details: String,
 }
 
 /// A closure the feed's reported ends call for: the entry, its child and the fact to record.
@@ -253,6 +248,25 @@ fn marks_by_person(rows: Vec<MarkRow>) -> BTreeMap<Uuid, Vec<(Date, Mark)>> {
     by_person
 }
 
+/// The children of `rows` whose entries have no circumstances Harbour recorded finding
+/// (opened before it recorded them, and not yet refreshed by a register step): only for them
+/// is the timeline read for s.434A on a read of the register.
+fn timeline_marks_wanted(
+    rows: &[EntryRow],
+    facts: &BTreeMap<Uuid, Vec<RecordedFact<EheFact>>>,
+) -> BTreeSet<Uuid> {
+    rows.iter()
+        .filter(|row| {
+            !facts.get(&row.id).is_some_and(|history| {
+                history
+                    .iter()
+                    .any(|f| matches!(f.fact, EheFact::CircumstancesFound(_)))
+            })
+        })
+        .map(|row| row.person_id)
+        .collect()
+}
+
 fn read_facts<F: DeserializeOwned>(facts: Vec<FactRow>) -> BTreeMap<Uuid, Vec<RecordedFact<F>>> {
     let mut by_entry: BTreeMap<Uuid, Vec<RecordedFact<F>>> = BTreeMap::new();
     for f in facts {
@@ -271,26 +285,29 @@ fn read_facts<F: DeserializeOwned>(facts: Vec<FactRow>) -> BTreeMap<Uuid, Vec<Re
     by_entry
 }
 
+/// Builds the home-education entries from their rows and facts. `marks` are needed only for
+/// the children of entries with no [`EheFact::CircumstancesFound`] (see
+/// [`timeline_marks_wanted`]).
 fn assemble_ehe(
     rows: Vec<EntryRow>,
-    facts: Vec<FactRow>,
+    facts: BTreeMap<Uuid, Vec<RecordedFact<EheFact>>>,
     names: &BTreeMap<Uuid, RegisterChild>,
     marks: &BTreeMap<Uuid, Vec<(Date, Mark)>>,
     day: NotInSchoolDay<'_>,
 ) -> Vec<HomeEducationEntry> {
-    let mut by_entry = read_facts::<EheFact>(facts);
+    let mut by_entry = facts;
     rows.into_iter()
         .map(|row| {
             let history = by_entry.remove(&row.id).unwrap_or_default();
-            let circumstances = ChildCircumstances::on(
-                row.first_day,
-                marks.get(&row.person_id).map_or(&[], Vec::as_slice),
-            );
             let case = EheCase {
                 first_day: row.first_day,
-                circumstances,
+                circumstances: ChildCircumstances::on(
+                    row.first_day,
+                    marks.get(&row.person_id).map_or(&[], Vec::as_slice),
+                ),
                 facts: history.iter().map(|f| f.fact.clone()).collect(),
             };
+            let circumstances = case.found().unwrap_or(case.circumstances);
             HomeEducationEntry {
                 id: row.id,
                 person: PersonId(row.person_id),
@@ -362,6 +379,7 @@ fn opened(
 fn ehe_kind(fact: &EheFact) -> &'static str {
     match fact {
         EheFact::Registered(_) => "registered",
+        EheFact::CircumstancesFound(_) => "circumstances_found",
         EheFact::ConsentDecision { .. } => "consent_decision",
         EheFact::InformationRequested { .. } => "information_requested",
         EheFact::InformationReceived { .. } => "information_received",
@@ -406,9 +424,12 @@ impl Store {
         g.commit().await
     }
 
-    /// Opens an entry for every EHE registration and CME episode the feeds sent, and every
-    /// roll deletion to an unknown destination, not on the register yet (a corrected event,
-    /// re-sent under the same key, is the same entry). Harbour's own work, after imports.
+    /// Opens entries for what the feeds sent that is not on the register yet: a
+    /// home-education entry per EHE registration (with whether s.434A consent is needed), a
+    /// missing-education episode per CME start and per school roll deletion to an unknown
+    /// destination that is not another report of a spell already open; and closes the
+    /// spells the authority's feed reported ended. Harbour's own work, after imports (the
+    /// pipeline runs it in [`Store::open_register_entries`]).
     pub async fn open_not_in_school_entries(
         &self,
         tenant: &TenantCode,
@@ -419,19 +440,44 @@ impl Store {
             "open children not in school register entries for what the feeds sent",
         );
         let mut g = self.service_gate(tenant, None, work, now).await?;
-        let counts = in_gate!(g, [registers as r, not_in_school as n, case_events as c], tx => {
+        let feed = self.register_feed(&mut g, tenant).await?;
+        let opening = self
+            .open_not_in_school_inside(&mut g, tenant, &feed, now)
+            .await?;
+        g.entry.set_subjects(opening.subjects);
+        g.entry.detail = serde_json::json!({
+            "register": "children_not_in_school",
+            "opened": opening.counts,
+        })
+        .to_string();
+        g.commit().await?;
+        Ok(opening.counts)
+    }
+
+    /// The children not in school register's part of the register step, in `g`.
+    pub(crate) async fn open_not_in_school_inside(
+        &self,
+        g: &mut Guarded,
+        tenant: &TenantCode,
+        feed: &RegisterFeed,
+        now: OffsetDateTime,
+    ) -> Result<Opening<OpenedNotInSchool>, StoreError> {
+        let ehe_known = self.source_keys(g, tenant, EHE).await?;
+        let cme_known = self.source_keys(g, tenant, CME).await?;
+        let ehe = feed.not_on(EventKind::EheRegistration, &ehe_known);
+        let episodes = feed.not_on(EventKind::CmeStart, &cme_known);
+        let deletions = feed.leavings_not_on(&cme_known);
+        in_gate!(g, [registers as r, case_events as c], tx => {
             let mut counts = OpenedNotInSchool::default();
             let mut history = Vec::new();
             let mut subjects = Vec::new();
 
             // Home education: one entry per registration.
-            let ehe = r::unregistered_events(
-                tx, tenant, EHE.as_str(), EventKind::EheRegistration.as_str(),
-            ).await?;
             let mut new_ehe = Vec::new();
+            let mut entries = Vec::new();
             for candidate in &ehe {
                 let id = Uuid::now_v7();
-                r::insert_entry(tx, tenant, &r::NewEntry {
+                entries.push(r::NewEntry {
                     id,
                     register: EHE.as_str(),
                     person: candidate.person_id,
@@ -439,11 +485,13 @@ impl Store {
                     first_day: candidate.occurred_on,
                     source_key: Some(&candidate.record_key),
                     opened_by: None,
-                }, now).await?;
+                });
                 new_ehe.push((id, candidate.person_id, candidate.occurred_on));
             }
+            r::insert_entries(tx, tenant, &entries, now).await?;
             if !new_ehe.is_empty() {
-                let marks = marks_by_person(n::marks_of_register(tx, tenant, EHE.as_str()).await?);
+                let persons = new_ehe.iter().map(|(_, person, _)| *person).collect();
+                let marks = marks_by_person(feed.marks_of(&persons));
                 for (id, person, first_day) in new_ehe {
                     let circumstances = ChildCircumstances::on(
                         first_day,
@@ -461,6 +509,48 @@ impl Store {
                 }
             }
 
+            // What each child's records show for s.434A, recorded on every entry whose
+            // latest finding differs (a new entry's first; a later feed's event dated before
+            // a registration can change it), so that reading the register needs no timeline.
+            let rows = r::entries(tx, tenant, EHE.as_str(), None).await?;
+            let facts = read_facts::<EheFact>(r::facts(tx, tenant, EHE.as_str(), None).await?);
+            let marks = marks_by_person(feed.marks_of(&rows.iter().map(|row| row.person_id).collect()));
+            let mut findings = Vec::new();
+            for row in &rows {
+                let found = ChildCircumstances::on(
+                    row.first_day,
+                    marks.get(&row.person_id).map_or(&[], Vec::as_slice),
+                );
+                let recorded = facts.get(&row.id).and_then(|history| {
+                    history.iter().rev().find_map(|f| match f.fact {
+                        EheFact::CircumstancesFound(c) => Some(c),
+                        _ => None,
+                    })
+                });
+                if recorded == Some(found) {
+                    continue;
+                }
+                let text = serde_json::to_string(&EheFact::CircumstancesFound(found))
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                findings.push(r::NewFact { entry: row.id, fact: text, by: None });
+                // A first finding is part of the opening; a changed one is news in the
+                // child's history.
+                if recorded.is_some() {
+                    counts.circumstances_changed += 1;
+                    subjects.push(PersonId(row.person_id));
+                    history.push(NewCaseEvent {
+                        action: "circumstances_found".into(),
+                        detail: serde_json::json!({
+                            "from": "feed",
+                            "consent_required": found.consent_condition(),
+                        })
+                        .to_string(),
+                        ..opened(row.person_id, EHE_WORKFLOW, row.id, now, serde_json::Value::Null, None)
+                    });
+                }
+            }
+            r::insert_facts(tx, tenant, &findings, now).await?;
+
             // Missing education: the authority's episodes, then schools' deletions to an
             // unknown destination that are not another report of a spell already open.
             let mut known: Vec<(Uuid, Date)> = r::entries(tx, tenant, CME.as_str(), None)
@@ -468,40 +558,37 @@ impl Store {
                 .into_iter()
                 .map(|row| (row.person_id, row.first_day))
                 .collect();
-            let episodes = r::unregistered_events(
-                tx, tenant, CME.as_str(), EventKind::CmeStart.as_str(),
-            ).await?;
-            let deletions = n::leaving_candidates(tx, tenant, CME.as_str(), "%not_known%").await?;
             let deletions = deletions.into_iter().filter(|d| {
                 let details: serde_json::Value = serde_json::from_str(&d.details).unwrap_or_default();
                 leaving_opens_episode(details.get("destination").and_then(|v| v.as_str()))
             });
-            let mut candidates: Vec<(Uuid, String, Uuid, Date, &'static str)> = episodes
-                .into_iter()
-                .map(|e| (e.agency_id, e.record_key, e.person_id, e.occurred_on, "feed"))
-                .collect();
-            candidates.extend(deletions.map(|d| (d.agency_id, d.record_key, d.person_id, d.occurred_on, "roll_deletion")));
-            for (agency, key, person, first_day, from) in candidates {
+            let mut candidates: Vec<(&FeedEventRow, &'static str)> =
+                episodes.into_iter().map(|e| (e, "feed")).collect();
+            candidates.extend(deletions.map(|d| (d, "roll_deletion")));
+            let mut entries = Vec::new();
+            for (event, from) in candidates {
+                let (person, first_day) = (event.person_id, event.occurred_on);
                 if from == "roll_deletion"
                     && known.iter().any(|(p, d)| *p == person && same_spell(*d, first_day))
                 {
                     continue;
                 }
                 let id = Uuid::now_v7();
-                r::insert_entry(tx, tenant, &r::NewEntry {
+                entries.push(r::NewEntry {
                     id,
                     register: CME.as_str(),
                     person,
-                    agency: Some(agency),
+                    agency: Some(event.agency_id),
                     first_day,
-                    source_key: Some(&key),
+                    source_key: Some(&event.record_key),
                     opened_by: None,
-                }, now).await?;
+                });
                 known.push((person, first_day));
                 counts.missing_education += 1;
                 subjects.push(PersonId(person));
                 history.push(opened(person, CME_WORKFLOW, id, now, serde_json::json!({ "from": from }), None));
             }
+            r::insert_entries(tx, tenant, &entries, now).await?;
 
             // The ends the authority's feed reported close the spells they ended, as Harbour's
             // own record (an officer may reopen; the same end never closes it again).
@@ -510,25 +597,26 @@ impl Store {
                 (EHE, EHE_WORKFLOW, EventKind::EheEnd),
                 (CME, CME_WORKFLOW, EventKind::CmeEnd),
             ] {
-                let ends = r::events_of_kind(tx, tenant, kind).await?;
+                let ends = feed.of(kind);
                 if ends.is_empty() {
                     continue;
                 }
                 let rows = r::entries(tx, tenant, register.as_str(), None).await?;
                 let facts = r::facts(tx, tenant, register.as_str(), None).await?;
                 let closures = if register == EHE {
-                    feed_closures(&rows, facts, &ends, today, ehe_for_ends, |end| EheFact::Closed {
+                    feed_closures(&rows, facts, ends, today, ehe_for_ends, |end| EheFact::Closed {
                         on: end.on,
                         closure: EheClosure::EndedInFeed { event: end.key.clone() },
                     })
                 } else {
-                    feed_closures(&rows, facts, &ends, today, cme_for_ends, |end| CmeFact::Closed {
+                    feed_closures(&rows, facts, ends, today, cme_for_ends, |end| CmeFact::Closed {
                         on: end.on,
                         closure: CmeClosure::EndedInFeed { event: end.key.clone() },
                     })
                 };
+                let mut facts = Vec::new();
                 for closure in closures {
-                    r::insert_fact(tx, tenant, closure.entry, &closure.fact, None, now).await?;
+                    facts.push(r::NewFact { entry: closure.entry, fact: closure.fact.clone(), by: None });
                     history.push(NewCaseEvent {
                         person: PersonId(closure.person),
                         workflow,
@@ -541,18 +629,11 @@ impl Store {
                     subjects.push(PersonId(closure.person));
                     counts.closed_from_feed += 1;
                 }
+                r::insert_facts(tx, tenant, &facts, now).await?;
             }
             c::append(tx, tenant, &history).await?;
-            g.entry.set_subjects(subjects);
-            counts
-        });
-        g.entry.detail = serde_json::json!({
-            "register": "children_not_in_school",
-            "opened": counts,
+            Ok(Opening { subjects, counts })
         })
-        .to_string();
-        g.commit().await?;
-        Ok(counts)
     }
 
     /// The children not in school register as `who` may see it (each part by its own policy
@@ -665,8 +746,9 @@ impl Store {
         cme: Option<Option<Uuid>>,
         day: NotInSchoolDay<'_>,
     ) -> Result<NotInSchoolRegister, StoreError> {
-        let (mut g, home_education, missing_education) =
-            self.read_parts(g, tenant, ehe, cme, day).await?;
+        let (mut g, home_education, missing_education) = self
+            .read_parts(g, tenant, ehe, cme, Names::Read, day)
+            .await?;
         g.entry.set_subjects(
             home_education
                 .iter()
@@ -708,16 +790,24 @@ impl Store {
         tenant: &TenantCode,
         ehe: Option<Option<Uuid>>,
         cme: Option<Option<Uuid>>,
+        names: Names,
         day: NotInSchoolDay<'_>,
     ) -> Result<(Guarded, Vec<HomeEducationEntry>, Vec<MissingEducationEntry>), StoreError> {
+        let read_names = names;
         let (home_education, missing_education) = in_gate!(g, [registers as r, not_in_school as n], tx => {
             let home_education = match ehe {
                 None => Vec::new(),
                 Some(agency) => {
                     let rows = r::entries(tx, tenant, EHE.as_str(), agency).await?;
-                    let facts = r::facts(tx, tenant, EHE.as_str(), agency).await?;
-                    let names = first_names(r::names(tx, tenant, EHE.as_str(), agency).await?);
-                    let marks = marks_by_person(n::marks_of_register(tx, tenant, EHE.as_str()).await?);
+                    let facts = read_facts::<EheFact>(r::facts(tx, tenant, EHE.as_str(), agency).await?);
+                    let names = match read_names {
+                        Names::Read => first_names(r::names(tx, tenant, EHE.as_str(), agency).await?),
+                        Names::Later => BTreeMap::new(),
+                    };
+                    let mut marks = BTreeMap::new();
+                    for person in timeline_marks_wanted(&rows, &facts) {
+                        marks.extend(marks_by_person(n::marks_of_person(tx, tenant, person).await?));
+                    }
                     assemble_ehe(rows, facts, &names, &marks, day)
                 }
             };
@@ -726,7 +816,10 @@ impl Store {
                 Some(agency) => {
                     let rows = r::entries(tx, tenant, CME.as_str(), agency).await?;
                     let facts = r::facts(tx, tenant, CME.as_str(), agency).await?;
-                    let names = first_names(r::names(tx, tenant, CME.as_str(), agency).await?);
+                    let names = match read_names {
+                        Names::Read => first_names(r::names(tx, tenant, CME.as_str(), agency).await?),
+                        Names::Later => BTreeMap::new(),
+                    };
                     assemble_cme(rows, facts, &names, day)
                 }
             };
@@ -743,7 +836,7 @@ impl Store {
         tenant: &TenantCode,
         day: NotInSchoolDay<'_>,
     ) -> Result<(Guarded, Vec<HomeEducationEntry>, Vec<MissingEducationEntry>), StoreError> {
-        self.read_parts(g, tenant, Some(None), Some(None), day)
+        self.read_parts(g, tenant, Some(None), Some(None), Names::Later, day)
             .await
     }
 
@@ -768,7 +861,7 @@ impl Store {
             match r::entry(tx, tenant, EHE.as_str(), id).await? {
                 Some(row) if access == Some(RegisterAccess::Keep)
                     || row.agency_id == Some(who.agency.0) => {
-                    let facts = r::facts_of(tx, tenant, id).await?;
+                    let facts = read_facts::<EheFact>(r::facts_of(tx, tenant, id).await?);
                     let names = first_names(r::name_of(tx, tenant, row.person_id).await?.into_iter().collect());
                     let marks = marks_by_person(n::marks_of_person(tx, tenant, row.person_id).await?);
                     assemble_ehe(vec![row], facts, &names, &marks, day).pop()
@@ -863,11 +956,16 @@ impl Store {
                 ..on_timeline
             };
             // The facts in the order they are recorded, each checked against those before
-            // it: the consent decision, then the content (whose check applies s.434A again).
+            // it: the consent decision, the content (whose check applies s.434A again), then
+            // what the timeline shows, as Harbour's finding (last, so that the checks before
+            // it see the plan the officer records as well as the timeline's).
             let facts: Vec<EheFact> = consent
                 .map(|(on, granted)| EheFact::ConsentDecision { on, granted })
                 .into_iter()
-                .chain([EheFact::Registered(registration.clone())])
+                .chain([
+                    EheFact::Registered(registration.clone()),
+                    EheFact::CircumstancesFound(on_timeline),
+                ])
                 .collect();
             let mut case = EheCase { first_day, circumstances, facts: Vec::new() };
             let mut checked = first_day_not_future(first_day, day.today)
@@ -893,6 +991,11 @@ impl Store {
                     }), Some(who))];
                     for fact in &facts {
                         let text = serde_json::to_string(fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        // What the records show is Harbour's finding, not the officer's.
+                        if matches!(fact, EheFact::CircumstancesFound(_)) {
+                            r::insert_fact(tx, tenant, id, &text, None, now).await?;
+                            continue;
+                        }
                         r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
                         history.push(NewCaseEvent {
                             action: ehe_kind(fact).into(),
@@ -985,6 +1088,20 @@ impl Store {
             ))
             .await?;
             return Ok(Err(RegisterRefusal::NotAllowed));
+        }
+        if matches!(fact, EheFact::CircumstancesFound(_)) {
+            // What the child's records show is Harbour's finding from the feeds, never
+            // entered by hand (an officer records a plan in the registration's details).
+            g.refuse(Some(
+                serde_json::json!({ "register": EHE.as_str(), "entry": id, "fact": kind, "refused": "harbour's own" })
+                    .to_string(),
+            ))
+            .await?;
+            return Ok(Err(RegisterRefusal::Invalid(Refusal {
+                field: "fact",
+                message: "What the child's records show is recorded by Harbour from the feeds"
+                    .into(),
+            })));
         }
         let tenant = &who.tenant;
         let text = serde_json::to_string(fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;

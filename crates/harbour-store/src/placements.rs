@@ -18,9 +18,10 @@
 use crate::StoreError;
 use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Guarded, Needs, Work};
+use crate::register_feed::{Opening, RegisterFeed};
 use crate::registers::{
-    EntryRow, FactRow, FeedEventRow, RecordedFact, RegisterChild, RegisterDay, RegisterRefusal,
-    first_names,
+    EntryRow, FactRow, FeedEventRow, Names, RecordedFact, RegisterChild, RegisterDay,
+    RegisterRefusal, first_names,
 };
 use crate::store::Store;
 use crate::work::{Owner, OwnerRow};
@@ -154,7 +155,8 @@ fn assemble(
 impl Store {
     /// Opens a placement for every `ap_placement` the feeds have sent that is not on the
     /// register yet (a corrected row, re-sent under the same key, is the same placement).
-    /// Harbour's own work, after imports; returns how many it opened.
+    /// Harbour's own work, after imports (the pipeline runs it in
+    /// [`Store::open_register_entries`]); returns how many it opened.
     pub async fn open_placement_entries(
         &self,
         tenant: &TenantCode,
@@ -165,21 +167,35 @@ impl Store {
             "open alternative-provision placements the feeds sent",
         );
         let mut g = self.service_gate(tenant, None, work, now).await?;
-        let opened = in_gate!(g, [registers as r, case_events as c], tx => {
-            let events = r::events_of_kind(tx, tenant, EventKind::AlternativeProvision).await?;
-            let known: BTreeSet<(Option<Uuid>, Option<String>)> =
-                r::entries(tx, tenant, PLACEMENTS.as_str(), None)
-                    .await?
-                    .into_iter()
-                    .map(|row| (row.agency_id, row.source_key))
-                    .collect();
+        let feed = self.register_feed(&mut g, tenant).await?;
+        let opening = self
+            .open_placements_inside(&mut g, tenant, &feed, now)
+            .await?;
+        g.entry.set_subjects(opening.subjects);
+        g.entry.detail =
+            serde_json::json!({ "register": PLACEMENTS.as_str(), "opened": opening.counts })
+                .to_string();
+        g.commit().await?;
+        Ok(opening.counts)
+    }
+
+    /// The placements' part of the register step, in `g`: a placement for each of `feed`'s
+    /// `ap_placement` rows not on the register, with the details the row gives.
+    pub(crate) async fn open_placements_inside(
+        &self,
+        g: &mut Guarded,
+        tenant: &TenantCode,
+        feed: &RegisterFeed,
+        now: OffsetDateTime,
+    ) -> Result<Opening<usize>, StoreError> {
+        let known = self.source_keys(g, tenant, PLACEMENTS).await?;
+        let events = feed.not_on(EventKind::AlternativeProvision, &known);
+        in_gate!(g, [registers as r, case_events as c], tx => {
             let mut history = Vec::new();
-            for event in events
-                .iter()
-                .filter(|e| !known.contains(&(Some(e.agency_id), Some(e.record_key.clone()))))
-            {
+            let (mut entries, mut details) = (Vec::new(), Vec::new());
+            for event in events {
                 let id = Uuid::now_v7();
-                r::insert_entry(tx, tenant, &r::NewEntry {
+                entries.push(r::NewEntry {
                     id,
                     register: PLACEMENTS.as_str(),
                     person: event.person_id,
@@ -187,10 +203,10 @@ impl Store {
                     first_day: event.occurred_on,
                     source_key: Some(&event.record_key),
                     opened_by: None,
-                }, now).await?;
+                });
                 let text = serde_json::to_string(&details_from_feed(event))
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                r::insert_fact(tx, tenant, id, &text, None, now).await?;
+                details.push(r::NewFact { entry: id, fact: text, by: None });
                 history.push(NewCaseEvent {
                     person: PersonId(event.person_id),
                     workflow: WORKFLOW,
@@ -201,14 +217,14 @@ impl Store {
                     detail: serde_json::json!({ "from": "feed" }).to_string(),
                 });
             }
+            r::insert_entries(tx, tenant, &entries, now).await?;
+            r::insert_facts(tx, tenant, &details, now).await?;
             c::append(tx, tenant, &history).await?;
-            g.entry.set_subjects(history.iter().map(|h| h.person));
-            history.len()
-        });
-        g.entry.detail =
-            serde_json::json!({ "register": PLACEMENTS.as_str(), "opened": opened }).to_string();
-        g.commit().await?;
-        Ok(opened)
+            Ok(Opening {
+                subjects: history.iter().map(|h| h.person).collect(),
+                counts: history.len(),
+            })
+        })
     }
 
     /// Every placement with the pathway's figures, for the register's keepers (`None`, refused
@@ -227,7 +243,7 @@ impl Store {
             return Ok(None);
         };
         let (mut g, register) = self
-            .read_placements(g, &who.tenant, None, true, day)
+            .read_placements(g, &who.tenant, None, true, Names::Read, day)
             .await?;
         g.entry
             .set_subjects(register.entries.iter().map(|e| e.person));
@@ -254,7 +270,9 @@ impl Store {
             "report on the alternative-provision placements",
         );
         let g = self.service_read(tenant, None, work, now).await?;
-        let (mut g, register) = self.read_placements(g, tenant, None, true, day).await?;
+        let (mut g, register) = self
+            .read_placements(g, tenant, None, true, Names::Read, day)
+            .await?;
         g.entry
             .set_subjects(register.entries.iter().map(|e| e.person));
         g.entry.detail = serde_json::json!({
@@ -286,7 +304,7 @@ impl Store {
             return Ok(None);
         };
         let (mut g, register) = self
-            .read_placements(g, &who.tenant, Some(person), false, day)
+            .read_placements(g, &who.tenant, Some(person), false, Names::Read, day)
             .await?;
         g.entry.set_subjects([person]);
         g.entry.detail = serde_json::json!({
@@ -308,6 +326,7 @@ impl Store {
         tenant: &TenantCode,
         person: Option<PersonId>,
         gap: bool,
+        read_names: Names,
         day: RegisterDay<'_>,
     ) -> Result<(Guarded, PlacementsRegister), StoreError> {
         let (entries, exclusions) = in_gate!(g, [registers as r, work as w], tx => {
@@ -328,7 +347,10 @@ impl Store {
                 }
                 None => (
                     r::facts(tx, tenant, PLACEMENTS.as_str(), None).await?,
-                    first_names(r::names(tx, tenant, PLACEMENTS.as_str(), None).await?),
+                    match read_names {
+                        Names::Read => first_names(r::names(tx, tenant, PLACEMENTS.as_str(), None).await?),
+                        Names::Later => BTreeMap::new(),
+                    },
                 ),
             };
             let exclusion_rows = r::entries(tx, tenant, Register::Exclusions.as_str(), None).await?;
@@ -581,7 +603,9 @@ impl Store {
         tenant: &TenantCode,
         day: RegisterDay<'_>,
     ) -> Result<(Guarded, Vec<PlacementEntry>), StoreError> {
-        let (g, register) = self.read_placements(g, tenant, None, false, day).await?;
+        let (g, register) = self
+            .read_placements(g, tenant, None, false, Names::Later, day)
+            .await?;
         Ok((g, register.entries))
     }
 }

@@ -12,6 +12,7 @@
 use crate::StoreError;
 use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Guarded, Needs, Work};
+use crate::register_feed::{Opening, RegisterFeed};
 use crate::store::Store;
 use crate::work::{Owner, OwnerRow};
 use harbour_casework::exclusions::{
@@ -93,6 +94,15 @@ pub enum RegisterRefusal {
     Invalid(Refusal),
 }
 
+/// Whether a read of a register names its children. A list does; the work queue reads every
+/// entry for its tasks but shows a page of them, and names only that page
+/// (`Store::name_children`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Names {
+    Read,
+    Later,
+}
+
 /// What a read needs to work out where each entry stands.
 #[derive(Debug, Clone, Copy)]
 pub struct RegisterDay<'a> {
@@ -104,16 +114,6 @@ pub struct RegisterDay<'a> {
 
 // Rows as the backends read them (one definition for both: FromRow is generic over the
 // database).
-
-/// A permanent exclusion not yet on the register: the latest version of each event of the
-/// kind, by agency and key.
-#[derive(Debug, FromRow)]
-pub(crate) struct Candidate {
-    pub agency_id: Uuid,
-    pub record_key: String,
-    pub person_id: Uuid,
-    pub occurred_on: Date,
-}
 
 /// An event the registers act on (see `backend/registers.rs`, `events_of_kind`).
 #[derive(Debug, FromRow)]
@@ -307,7 +307,9 @@ fn offers_from_placements(
 impl Store {
     /// Opens an entry for every permanent exclusion a feed has sent that is not on the
     /// register yet (a corrected exclusion, re-sent under the same key, is the same entry).
-    /// Harbour's own work, after imports; returns how many entries it opened.
+    /// Harbour's own work, after imports (the pipeline runs it in
+    /// [`Store::open_register_entries`] with the other registers); returns how many entries
+    /// it opened.
     pub async fn open_exclusion_entries(
         &self,
         tenant: &TenantCode,
@@ -318,14 +320,40 @@ impl Store {
             "open register entries for permanent exclusions the feeds sent",
         );
         let mut g = self.service_gate(tenant, None, work, now).await?;
-        let opened = in_gate!(g, [registers as r, case_events as c], tx => {
-            let candidates = r::unregistered_events(
-                tx, tenant, EXCLUSIONS.as_str(), EventKind::PermanentExclusion.as_str(),
-            ).await?;
+        let feed = self.register_feed(&mut g, tenant).await?;
+        let opening = self
+            .open_exclusions_inside(&mut g, tenant, &feed, now)
+            .await?;
+        let (opened, offered) = opening.counts;
+        g.entry.set_subjects(opening.subjects);
+        g.entry.detail = serde_json::json!({
+            "register": EXCLUSIONS.as_str(),
+            "opened": opened,
+            "offers_from_feed": offered,
+        })
+        .to_string();
+        g.commit().await?;
+        Ok(opened)
+    }
+
+    /// The exclusions register's part of the register step, in `g`: an entry for each
+    /// permanent exclusion of `feed` not on the register, then the offers the authority's
+    /// placements make. Counts (entries opened, offers recorded).
+    pub(crate) async fn open_exclusions_inside(
+        &self,
+        g: &mut Guarded,
+        tenant: &TenantCode,
+        feed: &RegisterFeed,
+        now: OffsetDateTime,
+    ) -> Result<Opening<(usize, usize)>, StoreError> {
+        let known = self.source_keys(g, tenant, EXCLUSIONS).await?;
+        let candidates = feed.not_on(EventKind::PermanentExclusion, &known);
+        in_gate!(g, [registers as r, case_events as c], tx => {
             let mut history = Vec::new();
+            let mut entries = Vec::new();
             for candidate in &candidates {
                 let id = Uuid::now_v7();
-                r::insert_entry(tx, tenant, &r::NewEntry {
+                entries.push(r::NewEntry {
                     id,
                     register: EXCLUSIONS.as_str(),
                     person: candidate.person_id,
@@ -333,7 +361,7 @@ impl Store {
                     first_day: candidate.occurred_on,
                     source_key: Some(&candidate.record_key),
                     opened_by: None,
-                }, now).await?;
+                });
                 history.push(NewCaseEvent {
                     person: PersonId(candidate.person_id),
                     workflow: WORKFLOW,
@@ -344,20 +372,22 @@ impl Store {
                     detail: serde_json::json!({ "from": "feed" }).to_string(),
                 });
             }
+            r::insert_entries(tx, tenant, &entries, now).await?;
             let mut subjects: Vec<PersonId> = candidates.iter().map(|c| PersonId(c.person_id)).collect();
 
             // The authority's alternative-provision placements are the offers it made: each is
             // recorded, once, on the entry of the exclusion it follows, as Harbour's record of
             // the feed.
             let today = harbour_domain::london_today(now);
-            let placements = r::events_of_kind(tx, tenant, EventKind::AlternativeProvision).await?;
+            let placements = feed.of(EventKind::AlternativeProvision);
             let mut offered = 0;
             if !placements.is_empty() {
                 let rows = r::entries(tx, tenant, EXCLUSIONS.as_str(), None).await?;
                 let facts = r::facts(tx, tenant, EXCLUSIONS.as_str(), None).await?;
-                for (entry, person, fact) in offers_from_placements(&rows, facts, &placements, today) {
+                let mut offers = Vec::new();
+                for (entry, person, fact) in offers_from_placements(&rows, facts, placements, today) {
                     let text = serde_json::to_string(&fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    r::insert_fact(tx, tenant, entry, &text, None, now).await?;
+                    offers.push(r::NewFact { entry, fact: text, by: None });
                     history.push(NewCaseEvent {
                         person: PersonId(person),
                         workflow: WORKFLOW,
@@ -370,20 +400,11 @@ impl Store {
                     subjects.push(PersonId(person));
                     offered += 1;
                 }
+                r::insert_facts(tx, tenant, &offers, now).await?;
             }
             c::append(tx, tenant, &history).await?;
-            g.entry.set_subjects(subjects);
-            (candidates.len(), offered)
-        });
-        let (opened, offered) = opened;
-        g.entry.detail = serde_json::json!({
-            "register": EXCLUSIONS.as_str(),
-            "opened": opened,
-            "offers_from_feed": offered,
+            Ok(Opening { subjects, counts: (candidates.len(), offered) })
         })
-        .to_string();
-        g.commit().await?;
-        Ok(opened)
     }
 
     /// The permanent exclusions register as `who` may see it, or `None` if their roles open
@@ -435,7 +456,9 @@ impl Store {
             .register_access(who, EXCLUSIONS)
             .unwrap_or(RegisterAccess::OwnAgency);
         let agency = (access == RegisterAccess::OwnAgency).then_some(who.agency.0);
-        let (g, entries) = self.read_register(g, &who.tenant, agency, day).await?;
+        let (g, entries) = self
+            .read_register(g, &who.tenant, agency, Names::Read, day)
+            .await?;
         finish_read(g, &entries).await?;
         Ok(Some(ExclusionsRegister {
             figures: Figures::of(entries.iter().map(|e| &e.assessment), day.today),
@@ -457,7 +480,9 @@ impl Store {
             "report on the permanent exclusions register",
         );
         let g = self.service_read(tenant, None, work, now).await?;
-        let (g, entries) = self.read_register(g, tenant, None, day).await?;
+        let (g, entries) = self
+            .read_register(g, tenant, None, Names::Read, day)
+            .await?;
         finish_read(g, &entries).await?;
         Ok(ExclusionsRegister {
             figures: Figures::of(entries.iter().map(|e| &e.assessment), day.today),
@@ -471,12 +496,16 @@ impl Store {
         mut g: Guarded,
         tenant: &TenantCode,
         agency: Option<Uuid>,
+        names: Names,
         day: RegisterDay<'_>,
     ) -> Result<(Guarded, Vec<ExclusionEntry>), StoreError> {
         let entries = in_gate!(g, [registers as r, work as w], tx => {
             let rows = r::entries(tx, tenant, EXCLUSIONS.as_str(), agency).await?;
             let facts = r::facts(tx, tenant, EXCLUSIONS.as_str(), agency).await?;
-            let names = r::names(tx, tenant, EXCLUSIONS.as_str(), agency).await?;
+            let names = match names {
+                Names::Read => r::names(tx, tenant, EXCLUSIONS.as_str(), agency).await?,
+                Names::Later => Vec::new(),
+            };
             let owners = w::owners(tx, tenant).await?;
             with_owners(assemble(rows, facts, first_names(names), day), owners)
         });
@@ -672,13 +701,32 @@ impl Store {
 
     /// Every entry of the register with where it stands, read in `g` (whose caller has
     /// already decided what the reader may be told): for the work queue's tasks.
+    /// The names of `persons` as the registers give them (each child's most recent record),
+    /// read in `g`, for the few children a page of the work queue shows.
+    pub(crate) async fn name_children(
+        &self,
+        g: &mut Guarded,
+        tenant: &TenantCode,
+        persons: &[Uuid],
+    ) -> Result<BTreeMap<Uuid, RegisterChild>, StoreError> {
+        if persons.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let mut persons = persons.to_vec();
+        persons.sort_unstable();
+        persons.dedup();
+        in_gate!(g, registers as r, tx => {
+            Ok(first_names(r::names_of(tx, tenant, &persons).await?))
+        })
+    }
+
     pub(crate) async fn exclusion_entries_inside(
         &self,
         g: Guarded,
         tenant: &TenantCode,
         day: RegisterDay<'_>,
     ) -> Result<(Guarded, Vec<ExclusionEntry>), StoreError> {
-        self.read_register(g, tenant, None, day).await
+        self.read_register(g, tenant, None, Names::Later, day).await
     }
 }
 

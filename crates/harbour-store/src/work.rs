@@ -18,7 +18,7 @@
 //! to the record's history in `case_events`.
 
 use crate::StoreError;
-use crate::alerts::{QueueFilter, Which};
+use crate::alerts::QueueFilter;
 use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::not_in_school::NotInSchoolDay;
@@ -264,11 +264,47 @@ impl Colleague {
     }
 }
 
-/// The work queue as one reader sees it: the tasks and the colleagues they may be given to.
+/// Which stretch of the queue to give, in its order: at county scale a keeper's queue holds
+/// thousands of tasks, and a page of them is what a person reads (and what the audit names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkWindow {
+    /// Tasks to pass over first.
+    pub offset: usize,
+    /// Tasks to give at most.
+    pub limit: usize,
+}
+
+impl WorkWindow {
+    /// The whole queue.
+    pub const ALL: Self = Self {
+        offset: 0,
+        limit: usize::MAX,
+    };
+
+    /// The `number`th page (from 1) of `size` tasks.
+    pub fn page(number: usize, size: usize) -> Self {
+        Self {
+            offset: number.saturating_sub(1).saturating_mul(size),
+            limit: size,
+        }
+    }
+}
+
+/// The work queue as one reader sees it: a window of the tasks, how many there are in all,
+/// and the colleagues the window's tasks may be given to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorkQueue {
+    /// The tasks in the window asked for, in the queue's order.
     pub items: Vec<WorkItem>,
-    /// Every colleague some item may be given to (see `WorkItem::assignable`).
+    /// Every task the filter admits, in and out of the window.
+    pub total: usize,
+    /// How many of those are overdue (they come first, so a window that starts at the top
+    /// shows them before any other).
+    pub overdue: usize,
+    /// Where the window starts.
+    pub offset: usize,
+    /// Every colleague some item in the window may be given to (see
+    /// `WorkItem::assignable`).
     pub colleagues: Vec<Colleague>,
 }
 
@@ -347,88 +383,144 @@ fn works_alert(alert: &crate::Alert, roles: &BTreeSet<Role>, agency: AgencyId) -
     .is_worked_by(alert.escalated_to, &roles, agency)
 }
 
+/// The alerts source: the open alerts of the reader's queue (sent to their role, at their
+/// agency for a school's lead, or escalated to it) about children they may see, as tasks,
+/// titled by their rules; [`Store::my_work`] discloses those it shows. Alerts of the listed
+/// severities stay in the alerts list (`/alerts/list`): one row per child there would bury
+/// the queue.
+fn alert_work(
+    alerts: &[crate::Alert],
+    colleagues: &[Colleague],
+    day: WorkDay<'_>,
+) -> Vec<WorkItem> {
+    alerts
+        .iter()
+        .map(|a| WorkItem {
+            workflow: Workflow::Alert,
+            record: a.id,
+            person: a.person,
+            child: None,
+            what: day
+                .rules
+                .rule(&a.rule)
+                .map_or_else(|| a.rule.clone(), |r| r.title.clone()),
+            due: a.due_on,
+            school_days_left: None,
+            overdue: is_overdue(a.status, a.due_on, day.today),
+            escalated: a.escalated_to.is_some(),
+            owner: None,
+            may_open: true,
+            assignable: colleagues
+                .iter()
+                .filter(|c| works_alert(a, &c.roles, c.agency))
+                .map(|c| c.user)
+                .collect(),
+        })
+        .collect()
+}
+
 impl Store {
     /// `who`'s work: every open task of their queues (alerts sent or escalated to them;
     /// the open clocks of the registers they keep, and register tasks escalated to their
     /// role), with each record's owner, as `filter` picks, overdue first and then the
-    /// soonest due. One audited read naming the children of the tasks shown.
+    /// soonest due; the tasks in `window` given whole. One audited read naming the children
+    /// of the tasks given.
+    ///
+    /// Every task is ordered and counted, but only the window's alerts are disclosed (their
+    /// titles and children read through the child's view): which children the reader may see
+    /// at all is decided for every alert in one query, so the count is exact while the cost
+    /// of the views grows with the page, not the queue.
     pub async fn my_work(
         &self,
         who: &Principal,
         filter: WorkFilter,
+        window: WorkWindow,
         day: WorkDay<'_>,
         now: OffsetDateTime,
     ) -> Result<WorkQueue, StoreError> {
         let work = Work::new("view_work_queue", "see my work");
+        let empty = WorkQueue {
+            items: Vec::new(),
+            total: 0,
+            overdue: 0,
+            offset: window.offset,
+            colleagues: Vec::new(),
+        };
         let Some(mut g) = self
             .gate_read(Actor::Staff(who), Needs::Own, work, now)
             .await?
         else {
-            return Ok(WorkQueue {
-                items: Vec::new(),
-                colleagues: Vec::new(),
-            });
+            return Ok(empty);
         };
         let (owners, colleague_rows) = in_gate!(g, work as w, tx => {
             (w::owners(tx, &who.tenant).await?, w::colleagues(tx, &who.tenant).await?)
         });
         let colleagues = colleagues_of(colleague_rows);
-        let mut items = Vec::new();
-        let (back, mut found) = self.alert_work(g, who, &colleagues, day, now).await?;
-        g = back;
-        items.append(&mut found);
-        let (back, entries) = self
-            .exclusion_entries_inside(g, &who.tenant, day.exclusions())
-            .await?;
-        g = back;
-        let tasks = entries.into_iter().map(|e| RegisterTasks {
-            entry: e.id,
-            person: e.person,
-            child: e.child,
-            tasks: e.assessment.tasks,
-        });
-        items.extend(self.register_work(Workflow::Exclusions, tasks, who, &colleagues, day));
-        let (back, home, missing) = self
-            .not_in_school_entries_inside(g, &who.tenant, day.not_in_school())
-            .await?;
-        g = back;
-        let home = home.into_iter().map(|e| RegisterTasks {
-            entry: e.id,
-            person: e.person,
-            child: e.child,
-            tasks: e.assessment.tasks,
-        });
-        items.extend(self.register_work(Workflow::HomeEducation, home, who, &colleagues, day));
-        let missing = missing.into_iter().map(|e| RegisterTasks {
-            entry: e.id,
-            person: e.person,
-            child: e.child,
-            tasks: e.assessment.tasks,
-        });
-        items.extend(self.register_work(
-            Workflow::MissingEducation,
-            missing,
-            who,
-            &colleagues,
-            day,
-        ));
-        let (back, placements) = self
-            .placement_entries_inside(g, &who.tenant, day.exclusions())
-            .await?;
-        g = back;
-        let placements = placements.into_iter().map(|e| RegisterTasks {
-            entry: e.id,
-            person: e.person,
-            child: e.child,
-            tasks: e.assessment.tasks,
-        });
-        items.extend(self.register_work(
-            Workflow::AlternativeProvision,
-            placements,
-            who,
-            &colleagues,
-            day,
-        ));
+        let alerts = self.queue_undisclosed(&mut g, who, now).await?;
+        let mut items = alert_work(&alerts, &colleagues, day);
+        let works = |workflow: Workflow| {
+            workflow
+                .register()
+                .is_some_and(|register| self.works_register(who, register, day))
+        };
+        if works(Workflow::Exclusions) {
+            let (back, entries) = self
+                .exclusion_entries_inside(g, &who.tenant, day.exclusions())
+                .await?;
+            g = back;
+            let tasks = entries.into_iter().map(|e| RegisterTasks {
+                entry: e.id,
+                person: e.person,
+                child: e.child,
+                tasks: e.assessment.tasks,
+            });
+            items.extend(self.register_work(Workflow::Exclusions, tasks, who, &colleagues, day));
+        }
+        if works(Workflow::HomeEducation) || works(Workflow::MissingEducation) {
+            let (back, home, missing) = self
+                .not_in_school_entries_inside(g, &who.tenant, day.not_in_school())
+                .await?;
+            g = back;
+            let home = home.into_iter().map(|e| RegisterTasks {
+                entry: e.id,
+                person: e.person,
+                child: e.child,
+                tasks: e.assessment.tasks,
+            });
+            items.extend(self.register_work(Workflow::HomeEducation, home, who, &colleagues, day));
+            let missing = missing.into_iter().map(|e| RegisterTasks {
+                entry: e.id,
+                person: e.person,
+                child: e.child,
+                tasks: e.assessment.tasks,
+            });
+            items.extend(self.register_work(
+                Workflow::MissingEducation,
+                missing,
+                who,
+                &colleagues,
+                day,
+            ));
+        }
+        if works(Workflow::AlternativeProvision) {
+            let (back, placements) = self
+                .placement_entries_inside(g, &who.tenant, day.exclusions())
+                .await?;
+            g = back;
+            let placements = placements.into_iter().map(|e| RegisterTasks {
+                entry: e.id,
+                person: e.person,
+                child: e.child,
+                tasks: e.assessment.tasks,
+            });
+            items.extend(self.register_work(
+                Workflow::AlternativeProvision,
+                placements,
+                who,
+                &colleagues,
+                day,
+            ));
+        }
         let owners: HashMap<(String, Uuid), Owner> = owners
             .into_iter()
             .map(|o| {
@@ -448,6 +540,40 @@ impl Store {
         }
         items.retain(|i| filter.admits(i.owner.as_ref(), who.user));
         items.sort_by_key(WorkItem::order);
+        let total = items.len();
+        let overdue = items.iter().filter(|i| i.overdue).count();
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for item in &items {
+            *counts.entry(item.workflow.as_str()).or_default() += 1;
+        }
+        let mut shown: Vec<WorkItem> = items
+            .into_iter()
+            .skip(window.offset)
+            .take(window.limit)
+            .collect();
+        // The registers were read without their children's names: the window's are read
+        // now, for the tasks of the registers the reader keeps (an escalated task stays
+        // unnamed, as its register is not theirs).
+        let keeps = |workflow: Workflow| {
+            workflow.register().is_some_and(|register| {
+                self.policy.register_access(who, register) == Some(RegisterAccess::Keep)
+            })
+        };
+        let unnamed: Vec<Uuid> = shown
+            .iter()
+            .filter(|i| keeps(i.workflow))
+            .map(|i| i.person.0)
+            .collect();
+        let names = self.name_children(&mut g, &who.tenant, &unnamed).await?;
+        for item in shown.iter_mut().filter(|i| keeps(i.workflow)) {
+            item.child = names.get(&item.person.0).map(|c| WorkChild {
+                given_name: c.given_name.clone(),
+                family_name: c.family_name.clone(),
+            });
+        }
+        let items = self
+            .disclose_alert_items(&mut g, who, shown, alerts, now)
+            .await?;
         let wanted: BTreeSet<UserId> = items
             .iter()
             .flat_map(|i| i.assignable.iter().copied())
@@ -456,72 +582,82 @@ impl Store {
             .into_iter()
             .filter(|c| wanted.contains(&c.user))
             .collect();
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for item in &items {
-            *counts.entry(item.workflow.as_str()).or_default() += 1;
-        }
         g.entry.set_subjects(items.iter().map(|i| i.person));
         g.entry.detail = serde_json::json!({
             "filter": filter.as_str(),
-            "tasks": items.len(),
+            "tasks": total,
+            "shown": items.len(),
+            "offset": window.offset,
             "by_workflow": counts,
         })
         .to_string();
         g.commit().await?;
-        Ok(WorkQueue { items, colleagues })
+        Ok(WorkQueue {
+            items,
+            total,
+            overdue,
+            colleagues,
+            ..empty
+        })
     }
 
-    /// The alerts source: the open alerts of `who`'s queue (sent to their role, at their
-    /// agency for a school's lead, or escalated to it) about children they may see, titled
-    /// and named as the alert queue shows them. Alerts of the listed severities stay in the
-    /// alerts list (`/alerts/list`): one row per child there would bury the queue.
-    async fn alert_work(
+    /// The alert tasks of `items` told as the reader may see them: the child's name, and
+    /// the rule's title unless some of its evidence is withheld from the reader (then a
+    /// neutral title, as the alert's page says). An alert whose child's view is not there
+    /// after all is left out.
+    async fn disclose_alert_items(
         &self,
-        mut g: Guarded,
+        g: &mut Guarded,
         who: &Principal,
-        colleagues: &[Colleague],
-        day: WorkDay<'_>,
+        items: Vec<WorkItem>,
+        alerts: Vec<crate::Alert>,
         now: OffsetDateTime,
-    ) -> Result<(Guarded, Vec<WorkItem>), StoreError> {
-        let alerts = self
-            .queue_inside(&mut g, who, Which::Queue, &QueueFilter::default(), now)
-            .await?;
-        let today = day.today;
-        let items = alerts
-            .into_iter()
-            .map(|a| {
-                let what = if a.withheld > 0 {
-                    WITHHELD_TITLE.to_owned()
-                } else {
-                    day.rules
-                        .rule(&a.rule)
-                        .map_or_else(|| a.rule.clone(), |r| r.title.clone())
-                };
-                let assignable = colleagues
-                    .iter()
-                    .filter(|c| works_alert(&a, &c.roles, c.agency))
-                    .map(|c| c.user)
-                    .collect();
-                WorkItem {
-                    workflow: Workflow::Alert,
-                    record: a.id,
-                    person: a.person,
-                    child: a.child.as_ref().map(|c| WorkChild {
-                        given_name: c.given_name.clone(),
-                        family_name: c.family_name.clone(),
-                    }),
-                    what,
-                    due: a.due_on,
-                    school_days_left: None,
-                    overdue: is_overdue(a.status, a.due_on, today),
-                    escalated: a.escalated_to.is_some(),
-                    owner: None,
-                    may_open: true,
-                    assignable,
-                }
-            })
+    ) -> Result<Vec<WorkItem>, StoreError> {
+        let wanted: BTreeSet<Uuid> = items
+            .iter()
+            .filter(|i| i.workflow == Workflow::Alert)
+            .map(|i| i.record)
             .collect();
-        Ok((g, items))
+        let alerts: Vec<crate::Alert> = alerts
+            .into_iter()
+            .filter(|a| wanted.contains(&a.id))
+            .collect();
+        let disclosed: HashMap<Uuid, crate::Alert> = self
+            .disclosed(g, who, alerts, &QueueFilter::default(), now)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        Ok(items
+            .into_iter()
+            .filter_map(|mut item| {
+                if item.workflow != Workflow::Alert {
+                    return Some(item);
+                }
+                let alert = disclosed.get(&item.record)?;
+                if alert.withheld > 0 {
+                    item.what = WITHHELD_TITLE.to_owned();
+                }
+                item.child = alert.child.as_ref().map(|c| WorkChild {
+                    given_name: c.given_name.clone(),
+                    family_name: c.family_name.clone(),
+                });
+                Some(item)
+            })
+            .collect())
+    }
+
+    /// Whether any of `register`'s tasks can be in `who`'s queue: they keep it, or the
+    /// routing sends its overdue tasks to their role. A register nobody in the reader's
+    /// place works is not read for their queue at all.
+    fn works_register(&self, who: &Principal, register: Register, day: WorkDay<'_>) -> bool {
+        let keeps = self.policy.register_access(who, register) == Some(RegisterAccess::Keep);
+        keeps
+            || escalated_to(self.policy.register_keepers(register), |role| {
+                day.rules.escalates_to(role)
+            })
+            .iter()
+            .any(|role| who.roles.contains(role))
     }
 
     /// A register's tasks as the queue lists them: for its keepers, every open task of
@@ -540,14 +676,10 @@ impl Store {
         let Some(register) = workflow.register() else {
             return Vec::new();
         };
-        let keeps = self.policy.register_access(who, register) == Some(RegisterAccess::Keep);
-        let above = escalated_to(self.policy.register_keepers(register), |role| {
-            day.rules.escalates_to(role)
-        });
-        let escalation_target = above.iter().any(|role| who.roles.contains(role));
-        if !keeps && !escalation_target {
+        if !self.works_register(who, register, day) {
             return Vec::new();
         }
+        let keeps = self.policy.register_access(who, register) == Some(RegisterAccess::Keep);
         let calendar = day.calendar();
         let today = day.today;
         let keepers: Vec<UserId> = if keeps {

@@ -244,6 +244,9 @@ async fn the_children_not_in_school_register_opens_from_feeds_and_gates_consent(
             (1, 1, 1),
             "{name}: {opened:?}"
         );
+        // Maisie's plan, sent after her registration was opened but dated before it: the
+        // step records Harbour's changed finding.
+        assert_eq!(opened.circumstances_changed, 1, "{name}: {opened:?}");
         // A corrected deletion, re-sent under its key, is the same episode.
         send(
             store,
@@ -429,10 +432,41 @@ async fn the_children_not_in_school_register_opens_from_feeds_and_gates_consent(
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(entry.history.len(), 8, "{name}");
+        // Harbour's findings from the feeds first (nothing at first; then the plan that
+        // arrived later, dated before the registration), then the officer's eight facts.
+        assert_eq!(entry.history.len(), 10, "{name}");
+        assert!(
+            matches!(entry.history[0].fact, EheFact::CircumstancesFound(c) if c == Default::default()),
+            "{name}: {:?}",
+            entry.history[0]
+        );
+        assert!(
+            matches!(entry.history[1].fact, EheFact::CircumstancesFound(c) if c.under_child_protection),
+            "{name}: {:?}",
+            entry.history[1]
+        );
+        assert!(
+            entry.history[..2].iter().all(|f| f.recorded_by.is_none()),
+            "{name}"
+        );
         assert_eq!(entry.assessment.consent, Some(true));
         assert!(!entry.assessment.without_consent);
-        assert!(entry.history[0].recorded_by.is_some());
+        assert!(entry.history[2].recorded_by.is_some());
+        // Nobody records Harbour's finding by hand.
+        let forged = store
+            .record_on_home_education(
+                &officer,
+                maisie_entry.id,
+                &EheFact::CircumstancesFound(Default::default()),
+                day,
+                now,
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(&forged, Err(RegisterRefusal::Invalid(r)) if r.field == "fact"),
+            "{name}: {forged:?}"
+        );
 
         // Tracing the missing child, step by step, then finding them.
         let officer_steps = [
@@ -578,12 +612,22 @@ async fn the_children_not_in_school_register_opens_from_feeds_and_gates_consent(
             .unwrap()
             .unwrap();
         assert!(!added.from_feed);
-        assert_eq!(added.history.len(), 2, "the decision, then the content");
+        assert_eq!(
+            added.history.len(),
+            3,
+            "the decision, the content, then what Harbour found"
+        );
         assert!(matches!(
             added.history[0].fact,
             EheFact::ConsentDecision { granted: false, .. }
         ));
         assert_eq!(added.history[1].fact, EheFact::Registered(registration()));
+        assert!(
+            matches!(added.history[2].fact, EheFact::CircumstancesFound(c) if c.under_child_protection),
+            "{:?}",
+            added.history[2]
+        );
+        assert!(added.history[2].recorded_by.is_none(), "Harbour's own");
         assert!(
             added.assessment.without_consent,
             "refused consent stays flagged"

@@ -163,7 +163,13 @@ async fn placements_open_from_the_feed_follow_their_exclusion_and_keep_their_his
             settings: RegisterSettings::default(),
         };
         let mine = store
-            .my_work(&officer, WorkFilter::All, work_day, now)
+            .my_work(
+                &officer,
+                WorkFilter::All,
+                harbour_store::WorkWindow::ALL,
+                work_day,
+                now,
+            )
             .await
             .unwrap()
             .items;
@@ -174,7 +180,13 @@ async fn placements_open_from_the_feed_follow_their_exclusion_and_keep_their_his
         assert!(review_task.overdue);
         let school = principal(&county, Role::SchoolDsl, "northgate");
         let theirs = store
-            .my_work(&school, WorkFilter::All, work_day, now)
+            .my_work(
+                &school,
+                WorkFilter::All,
+                harbour_store::WorkWindow::ALL,
+                work_day,
+                now,
+            )
             .await
             .unwrap()
             .items;

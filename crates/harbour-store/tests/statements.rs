@@ -37,6 +37,8 @@ const DYNAMIC: &[(&str, &str, &str, usize, &str)] = &[
     // -- the gate: the matcher and the viewer's scope are pushed per search -----------------
     ("backend/queries.rs", "search_persons", "QueryBuilder::new", 4, "the total, the page, its records and their current schools: the matcher, the birth-date and school filters and the viewer's scope (push_search_match, push_current_school, push_scope) are pushed at run time"),
     ("backend/queries.rs", "visible_identities", "QueryBuilder::new", 1, "the viewer's scope (push_scope) is pushed at run time"),
+    ("backend/queries.rs", "insert_audit_subjects", "QueryBuilder::new", 1, "multi-row INSERT: one bound row per child an audit entry names"),
+    ("backend/queries.rs", "visible_persons", "QueryBuilder::new", 1, "the children asked about and the viewer's scope (push_scope) are pushed at run time"),
     ("backend/queries.rs", "visible_timeline", "QueryBuilder::new", 1, "the viewer's scope (push_scope) is pushed at run time"),
     // -- imports and linking: one bound value (or row) per item of a chunk --------------------
     ("backend/imports.rs", "store_rows", "QueryBuilder::new", 1, "UPDATE quarantine … IN (one bound key per resolved row)"),
@@ -48,6 +50,9 @@ const DYNAMIC: &[(&str, &str, &str, usize, &str)] = &[
     ("backend/alerts.rs", "each_timeline_chunk", "sqlx::query_as", 1, "format!: event_columns() with or without the summary, and EVENT_JOIN"),
     ("backend/alerts.rs", "insert_alerts", "QueryBuilder::new", 1, "multi-row INSERT: one bound row per alert"),
     ("backend/case_events.rs", "append", "QueryBuilder::new", 1, "multi-row INSERT: one bound row per fact"),
+    ("backend/registers.rs", "insert_entries", "QueryBuilder::new", 1, "multi-row INSERT: one bound row per entry the register step opens"),
+    ("backend/registers.rs", "insert_facts", "QueryBuilder::new", 1, "multi-row INSERT: one bound row per fact the register step records"),
+    ("backend/registers.rs", "names_of", "QueryBuilder::new", 1, "the children asked about are pushed as an IN list"),
     ("backend/alerts.rs", "queue", "QueryBuilder::new", 1, "ALERT_COLUMNS, then IN lists of the viewer's roles and agencies"),
     ("backend/alerts.rs", "alert", "QueryBuilder::new", 1, "ALERT_COLUMNS, then the alert's id"),
     ("backend/alerts.rs", "alerts_of", "QueryBuilder::new", 1, "ALERT_COLUMNS, then the person's id"),

@@ -68,7 +68,11 @@ async fn work(
     day: WorkDay<'_>,
     now: OffsetDateTime,
 ) -> Vec<WorkItem> {
-    store.my_work(who, filter, day, now).await.unwrap().items
+    store
+        .my_work(who, filter, harbour_store::WorkWindow::ALL, day, now)
+        .await
+        .unwrap()
+        .items
 }
 
 fn of(items: &[WorkItem], workflow: Workflow) -> Vec<&WorkItem> {

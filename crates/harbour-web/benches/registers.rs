@@ -12,9 +12,9 @@
 //!   schools' roll changes and child protection plans), read with one plain query from the
 //!   same file through sqlx, every row decoded, with no gate, policy or audit;
 //! - the build: what the pipeline's register step does after an import
-//!   (`open_exclusion_entries`, `open_not_in_school_entries`: every entry opened from the
-//!   feeds, offers and closures the feeds report recorded, every write audited), then the
-//!   first read of each register (`exclusions_register_report`,
+//!   (`open_register_entries`: one scan of the events, every entry opened from the feeds,
+//!   placements, offers, closures and s.434A findings recorded, every write audited), then
+//!   the first read of each register (`exclusions_register_report`,
 //!   `children_not_in_school_report`: every entry assessed on the school calendar).
 //!
 //! Medians of the rounds, and their ratio. The last round's store then gets the rules' alerts
@@ -27,7 +27,9 @@
 //!
 //! `HARBOUR_BENCH_STORE=<dir>` keeps the imported snapshot there and reuses it on the next
 //! run (the import and linking take minutes at this scale); it must be made by the same
-//! county settings, which the bench does not check.
+//! county settings, which the bench does not check. `HARBOUR_BENCH_KEEP_BUILT=<file>` keeps a
+//! copy of the last round's store, registers built and alerts raised, to study its queries
+//! (`sqlite3 <file>`, `EXPLAIN QUERY PLAN`).
 
 #![allow(
     clippy::unwrap_used,
@@ -135,9 +137,11 @@ fn copy_store(from: &Path, to: &Path) {
 /// condition made it look up the record of every event first, and doubled the scan.
 async fn bare_scan(file: &Path, tenant: &TenantCode) -> (usize, usize) {
     use sqlx::ConnectOptions;
+    // Rows read ahead as the store's own connections read them.
     let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(file)
         .read_only(true)
+        .row_buffer_size(harbour_store::SQLITE_ROW_BUFFER)
         .connect()
         .await
         .unwrap();
@@ -176,17 +180,19 @@ async fn bare_scan(file: &Path, tenant: &TenantCode) -> (usize, usize) {
     (rows.len(), bytes)
 }
 
-/// What the build made, for the printout.
+/// What the build made, for the printout, and how long its register step took.
 struct Built {
     exclusions: usize,
     home_education: usize,
     missing_education: usize,
+    step: Duration,
 }
 
 /// The pipeline's register step, then the first read of each register.
 async fn build(store: &Store, tenant: &TenantCode, rules: &RuleSet, now: OffsetDateTime) -> Built {
-    store.open_exclusion_entries(tenant, now).await.unwrap();
-    store.open_not_in_school_entries(tenant, now).await.unwrap();
+    let started = Instant::now();
+    store.open_register_entries(tenant, now).await.unwrap();
+    let step = started.elapsed();
     let settings = harbour_casework::RegisterSettings::default();
     let today = harbour_domain::london_today(now);
     let exclusions = store
@@ -217,6 +223,7 @@ async fn build(store: &Store, tenant: &TenantCode, rules: &RuleSet, now: OffsetD
         exclusions: exclusions.entries.len(),
         home_education: not_in_school.home_education.len(),
         missing_education: not_in_school.missing_education.len(),
+        step,
     }
 }
 
@@ -353,8 +360,10 @@ fn main() {
                 );
             }
             println!(
-                "  round {round}: bare scan {:.3} s, build {:.3} s",
-                bare[round], built[round]
+                "  round {round}: bare scan {:.3} s, build {:.3} s (of which the register step {:.3} s)",
+                bare[round],
+                built[round],
+                made.step.as_secs_f64()
             );
             if let Some((old, old_dir)) = last.replace((store, dir)) {
                 old.close().await;
@@ -369,7 +378,7 @@ fn main() {
         );
 
         // The pages, on the last round's store with the rules' alerts raised.
-        let (store, _dir) = last.unwrap();
+        let (store, built_dir) = last.unwrap();
         let run = store
             .run_rules(&tenant, &rules, RunScope::All, now.date(), now)
             .await
@@ -446,5 +455,9 @@ fn main() {
         let _ = stop.send(());
         let _ = server.await;
         store.close().await;
+        if let Ok(keep) = std::env::var("HARBOUR_BENCH_KEEP_BUILT") {
+            std::fs::copy(sqlite_file(&built_dir), &keep).unwrap();
+            println!("the built store (registers and alerts) is kept in {keep}");
+        }
     });
 }

@@ -6,6 +6,7 @@
 
 use crate::layout::{FieldError, Layout, date_time};
 use crate::nav::NavEntry;
+use crate::pagination::{Pagination, page_number, thousands};
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
 use crate::state::AppState;
@@ -204,7 +205,7 @@ pub(crate) struct AuditPersonPage {
     pub rows: Vec<AuditRow>,
     /// How many entries there are in all, and the links to the other pages.
     pub total: String,
-    pub pagination: AuditPagination,
+    pub pagination: Pagination,
 }
 
 #[derive(Template, WebTemplate)]
@@ -213,7 +214,7 @@ pub(crate) struct AuditRefusedPage {
     pub layout: Layout,
     pub rows: Vec<AuditRow>,
     pub total: String,
-    pub pagination: AuditPagination,
+    pub pagination: Pagination,
 }
 
 /// Audit entries on one page.
@@ -226,19 +227,7 @@ pub(crate) struct PageParams {
 
 /// The page asked for (the first if none), or the refusal of a page number that is not one.
 fn audit_page(params: &PageParams) -> Result<(usize, harbour_store::AuditPage), Problem> {
-    let number = match params
-        .page
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        None => 1,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| Problem::bad_request("page", "The page number must be 1 or more"))?,
-    };
+    let number = page_number(params.page.as_deref())?;
     let page = harbour_store::AuditPage {
         offset: (number - 1).saturating_mul(AUDIT_PAGE_SIZE),
         limit: AUDIT_PAGE_SIZE,
@@ -246,47 +235,15 @@ fn audit_page(params: &PageParams) -> Result<(usize, harbour_store::AuditPage), 
     Ok((number, page))
 }
 
-/// "1,234": a count as the pages write it.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// GOV.UK pagination for an audit list at `path`: previous, the first, the last and the
-/// pages next to the current one, and next (as search has).
-#[derive(Debug, Default)]
-pub(crate) struct AuditPagination {
-    pub previous: Option<String>,
-    pub next: Option<String>,
-    /// (number, address, whether it is the current page).
-    pub pages: Vec<(usize, String, bool)>,
-}
-
-impl AuditPagination {
-    fn new(path: &str, current: usize, total: u64) -> Self {
-        let count = usize::try_from(total)
-            .unwrap_or(usize::MAX)
-            .div_ceil(AUDIT_PAGE_SIZE);
-        if count <= 1 && current <= 1 {
-            return Self::default();
-        }
-        let href = |number: usize| format!("{path}?page={number}");
-        Self {
-            previous: (current > 1).then(|| href(current - 1)),
-            next: (current < count).then(|| href(current + 1)),
-            pages: (1..=count.max(current))
-                .filter(|n| *n == 1 || *n == count || n.abs_diff(current) <= 1)
-                .map(|n| (n, href(n), n == current))
-                .collect(),
-        }
-    }
+/// The pagination of an audit list at `path`.
+fn audit_pagination(path: &str, current: usize, total: u64) -> Pagination {
+    Pagination::new(
+        "Audit pages",
+        current,
+        usize::try_from(total).unwrap_or(usize::MAX),
+        AUDIT_PAGE_SIZE,
+        |number| format!("{path}?page={number}"),
+    )
 }
 
 /// One emergency-access grant on the review page.
@@ -444,7 +401,7 @@ async fn person(
             .name
             .unwrap_or_else(|| "A child with no record".into()),
         total: thousands(audit.lines.total),
-        pagination: AuditPagination::new(&path, number, audit.lines.total),
+        pagination: audit_pagination(&path, number, audit.lines.total),
         rows: audit.lines.lines.into_iter().map(AuditRow::from).collect(),
     })
 }
@@ -536,7 +493,7 @@ async fn refused(
     Ok(AuditRefusedPage {
         layout: Layout::new("Refused attempts", Some(&signed_in), &state),
         total: thousands(lines.total),
-        pagination: AuditPagination::new("/audit/refused", number, lines.total),
+        pagination: audit_pagination("/audit/refused", number, lines.total),
         rows: lines.lines.into_iter().map(AuditRow::from).collect(),
     })
 }
@@ -544,14 +501,6 @@ async fn refused(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counts_are_written_with_thousands_separators() {
-        assert_eq!(thousands(7), "7");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 
     #[test]
     fn actions_read_as_plain_words() {

@@ -29,6 +29,7 @@ mod forms;
 mod layout;
 mod metrics;
 mod nav;
+mod pagination;
 mod problem;
 mod session;
 mod spreadsheet;

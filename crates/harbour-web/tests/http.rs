@@ -1779,6 +1779,38 @@ async fn my_work_lists_each_roles_tasks_and_assigns_them_to_colleagues_who_may_w
     let (status, bad) = app.json("/api/v1/tasks?show=everything", &officer).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
 
+    // A window of the queue: the total in the header, each task in one window only, in the
+    // queue's order; a limit out of range is refused naming it.
+    assert!(tasks.len() >= 2, "{tasks:?}");
+    let mut windowed = Vec::new();
+    for offset in 0..tasks.len() + 1 {
+        let response = app
+            .get(&format!("/api/v1/tasks?limit=1&offset={offset}"), &officer)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()["x-total-count"].to_str().unwrap(),
+            tasks.len().to_string()
+        );
+        let window: Vec<serde_json::Value> = response.json().await.unwrap();
+        assert!(window.len() <= 1);
+        windowed.extend(window);
+    }
+    assert_eq!(
+        windowed, tasks,
+        "the windows, one after another, are the queue"
+    );
+    let (status, bad) = app.json("/api/v1/tasks?limit=501", &officer).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad["error"]["field"], "limit", "{bad}");
+    // A page past the end says so and leads back; a page that is not a number is refused.
+    let (status, page) = app.page("/work?page=9", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("There are no tasks on page 9"), "{page}");
+    assert!(page.contains("href=\"/work?show=all\""), "{page}");
+    let (status, _) = app.page("/work?page=0", &officer).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
     // The social worker: alerts only; the MACE chair: the register's overdue tasks,
     // escalated to them, without the child's name; the police: their own queue only.
     let social = app.sign_in(Role::SocialWorker, "la").await;
@@ -1851,9 +1883,9 @@ async fn my_work_lists_each_roles_tasks_and_assigns_them_to_colleagues_who_may_w
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         done.headers()["location"].to_str().unwrap(),
-        "/work?show=all&assigned=1"
+        "/work?show=all&page=1&assigned=1"
     );
-    let (_, page) = app.page("/work?show=all&assigned=1", &officer).await;
+    let (_, page) = app.page("/work?show=all&page=1&assigned=1", &officer).await;
     assert!(page.contains("Task assigned"), "{page}");
     let (_, mine) = app.json("/api/v1/tasks?show=mine", &officer).await;
     let mine = mine.as_array().unwrap();

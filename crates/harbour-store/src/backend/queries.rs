@@ -81,16 +81,33 @@ pub(crate) async fn append_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<i64,
     .bind(&hash)
     .execute(&mut **tx)
     .await?;
-    for subject in &entry.subjects {
-        sqlx::query("INSERT INTO audit_subjects (tenant_code, person_id, seq) VALUES ($1, $2, $3)")
-            .bind(entry.tenant.as_str())
-            .bind(subject.0)
-            .bind(seq)
-            .execute(&mut **tx)
-            .await?;
-    }
+    insert_audit_subjects(tx, entry, seq).await?;
     Ok(seq)
 }
+
+/// The children an audit entry names, many rows to a statement: a register read names
+/// thousands, and one statement each was most of such a read's audit.
+async fn insert_audit_subjects(
+    tx: &mut Tx,
+    entry: &AuditEntry,
+    seq: i64,
+) -> Result<(), StoreError> {
+    for chunk in entry.subjects.chunks(SUBJECTS_PER_INSERT) {
+        let mut qb =
+            QueryBuilder::<Db>::new("INSERT INTO audit_subjects (tenant_code, person_id, seq) ");
+        qb.push_values(chunk, |mut row, subject| {
+            row.push_bind(entry.tenant.as_str().to_owned())
+                .push_bind(subject.0)
+                .push_bind(seq);
+        });
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Audit subjects in one statement: three bound values each, well under both backends'
+/// limits.
+const SUBJECTS_PER_INSERT: usize = 1000;
 
 #[derive(FromRow)]
 struct AuditRow {
@@ -1012,6 +1029,43 @@ pub(crate) async fn visible_identities(
             postcode: row.postcode,
         })
         .collect())
+}
+
+/// Children asked about in one query: well under both backends' limits on bind parameters.
+const PERSONS_PER_QUERY: usize = 500;
+
+/// Which of `persons` the viewer may see anything of: the question `visible_identities` answers
+/// for one child (a record with an event in the viewer's scope), asked of many children in
+/// one query per few hundred, for a list that only needs the answer (the work queue's
+/// alerts).
+pub(crate) async fn visible_persons(
+    tx: &mut Tx,
+    viewer: &Principal,
+    scope: &Scope,
+    persons: &[PersonId],
+    now: OffsetDateTime,
+) -> Result<BTreeSet<PersonId>, StoreError> {
+    let mut visible = BTreeSet::new();
+    for chunk in persons.chunks(PERSONS_PER_QUERY) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT DISTINCT sr.person_id FROM source_records sr WHERE sr.tenant_code = ",
+        );
+        qb.push_bind(viewer.tenant.as_str().to_owned())
+            .push(" AND sr.person_id IN (");
+        let mut ids = qb.separated(", ");
+        for person in chunk {
+            ids.push_bind(person.0);
+        }
+        qb.push(
+            ") AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_code = sr.tenant_code \
+             AND e.source_record_id = sr.id AND ",
+        );
+        push_scope(&mut qb, scope, viewer, now);
+        qb.push(")");
+        let rows: Vec<Uuid> = qb.build_query_scalar().fetch_all(&mut **tx).await?;
+        visible.extend(rows.into_iter().map(PersonId));
+    }
+    Ok(visible)
 }
 
 #[derive(FromRow)]

@@ -1,11 +1,13 @@
 //! SQL for the council's registers (`register_entries`, `register_facts`; see `registers.rs`
 //! one level up). Compiled once per backend like `queries.rs`.
 
+use super::Db;
 use super::queries::{Conn, Tx};
 use crate::StoreError;
-use crate::registers::{Candidate, EntryRow, FactRow, FeedEventRow, NameRow};
+use crate::register_feed::RegisterFeedRow;
+use crate::registers::{EntryRow, FactRow, FeedEventRow, NameRow};
 use harbour_domain::{EventKind, TenantCode};
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, QueryBuilder};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -16,30 +18,6 @@ const ENTRY_COLUMNS: &str = "r.id, r.agency_id, a.name AS agency_name, r.first_d
                  ON sr.tenant_code = e.tenant_code AND sr.id = e.source_record_id \
                WHERE e.tenant_code = r.tenant_code AND e.agency_id = r.agency_id \
                  AND e.record_key = r.source_key ORDER BY e.version DESC LIMIT 1), r.person_id) AS person_id";
-
-pub(crate) async fn unregistered_events(
-    tx: &mut Tx,
-    tenant: &TenantCode,
-    register: &str,
-    kind: &str,
-) -> Result<Vec<Candidate>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT e.agency_id, e.record_key, sr.person_id, e.occurred_on \
-         FROM events e JOIN source_records sr \
-           ON sr.tenant_code = e.tenant_code AND sr.id = e.source_record_id \
-         WHERE e.tenant_code = $1 AND e.kind = $2 \
-           AND e.version = (SELECT MAX(v.version) FROM events v WHERE v.tenant_code = e.tenant_code \
-                            AND v.agency_id = e.agency_id AND v.record_key = e.record_key) \
-           AND NOT EXISTS (SELECT 1 FROM register_entries r WHERE r.tenant_code = e.tenant_code \
-                           AND r.register = $3 AND r.agency_id = e.agency_id AND r.source_key = e.record_key) \
-         ORDER BY e.occurred_on, e.record_key",
-    )
-    .bind(tenant.as_str())
-    .bind(kind)
-    .bind(register)
-    .fetch_all(&mut **tx)
-    .await?)
-}
 
 /// A new entry.
 #[derive(Debug)]
@@ -76,6 +54,71 @@ pub(crate) async fn insert_entry(
     .await?;
     Ok(())
 }
+
+/// New entries, many to a statement (the register step opens thousands at county scale).
+pub(crate) async fn insert_entries(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    entries: &[NewEntry<'_>],
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO register_entries (tenant_code, id, register, person_id, agency_id, first_day, \
+             source_key, opened_at, opened_by) ",
+        );
+        qb.push_values(chunk, |mut row, entry| {
+            row.push_bind(tenant.as_str().to_owned())
+                .push_bind(entry.id)
+                .push_bind(entry.register.to_owned())
+                .push_bind(entry.person)
+                .push_bind(entry.agency)
+                .push_bind(entry.first_day)
+                .push_bind(entry.source_key.map(str::to_owned))
+                .push_bind(now)
+                .push_bind(entry.opened_by);
+        });
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// A fact to record on an entry: its JSON and who recorded it (`None`: Harbour).
+#[derive(Debug)]
+pub(crate) struct NewFact {
+    pub entry: Uuid,
+    pub fact: String,
+    pub by: Option<Uuid>,
+}
+
+/// New facts, many to a statement, in the order given (each gets a time-ordered id, and
+/// facts recorded at the same moment read back in id order).
+pub(crate) async fn insert_facts(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    facts: &[NewFact],
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    for chunk in facts.chunks(ROWS_PER_INSERT) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO register_facts (tenant_code, id, entry_id, fact, recorded_at, recorded_by) ",
+        );
+        qb.push_values(chunk, |mut row, fact| {
+            row.push_bind(tenant.as_str().to_owned())
+                .push_bind(Uuid::now_v7())
+                .push_bind(fact.entry)
+                .push_bind(fact.fact.clone())
+                .push_bind(now)
+                .push_bind(fact.by);
+        });
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Rows in one multi-row INSERT (at most nine bound values each), or children in one `IN`
+/// list: well under both backends' limits on bound values.
+const ROWS_PER_INSERT: usize = 500;
 
 /// Every entry of `register`, or only those naming `agency`.
 pub(crate) async fn entries(
@@ -227,6 +270,31 @@ pub(crate) async fn names(
     Ok(query.fetch_all(&mut *conn).await?)
 }
 
+/// The names of `persons`, each child's most recent record first: for the few children a
+/// page shows, when the register was read without them.
+pub(crate) async fn names_of(
+    conn: &mut Conn,
+    tenant: &TenantCode,
+    persons: &[Uuid],
+) -> Result<Vec<NameRow>, StoreError> {
+    let mut rows = Vec::new();
+    for chunk in persons.chunks(ROWS_PER_INSERT) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT sr.person_id, sr.given_name, sr.family_name, sr.date_of_birth FROM source_records sr \
+             WHERE sr.tenant_code = ",
+        );
+        qb.push_bind(tenant.as_str().to_owned())
+            .push(" AND sr.person_id IN (");
+        let mut ids = qb.separated(", ");
+        for person in chunk {
+            ids.push_bind(*person);
+        }
+        qb.push(") ORDER BY sr.person_id, sr.recorded_at DESC");
+        rows.extend(qb.build_query_as::<NameRow>().fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
 /// One child's name, from their most recent record.
 pub(crate) async fn name_of(
     conn: &mut Conn,
@@ -262,6 +330,78 @@ pub(crate) async fn events_of_kind(
     )
     .bind(tenant.as_str())
     .bind(kind.as_str())
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Every event the registers' opening step acts on (see `register_feed.rs`), the latest
+/// version of each, in one pass over the events: the kinds that open, offer on or close an
+/// entry; schools' roll deletions that may name an unknown destination (`details` narrows,
+/// the caller reads them); roll changes at or about a special school and child protection
+/// plans, which decide s.434A consent. Each condition names the event alone (special schools
+/// by subqueries, not a join), so the events of other kinds are dropped before their records
+/// are looked up.
+pub(crate) async fn register_feed(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+) -> Result<Vec<RegisterFeedRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT e.kind, e.about_school, sr.person_id, e.agency_id, e.record_key, e.occurred_on, e.details, e.summary \
+         FROM events e JOIN source_records sr \
+           ON sr.tenant_code = e.tenant_code AND sr.id = e.source_record_id \
+         WHERE e.tenant_code = $1 AND ( \
+           e.kind IN ($2, $3, $4, $5, $6, $7, $8, $9) \
+           OR (e.kind = $10 AND e.about_school IS NULL AND e.details LIKE '%not_known%') \
+           OR (e.kind IN ($10, $11) \
+               AND (e.agency_id IN (SELECT s.id FROM agencies s WHERE s.tenant_code = $1 AND s.special_school) \
+                    OR e.about_school IN (SELECT s.school_number FROM agencies s \
+                                          WHERE s.tenant_code = $1 AND s.special_school)))) \
+           AND e.version = (SELECT MAX(v.version) FROM events v WHERE v.tenant_code = e.tenant_code \
+                            AND v.agency_id = e.agency_id AND v.record_key = e.record_key) \
+         ORDER BY sr.person_id, e.occurred_on, e.record_key",
+    )
+    .bind(tenant.as_str())
+    .bind(EventKind::PermanentExclusion.as_str())
+    .bind(EventKind::AlternativeProvision.as_str())
+    .bind(EventKind::EheRegistration.as_str())
+    .bind(EventKind::EheEnd.as_str())
+    .bind(EventKind::CmeStart.as_str())
+    .bind(EventKind::CmeEnd.as_str())
+    .bind(EventKind::ChildProtectionPlanStart.as_str())
+    .bind(EventKind::ChildProtectionPlanEnd.as_str())
+    .bind(EventKind::SchoolLeaving.as_str())
+    .bind(EventKind::SchoolEnrolment.as_str())
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// The agencies of a tenant with their school numbers (a transfer file names an earlier
+/// school by its number) and whether each is a special school: (agency, school number,
+/// special school).
+pub(crate) async fn agencies_special(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+) -> Result<Vec<(Uuid, Option<String>, bool)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, school_number, special_school FROM agencies WHERE tenant_code = $1",
+    )
+    .bind(tenant.as_str())
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// The (agency, key) of the feed event each entry of `register` was opened from.
+pub(crate) async fn source_keys(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    register: &str,
+) -> Result<Vec<(Uuid, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT agency_id, source_key FROM register_entries \
+         WHERE tenant_code = $1 AND register = $2 AND agency_id IS NOT NULL AND source_key IS NOT NULL",
+    )
+    .bind(tenant.as_str())
+    .bind(register)
     .fetch_all(&mut **tx)
     .await?)
 }

@@ -269,9 +269,7 @@ pub async fn record_casework(
     let on = |y: i32, m: u8, d: u8| super::date((y, m, d)).map(|d| d.saturating_add(shift));
     let today = harbour_domain::london_today(now);
     let tenant = &county.tenant;
-    store.open_exclusion_entries(tenant, now).await?;
-    store.open_not_in_school_entries(tenant, now).await?;
-    store.open_placement_entries(tenant, now).await?;
+    store.open_register_entries(tenant, now).await?;
     let mut done = Casework::default();
 
     // The inclusion officer's exclusions register.

@@ -160,6 +160,15 @@ pub(crate) struct HomeEducationPage {
 fn ehe_what(fact: &EheFact) -> String {
     match fact {
         EheFact::Registered(_) => "Registration details recorded".into(),
+        EheFact::CircumstancesFound(found) => match found.consent_condition() {
+            Some(condition) => format!(
+                "Harbour found in the child's records that on the first day this child {}: consent needed (s.434A)",
+                condition.reason()
+            ),
+            None => {
+                "Harbour found nothing in the child's records that needs consent (s.434A)".into()
+            }
+        },
         EheFact::ConsentDecision { on, granted } => format!(
             "Consent {} on {}",
             if *granted { "granted" } else { "refused" },

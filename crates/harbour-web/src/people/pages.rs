@@ -4,6 +4,7 @@
 use super::journey::JourneyPanel;
 use crate::alerts::{self, AlertRow};
 use crate::layout::{FieldError, Layout, london, long_date, role_labels};
+use crate::pagination::Pagination;
 use crate::problem::{PageProblem, Problem};
 use crate::session::SignedIn;
 use crate::state::AppState;
@@ -173,7 +174,7 @@ pub(crate) async fn search(
         .await?;
     page.searched = true;
     page.total = found.total;
-    page.pagination = Pagination::new(&params, filter.offset / PAGE_SIZE + 1, found.total);
+    page.pagination = search_pagination(&params, filter.offset / PAGE_SIZE + 1, found.total);
     page.results = found
         .people
         .into_iter()
@@ -309,61 +310,32 @@ impl From<&SearchParams> for SearchForm {
     }
 }
 
-/// GOV.UK pagination: previous, numbered pages, next; each link keeps the search.
-#[derive(Debug, Default)]
-pub(crate) struct Pagination {
-    pub previous: Option<String>,
-    pub next: Option<String>,
-    pub pages: Vec<PageLink>,
-}
-
-#[derive(Debug)]
-pub(crate) struct PageLink {
-    pub number: usize,
-    pub href: String,
-    pub current: bool,
-}
-
-impl Pagination {
-    fn new(params: &SearchParams, current: usize, total: u64) -> Self {
-        let count = usize::try_from(total)
-            .unwrap_or(usize::MAX)
-            .div_ceil(PAGE_SIZE);
-        if count <= 1 {
-            return Self::default();
-        }
-        let href = |number: usize| {
-            let mut query = form_urlencoded::Serializer::new(String::new());
-            for (key, value) in [
-                ("q", &params.q),
-                ("dob-day", &params.dob_day),
-                ("dob-month", &params.dob_month),
-                ("dob-year", &params.dob_year),
-                ("age", &params.age),
-                ("school", &params.school),
-            ] {
-                if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
-                    query.append_pair(key, value);
-                }
+/// The pagination of search results: each page's link keeps the search.
+fn search_pagination(params: &SearchParams, current: usize, total: u64) -> Pagination {
+    let href = |number: usize| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in [
+            ("q", &params.q),
+            ("dob-day", &params.dob_day),
+            ("dob-month", &params.dob_month),
+            ("dob-year", &params.dob_year),
+            ("age", &params.age),
+            ("school", &params.school),
+        ] {
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                query.append_pair(key, value);
             }
-            query.append_pair("page", &number.to_string());
-            format!("/people?{}", query.finish())
-        };
-        // The first, the last, and those next to the current page.
-        let pages = (1..=count)
-            .filter(|n| *n == 1 || *n == count || n.abs_diff(current) <= 1)
-            .map(|number| PageLink {
-                number,
-                href: href(number),
-                current: number == current,
-            })
-            .collect();
-        Self {
-            previous: (current > 1).then(|| href(current - 1)),
-            next: (current < count).then(|| href(current + 1)),
-            pages,
         }
-    }
+        query.append_pair("page", &number.to_string());
+        format!("/people?{}", query.finish())
+    };
+    Pagination::new(
+        "Results pages",
+        current,
+        usize::try_from(total).unwrap_or(usize::MAX),
+        PAGE_SIZE,
+        href,
+    )
 }
 
 pub(crate) async fn person(

@@ -1,13 +1,14 @@
 //! The work queue API: the caller's tasks, and giving a task's record to a colleague.
 
 use super::{filter, record_link, refusal, work_day, workflow};
-use crate::problem::{ApiProblem, ApiQuery, ErrorBody};
+use crate::problem::{ApiProblem, ApiQuery, ErrorBody, Problem};
 use crate::session::ApiCaller;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::response::IntoResponse;
 use harbour_domain::UserId;
-use harbour_store::WorkItem;
+use harbour_store::{WorkItem, WorkWindow};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -86,35 +87,59 @@ fn body(item: WorkItem, names: &HashMap<UserId, String>) -> TaskBody {
 pub(crate) struct TasksParams {
     /// mine (given to you), unassigned (given to nobody yet) or all (the default).
     show: Option<String>,
+    /// At most this many tasks (1 to 500; default 100), in the queue's order.
+    limit: Option<u32>,
+    /// Skip this many tasks first, for the next page (default 0). The `X-Total-Count`
+    /// header gives how many there are in all.
+    offset: Option<u32>,
 }
+
+/// Tasks in one answer unless `limit` says otherwise.
+const TASKS_LIMIT: usize = 100;
+
+/// The header giving the queue's total.
+const TOTAL_COUNT: &str = "x-total-count";
 
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "work", operation_id = "my_work",
     params(TasksParams),
-    responses((status = 200, description = "Your open tasks, from alerts and the registers you keep, overdue first", body = [TaskBody]),
+    responses((status = 200, description = "Your open tasks, from alerts and the registers you keep, overdue first", body = [TaskBody],
+            headers(("X-Total-Count" = u64, description = "How many tasks the filter admits in all"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub(crate) async fn api_tasks(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiQuery(params): ApiQuery<TasksParams>,
-) -> Result<Json<Vec<TaskBody>>, ApiProblem> {
+) -> Result<impl IntoResponse, ApiProblem> {
     let show = filter(params.show.as_deref())?;
+    let limit = match params.limit {
+        None => TASKS_LIMIT,
+        Some(n @ 1..=500) => n as usize,
+        Some(_) => {
+            return Err(Problem::bad_request("limit", "limit must be between 1 and 500").into());
+        }
+    };
+    let window = WorkWindow {
+        offset: params.offset.unwrap_or(0) as usize,
+        limit,
+    };
     let queue = state
         .store
         .my_work(
             &caller.user.principal,
             show,
+            window,
             work_day(&state),
             state.clock.now(),
         )
         .await?;
+    let total = queue.total;
     let names: HashMap<UserId, String> = queue
         .colleagues
         .into_iter()
         .map(|c| (c.user, c.name))
         .collect();
-    Ok(Json(
-        queue.items.into_iter().map(|i| body(i, &names)).collect(),
-    ))
+    let tasks: Vec<TaskBody> = queue.items.into_iter().map(|i| body(i, &names)).collect();
+    Ok(([(TOTAL_COUNT, total.to_string())], Json(tasks)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -3,6 +3,7 @@
 
 use super::{filter, record_link, refusal, work_day, workflow};
 use crate::layout::{FieldError, Layout, long_date};
+use crate::pagination::{Pagination, page_number, thousands};
 use crate::problem::{PageProblem, Problem};
 use crate::session::{SignedIn, check_form_token};
 use crate::state::AppState;
@@ -13,7 +14,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_domain::UserId;
-use harbour_store::{AssignRefusal, Colleague, WorkFilter, WorkItem, WorkQueue, Workflow};
+use harbour_store::{
+    AssignRefusal, Colleague, WorkFilter, WorkItem, WorkQueue, WorkWindow, Workflow,
+};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -125,6 +128,10 @@ pub(crate) fn rows(queue: WorkQueue) -> Vec<WorkRow> {
         .collect()
 }
 
+/// Tasks on one page of "My work": enough to plan a day from, few enough to read (and to
+/// serve quickly from a queue of thousands).
+const PAGE_SIZE: usize = 50;
+
 #[derive(Template, WebTemplate)]
 #[template(path = "work.html")]
 pub(crate) struct WorkPage {
@@ -132,7 +139,14 @@ pub(crate) struct WorkPage {
     pub rows: Vec<WorkRow>,
     /// The filter shown: mine, unassigned or all.
     pub show: &'static str,
-    pub overdue: usize,
+    /// The page shown, from 1.
+    pub page: usize,
+    /// Every task the filter admits, on this page and the others ("1,234").
+    pub total: String,
+    pub overdue: String,
+    /// Which tasks this page shows ("1 to 50"), when there is more than one page.
+    pub showing: String,
+    pub pagination: Pagination,
     /// School days an overdue register task waits before it escalates (`registers.toml`).
     pub escalate_after: u32,
     pub errors: Vec<FieldError>,
@@ -143,6 +157,7 @@ pub(crate) struct WorkPage {
 #[derive(Debug, Deserialize)]
 pub(crate) struct PageParams {
     show: Option<String>,
+    page: Option<String>,
     /// Set after an assignment, so the page can confirm it (never echoed).
     assigned: Option<String>,
 }
@@ -151,6 +166,7 @@ async fn work_page(
     state: &AppState,
     signed_in: &SignedIn,
     show: WorkFilter,
+    page: usize,
     errors: Vec<FieldError>,
 ) -> Result<WorkPage, PageProblem> {
     let queue = state
@@ -158,17 +174,38 @@ async fn work_page(
         .my_work(
             &signed_in.user.principal,
             show,
+            WorkWindow::page(page, PAGE_SIZE),
             work_day(state),
             state.clock.now(),
         )
         .await?;
+    let (total, overdue, first) = (queue.total, queue.overdue, queue.offset + 1);
     let rows = rows(queue);
+    let showing = if total > PAGE_SIZE && !rows.is_empty() {
+        format!(
+            "{} to {}",
+            thousands(first as u64),
+            thousands((first + rows.len() - 1) as u64)
+        )
+    } else {
+        String::new()
+    };
     Ok(WorkPage {
         layout: Layout::new("My work", Some(signed_in), state).with_error(!errors.is_empty()),
-        overdue: rows.iter().filter(|r| r.overdue).count(),
+        total: thousands(total as u64),
+        overdue: if overdue > 0 {
+            thousands(overdue as u64)
+        } else {
+            String::new()
+        },
+        showing,
+        pagination: Pagination::new("Pages of tasks", page, total, PAGE_SIZE, |number| {
+            format!("/work?show={}&page={number}", show.as_str())
+        }),
         escalate_after: state.registers.escalation.after_school_days,
         rows,
         show: show.as_str(),
+        page,
         errors,
         saved: "",
     })
@@ -180,7 +217,8 @@ pub(crate) async fn page(
     Query(params): Query<PageParams>,
 ) -> Result<WorkPage, PageProblem> {
     let show = filter(params.show.as_deref())?;
-    let mut page = work_page(&state, &signed_in, show, Vec::new()).await?;
+    let number = page_number(params.page.as_deref())?;
+    let mut page = work_page(&state, &signed_in, show, number, Vec::new()).await?;
     if params.assigned.is_some() {
         page.saved = "Task assigned";
     }
@@ -196,6 +234,8 @@ pub(crate) struct AssignForm {
     #[serde(default)]
     note: String,
     show: Option<String>,
+    /// The page of the queue the form was on, to come back to.
+    page: Option<String>,
 }
 
 pub(crate) async fn assign(
@@ -205,6 +245,7 @@ pub(crate) async fn assign(
 ) -> Result<Response, PageProblem> {
     check_form_token(&signed_in, form.csrf_token.as_deref())?;
     let show = filter(form.show.as_deref())?;
+    let number = page_number(form.page.as_deref())?;
     let workflow = workflow(&form.workflow)?;
     let record: Uuid = form
         .record
@@ -227,9 +268,11 @@ pub(crate) async fn assign(
         )
         .await?;
     match outcome {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/work?show={}&assigned=1", show.as_str())).into_response())
-        }
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/work?show={}&page={number}&assigned=1",
+            show.as_str()
+        ))
+        .into_response()),
         // A colleague who may not work it: the queue again, saying why.
         Err(
             refused @ (AssignRefusal::CannotWork { .. }
@@ -240,7 +283,7 @@ pub(crate) async fn assign(
                 field: "work-tasks".to_owned(),
                 message: refused.to_string(),
             }];
-            let page = work_page(&state, &signed_in, show, errors).await?;
+            let page = work_page(&state, &signed_in, show, number, errors).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(other) => Err(refusal(other).into()),
