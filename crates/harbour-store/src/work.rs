@@ -22,7 +22,7 @@ use crate::alerts::QueueFilter;
 use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::not_in_school::NotInSchoolDay;
-use crate::registers::{RegisterChild, RegisterDay};
+use crate::registers::RegisterDay;
 use crate::store::Store;
 use harbour_casework::RegisterSettings;
 use harbour_casework::task::{Task, escalated_to};
@@ -145,7 +145,6 @@ pub(crate) fn owners_of(workflow: &str, owners: Vec<OwnerRow>) -> BTreeMap<Uuid,
 pub(crate) struct RegisterTasks {
     pub entry: Uuid,
     pub person: PersonId,
-    pub child: Option<RegisterChild>,
     pub tasks: Vec<Task>,
 }
 
@@ -458,6 +457,17 @@ impl Store {
         let colleagues = colleagues_of(colleague_rows);
         let alerts = self.queue_undisclosed(&mut g, who, now).await?;
         let mut items = alert_work(&alerts, &colleagues, day);
+        // Each register's entries as their open tasks (the entry types differ; the fields
+        // read do not). Named later, for the page shown.
+        macro_rules! register_tasks {
+            ($entries:expr) => {
+                $entries.into_iter().map(|e| RegisterTasks {
+                    entry: e.id,
+                    person: e.person,
+                    tasks: e.assessment.tasks,
+                })
+            };
+        }
         let works = |workflow: Workflow| {
             workflow
                 .register()
@@ -468,12 +478,7 @@ impl Store {
                 .exclusion_entries_inside(g, &who.tenant, day.exclusions())
                 .await?;
             g = back;
-            let tasks = entries.into_iter().map(|e| RegisterTasks {
-                entry: e.id,
-                person: e.person,
-                child: e.child,
-                tasks: e.assessment.tasks,
-            });
+            let tasks = register_tasks!(entries);
             items.extend(self.register_work(Workflow::Exclusions, tasks, who, &colleagues, day));
         }
         if works(Workflow::HomeEducation) || works(Workflow::MissingEducation) {
@@ -481,19 +486,9 @@ impl Store {
                 .not_in_school_entries_inside(g, &who.tenant, day.not_in_school())
                 .await?;
             g = back;
-            let home = home.into_iter().map(|e| RegisterTasks {
-                entry: e.id,
-                person: e.person,
-                child: e.child,
-                tasks: e.assessment.tasks,
-            });
+            let home = register_tasks!(home);
             items.extend(self.register_work(Workflow::HomeEducation, home, who, &colleagues, day));
-            let missing = missing.into_iter().map(|e| RegisterTasks {
-                entry: e.id,
-                person: e.person,
-                child: e.child,
-                tasks: e.assessment.tasks,
-            });
+            let missing = register_tasks!(missing);
             items.extend(self.register_work(
                 Workflow::MissingEducation,
                 missing,
@@ -507,12 +502,7 @@ impl Store {
                 .placement_entries_inside(g, &who.tenant, day.exclusions())
                 .await?;
             g = back;
-            let placements = placements.into_iter().map(|e| RegisterTasks {
-                entry: e.id,
-                person: e.person,
-                child: e.child,
-                tasks: e.assessment.tasks,
-            });
+            let placements = register_tasks!(placements);
             items.extend(self.register_work(
                 Workflow::AlternativeProvision,
                 placements,
@@ -661,7 +651,7 @@ impl Store {
     }
 
     /// A register's tasks as the queue lists them: for its keepers, every open task of
-    /// every entry (with the child's name, as the register shows it); for a role the
+    /// every entry (the child named afterwards, for the page shown); for a role the
     /// routing names above the keepers, the tasks overdue long enough to escalate, without
     /// the child's name (their role does not open the register); for anyone else, none.
     /// The entries are read whole, so the reader's right to them is decided here.
@@ -706,10 +696,8 @@ impl Store {
                     workflow,
                     record: entry.entry,
                     person: entry.person,
-                    child: entry.child.as_ref().filter(|_| keeps).map(|c| WorkChild {
-                        given_name: c.given_name.clone(),
-                        family_name: c.family_name.clone(),
-                    }),
+                    // Named by `my_work` for the page shown, and only for keepers.
+                    child: None,
                     what: task.kind.label().to_owned(),
                     due: task.due,
                     school_days_left: task

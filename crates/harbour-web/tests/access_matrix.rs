@@ -684,12 +684,52 @@ async fn alerts_describe_only_the_evidence_each_role_may_open() {
             expected[role].register_tasks || !queued.is_empty(),
             "{role}: the child is named on My work only to those whose work it is"
         );
+        // The queue a window at a time: the total counts only the role's own tasks, and each
+        // one-task window is that task as the whole list tells it (an alert disclosed for the
+        // window alone says no more than in the list).
+        let all = tasks_json.as_array().unwrap();
+        let response = client
+            .get(format!("{base}/api/v1/tasks?limit=1"))
+            .header(COOKIE, cookies[role].clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{role} /api/v1/tasks?limit=1"
+        );
+        assert_eq!(
+            response.headers()["x-total-count"].to_str().unwrap(),
+            all.len().to_string(),
+            "{role}: the total counts the tasks the role may see"
+        );
+        let mut windows = Vec::new();
+        for offset in 0..all.len() {
+            let (status, body) = get(
+                format!("/api/v1/tasks?limit=1&offset={offset}"),
+                cookies[role].clone(),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{role} window {offset}");
+            let window: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+            assert_eq!(
+                window.as_slice(),
+                &all[offset..=offset],
+                "{role} window {offset}"
+            );
+            windows.push(body);
+        }
+        let (status, past_the_end) = get("/work?page=2".into(), cookies[role].clone()).await;
+        assert_eq!(status, StatusCode::OK, "{role} /work?page=2");
         let mut bodies = vec![
             ("home", get("/".into(), cookies[role].clone()).await.1),
             ("api queue", queues[role].clone()),
             ("work page", work_page),
+            ("work page 2", past_the_end),
             ("api tasks", tasks),
         ];
+        bodies.extend(windows.into_iter().map(|w| ("api tasks window", w)));
         for id in &ids {
             let (status, body) = get(format!("/alerts/{id}"), cookies[role].clone()).await;
             assert!(
