@@ -23,6 +23,7 @@
 
 use crate::clock::{Deadline, Window};
 use crate::hours::Hours;
+use crate::lifecycle::Lifecycle;
 use crate::task::{Task, TaskKind};
 use harbour_rules::calendar::Calendar;
 use serde::{Deserialize, Serialize};
@@ -133,6 +134,17 @@ pub enum Fact {
         on: Date,
         why: String,
     },
+}
+
+impl Fact {
+    /// What recording it does to whether the entry is open.
+    pub fn lifecycle(&self) -> Lifecycle {
+        match self {
+            Self::Closed { .. } => Lifecycle::Closes,
+            Self::Reopened { .. } => Lifecycle::Reopens,
+            _ => Lifecycle::Leaves,
+        }
+    }
 }
 
 /// Why a fact may not be added: the form field it concerns and what to tell the officer.

@@ -14,6 +14,7 @@ pub mod exclusions;
 pub mod fair_access;
 pub mod hours;
 pub mod journey;
+pub mod lifecycle;
 pub mod moments;
 pub mod not_in_school;
 pub mod placements;
@@ -22,5 +23,6 @@ pub mod task;
 
 pub use clock::{ClockState, Deadline, Window, WindowState};
 pub use hours::Hours;
+pub use lifecycle::Lifecycle;
 pub use settings::RegisterSettings;
 pub use task::{Escalation, Task, TaskKind};

@@ -20,6 +20,7 @@
 
 use crate::clock::Deadline;
 use crate::hours::Hours;
+use crate::lifecycle::Lifecycle;
 use crate::task::{Task, TaskKind};
 use harbour_rules::calendar::Calendar;
 use serde::{Deserialize, Serialize};
@@ -411,6 +412,17 @@ pub enum EheFact {
     },
 }
 
+impl EheFact {
+    /// What recording it does to whether the registration is open.
+    pub fn lifecycle(&self) -> Lifecycle {
+        match self {
+            Self::Closed { .. } => Lifecycle::Closes,
+            Self::Reopened { .. } => Lifecycle::Reopens,
+            _ => Lifecycle::Leaves,
+        }
+    }
+}
+
 /// A home-education case: registered on `first_day`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EheCase {
@@ -746,6 +758,17 @@ pub enum CmeFact {
         on: Date,
         why: String,
     },
+}
+
+impl CmeFact {
+    /// What recording it does to whether the episode is open.
+    pub fn lifecycle(&self) -> Lifecycle {
+        match self {
+            Self::Closed { .. } => Lifecycle::Closes,
+            Self::Reopened { .. } => Lifecycle::Reopens,
+            Self::Step { .. } => Lifecycle::Leaves,
+        }
+    }
 }
 
 /// A missing-education episode that opened on `first_day`.

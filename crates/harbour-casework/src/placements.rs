@@ -12,6 +12,7 @@
 
 use crate::exclusions::{Refusal, Settings};
 use crate::hours::Hours;
+use crate::lifecycle::Lifecycle;
 use crate::task::{Task, TaskKind};
 use harbour_rules::calendar::Calendar;
 use serde::{Deserialize, Serialize};
@@ -138,6 +139,15 @@ pub enum PlacementFact {
 }
 
 impl PlacementFact {
+    /// What recording it does to whether the placement is open: an ended placement stays
+    /// ended (a new placement is a new entry).
+    pub fn lifecycle(&self) -> Lifecycle {
+        match self {
+            Self::Ended { .. } => Lifecycle::Closes,
+            Self::Details { .. } | Self::Reviewed { .. } => Lifecycle::Leaves,
+        }
+    }
+
     /// The fact's kind, for the audit and the history (never its free text).
     pub fn kind(&self) -> &'static str {
         match self {

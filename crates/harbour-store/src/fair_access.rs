@@ -18,8 +18,9 @@
 use crate::StoreError;
 use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Needs, Work};
-use crate::registers::{EntryRow, FeedEventRow, RegisterChild, RegisterRefusal};
+use crate::registers::{EntryRow, FeedEventRow, RegisterChild, RegisterRefusal, Which};
 use crate::store::Store;
+use harbour_casework::Lifecycle;
 use harbour_casework::fair_access::{
     Consistency, Decision, LogFact, LoggedDecision, Response, School, consistency,
 };
@@ -137,12 +138,12 @@ impl Store {
                 .into_iter()
                 .filter(|e| from <= e.occurred_on && e.occurred_on <= to)
                 .collect();
-            let kept: Vec<EntryRow> = r::entries(tx, tenant, FAIR_ACCESS.as_str(), None)
+            let kept: Vec<EntryRow> = r::entries(tx, tenant, FAIR_ACCESS.as_str(), Which::All(None))
                 .await?
                 .into_iter()
                 .filter(|e| from <= e.first_day && e.first_day <= to)
                 .collect();
-            let kept_facts = r::facts(tx, tenant, FAIR_ACCESS.as_str(), None).await?;
+            let kept_facts = r::facts(tx, tenant, FAIR_ACCESS.as_str(), Which::All(None)).await?;
             let schools = f::schools(tx, tenant).await?;
             let mut names: BTreeMap<Uuid, RegisterChild> = BTreeMap::new();
             let people = events.iter().map(|e| e.person_id).chain(kept.iter().map(|e| e.person_id));
@@ -313,7 +314,7 @@ impl Store {
                                 source_key: None,
                                 opened_by: Some(who.user.0),
                             }, now).await?;
-                            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                            r::insert_fact(tx, tenant, id, &text, Lifecycle::Leaves, Some(who.user.0), now).await?;
                             c::append(tx, tenant, &[NewCaseEvent {
                                 person,
                                 workflow: WORKFLOW,
@@ -379,7 +380,7 @@ impl Store {
                     match logged.check_answer(on, response, today) {
                         Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
                         Ok(()) => {
-                            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                            r::insert_fact(tx, tenant, id, &text, Lifecycle::Leaves, Some(who.user.0), now).await?;
                             c::append(tx, tenant, &[NewCaseEvent {
                                 person: PersonId(row.person_id),
                                 workflow: WORKFLOW,

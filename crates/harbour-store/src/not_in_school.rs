@@ -21,10 +21,11 @@ use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::register_feed::{Opening, RegisterFeed};
 use crate::registers::{
-    EntryRow, FactRow, FeedEventRow, Names, RecordedFact, RegisterChild, RegisterRefusal,
+    EntryRow, FactRow, FeedEventRow, Names, RecordedFact, RegisterChild, RegisterRefusal, Which,
     first_names,
 };
 use crate::store::Store;
+use harbour_casework::Lifecycle;
 use harbour_casework::exclusions::Refusal;
 use harbour_casework::not_in_school::{
     ChildCircumstances, CmeAssessment, CmeClosure, CmeEpisode, CmeFact, EheAssessment, EheCase,
@@ -512,8 +513,8 @@ impl Store {
             // What each child's records show for s.434A, recorded on every entry whose
             // latest finding differs (a new entry's first; a later feed's event dated before
             // a registration can change it), so that reading the register needs no timeline.
-            let rows = r::entries(tx, tenant, EHE.as_str(), None).await?;
-            let facts = read_facts::<EheFact>(r::facts(tx, tenant, EHE.as_str(), None).await?);
+            let rows = r::entries(tx, tenant, EHE.as_str(), Which::All(None)).await?;
+            let facts = read_facts::<EheFact>(r::facts(tx, tenant, EHE.as_str(), Which::All(None)).await?);
             let marks = marks_by_person(feed.marks_of(&rows.iter().map(|row| row.person_id).collect()));
             let mut findings = Vec::new();
             for row in &rows {
@@ -532,7 +533,7 @@ impl Store {
                 }
                 let text = serde_json::to_string(&EheFact::CircumstancesFound(found))
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                findings.push(r::NewFact { entry: row.id, fact: text, by: None });
+                findings.push(r::NewFact { entry: row.id, fact: text, lifecycle: Lifecycle::Leaves, by: None });
                 // A first finding is part of the opening; a changed one is news in the
                 // child's history.
                 if recorded.is_some() {
@@ -553,7 +554,7 @@ impl Store {
 
             // Missing education: the authority's episodes, then schools' deletions to an
             // unknown destination that are not another report of a spell already open.
-            let mut known: Vec<(Uuid, Date)> = r::entries(tx, tenant, CME.as_str(), None)
+            let mut known: Vec<(Uuid, Date)> = r::entries(tx, tenant, CME.as_str(), Which::All(None))
                 .await?
                 .into_iter()
                 .map(|row| (row.person_id, row.first_day))
@@ -601,8 +602,8 @@ impl Store {
                 if ends.is_empty() {
                     continue;
                 }
-                let rows = r::entries(tx, tenant, register.as_str(), None).await?;
-                let facts = r::facts(tx, tenant, register.as_str(), None).await?;
+                let rows = r::entries(tx, tenant, register.as_str(), Which::All(None)).await?;
+                let facts = r::facts(tx, tenant, register.as_str(), Which::All(None)).await?;
                 let closures = if register == EHE {
                     feed_closures(&rows, facts, ends, today, ehe_for_ends, |end| EheFact::Closed {
                         on: end.on,
@@ -616,7 +617,8 @@ impl Store {
                 };
                 let mut facts = Vec::new();
                 for closure in closures {
-                    facts.push(r::NewFact { entry: closure.entry, fact: closure.fact.clone(), by: None });
+                    // Every feed closure is a closing fact (`feed_closures`).
+                    facts.push(r::NewFact { entry: closure.entry, fact: closure.fact.clone(), lifecycle: Lifecycle::Closes, by: None });
                     history.push(NewCaseEvent {
                         person: PersonId(closure.person),
                         workflow,
@@ -747,7 +749,14 @@ impl Store {
         day: NotInSchoolDay<'_>,
     ) -> Result<NotInSchoolRegister, StoreError> {
         let (mut g, home_education, missing_education) = self
-            .read_parts(g, tenant, ehe, cme, Names::Read, day)
+            .read_parts(
+                g,
+                tenant,
+                ehe.map(Which::All),
+                cme.map(Which::All),
+                Names::Read,
+                day,
+            )
             .await?;
         g.entry.set_subjects(
             home_education
@@ -782,14 +791,14 @@ impl Store {
         })
     }
 
-    /// Reads both parts in `g` without committing: `None` leaves a part out, `Some(agency)`
-    /// reads it whole or only the entries naming the agency.
+    /// Reads both parts in `g` without committing: `None` leaves a part out, `Some(which)`
+    /// reads the entries it picks. Names are read only for a whole part or an agency's.
     async fn read_parts(
         &self,
         mut g: Guarded,
         tenant: &TenantCode,
-        ehe: Option<Option<Uuid>>,
-        cme: Option<Option<Uuid>>,
+        ehe: Option<Which>,
+        cme: Option<Which>,
         names: Names,
         day: NotInSchoolDay<'_>,
     ) -> Result<(Guarded, Vec<HomeEducationEntry>, Vec<MissingEducationEntry>), StoreError> {
@@ -797,12 +806,12 @@ impl Store {
         let (home_education, missing_education) = in_gate!(g, [registers as r, not_in_school as n], tx => {
             let home_education = match ehe {
                 None => Vec::new(),
-                Some(agency) => {
-                    let rows = r::entries(tx, tenant, EHE.as_str(), agency).await?;
-                    let facts = read_facts::<EheFact>(r::facts(tx, tenant, EHE.as_str(), agency).await?);
-                    let names = match read_names {
-                        Names::Read => first_names(r::names(tx, tenant, EHE.as_str(), agency).await?),
-                        Names::Later => BTreeMap::new(),
+                Some(which) => {
+                    let rows = r::entries(tx, tenant, EHE.as_str(), which).await?;
+                    let facts = read_facts::<EheFact>(r::facts(tx, tenant, EHE.as_str(), which).await?);
+                    let names = match (read_names, which) {
+                        (Names::Read, Which::All(agency)) => first_names(r::names(tx, tenant, EHE.as_str(), agency).await?),
+                        _ => BTreeMap::new(),
                     };
                     let mut marks = BTreeMap::new();
                     for person in timeline_marks_wanted(&rows, &facts) {
@@ -813,12 +822,12 @@ impl Store {
             };
             let missing_education = match cme {
                 None => Vec::new(),
-                Some(agency) => {
-                    let rows = r::entries(tx, tenant, CME.as_str(), agency).await?;
-                    let facts = r::facts(tx, tenant, CME.as_str(), agency).await?;
-                    let names = match read_names {
-                        Names::Read => first_names(r::names(tx, tenant, CME.as_str(), agency).await?),
-                        Names::Later => BTreeMap::new(),
+                Some(which) => {
+                    let rows = r::entries(tx, tenant, CME.as_str(), which).await?;
+                    let facts = r::facts(tx, tenant, CME.as_str(), which).await?;
+                    let names = match (read_names, which) {
+                        (Names::Read, Which::All(agency)) => first_names(r::names(tx, tenant, CME.as_str(), agency).await?),
+                        _ => BTreeMap::new(),
                     };
                     assemble_cme(rows, facts, &names, day)
                 }
@@ -828,15 +837,18 @@ impl Store {
         Ok((g, home_education, missing_education))
     }
 
-    /// Every entry of both parts with where it stands, read in `g` (whose caller has
-    /// already decided what the reader may be told): for the work queue's tasks.
+    /// The entries of both parts `which` picks with where each stands, unnamed, read in `g`
+    /// (whose caller has already decided what the reader may be told): the open ones for the
+    /// work queue's tasks, all of them for the rules' clocks (as
+    /// [`Store::exclusion_entries_inside`]).
     pub(crate) async fn not_in_school_entries_inside(
         &self,
         g: Guarded,
         tenant: &TenantCode,
+        which: Which,
         day: NotInSchoolDay<'_>,
     ) -> Result<(Guarded, Vec<HomeEducationEntry>, Vec<MissingEducationEntry>), StoreError> {
-        self.read_parts(g, tenant, Some(None), Some(None), Names::Later, day)
+        self.read_parts(g, tenant, Some(which), Some(which), Names::Later, day)
             .await
     }
 
@@ -993,10 +1005,10 @@ impl Store {
                         let text = serde_json::to_string(fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                         // What the records show is Harbour's finding, not the officer's.
                         if matches!(fact, EheFact::CircumstancesFound(_)) {
-                            r::insert_fact(tx, tenant, id, &text, None, now).await?;
+                            r::insert_fact(tx, tenant, id, &text, fact.lifecycle(), None, now).await?;
                             continue;
                         }
-                        r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                        r::insert_fact(tx, tenant, id, &text, fact.lifecycle(), Some(who.user.0), now).await?;
                         history.push(NewCaseEvent {
                             action: ehe_kind(fact).into(),
                             detail: "{}".into(),
@@ -1122,7 +1134,7 @@ impl Store {
                     match case.check(fact, &day.settings, day.today) {
                         Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
                         Ok(()) => {
-                            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                            r::insert_fact(tx, tenant, id, &text, fact.lifecycle(), Some(who.user.0), now).await?;
                             c::append(tx, tenant, &[NewCaseEvent {
                                 action: kind.into(),
                                 detail: "{}".into(),
@@ -1180,7 +1192,7 @@ impl Store {
                     match episode.check(fact, day.today) {
                         Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
                         Ok(()) => {
-                            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                            r::insert_fact(tx, tenant, id, &text, fact.lifecycle(), Some(who.user.0), now).await?;
                             c::append(tx, tenant, &[NewCaseEvent {
                                 action: kind.into(),
                                 detail: "{}".into(),

@@ -21,15 +21,16 @@ use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::register_feed::{Opening, RegisterFeed};
 use crate::registers::{
     EntryRow, FactRow, FeedEventRow, Names, RecordedFact, RegisterChild, RegisterDay,
-    RegisterRefusal, first_names,
+    RegisterRefusal, Which, first_names,
 };
 use crate::store::Store;
 use crate::work::{Owner, OwnerRow};
+use harbour_casework::Lifecycle;
 use harbour_casework::exclusions::{Entry as ExclusionCase, Fact as ExclusionFact};
 use harbour_casework::placements::{
     Pathway, Placement, PlacementAssessment, PlacementFact, exclusion_followed,
 };
-use harbour_domain::{EventKind, PersonId, TenantCode};
+use harbour_domain::{AgencyId, EventKind, PersonId, TenantCode};
 use harbour_policy::{Principal, Register, RegisterAccess};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,6 +49,10 @@ pub struct PlacementEntry {
     pub starts_on: Date,
     /// Opened from the authority's feed (rather than by hand).
     pub from_feed: bool,
+    /// The agency whose feed reported it, and that event's key (`None` for one added by
+    /// hand): how the county's recorded casework finds it.
+    pub agency: Option<AgencyId>,
+    pub source_key: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub opened_at: OffsetDateTime,
     /// The exclusions register's entry of the exclusion it follows, if any.
@@ -137,6 +142,8 @@ fn assemble(
                 child: names.get(&row.person_id).cloned(),
                 starts_on: row.first_day,
                 from_feed: row.source_key.is_some(),
+                agency: row.agency_id.map(AgencyId),
+                source_key: row.source_key,
                 opened_at: row.opened_at,
                 exclusion_entry: exclusion.map(|(_, id)| id),
                 assessment: placement.assess(
@@ -206,7 +213,7 @@ impl Store {
                 });
                 let text = serde_json::to_string(&details_from_feed(event))
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                details.push(r::NewFact { entry: id, fact: text, by: None });
+                details.push(r::NewFact { entry: id, fact: text, lifecycle: Lifecycle::Leaves, by: None });
                 history.push(NewCaseEvent {
                     person: PersonId(event.person_id),
                     workflow: WORKFLOW,
@@ -243,7 +250,15 @@ impl Store {
             return Ok(None);
         };
         let (mut g, register) = self
-            .read_placements(g, &who.tenant, None, true, Names::Read, day)
+            .read_placements(
+                g,
+                &who.tenant,
+                Which::All(None),
+                None,
+                true,
+                Names::Read,
+                day,
+            )
             .await?;
         g.entry
             .set_subjects(register.entries.iter().map(|e| e.person));
@@ -271,7 +286,7 @@ impl Store {
         );
         let g = self.service_read(tenant, None, work, now).await?;
         let (mut g, register) = self
-            .read_placements(g, tenant, None, true, Names::Read, day)
+            .read_placements(g, tenant, Which::All(None), None, true, Names::Read, day)
             .await?;
         g.entry
             .set_subjects(register.entries.iter().map(|e| e.person));
@@ -304,7 +319,15 @@ impl Store {
             return Ok(None);
         };
         let (mut g, register) = self
-            .read_placements(g, &who.tenant, Some(person), false, Names::Read, day)
+            .read_placements(
+                g,
+                &who.tenant,
+                Which::All(None),
+                Some(person),
+                false,
+                Names::Read,
+                day,
+            )
             .await?;
         g.entry.set_subjects([person]);
         g.entry.detail = serde_json::json!({
@@ -316,21 +339,25 @@ impl Store {
         Ok(Some(register.entries))
     }
 
-    /// The placements (of one child, or all), linked to the exclusions they follow, with the
-    /// figures over them, read in `g`. One child's are read with their own facts only; the
-    /// gap figure (excluded children with no placement) reads the exclusions' facts, so it
-    /// is worked out only when `gap` asks for it.
+    /// The placements `which` picks (of one child, or all), with the figures over them, read
+    /// in `g`. One child's are read with their own facts only; the gap figure (excluded
+    /// children with no placement) reads the exclusions' facts, so it is worked out only when
+    /// `gap` asks for it. Each is linked to the exclusion it follows on a read of every
+    /// placement; the open ones alone (the work queue's) are not, as their tasks do not
+    /// depend on it and the link reads the whole exclusions register.
+    #[allow(clippy::too_many_arguments)]
     async fn read_placements(
         &self,
         mut g: Guarded,
         tenant: &TenantCode,
+        which: Which,
         person: Option<PersonId>,
         gap: bool,
         read_names: Names,
         day: RegisterDay<'_>,
     ) -> Result<(Guarded, PlacementsRegister), StoreError> {
         let (entries, exclusions) = in_gate!(g, [registers as r, work as w], tx => {
-            let mut rows = r::entries(tx, tenant, PLACEMENTS.as_str(), None).await?;
+            let mut rows = r::entries(tx, tenant, PLACEMENTS.as_str(), which).await?;
             let (facts, names) = match person {
                 Some(child) => {
                     rows.retain(|row| row.person_id == child.0);
@@ -346,18 +373,21 @@ impl Store {
                     (facts, names)
                 }
                 None => (
-                    r::facts(tx, tenant, PLACEMENTS.as_str(), None).await?,
+                    r::facts(tx, tenant, PLACEMENTS.as_str(), which).await?,
                     match read_names {
                         Names::Read => first_names(r::names(tx, tenant, PLACEMENTS.as_str(), None).await?),
                         Names::Later => BTreeMap::new(),
                     },
                 ),
             };
-            let exclusion_rows = r::entries(tx, tenant, Register::Exclusions.as_str(), None).await?;
+            let exclusion_rows = match which {
+                Which::All(_) => r::entries(tx, tenant, Register::Exclusions.as_str(), Which::All(None)).await?,
+                Which::Open => Vec::new(),
+            };
             let owners = w::owners(tx, tenant).await?;
             let entries = assemble(rows, facts, names, &exclusions_by_person(&exclusion_rows), owners, day);
             let open = if gap {
-                let exclusion_facts = r::facts(tx, tenant, Register::Exclusions.as_str(), None).await?;
+                let exclusion_facts = r::facts(tx, tenant, Register::Exclusions.as_str(), Which::All(None)).await?;
                 open_exclusions(&exclusion_rows, exclusion_facts)
             } else {
                 Vec::new()
@@ -411,7 +441,7 @@ impl Store {
                         .into_iter()
                         .map(|n| (n.person_id, n.into()))
                         .collect();
-                    let exclusion_rows = r::entries(tx, tenant, Register::Exclusions.as_str(), None).await?;
+                    let exclusion_rows = r::entries(tx, tenant, Register::Exclusions.as_str(), Which::All(None)).await?;
                     let owners = w::owners(tx, tenant).await?;
                     assemble(vec![row], facts, names, &exclusions_by_person(&exclusion_rows), owners, day).pop()
                 }
@@ -488,7 +518,7 @@ impl Store {
                 source_key: None,
                 opened_by: Some(who.user.0),
             }, now).await?;
-            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+            r::insert_fact(tx, tenant, id, &text, details.lifecycle(), Some(who.user.0), now).await?;
             let mut history = vec![NewCaseEvent {
                 person,
                 workflow: WORKFLOW,
@@ -499,7 +529,7 @@ impl Store {
                 detail: serde_json::json!({ "from": "hand" }).to_string(),
             }];
             // The offer on the exclusion it follows, as the feed's placements are.
-            let exclusion_rows = r::entries(tx, tenant, Register::Exclusions.as_str(), None).await?;
+            let exclusion_rows = r::entries(tx, tenant, Register::Exclusions.as_str(), Which::All(None)).await?;
             if let Some(offer) = &offer
                 && let Some((first_day, entry)) = followed(exclusions_by_person(&exclusion_rows).get(&person.0), starts_on)
             {
@@ -510,7 +540,7 @@ impl Store {
                 };
                 if case.check(offer, day.calendar, day.today).is_ok() {
                     let offer_text = serde_json::to_string(offer).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    r::insert_fact(tx, tenant, entry, &offer_text, Some(who.user.0), now).await?;
+                    r::insert_fact(tx, tenant, entry, &offer_text, offer.lifecycle(), Some(who.user.0), now).await?;
                     history.push(NewCaseEvent {
                         person,
                         workflow: crate::registers::WORKFLOW,
@@ -576,7 +606,7 @@ impl Store {
                     match placement.check(fact, day.today) {
                         Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
                         Ok(()) => {
-                            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                            r::insert_fact(tx, tenant, id, &text, fact.lifecycle(), Some(who.user.0), now).await?;
                             c::append(tx, tenant, &[NewCaseEvent {
                                 person: PersonId(row.person_id),
                                 workflow: WORKFLOW,
@@ -595,8 +625,9 @@ impl Store {
         crate::not_in_school::finish_record(g, PLACEMENTS, id, kind, outcome).await
     }
 
-    /// Every placement with where it stands, read in `g` (whose caller has already decided
-    /// what the reader may be told): for the work queue's tasks.
+    /// Every running placement with where it stands, unnamed and not linked to its
+    /// exclusion, read in `g` (whose caller has already decided what the reader may be
+    /// told): for the work queue's tasks, which ended placements do not have.
     pub(crate) async fn placement_entries_inside(
         &self,
         g: Guarded,
@@ -604,7 +635,7 @@ impl Store {
         day: RegisterDay<'_>,
     ) -> Result<(Guarded, Vec<PlacementEntry>), StoreError> {
         let (g, register) = self
-            .read_placements(g, tenant, None, false, Names::Later, day)
+            .read_placements(g, tenant, Which::Open, None, false, Names::Later, day)
             .await?;
         Ok((g, register.entries))
     }

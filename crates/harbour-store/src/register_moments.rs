@@ -17,7 +17,7 @@
 use crate::StoreError;
 use crate::gate::Guarded;
 use crate::not_in_school::NotInSchoolDay;
-use crate::registers::RegisterDay;
+use crate::registers::{RegisterDay, Which};
 use crate::store::Store;
 use harbour_casework::RegisterSettings;
 use harbour_casework::moments::{self, Moment};
@@ -78,6 +78,7 @@ impl Store {
             .exclusion_entries_inside(
                 g,
                 tenant,
+                Which::All(None),
                 RegisterDay {
                     calendar,
                     settings: settings.exclusions,
@@ -89,6 +90,7 @@ impl Store {
             .not_in_school_entries_inside(
                 g,
                 tenant,
+                Which::All(None),
                 NotInSchoolDay {
                     calendar,
                     settings: settings.not_in_school,
@@ -148,10 +150,10 @@ impl Store {
                 Some(RegisterAccess::OwnAgency) => Some(who.agency.0),
                 None => continue,
             };
-            let rows = in_gate!(g, registers as r, tx => {
-                r::entries(tx, &who.tenant, register.as_str(), agency).await?
+            let ids = in_gate!(g, registers as r, tx => {
+                r::entry_ids(tx, &who.tenant, register.as_str(), agency).await?
             });
-            opened.extend(rows.into_iter().map(|row| (row.id, register)));
+            opened.extend(ids.into_iter().map(|id| (id, register)));
         }
         Ok(opened)
     }

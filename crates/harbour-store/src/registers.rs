@@ -95,7 +95,7 @@ pub enum RegisterRefusal {
 }
 
 /// Whether a read of a register names its children. A list does; the work queue reads every
-/// entry for its tasks but shows a page of them, and names only that page
+/// open entry for its tasks but shows a page of them, and names only that page
 /// (`Store::name_children`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Names {
@@ -164,6 +164,16 @@ pub(crate) struct EntryRow {
     pub first_day: Date,
     pub source_key: Option<String>,
     pub opened_at: OffsetDateTime,
+}
+
+/// Which entries of a register a read gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Which {
+    /// Every entry, or only those naming the agency.
+    All(Option<Uuid>),
+    /// The open entries (`register_entries.is_open`, kept by each fact's
+    /// [`harbour_casework::Lifecycle`]): the work queue's, as a closed entry has no tasks.
+    Open,
 }
 
 #[derive(Debug, FromRow)]
@@ -382,12 +392,12 @@ impl Store {
             let placements = feed.of(EventKind::AlternativeProvision);
             let mut offered = 0;
             if !placements.is_empty() {
-                let rows = r::entries(tx, tenant, EXCLUSIONS.as_str(), None).await?;
-                let facts = r::facts(tx, tenant, EXCLUSIONS.as_str(), None).await?;
+                let rows = r::entries(tx, tenant, EXCLUSIONS.as_str(), Which::All(None)).await?;
+                let facts = r::facts(tx, tenant, EXCLUSIONS.as_str(), Which::All(None)).await?;
                 let mut offers = Vec::new();
                 for (entry, person, fact) in offers_from_placements(&rows, facts, placements, today) {
                     let text = serde_json::to_string(&fact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    offers.push(r::NewFact { entry, fact: text, by: None });
+                    offers.push(r::NewFact { entry, fact: text, lifecycle: fact.lifecycle(), by: None });
                     history.push(NewCaseEvent {
                         person: PersonId(person),
                         workflow: WORKFLOW,
@@ -457,7 +467,7 @@ impl Store {
             .unwrap_or(RegisterAccess::OwnAgency);
         let agency = (access == RegisterAccess::OwnAgency).then_some(who.agency.0);
         let (g, entries) = self
-            .read_register(g, &who.tenant, agency, Names::Read, day)
+            .read_register(g, &who.tenant, Which::All(agency), Names::Read, day)
             .await?;
         finish_read(g, &entries).await?;
         Ok(Some(ExclusionsRegister {
@@ -481,7 +491,7 @@ impl Store {
         );
         let g = self.service_read(tenant, None, work, now).await?;
         let (g, entries) = self
-            .read_register(g, tenant, None, Names::Read, day)
+            .read_register(g, tenant, Which::All(None), Names::Read, day)
             .await?;
         finish_read(g, &entries).await?;
         Ok(ExclusionsRegister {
@@ -495,16 +505,17 @@ impl Store {
         &self,
         mut g: Guarded,
         tenant: &TenantCode,
-        agency: Option<Uuid>,
+        which: Which,
         names: Names,
         day: RegisterDay<'_>,
     ) -> Result<(Guarded, Vec<ExclusionEntry>), StoreError> {
         let entries = in_gate!(g, [registers as r, work as w], tx => {
-            let rows = r::entries(tx, tenant, EXCLUSIONS.as_str(), agency).await?;
-            let facts = r::facts(tx, tenant, EXCLUSIONS.as_str(), agency).await?;
-            let names = match names {
-                Names::Read => r::names(tx, tenant, EXCLUSIONS.as_str(), agency).await?,
-                Names::Later => Vec::new(),
+            let rows = r::entries(tx, tenant, EXCLUSIONS.as_str(), which).await?;
+            let facts = r::facts(tx, tenant, EXCLUSIONS.as_str(), which).await?;
+            // Names are read only for the whole register or an agency's entries.
+            let names = match (names, which) {
+                (Names::Read, Which::All(agency)) => r::names(tx, tenant, EXCLUSIONS.as_str(), agency).await?,
+                _ => Vec::new(),
             };
             let owners = w::owners(tx, tenant).await?;
             with_owners(assemble(rows, facts, first_names(names), day), owners)
@@ -669,7 +680,7 @@ impl Store {
                     match entry.check(fact, day.calendar, day.today) {
                         Err(refusal) => Err(RegisterRefusal::Invalid(refusal)),
                         Ok(()) => {
-                            r::insert_fact(tx, tenant, id, &text, Some(who.user.0), now).await?;
+                            r::insert_fact(tx, tenant, id, &text, fact.lifecycle(), Some(who.user.0), now).await?;
                             c::append(tx, tenant, &[NewCaseEvent {
                                 person: PersonId(row.person_id),
                                 workflow: WORKFLOW,
@@ -699,8 +710,6 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Every entry of the register with where it stands, read in `g` (whose caller has
-    /// already decided what the reader may be told): for the work queue's tasks.
     /// The names of `persons` as the registers give them (each child's most recent record),
     /// read in `g`, for the few children a page of the work queue shows.
     pub(crate) async fn name_children(
@@ -720,13 +729,19 @@ impl Store {
         })
     }
 
+    /// The entries `which` picks with where each stands, unnamed, read in `g` (whose caller
+    /// has already decided what the reader may be told): the open ones for the work queue's
+    /// tasks (a closed entry has none), all of them for the rules' clocks (a clock missed
+    /// before the entry closed is still history).
     pub(crate) async fn exclusion_entries_inside(
         &self,
         g: Guarded,
         tenant: &TenantCode,
+        which: Which,
         day: RegisterDay<'_>,
     ) -> Result<(Guarded, Vec<ExclusionEntry>), StoreError> {
-        self.read_register(g, tenant, None, Names::Later, day).await
+        self.read_register(g, tenant, which, Names::Later, day)
+            .await
     }
 }
 

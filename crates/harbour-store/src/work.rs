@@ -22,7 +22,7 @@ use crate::alerts::QueueFilter;
 use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::not_in_school::NotInSchoolDay;
-use crate::registers::RegisterDay;
+use crate::registers::{RegisterDay, Which};
 use crate::store::Store;
 use harbour_casework::RegisterSettings;
 use harbour_casework::task::{Task, escalated_to};
@@ -475,7 +475,7 @@ impl Store {
         };
         if works(Workflow::Exclusions) {
             let (back, entries) = self
-                .exclusion_entries_inside(g, &who.tenant, day.exclusions())
+                .exclusion_entries_inside(g, &who.tenant, Which::Open, day.exclusions())
                 .await?;
             g = back;
             let tasks = register_tasks!(entries);
@@ -483,7 +483,7 @@ impl Store {
         }
         if works(Workflow::HomeEducation) || works(Workflow::MissingEducation) {
             let (back, home, missing) = self
-                .not_in_school_entries_inside(g, &who.tenant, day.not_in_school())
+                .not_in_school_entries_inside(g, &who.tenant, Which::Open, day.not_in_school())
                 .await?;
             g = back;
             let home = register_tasks!(home);

@@ -31,7 +31,7 @@ async fn opens_migrates_and_reports_health() {
     for backend in backends().await {
         let health = backend.store.health().await.unwrap();
         assert_eq!(health.backend, backend.name);
-        assert_eq!(health.schema_version, 18, "{}", backend.name);
+        assert_eq!(health.schema_version, 19, "{}", backend.name);
     }
 }
 

@@ -53,6 +53,7 @@ const DYNAMIC: &[(&str, &str, &str, usize, &str)] = &[
     ("backend/registers.rs", "insert_entries", "QueryBuilder::new", 1, "multi-row INSERT: one bound row per entry the register step opens"),
     ("backend/registers.rs", "insert_facts", "QueryBuilder::new", 1, "multi-row INSERT: one bound row per fact the register step records"),
     ("backend/registers.rs", "names_of", "QueryBuilder::new", 1, "the children asked about are pushed as an IN list"),
+    ("backend/registers.rs", "apply_lifecycles", "QueryBuilder::new", 1, "UPDATE … IN (one bound id per entry the facts just written close or reopen)"),
     ("backend/alerts.rs", "queue", "QueryBuilder::new", 1, "ALERT_COLUMNS, then IN lists of the viewer's roles and agencies"),
     ("backend/alerts.rs", "alert", "QueryBuilder::new", 1, "ALERT_COLUMNS, then the alert's id"),
     ("backend/alerts.rs", "alerts_of", "QueryBuilder::new", 1, "ALERT_COLUMNS, then the person's id"),

@@ -637,6 +637,80 @@ async fn the_children_not_in_school_registers_put_their_tasks_in_the_cme_and_ehe
     }
 }
 
+/// The queue reads only open entries, and a closed entry has no tasks: closing the demo's
+/// open spell missing education takes its task out of the CME officer's queue (the register
+/// still lists it, closed), and reopening it puts the task back.
+#[tokio::test]
+async fn closing_an_entry_takes_its_tasks_out_of_the_queue_and_reopening_puts_them_back() {
+    use harbour_casework::not_in_school::{CmeClosure, CmeFact};
+    let rules = RuleSet::builtin().unwrap();
+    for backend in backends().await {
+        let store = &backend.store;
+        let name = backend.name;
+        let county = demo::load_demo(store, datetime!(2026-07-19 08:00 UTC))
+            .await
+            .unwrap();
+        let now = datetime!(2026-07-19 09:00 UTC);
+        store
+            .open_not_in_school_entries(&county.tenant, now)
+            .await
+            .unwrap();
+        let today = day(&rules, date!(2026 - 07 - 20));
+        let cnis_day = harbour_store::NotInSchoolDay {
+            calendar: rules.calendar(),
+            settings: RegisterSettings::default().not_in_school,
+            today: today.today,
+        };
+        let officer = principal(&county, Role::LaCmeEheOfficer, "la");
+        let tracing = |items: &[WorkItem]| -> Vec<uuid::Uuid> {
+            of(items, Workflow::MissingEducation)
+                .iter()
+                .map(|i| i.record)
+                .collect()
+        };
+        let before = tracing(&work(store, &officer, WorkFilter::All, today, now).await);
+        assert_eq!(before.len(), 1, "{name}: {before:?}");
+        let episode = before[0];
+
+        let closed = CmeFact::Closed {
+            on: today.today,
+            closure: CmeClosure::FoundOnRoll {
+                school: "Northgate Academy".into(),
+            },
+        };
+        store
+            .record_on_missing_education(&officer, episode, &closed, cnis_day, now)
+            .await
+            .unwrap()
+            .unwrap();
+        let after = tracing(&work(store, &officer, WorkFilter::All, today, now).await);
+        assert!(after.is_empty(), "{name}: {after:?}");
+        let register = store
+            .children_not_in_school(&officer, cnis_day, now)
+            .await
+            .unwrap()
+            .unwrap();
+        let entry = register
+            .missing_education
+            .iter()
+            .find(|e| e.id == episode)
+            .unwrap();
+        assert!(!entry.assessment.open, "{name}: listed, closed");
+
+        let reopened = CmeFact::Reopened {
+            on: today.today,
+            why: "Not on Northgate's roll after all".into(),
+        };
+        store
+            .record_on_missing_education(&officer, episode, &reopened, cnis_day, now)
+            .await
+            .unwrap()
+            .unwrap();
+        let again = tracing(&work(store, &officer, WorkFilter::All, today, now).await);
+        assert_eq!(again, vec![episode], "{name}");
+    }
+}
+
 /// `harbour demo`'s recent register cases: on the demo's day each register has an entry on
 /// time, one due and one overdue, recorded by the demo's officers through the registers' own
 /// rules (a refusal would fail the load).

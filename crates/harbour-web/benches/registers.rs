@@ -18,7 +18,11 @@
 //!   `children_not_in_school_report`: every entry assessed on the school calendar).
 //!
 //! Medians of the rounds, and their ratio. The last round's store then gets the rules' alerts
-//! (as the pipeline raises them after the registers) and is served on a loopback port, as
+//! (as the pipeline raises them after the registers) and the officers' casework the county
+//! wrote (`casework.json`: board decisions, reviews, closures, placements' reviews and ends,
+//! tracing steps, entered through the registers' own store calls; not timed), so that its
+//! registers hold closed entries and ended placements as a council's do. It is served on a
+//! loopback port, as
 //! `harbour serve` does; an inclusion officer and a CME/EHE officer sign in and each page is
 //! asked for `HARBOUR_BENCH_REQUESTS` times (default 200) one after another: p50 and p95 of
 //! the time to the last byte of the body. Beside the exclusions list (with and without
@@ -26,8 +30,8 @@
 //! children not in school list say which part of "My work" the time goes to.
 //!
 //! `HARBOUR_BENCH_STORE=<dir>` keeps the imported snapshot there and reuses it on the next
-//! run (the import and linking take minutes at this scale); it must be made by the same
-//! county settings, which the bench does not check. `HARBOUR_BENCH_KEEP_BUILT=<file>` keeps a
+//! run (the import and linking take minutes at this scale), with the county's casework beside
+//! it; it must be made by the same county settings, which the bench does not check. `HARBOUR_BENCH_KEEP_BUILT=<file>` keeps a
 //! copy of the last round's store, registers built and alerts raised, to study its queries
 //! (`sqlite3 <file>`, `EXPLAIN QUERY PLAN`).
 
@@ -80,6 +84,11 @@ async fn prepare(dir: &Path, children: u64, now: OffsetDateTime) -> TenantCode {
     let manifest: Manifest =
         serde_json::from_str(&std::fs::read_to_string(feeds.join("manifest.json")).unwrap())
             .unwrap();
+    // What the officers record, kept with the snapshot (the feeds are not).
+    std::fs::create_dir_all(casework_dir(dir)).unwrap();
+    for file in ["casework.json", "manifest.json"] {
+        std::fs::copy(feeds.join(file), casework_dir(dir).join(file)).unwrap();
+    }
     let store = Store::open_for_import(
         StoreLocation::choose(None, dir).unwrap(),
         Policy::default_policy().unwrap(),
@@ -110,6 +119,11 @@ async fn prepare(dir: &Path, children: u64, now: OffsetDateTime) -> TenantCode {
     );
     store.close().await;
     tenant
+}
+
+/// Where the snapshot in `dir` keeps the county's casework and manifest.
+fn casework_dir(dir: &Path) -> PathBuf {
+    dir.join("casework")
 }
 
 /// The SQLite file of the store in `dir`.
@@ -317,6 +331,11 @@ fn main() {
     runtime.block_on(async {
         std::fs::create_dir_all(&snapshot).unwrap();
         let tenant = if sqlite_file(&snapshot).exists() {
+            assert!(
+                casework_dir(&snapshot).join("casework.json").exists(),
+                "the snapshot in {} has no casework beside it (made by an older bench): delete it",
+                snapshot.display()
+            );
             // Opened once so that any migration newer than the snapshot is applied before
             // the copies are made, not inside a timed round.
             let store = Store::open(
@@ -391,6 +410,34 @@ fn main() {
             .id;
         let officer = demo_user(&store, &tenant, la, Role::LaInclusionOfficer, "Inclusion", now).await;
         let cme = demo_user(&store, &tenant, la, Role::LaCmeEheOfficer, "Tracing", now).await;
+        let principal = |user: UserId, role: Role| harbour_policy::Principal {
+            user,
+            tenant: tenant.clone(),
+            agency: la,
+            roles: [role].into(),
+        };
+        let clock = Instant::now();
+        let recorded = county::casework::record(
+            &store,
+            &tenant,
+            county::casework::Officers {
+                inclusion: &principal(officer, Role::LaInclusionOfficer),
+                missing_education: &principal(cme, Role::LaCmeEheOfficer),
+            },
+            &casework_dir(&snapshot),
+            rules.calendar(),
+            harbour_casework::RegisterSettings::default(),
+            harbour_domain::london_today(now),
+            now,
+        )
+        .await
+        .unwrap();
+        println!(
+            "casework: {} facts on {} entries recorded in {:.0} s (not timed)",
+            recorded.facts,
+            recorded.entries,
+            clock.elapsed().as_secs_f64()
+        );
         let state = AppState::new(
             store.clone(),
             Arc::new(RuleSet::builtin().unwrap()),

@@ -9,7 +9,7 @@
 
 use super::{NOW, stores};
 use harbour_casework::ClockState;
-use harbour_casework::exclusions::{Fact, Settings};
+use harbour_casework::exclusions::{Fact, Settings, Status};
 use harbour_casework::not_in_school::TraceStep;
 use harbour_casework::task::TaskKind;
 use harbour_domain::feeds::Manifest;
@@ -40,6 +40,7 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
         .map(|c| match &c.facts {
             county::casework::Facts::Exclusions { facts } => facts.len(),
             county::casework::Facts::MissingEducation { facts } => facts.len(),
+            county::casework::Facts::AlternativeProvision { facts } => facts.len(),
         })
         .sum();
     let as_of = truth.as_of.unwrap();
@@ -60,7 +61,7 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
         "{f:?}"
     );
     assert!(
-        f.reviews_overdue > 0 && f.reviews_overdue < f.exclusions,
+        f.reviews_overdue > 0 && f.reviews_overdue < f.exclusions_open,
         "{f:?}"
     );
     assert!(f.missing_with_steps > 0, "{f:?}");
@@ -228,8 +229,17 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
             );
             assert_eq!(board, expected.board_state, "{name}: {expected:?}");
             assert_eq!(
-                a.next_review,
-                Some(expected.next_review_due),
+                a.next_review, expected.next_review_due,
+                "{name}: {expected:?}"
+            );
+            // Closed when and as the officer closed it.
+            let closed = match &a.status {
+                Status::Closed { on, closure } => Some((*on, closure.label().to_owned())),
+                Status::Open => None,
+            };
+            assert_eq!(
+                closed,
+                expected.closed_on.zip(expected.closure.clone()),
                 "{name}: {expected:?}"
             );
             let overdue = a
@@ -254,6 +264,7 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
             "{name}"
         );
         assert_eq!(figures.overdue_reviews, known.reviews_overdue, "{name}");
+        assert_eq!(figures.on_register, known.exclusions_open, "{name}");
 
         // Children missing education: one episode per spell, closed when the key says the
         // child was found, traced within 20 school days when it says so.
@@ -392,6 +403,34 @@ async fn the_registers_built_from_a_synthetic_county_give_its_known_answers() {
         assert_eq!(
             placements.pathway.after_exclusion,
             placements.entries.len(),
+            "{name}"
+        );
+        // Ended as the officer recorded it; the rest still running.
+        let mut ends: Vec<(u64, Date, Option<Date>)> = placements
+            .entries
+            .iter()
+            .map(|p| {
+                (
+                    one(p.person.0),
+                    p.starts_on,
+                    p.assessment.ended.map(|(on, _)| on),
+                )
+            })
+            .collect();
+        let mut known_ends: Vec<(u64, Date, Option<Date>)> = truth
+            .exclusions
+            .iter()
+            .flat_map(|e| {
+                e.placements
+                    .iter()
+                    .map(|p| (e.person_id, p.starts_on, p.ended_on))
+            })
+            .collect();
+        ends.sort_unstable();
+        known_ends.sort_unstable();
+        assert_eq!(ends, known_ends, "{name}: the placements' ends");
+        assert_eq!(
+            placements.pathway.running, known.placements_running,
             "{name}"
         );
     }

@@ -5,9 +5,11 @@ use super::Db;
 use super::queries::{Conn, Tx};
 use crate::StoreError;
 use crate::register_feed::RegisterFeedRow;
-use crate::registers::{EntryRow, FactRow, FeedEventRow, NameRow};
+use crate::registers::{EntryRow, FactRow, FeedEventRow, NameRow, Which};
+use harbour_casework::Lifecycle;
 use harbour_domain::{EventKind, TenantCode};
 use sqlx::{AssertSqlSafe, QueryBuilder};
+use std::collections::BTreeMap;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -83,11 +85,13 @@ pub(crate) async fn insert_entries(
     Ok(())
 }
 
-/// A fact to record on an entry: its JSON and who recorded it (`None`: Harbour).
+/// A fact to record on an entry: its JSON, what it does to whether the entry is open, and
+/// who recorded it (`None`: Harbour).
 #[derive(Debug)]
 pub(crate) struct NewFact {
     pub entry: Uuid,
     pub fact: String,
+    pub lifecycle: Lifecycle,
     pub by: Option<Uuid>,
 }
 
@@ -113,29 +117,57 @@ pub(crate) async fn insert_facts(
         });
         qb.build().execute(&mut **tx).await?;
     }
-    Ok(())
+    apply_lifecycles(tx, tenant, facts.iter().map(|f| (f.entry, f.lifecycle))).await
 }
 
-/// Rows in one multi-row INSERT (at most nine bound values each), or children in one `IN`
+/// Rows in one multi-row INSERT (at most nine bound values each), or ids in one `IN`
 /// list: well under both backends' limits on bound values.
 const ROWS_PER_INSERT: usize = 500;
 
-/// Every entry of `register`, or only those naming `agency`.
+/// The entries of `register` that `which` picks.
 pub(crate) async fn entries(
     conn: &mut Conn,
     tenant: &TenantCode,
     register: &str,
-    agency: Option<Uuid>,
+    which: Which,
 ) -> Result<Vec<EntryRow>, StoreError> {
-    let query = match agency {
-        None => sqlx::query_as(AssertSqlSafe(format!(
+    let query = match which {
+        Which::All(None) => sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {ENTRY_COLUMNS} FROM register_entries r LEFT JOIN agencies a ON a.id = r.agency_id \
              WHERE r.tenant_code = $1 AND r.register = $2 ORDER BY r.first_day, r.id"
         ))),
-        Some(_) => sqlx::query_as(AssertSqlSafe(format!(
+        Which::All(Some(_)) => sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {ENTRY_COLUMNS} FROM register_entries r LEFT JOIN agencies a ON a.id = r.agency_id \
              WHERE r.tenant_code = $1 AND r.register = $2 AND r.agency_id = $3 ORDER BY r.first_day, r.id"
         ))),
+        Which::Open => sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {ENTRY_COLUMNS} FROM register_entries r LEFT JOIN agencies a ON a.id = r.agency_id \
+             WHERE r.tenant_code = $1 AND r.register = $2 AND r.is_open ORDER BY r.first_day, r.id"
+        ))),
+    };
+    let query = query.bind(tenant.as_str()).bind(register);
+    let query = match which {
+        Which::All(Some(agency)) => query.bind(agency),
+        _ => query,
+    };
+    Ok(query.fetch_all(&mut *conn).await?)
+}
+
+/// The ids of every entry of `register`, or of those naming `agency`: which register an
+/// alert's evidence names, without reading the entries.
+pub(crate) async fn entry_ids(
+    conn: &mut Conn,
+    tenant: &TenantCode,
+    register: &str,
+    agency: Option<Uuid>,
+) -> Result<Vec<Uuid>, StoreError> {
+    let query = match agency {
+        None => sqlx::query_scalar(
+            "SELECT id FROM register_entries WHERE tenant_code = $1 AND register = $2",
+        ),
+        Some(_) => sqlx::query_scalar(
+            "SELECT id FROM register_entries WHERE tenant_code = $1 AND register = $2 AND agency_id = $3",
+        ),
     };
     let query = query.bind(tenant.as_str()).bind(register);
     let query = match agency {
@@ -162,33 +194,40 @@ pub(crate) async fn entry(
     .await?)
 }
 
-/// The facts of every entry of `register`, or of those naming `agency` (oldest first within
-/// each entry).
+/// The facts of the entries of `register` that `which` picks (oldest first within each
+/// entry).
 pub(crate) async fn facts(
     conn: &mut Conn,
     tenant: &TenantCode,
     register: &str,
-    agency: Option<Uuid>,
+    which: Which,
 ) -> Result<Vec<FactRow>, StoreError> {
-    let query = match agency {
-        None => sqlx::query_as(
+    let query = match which {
+        Which::All(None) => sqlx::query_as(
             "SELECT f.entry_id, f.fact, f.recorded_at, u.display_name AS recorded_by_name \
              FROM register_facts f JOIN register_entries r ON r.tenant_code = f.tenant_code AND r.id = f.entry_id \
              LEFT JOIN users u ON u.id = f.recorded_by \
              WHERE f.tenant_code = $1 AND r.register = $2 ORDER BY f.entry_id, f.recorded_at, f.id",
         ),
-        Some(_) => sqlx::query_as(
+        Which::All(Some(_)) => sqlx::query_as(
             "SELECT f.entry_id, f.fact, f.recorded_at, u.display_name AS recorded_by_name \
              FROM register_facts f JOIN register_entries r ON r.tenant_code = f.tenant_code AND r.id = f.entry_id \
              LEFT JOIN users u ON u.id = f.recorded_by \
              WHERE f.tenant_code = $1 AND r.register = $2 AND r.agency_id = $3 \
              ORDER BY f.entry_id, f.recorded_at, f.id",
         ),
+        Which::Open => sqlx::query_as(
+            "SELECT f.entry_id, f.fact, f.recorded_at, u.display_name AS recorded_by_name \
+             FROM register_facts f JOIN register_entries r ON r.tenant_code = f.tenant_code AND r.id = f.entry_id \
+             LEFT JOIN users u ON u.id = f.recorded_by \
+             WHERE f.tenant_code = $1 AND r.register = $2 AND r.is_open \
+             ORDER BY f.entry_id, f.recorded_at, f.id",
+        ),
     };
     let query = query.bind(tenant.as_str()).bind(register);
-    let query = match agency {
-        Some(agency) => query.bind(agency),
-        None => query,
+    let query = match which {
+        Which::All(Some(agency)) => query.bind(agency),
+        _ => query,
     };
     Ok(query.fetch_all(&mut *conn).await?)
 }
@@ -209,11 +248,13 @@ pub(crate) async fn facts_of(
     .await?)
 }
 
+/// Records a fact on an entry, and what it does to whether the entry is open.
 pub(crate) async fn insert_fact(
     tx: &mut Tx,
     tenant: &TenantCode,
     entry: Uuid,
     fact: &str,
+    lifecycle: Lifecycle,
     by: Option<Uuid>,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
@@ -229,6 +270,45 @@ pub(crate) async fn insert_fact(
     .bind(by)
     .execute(&mut **tx)
     .await?;
+    apply_lifecycles(tx, tenant, [(entry, lifecycle)]).await
+}
+
+/// Keeps `register_entries.is_open` in step with the facts just recorded, in order: the
+/// last closing or reopening fact of each entry decides.
+async fn apply_lifecycles(
+    tx: &mut Tx,
+    tenant: &TenantCode,
+    recorded: impl IntoIterator<Item = (Uuid, Lifecycle)>,
+) -> Result<(), StoreError> {
+    let mut open: BTreeMap<Uuid, bool> = BTreeMap::new();
+    for (entry, lifecycle) in recorded {
+        match lifecycle {
+            Lifecycle::Closes => open.insert(entry, false),
+            Lifecycle::Reopens => open.insert(entry, true),
+            Lifecycle::Leaves => None,
+        };
+    }
+    // One statement per state and chunk: the register step closes thousands at once.
+    for state in [false, true] {
+        let ids: Vec<Uuid> = open
+            .iter()
+            .filter(|(_, is_open)| **is_open == state)
+            .map(|(id, _)| *id)
+            .collect();
+        for chunk in ids.chunks(ROWS_PER_INSERT) {
+            let mut qb = QueryBuilder::<Db>::new("UPDATE register_entries SET is_open = ");
+            qb.push_bind(state)
+                .push(" WHERE tenant_code = ")
+                .push_bind(tenant.as_str().to_owned())
+                .push(" AND id IN (");
+            let mut list = qb.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            list.push_unseparated(")");
+            qb.build().execute(&mut **tx).await?;
+        }
+    }
     Ok(())
 }
 

@@ -4,10 +4,15 @@
 //! reinstatement (most within the 15 school days, some late, a few never) and the reviews of
 //! the education offer (about every six weeks from the exclusion, some held late, and for
 //! some children the officer stops reviewing, so the next review is overdue by the as-of
-//! day); for each spell missing education still open on the as-of day, the tracing steps
-//! (the family contacted within days, a home visit, the school-to-school search and
-//! others). A spell the authority's feed closed is closed on the register before anything
-//! could be recorded on it, so it has none.
+//! day), and the entry's closure: when the board reinstates the pupil, when the child joins a
+//! school's roll (the panel's place; a place at the PRU or the AP academy is provision, not a
+//! return to school) or at the end of compulsory schooling, each recorded a few days after;
+//! for each alternative-provision placement, its reviews and its end (a move to another
+//! placement, a return to a school's roll, the end of compulsory schooling); for each spell
+//! missing education still open on the as-of day, the tracing steps (the family contacted
+//! within days, a home visit, the school-to-school search and others). A spell the
+//! authority's feed closed is closed on the register before anything could be recorded on
+//! it, so it has none.
 //!
 //! Each case names the register, the agency that sent the opening event (its code, as in
 //! `manifest.json`) and that event's key (the feed row's `event_key`, which the register
@@ -17,9 +22,11 @@
 use super::life::{Event, Supplier};
 use super::rng::Rng;
 use super::school_days;
+use super::sim::Schools;
 use harbour_casework::RegisterSettings;
-use harbour_casework::exclusions::Fact;
+use harbour_casework::exclusions::{Closure, Fact};
 use harbour_casework::not_in_school::{CmeFact, TraceStep};
+use harbour_casework::placements::{PlacementFact, PlacementOutcome};
 use harbour_domain::TenantCode;
 use harbour_domain::feeds::{Feed, Manifest};
 use harbour_policy::Principal;
@@ -59,6 +66,7 @@ pub struct Case {
 pub enum Facts {
     Exclusions { facts: Vec<Fact> },
     MissingEducation { facts: Vec<CmeFact> },
+    AlternativeProvision { facts: Vec<PlacementFact> },
 }
 
 /// A child's cases, each with the first day of what opened it (for the answer key).
@@ -78,12 +86,46 @@ const REVIEW_NOTES: &[&str] = &[
     "Family happy with the place; the child's needs assessment is under way.",
 ];
 
+/// Where the child is after a day: what the casework closes entries and ends placements on.
+/// `joins` are the days the child joined a school's roll that is a return to school (not the
+/// PRU's or the AP academy's), with the school's name; `last_day` the end of compulsory
+/// schooling.
+pub(crate) struct Afterwards {
+    joins: Vec<(Date, String)>,
+    last_day: Date,
+}
+
+impl Afterwards {
+    /// From the child's events: `schools` says which rolls are provision, `last_day` is the
+    /// last day of the child's Year 11.
+    pub(crate) fn of(events: &[Event], schools: Schools, last_day: Date) -> Self {
+        let mut joins: Vec<(Date, String)> = events
+            .iter()
+            .filter(|e| e.feed == Feed::SchoolRoll && kind_of(e) == "joined")
+            .filter_map(|e| match e.supplier {
+                Supplier::School(n) if n < schools.pru() => {
+                    Some((e.date, super::agency_name(e.supplier, schools).0))
+                }
+                _ => None,
+            })
+            .collect();
+        joins.sort();
+        Self { joins, last_day }
+    }
+
+    /// The first return to a school's roll after `day`.
+    fn join_after(&self, day: Date) -> Option<&(Date, String)> {
+        self.joins.iter().find(|(on, _)| *on > day)
+    }
+}
+
 /// What the officers recorded on `events`' register cases by `as_of`. `keys` gives each
 /// event's key as written to its feed (`None` for rows that have none, the roll's).
 pub(crate) fn of_child(
     rng: &mut Rng,
     events: &[Event],
     keys: &[Option<String>],
+    afterwards: &Afterwards,
     as_of: Date,
 ) -> ChildCasework {
     let mut keyed: Vec<(&Event, &str)> = events
@@ -96,13 +138,34 @@ pub(crate) fn of_child(
     let mut cases = Vec::new();
     for (event, key) in &keyed {
         if event.feed == Feed::SchoolExclusions && kind_of(event) == "PERM" {
-            let facts = exclusion_facts(rng, event.date, as_of);
+            let facts = exclusion_facts(rng, event.date, afterwards, as_of);
             cases.push((
                 event.date,
                 Case {
                     agency: event.supplier.code(),
                     source_key: (*key).to_owned(),
                     facts: Facts::Exclusions { facts },
+                },
+            ));
+        }
+    }
+    // Placements: each runs until the next starts, the child returns to a school's roll or
+    // compulsory schooling ends.
+    let placements: Vec<(Date, &str)> = keyed
+        .iter()
+        .filter(|(e, _)| e.feed == Feed::LaEducation && kind_of(e) == "ap_placement")
+        .map(|(e, k)| (e.date, *k))
+        .collect();
+    for (i, (starts, key)) in placements.iter().enumerate() {
+        let next = placements.get(i + 1).map(|(d, _)| *d);
+        let facts = placement_facts(rng, *starts, next, afterwards, as_of);
+        if !facts.is_empty() {
+            cases.push((
+                *starts,
+                Case {
+                    agency: Supplier::La.code(),
+                    source_key: (*key).to_owned(),
+                    facts: Facts::AlternativeProvision { facts },
                 },
             ));
         }
@@ -145,8 +208,10 @@ fn missing_case(rng: &mut Rng, start: Date, key: &str, as_of: Date) -> Option<(D
     })
 }
 
-/// The board's decision and the reviews of the offer after an exclusion on `first`.
-fn exclusion_facts(rng: &mut Rng, first: Date, as_of: Date) -> Vec<Fact> {
+/// The board's decision, the reviews of the offer and the closure of an exclusion on
+/// `first`: recorded in that order, nothing after the closure (a closed entry takes nothing
+/// more).
+fn exclusion_facts(rng: &mut Rng, first: Date, afterwards: &Afterwards, as_of: Date) -> Vec<Fact> {
     let mut facts = Vec::new();
     // Drawn whatever the as-of day, so each child's later draws do not depend on it.
     let board = match rng.below(100) {
@@ -156,15 +221,41 @@ fn exclusion_facts(rng: &mut Rng, first: Date, as_of: Date) -> Vec<Fact> {
     };
     let told_after = Duration::days(rng.between(0, 3));
     let reinstate = rng.chance(0.05);
-    if let Some(day) = board {
-        let on = school_days::add(first, u32::try_from(day).unwrap_or(15));
-        if on <= as_of {
-            facts.push(Fact::BoardDecision {
-                on,
-                reinstate,
-                parents_told_on: (on + told_after).min(as_of),
-            });
-        }
+    // The officer closes the entry some days after the child's place is settled.
+    let closed_after = Duration::days(rng.between(0, 10));
+    let board_on = board.map(|day| school_days::add(first, u32::try_from(day).unwrap_or(15)));
+    // What closes the entry first: the board reinstating the pupil, a school's roll, the
+    // end of compulsory schooling.
+    let mut closes: Vec<(Date, Closure)> = Vec::new();
+    if let Some(on) = board_on.filter(|_| reinstate) {
+        closes.push((on, Closure::Reinstated));
+    }
+    if let Some((on, school)) = afterwards.join_after(first) {
+        closes.push((
+            *on + closed_after,
+            Closure::PlacedOnRoll {
+                school: school.clone(),
+            },
+        ));
+    }
+    if afterwards.last_day > first {
+        closes.push((
+            afterwards.last_day + closed_after,
+            Closure::LeftCompulsoryEducation,
+        ));
+    }
+    let closure = closes
+        .into_iter()
+        .min_by_key(|(on, _)| *on)
+        .filter(|(on, _)| *on <= as_of);
+    let closed_on = closure.as_ref().map(|(on, _)| *on);
+    let before_closure = |day: Date| day <= as_of && closed_on.is_none_or(|c| day <= c);
+    if let Some(on) = board_on.filter(|on| before_closure(*on)) {
+        facts.push(Fact::BoardDecision {
+            on,
+            reinstate,
+            parents_told_on: (on + told_after).min(as_of),
+        });
     }
     // Reviews: the first six weeks after the exclusion, each setting the next six weeks on.
     let mut due = first + Duration::days(REVIEW_EVERY_DAYS);
@@ -176,7 +267,7 @@ fn exclusion_facts(rng: &mut Rng, first: Date, as_of: Date) -> Vec<Fact> {
         };
         let notes = rng.pick(REVIEW_NOTES).copied().unwrap_or("Reviewed");
         // An officer who stops reviewing leaves the next review overdue.
-        if stop || held > as_of {
+        if stop || !before_closure(held) {
             break;
         }
         let next_on = held + Duration::days(REVIEW_EVERY_DAYS);
@@ -186,6 +277,79 @@ fn exclusion_facts(rng: &mut Rng, first: Date, as_of: Date) -> Vec<Fact> {
             next_on: Some(next_on),
         });
         due = next_on;
+    }
+    if let Some((on, closure)) = closure {
+        facts.push(Fact::Closed { on, closure });
+    }
+    facts
+}
+
+const PLACEMENT_NOTES: &[&str] = &[
+    "Settled at the provider; attendance good this half term.",
+    "Attendance dropping; provider and family meeting booked.",
+    "Making progress in English and maths; hours unchanged.",
+    "Provider asks for more support with behaviour; plan agreed.",
+];
+
+/// The reviews and the end of a placement starting on `starts` (the child's next placement
+/// starts on `next`, if any): reviewed about every six weeks while it runs (some late, and
+/// for some placements nobody reviews it after a while), and ended on the day what ends it
+/// happens.
+fn placement_facts(
+    rng: &mut Rng,
+    starts: Date,
+    next: Option<Date>,
+    afterwards: &Afterwards,
+    as_of: Date,
+) -> Vec<PlacementFact> {
+    let mut ends: Vec<(Date, PlacementOutcome, String)> = Vec::new();
+    if let Some(on) = next {
+        ends.push((
+            on,
+            PlacementOutcome::MovedToAnotherPlacement,
+            "Moved to another placement".to_owned(),
+        ));
+    }
+    if let Some((on, school)) = afterwards.join_after(starts) {
+        ends.push((
+            *on,
+            PlacementOutcome::ReturnedToMainstream,
+            format!("Joined the roll of {school}"),
+        ));
+    }
+    if afterwards.last_day > starts {
+        ends.push((
+            afterwards.last_day,
+            PlacementOutcome::CompletedCompulsoryEducation,
+            "Finished Year 11".to_owned(),
+        ));
+    }
+    let ended = ends
+        .into_iter()
+        .min_by_key(|(on, ..)| *on)
+        .filter(|(on, ..)| *on <= as_of);
+    let mut facts = Vec::new();
+    let mut due = starts + Duration::days(REVIEW_EVERY_DAYS);
+    for _ in 0..40 {
+        let (held, stop) = match rng.below(100) {
+            0..=79 => (due + Duration::days(rng.between(-5, 5)), false),
+            80..=95 => (due + Duration::days(rng.between(6, 30)), false),
+            _ => (due, true),
+        };
+        let notes = rng.pick(PLACEMENT_NOTES).copied().unwrap_or("Reviewed");
+        if stop || held > as_of || ended.as_ref().is_some_and(|(on, ..)| held >= *on) {
+            break;
+        }
+        let next_on = held + Duration::days(REVIEW_EVERY_DAYS);
+        facts.push(PlacementFact::Reviewed {
+            on: held,
+            notes: notes.to_owned(),
+            next_on: Some(next_on),
+        });
+        due = next_on;
+    }
+    if let Some((on, outcome, notes)) = ended {
+        facts.push(PlacementFact::Ended { on, outcome, notes });
     }
     facts
 }
@@ -285,8 +449,8 @@ pub struct Recorded {
     pub facts: usize,
 }
 
-/// The officers who record: the inclusion officer keeps the exclusions register, the CME
-/// officer the children not in school register.
+/// The officers who record: the inclusion officer keeps the exclusions register and the
+/// alternative-provision placements, the CME officer the children not in school register.
 #[derive(Debug, Clone, Copy)]
 pub struct Officers<'a> {
     pub inclusion: &'a Principal,
@@ -356,6 +520,10 @@ pub async fn record(
         .children_not_in_school(officers.missing_education, cnis_day, now)
         .await?
         .ok_or(CaseworkError::NotAllowed("the CME officer"))?;
+    let placements = store
+        .placements(officers.inclusion, day, now)
+        .await?
+        .ok_or(CaseworkError::NotAllowed("the inclusion officer"))?;
 
     let mut done = Recorded::default();
     for case in &casework.cases {
@@ -417,6 +585,25 @@ pub async fn record(
                     done.facts += 1;
                 }
             }
+            Facts::AlternativeProvision { facts } => {
+                let id = placements
+                    .entries
+                    .iter()
+                    .find(|e| {
+                        e.agency.is_some()
+                            && e.agency == agency
+                            && e.source_key.as_deref() == Some(case.source_key.as_str())
+                    })
+                    .map(|e| e.id)
+                    .ok_or_else(|| CaseworkError::NoEntry(name()))?;
+                for fact in facts {
+                    store
+                        .record_on_placement(officers.inclusion, id, fact, day, now)
+                        .await?
+                        .map_err(|r| refused(r.to_string()))?;
+                    done.facts += 1;
+                }
+            }
         }
         done.entries += 1;
     }
@@ -427,5 +614,6 @@ fn register_name(case: &Case) -> &'static str {
     match case.facts {
         Facts::Exclusions { .. } => "exclusions",
         Facts::MissingEducation { .. } => "missing education",
+        Facts::AlternativeProvision { .. } => "alternative provision",
     }
 }

@@ -673,7 +673,13 @@ pub fn generate(
         }
         // What officers recorded on this child's register cases, from a stream of its own.
         let mut by_hand = Rng::new(config.seed ^ CASEWORK_STREAM, index);
-        let child_casework = casework::of_child(&mut by_hand, &events, &keys, config.as_of);
+        let afterwards = casework::Afterwards::of(
+            &events,
+            schools,
+            life::terms(life::reception_year(person.dob) + 11)[2].1,
+        );
+        let child_casework =
+            casework::of_child(&mut by_hand, &events, &keys, &afterwards, config.as_of);
         registers_truth.casework(person.id, &child_casework.cases);
         casework_file
             .cases

@@ -4,8 +4,9 @@
 //! missing education, whether it was closed, its length and whether the child was traced
 //! within 20 school days; for the fair-access panel, each decision and each school's share.
 //! With what officers recorded by hand (`casework.json`): each exclusion's board decision
-//! and whether it came within 15 school days, and its next review of the offer and whether
-//! that is overdue; each spell's tracing steps.
+//! and whether it came within 15 school days, its closure, and while it is open its next
+//! review of the offer and whether that is overdue; each placement's end; each spell's
+//! tracing steps.
 //!
 //! Worked out from the events the generator wrote, by the generator's own arithmetic (school
 //! days from `school_days`, never `harbour-casework` or `harbour-rules`), so that a test can
@@ -16,6 +17,7 @@ use super::life::{Event, Supplier};
 use super::school_days;
 use harbour_casework::exclusions::Fact;
 use harbour_casework::not_in_school::{CmeFact, TraceStep};
+use harbour_casework::placements::PlacementFact;
 use harbour_domain::feeds::Feed;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -62,10 +64,13 @@ pub struct ExclusionTruth {
     pub board_state: String,
     /// The reviews of the education offer recorded, oldest first.
     pub reviews: Vec<Date>,
-    /// When the next review is due on the as-of day: six weeks after the exclusion with no
-    /// review, else the last review's next date.
-    pub next_review_due: Date,
-    /// The next review's day has passed by the as-of day.
+    /// When the officer closed the entry, and why (the closure's label), if by the as-of day.
+    pub closed_on: Option<Date>,
+    pub closure: Option<String>,
+    /// When the next review is due on the as-of day while the entry is open: six weeks after
+    /// the exclusion with no review, else the last review's next date.
+    pub next_review_due: Option<Date>,
+    /// The entry is open and its next review's day has passed by the as-of day.
     pub review_overdue: bool,
 }
 
@@ -84,6 +89,8 @@ pub struct PlacementTruth {
     pub hours: f64,
     /// Calendar days from the exclusion's first day to the placement's start.
     pub days_from_exclusion: i64,
+    /// The day it ended, as the officer recorded it (`casework.json`), if by the as-of day.
+    pub ended_on: Option<Date>,
 }
 
 /// One spell missing education.
@@ -152,9 +159,14 @@ pub struct TruthFigures {
     pub boards_within_limit: usize,
     pub boards_late: usize,
     pub boards_missed: usize,
-    /// Exclusions whose next review of the offer is overdue on the as-of day (the register's
-    /// `overdue_reviews`: every entry stays open).
+    /// Exclusions open on the as-of day (the register's `on_register`).
+    pub exclusions_open: usize,
+    /// Open exclusions whose next review of the offer is overdue on the as-of day (the
+    /// register's `overdue_reviews`).
     pub reviews_overdue: usize,
+    /// Placements that followed an exclusion and had not ended by the as-of day (the
+    /// pathway's `running`).
+    pub placements_running: usize,
     /// Spells with at least one tracing step recorded.
     pub missing_with_steps: usize,
 }
@@ -242,7 +254,9 @@ impl RegistersTruth {
                     as_of,
                 ),
                 reviews: Vec::new(),
-                next_review_due: first + Duration::days(REVIEW_EVERY_DAYS),
+                closed_on: None,
+                closure: None,
+                next_review_due: Some(first + Duration::days(REVIEW_EVERY_DAYS)),
                 review_overdue: as_of > first + Duration::days(REVIEW_EVERY_DAYS),
                 school_days_to_full_time: full_time_from
                     .map(|on| school_days::between(school_days::on_or_after(first), on)),
@@ -253,6 +267,7 @@ impl RegistersTruth {
                         provider: (*provider).to_owned(),
                         hours: *hours,
                         days_from_exclusion: (*on - first).whole_days(),
+                        ended_on: None,
                     })
                     .collect(),
             });
@@ -355,15 +370,36 @@ impl RegistersTruth {
                             Fact::BoardDecision { on, .. } => e.board_decision_on = Some(*on),
                             Fact::Review { on, next_on, .. } => {
                                 e.reviews.push(*on);
-                                e.next_review_due =
-                                    next_on.unwrap_or(*on + Duration::days(REVIEW_EVERY_DAYS));
+                                e.next_review_due = Some(
+                                    next_on.unwrap_or(*on + Duration::days(REVIEW_EVERY_DAYS)),
+                                );
+                            }
+                            Fact::Closed { on, closure } => {
+                                e.closed_on = Some(*on);
+                                e.closure = Some(closure.label().to_owned());
+                                e.next_review_due = None;
                             }
                             _ => {}
                         }
                     }
                     e.board_within_limit = e.board_decision_on.map(|on| on <= e.board_due);
                     e.board_state = board_state(e.board_due, e.board_decision_on, as_of);
-                    e.review_overdue = as_of > e.next_review_due;
+                    e.review_overdue = e.next_review_due.is_some_and(|due| as_of > due);
+                }
+                Facts::AlternativeProvision { facts } => {
+                    let ended = facts.iter().find_map(|f| match f {
+                        PlacementFact::Ended { on, .. } => Some(*on),
+                        _ => None,
+                    });
+                    let placement = self
+                        .exclusions
+                        .iter_mut()
+                        .filter(|e| e.person_id == person_id)
+                        .flat_map(|e| e.placements.iter_mut())
+                        .find(|p| p.starts_on == *first);
+                    if let Some(p) = placement {
+                        p.ended_on = ended;
+                    }
                 }
                 Facts::MissingEducation { facts } => {
                     let Some(m) = self
@@ -417,9 +453,13 @@ impl RegistersTruth {
                 "missed" => f.boards_missed += 1,
                 _ => {}
             }
+            if e.closed_on.is_none() {
+                f.exclusions_open += 1;
+            }
             if e.review_overdue {
                 f.reviews_overdue += 1;
             }
+            f.placements_running += e.placements.iter().filter(|p| p.ended_on.is_none()).count();
         }
         f.median_school_days_to_full_time = median(to_full_time);
         f.median_days_to_first_placement = median(to_placement);

@@ -391,6 +391,7 @@ fn the_registers_truth_has_every_case_the_registers_tell_apart() {
 fn the_casework_names_feed_rows_and_passes_the_registers_rules() {
     use harbour_casework::exclusions::{Entry, Fact};
     use harbour_casework::not_in_school::{CmeEpisode, CmeFact};
+    use harbour_casework::placements::{Placement, PlacementFact};
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("county");
@@ -434,7 +435,7 @@ fn the_casework_names_feed_rows_and_passes_the_registers_rules() {
         }
     }
 
-    let (mut boards, mut reviews, mut steps) = (0, 0, 0);
+    let (mut boards, mut reviews, mut steps, mut closures, mut ended) = (0, 0, 0, 0, 0);
     for case in &casework.cases {
         let (kind, day) = rows
             .get(&(case.agency.clone(), case.source_key.clone()))
@@ -452,9 +453,26 @@ fn the_casework_names_feed_rows_and_passes_the_registers_rules() {
                     match fact {
                         Fact::BoardDecision { .. } => boards += 1,
                         Fact::Review { .. } => reviews += 1,
+                        Fact::Closed { .. } => closures += 1,
                         _ => {}
                     }
                     entry.facts.push(fact.clone());
+                }
+            }
+            casework::Facts::AlternativeProvision { facts } => {
+                assert_eq!(kind, "ap_placement", "{case:?}");
+                let mut placement = Placement {
+                    starts_on: first,
+                    facts: Vec::new(),
+                };
+                for fact in facts {
+                    placement
+                        .check(fact, as_of)
+                        .unwrap_or_else(|r| panic!("{r}: {case:?}"));
+                    if matches!(fact, PlacementFact::Ended { .. }) {
+                        ended += 1;
+                    }
+                    placement.facts.push(fact.clone());
                 }
             }
             casework::Facts::MissingEducation { facts } => {
@@ -475,7 +493,16 @@ fn the_casework_names_feed_rows_and_passes_the_registers_rules() {
         }
     }
     let f = &truth.figures;
-    eprintln!("{boards} board decisions, {reviews} reviews, {steps} steps; {f:?}");
+    eprintln!(
+        "{boards} board decisions, {reviews} reviews, {closures} closures, {ended} placements \
+         ended, {steps} steps; {f:?}"
+    );
+    // Some entries closed and some open; some placements ended and some running.
+    assert_eq!(closures, f.exclusions - f.exclusions_open, "{f:?}");
+    assert!(closures > 0 && f.exclusions_open > 0, "{f:?}");
+    let placements: usize = truth.exclusions.iter().map(|e| e.placements.len()).sum();
+    assert_eq!(ended, placements - f.placements_running, "{f:?}");
+    assert!(ended > 0 && f.placements_running > 0, "{f:?}");
     assert_eq!(boards, f.boards_within_limit + f.boards_late);
     assert_eq!(
         reviews,
