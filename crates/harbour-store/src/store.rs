@@ -65,10 +65,6 @@ pub const SQLITE_ROW_BUFFER: usize = 4096;
 /// Connections in a SQLite pool: readers for the web service while one writes.
 pub(crate) const SQLITE_CONNECTIONS: u32 = 8;
 
-/// Each SQLite connection's page cache, as `PRAGMA cache_size` takes it (negative: KiB):
-/// 16 MiB, so at most 128 MiB for the pool.
-const SQLITE_CACHE_KIB: &str = "-16384";
-
 impl Store {
     /// Opens (creating if need be) and migrates the database, and refuses to start if SQLite
     /// did not take the settings Harbour relies on for durability and integrity.
@@ -111,10 +107,6 @@ impl Store {
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(BUSY_TIMEOUT)
-                    // SQLite's default page cache (2 MB a connection) holds little of a
-                    // county's store, so each page read went back to the OS: the reads
-                    // behind a register page re-read the same index pages every time.
-                    .pragma("cache_size", SQLITE_CACHE_KIB)
                     .row_buffer_size(SQLITE_ROW_BUFFER);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(sqlite_connections)

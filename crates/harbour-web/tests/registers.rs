@@ -1180,6 +1180,61 @@ async fn a_missing_education_episode_is_opened_by_hand_from_a_form_and_the_api()
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
+/// The list shows the open entries unless the officer asks for the closed ones too (the
+/// feed closed Jayden's first spell and his home education); the figures count every entry.
+#[tokio::test]
+async fn the_children_not_in_school_list_shows_open_entries_unless_asked() {
+    let app = spawn_app().await;
+    app.store
+        .open_not_in_school_entries(&app.county.tenant, app.clock.now())
+        .await
+        .unwrap();
+    let officer = app.sign_in(Role::LaCmeEheOfficer, "la").await;
+    let (_, register) = app
+        .json("/api/v1/registers/children-not-in-school", &officer)
+        .await;
+    let links = |open: bool| -> Vec<String> {
+        let mut out = Vec::new();
+        for (part, path) in [
+            ("home_education", "home-education"),
+            ("missing_education", "missing-education"),
+        ] {
+            for entry in register[part].as_array().unwrap() {
+                if entry["open"].as_bool() == Some(open) {
+                    let id = entry["id"].as_str().unwrap();
+                    out.push(format!("href=\"/children-not-in-school/{path}/{id}\""));
+                }
+            }
+        }
+        out
+    };
+    let (open, closed) = (links(true), links(false));
+    assert!(!open.is_empty() && !closed.is_empty(), "{register}");
+
+    let (status, list) = app.page("/children-not-in-school", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(open.iter().all(|l| list.contains(l.as_str())), "{list}");
+    assert!(!closed.iter().any(|l| list.contains(l.as_str())), "{list}");
+    let (_, only_closed) = app
+        .page("/children-not-in-school?status=closed", &officer)
+        .await;
+    assert!(closed.iter().all(|l| only_closed.contains(l.as_str())));
+    assert!(!open.iter().any(|l| only_closed.contains(l.as_str())));
+    let (_, all) = app
+        .page("/children-not-in-school?status=all", &officer)
+        .await;
+    assert!(open.iter().chain(&closed).all(|l| all.contains(l.as_str())));
+
+    let (status, refused) = app
+        .page("/children-not-in-school?status=shut", &officer)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.contains("Choose open, closed or all entries"),
+        "{refused}"
+    );
+}
+
 #[tokio::test]
 async fn each_part_of_the_children_not_in_school_register_downloads_as_the_list_shows_it() {
     let app = spawn_app().await;

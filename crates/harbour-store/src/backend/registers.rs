@@ -195,7 +195,9 @@ pub(crate) async fn entry(
 }
 
 /// The facts of the entries of `register` that `which` picks (oldest first within each
-/// entry).
+/// entry). The entries are named in a subquery so that SQLite finds them first and each
+/// one's facts by the index: as a join, with no statistics on these tables, it walked every
+/// fact of the tenant (10 ms against 2 ms for the open exclusions at county scale).
 pub(crate) async fn facts(
     conn: &mut Conn,
     tenant: &TenantCode,
@@ -205,22 +207,25 @@ pub(crate) async fn facts(
     let query = match which {
         Which::All(None) => sqlx::query_as(
             "SELECT f.entry_id, f.fact, f.recorded_at, u.display_name AS recorded_by_name \
-             FROM register_facts f JOIN register_entries r ON r.tenant_code = f.tenant_code AND r.id = f.entry_id \
-             LEFT JOIN users u ON u.id = f.recorded_by \
-             WHERE f.tenant_code = $1 AND r.register = $2 ORDER BY f.entry_id, f.recorded_at, f.id",
+             FROM register_facts f LEFT JOIN users u ON u.id = f.recorded_by \
+             WHERE f.tenant_code = $1 AND f.entry_id IN ( \
+               SELECT r.id FROM register_entries r WHERE r.tenant_code = $1 AND r.register = $2) \
+             ORDER BY f.entry_id, f.recorded_at, f.id",
         ),
         Which::All(Some(_)) => sqlx::query_as(
             "SELECT f.entry_id, f.fact, f.recorded_at, u.display_name AS recorded_by_name \
-             FROM register_facts f JOIN register_entries r ON r.tenant_code = f.tenant_code AND r.id = f.entry_id \
-             LEFT JOIN users u ON u.id = f.recorded_by \
-             WHERE f.tenant_code = $1 AND r.register = $2 AND r.agency_id = $3 \
+             FROM register_facts f LEFT JOIN users u ON u.id = f.recorded_by \
+             WHERE f.tenant_code = $1 AND f.entry_id IN ( \
+               SELECT r.id FROM register_entries r \
+               WHERE r.tenant_code = $1 AND r.register = $2 AND r.agency_id = $3) \
              ORDER BY f.entry_id, f.recorded_at, f.id",
         ),
         Which::Open => sqlx::query_as(
             "SELECT f.entry_id, f.fact, f.recorded_at, u.display_name AS recorded_by_name \
-             FROM register_facts f JOIN register_entries r ON r.tenant_code = f.tenant_code AND r.id = f.entry_id \
-             LEFT JOIN users u ON u.id = f.recorded_by \
-             WHERE f.tenant_code = $1 AND r.register = $2 AND r.is_open \
+             FROM register_facts f LEFT JOIN users u ON u.id = f.recorded_by \
+             WHERE f.tenant_code = $1 AND f.entry_id IN ( \
+               SELECT r.id FROM register_entries r \
+               WHERE r.tenant_code = $1 AND r.register = $2 AND r.is_open) \
              ORDER BY f.entry_id, f.recorded_at, f.id",
         ),
     };

@@ -8,7 +8,7 @@ use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use harbour_casework::not_in_school::{CmeClosure, CmeFact, EheClosure, EheFact, TraceStep};
@@ -56,9 +56,56 @@ fn date_field(name: &str, text: &Option<String>) -> Result<Date, FieldError> {
 // The list
 // ---------------------------------------------------------------------------------------
 
+/// Which entries the list shows: the open ones unless the officer asks (closed ones are the
+/// register's history; at county scale they are most of it). The figures count every entry
+/// whatever the list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shown {
+    Open,
+    Closed,
+    All,
+}
+
+impl Shown {
+    fn parse(text: Option<&str>) -> Result<Self, Problem> {
+        match text.map(str::trim) {
+            None | Some("" | "open") => Ok(Self::Open),
+            Some("closed") => Ok(Self::Closed),
+            Some("all") => Ok(Self::All),
+            Some(_) => Err(Problem::bad_request(
+                "status",
+                "Choose open, closed or all entries",
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Closed => "closed",
+            Self::All => "all",
+        }
+    }
+
+    fn admits(self, open: bool) -> bool {
+        match self {
+            Self::Open => open,
+            Self::Closed => !open,
+            Self::All => true,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListParams {
+    /// open (the default), closed or all.
+    status: Option<String>,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "not_in_school_list.html")]
 pub(crate) struct ListPage {
+    pub status: &'static str,
     /// The tracing limit in school days (`registers.toml`).
     pub limit: u32,
     pub layout: Layout,
@@ -80,7 +127,9 @@ pub(crate) struct ListPage {
 pub(crate) async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Query(params): Query<ListParams>,
 ) -> Result<ListPage, PageProblem> {
+    let shown = Shown::parse(params.status.as_deref())?;
     let today = today(&state);
     let register = state
         .store
@@ -91,6 +140,7 @@ pub(crate) async fn list(
         })?;
     let f = &register.figures;
     Ok(ListPage {
+        status: shown.as_str(),
         layout: Layout::new("Children not in school", Some(&signed_in), &state),
         shows_home_education: register.home_education_access.is_some(),
         shows_missing_education: register.missing_education_access.is_some(),
@@ -118,11 +168,13 @@ pub(crate) async fn list(
         home_education: register
             .home_education
             .iter()
+            .filter(|e| shown.admits(e.assessment.open))
             .map(|e| EheRow::of(e, today))
             .collect(),
         missing_education: register
             .missing_education
             .iter()
+            .filter(|e| shown.admits(e.assessment.open))
             .map(|e| CmeRow::of(e, today))
             .collect(),
     })
