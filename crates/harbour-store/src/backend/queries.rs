@@ -1047,18 +1047,21 @@ pub(crate) async fn visible_persons(
 ) -> Result<BTreeSet<PersonId>, StoreError> {
     let mut visible = BTreeSet::new();
     for chunk in persons.chunks(PERSONS_PER_QUERY) {
-        let mut qb = QueryBuilder::<Db>::new(
-            "SELECT DISTINCT sr.person_id FROM source_records sr WHERE sr.tenant_code = ",
-        );
+        // One EXISTS per child, which stops at the first record with an event the viewer
+        // may see: asked per record (then made distinct), it probed the events of every
+        // record of every child (54 ms against 14 ms for 1,208 children in the sqlite3
+        // shell at county scale).
+        let mut qb = QueryBuilder::<Db>::new("SELECT p.id FROM persons p WHERE p.tenant_code = ");
         qb.push_bind(viewer.tenant.as_str().to_owned())
-            .push(" AND sr.person_id IN (");
+            .push(" AND p.id IN (");
         let mut ids = qb.separated(", ");
         for person in chunk {
             ids.push_bind(person.0);
         }
         qb.push(
-            ") AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_code = sr.tenant_code \
-             AND e.source_record_id = sr.id AND ",
+            ") AND EXISTS (SELECT 1 FROM source_records sr JOIN events e \
+             ON e.tenant_code = sr.tenant_code AND e.source_record_id = sr.id \
+             WHERE sr.tenant_code = p.tenant_code AND sr.person_id = p.id AND ",
         );
         push_scope(&mut qb, scope, viewer, now);
         qb.push(")");
