@@ -4,9 +4,9 @@
 //! reinstatement (most within the 15 school days, some late, a few never) and the reviews of
 //! the education offer (about every six weeks from the exclusion, some held late, and for
 //! some children the officer stops reviewing, so the next review is overdue by the as-of
-//! day), and the entry's closure: when the board reinstates the pupil, when the child joins a
-//! school's roll (the panel's place; a place at the PRU or the AP academy is provision, not a
-//! return to school) or at the end of compulsory schooling, each recorded a few days after;
+//! day), and the entry's closure: on the day the board reinstates the pupil, or a few days
+//! after the child joins a school's roll (the panel's place; a place at the PRU or the AP
+//! academy is provision, not a return to school) or compulsory schooling ends;
 //! for each alternative-provision placement, its reviews and its end (a move to another
 //! placement, a return to a school's roll, the end of compulsory schooling); for each spell
 //! missing education still open on the as-of day, the tracing steps (the family contacted
