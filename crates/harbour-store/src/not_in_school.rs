@@ -647,6 +647,30 @@ impl Store {
         day: NotInSchoolDay<'_>,
         now: OffsetDateTime,
     ) -> Result<Option<NotInSchoolRegister>, StoreError> {
+        self.read_children_not_in_school(who, false, day, now).await
+    }
+
+    /// As [`Store::children_not_in_school`], with only the open home-education
+    /// registrations: the list page's own view. The figures are the same (those of home
+    /// education count only open registrations); the missing-education part is read whole,
+    /// as its figures (median days missing, share traced in time) count closed episodes too.
+    /// A reader who sees only their own agency's entries reads them all, as before.
+    pub async fn children_not_in_school_open(
+        &self,
+        who: &Principal,
+        day: NotInSchoolDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<NotInSchoolRegister>, StoreError> {
+        self.read_children_not_in_school(who, true, day, now).await
+    }
+
+    async fn read_children_not_in_school(
+        &self,
+        who: &Principal,
+        open_home_education: bool,
+        day: NotInSchoolDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<NotInSchoolRegister>, StoreError> {
         let ehe_access = self.policy.register_access(who, EHE);
         let cme_access = self.policy.register_access(who, CME);
         let work = Work::new("view_register", "see the children not in school register");
@@ -663,13 +687,20 @@ impl Store {
         else {
             return Ok(None);
         };
-        let own = |access: Option<RegisterAccess>| match access {
-            Some(RegisterAccess::Keep) => Some(None),
-            Some(RegisterAccess::OwnAgency) => Some(Some(who.agency.0)),
+        let own = |access: Option<RegisterAccess>, open: bool| match access {
+            Some(RegisterAccess::Keep) if open => Some(Which::Open),
+            Some(RegisterAccess::Keep) => Some(Which::All(None)),
+            Some(RegisterAccess::OwnAgency) => Some(Which::All(Some(who.agency.0))),
             None => None,
         };
         let register = self
-            .read_not_in_school(g, &who.tenant, own(ehe_access), own(cme_access), day)
+            .read_not_in_school(
+                g,
+                &who.tenant,
+                own(ehe_access, open_home_education),
+                own(cme_access, false),
+                day,
+            )
             .await?;
         Ok(Some(NotInSchoolRegister {
             home_education_access: ehe_access.map(ReaderAccess::from),
@@ -712,7 +743,13 @@ impl Store {
             NotInSchoolPart::MissingEducation => (None, own),
         };
         let read = self
-            .read_not_in_school(g, &who.tenant, ehe, cme, day)
+            .read_not_in_school(
+                g,
+                &who.tenant,
+                ehe.map(Which::All),
+                cme.map(Which::All),
+                day,
+            )
             .await?;
         let holds = |p: NotInSchoolPart| (p == part).then_some(ReaderAccess::from(access));
         Ok(Some(NotInSchoolRegister {
@@ -735,8 +772,14 @@ impl Store {
             "report on the children not in school register",
         );
         let g = self.service_read(tenant, None, work, now).await?;
-        self.read_not_in_school(g, tenant, Some(None), Some(None), day)
-            .await
+        self.read_not_in_school(
+            g,
+            tenant,
+            Some(Which::All(None)),
+            Some(Which::All(None)),
+            day,
+        )
+        .await
     }
 
     /// Reads both parts and commits the read's audit entry, naming every child shown.
@@ -744,19 +787,12 @@ impl Store {
         &self,
         g: Guarded,
         tenant: &TenantCode,
-        ehe: Option<Option<Uuid>>,
-        cme: Option<Option<Uuid>>,
+        ehe: Option<Which>,
+        cme: Option<Which>,
         day: NotInSchoolDay<'_>,
     ) -> Result<NotInSchoolRegister, StoreError> {
         let (mut g, home_education, missing_education) = self
-            .read_parts(
-                g,
-                tenant,
-                ehe.map(Which::All),
-                cme.map(Which::All),
-                Names::Read,
-                day,
-            )
+            .read_parts(g, tenant, ehe, cme, Names::Read, day)
             .await?;
         g.entry.set_subjects(
             home_education
@@ -792,7 +828,8 @@ impl Store {
     }
 
     /// Reads both parts in `g` without committing: `None` leaves a part out, `Some(which)`
-    /// reads the entries it picks. Names are read only for a whole part or an agency's.
+    /// reads the entries it picks (names, when read, are of those entries' children; the
+    /// missing-education part is named only when read whole or by agency).
     async fn read_parts(
         &self,
         mut g: Guarded,
@@ -811,7 +848,11 @@ impl Store {
                     let facts = read_facts::<EheFact>(r::facts(tx, tenant, EHE.as_str(), which).await?);
                     let names = match (read_names, which) {
                         (Names::Read, Which::All(agency)) => first_names(r::names(tx, tenant, EHE.as_str(), agency).await?),
-                        _ => BTreeMap::new(),
+                        (Names::Read, Which::Open) => {
+                            let persons: Vec<Uuid> = rows.iter().map(|row| row.person_id).collect();
+                            first_names(r::names_of(tx, tenant, &persons).await?)
+                        }
+                        (Names::Later, _) => BTreeMap::new(),
                     };
                     let mut marks = BTreeMap::new();
                     for person in timeline_marks_wanted(&rows, &facts) {

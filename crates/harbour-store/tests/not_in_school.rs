@@ -426,6 +426,36 @@ async fn the_children_not_in_school_register_opens_from_feeds_and_gates_consent(
                 .await
                 .unwrap()
                 .unwrap();
+            // The list page's read gives the open registrations alone, each named, with
+            // the whole register's figures and every episode.
+            let whole = store
+                .children_not_in_school(&officer, day, now)
+                .await
+                .unwrap()
+                .unwrap();
+            let listed = store
+                .children_not_in_school_open(&officer, day, now)
+                .await
+                .unwrap()
+                .unwrap();
+            let open: Vec<_> = whole
+                .home_education
+                .iter()
+                .filter(|e| e.assessment.open)
+                .cloned()
+                .collect();
+            assert_eq!(listed.home_education, open, "{name}");
+            assert_eq!(
+                listed
+                    .home_education
+                    .iter()
+                    .any(|e| e.id == maisie_entry.id),
+                matches!(fact, EheFact::Reopened { .. }),
+                "{name}: {fact:?}"
+            );
+            assert!(listed.home_education.iter().all(|e| e.child.is_some()));
+            assert_eq!(listed.missing_education, whole.missing_education, "{name}");
+            assert_eq!(listed.figures, whole.figures, "{name}");
         }
         let entry = store
             .home_education_entry(&officer, maisie_entry.id, day, now)

@@ -131,13 +131,21 @@ pub(crate) async fn list(
 ) -> Result<ListPage, PageProblem> {
     let shown = Shown::parse(params.status.as_deref())?;
     let today = today(&state);
-    let register = state
-        .store
-        .children_not_in_school(&signed_in.user.principal, day(&state), state.clock.now())
-        .await?
-        .ok_or_else(|| {
-            Problem::forbidden("Your role cannot see the children not in school register.")
-        })?;
+    // The open registrations alone unless closed ones are asked for: at county scale most
+    // of the home-education part is closed, and its figures count only open ones.
+    let (who, day, now) = (&signed_in.user.principal, day(&state), state.clock.now());
+    let register = match shown {
+        Shown::Open => {
+            state
+                .store
+                .children_not_in_school_open(who, day, now)
+                .await?
+        }
+        Shown::Closed | Shown::All => state.store.children_not_in_school(who, day, now).await?,
+    }
+    .ok_or_else(|| {
+        Problem::forbidden("Your role cannot see the children not in school register.")
+    })?;
     let f = &register.figures;
     Ok(ListPage {
         status: shown.as_str(),
