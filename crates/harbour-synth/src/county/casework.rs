@@ -3,8 +3,8 @@
 //! own store calls. For each permanent exclusion, the governing board's decision on
 //! reinstatement (most within the 15 school days, some late, a few never) and the reviews of
 //! the education offer (about every six weeks from the exclusion, some held late, and for
-//! some children the officer stops reviewing, so the next review is overdue by the as-of
-//! day), and the entry's closure: on the day the board reinstates the pupil, or a few days
+//! some children the officer stops reviewing in the last months, so the next review is
+//! overdue by the as-of day), and the entry's closure: on the day the board reinstates the pupil, or a few days
 //! after the child joins a school's roll (the panel's place; a place at the PRU or the AP
 //! academy is provision, not a return to school) or compulsory schooling ends;
 //! for each alternative-provision placement, its reviews and its end (a move to another
@@ -35,6 +35,15 @@ use harbour_store::{NotInSchoolDay, RegisterDay, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use time::{Date, Duration, OffsetDateTime};
+
+/// An officer stops reviewing a case (leaving its next review overdue) only when that review
+/// falls this close to the as-of day; earlier, a stopped review is held on time instead.
+const STOPS_WITHIN_DAYS: i64 = 120;
+
+/// Whether a review due on `due` is recent enough on `as_of` to be left undone.
+fn lately(due: Date, as_of: Date) -> bool {
+    as_of - due <= Duration::days(STOPS_WITHIN_DAYS)
+}
 
 /// Calendar days between reviews of the education offer (the register's default).
 pub const REVIEW_EVERY_DAYS: i64 = 42;
@@ -259,15 +268,17 @@ fn exclusion_facts(rng: &mut Rng, first: Date, afterwards: &Afterwards, as_of: D
     }
     // Reviews: the first six weeks after the exclusion, each setting the next six weeks on.
     let mut due = first + Duration::days(REVIEW_EVERY_DAYS);
-    for _ in 0..40 {
+    // Bounded: a case reviewed every six weeks for twelve years.
+    for _ in 0..100 {
         let (held, stop) = match rng.below(100) {
             0..=75 => (due + Duration::days(rng.between(-5, 5)), false),
             76..=95 => (due + Duration::days(rng.between(6, 40)), false),
             _ => (due, true),
         };
         let notes = rng.pick(REVIEW_NOTES).copied().unwrap_or("Reviewed");
-        // An officer who stops reviewing leaves the next review overdue.
-        if stop || !before_closure(held) {
+        // An officer who stops reviewing leaves the next review overdue: only lately, as a
+        // review years late would have been noticed.
+        if (stop && lately(due, as_of)) || !before_closure(held) {
             break;
         }
         let next_on = held + Duration::days(REVIEW_EVERY_DAYS);
@@ -330,14 +341,18 @@ fn placement_facts(
         .filter(|(on, ..)| *on <= as_of);
     let mut facts = Vec::new();
     let mut due = starts + Duration::days(REVIEW_EVERY_DAYS);
-    for _ in 0..40 {
+    // Bounded: a case reviewed every six weeks for twelve years.
+    for _ in 0..100 {
         let (held, stop) = match rng.below(100) {
             0..=79 => (due + Duration::days(rng.between(-5, 5)), false),
             80..=95 => (due + Duration::days(rng.between(6, 30)), false),
             _ => (due, true),
         };
         let notes = rng.pick(PLACEMENT_NOTES).copied().unwrap_or("Reviewed");
-        if stop || held > as_of || ended.as_ref().is_some_and(|(on, ..)| held >= *on) {
+        if (stop && lately(due, as_of))
+            || held > as_of
+            || ended.as_ref().is_some_and(|(on, ..)| held >= *on)
+        {
             break;
         }
         let next_on = held + Duration::days(REVIEW_EVERY_DAYS);
