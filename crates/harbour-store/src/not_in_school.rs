@@ -828,8 +828,7 @@ impl Store {
     }
 
     /// Reads both parts in `g` without committing: `None` leaves a part out, `Some(which)`
-    /// reads the entries it picks (names, when read, are of those entries' children; the
-    /// missing-education part is named only when read whole or by agency).
+    /// reads the entries it picks (names, when read, are of those entries' children).
     async fn read_parts(
         &self,
         mut g: Guarded,
@@ -868,7 +867,11 @@ impl Store {
                     let facts = r::facts(tx, tenant, CME.as_str(), which).await?;
                     let names = match (read_names, which) {
                         (Names::Read, Which::All(agency)) => first_names(r::names(tx, tenant, CME.as_str(), agency).await?),
-                        _ => BTreeMap::new(),
+                        (Names::Read, Which::Open) => {
+                            let persons: Vec<Uuid> = rows.iter().map(|row| row.person_id).collect();
+                            first_names(r::names_of(tx, tenant, &persons).await?)
+                        }
+                        (Names::Later, _) => BTreeMap::new(),
                     };
                     assemble_cme(rows, facts, &names, day)
                 }
