@@ -27,14 +27,15 @@ use harbour_casework::RegisterSettings;
 use harbour_casework::exclusions::{Closure, Fact};
 use harbour_casework::not_in_school::{CmeFact, TraceStep};
 use harbour_casework::placements::{PlacementFact, PlacementOutcome};
-use harbour_domain::TenantCode;
 use harbour_domain::feeds::{Feed, Manifest};
+use harbour_domain::{AgencyId, TenantCode};
 use harbour_policy::Principal;
 use harbour_rules::calendar::Calendar;
 use harbour_store::{NotInSchoolDay, RegisterDay, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use time::{Date, Duration, OffsetDateTime};
+use uuid::Uuid;
 
 /// An officer stops reviewing a case (leaving its next review overdue) only when that review
 /// falls this close to the as-of day; earlier, a stopped review is held on time instead.
@@ -555,18 +556,22 @@ pub async fn record(
             case: name(),
             message,
         };
+        // Whether an entry (its agency and source key) is this case's.
+        let is_case = |entry_agency: Option<AgencyId>, key: Option<&str>| {
+            entry_agency.is_some()
+                && entry_agency == agency
+                && key == Some(case.source_key.as_str())
+        };
+        let found = |id: Option<Uuid>| id.ok_or_else(|| CaseworkError::NoEntry(name()));
         match &case.facts {
             Facts::Exclusions { facts } => {
-                let id = register
-                    .entries
-                    .iter()
-                    .find(|e| {
-                        e.school.is_some()
-                            && e.school == agency
-                            && e.source_key.as_deref() == Some(case.source_key.as_str())
-                    })
-                    .map(|e| e.id)
-                    .ok_or_else(|| CaseworkError::NoEntry(name()))?;
+                let id = found(
+                    register
+                        .entries
+                        .iter()
+                        .find(|e| is_case(e.school, e.source_key.as_deref()))
+                        .map(|e| e.id),
+                )?;
                 for fact in facts {
                     store
                         .record_on_exclusion(officers.inclusion, id, fact, day, now)
@@ -576,16 +581,12 @@ pub async fn record(
                 }
             }
             Facts::MissingEducation { facts } => {
-                let id = cnis
-                    .missing_education
-                    .iter()
-                    .find(|e| {
-                        e.agency.is_some()
-                            && e.agency == agency
-                            && e.source_key.as_deref() == Some(case.source_key.as_str())
-                    })
-                    .map(|e| e.id)
-                    .ok_or_else(|| CaseworkError::NoEntry(name()))?;
+                let id = found(
+                    cnis.missing_education
+                        .iter()
+                        .find(|e| is_case(e.agency, e.source_key.as_deref()))
+                        .map(|e| e.id),
+                )?;
                 for fact in facts {
                     store
                         .record_on_missing_education(
@@ -601,16 +602,13 @@ pub async fn record(
                 }
             }
             Facts::AlternativeProvision { facts } => {
-                let id = placements
-                    .entries
-                    .iter()
-                    .find(|e| {
-                        e.agency.is_some()
-                            && e.agency == agency
-                            && e.source_key.as_deref() == Some(case.source_key.as_str())
-                    })
-                    .map(|e| e.id)
-                    .ok_or_else(|| CaseworkError::NoEntry(name()))?;
+                let id = found(
+                    placements
+                        .entries
+                        .iter()
+                        .find(|e| is_case(e.agency, e.source_key.as_deref()))
+                        .map(|e| e.id),
+                )?;
                 for fact in facts {
                     store
                         .record_on_placement(officers.inclusion, id, fact, day, now)
