@@ -21,7 +21,7 @@ use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::register_feed::{Opening, RegisterFeed};
 use crate::registers::{
-    EntryRow, FactRow, FeedEventRow, Names, RecordedFact, RegisterChild, RegisterRefusal, Which,
+    EntryRow, FactRow, FeedEventRow, RecordedFact, RegisterChild, RegisterRefusal, Which,
     first_names,
 };
 use crate::store::Store;
@@ -647,27 +647,39 @@ impl Store {
         day: NotInSchoolDay<'_>,
         now: OffsetDateTime,
     ) -> Result<Option<NotInSchoolRegister>, StoreError> {
-        self.read_children_not_in_school(who, false, day, now).await
+        self.read_children_not_in_school(who, Given::All, day, now)
+            .await
     }
 
-    /// As [`Store::children_not_in_school`], with only the open home-education
-    /// registrations: the list page's own view. The figures are the same (those of home
-    /// education count only open registrations); the missing-education part is read whole,
-    /// as its figures (median days missing, share traced in time) count closed episodes too.
-    /// A reader who sees only their own agency's entries reads them all, as before.
+    /// As [`Store::children_not_in_school`], giving back only the open entries: the list
+    /// page's own view. The figures are the same: those of home education count only open
+    /// registrations (so a keeper's read of that part reads only those), and the
+    /// missing-education part is read whole, as its figures (median days missing, share
+    /// traced in time) count closed episodes too. The audit names the children given back:
+    /// a closed episode counted in a figure is not shown to the reader.
     pub async fn children_not_in_school_open(
         &self,
         who: &Principal,
         day: NotInSchoolDay<'_>,
         now: OffsetDateTime,
     ) -> Result<Option<NotInSchoolRegister>, StoreError> {
-        self.read_children_not_in_school(who, true, day, now).await
+        self.read_children_not_in_school(who, Given::Open, day, now)
+            .await
     }
+}
 
+/// Which entries a read of the register gives back; its figures count every entry read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Given {
+    All,
+    Open,
+}
+
+impl Store {
     async fn read_children_not_in_school(
         &self,
         who: &Principal,
-        open_home_education: bool,
+        given: Given,
         day: NotInSchoolDay<'_>,
         now: OffsetDateTime,
     ) -> Result<Option<NotInSchoolRegister>, StoreError> {
@@ -697,8 +709,9 @@ impl Store {
             .read_not_in_school(
                 g,
                 &who.tenant,
-                own(ehe_access, open_home_education),
+                own(ehe_access, given == Given::Open),
                 own(cme_access, false),
+                given,
                 day,
             )
             .await?;
@@ -748,6 +761,7 @@ impl Store {
                 &who.tenant,
                 ehe.map(Which::All),
                 cme.map(Which::All),
+                Given::All,
                 day,
             )
             .await?;
@@ -777,29 +791,50 @@ impl Store {
             tenant,
             Some(Which::All(None)),
             Some(Which::All(None)),
+            Given::All,
             day,
         )
         .await
     }
 
-    /// Reads both parts and commits the read's audit entry, naming every child shown.
+    /// Reads both parts and commits the read's audit entry. The figures count every entry
+    /// read; `given` says which of them the reader is given back (the list page asks for the
+    /// open ones): the audit names every child given, and no other.
     async fn read_not_in_school(
         &self,
         g: Guarded,
         tenant: &TenantCode,
         ehe: Option<Which>,
         cme: Option<Which>,
+        given: Given,
         day: NotInSchoolDay<'_>,
     ) -> Result<NotInSchoolRegister, StoreError> {
-        let (mut g, home_education, missing_education) = self
-            .read_parts(g, tenant, ehe, cme, Names::Read, day)
-            .await?;
-        g.entry.set_subjects(
-            home_education
-                .iter()
-                .map(|e| e.person)
-                .chain(missing_education.iter().map(|e| e.person)),
+        let (mut g, mut home_education, mut missing_education) =
+            self.read_parts(g, tenant, ehe, cme, day).await?;
+        let figures = Figures::of(
+            home_education.iter().map(|e| &e.assessment),
+            missing_education.iter().map(|e| &e.assessment),
+            day.today,
         );
+        if given == Given::Open {
+            home_education.retain(|e| e.assessment.open);
+            missing_education.retain(|e| e.assessment.open);
+        }
+        let persons: Vec<Uuid> = home_education
+            .iter()
+            .map(|e| e.person.0)
+            .chain(missing_education.iter().map(|e| e.person.0))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let names = in_gate!(g, registers as r, tx => first_names(r::names_of(tx, tenant, &persons).await?));
+        for e in &mut home_education {
+            e.child = names.get(&e.person.0).cloned();
+        }
+        for e in &mut missing_education {
+            e.child = names.get(&e.person.0).cloned();
+        }
+        g.entry.set_subjects(persons.into_iter().map(PersonId));
         // The parts read, by name: a count of 0 alone would not say whether a part was left
         // out (a download of the other part) or read and empty.
         let parts: Vec<&str> = [(EHE, ehe.is_some()), (CME, cme.is_some())]
@@ -815,11 +850,7 @@ impl Store {
         .to_string();
         g.commit().await?;
         Ok(NotInSchoolRegister {
-            figures: Figures::of(
-                home_education.iter().map(|e| &e.assessment),
-                missing_education.iter().map(|e| &e.assessment),
-                day.today,
-            ),
+            figures,
             home_education,
             missing_education,
             home_education_access: Some(ReaderAccess::Keep),
@@ -827,37 +858,28 @@ impl Store {
         })
     }
 
-    /// Reads both parts in `g` without committing: `None` leaves a part out, `Some(which)`
-    /// reads the entries it picks (names, when read, are of those entries' children).
+    /// Reads both parts in `g` without committing, unnamed: `None` leaves a part out,
+    /// `Some(which)` reads the entries it picks.
     async fn read_parts(
         &self,
         mut g: Guarded,
         tenant: &TenantCode,
         ehe: Option<Which>,
         cme: Option<Which>,
-        names: Names,
         day: NotInSchoolDay<'_>,
     ) -> Result<(Guarded, Vec<HomeEducationEntry>, Vec<MissingEducationEntry>), StoreError> {
-        let read_names = names;
+        let unnamed = BTreeMap::new();
         let (home_education, missing_education) = in_gate!(g, [registers as r, not_in_school as n], tx => {
             let home_education = match ehe {
                 None => Vec::new(),
                 Some(which) => {
                     let rows = r::entries(tx, tenant, EHE.as_str(), which).await?;
                     let facts = read_facts::<EheFact>(r::facts(tx, tenant, EHE.as_str(), which).await?);
-                    let names = match (read_names, which) {
-                        (Names::Read, Which::All(agency)) => first_names(r::names(tx, tenant, EHE.as_str(), agency).await?),
-                        (Names::Read, Which::Open) => {
-                            let persons: Vec<Uuid> = rows.iter().map(|row| row.person_id).collect();
-                            first_names(r::names_of(tx, tenant, &persons).await?)
-                        }
-                        (Names::Later, _) => BTreeMap::new(),
-                    };
                     let mut marks = BTreeMap::new();
                     for person in timeline_marks_wanted(&rows, &facts) {
                         marks.extend(marks_by_person(n::marks_of_person(tx, tenant, person).await?));
                     }
-                    assemble_ehe(rows, facts, &names, &marks, day)
+                    assemble_ehe(rows, facts, &unnamed, &marks, day)
                 }
             };
             let missing_education = match cme {
@@ -865,15 +887,7 @@ impl Store {
                 Some(which) => {
                     let rows = r::entries(tx, tenant, CME.as_str(), which).await?;
                     let facts = r::facts(tx, tenant, CME.as_str(), which).await?;
-                    let names = match (read_names, which) {
-                        (Names::Read, Which::All(agency)) => first_names(r::names(tx, tenant, CME.as_str(), agency).await?),
-                        (Names::Read, Which::Open) => {
-                            let persons: Vec<Uuid> = rows.iter().map(|row| row.person_id).collect();
-                            first_names(r::names_of(tx, tenant, &persons).await?)
-                        }
-                        (Names::Later, _) => BTreeMap::new(),
-                    };
-                    assemble_cme(rows, facts, &names, day)
+                    assemble_cme(rows, facts, &unnamed, day)
                 }
             };
             (home_education, missing_education)
@@ -892,7 +906,7 @@ impl Store {
         which: Which,
         day: NotInSchoolDay<'_>,
     ) -> Result<(Guarded, Vec<HomeEducationEntry>, Vec<MissingEducationEntry>), StoreError> {
-        self.read_parts(g, tenant, Some(which), Some(which), Names::Later, day)
+        self.read_parts(g, tenant, Some(which), Some(which), day)
             .await
     }
 

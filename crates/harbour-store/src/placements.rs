@@ -375,7 +375,10 @@ impl Store {
                 None => (
                     r::facts(tx, tenant, PLACEMENTS.as_str(), which).await?,
                     match read_names {
-                        Names::Read => first_names(r::names(tx, tenant, PLACEMENTS.as_str(), None).await?),
+                        Names::Read => {
+                            let persons: Vec<Uuid> = rows.iter().map(|row| row.person_id).collect();
+                            first_names(r::names_of(tx, tenant, &persons).await?)
+                        }
                         Names::Later => BTreeMap::new(),
                     },
                 ),

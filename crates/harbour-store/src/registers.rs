@@ -512,13 +512,13 @@ impl Store {
         let entries = in_gate!(g, [registers as r, work as w], tx => {
             let rows = r::entries(tx, tenant, EXCLUSIONS.as_str(), which).await?;
             let facts = r::facts(tx, tenant, EXCLUSIONS.as_str(), which).await?;
-            let names = match (names, which) {
-                (Names::Read, Which::All(agency)) => r::names(tx, tenant, EXCLUSIONS.as_str(), agency).await?,
-                (Names::Read, Which::Open) => {
+            // Named from the rows: each row already says which child its entry is now about.
+            let names = match names {
+                Names::Read => {
                     let persons: Vec<Uuid> = rows.iter().map(|row| row.person_id).collect();
                     r::names_of(tx, tenant, &persons).await?
                 }
-                (Names::Later, _) => Vec::new(),
+                Names::Later => Vec::new(),
             };
             let owners = w::owners(tx, tenant).await?;
             with_owners(assemble(rows, facts, first_names(names), day), owners)

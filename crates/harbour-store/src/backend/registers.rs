@@ -317,46 +317,9 @@ async fn apply_lifecycles(
     Ok(())
 }
 
-/// The names of the children of every entry of `register` (or of those naming `agency`),
-/// each child's most recent record first.
-pub(crate) async fn names(
-    conn: &mut Conn,
-    tenant: &TenantCode,
-    register: &str,
-    agency: Option<Uuid>,
-) -> Result<Vec<NameRow>, StoreError> {
-    let query = match agency {
-        None => sqlx::query_as(
-            "SELECT sr.person_id, sr.given_name, sr.family_name, sr.date_of_birth FROM source_records sr \
-             WHERE sr.tenant_code = $1 AND sr.person_id IN ( \
-               SELECT COALESCE((SELECT s2.person_id FROM events e JOIN source_records s2 \
-                                  ON s2.tenant_code = e.tenant_code AND s2.id = e.source_record_id \
-                                WHERE e.tenant_code = r.tenant_code AND e.agency_id = r.agency_id \
-                                  AND e.record_key = r.source_key ORDER BY e.version DESC LIMIT 1), r.person_id) \
-               FROM register_entries r WHERE r.tenant_code = $1 AND r.register = $2) \
-             ORDER BY sr.person_id, sr.recorded_at DESC",
-        ),
-        Some(_) => sqlx::query_as(
-            "SELECT sr.person_id, sr.given_name, sr.family_name, sr.date_of_birth FROM source_records sr \
-             WHERE sr.tenant_code = $1 AND sr.person_id IN ( \
-               SELECT COALESCE((SELECT s2.person_id FROM events e JOIN source_records s2 \
-                                  ON s2.tenant_code = e.tenant_code AND s2.id = e.source_record_id \
-                                WHERE e.tenant_code = r.tenant_code AND e.agency_id = r.agency_id \
-                                  AND e.record_key = r.source_key ORDER BY e.version DESC LIMIT 1), r.person_id) \
-               FROM register_entries r WHERE r.tenant_code = $1 AND r.register = $2 AND r.agency_id = $3) \
-             ORDER BY sr.person_id, sr.recorded_at DESC",
-        ),
-    };
-    let query = query.bind(tenant.as_str()).bind(register);
-    let query = match agency {
-        Some(agency) => query.bind(agency),
-        None => query,
-    };
-    Ok(query.fetch_all(&mut *conn).await?)
-}
-
-/// The names of `persons`, each child's most recent record first: for the few children a
-/// page shows, when the register was read without them.
+/// The names of `persons`, each child's most recent record first. A register's readers take
+/// the children from the entries they read (each entry's row already says which child it is
+/// now about), so no entry's source is looked up twice.
 pub(crate) async fn names_of(
     conn: &mut Conn,
     tenant: &TenantCode,
