@@ -375,6 +375,47 @@ async fn sessions_end_on_idle_absolute_limit_and_sign_out() {
             "absolute limit"
         );
 
+        // A request seconds after the last one does not write the session again (a page
+        // read is not a write): the idle clock runs from the last write, so the session may
+        // end up to 30 seconds before the idle limit, never after it.
+        store
+            .start_session(&user, "hash-d", NOW, NOW + Duration::hours(12))
+            .await
+            .unwrap();
+        for seen in [Duration::seconds(10), Duration::seconds(29)] {
+            assert!(
+                store
+                    .session_user("hash-d", NOW + seen, idle)
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+        }
+        assert!(
+            store
+                .session_user("hash-d", NOW + idle, idle)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: idle since the start, as far as the store knows",
+            backend.name
+        );
+        store
+            .start_session(&user, "hash-e", NOW, NOW + Duration::hours(12))
+            .await
+            .unwrap();
+        for seen in [Duration::seconds(30), Duration::minutes(15)] {
+            assert!(
+                store
+                    .session_user("hash-e", NOW + seen, idle)
+                    .await
+                    .unwrap()
+                    .is_some(),
+                "{}: seen at {seen}",
+                backend.name
+            );
+        }
+
         store
             .start_session(&user, "hash-c", NOW, NOW + Duration::hours(12))
             .await

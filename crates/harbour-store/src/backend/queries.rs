@@ -528,6 +528,11 @@ struct SessionRow {
 
 /// The live session's user, or `None` when the session is unknown, past its absolute or
 /// idle limit, or its user is disabled. A live session's idle clock is restarted.
+/// How old a session's last-seen time may be before a request writes it again. Writing it
+/// on every request made every page a write (on SQLite, a sync of the log) before its read
+/// began; a session may now end this much before its idle limit, never after it.
+const SESSION_TOUCH_AFTER: time::Duration = time::Duration::seconds(30);
+
 pub(crate) async fn session_user(
     pool: &Pool<Db>,
     token_hash: &str,
@@ -553,11 +558,13 @@ pub(crate) async fn session_user(
             .await?;
         return Ok(None);
     }
-    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
-        .bind(token_hash)
-        .bind(now)
-        .execute(pool)
-        .await?;
+    if now - row.last_seen_at >= SESSION_TOUCH_AFTER {
+        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(now)
+            .execute(pool)
+            .await?;
+    }
     Ok(user)
 }
 
