@@ -21,7 +21,7 @@ use crate::case_events::NewCaseEvent;
 use crate::gate::{Actor, Guarded, Needs, Work};
 use crate::register_feed::{Opening, RegisterFeed};
 use crate::registers::{
-    EntryRow, FactRow, FeedEventRow, RecordedFact, RegisterChild, RegisterRefusal, Which,
+    EntryRow, FactRow, FeedEventRow, Given, RecordedFact, RegisterChild, RegisterRefusal, Which,
     first_names,
 };
 use crate::store::Store;
@@ -666,16 +666,7 @@ impl Store {
         self.read_children_not_in_school(who, Given::Open, day, now)
             .await
     }
-}
 
-/// Which entries a read of the register gives back; its figures count every entry read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Given {
-    All,
-    Open,
-}
-
-impl Store {
     async fn read_children_not_in_school(
         &self,
         who: &Principal,

@@ -16,7 +16,7 @@ use crate::register_feed::{Opening, RegisterFeed};
 use crate::store::Store;
 use crate::work::{Owner, OwnerRow};
 use harbour_casework::exclusions::{
-    Assessment, Entry, Fact, Figures, Refusal, ReportedPlacement, Settings,
+    Assessment, Entry, Fact, Figures, Refusal, ReportedPlacement, Settings, Status,
 };
 use harbour_casework::hours::Hours;
 use harbour_domain::{AgencyId, EventKind, PersonId, TenantCode};
@@ -164,6 +164,15 @@ pub(crate) struct EntryRow {
     pub first_day: Date,
     pub source_key: Option<String>,
     pub opened_at: OffsetDateTime,
+}
+
+/// Which entries a read of a register gives back to its reader; its figures count every
+/// entry read. The audit names the children given back: an entry counted only in a figure is
+/// not shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Given {
+    All,
+    Open,
 }
 
 /// Which entries of a register a read gives.
@@ -426,7 +435,22 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Option<ExclusionsRegister>, StoreError> {
         let work = Work::new("view_register", "see the permanent exclusions register");
-        self.exclusions_register_as(who, day, work, now).await
+        self.exclusions_register_as(who, day, work, Given::All, now)
+            .await
+    }
+
+    /// As [`Store::exclusions_register`], giving back only the open entries, with the
+    /// figures of the whole register: the list page's first view (most of the register is
+    /// closed entries). Audited naming the children of the open entries.
+    pub async fn exclusions_register_open(
+        &self,
+        who: &Principal,
+        day: RegisterDay<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<ExclusionsRegister>, StoreError> {
+        let work = Work::new("view_register", "see the permanent exclusions register");
+        self.exclusions_register_as(who, day, work, Given::Open, now)
+            .await
     }
 
     /// The register as `who` may see it, for a download (CSV or XLSX): the same entries as
@@ -441,16 +465,19 @@ impl Store {
             "export_register",
             "download the permanent exclusions register",
         );
-        self.exclusions_register_as(who, day, work, now).await
+        self.exclusions_register_as(who, day, work, Given::All, now)
+            .await
     }
 
     /// The register as `who` may see it, read and audited as `work` (a view or an export:
-    /// the entries are the same, only the audit's action differs).
+    /// the entries are the same, only the audit's action differs), giving back the entries
+    /// `given` picks, named, with the figures of every entry read.
     async fn exclusions_register_as(
         &self,
         who: &Principal,
         day: RegisterDay<'_>,
         work: Work,
+        given: Given,
         now: OffsetDateTime,
     ) -> Result<Option<ExclusionsRegister>, StoreError> {
         let Some(g) = self
@@ -466,12 +493,21 @@ impl Store {
             .register_access(who, EXCLUSIONS)
             .unwrap_or(RegisterAccess::OwnAgency);
         let agency = (access == RegisterAccess::OwnAgency).then_some(who.agency.0);
-        let (g, entries) = self
-            .read_register(g, &who.tenant, Which::All(agency), Names::Read, day)
+        let (mut g, mut entries) = self
+            .read_register(g, &who.tenant, Which::All(agency), Names::Later, day)
             .await?;
+        let figures = Figures::of(entries.iter().map(|e| &e.assessment), day.today);
+        if given == Given::Open {
+            entries.retain(|e| e.assessment.status == Status::Open);
+        }
+        let persons: Vec<Uuid> = entries.iter().map(|e| e.person.0).collect();
+        let names = in_gate!(g, registers as r, tx => first_names(r::names_of(tx, &who.tenant, &persons).await?));
+        for e in &mut entries {
+            e.child = names.get(&e.person.0).cloned();
+        }
         finish_read(g, &entries).await?;
         Ok(Some(ExclusionsRegister {
-            figures: Figures::of(entries.iter().map(|e| &e.assessment), day.today),
+            figures,
             entries,
             may_record: access == RegisterAccess::Keep,
         }))

@@ -234,6 +234,26 @@ async fn the_exclusions_register_opens_from_feeds_and_keeps_its_history() {
                 .iter()
                 .any(|e| e.id == added && !e.from_feed)
         );
+        // The list page's first view: the open entry alone, named, with the figures of the
+        // whole register (the closed entry still counts in them).
+        let whole = store
+            .exclusions_register(&officer, day, now)
+            .await
+            .unwrap()
+            .unwrap();
+        let open = store
+            .exclusions_register_open(&officer, day, now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            open.entries.iter().map(|e| e.id).collect::<Vec<_>>(),
+            vec![added],
+            "{name}"
+        );
+        assert!(open.entries[0].child.is_some(), "{name}");
+        assert_eq!(open.figures, whole.figures, "{name}");
+        assert_eq!(whole.figures.past_day_six, 1, "{name}: the closed entry");
         assert!(
             matches!(
                 store.verify_audit().await.unwrap(),

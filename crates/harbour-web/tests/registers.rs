@@ -310,6 +310,29 @@ async fn the_officer_records_an_offer_a_review_and_closes_and_refusals_name_the_
         "a closed entry offers only reopening"
     );
     assert!(!entry.contains("Record an education offer"));
+    // The list's first view leaves the closed entry out and still counts it in the figures,
+    // as the whole register's view does.
+    let (_, list) = app.page("/registers/exclusions", &officer).await;
+    let (_, all) = app.page("/registers/exclusions?status=all", &officer).await;
+    assert!(
+        !list.contains(&format!("/registers/exclusions/{id}\"")),
+        "{list}"
+    );
+    assert!(
+        all.contains(&format!("/registers/exclusions/{id}\"")),
+        "{all}"
+    );
+    let figures = |page: &str| {
+        let start = page.find("id=\"figures\"").unwrap();
+        let end = start + page[start..].find("</div>").unwrap();
+        page[start..end].to_owned()
+    };
+    assert_eq!(figures(&list), figures(&all));
+    assert!(
+        figures(&list).contains("6.0 school days"),
+        "the closed entry's time to provision: {}",
+        figures(&list)
+    );
     // Anything else on a closed entry is refused by the rules, shown on the form's field.
     let response = app
         .post_form(

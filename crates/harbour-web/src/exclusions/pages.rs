@@ -131,11 +131,6 @@ pub(crate) async fn list(
     Query(params): Query<FilterParams>,
 ) -> Result<Response, PageProblem> {
     let day = register_day(&state);
-    let register = state
-        .store
-        .exclusions_register(&signed_in.user.principal, day, state.clock.now())
-        .await?
-        .ok_or_else(not_theirs)?;
     let (filter, errors) = match params.check() {
         Ok(filter) => (filter, Vec::new()),
         Err(problem) => (
@@ -146,7 +141,23 @@ pub(crate) async fn list(
             }],
         ),
     };
-    let (listed, figures) = filter.apply(&register.entries, day.today);
+    // The first view (open entries, the whole register's figures) reads only the open
+    // entries' children, names and audit: most of the register is closed entries. Its school
+    // and owner choices are then those of the open entries.
+    let open_only = filter.open_entries_suffice();
+    let (who, now) = (&signed_in.user.principal, state.clock.now());
+    let register = if open_only {
+        state.store.exclusions_register_open(who, day, now).await?
+    } else {
+        state.store.exclusions_register(who, day, now).await?
+    }
+    .ok_or_else(not_theirs)?;
+    let (listed, population) = filter.apply(&register.entries, day.today);
+    let figures = if open_only {
+        register.figures.clone()
+    } else {
+        population
+    };
     let page = ListPage {
         layout: Layout::new("Exclusions register", Some(&signed_in), &state)
             .with_error(!errors.is_empty()),

@@ -154,6 +154,16 @@ pub(crate) fn overdue(entry: &ExclusionEntry, today: Date) -> bool {
 }
 
 impl Filter {
+    /// Whether the open entries alone show what this filter asks for: it lists open entries
+    /// only, and no school or age narrows the population its figures describe (so they are
+    /// the whole register's, which the store works out over every entry).
+    pub fn open_entries_suffice(&self) -> bool {
+        self.status == StatusFilter::Open
+            && self.school.is_none()
+            && self.min_age.is_none()
+            && self.max_age.is_none()
+    }
+
     /// The population the figures describe: the school and age filters (the status and
     /// overdue filters choose which of its entries are listed).
     fn in_population(&self, entry: &ExclusionEntry, today: Date) -> bool {
